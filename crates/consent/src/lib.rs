@@ -1,0 +1,1 @@
+//! custodia-consent (being built).

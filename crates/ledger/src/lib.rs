@@ -1,0 +1,1 @@
+//! custodia-ledger (being built).

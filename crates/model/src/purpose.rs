@@ -1,0 +1,198 @@
+//! Purposes of processing and the legal bases they rest on (PIPL Art 13, GDPR Art 6).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::citation::Citation;
+use crate::error::ModelError;
+
+/// Why the brokerage processes a customer's data. Consent and notices are scoped by purpose (PIPL Art 14, 17).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Purpose {
+    /// Administering policies the customer holds: renewals, changes, premium collection.
+    PolicyServicing,
+    /// Assessing a risk before placing a policy.
+    Underwriting,
+    /// Handling claims on the customer's behalf.
+    ClaimsHandling,
+    /// Marketing of products to the customer.
+    Marketing,
+    /// Statistics and analysis of the book.
+    Analytics,
+    /// Meeting a legal obligation: AML records, regulatory reporting, archive duties.
+    LegalCompliance,
+    /// Providing the data to the buyer of the brokerage's licence and book (PIPL Arts 22, 23).
+    Transfer,
+    /// A purpose the user defines; the code is validated by [`Purpose::custom`].
+    Custom(String),
+}
+
+impl Purpose {
+    /// A user-defined purpose. The code is 1 to 64 characters of lower-case ASCII letters, digits and `_`,
+    /// and must not collide with a built-in purpose.
+    pub fn custom(code: &str) -> Result<Self, ModelError> {
+        let well_formed = !code.is_empty()
+            && code.len() <= 64
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !well_formed || Self::builtin(code).is_some() {
+            return Err(ModelError::InvalidPurpose {
+                value: code.to_owned(),
+            });
+        }
+        Ok(Purpose::Custom(code.to_owned()))
+    }
+
+    /// The built-in purposes.
+    pub const BUILTIN: [Purpose; 7] = [
+        Purpose::PolicyServicing,
+        Purpose::Underwriting,
+        Purpose::ClaimsHandling,
+        Purpose::Marketing,
+        Purpose::Analytics,
+        Purpose::LegalCompliance,
+        Purpose::Transfer,
+    ];
+
+    fn builtin(code: &str) -> Option<Purpose> {
+        Self::BUILTIN.into_iter().find(|p| p.code() == code)
+    }
+
+    /// The stable code used in storage and ledger payloads.
+    pub fn code(&self) -> &str {
+        match self {
+            Purpose::PolicyServicing => "policy_servicing",
+            Purpose::Underwriting => "underwriting",
+            Purpose::ClaimsHandling => "claims_handling",
+            Purpose::Marketing => "marketing",
+            Purpose::Analytics => "analytics",
+            Purpose::LegalCompliance => "legal_compliance",
+            Purpose::Transfer => "transfer",
+            Purpose::Custom(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Purpose {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match Self::builtin(s) {
+            Some(p) => Ok(p),
+            None => Self::custom(s),
+        }
+    }
+}
+
+/// The seven legal bases of PIPL Art 13, paragraph 1, items (1) to (7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LegalBasis {
+    /// (1) The individual's consent.
+    Consent,
+    /// (2) Necessary to conclude or perform a contract to which the individual is a party, or for human
+    /// resources management.
+    Contract,
+    /// (3) Necessary to perform statutory duties or obligations (for a broker: AML Law, Broker Rule archives).
+    LegalObligation,
+    /// (4) Necessary to respond to a public health emergency, or to protect life, health or property in an
+    /// emergency.
+    Emergency,
+    /// (5) News reporting and supervision by public opinion in the public interest, within a reasonable scope.
+    PublicInterestReporting,
+    /// (6) Information the individual disclosed, or that was otherwise lawfully disclosed, within a
+    /// reasonable scope.
+    LawfullyDisclosed,
+    /// (7) Other circumstances that laws or administrative regulations provide for.
+    OtherLaw,
+}
+
+impl LegalBasis {
+    /// All seven bases, in the order of PIPL Art 13.
+    pub const ALL: [LegalBasis; 7] = [
+        LegalBasis::Consent,
+        LegalBasis::Contract,
+        LegalBasis::LegalObligation,
+        LegalBasis::Emergency,
+        LegalBasis::PublicInterestReporting,
+        LegalBasis::LawfullyDisclosed,
+        LegalBasis::OtherLaw,
+    ];
+
+    /// The item of PIPL Art 13 that provides this basis.
+    pub fn citation(self) -> Citation {
+        let item = match self {
+            LegalBasis::Consent => 1,
+            LegalBasis::Contract => 2,
+            LegalBasis::LegalObligation => 3,
+            LegalBasis::Emergency => 4,
+            LegalBasis::PublicInterestReporting => 5,
+            LegalBasis::LawfullyDisclosed => 6,
+            LegalBasis::OtherLaw => 7,
+        };
+        Citation::pipl(format!("13(1)({item})"))
+    }
+
+    /// The GDPR Art 6(1) basis that corresponds, where one does. Items (5) to (7) of PIPL Art 13 have no
+    /// exact counterpart, so an EU customer's processing on those bases needs its own analysis.
+    pub fn gdpr_counterpart(self) -> Option<Citation> {
+        match self {
+            LegalBasis::Consent => Some(Citation::gdpr("6(1)(a)")),
+            LegalBasis::Contract => Some(Citation::gdpr("6(1)(b)")),
+            LegalBasis::LegalObligation => Some(Citation::gdpr("6(1)(c)")),
+            LegalBasis::Emergency => Some(Citation::gdpr("6(1)(d)")),
+            LegalBasis::PublicInterestReporting | LegalBasis::LawfullyDisclosed | LegalBasis::OtherLaw => {
+                None
+            }
+        }
+    }
+
+    /// Whether processing on this basis needs the individual's consent (PIPL Art 13, paragraph 2).
+    pub fn requires_consent(self) -> bool {
+        self == LegalBasis::Consent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_purposes_are_validated() {
+        assert_eq!(
+            Purpose::custom("fraud_screening").unwrap().code(),
+            "fraud_screening"
+        );
+        assert!(Purpose::custom("").is_err());
+        assert!(Purpose::custom("Bad Code").is_err());
+        assert!(
+            Purpose::custom("marketing").is_err(),
+            "a custom purpose must not shadow a built-in one"
+        );
+        assert_eq!("marketing".parse::<Purpose>().unwrap(), Purpose::Marketing);
+    }
+
+    #[test]
+    fn bases_cite_pipl_13_and_map_to_gdpr_6() {
+        assert_eq!(LegalBasis::Contract.citation().to_string(), "PIPL Art 13(1)(2)");
+        assert_eq!(
+            LegalBasis::Consent.gdpr_counterpart().unwrap().to_string(),
+            "GDPR Art 6(1)(a)"
+        );
+        assert!(LegalBasis::OtherLaw.gdpr_counterpart().is_none());
+        assert!(LegalBasis::Consent.requires_consent());
+        assert!(!LegalBasis::LegalObligation.requires_consent());
+    }
+}

@@ -1,0 +1,1 @@
+//! custodia-retention (being built).

@@ -1,0 +1,11 @@
+//! # custodia
+//!
+//! The facade crate: it re-exports the member crates as modules so that a program can depend on one crate
+//! and write `custodia::model::…`, `custodia::crypto::…`. It adds no code of its own; see `ARCHITECTURE.md`
+//! for the map of the workspace.
+
+pub use custodia_consent as consent;
+pub use custodia_crypto as crypto;
+pub use custodia_ledger as ledger;
+pub use custodia_model as model;
+pub use custodia_retention as retention;
