@@ -9,3 +9,8 @@ pub use custodia_crypto as crypto;
 pub use custodia_ledger as ledger;
 pub use custodia_model as model;
 pub use custodia_retention as retention;
+
+/// The README's Rust examples, compiled and run as doc tests so that the README cannot drift from the code.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
