@@ -1,0 +1,1 @@
+//! custodia-store (being built): SQLite and PostgreSQL storage.
