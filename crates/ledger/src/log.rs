@@ -1,0 +1,279 @@
+//! `Log`: appends batches, answers roots, entries and proofs at any size, redacts, and signs checkpoints.
+
+use chrono::{DateTime, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use crate::error::LedgerError;
+use crate::hash::{MerkleHash, SALT_LEN, Salt, leaf_hash, node_hash};
+use crate::note::NoteSigner;
+use crate::proof::{ConsistencyProof, InclusionProof};
+use crate::redaction::{REDACTION_TAG, RedactionRecord};
+use crate::store::{Entry, LogStore, NewEntry, StoredCheckpoint};
+use crate::tree::{self, NodeId, Plan};
+
+/// What an append did: the index of the first new entry and the new tree size. The batch's entries
+/// have indices `first_index..size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appended {
+    first_index: u64,
+    size: u64,
+}
+
+impl Appended {
+    /// Index of the batch's first entry.
+    pub fn first_index(&self) -> u64 {
+        self.first_index
+    }
+
+    /// The tree size after the append.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The indices of the batch's entries.
+    pub fn indices(&self) -> std::ops::Range<u64> {
+        self.first_index..self.size
+    }
+}
+
+/// A tamper-evident log over a [`LogStore`].
+///
+/// The log keeps the right edge of the tree (one hash per set bit of the size, at most 64) in memory, so
+/// an append hashes each entry once plus, on average, one interior node — amortized O(1) — and hands
+/// the store the entries and the interior nodes they complete in one atomic call.
+#[derive(Debug)]
+pub struct Log<S: LogStore> {
+    store: S,
+    size: u64,
+    /// The perfect subtrees along the right edge, largest first: one per set bit of `size`.
+    frontier: Vec<MerkleHash>,
+    rng: SystemRandom,
+}
+
+impl<S: LogStore> Log<S> {
+    /// Opens a log over `store`, reading its size and right edge (at most 64 node reads).
+    pub fn new(store: S) -> Result<Self, LedgerError> {
+        let mut log = Self {
+            store,
+            size: 0,
+            frontier: Vec::new(),
+            rng: SystemRandom::new(),
+        };
+        log.reload()?;
+        Ok(log)
+    }
+
+    /// Re-reads the size and right edge from the store, after another writer appended.
+    pub fn reload(&mut self) -> Result<(), LedgerError> {
+        let size = self.store.size()?;
+        let nodes = tree::range_nodes(0, size)?;
+        let frontier = self.store.nodes(&nodes)?;
+        if frontier.len() != nodes.len() {
+            return Err(LedgerError::CorruptStore {
+                what: "right edge",
+                index: size,
+            });
+        }
+        self.size = size;
+        self.frontier = frontier;
+        Ok(())
+    }
+
+    /// The store, for reads a consumer needs beyond this API.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives the store back.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// The number of entries, as this log last saw it.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The current root.
+    pub fn root(&self) -> MerkleHash {
+        tree::fold_right(&self.frontier)
+    }
+
+    /// Appends a batch of opaque payloads, each blinded by a fresh 32-byte salt from the system random
+    /// generator (one draw for the whole batch). Refuses a payload that starts with
+    /// [`REDACTION_TAG`]. On [`LedgerError::Conflict`] (another writer appended first) nothing was written
+    /// and this log has re-read the store; the caller may retry.
+    pub fn append(&mut self, payloads: &[&[u8]]) -> Result<Appended, LedgerError> {
+        if let Some(position) = payloads.iter().position(|p| p.starts_with(REDACTION_TAG)) {
+            return Err(LedgerError::ReservedPayload { position });
+        }
+        self.append_unchecked(payloads)
+    }
+
+    fn append_unchecked(&mut self, payloads: &[&[u8]]) -> Result<Appended, LedgerError> {
+        let start = self.size;
+        let count = payloads.len() as u64;
+        let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange {
+            size: u64::MAX,
+            log_size: start,
+        })?;
+        if payloads.is_empty() {
+            return Ok(Appended {
+                first_index: start,
+                size: start,
+            });
+        }
+        let mut salt_bytes = vec![0u8; payloads.len() * SALT_LEN];
+        self.rng.fill(&mut salt_bytes).map_err(|_| LedgerError::Random)?;
+        let mut frontier = self.frontier.clone();
+        let mut entries = Vec::with_capacity(payloads.len());
+        let mut nodes = Vec::with_capacity(payloads.len());
+        for ((index, payload), salt) in (start..end).zip(payloads).zip(salt_bytes.chunks_exact(SALT_LEN)) {
+            // `chunks_exact(SALT_LEN)` yields exactly SALT_LEN bytes, so `from_slice` always succeeds.
+            let salt = Salt::from_slice(salt).ok_or(LedgerError::Random)?;
+            let leaf = leaf_hash(&salt, payload);
+            entries.push(NewEntry::new(leaf, salt, payload));
+            // Merge completed perfect subtrees: each trailing 1-bit of `index` closes one.
+            let mut hash = leaf;
+            let mut position = index;
+            let mut level = 0u8;
+            while position & 1 == 1 {
+                // The frontier holds one hash per set bit of the size, so a left sibling exists here.
+                let left = frontier.pop().ok_or(LedgerError::CorruptStore {
+                    what: "right edge",
+                    index,
+                })?;
+                hash = node_hash(&left, &hash);
+                position >>= 1;
+                level += 1;
+                nodes.push((NodeId::new_unchecked(level, position), hash));
+            }
+            frontier.push(hash);
+        }
+        match self.store.append(start, &entries, &nodes) {
+            Ok(()) => {
+                self.size = end;
+                self.frontier = frontier;
+                Ok(Appended {
+                    first_index: start,
+                    size: end,
+                })
+            }
+            Err(conflict @ LedgerError::Conflict { .. }) => {
+                self.reload()?;
+                Err(conflict)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LedgerError> {
+        if size > self.size {
+            return Err(LedgerError::SizeOutOfRange {
+                size,
+                log_size: self.size,
+            });
+        }
+        Ok(())
+    }
+
+    fn hash_ranges(&self, ranges: &[(u64, u64)]) -> Result<Vec<MerkleHash>, LedgerError> {
+        let plan = Plan::new(ranges)?;
+        let fetched = self.store.nodes(plan.nodes())?;
+        plan.fold(&fetched)
+    }
+
+    /// The root of the tree at any past `size` (O(log n) node reads).
+    pub fn root_at(&self, size: u64) -> Result<MerkleHash, LedgerError> {
+        self.check_size(size)?;
+        if size == self.size {
+            return Ok(self.root());
+        }
+        let hashes = self.hash_ranges(&[(0, size)])?;
+        hashes.into_iter().next().ok_or(LedgerError::CorruptStore {
+            what: "root",
+            index: size,
+        })
+    }
+
+    /// The entry at `index`: its leaf hash and either its salt and payload or the redacted marker.
+    pub fn entry(&self, index: u64) -> Result<Entry, LedgerError> {
+        if index >= self.size {
+            return Err(LedgerError::IndexOutOfRange {
+                index,
+                size: self.size,
+            });
+        }
+        self.store
+            .entries(index..index + 1)?
+            .into_iter()
+            .next()
+            .ok_or(LedgerError::CorruptStore { what: "entry", index })
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, LedgerError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(LedgerError::IndexOutOfRange { index, size });
+        }
+        let path = self.hash_ranges(&tree::inclusion_ranges(index, size))?;
+        Ok(InclusionProof::new(index, size, path))
+    }
+
+    /// The consistency proof from the tree of `old_size` leaves to the tree of `new_size` (RFC 9162
+    /// §2.1.4.1). Empty when `old_size` is 0 or equals `new_size`, as [`crate::verify_consistency`] expects.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<ConsistencyProof, LedgerError> {
+        self.check_size(new_size)?;
+        if old_size > new_size {
+            return Err(LedgerError::SizesSwapped { old_size, new_size });
+        }
+        if old_size == 0 || old_size == new_size {
+            return Ok(ConsistencyProof::new(old_size, new_size, Vec::new()));
+        }
+        let path = self.hash_ranges(&tree::consistency_ranges(old_size, new_size))?;
+        Ok(ConsistencyProof::new(old_size, new_size, path))
+    }
+
+    /// Erases entry `index` (PIPL Art 47; GDPR Art 17): first appends a [`RedactionRecord`] naming the
+    /// entry and its leaf hash with the caller's `reason` (opaque; never the erased content), then deletes
+    /// the entry's salt and payload, keeping its leaf hash so every root and proof still verifies.
+    /// Returns the redaction record's index. If the deletion fails after the record was written, calling
+    /// again is safe: the store's redaction is idempotent and a second record only repeats the first.
+    pub fn redact(&mut self, index: u64, reason: &[u8]) -> Result<u64, LedgerError> {
+        let entry = self.entry(index)?;
+        if entry.is_redacted() {
+            return Err(LedgerError::Redacted { index });
+        }
+        let record = RedactionRecord::new(index, *entry.leaf_hash(), reason).to_payload();
+        let appended = self.append_unchecked(&[&record])?;
+        self.store.redact(index)?;
+        Ok(appended.first_index())
+    }
+
+    /// Signs a checkpoint of the current tree for `origin` at `time` with the log's key, and stores its
+    /// exact bytes. The time travels in a signed `time <seconds>` extension line.
+    pub fn checkpoint(
+        &mut self,
+        signer: &NoteSigner,
+        origin: &str,
+        time: DateTime<Utc>,
+    ) -> Result<SignedCheckpoint, LedgerError> {
+        let checkpoint = Checkpoint::new(origin, self.size, self.root())?.with_time(time)?;
+        let signed = SignedCheckpoint::sign(checkpoint, signer)?;
+        self.store
+            .add_checkpoint(StoredCheckpoint::new(self.size, signed.to_bytes()))?;
+        Ok(signed)
+    }
+
+    /// Every stored checkpoint, parsed (not verified).
+    pub fn checkpoints(&self) -> Result<Vec<SignedCheckpoint>, LedgerError> {
+        self.store
+            .checkpoints()?
+            .iter()
+            .map(|c| SignedCheckpoint::parse(c.note()))
+            .collect()
+    }
+}

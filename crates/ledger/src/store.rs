@@ -1,0 +1,185 @@
+//! The storage seam: the `LogStore` trait that SQLite and PostgreSQL implement, and the rows it moves.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LedgerError;
+use crate::hash::{MerkleHash, Salt};
+use crate::tree::NodeId;
+
+/// One new entry handed to [`LogStore::append`]: its leaf hash and the salt and payload it was computed
+/// from. The payload is borrowed so that a batch is copied once, into the store.
+#[derive(Clone, Copy, Debug)]
+pub struct NewEntry<'a> {
+    leaf_hash: MerkleHash,
+    salt: Salt,
+    payload: &'a [u8],
+}
+
+impl<'a> NewEntry<'a> {
+    /// A row for the store. Only [`crate::Log`] builds these, after hashing; the constructor is public
+    /// so that store implementations can be tested on their own.
+    pub fn new(leaf_hash: MerkleHash, salt: Salt, payload: &'a [u8]) -> Self {
+        Self {
+            leaf_hash,
+            salt,
+            payload,
+        }
+    }
+
+    /// `SHA-256(0x00 ‖ salt ‖ payload)`.
+    pub fn leaf_hash(&self) -> &MerkleHash {
+        &self.leaf_hash
+    }
+
+    /// The blinding salt.
+    pub fn salt(&self) -> &Salt {
+        &self.salt
+    }
+
+    /// The opaque payload.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+}
+
+/// What is left of an entry's preimage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum EntryContent {
+    /// The salt and payload are stored; anyone holding them can recompute the leaf hash.
+    Present {
+        /// The blinding salt.
+        salt: Salt,
+        /// The opaque payload.
+        payload: Vec<u8>,
+    },
+    /// Salt and payload were deleted (PIPL Art 47 erasure); only the leaf hash remains, so the tree still
+    /// verifies but the entry can no longer be linked to anyone.
+    Redacted,
+}
+
+/// One stored entry, as read back from a store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    index: u64,
+    leaf_hash: MerkleHash,
+    content: EntryContent,
+}
+
+impl Entry {
+    /// An entry as a store reads it back. A store builds these; [`crate::Log::verify`] checks them.
+    pub fn new(index: u64, leaf_hash: MerkleHash, content: EntryContent) -> Self {
+        Self {
+            index,
+            leaf_hash,
+            content,
+        }
+    }
+
+    /// Its position in the log.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// Its leaf hash, kept even after redaction.
+    pub fn leaf_hash(&self) -> &MerkleHash {
+        &self.leaf_hash
+    }
+
+    /// Salt and payload, or the redacted marker.
+    pub fn content(&self) -> &EntryContent {
+        &self.content
+    }
+
+    /// The payload, if the entry is not redacted.
+    pub fn payload(&self) -> Option<&[u8]> {
+        match &self.content {
+            EntryContent::Present { payload, .. } => Some(payload),
+            EntryContent::Redacted => None,
+        }
+    }
+
+    /// Whether salt and payload were deleted.
+    pub fn is_redacted(&self) -> bool {
+        matches!(self.content, EntryContent::Redacted)
+    }
+}
+
+/// A signed checkpoint as stored: its tree size (for ordering and lookup) and the exact note bytes that
+/// were signed. Stores keep the bytes, never a re-serialization, because a signature covers exact bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCheckpoint {
+    size: u64,
+    note: Vec<u8>,
+}
+
+impl StoredCheckpoint {
+    /// A stored checkpoint row.
+    pub fn new(size: u64, note: Vec<u8>) -> Self {
+        Self { size, note }
+    }
+
+    /// The tree size the checkpoint commits to.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The exact signed-note bytes.
+    pub fn note(&self) -> &[u8] {
+        &self.note
+    }
+}
+
+/// Where a log keeps its entries, its perfect-subtree hashes and its checkpoints. [`crate::MemoryStore`]
+/// implements it here; `custodia-store` implements it for SQLite and PostgreSQL. Consumers are generic
+/// over it and never name a backend.
+///
+/// **Errors.** Every method returns [`LedgerError`]; a backend reports its own failures as
+/// [`LedgerError::Store`] with the backend's message, and refuses a stale append with
+/// [`LedgerError::Conflict`].
+///
+/// **What is stored.** Besides each entry (leaf hash, salt, payload), the store persists the hash of
+/// every complete perfect subtree above the leaves (node `(level, index)` covers leaves
+/// `index·2^level .. (index+1)·2^level`). There are fewer of them than entries (n/2 + n/4 + … < n), so
+/// the cost per entry is at most 32 bytes of leaf hash + 32 bytes of interior hashes + 32 bytes of salt +
+/// the payload (plus the backend's row overhead). In exchange a root or proof at any size is at most two
+/// node reads per tree level — O(log n) reads, in one [`LogStore::nodes`] call — even right after a
+/// restart.
+///
+/// **Reads take `&self`.** A backend whose connection needs `&mut` for queries (the `postgres` client)
+/// keeps it behind a `Mutex` or `RefCell`.
+pub trait LogStore {
+    /// The number of entries.
+    fn size(&self) -> Result<u64, LedgerError>;
+
+    /// Appends `entries` at indices `start..start + entries.len()` and stores `nodes` (the interior
+    /// perfect-subtree hashes, level ≥ 1, that these entries complete) — all or nothing, in one
+    /// transaction. Must refuse with [`LedgerError::Conflict`], writing nothing, unless the store's size is
+    /// exactly `start`: that check is what stops two writers from forking the tree.
+    fn append(
+        &mut self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError>;
+
+    /// The entries with indices in `range`, in order. Must refuse a range that reaches past the size
+    /// with [`LedgerError::IndexOutOfRange`].
+    fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError>;
+
+    /// The stored hashes of the given perfect subtrees, in the order asked. Level 0 is the leaf hash of
+    /// entry `index`. Must refuse a node that is not complete with [`LedgerError::IndexOutOfRange`].
+    fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError>;
+
+    /// Deletes entry `index`'s salt and payload and keeps its leaf hash. Idempotent. The log writes the
+    /// redaction record before it calls this, so an erased entry is never unaccounted for.
+    fn redact(&mut self, index: u64) -> Result<(), LedgerError>;
+
+    /// Stores a signed checkpoint's exact bytes under its tree size.
+    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError>;
+
+    /// Every stored checkpoint, in the order stored.
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError>;
+}

@@ -1,0 +1,272 @@
+//! Whole-log verification: every leaf, every stored node, every redaction and every checkpoint, naming the first bad index.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Log;
+use crate::checkpoint::{SignedCheckpoint, TrustPolicy, VerifiedCheckpoint};
+use crate::error::{LedgerError, Tamper};
+use crate::hash::{MerkleHash, leaf_hash, node_hash};
+use crate::proof::verify_consistency;
+use crate::redaction::RedactionRecord;
+use crate::store::{EntryContent, LogStore};
+use crate::tree::{self, NodeId};
+
+/// How many entries verification reads per store call (and between progress reports).
+const CHUNK: u64 = 4096;
+
+/// Progress of a long verification, reported to the caller's callback after every chunk of entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyProgress {
+    checked: u64,
+    total: u64,
+}
+
+impl VerifyProgress {
+    /// Entries checked so far.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+
+    /// Entries to check in all.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+/// What a successful whole-log verification established.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedLog {
+    size: u64,
+    root: MerkleHash,
+    latest: Option<VerifiedCheckpoint>,
+    checkpoints: usize,
+    redacted: u64,
+}
+
+impl VerifiedLog {
+    /// The number of entries checked.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root recomputed from every leaf.
+    pub fn root(&self) -> &MerkleHash {
+        &self.root
+    }
+
+    /// The latest signed checkpoint, verified against the policy and matching the recomputed root at its
+    /// size. Entries at or beyond its size are internally consistent but not yet signed.
+    pub fn latest_checkpoint(&self) -> Option<&VerifiedCheckpoint> {
+        self.latest.as_ref()
+    }
+
+    /// How many checkpoints were verified.
+    pub fn checkpoints(&self) -> usize {
+        self.checkpoints
+    }
+
+    /// How many entries are redacted (each with its redaction record).
+    pub fn redacted(&self) -> u64 {
+        self.redacted
+    }
+}
+
+fn tampered(first_bad_index: Option<u64>, failure: Tamper) -> LedgerError {
+    LedgerError::Tampered {
+        first_bad_index,
+        failure,
+    }
+}
+
+impl<S: LogStore> Log<S> {
+    /// Verifies the whole log against `policy` (see [`Log::verify_with_progress`]).
+    pub fn verify(&self, policy: &TrustPolicy) -> Result<VerifiedLog, LedgerError> {
+        self.verify_with_progress(policy, &mut |_| {})
+    }
+
+    /// Verifies the whole log: every stored checkpoint is signed as `policy` demands; every unredacted
+    /// entry's salt and payload hash to its leaf hash; every stored interior node equals the hash
+    /// recomputed from the leaves; every redacted entry has a later redaction record naming it and its
+    /// leaf hash; the recomputed root at every checkpoint's size equals that checkpoint's root; and every
+    /// earlier checkpoint is consistent with the latest by consistency proof.
+    ///
+    /// A failure is [`LedgerError::Tampered`] with the first bad index: the entry itself for a bad leaf
+    /// or redaction, the first leaf under a bad node, and for a root mismatch the size of the last
+    /// checkpoint that did match (every index below it is proven good, so the damage starts there).
+    /// Store failures pass through as they are. `progress` is called after each chunk of entries.
+    pub fn verify_with_progress(
+        &self,
+        policy: &TrustPolicy,
+        progress: &mut dyn FnMut(VerifyProgress),
+    ) -> Result<VerifiedLog, LedgerError> {
+        let size = self.store().size()?;
+        // 1. Checkpoints: parse, check signatures, index by size.
+        let stored = self.store().checkpoints()?;
+        let mut by_size: BTreeMap<u64, Vec<(usize, VerifiedCheckpoint)>> = BTreeMap::new();
+        for (position, row) in stored.iter().enumerate() {
+            let bad = |reason: String| tampered(None, Tamper::BadCheckpoint { position, reason });
+            let signed = SignedCheckpoint::parse(row.note()).map_err(|e| bad(e.to_string()))?;
+            let verified = signed.verify(policy).map_err(|e| bad(e.to_string()))?;
+            let checkpoint_size = verified.checkpoint().size();
+            if checkpoint_size != row.size() {
+                return Err(bad(format!(
+                    "stored under size {} but signed for size {checkpoint_size}",
+                    row.size()
+                )));
+            }
+            if checkpoint_size > size {
+                return Err(tampered(
+                    Some(size),
+                    Tamper::CheckpointBeyondLog {
+                        size: checkpoint_size,
+                        log_size: size,
+                    },
+                ));
+            }
+            by_size
+                .entry(checkpoint_size)
+                .or_default()
+                .push((position, verified));
+        }
+
+        // 2. Entries, nodes and roots, streamed in index order.
+        let mut frontier: Vec<MerkleHash> = Vec::new();
+        let mut records: HashMap<u64, Vec<MerkleHash>> = HashMap::new();
+        let mut redacted: Vec<(u64, MerkleHash)> = Vec::new();
+        let mut proven_good = 0u64;
+        let check_roots =
+            |at: u64, frontier: &[MerkleHash], proven_good: &mut u64| -> Result<(), LedgerError> {
+                if let Some(list) = by_size.get(&at) {
+                    let root = tree::fold_right(frontier);
+                    if list.iter().any(|(_, c)| *c.checkpoint().root() != root) {
+                        return Err(tampered(Some(*proven_good), Tamper::RootMismatch { size: at }));
+                    }
+                    *proven_good = at;
+                }
+                Ok(())
+            };
+        check_roots(0, &frontier, &mut proven_good)?;
+        let mut start = 0u64;
+        while start < size {
+            let end = start.saturating_add(CHUNK).min(size);
+            let entries = self.store().entries(start..end)?;
+            if entries.len() as u64 != end - start {
+                return Err(LedgerError::CorruptStore {
+                    what: "entry range",
+                    index: start,
+                });
+            }
+            let mut computed: Vec<(NodeId, MerkleHash)> = Vec::new();
+            for (index, entry) in (start..end).zip(&entries) {
+                if entry.index() != index {
+                    return Err(tampered(Some(index), Tamper::LeafMismatch { index }));
+                }
+                match entry.content() {
+                    EntryContent::Present { salt, payload } => {
+                        if leaf_hash(salt, payload) != *entry.leaf_hash() {
+                            return Err(tampered(Some(index), Tamper::LeafMismatch { index }));
+                        }
+                        match RedactionRecord::from_payload(payload) {
+                            Ok(None) => {}
+                            Ok(Some(record)) if record.target() < index => {
+                                records
+                                    .entry(record.target())
+                                    .or_default()
+                                    .push(*record.target_leaf_hash());
+                            }
+                            Ok(Some(_)) | Err(_) => {
+                                return Err(tampered(Some(index), Tamper::BadRedactionRecord { index }));
+                            }
+                        }
+                    }
+                    _ => redacted.push((index, *entry.leaf_hash())),
+                }
+                let mut hash = *entry.leaf_hash();
+                let mut position = index;
+                let mut level = 0u8;
+                while position & 1 == 1 {
+                    let Some(left) = frontier.pop() else {
+                        return Err(LedgerError::CorruptStore {
+                            what: "right edge",
+                            index,
+                        });
+                    };
+                    hash = node_hash(&left, &hash);
+                    position >>= 1;
+                    level += 1;
+                    computed.push((NodeId::new_unchecked(level, position), hash));
+                }
+                frontier.push(hash);
+                check_roots(index + 1, &frontier, &mut proven_good)?;
+            }
+            let ids: Vec<NodeId> = computed.iter().map(|(id, _)| *id).collect();
+            let stored_nodes = self.store().nodes(&ids)?;
+            if stored_nodes.len() != ids.len() {
+                return Err(LedgerError::CorruptStore {
+                    what: "node batch",
+                    index: start,
+                });
+            }
+            for ((id, hash), stored) in computed.iter().zip(&stored_nodes) {
+                if hash != stored {
+                    return Err(tampered(
+                        Some(id.first_leaf()),
+                        Tamper::NodeMismatch {
+                            level: id.level(),
+                            index: id.index(),
+                        },
+                    ));
+                }
+            }
+            start = end;
+            progress(VerifyProgress {
+                checked: end,
+                total: size,
+            });
+        }
+
+        // 3. Every redaction is recorded later with the leaf hash it erased.
+        for (index, leaf) in &redacted {
+            let recorded = records.get(index).is_some_and(|hashes| hashes.contains(leaf));
+            if !recorded {
+                return Err(tampered(
+                    Some(*index),
+                    Tamper::UnrecordedRedaction { index: *index },
+                ));
+            }
+        }
+
+        // 4. Every earlier checkpoint is consistent with the latest, by consistency proof.
+        let root = tree::fold_right(&frontier);
+        let latest = by_size
+            .iter()
+            .next_back()
+            .and_then(|(_, list)| list.first())
+            .map(|(_, c)| c.clone());
+        if let Some(latest) = &latest {
+            let new_size = latest.checkpoint().size();
+            for (&old_size, list) in by_size.range(..new_size) {
+                let proof = self.consistency_proof(old_size, new_size)?;
+                for (_, old) in list {
+                    verify_consistency(
+                        old_size,
+                        new_size,
+                        old.checkpoint().root(),
+                        latest.checkpoint().root(),
+                        proof.path(),
+                    )
+                    .map_err(|_| tampered(Some(old_size), Tamper::Inconsistent { size: old_size }))?;
+                }
+            }
+        }
+        Ok(VerifiedLog {
+            size,
+            root,
+            latest,
+            checkpoints: stored.len(),
+            redacted: redacted.len() as u64,
+        })
+    }
+}
