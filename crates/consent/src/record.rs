@@ -1,0 +1,143 @@
+//! The ledger payload of a consent record: a documented, versioned, canonical JSON encoding.
+//!
+//! Format 1 is the UTF-8 JSON object that `serde_json` writes for
+//! `{"schema":"custodia-consent","format":1,"record":{"notice":{…}}}` or `…"record":{"event":{…}}}`, fields in
+//! declaration order, sets in sorted order, no whitespace. It always starts with [`PAYLOAD_PREFIX`], so a
+//! shared ledger can hold other crates' entries beside ours. The bytes are stored once and never
+//! re-serialized: a receipt proves the stored bytes, and decoding is the only thing a reader does to them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConsentError;
+use crate::event::ConsentEvent;
+use crate::notice::Notice;
+
+/// The format version written by this crate.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Every consent payload starts with these bytes.
+pub const PAYLOAD_PREFIX: &[u8] = br#"{"schema":"custodia-consent","#;
+
+const SCHEMA: &str = "custodia-consent";
+
+/// What a consent ledger entry holds: a notice version, or an event about one customer. Neither holds a
+/// customer's name, number or address: events carry pseudonymous ids, categories, purposes and digests;
+/// notices carry the controller's and recipients' organizational details.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConsentRecord {
+    /// A published notice version.
+    Notice(Notice),
+    /// A consent event.
+    Event(ConsentEvent),
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a> {
+    schema: &'static str,
+    format: u32,
+    record: &'a ConsentRecord,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeIn {
+    schema: String,
+    format: u32,
+    record: serde_json::Value,
+}
+
+impl ConsentRecord {
+    /// The format-1 payload bytes to append to the ledger.
+    pub fn encode(&self) -> Result<Vec<u8>, ConsentError> {
+        serde_json::to_vec(&EnvelopeOut {
+            schema: SCHEMA,
+            format: FORMAT_VERSION,
+            record: self,
+        })
+        .map_err(|e| ConsentError::Encode {
+            what: "consent record",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Decodes the payload stored at ledger index `index`. Total: any bytes give a record or a typed error
+    /// naming the index, and every invariant of the types is checked again on the way in.
+    pub fn decode(index: u64, bytes: &[u8]) -> Result<Self, ConsentError> {
+        let payload = |e: serde_json::Error| ConsentError::Payload {
+            index,
+            reason: e.to_string(),
+        };
+        let envelope: EnvelopeIn = serde_json::from_slice(bytes).map_err(payload)?;
+        if envelope.schema != SCHEMA {
+            return Err(ConsentError::Payload {
+                index,
+                reason: format!("schema {:?} is not {SCHEMA:?}", envelope.schema),
+            });
+        }
+        if envelope.format != FORMAT_VERSION {
+            return Err(ConsentError::UnsupportedFormat {
+                index,
+                version: envelope.format,
+            });
+        }
+        serde_json::from_value(envelope.record).map_err(payload)
+    }
+
+    /// Whether `bytes` claim to be a consent payload (start with [`PAYLOAD_PREFIX`]). Other crates' entries
+    /// in a shared ledger, and redacted entries, do not; a rebuild skips them.
+    pub fn is_consent_payload(bytes: &[u8]) -> bool {
+        bytes.starts_with(PAYLOAD_PREFIX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn garbage_is_a_typed_error_naming_the_index() {
+        for bad in [
+            &b""[..],
+            b"\xff\xfe",
+            b"{}",
+            br#"{"schema":"custodia-consent","format":1,"record":{"event":{}}}"#,
+            br#"{"schema":"other","format":1,"record":null}"#,
+        ] {
+            match ConsentRecord::decode(42, bad) {
+                Err(ConsentError::Payload { index: 42, .. }) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(
+            ConsentRecord::decode(
+                7,
+                br#"{"schema":"custodia-consent","format":9,"record":null}"#
+            ),
+            Err(ConsentError::UnsupportedFormat {
+                index: 7,
+                version: 9
+            })
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut with_prefix = PAYLOAD_PREFIX.to_vec();
+            with_prefix.extend_from_slice(&bytes);
+            for b in [&bytes, &with_prefix] {
+                if let Err(e) = ConsentRecord::decode(3, b) {
+                    let named = matches!(
+                        e,
+                        ConsentError::Payload { index: 3, .. } | ConsentError::UnsupportedFormat { index: 3, .. }
+                    );
+                    prop_assert!(named);
+                }
+            }
+        }
+    }
+}
