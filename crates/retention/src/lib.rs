@@ -1,1 +1,94 @@
-//! custodia-retention (being built).
+//! # custodia-retention
+//!
+//! For every customer and data category, whether the brokerage **must keep** it, **may keep** it, must
+//! **restrict it to storage**, or must **destroy** it — and why, citing the rule.
+//!
+//! ## What it owns
+//!
+//! - **Rules as data** ([`Rule`], [`Profile`]): each rule names its citation, what it applies to
+//!   (categories, record kinds, purposes, jurisdictions), the event that starts its clock ([`Trigger`]),
+//!   a minimum period (a legal floor) and an optional maximum (a duty to delete). Profiles load from and
+//!   save to JSON or TOML and are validated on load, every error naming the rule. Two profiles are
+//!   shipped: `cn-insurance-broker` (Broker Rule 2018 Art 51, AML Law 2024 Art 34, PIPL Arts 19, 47, 56,
+//!   NDSR Art 12) and `gdpr` (GDPR Arts 5(1)(e), 17(1)(a), 17(1)(b)).
+//! - **Calendar periods** ([`Period`]) counted as the Civil Code counts them (民法典 Arts 201, 202): one
+//!   year from 29 February ends on 28 February.
+//! - **Legal holds** ([`Holds`]): placed and released with reason, scope and who; a hold always wins.
+//! - **Decisions** ([`Profile::decide`]): [`Outcome::Retain`], [`Outcome::StorageOnly`] (a duty to delete
+//!   meets an unexpired legal floor: PIPL Art 47, last paragraph) or [`Outcome::Destroy`], with every
+//!   [`Reason`] naming its rule and citation.
+//! - **Sweeps** ([`sweep`]): a whole book, streamed, into what is destroyable now, what becomes so and
+//!   when, and the next review date.
+//! - **Destruction** ([`DestructionPlan`]): two distinct approvers (internal supervision), execution
+//!   through a [`Shredder`], and a [`DestructionCertificate`] appended to the ledger through
+//!   [`CertificateLog`]. Partial failures are reported per item; re-running is safe.
+//!
+//! ## The key design decision
+//!
+//! Retention is **pure decision logic over facts the caller supplies** ([`RetentionFacts`]): dates of
+//! contract ends, the relationship's end, transactions, withdrawals, fulfilled purposes, a completed
+//! transfer. Floors and duties are computed independently and then combined by one rule — a due duty
+//! meets the latest floor — so every outcome can be explained by the reasons it lists, a later date can
+//! never undo a `Destroy` on the same facts, and a withdrawal can never extend retention past the floors.
+//!
+//! When the relationship has ended and every floor has expired, the holding is destroyed: the end of
+//! the relationship fulfils every purpose of serving the customer, and PIPL Art 19 allows keeping data
+//! only for the shortest time necessary (rule `pipl-19-relationship-ended`).
+//!
+//! ## What it must not do
+//!
+//! It does no I/O, reads no clock (every date is an argument), prints nothing and holds no key: shredding
+//! goes through the [`Shredder`] trait, certificates through [`CertificateLog`]. It does not depend on
+//! the model's `Customer` type, only on its vocabulary (ids, categories, purposes, jurisdictions,
+//! citations). Certificates carry ids, categories and rule citations, never personal information.
+//!
+//! ## Example
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
+//! use custodia_retention::{
+//!     Contract, ContractTerm, HeldData, Holding, Holds, Outcome, Profile, RetentionFacts, Use,
+//! };
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or("bad date");
+//! let profile = Profile::cn_insurance_broker()?;
+//! let customer = CustomerId::new_v7();
+//! let servicing = vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)];
+//! let facts = RetentionFacts::builder(customer, Jurisdiction::MAINLAND_CHINA)
+//!     .held(HeldData::new(customer, Holding::Category(DataCategory::Policies), day(2015, 3, 1)?, servicing)?)
+//!     .contract(Contract::ending(ContractTerm::OneYearOrLess, day(2016, 3, 1)?))
+//!     .relationship_ended(day(2016, 3, 1)?)
+//!     .build()?;
+//!
+//! // The relationship ended, but Broker Rule Art 51 keeps the business file 5 years: storage only.
+//! let decisions = profile.decide(&facts, &Holds::new(), day(2020, 6, 1)?)?;
+//! assert_eq!(decisions[0].outcome(), Outcome::StorageOnly { until: Some(day(2021, 3, 1)?) });
+//!
+//! // The day after the fifth anniversary, it must be destroyed.
+//! let decisions = profile.decide(&facts, &Holds::new(), day(2021, 3, 2)?)?;
+//! assert_eq!(decisions[0].outcome(), Outcome::Destroy { due_since: day(2021, 3, 2)? });
+//! # Ok(())
+//! # }
+//! ```
+
+mod actor;
+mod decision;
+mod error;
+mod facts;
+mod hold;
+mod period;
+mod profile;
+mod rule;
+
+pub use actor::ActorId;
+pub use decision::{Decision, Outcome, Reason, RuleEffect};
+pub use error::RetentionError;
+pub use facts::{
+    Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeEvent, RecordKind, RetentionFacts, Use,
+};
+pub use hold::{CustomerSelection, HoldId, HoldScope, Holds, LegalHold, PlaceHold, Release};
+pub use period::Period;
+pub use profile::{Profile, ProfileDocument, Settings};
+pub use rule::{Condition, Rule, RuleDocument, RuleId, Scope, Trigger};

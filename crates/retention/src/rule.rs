@@ -1,0 +1,578 @@
+//! Retention rules as data: what a rule applies to, what event starts its clock, its floor and its maximum.
+
+use std::fmt;
+use std::sync::Arc;
+
+use custodia_model::{Citation, DataCategory, Instrument, Jurisdiction, Purpose};
+use serde::de::IntoDeserializer;
+use serde::{Deserialize, Serialize};
+
+use crate::error::RetentionError;
+use crate::facts::{ContractTerm, Holding, RecordKind};
+use crate::period::Period;
+
+/// A rule's id, unique within a profile: 1 to 64 of `a-z`, `0-9`, `-`, `_`, `.`. Cheap to clone, because
+/// every reason in every decision names one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RuleId(Arc<str>);
+
+impl RuleId {
+    /// Checks and wraps an id.
+    pub fn new(id: &str) -> Result<Self, RetentionError> {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+        if !ok {
+            return Err(RetentionError::InvalidRuleId { id: id.to_owned() });
+        }
+        Ok(Self(Arc::from(id)))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RuleId {
+    type Error = RetentionError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(&value)
+    }
+}
+
+impl From<RuleId> for String {
+    fn from(value: RuleId) -> Self {
+        value.0.to_string()
+    }
+}
+
+/// The event that starts a rule's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Trigger {
+    /// The day the holding was collected (for a record: made).
+    Collection,
+    /// The end of the customer's contracts (of the given term, or any). While a matching contract is in
+    /// force, a floor on this trigger holds open; the latest end counts (Broker Rule 2018 Art 51).
+    ContractEnd {
+        /// Only contracts of this term count; `None` means every contract.
+        term: Option<ContractTerm>,
+    },
+    /// The end of the business relationship (AML Law 2024 Art 34). A floor holds open until it ends.
+    RelationshipEnd,
+    /// The latest transaction (AML Law 2024 Art 34).
+    Transaction,
+    /// Every purpose of the holding has ended and at least one ended by withdrawal of the consent it rested
+    /// on: withdrawal of the only basis (PIPL Art 47(1)(3)). A withdrawal does not end a purpose that rests
+    /// on a contract or a legal obligation.
+    ConsentWithdrawn,
+    /// Every purpose of the holding has ended and at least one ended by being fulfilled or becoming
+    /// unnecessary (PIPL Art 47(1)(1)).
+    PurposeFulfilled,
+    /// The customer's data was handed over in a completed licence transfer.
+    TransferCompleted,
+}
+
+impl Trigger {
+    /// The stable code used in profiles.
+    pub fn code(self) -> &'static str {
+        match self {
+            Trigger::Collection => "collection",
+            Trigger::ContractEnd { .. } => "contract_end",
+            Trigger::RelationshipEnd => "relationship_end",
+            Trigger::Transaction => "transaction",
+            Trigger::ConsentWithdrawn => "consent_withdrawn",
+            Trigger::PurposeFulfilled => "purpose_fulfilled",
+            Trigger::TransferCompleted => "transfer_completed",
+        }
+    }
+
+    fn from_code(code: &str, term: Option<ContractTerm>) -> Option<Self> {
+        Some(match code {
+            "collection" => Trigger::Collection,
+            "contract_end" => Trigger::ContractEnd { term },
+            "relationship_end" => Trigger::RelationshipEnd,
+            "transaction" => Trigger::Transaction,
+            "consent_withdrawn" => Trigger::ConsentWithdrawn,
+            "purpose_fulfilled" => Trigger::PurposeFulfilled,
+            "transfer_completed" => Trigger::TransferCompleted,
+            _ => return None,
+        })
+    }
+}
+
+/// A condition on a profile setting under which a rule applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Condition {
+    /// Only if the broker is an AML-obligated institution (AML Law 2024 Art 63; an open legal question,
+    /// so a profile setting, default yes).
+    AmlObligated,
+}
+
+impl Condition {
+    /// The stable code used in profiles.
+    pub fn code(self) -> &'static str {
+        match self {
+            Condition::AmlObligated => "aml_obligated",
+        }
+    }
+}
+
+/// What a rule applies to. A holding matches if it is one of the categories or record kinds; the customer
+/// must live in one of the jurisdictions (empty: any), and the holding must be kept for one of the
+/// purposes (empty: any).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    categories: Vec<DataCategory>,
+    record_kinds: Vec<RecordKind>,
+    purposes: Vec<Purpose>,
+    jurisdictions: Vec<Jurisdiction>,
+}
+
+impl Scope {
+    /// The data categories.
+    pub fn categories(&self) -> &[DataCategory] {
+        &self.categories
+    }
+
+    /// The record kinds.
+    pub fn record_kinds(&self) -> &[RecordKind] {
+        &self.record_kinds
+    }
+
+    /// The purposes; empty means any.
+    pub fn purposes(&self) -> &[Purpose] {
+        &self.purposes
+    }
+
+    /// The jurisdictions; empty means any.
+    pub fn jurisdictions(&self) -> &[Jurisdiction] {
+        &self.jurisdictions
+    }
+
+    /// Whether the rule covers this holding at all (ignoring jurisdiction and purpose).
+    pub fn covers(&self, holding: Holding) -> bool {
+        match holding {
+            Holding::Category(c) => self.categories.contains(&c),
+            Holding::Record(r) => self.record_kinds.contains(&r),
+        }
+    }
+}
+
+/// One validated retention rule. A rule with a non-zero `minimum` is a **floor**: the holding must be kept
+/// at least that long after the trigger. A rule with a `maximum` is a **duty to delete** once that period
+/// after the trigger is over (PIPL Art 47). A rule may be both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    id: RuleId,
+    citation: Citation,
+    summary: String,
+    scope: Scope,
+    trigger: Trigger,
+    minimum: Period,
+    maximum: Option<Period>,
+    condition: Option<Condition>,
+}
+
+impl Rule {
+    /// The id.
+    pub fn id(&self) -> &RuleId {
+        &self.id
+    }
+
+    /// The article that is the rule's reason.
+    pub fn citation(&self) -> &Citation {
+        &self.citation
+    }
+
+    /// A one-line human summary.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+
+    /// What the rule applies to.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// What starts its clock.
+    pub fn trigger(&self) -> Trigger {
+        self.trigger
+    }
+
+    /// The floor: keep at least this long after the trigger. Zero for a pure duty to delete.
+    pub fn minimum(&self) -> Period {
+        self.minimum
+    }
+
+    /// The maximum: delete once this long after the trigger has passed. `None` for a pure floor.
+    pub fn maximum(&self) -> Option<Period> {
+        self.maximum
+    }
+
+    /// The setting the rule depends on, if any.
+    pub fn condition(&self) -> Option<Condition> {
+        self.condition
+    }
+
+    /// Whether this rule sets a floor.
+    pub fn is_floor(&self) -> bool {
+        !self.minimum.is_zero()
+    }
+
+    /// Whether this rule sets a duty to delete.
+    pub fn is_duty(&self) -> bool {
+        self.maximum.is_some()
+    }
+}
+
+/// The editable, serialized form of a rule: plain strings, as written in a JSON or TOML profile.
+/// [`RuleDocument::into_rule`] checks it and names the rule in every error.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDocument {
+    /// The rule id.
+    pub id: String,
+    /// The instrument, as `custodia_model::Instrument` spells it in serde (`Pipl`, `AmlLaw2024`, …).
+    pub instrument: String,
+    /// The article, as written after "Art" (`47`, `34`, `17(1)(b)`).
+    pub article: String,
+    /// A one-line summary for people.
+    #[serde(default)]
+    pub summary: String,
+    /// Data category codes (`identity`, `kyc_aml`, …).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Record kind codes (`impact_assessment`, …).
+    #[serde(default)]
+    pub record_kinds: Vec<String>,
+    /// Purpose codes; empty means any.
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    /// ISO 3166-1 alpha-2 codes; empty means any.
+    #[serde(default)]
+    pub jurisdictions: Vec<String>,
+    /// The trigger code (`contract_end`, `relationship_end`, …).
+    pub trigger: String,
+    /// With `contract_end` only: `one_year_or_less` or `more_than_one_year`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_term: Option<String>,
+    /// The floor as an ISO 8601 period (`P10Y`); `P0D` for none.
+    pub minimum: String,
+    /// The maximum as an ISO 8601 period, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<String>,
+    /// A setting the rule depends on (`aml_obligated`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+impl RuleDocument {
+    /// Checks the document and builds the rule. Every error names the rule id.
+    pub fn into_rule(self) -> Result<Rule, RetentionError> {
+        let id = RuleId::new(&self.id)?;
+        let rule = self.id.clone();
+        let unknown = |field: &'static str, value: &str| RetentionError::UnknownValue {
+            rule: rule.clone(),
+            field,
+            value: value.to_owned(),
+        };
+        let instrument = Instrument::deserialize(self.instrument.as_str().into_deserializer()).map_err(
+            |_: serde::de::value::Error| RetentionError::InvalidCitation {
+                rule: rule.clone(),
+                field: "instrument",
+                value: self.instrument.clone(),
+            },
+        )?;
+        if self.article.trim().is_empty() {
+            return Err(RetentionError::InvalidCitation {
+                rule: rule.clone(),
+                field: "article",
+                value: self.article.clone(),
+            });
+        }
+        let categories = self
+            .categories
+            .iter()
+            .map(|c| c.parse::<DataCategory>().map_err(|_| unknown("category", c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let record_kinds = self
+            .record_kinds
+            .iter()
+            .map(|c| RecordKind::from_code(c).ok_or_else(|| unknown("record_kind", c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let purposes = self
+            .purposes
+            .iter()
+            .map(|c| c.parse::<Purpose>().map_err(|_| unknown("purpose", c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let jurisdictions = self
+            .jurisdictions
+            .iter()
+            .map(|c| Jurisdiction::new(c).map_err(|_| unknown("jurisdiction", c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if categories.is_empty() && record_kinds.is_empty() {
+            return Err(RetentionError::EmptyScope { rule });
+        }
+        let term = match &self.contract_term {
+            None => None,
+            Some(t) => Some(ContractTerm::from_code(t).ok_or_else(|| unknown("contract_term", t))?),
+        };
+        let trigger =
+            Trigger::from_code(&self.trigger, term).ok_or_else(|| unknown("trigger", &self.trigger))?;
+        if term.is_some() && !matches!(trigger, Trigger::ContractEnd { .. }) {
+            return Err(RetentionError::MisplacedContractTerm { rule });
+        }
+        let period = |field: &'static str, text: &str| {
+            text.parse::<Period>().map_err(|_| RetentionError::InvalidPeriod {
+                rule: rule.clone(),
+                field,
+                value: text.to_owned(),
+            })
+        };
+        let minimum = period("minimum", &self.minimum)?;
+        let maximum = match &self.maximum {
+            None => None,
+            Some(m) => Some(period("maximum", m)?),
+        };
+        if let Some(max) = maximum {
+            if max.can_end_before(&minimum) {
+                return Err(RetentionError::MaximumBelowMinimum {
+                    rule,
+                    minimum: minimum.to_string(),
+                    maximum: max.to_string(),
+                });
+            }
+        } else if minimum.is_zero() {
+            return Err(RetentionError::NoEffect { rule });
+        }
+        let condition = match self.condition.as_deref() {
+            None => None,
+            Some("aml_obligated") => Some(Condition::AmlObligated),
+            Some(other) => return Err(unknown("condition", other)),
+        };
+        Ok(Rule {
+            id,
+            citation: Citation::new(instrument, self.article),
+            summary: self.summary,
+            scope: Scope {
+                categories,
+                record_kinds,
+                purposes,
+                jurisdictions,
+            },
+            trigger,
+            minimum,
+            maximum,
+            condition,
+        })
+    }
+}
+
+impl From<&Rule> for RuleDocument {
+    fn from(rule: &Rule) -> Self {
+        // Instrument serializes as a bare string (a unit variant); anything else cannot happen for a
+        // unit-only enum, and an empty string would then fail the next load loudly rather than silently.
+        let instrument = match serde_json::to_value(rule.citation.instrument()) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => String::new(),
+        };
+        let term = match rule.trigger {
+            Trigger::ContractEnd { term } => term.map(|t| t.code().to_owned()),
+            _ => None,
+        };
+        RuleDocument {
+            id: rule.id.to_string(),
+            instrument,
+            article: rule.citation.article().to_owned(),
+            summary: rule.summary.clone(),
+            categories: rule
+                .scope
+                .categories
+                .iter()
+                .map(|c| c.code().to_owned())
+                .collect(),
+            record_kinds: rule
+                .scope
+                .record_kinds
+                .iter()
+                .map(|c| c.code().to_owned())
+                .collect(),
+            purposes: rule.scope.purposes.iter().map(|c| c.code().to_owned()).collect(),
+            jurisdictions: rule
+                .scope
+                .jurisdictions
+                .iter()
+                .map(|c| c.code().to_owned())
+                .collect(),
+            trigger: rule.trigger.code().to_owned(),
+            contract_term: term,
+            minimum: rule.minimum.to_string(),
+            maximum: rule.maximum.map(|m| m.to_string()),
+            condition: rule.condition.map(|c| c.code().to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> RuleDocument {
+        RuleDocument {
+            id: "aml-34-identity".into(),
+            instrument: "AmlLaw2024".into(),
+            article: "34".into(),
+            summary: "identity data 10 years after the relationship ends".into(),
+            categories: vec!["identity".into()],
+            trigger: "relationship_end".into(),
+            minimum: "P10Y".into(),
+            condition: Some("aml_obligated".into()),
+            ..RuleDocument::default()
+        }
+    }
+
+    #[test]
+    fn a_good_document_becomes_a_rule_and_back() {
+        let rule = doc().into_rule().unwrap();
+        assert_eq!(rule.citation().to_string(), "AML Law 2024 Art 34");
+        assert!(rule.is_floor() && !rule.is_duty());
+        assert_eq!(RuleDocument::from(&rule), doc());
+    }
+
+    #[test]
+    fn every_error_names_the_rule() {
+        let cases: Vec<(RuleDocument, &str)> = vec![
+            (
+                RuleDocument {
+                    categories: vec!["tattoos".into()],
+                    ..doc()
+                },
+                "category",
+            ),
+            (
+                RuleDocument {
+                    instrument: "Hammurabi".into(),
+                    ..doc()
+                },
+                "instrument",
+            ),
+            (
+                RuleDocument {
+                    article: " ".into(),
+                    ..doc()
+                },
+                "article",
+            ),
+            (
+                RuleDocument {
+                    trigger: "full_moon".into(),
+                    ..doc()
+                },
+                "trigger",
+            ),
+            (
+                RuleDocument {
+                    jurisdictions: vec!["cn".into()],
+                    ..doc()
+                },
+                "jurisdiction",
+            ),
+            (
+                RuleDocument {
+                    purposes: vec!["Bad Purpose".into()],
+                    ..doc()
+                },
+                "purpose",
+            ),
+            (
+                RuleDocument {
+                    condition: Some("always".into()),
+                    ..doc()
+                },
+                "condition",
+            ),
+            (
+                RuleDocument {
+                    minimum: "ten years".into(),
+                    ..doc()
+                },
+                "minimum",
+            ),
+            (
+                RuleDocument {
+                    maximum: Some("P5Y".into()),
+                    ..doc()
+                },
+                "maximum",
+            ),
+            (
+                RuleDocument {
+                    categories: vec![],
+                    ..doc()
+                },
+                "scope",
+            ),
+            (
+                RuleDocument {
+                    contract_term: Some("one_year_or_less".into()),
+                    ..doc()
+                },
+                "contract_term",
+            ),
+            (
+                RuleDocument {
+                    minimum: "P0D".into(),
+                    ..doc()
+                },
+                "no effect",
+            ),
+        ];
+        for (d, what) in cases {
+            let err = d.into_rule().unwrap_err();
+            assert!(
+                err.to_string().starts_with("rule aml-34-identity:"),
+                "{what}: {err}"
+            );
+        }
+        let err = RuleDocument {
+            id: "Bad Id".into(),
+            ..doc()
+        }
+        .into_rule()
+        .unwrap_err();
+        assert!(matches!(err, RetentionError::InvalidRuleId { ref id } if id == "Bad Id"));
+    }
+
+    #[test]
+    fn maximum_below_minimum_is_refused() {
+        let err = RuleDocument {
+            maximum: Some("P9Y11M".into()),
+            ..doc()
+        }
+        .into_rule()
+        .unwrap_err();
+        assert!(matches!(err, RetentionError::MaximumBelowMinimum { .. }));
+        let ok = RuleDocument {
+            maximum: Some("P10Y".into()),
+            ..doc()
+        }
+        .into_rule()
+        .unwrap();
+        assert!(ok.is_duty() && ok.is_floor());
+    }
+}
