@@ -55,6 +55,13 @@ pub enum LedgerError {
         /// The redacted entry.
         index: u64,
     },
+    /// A redaction record cannot itself be redacted: it is the lasting account that an erasure happened
+    /// (PIPL Art 47), and it holds no personal data (an index, a leaf hash and the caller's reason).
+    #[error("entry {index} is a redaction record and cannot be redacted")]
+    RedactionRecordKept {
+        /// The redaction record's index.
+        index: u64,
+    },
     /// A payload begins with the ledger's reserved redaction-record tag, which only [`crate::Log::redact`]
     /// may write (otherwise a caller could forge a redaction record).
     #[error("payload {position} of the batch starts with the reserved redaction tag")]

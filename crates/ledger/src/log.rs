@@ -240,12 +240,17 @@ impl<S: LogStore> Log<S> {
     /// Erases entry `index` (PIPL Art 47; GDPR Art 17): first appends a [`RedactionRecord`] naming the
     /// entry and its leaf hash with the caller's `reason` (opaque; never the erased content), then deletes
     /// the entry's salt and payload, keeping its leaf hash so every root and proof still verifies.
-    /// Returns the redaction record's index. If the deletion fails after the record was written, calling
+    /// Returns the redaction record's index. Refuses an entry that is already redacted and a redaction
+    /// record (which must outlive what it erased); `reason` must not carry personal data, since it is
+    /// never erased. If the deletion fails after the record was written, calling
     /// again is safe: the store's redaction is idempotent and a second record only repeats the first.
     pub fn redact(&mut self, index: u64, reason: &[u8]) -> Result<u64, LedgerError> {
         let entry = self.entry(index)?;
         if entry.is_redacted() {
             return Err(LedgerError::Redacted { index });
+        }
+        if entry.payload().is_some_and(|p| p.starts_with(REDACTION_TAG)) {
+            return Err(LedgerError::RedactionRecordKept { index });
         }
         let record = RedactionRecord::new(index, *entry.leaf_hash(), reason).to_payload();
         let appended = self.append_unchecked(&[&record])?;
