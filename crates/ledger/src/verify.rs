@@ -73,6 +73,39 @@ impl VerifiedLog {
     }
 }
 
+/// What the streaming pass found: the earliest failure pinned to one index, and the earliest failure
+/// known only to lie within a range of indices (a bad node or root).
+#[derive(Default)]
+struct Findings {
+    exact: Option<(u64, Tamper)>,
+    bounded: Option<(std::ops::Range<u64>, Tamper)>,
+}
+
+impl Findings {
+    fn exact(&mut self, index: u64, failure: Tamper) {
+        if self.exact.as_ref().is_none_or(|(i, _)| index < *i) {
+            self.exact = Some((index, failure));
+        }
+    }
+
+    fn bounded(&mut self, range: std::ops::Range<u64>, failure: Tamper) {
+        if self.bounded.as_ref().is_none_or(|(r, _)| range.start < r.start) {
+            self.bounded = Some((range, failure));
+        }
+    }
+
+    /// The exact failure, unless a range failure lies wholly before it (then something before the exact
+    /// index is certainly bad, and the range's start is the first index that may be).
+    fn into_error(self) -> Option<LedgerError> {
+        match (self.exact, self.bounded) {
+            (Some((index, failure)), Some((range, _))) if range.end > index => Some(tampered(Some(index), failure)),
+            (_, Some((range, failure))) => Some(tampered(Some(range.start), failure)),
+            (Some((index, failure)), None) => Some(tampered(Some(index), failure)),
+            (None, None) => None,
+        }
+    }
+}
+
 fn tampered(first_bad_index: Option<u64>, failure: Tamper) -> LedgerError {
     LedgerError::Tampered {
         first_bad_index,
@@ -131,54 +164,49 @@ impl<S: LogStore> Log<S> {
                 .push((position, verified));
         }
 
-        // 2. Entries, nodes and roots, streamed in index order.
+        // 2. Entries, nodes and roots, streamed in index order. Nothing returns early here (except store
+        // failures): a bad leaf hash under a redacted entry shows first as a bad node or root, which only
+        // bounds where the damage is; the redaction record that pins that leaf comes later and names the
+        // exact index. `Findings` keeps the first of each and picks the earliest provable index at the end.
+        let mut findings = Findings::default();
         let mut frontier: Vec<MerkleHash> = Vec::new();
         let mut records: HashMap<u64, Vec<MerkleHash>> = HashMap::new();
         let mut redacted: Vec<(u64, MerkleHash)> = Vec::new();
         let mut proven_good = 0u64;
-        let check_roots =
-            |at: u64, frontier: &[MerkleHash], proven_good: &mut u64| -> Result<(), LedgerError> {
-                if let Some(list) = by_size.get(&at) {
-                    let root = tree::fold_right(frontier);
-                    if list.iter().any(|(_, c)| *c.checkpoint().root() != root) {
-                        return Err(tampered(Some(*proven_good), Tamper::RootMismatch { size: at }));
-                    }
-                    *proven_good = at;
+        let mut check_roots = |at: u64, frontier: &[MerkleHash], findings: &mut Findings| {
+            if let Some(list) = by_size.get(&at) {
+                let root = tree::fold_right(frontier);
+                if list.iter().any(|(_, c)| *c.checkpoint().root() != root) {
+                    findings.bounded(proven_good..at, Tamper::RootMismatch { size: at });
+                } else if findings.bounded.is_none() {
+                    proven_good = at;
                 }
-                Ok(())
-            };
-        check_roots(0, &frontier, &mut proven_good)?;
+            }
+        };
+        check_roots(0, &frontier, &mut findings);
         let mut start = 0u64;
         while start < size {
             let end = start.saturating_add(CHUNK).min(size);
             let entries = self.store().entries(start..end)?;
             if entries.len() as u64 != end - start {
-                return Err(LedgerError::CorruptStore {
-                    what: "entry range",
-                    index: start,
-                });
+                return Err(LedgerError::CorruptStore { what: "entry range", index: start });
             }
             let mut computed: Vec<(NodeId, MerkleHash)> = Vec::new();
             for (index, entry) in (start..end).zip(&entries) {
                 if entry.index() != index {
-                    return Err(tampered(Some(index), Tamper::LeafMismatch { index }));
+                    findings.exact(index, Tamper::LeafMismatch { index });
                 }
                 match entry.content() {
                     EntryContent::Present { salt, payload } => {
                         if leaf_hash(salt, payload) != *entry.leaf_hash() {
-                            return Err(tampered(Some(index), Tamper::LeafMismatch { index }));
+                            findings.exact(index, Tamper::LeafMismatch { index });
                         }
                         match RedactionRecord::from_payload(payload) {
                             Ok(None) => {}
                             Ok(Some(record)) if record.target() < index => {
-                                records
-                                    .entry(record.target())
-                                    .or_default()
-                                    .push(*record.target_leaf_hash());
+                                records.entry(record.target()).or_default().push(*record.target_leaf_hash());
                             }
-                            Ok(Some(_)) | Err(_) => {
-                                return Err(tampered(Some(index), Tamper::BadRedactionRecord { index }));
-                            }
+                            Ok(Some(_)) | Err(_) => findings.exact(index, Tamper::BadRedactionRecord { index }),
                         }
                     }
                     _ => redacted.push((index, *entry.leaf_hash())),
@@ -188,10 +216,7 @@ impl<S: LogStore> Log<S> {
                 let mut level = 0u8;
                 while position & 1 == 1 {
                     let Some(left) = frontier.pop() else {
-                        return Err(LedgerError::CorruptStore {
-                            what: "right edge",
-                            index,
-                        });
+                        return Err(LedgerError::CorruptStore { what: "right edge", index });
                     };
                     hash = node_hash(&left, &hash);
                     position >>= 1;
@@ -199,43 +224,37 @@ impl<S: LogStore> Log<S> {
                     computed.push((NodeId::new_unchecked(level, position), hash));
                 }
                 frontier.push(hash);
-                check_roots(index + 1, &frontier, &mut proven_good)?;
+                check_roots(index + 1, &frontier, &mut findings);
             }
             let ids: Vec<NodeId> = computed.iter().map(|(id, _)| *id).collect();
             let stored_nodes = self.store().nodes(&ids)?;
             if stored_nodes.len() != ids.len() {
-                return Err(LedgerError::CorruptStore {
-                    what: "node batch",
-                    index: start,
-                });
+                return Err(LedgerError::CorruptStore { what: "node batch", index: start });
             }
             for ((id, hash), stored) in computed.iter().zip(&stored_nodes) {
                 if hash != stored {
-                    return Err(tampered(
-                        Some(id.first_leaf()),
-                        Tamper::NodeMismatch {
-                            level: id.level(),
-                            index: id.index(),
-                        },
-                    ));
+                    let first = id.first_leaf();
+                    let last = first.saturating_add(1u64 << id.level());
+                    findings.bounded(first..last, Tamper::NodeMismatch { level: id.level(), index: id.index() });
                 }
             }
             start = end;
-            progress(VerifyProgress {
-                checked: end,
-                total: size,
-            });
+            progress(VerifyProgress { checked: end, total: size });
         }
 
-        // 3. Every redaction is recorded later with the leaf hash it erased.
-        for (index, leaf) in &redacted {
-            let recorded = records.get(index).is_some_and(|hashes| hashes.contains(leaf));
-            if !recorded {
-                return Err(tampered(
-                    Some(*index),
-                    Tamper::UnrecordedRedaction { index: *index },
-                ));
+        // 3. Every redaction is recorded later with the leaf hash it erased. A bad entry found above may be
+        // the redaction record itself, and then the redaction it recorded looks unrecorded: report the
+        // cause, not that consequence.
+        if findings.exact.is_none() {
+            for (index, leaf) in &redacted {
+                let recorded = records.get(index).is_some_and(|hashes| hashes.contains(leaf));
+                if !recorded {
+                    findings.exact(*index, Tamper::UnrecordedRedaction { index: *index });
+                }
             }
+        }
+        if let Some(error) = findings.into_error() {
+            return Err(error);
         }
 
         // 4. Every earlier checkpoint is consistent with the latest, by consistency proof.
