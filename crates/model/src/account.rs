@@ -21,7 +21,7 @@ pub struct BankCardNumber(String);
 /// Whether an ASCII digit string passes the Luhn check: double every second digit from the right, subtract 9
 /// from results above 9, and the total must be divisible by 10.
 pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
-    luhn_sum(digits, false) % 10 == 0
+    luhn_sum(digits, false).is_multiple_of(10)
 }
 
 /// The Luhn sum of `digits`; with `for_check_digit` the digits are those before a missing check digit, so the
@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn money() {
-        assert_eq!(Money::cny(123_45).to_string(), "CNY 123.45");
+        assert_eq!(Money::cny(12_345).to_string(), "CNY 123.45");
         assert!(Money::new(1, "eur").is_err());
         let m = Money::new(5, "EUR").unwrap();
         let json = serde_json::to_string(&m).unwrap();

@@ -21,6 +21,7 @@ mod party;
 mod policy;
 mod purpose;
 mod quality;
+pub mod synthetic;
 mod version;
 
 pub use category::{DataCategory, SensitiveKind};

@@ -346,7 +346,7 @@ mod tests {
             line: ProductLine::Accident,
             term_start: start,
             term_end: end,
-            premium: Money::cny(100_00),
+            premium: Money::cny(10_000),
             termination: None,
         }
     }
