@@ -75,15 +75,23 @@
 
 mod actor;
 mod decision;
+mod destruction;
 mod error;
 mod facts;
 mod hold;
 mod period;
 mod profile;
 mod rule;
+mod sweep;
 
 pub use actor::ActorId;
 pub use decision::{Decision, Outcome, Reason, RuleEffect};
+pub use destruction::{
+    Approval, ApprovedPlan, CertificateEntry, CertificateLog, DestructionCertificate, DestructionMethod,
+    DestructionPlan, Execution, ExecutionReport, ItemReport, ItemStatus, KeyStoreShredError,
+    KeyStoreShredder, PlanId, PlanItem, PlannedHolding, REQUIRED_APPROVALS, RuleCitation, ShredRequest,
+    Shredded, Shredder, execute,
+};
 pub use error::RetentionError;
 pub use facts::{
     Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeEvent, RecordKind, RetentionFacts, Use,
@@ -92,3 +100,4 @@ pub use hold::{CustomerSelection, HoldId, HoldScope, Holds, LegalHold, PlaceHold
 pub use period::Period;
 pub use profile::{Profile, ProfileDocument, Settings};
 pub use rule::{Condition, Rule, RuleDocument, RuleId, Scope, Trigger};
+pub use sweep::{Sweep, SweepConfig, SweepFailure, SweepProgress, SweepSummary, sweep};

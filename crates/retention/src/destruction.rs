@@ -1,0 +1,707 @@
+//! Approved destruction: a plan with two distinct approvers, execution through a shredder, and a
+//! destruction certificate appended to the ledger.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use custodia_model::{Citation, CustomerId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::actor::ActorId;
+use crate::decision::{Decision, Outcome, RuleEffect};
+use crate::error::RetentionError;
+use crate::facts::Holding;
+use crate::hold::{HoldId, Holds};
+use crate::rule::RuleId;
+
+/// The number of distinct people who must approve a destruction before it runs (internal supervision).
+pub const REQUIRED_APPROVALS: usize = 2;
+
+/// A destruction plan's id, chosen by the caller (this crate reads no clock and draws no randomness).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PlanId(Uuid);
+
+impl PlanId {
+    /// Wraps a UUID; the nil UUID is refused as a placeholder bug.
+    pub fn new(id: Uuid) -> Result<Self, RetentionError> {
+        if id.is_nil() {
+            return Err(RetentionError::NilPlanId);
+        }
+        Ok(Self(id))
+    }
+
+    /// The UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl fmt::Display for PlanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A rule and its citation, as certificates and plans record them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RuleCitation {
+    rule: RuleId,
+    citation: Citation,
+}
+
+impl RuleCitation {
+    /// The rule id.
+    pub fn rule(&self) -> &RuleId {
+        &self.rule
+    }
+
+    /// Its citation.
+    pub fn citation(&self) -> &Citation {
+        &self.citation
+    }
+}
+
+/// One holding to destroy, with the day destruction became due and the rules that make it due.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedHolding {
+    holding: Holding,
+    due_since: NaiveDate,
+    rules: Vec<RuleCitation>,
+}
+
+impl PlannedHolding {
+    /// The holding.
+    pub fn holding(&self) -> Holding {
+        self.holding
+    }
+
+    /// The first day destruction was due.
+    pub fn due_since(&self) -> NaiveDate {
+        self.due_since
+    }
+
+    /// The duties due and the expired floors behind the destruction.
+    pub fn rules(&self) -> &[RuleCitation] {
+        &self.rules
+    }
+}
+
+/// One customer's part of a plan: the destroyable holdings, and whether they are all the customer's
+/// holdings (then the whole customer can be crypto-shredded by destroying their data key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanItem {
+    customer: CustomerId,
+    holdings: Vec<PlannedHolding>,
+    whole_customer: bool,
+}
+
+impl PlanItem {
+    /// The destroyable part of one customer's decisions; `None` if nothing is destroyable.
+    pub fn from_decisions(customer: CustomerId, decisions: &[Decision]) -> Option<Self> {
+        let holdings: Vec<PlannedHolding> = decisions
+            .iter()
+            .filter_map(|d| match d.outcome() {
+                Outcome::Destroy { due_since } => Some(PlannedHolding {
+                    holding: d.holding(),
+                    due_since,
+                    rules: d
+                        .reasons()
+                        .iter()
+                        .filter(|r| {
+                            matches!(
+                                r.effect(),
+                                RuleEffect::DutyDue { .. } | RuleEffect::FloorExpired { .. }
+                            )
+                        })
+                        .map(|r| RuleCitation {
+                            rule: r.rule_id().clone(),
+                            citation: r.citation().clone(),
+                        })
+                        .collect(),
+                }),
+                _ => None,
+            })
+            .collect();
+        if holdings.is_empty() {
+            return None;
+        }
+        let whole_customer = holdings.len() == decisions.len();
+        Some(Self {
+            customer,
+            holdings,
+            whole_customer,
+        })
+    }
+
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// The holdings to destroy.
+    pub fn holdings(&self) -> &[PlannedHolding] {
+        &self.holdings
+    }
+
+    /// Whether these are all of the customer's holdings.
+    pub fn whole_customer(&self) -> bool {
+        self.whole_customer
+    }
+}
+
+/// One approval of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    by: ActorId,
+    at: DateTime<Utc>,
+}
+
+impl Approval {
+    /// Who approved.
+    pub fn by(&self) -> &ActorId {
+        &self.by
+    }
+
+    /// When.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+/// A proposed destruction, waiting for approvals. It cannot run until [`DestructionPlan::into_approved`]
+/// sees two distinct approvers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestructionPlan {
+    id: PlanId,
+    proposed_by: ActorId,
+    proposed_on: NaiveDate,
+    items: Vec<PlanItem>,
+    approvals: Vec<Approval>,
+}
+
+impl DestructionPlan {
+    /// A plan of `items`, proposed by `proposed_by` on `proposed_on`. Refused if empty or if a customer's
+    /// holding appears twice.
+    pub fn new(
+        id: PlanId,
+        proposed_by: ActorId,
+        proposed_on: NaiveDate,
+        items: Vec<PlanItem>,
+    ) -> Result<Self, RetentionError> {
+        if items.is_empty() {
+            return Err(RetentionError::EmptyPlan { plan: id.to_string() });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for item in &items {
+            for h in &item.holdings {
+                if !seen.insert((item.customer, h.holding)) {
+                    return Err(RetentionError::DuplicatePlanItem {
+                        plan: id.to_string(),
+                        customer: item.customer.to_string(),
+                        holding: h.holding.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            id,
+            proposed_by,
+            proposed_on,
+            items,
+            approvals: Vec::new(),
+        })
+    }
+
+    /// The id.
+    pub fn id(&self) -> PlanId {
+        self.id
+    }
+
+    /// Who proposed it.
+    pub fn proposed_by(&self) -> &ActorId {
+        &self.proposed_by
+    }
+
+    /// When it was proposed.
+    pub fn proposed_on(&self) -> NaiveDate {
+        self.proposed_on
+    }
+
+    /// What it destroys.
+    pub fn items(&self) -> &[PlanItem] {
+        &self.items
+    }
+
+    /// The approvals so far.
+    pub fn approvals(&self) -> &[Approval] {
+        &self.approvals
+    }
+
+    /// Records `by`'s approval. The same person approving twice is refused: two approvals must be two
+    /// people.
+    pub fn approve(&mut self, by: ActorId, at: DateTime<Utc>) -> Result<(), RetentionError> {
+        if self.approvals.iter().any(|a| a.by == by) {
+            return Err(RetentionError::DuplicateApproval {
+                plan: self.id.to_string(),
+                approver: by.to_string(),
+            });
+        }
+        self.approvals.push(Approval { by, at });
+        Ok(())
+    }
+
+    /// The plan, ready to run, once it has two distinct approvers.
+    pub fn into_approved(self) -> Result<ApprovedPlan, RetentionError> {
+        // `approve` refuses repeats, so the approvals are distinct people; count them anyway.
+        let mut people: Vec<&ActorId> = self.approvals.iter().map(|a| &a.by).collect();
+        people.sort();
+        people.dedup();
+        if people.len() < REQUIRED_APPROVALS {
+            return Err(RetentionError::NotEnoughApprovals {
+                plan: self.id.to_string(),
+                approvals: people.len(),
+            });
+        }
+        Ok(ApprovedPlan { plan: self })
+    }
+}
+
+/// A plan with two distinct approvers: the only thing [`execute`] accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApprovedPlan {
+    plan: DestructionPlan,
+}
+
+impl ApprovedPlan {
+    /// The plan.
+    pub fn plan(&self) -> &DestructionPlan {
+        &self.plan
+    }
+}
+
+/// How a shredder destroys data; recorded in the certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DestructionMethod {
+    /// The customer's data keys were destroyed, so every sealed section is unreadable (design: crypto-shredding).
+    CryptoShredding,
+    /// The encrypted sections of the holdings were deleted from storage.
+    SectionDeletion,
+    /// Another method, described.
+    Other(String),
+}
+
+/// One shredding request: a customer's holdings, and whether they are all of the customer's holdings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShredRequest<'a> {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The holdings to destroy.
+    pub holdings: &'a [Holding],
+    /// Whether these are all of the customer's holdings, so a whole-customer key may be destroyed.
+    pub whole_customer: bool,
+    /// When the destruction is executed.
+    pub at: DateTime<Utc>,
+}
+
+/// What a shredder did with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Shredded {
+    /// Destroyed now.
+    Destroyed,
+    /// Already destroyed before (a re-run); not an error, so re-running a plan is safe.
+    AlreadyDestroyed,
+}
+
+/// Executes destruction. Implemented by the storage side: an adapter over `custodia_crypto::KeyStore`
+/// ([`KeyStoreShredder`]) for whole customers, a section store for single categories.
+///
+/// Contract: destroying something already destroyed returns `Ok(Shredded::AlreadyDestroyed)`, never an
+/// error, so that a plan can be re-run after a partial failure.
+pub trait Shredder {
+    /// The failure type; its message goes into the execution report.
+    type Error: fmt::Display;
+
+    /// The method, for the certificate.
+    fn method(&self) -> DestructionMethod;
+
+    /// Destroys the request's holdings.
+    fn shred(&mut self, request: &ShredRequest<'_>) -> Result<Shredded, Self::Error>;
+}
+
+/// Crypto-shredding through a `custodia_crypto::KeyStore`: destroys all of a customer's data keys and
+/// blind-index entries. It can only erase whole customers (one data key per customer, design brief), so a
+/// request for some categories of a customer fails and is reported; those need section deletion.
+pub struct KeyStoreShredder<'a, K: custodia_crypto::KeyStore + ?Sized> {
+    store: &'a K,
+}
+
+impl<'a, K: custodia_crypto::KeyStore + ?Sized> KeyStoreShredder<'a, K> {
+    /// Shreds through `store`.
+    pub fn new(store: &'a K) -> Self {
+        Self { store }
+    }
+}
+
+/// Why the key store could not shred.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyStoreShredError {
+    /// Only some of the customer's holdings are due; a customer key cannot erase part of a customer.
+    #[error("only some holdings are destroyable; crypto-shredding erases whole customers")]
+    PartialCustomer,
+    /// The key store failed.
+    #[error("key store: {0}")]
+    Store(custodia_crypto::CryptoError),
+}
+
+impl<K: custodia_crypto::KeyStore + ?Sized> Shredder for KeyStoreShredder<'_, K> {
+    type Error = KeyStoreShredError;
+
+    fn method(&self) -> DestructionMethod {
+        DestructionMethod::CryptoShredding
+    }
+
+    fn shred(&mut self, request: &ShredRequest<'_>) -> Result<Shredded, Self::Error> {
+        if !request.whole_customer {
+            return Err(KeyStoreShredError::PartialCustomer);
+        }
+        if self
+            .store
+            .destroyed_at(request.customer)
+            .map_err(KeyStoreShredError::Store)?
+            .is_some()
+        {
+            return Ok(Shredded::AlreadyDestroyed);
+        }
+        match self.store.destroy_customer(request.customer, request.at) {
+            Ok(_evidence) => Ok(Shredded::Destroyed),
+            // Another worker destroyed it between the check and the call: the end state is the same.
+            Err(custodia_crypto::CryptoError::KeyDestroyed { .. }) => Ok(Shredded::AlreadyDestroyed),
+            Err(e) => Err(KeyStoreShredError::Store(e)),
+        }
+    }
+}
+
+/// Where destruction certificates are recorded. `custodia_ledger::Log` implements it; a certificate is
+/// one opaque payload (JSON, no personal information).
+pub trait CertificateLog {
+    /// The failure type.
+    type Error: fmt::Display;
+
+    /// Appends one payload and returns its index in the log.
+    fn append_certificate(&mut self, payload: &[u8]) -> Result<u64, Self::Error>;
+}
+
+impl<S: custodia_ledger::LogStore> CertificateLog for custodia_ledger::Log<S> {
+    type Error = custodia_ledger::LedgerError;
+
+    fn append_certificate(&mut self, payload: &[u8]) -> Result<u64, Self::Error> {
+        Ok(self.append(&[payload])?.first_index())
+    }
+}
+
+/// One customer's line in a certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateEntry {
+    customer: CustomerId,
+    holdings: Vec<Holding>,
+    rules: Vec<RuleCitation>,
+    already_destroyed: bool,
+}
+
+impl CertificateEntry {
+    /// The customer (a pseudonymous id).
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// The holdings destroyed.
+    pub fn holdings(&self) -> &[Holding] {
+        &self.holdings
+    }
+
+    /// The rules behind the destruction, without repeats.
+    pub fn rules(&self) -> &[RuleCitation] {
+        &self.rules
+    }
+
+    /// Whether the shredder found them already destroyed (a re-run after a partial failure).
+    pub fn already_destroyed(&self) -> bool {
+        self.already_destroyed
+    }
+}
+
+/// The record of one execution of a plan: which customers and holdings, by which method, when, by
+/// whom, approved by whom, under which rules. Ids and citations only: no personal information.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestructionCertificate {
+    plan: PlanId,
+    method: DestructionMethod,
+    executed_at: DateTime<Utc>,
+    operator: ActorId,
+    approvers: Vec<ActorId>,
+    entries: Vec<CertificateEntry>,
+}
+
+impl DestructionCertificate {
+    /// The plan executed.
+    pub fn plan(&self) -> PlanId {
+        self.plan
+    }
+
+    /// The method.
+    pub fn method(&self) -> &DestructionMethod {
+        &self.method
+    }
+
+    /// When.
+    pub fn executed_at(&self) -> DateTime<Utc> {
+        self.executed_at
+    }
+
+    /// Who ran it.
+    pub fn operator(&self) -> &ActorId {
+        &self.operator
+    }
+
+    /// Who approved it.
+    pub fn approvers(&self) -> &[ActorId] {
+        &self.approvers
+    }
+
+    /// What was destroyed.
+    pub fn entries(&self) -> &[CertificateEntry] {
+        &self.entries
+    }
+
+    /// The bytes appended to the ledger: canonical JSON of this certificate.
+    pub fn to_payload(&self) -> Result<Vec<u8>, RetentionError> {
+        serde_json::to_vec(self).map_err(|e| RetentionError::CertificateEncoding {
+            plan: self.plan.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a certificate back from a ledger payload.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, RetentionError> {
+        serde_json::from_slice(payload).map_err(|e| RetentionError::CertificateEncoding {
+            plan: "-".to_owned(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// What happened to one customer's part of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ItemStatus {
+    /// Every planned holding was destroyed now.
+    Destroyed,
+    /// The shredder found them already destroyed.
+    AlreadyDestroyed,
+    /// Some or all holdings are under an active legal hold and were not touched; the rest (if any) were
+    /// shredded, with the result in `rest`.
+    Held {
+        /// The holds.
+        holds: Vec<HoldId>,
+        /// The holdings kept because of them.
+        kept: Vec<Holding>,
+        /// What happened to the other holdings, if there were any.
+        rest: Option<Shredded>,
+    },
+    /// The shredder failed; nothing is certified for this customer. Re-run the plan.
+    Failed {
+        /// The shredder's message.
+        message: String,
+    },
+}
+
+/// One customer's line in an execution report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItemReport {
+    customer: CustomerId,
+    status: ItemStatus,
+}
+
+impl ItemReport {
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// What happened.
+    pub fn status(&self) -> &ItemStatus {
+        &self.status
+    }
+}
+
+/// The result of one execution: a line per customer of the plan (none is dropped), and the certificate
+/// with its ledger index if anything was destroyed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[must_use = "failed and held items need attention"]
+pub struct ExecutionReport {
+    plan: PlanId,
+    items: Vec<ItemReport>,
+    certificate: Option<(u64, DestructionCertificate)>,
+}
+
+impl ExecutionReport {
+    /// The plan.
+    pub fn plan(&self) -> PlanId {
+        self.plan
+    }
+
+    /// One line per customer, in plan order.
+    pub fn items(&self) -> &[ItemReport] {
+        &self.items
+    }
+
+    /// The lines that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &ItemReport> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.status, ItemStatus::Failed { .. }))
+    }
+
+    /// The certificate and its index in the ledger, if anything was destroyed.
+    pub fn certificate(&self) -> Option<(u64, &DestructionCertificate)> {
+        self.certificate.as_ref().map(|(i, c)| (*i, c))
+    }
+}
+
+/// Who runs a plan, when, and against which holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Execution<'a> {
+    /// The person running it.
+    pub operator: &'a ActorId,
+    /// The time of execution; holds are checked on its date.
+    pub at: DateTime<Utc>,
+    /// The hold register, checked again at execution: a hold placed after approval still wins.
+    pub holds: &'a Holds,
+}
+
+/// Runs an approved plan: re-checks holds, shreds each customer's holdings, reports every customer, and
+/// appends one certificate of everything destroyed (or found destroyed) to `log`.
+///
+/// Re-running the same plan is safe: destroyed items come back `AlreadyDestroyed` and are certified again,
+/// so a run whose certificate failed to record is completed by the next run.
+pub fn execute<S, L>(
+    plan: &ApprovedPlan,
+    run: Execution<'_>,
+    shredder: &mut S,
+    log: &mut L,
+) -> Result<ExecutionReport, RetentionError>
+where
+    S: Shredder + ?Sized,
+    L: CertificateLog + ?Sized,
+{
+    let plan = &plan.plan;
+    let today = run.at.date_naive();
+    let mut items = Vec::with_capacity(plan.items.len());
+    let mut entries = Vec::new();
+    for item in &plan.items {
+        let mut hold_ids: Vec<HoldId> = Vec::new();
+        let mut kept = Vec::new();
+        let mut go = Vec::new();
+        let mut rules: Vec<RuleCitation> = Vec::new();
+        for planned in &item.holdings {
+            let covering: Vec<HoldId> = run
+                .holds
+                .covering(item.customer, planned.holding, today)
+                .map(|h| h.id())
+                .collect();
+            if covering.is_empty() {
+                go.push(planned.holding);
+                for r in &planned.rules {
+                    if !rules.contains(r) {
+                        rules.push(r.clone());
+                    }
+                }
+            } else {
+                kept.push(planned.holding);
+                for id in covering {
+                    if !hold_ids.contains(&id) {
+                        hold_ids.push(id);
+                    }
+                }
+            }
+        }
+        let result = if go.is_empty() {
+            None
+        } else {
+            let request = ShredRequest {
+                customer: item.customer,
+                holdings: &go,
+                whole_customer: item.whole_customer && kept.is_empty(),
+                at: run.at,
+            };
+            Some(shredder.shred(&request))
+        };
+        let status = match result {
+            Some(Err(e)) => ItemStatus::Failed {
+                message: e.to_string(),
+            },
+            Some(Ok(done)) => {
+                entries.push(CertificateEntry {
+                    customer: item.customer,
+                    holdings: go,
+                    rules,
+                    already_destroyed: done == Shredded::AlreadyDestroyed,
+                });
+                match (kept.is_empty(), done) {
+                    (true, Shredded::Destroyed) => ItemStatus::Destroyed,
+                    (true, _) => ItemStatus::AlreadyDestroyed,
+                    (false, d) => ItemStatus::Held {
+                        holds: hold_ids,
+                        kept,
+                        rest: Some(d),
+                    },
+                }
+            }
+            None => ItemStatus::Held {
+                holds: hold_ids,
+                kept,
+                rest: None,
+            },
+        };
+        items.push(ItemReport {
+            customer: item.customer,
+            status,
+        });
+    }
+
+    let certificate = if entries.is_empty() {
+        None
+    } else {
+        let certified = entries.len();
+        let certificate = DestructionCertificate {
+            plan: plan.id,
+            method: shredder.method(),
+            executed_at: run.at,
+            operator: run.operator.clone(),
+            approvers: plan.approvals.iter().map(|a| a.by.clone()).collect(),
+            entries,
+        };
+        let payload = certificate.to_payload()?;
+        let index = log
+            .append_certificate(&payload)
+            .map_err(|e| RetentionError::CertificateNotRecorded {
+                plan: plan.id.to_string(),
+                destroyed: certified,
+                message: e.to_string(),
+            })?;
+        Some((index, certificate))
+    };
+    Ok(ExecutionReport {
+        plan: plan.id,
+        items,
+        certificate,
+    })
+}
