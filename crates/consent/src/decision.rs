@@ -176,9 +176,7 @@ fn gdpr_article(rule: Rule) -> &'static str {
         Rule::NotInNotice(_) => "13(3)",
         Rule::UnknownNotice => "13",
         Rule::SeparateConsentRequired(SeparateBecause::SensitiveCategory) => "9(2)(a)",
-        Rule::SeparateConsentRequired(SeparateBecause::MinorData) | Rule::GuardianConsentRequired => {
-            "8(1)"
-        }
+        Rule::SeparateConsentRequired(SeparateBecause::MinorData) | Rule::GuardianConsentRequired => "8(1)",
         Rule::SeparateConsentRequired(SeparateBecause::ThirdParty) => "7(2)",
         Rule::SeparateConsentRequired(SeparateBecause::CrossBorder) => "49(1)(a)",
         Rule::Ended(EventKind::Objected) => "21",
@@ -295,11 +293,15 @@ mod tests {
             assert!(r.citation(Regime::Gdpr).to_string().starts_with("GDPR Art "));
         }
         assert_eq!(
-            Rule::Ended(EventKind::Withdrawn).citation(Regime::Pipl).to_string(),
+            Rule::Ended(EventKind::Withdrawn)
+                .citation(Regime::Pipl)
+                .to_string(),
             "PIPL Art 15"
         );
         assert_eq!(
-            Rule::Ended(EventKind::Withdrawn).citation(Regime::Gdpr).to_string(),
+            Rule::Ended(EventKind::Withdrawn)
+                .citation(Regime::Gdpr)
+                .to_string(),
             "GDPR Art 7(3)"
         );
         assert_eq!(

@@ -119,8 +119,16 @@ mod tests {
     #[test]
     fn bad_hex_is_refused() {
         assert!("ab".parse::<Digest>().is_err());
-        assert!("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD".parse::<Digest>().is_err());
-        assert!("zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".parse::<Digest>().is_err());
+        assert!(
+            "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"
+                .parse::<Digest>()
+                .is_err()
+        );
+        assert!(
+            "zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+                .parse::<Digest>()
+                .is_err()
+        );
     }
 
     proptest! {

@@ -138,9 +138,9 @@ pub enum ConsentError {
         /// The serializer's message.
         reason: String,
     },
-    /// The ledger refused an operation.
+    /// The ledger refused an operation or its store failed.
     #[error("ledger: {0}")]
-    Ledger(String),
+    Ledger(#[from] custodia_ledger::LedgerError),
     /// A receipt did not verify: its record, proof, checkpoint or signature does not match. Opaque on purpose.
     #[error("consent receipt does not verify")]
     ReceiptInvalid,

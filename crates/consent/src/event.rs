@@ -274,10 +274,12 @@ mod tests {
 
     #[test]
     fn polarity_and_citations() {
-        assert!(EventKind::GuardianGranted {
-            guardian: GuardianId::new_v7()
-        }
-        .is_grant());
+        assert!(
+            EventKind::GuardianGranted {
+                guardian: GuardianId::new_v7()
+            }
+            .is_grant()
+        );
         assert!(EventKind::Objected.ends_grants());
         assert!(!EventKind::NoticeServed.ends_grants());
         assert_eq!(EventKind::Withdrawn.citation().to_string(), "PIPL Art 15");

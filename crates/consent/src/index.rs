@@ -265,13 +265,29 @@ impl ConsentIndex {
     pub fn insert_payload(&mut self, index: u64, bytes: &[u8]) -> Result<bool, ConsentError> {
         self.check_order(index)?;
         if !ConsentRecord::is_consent_payload(bytes) {
-            self.skipped += 1;
-            self.last = Some(index);
+            self.skip(index)?;
             return Ok(false);
         }
         let record = ConsentRecord::decode(index, bytes)?;
         self.insert(index, &record)?;
         Ok(true)
+    }
+
+    /// Records that ledger index `index` holds nothing for this index (a redacted entry), so that the
+    /// order check still sees it.
+    pub fn skip(&mut self, index: u64) -> Result<(), ConsentError> {
+        self.check_order(index)?;
+        self.skipped += 1;
+        self.last = Some(index);
+        Ok(())
+    }
+
+    /// Forgets every event of `customer`, after their ledger entries were redacted (PIPL Art 47 erasure),
+    /// so that the live index agrees with what a rebuild would find. Returns how many events were dropped.
+    pub fn forget_customer(&mut self, customer: CustomerId) -> usize {
+        let dropped = self.customers.remove(&customer).map_or(0, |v| v.len());
+        self.events = self.events.saturating_sub(dropped);
+        dropped
     }
 
     /// Takes in a decoded record stored at ledger index `index`. Indices must increase, so that replaying
@@ -392,10 +408,7 @@ impl ConsentIndex {
     }
 
     fn destinations(&self, id: u32) -> &[Jurisdiction] {
-        self.destination_sets
-            .value(id)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.destination_sets.value(id).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn query(&self, use_: &Use) -> Query {
@@ -571,8 +584,8 @@ impl ConsentIndex {
             match self.compact_notice(e.notice) {
                 None => fails.push(reason(Rule::UnknownNotice, entry)),
                 Some(n) => {
-                    let named = Some(e.recipient) == q.controller
-                        || n.recipients.binary_search(&e.recipient).is_ok();
+                    let named =
+                        Some(e.recipient) == q.controller || n.recipients.binary_search(&e.recipient).is_ok();
                     for (scope_ok, notice_ok, dim) in [
                         (purpose_ok, n.purposes & q.purpose != 0, Dimension::Purpose),
                         (category_ok, n.categories & q.category != 0, Dimension::Category),

@@ -77,10 +77,7 @@ pub struct Notice {
 
 fn text(field: &'static str, value: &str) -> Result<(), ConsentError> {
     if value.trim().is_empty() || value.chars().count() > MAX_TEXT {
-        return Err(ConsentError::InvalidText {
-            field,
-            max: MAX_TEXT,
-        });
+        return Err(ConsentError::InvalidText { field, max: MAX_TEXT });
     }
     Ok(())
 }
@@ -166,8 +163,7 @@ impl Notice {
 
     /// Whether the recipient is disclosed: the controller always is, others only when listed.
     pub fn names_recipient(&self, recipient: Recipient) -> bool {
-        recipient == Recipient::Controller
-            || self.draft.recipients.iter().any(|r| r.recipient == recipient)
+        recipient == Recipient::Controller || self.draft.recipients.iter().any(|r| r.recipient == recipient)
     }
 
     /// Whether this notice told the person about `use_`: its purpose, category, recipient and, for a use
@@ -190,9 +186,8 @@ impl Notice {
             });
         }
         let (new, old) = (&self.draft, &older.draft);
-        let recipients = |d: &NoticeDraft| -> BTreeSet<Recipient> {
-            d.recipients.iter().map(|r| r.recipient).collect()
-        };
+        let recipients =
+            |d: &NoticeDraft| -> BTreeSet<Recipient> { d.recipients.iter().map(|r| r.recipient).collect() };
         let (new_r, old_r) = (recipients(new), recipients(old));
         Ok(NoticeChange {
             from: older.reference(),

@@ -217,7 +217,10 @@ mod tests {
             assert_eq!(serde_json::from_str::<BasisPolicy>(&json).unwrap(), p);
         }
         let cn = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
-        assert_eq!(cn.rule(&Purpose::ClaimsHandling).unwrap().basis, LegalBasis::Contract);
+        assert_eq!(
+            cn.rule(&Purpose::ClaimsHandling).unwrap().basis,
+            LegalBasis::Contract
+        );
         assert_eq!(cn.rule(&Purpose::Marketing).unwrap().basis, LegalBasis::Consent);
         assert_eq!(
             cn.rule(&Purpose::Transfer).unwrap().citation.to_string(),

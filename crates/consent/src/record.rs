@@ -112,14 +112,8 @@ mod tests {
             }
         }
         assert_eq!(
-            ConsentRecord::decode(
-                7,
-                br#"{"schema":"custodia-consent","format":9,"record":null}"#
-            ),
-            Err(ConsentError::UnsupportedFormat {
-                index: 7,
-                version: 9
-            })
+            ConsentRecord::decode(7, br#"{"schema":"custodia-consent","format":9,"record":null}"#),
+            Err(ConsentError::UnsupportedFormat { index: 7, version: 9 })
         );
     }
 

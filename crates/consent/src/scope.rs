@@ -91,7 +91,9 @@ impl Scope {
         let categories: BTreeSet<DataCategory> = categories.into_iter().collect();
         let destinations: BTreeSet<Jurisdiction> = destinations.into_iter().collect();
         if purposes.is_empty() {
-            return Err(ConsentError::Empty { field: "scope.purposes" });
+            return Err(ConsentError::Empty {
+                field: "scope.purposes",
+            });
         }
         if categories.is_empty() {
             return Err(ConsentError::Empty {
@@ -204,7 +206,9 @@ mod tests {
         let r = Recipient::Controller;
         assert_eq!(
             Scope::new([], [DataCategory::Contact], r, []),
-            Err(ConsentError::Empty { field: "scope.purposes" })
+            Err(ConsentError::Empty {
+                field: "scope.purposes"
+            })
         );
         assert_eq!(
             Scope::new([Purpose::Marketing], [], r, []),
