@@ -51,13 +51,24 @@ impl BankCardNumber {
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
         if let Some(p) = value.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(ModelError::InvalidCharacter { field, position: p + 1, expected: "a digit" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: p + 1,
+                expected: "a digit",
+            });
         }
         if !(13..=19).contains(&value.len()) {
-            return Err(ModelError::InvalidLength { field, expected: "13 to 19 digits", actual: value.len() });
+            return Err(ModelError::InvalidLength {
+                field,
+                expected: "13 to 19 digits",
+                actual: value.len(),
+            });
         }
         if !luhn_valid(value.as_bytes()) {
-            return Err(ModelError::ChecksumMismatch { field, masked: mask_middle(value, 6, 4) });
+            return Err(ModelError::ChecksumMismatch {
+                field,
+                masked: mask_middle(value, 6, 4),
+            });
         }
         Ok(Self(value.to_owned()))
     }
@@ -105,15 +116,19 @@ pub struct MoneyFields {
 impl Money {
     /// An amount in fen (1/100 yuan).
     pub fn cny(fen: u64) -> Self {
-        Self { minor_units: fen, currency: *b"CNY" }
+        Self {
+            minor_units: fen,
+            currency: *b"CNY",
+        }
     }
 
     /// An amount in `currency` (three upper-case letters, ISO 4217).
     pub fn new(minor_units: u64, currency: &str) -> Result<Self, ModelError> {
         match currency.as_bytes() {
-            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => {
-                Ok(Self { minor_units, currency: [a, b, c] })
-            }
+            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Ok(Self {
+                minor_units,
+                currency: [a, b, c],
+            }),
             _ => Err(ModelError::InvalidFormat {
                 field: "money.currency",
                 expected: "ISO 4217 currency code",
@@ -144,13 +159,22 @@ impl TryFrom<MoneyFields> for Money {
 
 impl From<Money> for MoneyFields {
     fn from(value: Money) -> Self {
-        Self { minor_units: value.minor_units, currency: value.currency().to_owned() }
+        Self {
+            minor_units: value.minor_units,
+            currency: value.currency().to_owned(),
+        }
     }
 }
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}.{:02}", self.currency(), self.minor_units / 100, self.minor_units % 100)
+        write!(
+            f,
+            "{} {}.{:02}",
+            self.currency(),
+            self.minor_units / 100,
+            self.minor_units % 100
+        )
     }
 }
 
@@ -192,11 +216,26 @@ mod tests {
         assert!(BankCardNumber::new("6011111111111117").is_ok());
         assert!(BankCardNumber::new("378282246310005").is_ok());
         let err = BankCardNumber::new("4111111111111112").unwrap_err();
-        assert!(matches!(err, ModelError::ChecksumMismatch { field: "financial_accounts.card_number", .. }));
+        assert!(matches!(
+            err,
+            ModelError::ChecksumMismatch {
+                field: "financial_accounts.card_number",
+                ..
+            }
+        ));
         assert!(!err.to_string().contains("4111111111111112"));
-        assert!(matches!(BankCardNumber::new("411111111111"), Err(ModelError::InvalidLength { .. })));
-        assert!(matches!(BankCardNumber::new("4111 1111"), Err(ModelError::InvalidCharacter { position: 5, .. })));
-        assert_eq!(BankCardNumber::new("4111111111111111").unwrap().mask(), "411111******1111");
+        assert!(matches!(
+            BankCardNumber::new("411111111111"),
+            Err(ModelError::InvalidLength { .. })
+        ));
+        assert!(matches!(
+            BankCardNumber::new("4111 1111"),
+            Err(ModelError::InvalidCharacter { position: 5, .. })
+        ));
+        assert_eq!(
+            BankCardNumber::new("4111111111111111").unwrap().mask(),
+            "411111******1111"
+        );
     }
 
     #[test]

@@ -65,10 +65,18 @@ impl MobileNumber {
         let field = Self::FIELD;
         let len = value.chars().count();
         if len != 11 {
-            return Err(ModelError::InvalidLength { field, expected: "11 digits", actual: len });
+            return Err(ModelError::InvalidLength {
+                field,
+                expected: "11 digits",
+                actual: len,
+            });
         }
         if let Some(position) = value.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(ModelError::InvalidCharacter { field, position: position + 1, expected: "a digit" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: position + 1,
+                expected: "a digit",
+            });
         }
         match value.as_bytes() {
             [b'1', b'3'..=b'9', ..] => Ok(Self(value.to_owned())),
@@ -112,16 +120,32 @@ impl PhoneNumber {
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
         let Some(digits) = value.strip_prefix('+') else {
-            return Err(ModelError::InvalidCharacter { field, position: 1, expected: "+" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: 1,
+                expected: "+",
+            });
         };
         if let Some(position) = digits.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(ModelError::InvalidCharacter { field, position: position + 2, expected: "a digit" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: position + 2,
+                expected: "a digit",
+            });
         }
         if !(8..=15).contains(&digits.len()) {
-            return Err(ModelError::InvalidLength { field, expected: "8 to 15 digits", actual: digits.len() });
+            return Err(ModelError::InvalidLength {
+                field,
+                expected: "8 to 15 digits",
+                actual: digits.len(),
+            });
         }
         if digits.starts_with('0') {
-            return Err(ModelError::InvalidCharacter { field, position: 2, expected: "a country code digit 1-9" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: 2,
+                expected: "a country code digit 1-9",
+            });
         }
         Ok(Self(value.to_owned()))
     }
@@ -220,8 +244,15 @@ impl PostalAddress {
     /// Checks the fields: at least one non-blank line, a six-digit region code, a postal code of letters,
     /// digits, spaces and hyphens.
     pub fn new(fields: PostalAddressFields) -> Result<Self, ModelError> {
-        if fields.lines.is_empty() || fields.lines.iter().any(|l| l.trim().is_empty() || l.chars().any(char::is_control)) {
-            return Err(ModelError::Empty { field: "contact.address.lines" });
+        if fields.lines.is_empty()
+            || fields
+                .lines
+                .iter()
+                .any(|l| l.trim().is_empty() || l.chars().any(char::is_control))
+        {
+            return Err(ModelError::Empty {
+                field: "contact.address.lines",
+            });
         }
         if let Some(code) = &fields.region_code
             && (code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()))
@@ -235,7 +266,9 @@ impl PostalAddress {
         if let Some(code) = &fields.postal_code
             && (code.is_empty()
                 || code.len() > 12
-                || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-'))
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-'))
         {
             return Err(ModelError::InvalidFormat {
                 field: "contact.address.postal_code",
@@ -307,11 +340,21 @@ mod tests {
         assert_eq!(m.mask(), "138****5678");
         assert_eq!(m.to_string(), "138****5678");
         assert_eq!(m.to_e164().as_str(), "+8613812345678");
-        assert!(matches!(MobileNumber::new("1381234567"), Err(ModelError::InvalidLength { .. })));
-        assert!(matches!(MobileNumber::new("12812345678"), Err(ModelError::InvalidFormat { .. })));
+        assert!(matches!(
+            MobileNumber::new("1381234567"),
+            Err(ModelError::InvalidLength { .. })
+        ));
+        assert!(matches!(
+            MobileNumber::new("12812345678"),
+            Err(ModelError::InvalidFormat { .. })
+        ));
         assert!(matches!(
             MobileNumber::new("138 1234567"),
-            Err(ModelError::InvalidCharacter { field: "contact.mobile", position: 4, .. })
+            Err(ModelError::InvalidCharacter {
+                field: "contact.mobile",
+                position: 4,
+                ..
+            })
         ));
         let err = MobileNumber::new("12812345678").unwrap_err().to_string();
         assert!(!err.contains("12812345678"), "{err}");
@@ -321,19 +364,47 @@ mod tests {
     fn e164_phone_numbers() {
         assert!(PhoneNumber::new("+8613812345678").unwrap().is_mainland_china());
         assert!(PhoneNumber::new("+4930123456").is_ok());
-        assert!(matches!(PhoneNumber::new("8613812345678"), Err(ModelError::InvalidCharacter { position: 1, .. })));
-        assert!(matches!(PhoneNumber::new("+0613812345"), Err(ModelError::InvalidCharacter { position: 2, .. })));
-        assert!(matches!(PhoneNumber::new("+1234567890123456"), Err(ModelError::InvalidLength { .. })));
-        assert!(matches!(PhoneNumber::new("+86-138"), Err(ModelError::InvalidCharacter { position: 4, .. })));
+        assert!(matches!(
+            PhoneNumber::new("8613812345678"),
+            Err(ModelError::InvalidCharacter { position: 1, .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::new("+0613812345"),
+            Err(ModelError::InvalidCharacter { position: 2, .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::new("+1234567890123456"),
+            Err(ModelError::InvalidLength { .. })
+        ));
+        assert!(matches!(
+            PhoneNumber::new("+86-138"),
+            Err(ModelError::InvalidCharacter { position: 4, .. })
+        ));
     }
 
     #[test]
     fn email_addresses() {
         let e = EmailAddress::new("zhang.san@example.com").unwrap();
         assert_eq!(e.mask(), "z***@example.com");
-        for bad in ["", "no-at-sign", "a@", "@example.com", " a@example.com", "a b@example.com"] {
+        for bad in [
+            "",
+            "no-at-sign",
+            "a@",
+            "@example.com",
+            " a@example.com",
+            "a b@example.com",
+        ] {
             let err = EmailAddress::new(bad).unwrap_err();
-            assert!(matches!(err, ModelError::InvalidFormat { field: "contact.email", .. }), "{bad}");
+            assert!(
+                matches!(
+                    err,
+                    ModelError::InvalidFormat {
+                        field: "contact.email",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
         }
     }
 
@@ -351,7 +422,12 @@ mod tests {
         assert_eq!(serde_json::from_str::<PostalAddress>(&json).unwrap(), a);
         let mut empty = fields.clone();
         empty.lines = vec![" ".into()];
-        assert_eq!(PostalAddress::new(empty), Err(ModelError::Empty { field: "contact.address.lines" }));
+        assert_eq!(
+            PostalAddress::new(empty),
+            Err(ModelError::Empty {
+                field: "contact.address.lines"
+            })
+        );
         let mut region = fields;
         region.region_code = Some("1101".into());
         assert!(PostalAddress::new(region).is_err());

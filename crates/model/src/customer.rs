@@ -177,33 +177,51 @@ fn check_fields(f: &CustomerFields) -> Result<(), ModelError> {
     if let Some(end) = f.relationship_end
         && end < f.relationship_start
     {
-        return Err(ModelError::DateOrder { field: "relationship_end", earlier: f.relationship_start, later: end });
+        return Err(ModelError::DateOrder {
+            field: "relationship_end",
+            earlier: f.relationship_start,
+            later: end,
+        });
     }
     let mut policy_ids = BTreeSet::new();
     for p in &f.policies {
         if !policy_ids.insert(p.id()) {
-            return Err(ModelError::DanglingReference { field: "policies.id", id: format!("duplicate {}", p.id()) });
+            return Err(ModelError::DanglingReference {
+                field: "policies.id",
+                id: format!("duplicate {}", p.id()),
+            });
         }
     }
     let mut account_ids = BTreeSet::new();
     for a in &f.accounts {
         if !account_ids.insert(a.id) {
-            return Err(ModelError::DanglingReference { field: "financial_accounts.id", id: format!("duplicate {}", a.id) });
+            return Err(ModelError::DanglingReference {
+                field: "financial_accounts.id",
+                id: format!("duplicate {}", a.id),
+            });
         }
         if a.bank.trim().is_empty() {
-            return Err(ModelError::Empty { field: "financial_accounts.bank" });
+            return Err(ModelError::Empty {
+                field: "financial_accounts.bank",
+            });
         }
     }
     for c in &f.claims {
         if !policy_ids.contains(&c.policy_id) {
-            return Err(ModelError::DanglingReference { field: "claims.policy_id", id: c.policy_id.to_string() });
+            return Err(ModelError::DanglingReference {
+                field: "claims.policy_id",
+                id: c.policy_id.to_string(),
+            });
         }
         c.check()?;
     }
     let mut shares: BTreeMap<PolicyId, u32> = BTreeMap::new();
     for b in &f.beneficiaries {
         if !policy_ids.contains(&b.policy_id) {
-            return Err(ModelError::DanglingReference { field: "beneficiaries.policy_id", id: b.policy_id.to_string() });
+            return Err(ModelError::DanglingReference {
+                field: "beneficiaries.policy_id",
+                id: b.policy_id.to_string(),
+            });
         }
         let total = shares.entry(b.policy_id).or_default();
         *total += u32::from(b.share_percent);
@@ -237,7 +255,10 @@ fn changed_fields(old: &CustomerFields, new: &CustomerFields) -> Vec<String> {
         (Party::Organization(a), Party::Organization(b)) => {
             check(a.name != b.name, "identity.organization_name");
             check(a.credit_code != b.credit_code, "identity.credit_code");
-            check(a.legal_representative != b.legal_representative, "identity.legal_representative");
+            check(
+                a.legal_representative != b.legal_representative,
+                "identity.legal_representative",
+            );
             check(a.contact_person != b.contact_person, "identity.contact_person");
         }
         _ => check(true, "identity"),
@@ -254,7 +275,10 @@ fn changed_fields(old: &CustomerFields, new: &CustomerFields) -> Vec<String> {
     check(old.beneficiaries != new.beneficiaries, "beneficiaries");
     check(old.marketing != new.marketing, "marketing_preferences");
     check(old.kyc != new.kyc, "kyc_aml");
-    check(old.relationship_start != new.relationship_start, "relationship_start");
+    check(
+        old.relationship_start != new.relationship_start,
+        "relationship_start",
+    );
     check(old.relationship_end != new.relationship_end, "relationship_end");
     check(old.last_verified != new.last_verified, "last_verified");
     changed.into_iter().map(str::to_owned).collect()
@@ -293,17 +317,26 @@ impl Customer {
     pub fn new(fields: CustomerFields, at: DateTime<Utc>, by: Actor) -> Result<Self, ModelError> {
         check_fields(&fields)?;
         let all = held_paths(&fields);
-        Ok(Self { fields, version: RecordVersion::new(1, at, by, all) })
+        Ok(Self {
+            fields,
+            version: RecordVersion::new(1, at, by, all),
+        })
     }
 
     /// Makes the next version from edited fields (start from [`Customer::to_fields`]). The id must stay, the
     /// time must not go back, and at least one field must change; the new version lists what did.
     pub fn update(&self, fields: CustomerFields, at: DateTime<Utc>, by: Actor) -> Result<Self, ModelError> {
         if fields.id != self.fields.id {
-            return Err(ModelError::Inconsistent { field: "id", other: "version.customer" });
+            return Err(ModelError::Inconsistent {
+                field: "id",
+                other: "version.customer",
+            });
         }
         if at < self.version.at() {
-            return Err(ModelError::VersionConflict { field: "version.at", current: self.version.number() });
+            return Err(ModelError::VersionConflict {
+                field: "version.at",
+                current: self.version.number(),
+            });
         }
         check_fields(&fields)?;
         let changed = changed_fields(&self.fields, &fields);
@@ -314,8 +347,14 @@ impl Customer {
             .version
             .number()
             .checked_add(1)
-            .ok_or(ModelError::VersionConflict { field: "version.number", current: self.version.number() })?;
-        Ok(Self { fields, version: RecordVersion::new(number, at, by, changed) })
+            .ok_or(ModelError::VersionConflict {
+                field: "version.number",
+                current: self.version.number(),
+            })?;
+        Ok(Self {
+            fields,
+            version: RecordVersion::new(number, at, by, changed),
+        })
     }
 
     /// A copy of the fields, to edit and pass to [`Customer::update`].
@@ -468,14 +507,23 @@ impl TryFrom<StoredCustomer> for Customer {
     fn try_from(value: StoredCustomer) -> Result<Self, Self::Error> {
         check_fields(&value.fields)?;
         if value.version.number() == 0 {
-            return Err(ModelError::OutOfRange { field: "version.number", allowed: "1 or more" });
+            return Err(ModelError::OutOfRange {
+                field: "version.number",
+                allowed: "1 or more",
+            });
         }
-        Ok(Self { fields: value.fields, version: value.version })
+        Ok(Self {
+            fields: value.fields,
+            version: value.version,
+        })
     }
 }
 
 impl From<Customer> for StoredCustomer {
     fn from(value: Customer) -> Self {
-        Self { fields: value.fields, version: value.version }
+        Self {
+            fields: value.fields,
+            version: value.version,
+        }
     }
 }

@@ -29,8 +29,8 @@ const RESIDENT_ID_CHECK: &[u8; 11] = b"10X98765432";
 /// The two-digit province-level codes of GB/T 2260 that begin a resident identity number, plus 81/82/83 (residence
 /// permits of Hong Kong, Macao and Taiwan residents) and 91 (foreigners' permanent residence identity cards).
 const PROVINCE_CODES: [u8; 38] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
-    62, 63, 64, 65, 71, 81, 82, 83, 91, 92, 93,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54,
+    61, 62, 63, 64, 65, 71, 81, 82, 83, 91, 92, 93,
 ];
 
 /// A citizen identity number (公民身份号码) under GB 11643-1999: six digits of address code, eight of birth
@@ -51,21 +51,32 @@ impl ResidentIdNumber {
     /// as upper-case `X`, and a silent fix would hide a data-entry problem.
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
-        let bytes: [u8; 18] = value.as_bytes().try_into().map_err(|_| ModelError::InvalidLength {
-            field,
-            expected: "18 characters",
-            actual: value.chars().count(),
-        })?;
+        let bytes: [u8; 18] = value
+            .as_bytes()
+            .try_into()
+            .map_err(|_| ModelError::InvalidLength {
+                field,
+                expected: "18 characters",
+                actual: value.chars().count(),
+            })?;
         let mut sum = 0u32;
         for (i, (&b, &w)) in bytes.iter().zip(RESIDENT_ID_WEIGHTS.iter()).enumerate() {
             if !b.is_ascii_digit() {
-                return Err(ModelError::InvalidCharacter { field, position: i + 1, expected: "a digit" });
+                return Err(ModelError::InvalidCharacter {
+                    field,
+                    position: i + 1,
+                    expected: "a digit",
+                });
             }
             sum += u32::from(b - b'0') * w;
         }
         let check = bytes[17];
         if !(check.is_ascii_digit() || check == b'X') {
-            return Err(ModelError::InvalidCharacter { field, position: 18, expected: "a digit or X" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: 18,
+                expected: "a digit or X",
+            });
         }
         let province = (bytes[0] - b'0') * 10 + (bytes[1] - b'0');
         if !PROVINCE_CODES.contains(&province) {
@@ -82,7 +93,10 @@ impl ResidentIdNumber {
         // `sum % 11` is below 11, the length of the table; `.get` keeps that visible without a panic path.
         let expected = RESIDENT_ID_CHECK.get((sum % 11) as usize).copied();
         if expected != Some(check) {
-            return Err(ModelError::ChecksumMismatch { field, masked: mask_middle(value, 6, 4) });
+            return Err(ModelError::ChecksumMismatch {
+                field,
+                masked: mask_middle(value, 6, 4),
+            });
         }
         Ok(id)
     }
@@ -126,7 +140,11 @@ impl ResidentIdNumber {
 
     /// The gender given by the parity of the 17th digit (odd: male).
     pub fn gender(&self) -> Gender {
-        if self.digits(16..17) % 2 == 1 { Gender::Male } else { Gender::Female }
+        if self.digits(16..17) % 2 == 1 {
+            Gender::Male
+        } else {
+            Gender::Female
+        }
     }
 
     /// The six-digit administrative division code (GB/T 2260) of the registered address at issue.
@@ -148,23 +166,39 @@ impl ResidentIdNumber {
     /// Checks the number against a record's birth date and gender (GB 11643 embeds both).
     pub fn check_consistent(&self, birth_date: NaiveDate, gender: Gender) -> Result<(), ModelError> {
         if self.birth_date() != birth_date {
-            return Err(ModelError::Inconsistent { field: Self::FIELD, other: "identity.birth_date" });
+            return Err(ModelError::Inconsistent {
+                field: Self::FIELD,
+                other: "identity.birth_date",
+            });
         }
         if self.gender() != gender {
-            return Err(ModelError::Inconsistent { field: Self::FIELD, other: "identity.gender" });
+            return Err(ModelError::Inconsistent {
+                field: Self::FIELD,
+                other: "identity.gender",
+            });
         }
         Ok(())
     }
 
     /// Assembles a valid number from its parts, for the synthetic generator and tests: `region` is a six-digit
     /// GB/T 2260 code, `sequence` 0 to 999; the gender digit is forced to match `gender`.
-    pub fn from_parts(region: &str, birth_date: NaiveDate, sequence: u16, gender: Gender) -> Result<Self, ModelError> {
+    pub fn from_parts(
+        region: &str,
+        birth_date: NaiveDate,
+        sequence: u16,
+        gender: Gender,
+    ) -> Result<Self, ModelError> {
         let odd = matches!(gender, Gender::Male);
         let mut seq = sequence % 1000;
         if (seq % 2 == 1) != odd {
             seq = if seq == 999 { 998 } else { seq + 1 };
         }
-        let mut text = format!("{region}{:04}{:02}{:02}{seq:03}", birth_date.year(), birth_date.month(), birth_date.day());
+        let mut text = format!(
+            "{region}{:04}{:02}{:02}{seq:03}",
+            birth_date.year(),
+            birth_date.month(),
+            birth_date.day()
+        );
         let check = Self::check_character(text.as_bytes()).ok_or(ModelError::InvalidCharacter {
             field: Self::FIELD,
             position: 1,
@@ -215,7 +249,10 @@ pub(crate) const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 fn uscc_value(c: u8) -> Option<u32> {
-    USCC_ALPHABET.iter().position(|&a| a == c).and_then(|p| u32::try_from(p).ok())
+    USCC_ALPHABET
+        .iter()
+        .position(|&a| a == c)
+        .and_then(|p| u32::try_from(p).ok())
 }
 
 /// A unified social credit code (统一社会信用代码) under GB 32100-2015: registration authority and organization
@@ -236,11 +273,14 @@ impl UnifiedSocialCreditCode {
     /// check character. Lower case is refused, not fixed.
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
-        let bytes: [u8; 18] = value.as_bytes().try_into().map_err(|_| ModelError::InvalidLength {
-            field,
-            expected: "18 characters",
-            actual: value.chars().count(),
-        })?;
+        let bytes: [u8; 18] = value
+            .as_bytes()
+            .try_into()
+            .map_err(|_| ModelError::InvalidLength {
+                field,
+                expected: "18 characters",
+                actual: value.chars().count(),
+            })?;
         for (i, &b) in bytes.iter().enumerate() {
             if (2..8).contains(&i) && !b.is_ascii_digit() {
                 return Err(ModelError::InvalidCharacter {
@@ -259,7 +299,10 @@ impl UnifiedSocialCreditCode {
         }
         let expected = Self::check_character(bytes.get(..17).unwrap_or_default());
         if expected != Some(bytes[17]) {
-            return Err(ModelError::ChecksumMismatch { field, masked: mask_middle(value, 8, 2) });
+            return Err(ModelError::ChecksumMismatch {
+                field,
+                masked: mask_middle(value, 8, 2),
+            });
         }
         Ok(Self(bytes))
     }
@@ -350,25 +393,39 @@ mod tests {
         let b = ResidentIdNumber::new("440524188001010014").unwrap();
         assert_eq!(b.birth_date(), date(1880, 1, 1));
         assert_eq!(b.gender(), Gender::Male);
-        assert_eq!(ResidentIdNumber::check_character(b"11010519491231002"), Some(b'X'));
+        assert_eq!(
+            ResidentIdNumber::check_character(b"11010519491231002"),
+            Some(b'X')
+        );
     }
 
     #[test]
     fn gb11643_rejections_name_the_field_and_do_not_leak() {
         let err = ResidentIdNumber::new("110105194912310021").unwrap_err();
-        assert!(matches!(err, ModelError::ChecksumMismatch { field: "identity.resident_id", .. }));
+        assert!(matches!(
+            err,
+            ModelError::ChecksumMismatch {
+                field: "identity.resident_id",
+                ..
+            }
+        ));
         assert!(!err.to_string().contains("110105194912310021"));
         assert!(matches!(
             ResidentIdNumber::new("11010519491231002x"),
             Err(ModelError::InvalidCharacter { position: 18, .. })
         ));
-        assert!(matches!(ResidentIdNumber::new("1101051949123100"), Err(ModelError::InvalidLength { .. })));
+        assert!(matches!(
+            ResidentIdNumber::new("1101051949123100"),
+            Err(ModelError::InvalidLength { .. })
+        ));
         // 1949-02-30 is not a date; the check character is made valid so that only the date can fail.
         let mut bad = b"11010519490230002".to_vec();
         bad.push(ResidentIdNumber::check_character(&bad).unwrap());
         assert_eq!(
             ResidentIdNumber::new(std::str::from_utf8(&bad).unwrap()),
-            Err(ModelError::InvalidEmbeddedDate { field: "identity.resident_id" })
+            Err(ModelError::InvalidEmbeddedDate {
+                field: "identity.resident_id"
+            })
         );
         let mut province = b"00010519491231002".to_vec();
         province.push(ResidentIdNumber::check_character(&province).unwrap());
@@ -384,17 +441,28 @@ mod tests {
         assert!(a.check_consistent(date(1949, 12, 31), Gender::Female).is_ok());
         assert_eq!(
             a.check_consistent(date(1949, 12, 30), Gender::Female),
-            Err(ModelError::Inconsistent { field: "identity.resident_id", other: "identity.birth_date" })
+            Err(ModelError::Inconsistent {
+                field: "identity.resident_id",
+                other: "identity.birth_date"
+            })
         );
         assert_eq!(
             a.check_consistent(date(1949, 12, 31), Gender::Male),
-            Err(ModelError::Inconsistent { field: "identity.resident_id", other: "identity.gender" })
+            Err(ModelError::Inconsistent {
+                field: "identity.resident_id",
+                other: "identity.gender"
+            })
         );
     }
 
     #[test]
     fn from_parts_builds_valid_numbers_of_either_gender() {
-        for (seq, gender) in [(0, Gender::Male), (999, Gender::Female), (999, Gender::Male), (2, Gender::Female)] {
+        for (seq, gender) in [
+            (0, Gender::Male),
+            (999, Gender::Female),
+            (999, Gender::Male),
+            (2, Gender::Female),
+        ] {
             let id = ResidentIdNumber::from_parts("310104", date(2015, 2, 28), seq, gender).unwrap();
             assert_eq!(id.gender(), gender);
             assert_eq!(id.birth_date(), date(2015, 2, 28));
@@ -406,14 +474,30 @@ mod tests {
     /// `91350100M000100Y43` is valid and `91350100M000100Y4Z` is not.
     #[test]
     fn gb32100_known_answers() {
-        assert_eq!(UnifiedSocialCreditCode::check_character(b"91350100M000100Y4"), Some(b'3'));
+        assert_eq!(
+            UnifiedSocialCreditCode::check_character(b"91350100M000100Y4"),
+            Some(b'3')
+        );
         let code = UnifiedSocialCreditCode::new("91350100M000100Y43").unwrap();
         assert_eq!(code.region_code(), "350100");
         // `Z` is outside the GB 32100 alphabet, so it fails before the check character is compared.
         let err = UnifiedSocialCreditCode::new("91350100M000100Y4Z").unwrap_err();
-        assert!(matches!(err, ModelError::InvalidCharacter { field: "identity.credit_code", position: 18, .. }));
+        assert!(matches!(
+            err,
+            ModelError::InvalidCharacter {
+                field: "identity.credit_code",
+                position: 18,
+                ..
+            }
+        ));
         let err = UnifiedSocialCreditCode::new("91350100M000100Y44").unwrap_err();
-        assert!(matches!(err, ModelError::ChecksumMismatch { field: "identity.credit_code", .. }));
+        assert!(matches!(
+            err,
+            ModelError::ChecksumMismatch {
+                field: "identity.credit_code",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -422,7 +506,10 @@ mod tests {
             let mut code = *b"91350100M000100Y43";
             code[9] = bad;
             let err = UnifiedSocialCreditCode::new(std::str::from_utf8(&code).unwrap()).unwrap_err();
-            assert!(matches!(err, ModelError::InvalidCharacter { position: 10, .. }), "{err}");
+            assert!(
+                matches!(err, ModelError::InvalidCharacter { position: 10, .. }),
+                "{err}"
+            );
         }
         assert!(matches!(
             UnifiedSocialCreditCode::new("9135A100M000100Y43"),

@@ -24,29 +24,29 @@ mod quality;
 pub mod synthetic;
 mod version;
 
+pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
 pub use category::{DataCategory, SensitiveKind};
 pub use citation::{Citation, Instrument};
-pub use error::ModelError;
-pub use ids::{AccountId, ClaimId, CustomerId, PolicyId, TransferId};
-pub use jurisdiction::Jurisdiction;
-pub use purpose::{LegalBasis, Purpose};
-pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
 pub use contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
 pub use customer::{
     AmlRisk, AmlTransaction, ContactSection, Customer, CustomerFields, HealthDeclaration, KycRecord,
     MarketingPreferences, StoredCustomer, TransactionKind,
 };
+pub use error::ModelError;
 pub use identity::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
+pub use ids::{AccountId, ClaimId, CustomerId, PolicyId, TransferId};
+pub use jurisdiction::Jurisdiction;
 pub use party::{
     DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, MINOR_AGE, Organization,
     OrganizationName, Party, PartyKind, Person, PersonFields, PersonName,
 };
 pub use policy::{
-    Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, PolicyStatus, ProductLine,
-    Termination, TerminationReason,
+    Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, PolicyStatus,
+    ProductLine, Termination, TerminationReason,
 };
-pub use version::{Actor, RecordVersion, VersionHistory, VersionHistoryFields};
+pub use purpose::{LegalBasis, Purpose};
 pub use quality::{
     BookQualityReport, CustomerQualityReport, IssueKind, QualityConfig, QualityConfigFields, QualityIssue,
     WorstCustomer, assess_customer,
 };
+pub use version::{Actor, RecordVersion, VersionHistory, VersionHistoryFields};

@@ -21,14 +21,26 @@ fn check_text(value: &str, field: &'static str, max_chars: usize) -> Result<(), 
         return Err(ModelError::Empty { field });
     }
     if value.trim() != value {
-        return Err(ModelError::InvalidCharacter { field, position: 1, expected: "no leading or trailing space" });
+        return Err(ModelError::InvalidCharacter {
+            field,
+            position: 1,
+            expected: "no leading or trailing space",
+        });
     }
     if let Some(position) = value.chars().position(char::is_control) {
-        return Err(ModelError::InvalidCharacter { field, position: position + 1, expected: "no control character" });
+        return Err(ModelError::InvalidCharacter {
+            field,
+            position: position + 1,
+            expected: "no control character",
+        });
     }
     let count = value.chars().count();
     if count > max_chars {
-        return Err(ModelError::InvalidLength { field, expected: "at most the field's maximum", actual: count });
+        return Err(ModelError::InvalidLength {
+            field,
+            expected: "at most the field's maximum",
+            actual: count,
+        });
     }
     Ok(())
 }
@@ -122,10 +134,21 @@ impl DocumentNumber {
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
         if !(5..=20).contains(&value.len()) {
-            return Err(ModelError::InvalidLength { field, expected: "5 to 20 characters", actual: value.chars().count() });
+            return Err(ModelError::InvalidLength {
+                field,
+                expected: "5 to 20 characters",
+                actual: value.chars().count(),
+            });
         }
-        if let Some(p) = value.bytes().position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit())) {
-            return Err(ModelError::InvalidCharacter { field, position: p + 1, expected: "A-Z or 0-9" });
+        if let Some(p) = value
+            .bytes()
+            .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit()))
+        {
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: p + 1,
+                expected: "A-Z or 0-9",
+            });
         }
         Ok(Self(value.to_owned()))
     }
@@ -377,10 +400,24 @@ mod tests {
         assert_eq!(PersonName::new("张三").unwrap().mask(), "张*");
         assert_eq!(PersonName::new("张三丰").unwrap().to_string(), "张**");
         assert_eq!(PersonName::new("Anna Schmidt").unwrap().mask(), "A*** *******");
-        assert_eq!(PersonName::new(""), Err(ModelError::Empty { field: "identity.name" }));
-        assert!(matches!(PersonName::new(" 张三"), Err(ModelError::InvalidCharacter { .. })));
-        assert!(matches!(PersonName::new("张\n三"), Err(ModelError::InvalidCharacter { position: 2, .. })));
-        assert!(matches!(PersonName::new(&"a".repeat(65)), Err(ModelError::InvalidLength { .. })));
+        assert_eq!(
+            PersonName::new(""),
+            Err(ModelError::Empty {
+                field: "identity.name"
+            })
+        );
+        assert!(matches!(
+            PersonName::new(" 张三"),
+            Err(ModelError::InvalidCharacter { .. })
+        ));
+        assert!(matches!(
+            PersonName::new("张\n三"),
+            Err(ModelError::InvalidCharacter { position: 2, .. })
+        ));
+        assert!(matches!(
+            PersonName::new(&"a".repeat(65)),
+            Err(ModelError::InvalidLength { .. })
+        ));
         assert!(DocumentNumber::new("E1234567").is_ok());
         assert!(DocumentNumber::new("e1234567").is_err());
     }
@@ -393,7 +430,10 @@ mod tests {
         wrong.birth_date = date(1950, 1, 1);
         assert_eq!(
             Person::new(wrong),
-            Err(ModelError::Inconsistent { field: "identity.resident_id", other: "identity.birth_date" })
+            Err(ModelError::Inconsistent {
+                field: "identity.resident_id",
+                other: "identity.birth_date"
+            })
         );
         // Deserialization goes through the same check.
         let mut json: serde_json::Value = serde_json::to_value(fields()).unwrap();

@@ -37,7 +37,10 @@ pub enum ProductLine {
 impl ProductLine {
     /// Whether applying for the line usually needs a health declaration (sensitive data, PIPL Art 28).
     pub fn needs_health_declaration(self) -> bool {
-        matches!(self, ProductLine::Life | ProductLine::CriticalIllness | ProductLine::Medical)
+        matches!(
+            self,
+            ProductLine::Life | ProductLine::CriticalIllness | ProductLine::Medical
+        )
     }
 }
 
@@ -133,7 +136,10 @@ impl Policy {
         if let Some(t) = fields.termination
             && (t.date < fields.term_start || t.date > fields.term_end)
         {
-            return Err(ModelError::OutOfRange { field: "policies.termination.date", allowed: "within the policy term" });
+            return Err(ModelError::OutOfRange {
+                field: "policies.termination.date",
+                allowed: "within the policy term",
+            });
         }
         Ok(Self { fields })
     }
@@ -295,7 +301,11 @@ impl Claim {
         if let Some(closed) = self.closed_on
             && closed < self.reported_on
         {
-            return Err(ModelError::DateOrder { field: "claims.closed_on", earlier: self.reported_on, later: closed });
+            return Err(ModelError::DateOrder {
+                field: "claims.closed_on",
+                earlier: self.reported_on,
+                later: closed,
+            });
         }
         Ok(())
     }
@@ -358,18 +368,27 @@ mod tests {
         let longer = Policy::new(fields(date(2024, 1, 1), date(2025, 1, 1))).unwrap();
         assert!(longer.term_exceeds_one_year());
         let leap = Policy::new(fields(date(2024, 2, 29), date(2025, 2, 28))).unwrap();
-        assert!(leap.term_exceeds_one_year(), "2024-02-29 + 12 months is 2025-02-28");
+        assert!(
+            leap.term_exceeds_one_year(),
+            "2024-02-29 + 12 months is 2025-02-28"
+        );
         assert_eq!(Policy::archive_rule().to_string(), "Broker Rule 2018 Art 51");
     }
 
     #[test]
     fn status_follows_dates() {
         let mut f = fields(date(2020, 1, 1), date(2029, 12, 31));
-        f.termination = Some(Termination { date: date(2023, 6, 1), reason: TerminationReason::Lapse });
+        f.termination = Some(Termination {
+            date: date(2023, 6, 1),
+            reason: TerminationReason::Lapse,
+        });
         let p = Policy::new(f).unwrap();
         assert_eq!(p.status_at(date(2019, 12, 31)), PolicyStatus::NotStarted);
         assert!(p.is_active_at(date(2023, 5, 31)));
-        assert_eq!(p.status_at(date(2023, 6, 1)), PolicyStatus::Terminated(TerminationReason::Lapse));
+        assert_eq!(
+            p.status_at(date(2023, 6, 1)),
+            PolicyStatus::Terminated(TerminationReason::Lapse)
+        );
         assert_eq!(p.contract_end(), date(2023, 6, 1));
         let q = Policy::new(fields(date(2020, 1, 1), date(2020, 12, 31))).unwrap();
         assert!(q.is_active_at(date(2020, 12, 31)));
@@ -380,14 +399,25 @@ mod tests {
     fn bad_policies_are_refused() {
         assert!(matches!(
             Policy::new(fields(date(2024, 1, 2), date(2024, 1, 1))),
-            Err(ModelError::DateOrder { field: "policies.term_end", .. })
+            Err(ModelError::DateOrder {
+                field: "policies.term_end",
+                ..
+            })
         ));
         let mut f = fields(date(2024, 1, 1), date(2024, 12, 31));
-        f.termination = Some(Termination { date: date(2025, 1, 1), reason: TerminationReason::Surrender });
+        f.termination = Some(Termination {
+            date: date(2025, 1, 1),
+            reason: TerminationReason::Surrender,
+        });
         assert!(matches!(Policy::new(f), Err(ModelError::OutOfRange { .. })));
         let mut f = fields(date(2024, 1, 1), date(2024, 12, 31));
         f.insurer = " ".into();
-        assert_eq!(Policy::new(f), Err(ModelError::Empty { field: "policies.insurer" }));
+        assert_eq!(
+            Policy::new(f),
+            Err(ModelError::Empty {
+                field: "policies.insurer"
+            })
+        );
         let p = Policy::new(fields(date(2024, 1, 1), date(2024, 12, 31))).unwrap();
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);

@@ -41,7 +41,10 @@ impl QualityConfig {
             });
         }
         if !(1..=150).contains(&fields.max_plausible_age_years) {
-            return Err(ModelError::OutOfRange { field: "quality.max_plausible_age_years", allowed: "1 to 150" });
+            return Err(ModelError::OutOfRange {
+                field: "quality.max_plausible_age_years",
+                allowed: "1 to 150",
+            });
         }
         Ok(Self {
             reverification_interval_days: fields.reverification_interval_days,
@@ -63,7 +66,10 @@ impl QualityConfig {
 impl Default for QualityConfig {
     /// Two years between verifications, 120 years of plausible age.
     fn default() -> Self {
-        Self { reverification_interval_days: 730, max_plausible_age_years: 120 }
+        Self {
+            reverification_interval_days: 730,
+            max_plausible_age_years: 120,
+        }
     }
 }
 
@@ -178,7 +184,12 @@ impl Assessor {
     }
 
     fn issue(&mut self, kind: IssueKind, field: &str, rule: &str, citation: Citation) {
-        self.issues.push(QualityIssue { kind, field: field.to_owned(), rule: rule.to_owned(), citation });
+        self.issues.push(QualityIssue {
+            kind,
+            field: field.to_owned(),
+            rule: rule.to_owned(),
+            citation,
+        });
     }
 }
 
@@ -199,94 +210,205 @@ impl Assessor {
 /// Staleness: a customer whose relationship is still active and whose data was verified more than the
 /// configured interval before `as_of`. Ended relationships are not re-verified: there is no one to ask and
 /// no processing to justify it (PIPL Art 47 storage only).
-pub fn assess_customer(customer: &Customer, as_of: NaiveDate, config: &QualityConfig) -> CustomerQualityReport {
+pub fn assess_customer(
+    customer: &Customer,
+    as_of: NaiveDate,
+    config: &QualityConfig,
+) -> CustomerQualityReport {
     let f = customer.fields();
-    let mut a = Assessor { required: 0, present: 0, issues: Vec::new() };
+    let mut a = Assessor {
+        required: 0,
+        present: 0,
+        issues: Vec::new(),
+    };
     let has_phone = f.contact.mobile.is_some() || f.contact.phone.is_some();
     match &f.party {
         Party::Person(p) => {
             a.require(has_phone, "contact.phone", "required_for_person", pipl("8"));
-            a.require(f.contact.address.is_some(), "contact.address", "required_for_person", pipl("8"));
+            a.require(
+                f.contact.address.is_some(),
+                "contact.address",
+                "required_for_person",
+                pipl("8"),
+            );
             if p.is_minor_at(as_of) {
-                a.require(p.guardian().is_some(), "identity.guardian", "required_for_minor", pipl("31"));
+                a.require(
+                    p.guardian().is_some(),
+                    "identity.guardian",
+                    "required_for_minor",
+                    pipl("31"),
+                );
             }
             if p.birth_date() > as_of {
-                a.issue(IssueKind::Invalid, "identity.birth_date", "birth_date_in_future", pipl("8"));
-            } else if p.age_at(as_of).is_some_and(|age| age > config.max_plausible_age_years) {
-                a.issue(IssueKind::Invalid, "identity.birth_date", "implausible_age", pipl("8"));
+                a.issue(
+                    IssueKind::Invalid,
+                    "identity.birth_date",
+                    "birth_date_in_future",
+                    pipl("8"),
+                );
+            } else if p
+                .age_at(as_of)
+                .is_some_and(|age| age > config.max_plausible_age_years)
+            {
+                a.issue(
+                    IssueKind::Invalid,
+                    "identity.birth_date",
+                    "implausible_age",
+                    pipl("8"),
+                );
             }
             if f.relationship_start < p.birth_date() {
-                a.issue(IssueKind::Inconsistent, "relationship_start", "relationship_before_birth", pipl("8"));
+                a.issue(
+                    IssueKind::Inconsistent,
+                    "relationship_start",
+                    "relationship_before_birth",
+                    pipl("8"),
+                );
             }
         }
         Party::Organization(o) => {
             a.require(has_phone, "contact.phone", "required_for_organization", pipl("8"));
-            a.require(f.contact.address.is_some(), "contact.address", "required_for_organization", pipl("8"));
-            a.require(f.contact.email.is_some(), "contact.email", "required_for_organization", pipl("8"));
+            a.require(
+                f.contact.address.is_some(),
+                "contact.address",
+                "required_for_organization",
+                pipl("8"),
+            );
+            a.require(
+                f.contact.email.is_some(),
+                "contact.email",
+                "required_for_organization",
+                pipl("8"),
+            );
             a.require(
                 o.legal_representative.is_some(),
                 "identity.legal_representative",
                 "required_for_organization",
                 aml("28"),
             );
-            a.require(o.contact_person.is_some(), "identity.contact_person", "required_for_organization", pipl("8"));
+            a.require(
+                o.contact_person.is_some(),
+                "identity.contact_person",
+                "required_for_organization",
+                pipl("8"),
+            );
         }
     }
     if !f.policies.is_empty() {
-        a.require(f.kyc.is_some(), "kyc_aml", "due_diligence_for_policyholder", aml("28"));
+        a.require(
+            f.kyc.is_some(),
+            "kyc_aml",
+            "due_diligence_for_policyholder",
+            aml("28"),
+        );
     }
     if let Some(kyc) = &f.kyc {
-        a.require(kyc.occupation.is_some(), "kyc_aml.occupation", "due_diligence_content", aml("29"));
+        a.require(
+            kyc.occupation.is_some(),
+            "kyc_aml.occupation",
+            "due_diligence_content",
+            aml("29"),
+        );
         if let Some(end) = f.relationship_end
             && kyc.transactions.iter().any(|t| t.date > end)
         {
-            a.issue(IssueKind::Inconsistent, "kyc_aml.transactions", "transaction_after_relationship_end", aml("34"));
+            a.issue(
+                IssueKind::Inconsistent,
+                "kyc_aml.transactions",
+                "transaction_after_relationship_end",
+                aml("34"),
+            );
         }
     }
     if f.claims.iter().any(|c| c.amount_paid.is_some()) {
-        a.require(!f.accounts.is_empty(), "financial_accounts", "payout_account_for_paid_claim", pipl("8"));
+        a.require(
+            !f.accounts.is_empty(),
+            "financial_accounts",
+            "payout_account_for_paid_claim",
+            pipl("8"),
+        );
     }
     if f.policies.iter().any(|p| p.line().needs_health_declaration()) {
-        a.require(f.health.is_some(), "health", "health_declaration_for_product", pipl("8"));
+        a.require(
+            f.health.is_some(),
+            "health",
+            "health_declaration_for_product",
+            pipl("8"),
+        );
     }
 
     if f.relationship_start > as_of {
-        a.issue(IssueKind::Invalid, "relationship_start", "date_in_future", pipl("8"));
+        a.issue(
+            IssueKind::Invalid,
+            "relationship_start",
+            "date_in_future",
+            pipl("8"),
+        );
     }
     if f.last_verified > as_of {
         a.issue(IssueKind::Invalid, "last_verified", "date_in_future", pipl("8"));
     }
     if f.last_verified < f.relationship_start {
-        a.issue(IssueKind::Inconsistent, "last_verified", "verified_before_relationship", pipl("8"));
+        a.issue(
+            IssueKind::Inconsistent,
+            "last_verified",
+            "verified_before_relationship",
+            pipl("8"),
+        );
     }
     for p in &f.policies {
         if p.term_start() < f.relationship_start {
-            a.issue(IssueKind::Inconsistent, "policies.term_start", "policy_before_relationship", pipl("8"));
+            a.issue(
+                IssueKind::Inconsistent,
+                "policies.term_start",
+                "policy_before_relationship",
+                pipl("8"),
+            );
         }
         if let Some(end) = f.relationship_end
             && p.contract_end() > end
         {
-            a.issue(IssueKind::Inconsistent, "relationship_end", "contract_outlives_relationship", pipl("8"));
+            a.issue(
+                IssueKind::Inconsistent,
+                "relationship_end",
+                "contract_outlives_relationship",
+                pipl("8"),
+            );
         }
     }
     for c in &f.claims {
         if let Some(p) = customer.policy(c.policy_id)
             && (c.incident_date < p.term_start() || c.incident_date > p.contract_end())
         {
-            a.issue(IssueKind::Inconsistent, "claims.incident_date", "incident_outside_cover", pipl("8"));
+            a.issue(
+                IssueKind::Inconsistent,
+                "claims.incident_date",
+                "incident_outside_cover",
+                pipl("8"),
+            );
         }
     }
     if let Some(addr) = &f.contact.address
         && addr.country() != f.residence
     {
-        a.issue(IssueKind::Inconsistent, "contact.address", "address_outside_residence", pipl("8"));
+        a.issue(
+            IssueKind::Inconsistent,
+            "contact.address",
+            "address_outside_residence",
+            pipl("8"),
+        );
     }
     if let Some(m) = &f.marketing {
         let sms_ok = !m.sms || f.contact.mobile.is_some();
         let mail_ok = !m.email || f.contact.email.is_some();
         let phone_ok = !m.phone || has_phone;
         if !(sms_ok && mail_ok && phone_ok) {
-            a.issue(IssueKind::Inconsistent, "marketing_preferences", "channel_without_contact", pipl("8"));
+            a.issue(
+                IssueKind::Inconsistent,
+                "marketing_preferences",
+                "channel_without_contact",
+                pipl("8"),
+            );
         }
     }
 
@@ -399,7 +521,10 @@ impl BookQualityReport {
                 issues: report.issues.len(),
             };
             let worse = |a: &WorstCustomer, b: &WorstCustomer| {
-                a.completeness.total_cmp(&b.completeness).then(b.issues.cmp(&a.issues)).then(a.customer.cmp(&b.customer))
+                a.completeness
+                    .total_cmp(&b.completeness)
+                    .then(b.issues.cmp(&a.issues))
+                    .then(a.customer.cmp(&b.customer))
             };
             let position = self.worst.partition_point(|w| worse(w, &entry).is_lt());
             if position < self.worst_limit {

@@ -24,10 +24,18 @@ impl Actor {
             return Err(ModelError::Empty { field });
         }
         if value.trim() != value || value.chars().any(char::is_control) {
-            return Err(ModelError::InvalidCharacter { field, position: 1, expected: "printable text without surrounding space" });
+            return Err(ModelError::InvalidCharacter {
+                field,
+                position: 1,
+                expected: "printable text without surrounding space",
+            });
         }
         if value.chars().count() > 128 {
-            return Err(ModelError::InvalidLength { field, expected: "at most 128 characters", actual: value.chars().count() });
+            return Err(ModelError::InvalidLength {
+                field,
+                expected: "at most 128 characters",
+                actual: value.chars().count(),
+            });
         }
         Ok(Self(value.to_owned()))
     }
@@ -71,7 +79,12 @@ pub struct RecordVersion {
 
 impl RecordVersion {
     pub(crate) fn new(number: u32, at: DateTime<Utc>, by: Actor, changed_fields: Vec<String>) -> Self {
-        Self { number, at, by, changed_fields }
+        Self {
+            number,
+            at,
+            by,
+            changed_fields,
+        }
     }
 
     /// The version number, starting at 1.
@@ -118,16 +131,29 @@ impl VersionHistory {
     /// A history that starts with `first`, which must be version 1.
     pub fn new(customer: CustomerId, first: RecordVersion) -> Result<Self, ModelError> {
         if first.number != 1 {
-            return Err(ModelError::VersionConflict { field: "version.number", current: 0 });
+            return Err(ModelError::VersionConflict {
+                field: "version.number",
+                current: 0,
+            });
         }
-        Ok(Self { customer, first, later: Vec::new() })
+        Ok(Self {
+            customer,
+            first,
+            later: Vec::new(),
+        })
     }
 
     /// Appends the next version: number one higher than the last, made no earlier.
     pub fn push(&mut self, customer: CustomerId, next: RecordVersion) -> Result<(), ModelError> {
         let current = self.latest();
-        if customer != self.customer || next.number != current.number.saturating_add(1) || next.at < current.at {
-            return Err(ModelError::VersionConflict { field: "version.number", current: current.number });
+        if customer != self.customer
+            || next.number != current.number.saturating_add(1)
+            || next.at < current.at
+        {
+            return Err(ModelError::VersionConflict {
+                field: "version.number",
+                current: current.number,
+            });
         }
         self.later.push(next);
         Ok(())
@@ -164,7 +190,9 @@ impl TryFrom<VersionHistoryFields> for VersionHistory {
 
     fn try_from(value: VersionHistoryFields) -> Result<Self, Self::Error> {
         let mut versions = value.versions.into_iter();
-        let first = versions.next().ok_or(ModelError::Empty { field: "version.versions" })?;
+        let first = versions.next().ok_or(ModelError::Empty {
+            field: "version.versions",
+        })?;
         let mut history = Self::new(value.customer, first)?;
         for next in versions {
             history.push(value.customer, next)?;
@@ -178,6 +206,9 @@ impl From<VersionHistory> for VersionHistoryFields {
         let mut versions = Vec::with_capacity(value.len());
         versions.push(value.first);
         versions.extend(value.later);
-        Self { customer: value.customer, versions }
+        Self {
+            customer: value.customer,
+            versions,
+        }
     }
 }

@@ -21,8 +21,8 @@ use crate::identity::{Gender, ResidentIdNumber, USCC_ALPHABET, UnifiedSocialCred
 use crate::ids::{AccountId, ClaimId, CustomerId, PolicyId};
 use crate::jurisdiction::Jurisdiction;
 use crate::party::{
-    DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, Organization, OrganizationName, Party, Person,
-    PersonFields, PersonName,
+    DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, Organization, OrganizationName, Party,
+    Person, PersonFields, PersonName,
 };
 use crate::policy::{
     Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, ProductLine, Termination,
@@ -34,19 +34,25 @@ use crate::version::Actor;
 const AS_OF_FIELD: &str = "book.as_of";
 
 fn out_of_range() -> ModelError {
-    ModelError::OutOfRange { field: AS_OF_FIELD, allowed: "a date whose book window is representable" }
+    ModelError::OutOfRange {
+        field: AS_OF_FIELD,
+        allowed: "a date whose book window is representable",
+    }
 }
 
 fn add_days(date: NaiveDate, days: i64) -> Result<NaiveDate, ModelError> {
-    date.checked_add_signed(TimeDelta::try_days(days).ok_or_else(out_of_range)?).ok_or_else(out_of_range)
+    date.checked_add_signed(TimeDelta::try_days(days).ok_or_else(out_of_range)?)
+        .ok_or_else(out_of_range)
 }
 
 fn add_months(date: NaiveDate, months: u32) -> Result<NaiveDate, ModelError> {
-    date.checked_add_months(Months::new(months)).ok_or_else(out_of_range)
+    date.checked_add_months(Months::new(months))
+        .ok_or_else(out_of_range)
 }
 
 fn sub_months(date: NaiveDate, months: u32) -> Result<NaiveDate, ModelError> {
-    date.checked_sub_months(Months::new(months)).ok_or_else(out_of_range)
+    date.checked_sub_months(Months::new(months))
+        .ok_or_else(out_of_range)
 }
 
 /// The generator: configuration, book date and the derived window.
@@ -65,7 +71,9 @@ struct Draw<'g> {
 }
 
 fn pick<'a, T>(rng: &mut SplitMix64, items: &'a [T]) -> Result<&'a T, ModelError> {
-    rng.pick(items).ok_or(ModelError::Empty { field: "synthetic.tables" })
+    rng.pick(items).ok_or(ModelError::Empty {
+        field: "synthetic.tables",
+    })
 }
 
 fn digits(rng: &mut SplitMix64, n: usize) -> String {
@@ -78,7 +86,12 @@ impl Generator {
         // The earliest birth date used is 90 years before the window; check it is representable once here.
         sub_months(window_start, 90 * 12)?;
         let actor = Actor::new("synthetic-generator")?;
-        Ok(Self { config, as_of, window_start, actor })
+        Ok(Self {
+            config,
+            as_of,
+            window_start,
+            actor,
+        })
     }
 
     pub(crate) fn config(&self) -> &BookConfig {
@@ -87,7 +100,11 @@ impl Generator {
 
     pub(crate) fn customer(&self, index: u64) -> Result<SyntheticCustomer, ModelError> {
         let seed = mix64(self.config.seed ^ mix64(index.wrapping_add(0x5EED)));
-        Draw { g: self, rng: SplitMix64::new(seed) }.customer()
+        Draw {
+            g: self,
+            rng: SplitMix64::new(seed),
+        }
+        .customer()
     }
 }
 
@@ -119,7 +136,11 @@ impl Draw<'_> {
         // Foreign customers are drawn among the remaining adults so that `share_foreign` is of all customers.
         let adults = 1.0 - c.share_organizations - c.share_minors;
         if adults > 0.0 && self.rng.chance(c.share_foreign / adults) {
-            if self.rng.chance(0.5) { Shape::ForeignAbroad } else { Shape::ForeignInMainland }
+            if self.rng.chance(0.5) {
+                Shape::ForeignAbroad
+            } else {
+                Shape::ForeignInMainland
+            }
         } else {
             Shape::Adult
         }
@@ -167,7 +188,9 @@ impl Draw<'_> {
         let birth = match shape {
             Shape::Organization => None,
             // Under 14 on `as_of`: born after the day 14 years before it.
-            Shape::Minor => Some(self.date_between(add_days(sub_months(as_of, 14 * 12)?, 1)?, add_days(as_of, -30)?)?),
+            Shape::Minor => {
+                Some(self.date_between(add_days(sub_months(as_of, 14 * 12)?, 1)?, add_days(as_of, -30)?)?)
+            }
             _ => Some(self.date_between(sub_months(as_of, 85 * 12)?, sub_months(as_of, 18 * 12)?)?),
         };
         let earliest = match (shape, birth) {
@@ -178,14 +201,20 @@ impl Draw<'_> {
         let latest_start = add_days(as_of, -30)?;
         let window_low = earliest.max(g.window_start).min(latest_start);
         let relationship_start = self.date_between(window_low, latest_start)?;
-        let ended = self.rng.chance(g.config.share_ended)
-            && (as_of - relationship_start).num_days() > 400;
-        let relationship_end =
-            if ended { Some(self.date_between(add_days(relationship_start, 365)?, add_days(as_of, -1)?)?) } else { None };
+        let ended = self.rng.chance(g.config.share_ended) && (as_of - relationship_start).num_days() > 400;
+        let relationship_end = if ended {
+            Some(self.date_between(add_days(relationship_start, 365)?, add_days(as_of, -1)?)?)
+        } else {
+            None
+        };
         let horizon = relationship_end.unwrap_or(as_of);
 
-        let id_ms = u64::try_from(relationship_start.and_hms_opt(9, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis()))
-            .unwrap_or(0);
+        let id_ms = u64::try_from(
+            relationship_start
+                .and_hms_opt(9, 0, 0)
+                .map_or(0, |t| t.and_utc().timestamp_millis()),
+        )
+        .unwrap_or(0);
         let mut random = [0u8; 10];
         random.iter_mut().for_each(|b| *b = self.rng.below(256) as u8);
         let id = CustomerId::from_uuid(Builder::from_unix_timestamp_millis(id_ms, &random).into_uuid())?;
@@ -203,32 +232,57 @@ impl Draw<'_> {
                 for _ in 0..9 {
                     code.push(char::from(*pick(&mut self.rng, USCC_ALPHABET)?));
                 }
-                let check = UnifiedSocialCreditCode::check_character(code.as_bytes())
-                    .ok_or(ModelError::Empty { field: UnifiedSocialCreditCode::FIELD })?;
+                let check =
+                    UnifiedSocialCreditCode::check_character(code.as_bytes()).ok_or(ModelError::Empty {
+                        field: UnifiedSocialCreditCode::FIELD,
+                    })?;
                 code.push(char::from(check));
                 let credit_code = UnifiedSocialCreditCode::new(&code)?;
-                contact.phone = Some(PhoneNumber::new(&format!("+86{}", 1_000_000_000 + self.rng.below(8_999_999_999)))?);
+                contact.phone = Some(PhoneNumber::new(&format!(
+                    "+86{}",
+                    1_000_000_000 + self.rng.below(8_999_999_999)
+                ))?);
                 contact.mobile = Some(self.mobile()?);
-                contact.email = Some(EmailAddress::new(&format!("service{}@corp{}.com.cn", self.rng.below(100), self.rng.below(100_000)))?);
+                contact.email = Some(EmailAddress::new(&format!(
+                    "service{}@corp{}.com.cn",
+                    self.rng.below(100),
+                    self.rng.below(100_000)
+                ))?);
                 contact.address = Some(self.mainland_address(region)?);
                 Party::Organization(Organization {
                     name,
                     credit_code,
                     legal_representative: Some(self.chinese_name()?.0),
-                    contact_person: if incomplete { None } else { Some(self.chinese_name()?.0) },
+                    contact_person: if incomplete {
+                        None
+                    } else {
+                        Some(self.chinese_name()?.0)
+                    },
                 })
             }
             Shape::Minor | Shape::Adult => {
                 let birth_date = birth.ok_or_else(out_of_range)?;
-                let gender = if self.rng.chance(0.5) { Gender::Female } else { Gender::Male };
+                let gender = if self.rng.chance(0.5) {
+                    Gender::Female
+                } else {
+                    Gender::Male
+                };
                 let (name, pinyin) = self.chinese_name()?;
                 let sequence = self.rng.below(1000) as u16;
-                let document =
-                    IdentityDocument::ResidentId(ResidentIdNumber::from_parts(region.code, birth_date, sequence, gender)?);
+                let document = IdentityDocument::ResidentId(ResidentIdNumber::from_parts(
+                    region.code,
+                    birth_date,
+                    sequence,
+                    gender,
+                )?);
                 let guardian = if shape == Shape::Minor {
                     let guardian = Guardian {
                         name: self.chinese_name()?.0,
-                        relationship: if self.rng.chance(0.95) { GuardianRelationship::Parent } else { GuardianRelationship::OtherGuardian },
+                        relationship: if self.rng.chance(0.95) {
+                            GuardianRelationship::Parent
+                        } else {
+                            GuardianRelationship::OtherGuardian
+                        },
                         mobile: Some(self.mobile()?),
                     };
                     // An incomplete minor's record lacks the guardian, the PIPL Art 31 gap quality reports find.
@@ -237,7 +291,10 @@ impl Draw<'_> {
                     contact.mobile = Some(self.mobile()?);
                     if self.rng.chance(0.6) {
                         let domain = *pick(&mut self.rng, EMAIL_DOMAINS)?;
-                        contact.email = Some(EmailAddress::new(&format!("{pinyin}{}@{domain}", self.rng.below(10_000)))?);
+                        contact.email = Some(EmailAddress::new(&format!(
+                            "{pinyin}{}@{domain}",
+                            self.rng.below(10_000)
+                        ))?);
                     }
                     None
                 };
@@ -257,43 +314,78 @@ impl Draw<'_> {
                 let nationality = Jurisdiction::new(country.code)?;
                 let family = *pick(&mut self.rng, country.family)?;
                 let given = *pick(&mut self.rng, country.given)?;
-                let name = if family.is_ascii() { format!("{given} {family}") } else { format!("{family}{given}") };
-                let number = format!("{}{}", char::from(b'A' + self.rng.below(26) as u8), digits(&mut self.rng, 8));
+                let name = if family.is_ascii() {
+                    format!("{given} {family}")
+                } else {
+                    format!("{family}{given}")
+                };
+                let number = format!(
+                    "{}{}",
+                    char::from(b'A' + self.rng.below(26) as u8),
+                    digits(&mut self.rng, 8)
+                );
                 if shape == Shape::ForeignAbroad {
                     residence = nationality;
-                    contact.phone = Some(PhoneNumber::new(&format!("+{}{}", country.dial, digits(&mut self.rng, 9)))?);
+                    contact.phone = Some(PhoneNumber::new(&format!(
+                        "+{}{}",
+                        country.dial,
+                        digits(&mut self.rng, 9)
+                    ))?);
                     contact.address = Some(PostalAddress::new(PostalAddressFields {
                         country: nationality,
                         region_code: None,
-                        lines: vec![country.city.to_owned(), format!("{} Street {}", family, self.rng.between(1, 200))],
+                        lines: vec![
+                            country.city.to_owned(),
+                            format!("{} Street {}", family, self.rng.between(1, 200)),
+                        ],
                         postal_code: Some(digits(&mut self.rng, 5)),
                     })?);
                 } else {
                     contact.mobile = Some(self.mobile()?);
                     contact.address = Some(self.mainland_address(region)?);
                 }
-                let ascii_local: String = given.chars().filter(char::is_ascii_alphabetic).collect::<String>().to_ascii_lowercase();
-                let local = if ascii_local.is_empty() { format!("client{}", self.rng.below(100_000)) } else { format!("{ascii_local}{}", self.rng.below(1000)) };
+                let ascii_local: String = given
+                    .chars()
+                    .filter(char::is_ascii_alphabetic)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                let local = if ascii_local.is_empty() {
+                    format!("client{}", self.rng.below(100_000))
+                } else {
+                    format!("{ascii_local}{}", self.rng.below(1000))
+                };
                 contact.email = Some(EmailAddress::new(&format!("{local}@example.com"))?);
                 Party::Person(Person::new(PersonFields {
                     name: PersonName::new(&name)?,
                     birth_date,
-                    gender: if self.rng.chance(0.5) { Gender::Female } else { Gender::Male },
+                    gender: if self.rng.chance(0.5) {
+                        Gender::Female
+                    } else {
+                        Gender::Male
+                    },
                     nationality,
-                    document: IdentityDocument::Passport { country: nationality, number: DocumentNumber::new(&number)? },
+                    document: IdentityDocument::Passport {
+                        country: nationality,
+                        number: DocumentNumber::new(&number)?,
+                    },
                     guardian: None,
                 })?)
             }
         };
         let is_person = shape != Shape::Organization;
         let minor = shape == Shape::Minor;
-        let by_guardian = |date: NaiveDate| minor && birth.is_some_and(|b| date.years_since(b).is_none_or(|age| age < 14));
+        let by_guardian =
+            |date: NaiveDate| minor && birth.is_some_and(|b| date.years_since(b).is_none_or(|age| age < 14));
 
         // Health: decides which lines the person buys.
         let has_health = is_person && self.rng.chance(g.config.share_health);
 
         // Policies.
-        let count = if is_person { self.rng.between(1, 3) } else { self.rng.between(1, 5) };
+        let count = if is_person {
+            self.rng.between(1, 3)
+        } else {
+            self.rng.between(1, 5)
+        };
         let mut policies = Vec::new();
         for n in 0..count {
             let long = self.rng.chance(g.config.share_long_term);
@@ -307,13 +399,30 @@ impl Draw<'_> {
                     }
                 }
                 (true, true, false) => ProductLine::Annuity,
-                (true, false, false) if minor => *pick(&mut self.rng, &[ProductLine::Accident, ProductLine::Travel])?,
-                (true, false, false) => {
-                    *pick(&mut self.rng, &[ProductLine::Accident, ProductLine::Motor, ProductLine::Travel, ProductLine::Property])?
+                (true, false, false) if minor => {
+                    *pick(&mut self.rng, &[ProductLine::Accident, ProductLine::Travel])?
                 }
-                (false, _, _) => *pick(&mut self.rng, &[ProductLine::Property, ProductLine::Liability, ProductLine::Motor, ProductLine::Accident])?,
+                (true, false, false) => *pick(
+                    &mut self.rng,
+                    &[
+                        ProductLine::Accident,
+                        ProductLine::Motor,
+                        ProductLine::Travel,
+                        ProductLine::Property,
+                    ],
+                )?,
+                (false, _, _) => *pick(
+                    &mut self.rng,
+                    &[
+                        ProductLine::Property,
+                        ProductLine::Liability,
+                        ProductLine::Motor,
+                        ProductLine::Accident,
+                    ],
+                )?,
             };
-            let start = self.date_between(relationship_start, add_days(horizon, -1)?.max(relationship_start))?;
+            let start =
+                self.date_between(relationship_start, add_days(horizon, -1)?.max(relationship_start))?;
             let term_end = if line == ProductLine::Travel {
                 add_days(start, self.rng.between(6, 29))?
             } else if long {
@@ -328,14 +437,27 @@ impl Draw<'_> {
             let cutoff = horizon.min(term_end);
             let termination = if relationship_end.is_some() && term_end > horizon {
                 // The relationship ends on `horizon`: every contract still running then is surrendered that day.
-                Some(Termination { date: horizon, reason: TerminationReason::Surrender })
+                Some(Termination {
+                    date: horizon,
+                    reason: TerminationReason::Surrender,
+                })
             } else if lapse && cutoff > start {
-                let reasons = [TerminationReason::Lapse, TerminationReason::Surrender, TerminationReason::Cancellation];
-                Some(Termination { date: self.date_between(add_days(start, 1)?, cutoff)?, reason: *pick(&mut self.rng, &reasons)? })
+                let reasons = [
+                    TerminationReason::Lapse,
+                    TerminationReason::Surrender,
+                    TerminationReason::Cancellation,
+                ];
+                Some(Termination {
+                    date: self.date_between(add_days(start, 1)?, cutoff)?,
+                    reason: *pick(&mut self.rng, &reasons)?,
+                })
             } else {
                 None
             };
-            let insurer = if matches!(line, ProductLine::Motor | ProductLine::Property | ProductLine::Liability | ProductLine::Travel) {
+            let insurer = if matches!(
+                line,
+                ProductLine::Motor | ProductLine::Property | ProductLine::Liability | ProductLine::Travel
+            ) {
                 *pick(&mut self.rng, PC_INSURERS)?
             } else {
                 *pick(&mut self.rng, LIFE_INSURERS)?
@@ -345,13 +467,22 @@ impl Draw<'_> {
                 ProductLine::Travel => self.rng.between(50, 500),
                 ProductLine::Accident | ProductLine::Medical => self.rng.between(100, 2_000),
                 ProductLine::Motor => self.rng.between(2_000, 12_000),
-                ProductLine::Property | ProductLine::Liability if !is_person => self.rng.between(5_000, 200_000),
+                ProductLine::Property | ProductLine::Liability if !is_person => {
+                    self.rng.between(5_000, 200_000)
+                }
                 _ => self.rng.between(1_000, 50_000),
             };
             let pid_random: [u8; 10] = std::array::from_fn(|_| self.rng.below(256) as u8);
-            let pid_ms = u64::try_from(start.and_hms_opt(10, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis())).unwrap_or(0);
+            let pid_ms = u64::try_from(
+                start
+                    .and_hms_opt(10, 0, 0)
+                    .map_or(0, |t| t.and_utc().timestamp_millis()),
+            )
+            .unwrap_or(0);
             let policy = Policy::new(PolicyFields {
-                id: PolicyId::from_uuid(Builder::from_unix_timestamp_millis(pid_ms, &pid_random).into_uuid())?,
+                id: PolicyId::from_uuid(
+                    Builder::from_unix_timestamp_millis(pid_ms, &pid_random).into_uuid(),
+                )?,
                 policy_number: format!("P{}{}", start.format("%Y"), digits(&mut self.rng, 12)),
                 insurer: insurer.to_owned(),
                 product: product.to_owned(),
@@ -383,7 +514,12 @@ impl Draw<'_> {
             };
             let amount = Money::cny(u64::try_from(self.rng.between(500, 200_000)).unwrap_or(0) * 100);
             let cid_random: [u8; 10] = std::array::from_fn(|_| self.rng.below(256) as u8);
-            let cid_ms = u64::try_from(reported.and_hms_opt(11, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis())).unwrap_or(0);
+            let cid_ms = u64::try_from(
+                reported
+                    .and_hms_opt(11, 0, 0)
+                    .map_or(0, |t| t.and_utc().timestamp_millis()),
+            )
+            .unwrap_or(0);
             claims.push(Claim {
                 id: ClaimId::from_uuid(Builder::from_unix_timestamp_millis(cid_ms, &cid_random).into_uuid())?,
                 policy_id: p.id(),
@@ -395,7 +531,10 @@ impl Draw<'_> {
                 amount_paid: (status == ClaimStatus::Paid).then_some(amount),
                 has_medical_records: matches!(
                     p.line(),
-                    ProductLine::Medical | ProductLine::CriticalIllness | ProductLine::Accident | ProductLine::Life
+                    ProductLine::Medical
+                        | ProductLine::CriticalIllness
+                        | ProductLine::Accident
+                        | ProductLine::Life
                 ),
             });
         }
@@ -415,14 +554,25 @@ impl Draw<'_> {
                 let (bin, bank) = *pick(&mut self.rng, BANKS)?;
                 let length = if self.rng.chance(0.7) { 19 } else { 16 };
                 let mut number = format!("{bin}{}", digits(&mut self.rng, length - 7));
-                let check = BankCardNumber::check_digit(number.as_bytes()).ok_or(ModelError::Empty { field: BankCardNumber::FIELD })?;
+                let check = BankCardNumber::check_digit(number.as_bytes()).ok_or(ModelError::Empty {
+                    field: BankCardNumber::FIELD,
+                })?;
                 number.push(char::from(check));
                 let aid_random: [u8; 10] = std::array::from_fn(|_| self.rng.below(256) as u8);
                 accounts.push(BankAccount {
-                    id: AccountId::from_uuid(Builder::from_unix_timestamp_millis(id_ms, &aid_random).into_uuid())?,
+                    id: AccountId::from_uuid(
+                        Builder::from_unix_timestamp_millis(id_ms, &aid_random).into_uuid(),
+                    )?,
                     bank: bank.to_owned(),
                     card: BankCardNumber::new(&number)?,
-                    usage: *pick(&mut self.rng, &[AccountUse::PremiumPayment, AccountUse::ClaimPayout, AccountUse::PremiumAndClaims])?,
+                    usage: *pick(
+                        &mut self.rng,
+                        &[
+                            AccountUse::PremiumPayment,
+                            AccountUse::ClaimPayout,
+                            AccountUse::PremiumAndClaims,
+                        ],
+                    )?,
                 });
             }
         }
@@ -435,7 +585,11 @@ impl Draw<'_> {
                 smoker: self.rng.chance(0.2),
                 height_cm: Some(self.rng.between(100, 195) as u16),
                 weight_kg: Some(self.rng.between(20, 110) as u16),
-                conditions: if self.rng.chance(0.25) { vec![(*pick(&mut self.rng, &["高血压", "糖尿病", "甲状腺结节", "乳腺结节"])?).to_owned()] } else { Vec::new() },
+                conditions: if self.rng.chance(0.25) {
+                    vec![(*pick(&mut self.rng, &["高血压", "糖尿病", "甲状腺结节", "乳腺结节"])?).to_owned()]
+                } else {
+                    Vec::new()
+                },
             }),
             _ => None,
         };
@@ -443,13 +597,27 @@ impl Draw<'_> {
         // Beneficiaries of adults' life and annuity policies.
         let mut beneficiaries = Vec::new();
         if is_person && !minor {
-            for p in policies.iter().filter(|p| matches!(p.line(), ProductLine::Life | ProductLine::Annuity)) {
+            for p in policies
+                .iter()
+                .filter(|p| matches!(p.line(), ProductLine::Life | ProductLine::Annuity))
+            {
                 let two = self.rng.chance(0.4);
-                for share in if two { [50u8, 50].as_slice() } else { [100u8].as_slice() } {
+                for share in if two {
+                    [50u8, 50].as_slice()
+                } else {
+                    [100u8].as_slice()
+                } {
                     beneficiaries.push(Beneficiary {
                         policy_id: p.id(),
                         name: self.chinese_name()?.0,
-                        relationship: *pick(&mut self.rng, &[BeneficiaryRelationship::Spouse, BeneficiaryRelationship::Child, BeneficiaryRelationship::Parent])?,
+                        relationship: *pick(
+                            &mut self.rng,
+                            &[
+                                BeneficiaryRelationship::Spouse,
+                                BeneficiaryRelationship::Child,
+                                BeneficiaryRelationship::Parent,
+                            ],
+                        )?,
                         share_percent: *share,
                     });
                 }
@@ -461,7 +629,11 @@ impl Draw<'_> {
         let mut marketing = None;
         if self.rng.chance(0.7) {
             let withdrawn = self.rng.chance(g.config.share_marketing_withdrawn);
-            let withdrawn_at = if withdrawn { Some(self.date_between(relationship_start, as_of)?) } else { None };
+            let withdrawn_at = if withdrawn {
+                Some(self.date_between(relationship_start, as_of)?)
+            } else {
+                None
+            };
             let granted = relationship_start;
             marketing = Some(MarketingPreferences {
                 sms: !withdrawn && contact.mobile.is_some(),
@@ -471,7 +643,11 @@ impl Draw<'_> {
             });
             consents.push(ConsentFact {
                 purpose: Purpose::Marketing,
-                categories: vec![DataCategory::Identity, DataCategory::Contact, DataCategory::MarketingPreferences],
+                categories: vec![
+                    DataCategory::Identity,
+                    DataCategory::Contact,
+                    DataCategory::MarketingPreferences,
+                ],
                 separate: false,
                 granted_at: granted,
                 withdrawn_at,
@@ -482,7 +658,13 @@ impl Draw<'_> {
             // PIPL Art 31: a guardian consents to all processing of a child's data, which is all sensitive.
             consents.push(ConsentFact {
                 purpose: Purpose::PolicyServicing,
-                categories: vec![DataCategory::Identity, DataCategory::Contact, DataCategory::Policies, DataCategory::Claims, DataCategory::Health],
+                categories: vec![
+                    DataCategory::Identity,
+                    DataCategory::Contact,
+                    DataCategory::Policies,
+                    DataCategory::Claims,
+                    DataCategory::Health,
+                ],
                 separate: true,
                 granted_at: relationship_start,
                 withdrawn_at: None,
@@ -490,7 +672,11 @@ impl Draw<'_> {
             });
         }
         if let Some(h) = &health {
-            let withdrawn_at = if self.rng.chance(0.05) { Some(self.date_between(h.declared_on, as_of)?) } else { None };
+            let withdrawn_at = if self.rng.chance(0.05) {
+                Some(self.date_between(h.declared_on, as_of)?)
+            } else {
+                None
+            };
             consents.push(ConsentFact {
                 purpose: Purpose::Underwriting,
                 categories: vec![DataCategory::Health],
@@ -524,7 +710,11 @@ impl Draw<'_> {
             // Data about a customer abroad is exchanged with them and insurers' overseas units: PIPL Art 39.
             consents.push(ConsentFact {
                 purpose: Purpose::PolicyServicing,
-                categories: vec![DataCategory::Identity, DataCategory::Contact, DataCategory::Policies],
+                categories: vec![
+                    DataCategory::Identity,
+                    DataCategory::Contact,
+                    DataCategory::Policies,
+                ],
                 separate: true,
                 granted_at: relationship_start,
                 withdrawn_at: None,
@@ -532,10 +722,15 @@ impl Draw<'_> {
             });
         }
         if self.rng.chance(0.3) {
-            let withdrawn_at = if self.rng.chance(0.1) { Some(self.date_between(relationship_start, as_of)?) } else { None };
+            let withdrawn_at = if self.rng.chance(0.1) {
+                Some(self.date_between(relationship_start, as_of)?)
+            } else {
+                None
+            };
             consents.push(ConsentFact {
                 purpose: Purpose::Analytics,
-                categories: vec![DataCategory::Policies, DataCategory::Claims],
+                // Claims are health data (PIPL Art 28) and would need a separate consent; analytics uses policies only.
+                categories: vec![DataCategory::Policies],
                 separate: false,
                 granted_at: relationship_start,
                 withdrawn_at,
@@ -546,24 +741,48 @@ impl Draw<'_> {
         // AML due diligence and transactions.
         let mut transactions = Vec::new();
         for p in &policies {
-            transactions.push(AmlTransaction { date: p.term_start(), kind: TransactionKind::Premium, amount: p.premium() });
+            transactions.push(AmlTransaction {
+                date: p.term_start(),
+                kind: TransactionKind::Premium,
+                amount: p.premium(),
+            });
             if let Some(t) = p.termination()
                 && t.reason == TerminationReason::Surrender
             {
-                transactions.push(AmlTransaction { date: t.date, kind: TransactionKind::SurrenderPayout, amount: Money::cny(p.premium().minor_units() / 2) });
+                transactions.push(AmlTransaction {
+                    date: t.date,
+                    kind: TransactionKind::SurrenderPayout,
+                    amount: Money::cny(p.premium().minor_units() / 2),
+                });
             }
         }
         for c in &claims {
             if let (Some(paid), Some(date)) = (c.amount_paid, c.closed_on) {
-                transactions.push(AmlTransaction { date, kind: TransactionKind::ClaimPayout, amount: paid });
+                transactions.push(AmlTransaction {
+                    date,
+                    kind: TransactionKind::ClaimPayout,
+                    amount: paid,
+                });
             }
         }
         transactions.sort_by_key(|t| t.date);
         let occupation_missing = incomplete && self.rng.chance(0.5);
         let kyc = Some(KycRecord {
             verified_on: add_days(relationship_start, self.rng.between(0, 7))?.min(as_of),
-            risk: if self.rng.chance(0.85) { AmlRisk::Low } else if self.rng.chance(0.8) { AmlRisk::Medium } else { AmlRisk::High },
-            occupation: if occupation_missing { None } else if is_person { Some((*pick(&mut self.rng, OCCUPATIONS)?).to_owned()) } else { Some("企业经营".to_owned()) },
+            risk: if self.rng.chance(0.85) {
+                AmlRisk::Low
+            } else if self.rng.chance(0.8) {
+                AmlRisk::Medium
+            } else {
+                AmlRisk::High
+            },
+            occupation: if occupation_missing {
+                None
+            } else if is_person {
+                Some((*pick(&mut self.rng, OCCUPATIONS)?).to_owned())
+            } else {
+                Some("企业经营".to_owned())
+            },
             transactions,
         });
 

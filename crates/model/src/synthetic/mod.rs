@@ -91,7 +91,10 @@ impl BookConfig {
         ];
         for (value, field) in shares {
             if !(0.0..=1.0).contains(&value) {
-                return Err(ModelError::OutOfRange { field, allowed: "0.0 to 1.0" });
+                return Err(ModelError::OutOfRange {
+                    field,
+                    allowed: "0.0 to 1.0",
+                });
             }
         }
         if self.share_organizations + self.share_minors > 1.0 {
@@ -101,7 +104,10 @@ impl BookConfig {
             });
         }
         if !(1..=60).contains(&self.years) {
-            return Err(ModelError::OutOfRange { field: "book.years", allowed: "1 to 60" });
+            return Err(ModelError::OutOfRange {
+                field: "book.years",
+                allowed: "1 to 60",
+            });
         }
         Ok(())
     }
@@ -149,18 +155,29 @@ impl SyntheticBook {
     /// term ends of contracts still in force).
     pub fn generate(config: &BookConfig, as_of: NaiveDate) -> Result<Self, ModelError> {
         let customers = Self::stream(config, as_of)?.collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { config: config.clone(), as_of, customers })
+        Ok(Self {
+            config: config.clone(),
+            as_of,
+            customers,
+        })
     }
 
     /// A stream that generates the book customer by customer, in the same order and with the same content as
     /// [`SyntheticBook::generate`].
     pub fn stream(config: &BookConfig, as_of: NaiveDate) -> Result<SyntheticStream, ModelError> {
         config.validate()?;
-        Ok(SyntheticStream { generator: generator::Generator::new(config.clone(), as_of)?, next: 0 })
+        Ok(SyntheticStream {
+            generator: generator::Generator::new(config.clone(), as_of)?,
+            next: 0,
+        })
     }
 
     /// Generates only customer number `index` (0-based) of the book, as the stream would.
-    pub fn customer_at(config: &BookConfig, as_of: NaiveDate, index: u64) -> Result<SyntheticCustomer, ModelError> {
+    pub fn customer_at(
+        config: &BookConfig,
+        as_of: NaiveDate,
+        index: u64,
+    ) -> Result<SyntheticCustomer, ModelError> {
         config.validate()?;
         generator::Generator::new(config.clone(), as_of)?.customer(index)
     }
