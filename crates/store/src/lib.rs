@@ -1,1 +1,13 @@
-//! custodia-store (being built): SQLite and PostgreSQL storage.
+//! # custodia-store
+//!
+//! (Essay in progress.)
+
+mod error;
+mod schema;
+mod sqlite;
+mod vault;
+
+pub use error::StoreError;
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::{APPLICATION_ID, Durability, SqliteConfig, SqliteStore};
+pub use vault::{MemoryVault, SectionVault, VersionedSection};

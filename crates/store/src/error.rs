@@ -1,0 +1,123 @@
+//! The one error type of custodia-store: backend failures, schema versions, corruption and row checks.
+
+use custodia_ledger::LedgerError;
+use custodia_model::{CustomerId, DataCategory};
+
+/// Everything that can go wrong in a store. Each variant names what failed: the operation, the table and
+/// row key, the schema version. A backend's own error travels as its message, so that callers never need
+/// to name `rusqlite` or `postgres` types.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite reported an error while doing `operation`.
+    #[error("sqlite failed to {operation}: {message}")]
+    Sqlite {
+        /// What the store was doing (`"open the database"`, `"append to the log"`, ...).
+        operation: &'static str,
+        /// SQLite's own message.
+        message: String,
+    },
+    /// PostgreSQL (or the connection to it) reported an error while doing `operation`.
+    #[error("postgresql failed to {operation}: {message}")]
+    Postgres {
+        /// What the store was doing.
+        operation: &'static str,
+        /// The server's or client's message.
+        message: String,
+    },
+    /// The file is not an SQLite database at all (its header is wrong or it is encrypted).
+    #[error("{path} is not an sqlite database")]
+    NotADatabase {
+        /// The file that was opened.
+        path: String,
+    },
+    /// The database file is damaged: SQLite found a malformed page or index, or an integrity check failed.
+    #[error("database {location} is corrupt: {detail}")]
+    Corrupt {
+        /// The file (SQLite) or schema (PostgreSQL) that is damaged.
+        location: String,
+        /// What the database engine found.
+        detail: String,
+    },
+    /// The database belongs to another application: it has tables but not custodia's schema table, or
+    /// an SQLite `application_id` that is not custodia's. custodia refuses to write into it.
+    #[error("database {location} is not a custodia store: {detail}")]
+    ForeignDatabase {
+        /// The file or schema.
+        location: String,
+        /// What gave it away.
+        detail: String,
+    },
+    /// The database was written by a newer custodia whose schema this version does not know. Opening it
+    /// would risk silently misreading it, so the store refuses; upgrade custodia instead.
+    #[error("database schema version {found} is newer than the newest this build knows, {supported}")]
+    SchemaTooNew {
+        /// The newest schema version recorded in the database.
+        found: u32,
+        /// The newest schema version this build can migrate to.
+        supported: u32,
+    },
+    /// The database records a schema migration this build does not know at that version (a different
+    /// name, or a gap in the version sequence): it came from a diverging build.
+    #[error("database schema version {version} is {name:?}, which this build does not know")]
+    UnknownSchema {
+        /// The recorded version.
+        version: u32,
+        /// The migration name recorded for it (empty for a gap).
+        name: String,
+    },
+    /// A stored row failed its own checks (wrong length, unknown category code, a field that does not
+    /// match the bytes it describes). The database was altered outside custodia or is damaged.
+    #[error("row {key} of table {table} fails its check: {what}")]
+    RowCheck {
+        /// The table.
+        table: &'static str,
+        /// The row's key, for example `customer/category/version`.
+        key: String,
+        /// Which check failed.
+        what: &'static str,
+    },
+    /// A configuration value is not acceptable.
+    #[error("invalid store configuration {field}: {reason}")]
+    InvalidConfig {
+        /// The configuration field.
+        field: &'static str,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A sealed section was put at a record version that is not newer than the one already stored for
+    /// the same customer and category. History is append-only: a correction is a new version (PIPL Art
+    /// 46), never an overwrite.
+    #[error("section {category} of customer {customer} is at version {latest}; version {version} is not newer")]
+    StaleSectionVersion {
+        /// The customer.
+        customer: CustomerId,
+        /// The category.
+        category: DataCategory,
+        /// The version that was refused.
+        version: u64,
+        /// The newest stored version.
+        latest: u64,
+    },
+    /// A number does not fit the database's signed 64-bit integers.
+    #[error("{field} value {value} exceeds the database's 64-bit signed range")]
+    OutOfRange {
+        /// Which value.
+        field: &'static str,
+        /// The value.
+        value: u64,
+    },
+}
+
+impl From<StoreError> for LedgerError {
+    /// The ledger's storage seam reports every backend failure as [`LedgerError::Store`] carrying this
+    /// error's message, so the table, key or schema version that failed still reaches the caller.
+    fn from(error: StoreError) -> Self {
+        LedgerError::Store { message: error.to_string() }
+    }
+}
+
+/// Converts a `u64` index or size to SQL's signed 64-bit integer.
+pub(crate) fn to_i64(field: &'static str, value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange { field, value })
+}

@@ -1,0 +1,170 @@
+//! The versioned schema: every migration, in order, for both backends, and the check of what a database records.
+
+use crate::error::StoreError;
+
+/// One schema migration. Versions start at 1 and have no gaps; a released migration never changes (its
+/// name is recorded in the database and checked on every open), so a new table or column is always a new
+/// migration at the next version.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    pub(crate) version: u32,
+    pub(crate) name: &'static str,
+    pub(crate) sqlite: &'static str,
+    pub(crate) postgres: &'static str,
+}
+
+/// Every migration this build knows, oldest first. `MIGRATIONS[i].version == i + 1`.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "ledger",
+        sqlite: "
+            CREATE TABLE log_entries (
+                idx INTEGER PRIMARY KEY,
+                leaf_hash BLOB NOT NULL,
+                salt BLOB,
+                payload BLOB,
+                redacted INTEGER NOT NULL DEFAULT 0 CHECK (redacted IN (0, 1))
+            );
+            CREATE TABLE log_nodes (
+                level INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY (level, idx)
+            ) WITHOUT ROWID;
+            CREATE TABLE log_checkpoints (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                size INTEGER NOT NULL,
+                note BLOB NOT NULL
+            );
+        ",
+        postgres: "
+            CREATE TABLE log_entries (
+                idx BIGINT PRIMARY KEY CHECK (idx >= 0),
+                leaf_hash BYTEA NOT NULL,
+                salt BYTEA,
+                payload BYTEA,
+                redacted BOOLEAN NOT NULL DEFAULT FALSE
+            );
+            CREATE TABLE log_nodes (
+                level SMALLINT NOT NULL,
+                idx BIGINT NOT NULL,
+                hash BYTEA NOT NULL,
+                PRIMARY KEY (level, idx)
+            );
+            CREATE TABLE log_checkpoints (
+                seq BIGSERIAL PRIMARY KEY,
+                size BIGINT NOT NULL,
+                note BYTEA NOT NULL
+            );
+        ",
+    },
+    Migration {
+        version: 2,
+        name: "vault",
+        sqlite: "
+            CREATE TABLE sections (
+                customer BLOB NOT NULL,
+                category TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                sealed BLOB NOT NULL,
+                PRIMARY KEY (customer, category, version)
+            ) WITHOUT ROWID;
+        ",
+        postgres: "
+            CREATE TABLE sections (
+                customer UUID NOT NULL,
+                category TEXT NOT NULL,
+                version BIGINT NOT NULL CHECK (version >= 0),
+                sealed BYTEA NOT NULL,
+                PRIMARY KEY (customer, category, version)
+            );
+        ",
+    },
+];
+
+/// The newest schema version this build knows.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Checks what a database records against [`MIGRATIONS`] and says which migrations are still to apply.
+/// `applied` are the `(version, name)` rows of the schema table, in any order.
+///
+/// Refuses a version newer than this build knows ([`StoreError::SchemaTooNew`]), a version whose name is
+/// not ours or a gap ([`StoreError::UnknownSchema`]): opening such a database never changes it silently.
+pub(crate) fn pending(applied: &[(u32, String)]) -> Result<&'static [Migration], StoreError> {
+    let mut applied: Vec<&(u32, String)> = applied.iter().collect();
+    applied.sort_by_key(|(version, _)| *version);
+    if let Some((newest, _)) = applied.last()
+        && *newest > SCHEMA_VERSION
+    {
+        return Err(StoreError::SchemaTooNew { found: *newest, supported: SCHEMA_VERSION });
+    }
+    for (position, (version, name)) in applied.iter().enumerate() {
+        let expected = MIGRATIONS.get(position);
+        match expected {
+            Some(migration) if migration.version == *version && migration.name == name => {}
+            Some(migration) if migration.version != *version => {
+                // A gap (or a duplicate): the first version we expected and did not find.
+                return Err(StoreError::UnknownSchema { version: migration.version, name: String::new() });
+            }
+            _ => return Err(StoreError::UnknownSchema { version: *version, name: name.clone() }),
+        }
+    }
+    Ok(MIGRATIONS.get(applied.len()..).unwrap_or(&[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dense_from_one() {
+        for (i, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version as usize, i + 1);
+        }
+    }
+
+    #[test]
+    fn a_fresh_database_needs_every_migration() {
+        assert_eq!(pending(&[]).unwrap().len(), MIGRATIONS.len());
+    }
+
+    #[test]
+    fn an_up_to_date_database_needs_none() {
+        let applied: Vec<(u32, String)> = MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
+        assert!(pending(&applied).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_partly_migrated_database_needs_the_rest() {
+        let applied = vec![(1, "ledger".to_owned())];
+        let rest = pending(&applied).unwrap();
+        assert_eq!(rest.first().map(|m| m.version), Some(2));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut applied: Vec<(u32, String)> =
+            MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
+        applied.push((SCHEMA_VERSION + 1, "from the future".to_owned()));
+        assert_eq!(
+            pending(&applied).unwrap_err(),
+            StoreError::SchemaTooNew { found: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION }
+        );
+    }
+
+    #[test]
+    fn a_foreign_migration_name_is_refused() {
+        let applied = vec![(1, "someone else's ledger".to_owned())];
+        assert_eq!(
+            pending(&applied).unwrap_err(),
+            StoreError::UnknownSchema { version: 1, name: "someone else's ledger".to_owned() }
+        );
+    }
+
+    #[test]
+    fn a_gap_is_refused() {
+        let applied = vec![(2, "vault".to_owned())];
+        assert_eq!(pending(&applied).unwrap_err(), StoreError::UnknownSchema { version: 1, name: String::new() });
+    }
+}
