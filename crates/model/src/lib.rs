@@ -1,11 +1,65 @@
 //! # custodia-model
 //!
-//! The vocabulary every other custodia crate speaks: customer and other ids, data categories and their
-//! sensitivity (PIPL Art 28), purposes and the legal bases of PIPL Art 13, jurisdictions, and legal
-//! citations.
+//! The vocabulary every other custodia crate speaks, and the only place where customer data is shaped and
+//! checked: ids, data categories and their sensitivity (PIPL Art 28), purposes and the legal bases of PIPL
+//! Art 13, jurisdictions, legal citations; customers (persons and organizations) with their data in sections
+//! by [`DataCategory`]; policies, claims and beneficiaries; validated identifiers with display masks; record
+//! versions; data-quality reports (PIPL Art 8); and a seeded synthetic book generator for examples, benches
+//! and tests ([`synthetic`]).
 //!
-//! **Must not**: depend on any other custodia crate, do I/O, or hold secrets. It has no crypto or database
-//! dependency (`cargo tree -p custodia-model` shows none).
+//! ## Key design decision: parse, don't validate
+//!
+//! Every identifier is a newtype that can only be built through its checking constructor, and deserializes
+//! through the same constructor (`#[serde(try_from = ...)]`): a [`ResidentIdNumber`] that exists has a
+//! valid GB 11643 check character and a real embedded birth date, a [`UnifiedSocialCreditCode`] a valid
+//! GB 32100 check character, a [`BankCardNumber`] a valid Luhn digit, a [`Person`] an identity number that
+//! agrees with its birth date and gender. Checksums are written from the standards; e-mail syntax comes from
+//! `validator`. Bad input is a typed [`ModelError`] naming the field (`identity.resident_id`), and the
+//! message shows at most a masked fragment, because error messages end up in logs. Identifiers print their
+//! mask (`110105********1234`, `138****5678`, `张*`) through `Debug` and `Display`; the full value needs an
+//! explicit `as_str()`.
+//!
+//! Records from real books are incomplete, so the record types make optional what may be missing and
+//! [`assess_customer`] reports what is missing, implausible, inconsistent or stale; only contradictions that
+//! make a record meaningless (a relationship ending before it starts, a claim on a policy the customer does not
+//! hold) are refused at construction. A change makes a new [`Customer`] with the next [`RecordVersion`]
+//! (when, who, which fields); nothing is edited in place.
+//!
+//! ## What this crate must not do
+//!
+//! Depend on any other custodia crate, do I/O, read the clock (dates come in as arguments), print, or hold
+//! secrets. It has no crypto or database dependency (`cargo tree -p custodia-model` shows none). The values
+//! here are plaintext personal information; keeping them secret is custodia-crypto's job.
+//!
+//! ## Example
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use custodia_model::synthetic::{BookConfig, SyntheticBook};
+//! use custodia_model::{BookQualityReport, ModelError, QualityConfig, ResidentIdNumber};
+//!
+//! // The GB 11643-1999 example number: born 1949-12-31, female; shown only masked.
+//! let id = ResidentIdNumber::new("11010519491231002X")?;
+//! assert_eq!(id.to_string(), "110105********002X");
+//! assert!(matches!(
+//!     ResidentIdNumber::new("110105194912310021"),
+//!     Err(ModelError::ChecksumMismatch { field: "identity.resident_id", .. })
+//! ));
+//!
+//! // A deterministic synthetic book, streamed customer by customer into a quality report.
+//! let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap_or_default();
+//! let config = BookConfig { seed: 7, customers: 200, ..BookConfig::default() };
+//! let mut report = BookQualityReport::new(as_of, QualityConfig::default(), 5);
+//! let mut minors = 0;
+//! for generated in SyntheticBook::stream(&config, as_of)? {
+//!     let customer = generated?.customer;
+//!     minors += usize::from(customer.is_minor_at(as_of));
+//!     report.add(&custodia_model::assess_customer(&customer, as_of, &QualityConfig::default()));
+//! }
+//! assert_eq!(report.customers, 200);
+//! assert!(minors > 0);
+//! # Ok::<(), ModelError>(())
+//! ```
 
 mod account;
 mod category;
