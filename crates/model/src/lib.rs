@@ -76,6 +76,12 @@ mod policy;
 mod purpose;
 mod quality;
 pub mod synthetic;
+
+/// Re-exported because its `NaiveDate` and `DateTime` are in this crate's public API: a downstream crate (or an
+/// example using only the `custodia` facade) names the same version without depending on chrono itself.
+pub use chrono;
+/// Re-exported because `Uuid` is in the public API of the id types.
+pub use uuid;
 mod version;
 
 pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
