@@ -173,10 +173,8 @@ mod tests {
     /// seal and open primitives. The committed subset and its origin are described in the JSON file.
     #[test]
     fn wycheproof_aes_256_gcm_subset() {
-        let doc: serde_json::Value = serde_json::from_str(include_str!(
-            "../tests/vectors/wycheproof_aes256_gcm_subset.json"
-        ))
-        .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/vectors/wycheproof_aes256_gcm_subset.json")).unwrap();
         let tests = doc["tests"].as_array().unwrap();
         let (mut valid, mut invalid) = (0, 0);
         for t in tests {

@@ -324,7 +324,9 @@ pub fn normalize(
                 format!("{default_country_code}{national}")
             };
             if !digits.chars().all(|c| c.is_ascii_digit()) {
-                return Err(invalid("only digits, spaces, hyphens, dots, parentheses and a leading + allowed"));
+                return Err(invalid(
+                    "only digits, spaces, hyphens, dots, parentheses and a leading + allowed",
+                ));
             }
             if digits.starts_with('0') {
                 return Err(invalid("country code cannot start with 0"));
@@ -336,9 +338,7 @@ pub fn normalize(
         }
         BlindIndexField::Email => {
             let out = value.to_lowercase();
-            let (local, domain) = out
-                .rsplit_once('@')
-                .ok_or_else(|| invalid("must contain @"))?;
+            let (local, domain) = out.rsplit_once('@').ok_or_else(|| invalid("must contain @"))?;
             if local.is_empty() || domain.is_empty() || out.chars().any(char::is_whitespace) {
                 return Err(invalid("must be local@domain without spaces"));
             }
@@ -382,9 +382,16 @@ mod tests {
             "１３８００１３８０００",
             "(+86) 138.0013.8000",
         ] {
-            assert_eq!(n(BlindIndexField::Phone, phone).unwrap(), "+8613800138000", "{phone}");
+            assert_eq!(
+                n(BlindIndexField::Phone, phone).unwrap(),
+                "+8613800138000",
+                "{phone}"
+            );
         }
-        assert_eq!(n(BlindIndexField::Phone, "010-12345678").unwrap(), "+861012345678");
+        assert_eq!(
+            n(BlindIndexField::Phone, "010-12345678").unwrap(),
+            "+861012345678"
+        );
         assert_eq!(
             normalize(BlindIndexField::Phone, "030 1234567", 49).unwrap(),
             "+49301234567"

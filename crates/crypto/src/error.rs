@@ -1,6 +1,6 @@
 //! The one error type of custodia-crypto. Failures of decryption and authentication are deliberately opaque.
 
-use custodia_model::CustomerId;
+use custodia_model::{CustomerId, TransferId};
 
 use crate::keyring::DekId;
 
@@ -103,6 +103,15 @@ pub enum CryptoError {
         needed: DekId,
         /// The data key id of the key given.
         given: DekId,
+    },
+    /// A sealed transfer key or transfer-wrapped key is labelled with another transfer than the one
+    /// being opened.
+    #[error("made for transfer {found}, not {expected}")]
+    TransferMismatch {
+        /// The transfer being opened.
+        expected: TransferId,
+        /// The transfer the bytes are labelled with.
+        found: TransferId,
     },
     /// No wrapped key with this id is stored for the customer.
     #[error("no data key {dek_id} stored for customer {customer}")]

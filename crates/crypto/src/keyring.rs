@@ -244,17 +244,13 @@ impl WrappedKey {
         let mut r = Reader::new(bytes, WHAT);
         let version = r.byte("format version")?;
         if version != WRAPPED_KEY_FORMAT_VERSION {
-            return Err(CryptoError::UnsupportedFormatVersion {
-                what: WHAT,
-                version,
-            });
+            return Err(CryptoError::UnsupportedFormatVersion { what: WHAT, version });
         }
-        let customer = CustomerId::from_bytes(r.array("customer id")?).map_err(|_| {
-            CryptoError::Malformed {
+        let customer =
+            CustomerId::from_bytes(r.array("customer id")?).map_err(|_| CryptoError::Malformed {
                 what: WHAT,
                 reason: "customer id",
-            }
-        })?;
+            })?;
         let dek_id = DekId::from_bytes(r.array("dek id")?).map_err(|_| CryptoError::Malformed {
             what: WHAT,
             reason: "dek id",
@@ -310,11 +306,7 @@ pub struct Keyring {
 
 impl Keyring {
     /// A keyring with one KEK, `version` (≥ 1), from 32 bytes of explicit key material.
-    pub fn from_key_material(
-        version: u32,
-        key: &[u8],
-        config: KeyringConfig,
-    ) -> Result<Self, CryptoError> {
+    pub fn from_key_material(version: u32, key: &[u8], config: KeyringConfig) -> Result<Self, CryptoError> {
         check_version(version)?;
         let mut keks = BTreeMap::new();
         keks.insert(version, kek_from_material(key)?);
@@ -355,7 +347,10 @@ impl Keyring {
         })
     }
 
-    /// Adds an older KEK version (below the primary) from explicit key material, to open keys it wrapped.
+    /// Adds an older KEK version (below the primary) from explicit key material, to open keys it wrapped,
+    /// for example when a keyring is restored from a KMS export. If the version is below the minimum
+    /// decryption version, the minimum falls to it: supplying old key material is an explicit decision to
+    /// open what it wrapped.
     pub fn add_key_material(&mut self, version: u32, key: &[u8]) -> Result<(), CryptoError> {
         check_version(version)?;
         if self.keks.contains_key(&version) {
@@ -447,9 +442,7 @@ impl Keyring {
 
     /// How many keys `version` has wrapped (persist it; see [`Keyring::restore_wrap_count`]).
     pub fn wrap_count(&self, version: u32) -> Option<u64> {
-        self.keks
-            .get(&version)
-            .map(|k| k.wraps.load(Ordering::SeqCst))
+        self.keks.get(&version).map(|k| k.wraps.load(Ordering::SeqCst))
     }
 
     /// The configuration in force.
@@ -638,17 +631,13 @@ mod tests {
 
     #[test]
     fn wrap_limit_refuses_and_asks_for_rotation() {
-        let mut kr =
-            Keyring::derive_from_master(&[1u8; 32], 1, KeyringConfig::new(2).unwrap()).unwrap();
+        let mut kr = Keyring::derive_from_master(&[1u8; 32], 1, KeyringConfig::new(2).unwrap()).unwrap();
         let c = CustomerId::new_v7();
         kr.generate_dek(c).unwrap();
         kr.generate_dek(c).unwrap();
         assert_eq!(
             kr.generate_dek(c).unwrap_err(),
-            CryptoError::WrapLimitReached {
-                version: 1,
-                limit: 2
-            }
+            CryptoError::WrapLimitReached { version: 1, limit: 2 }
         );
         assert_eq!(kr.wrap_count(1), Some(2));
         kr.rotate().unwrap();
@@ -660,8 +649,7 @@ mod tests {
 
     #[test]
     fn restored_wrap_counts_count_toward_the_cap() {
-        let mut kr =
-            Keyring::from_key_material(3, &[5u8; 32], KeyringConfig::new(10).unwrap()).unwrap();
+        let mut kr = Keyring::from_key_material(3, &[5u8; 32], KeyringConfig::new(10).unwrap()).unwrap();
         kr.restore_wrap_count(3, 10).unwrap();
         assert!(matches!(
             kr.generate_dek(CustomerId::new_v7()),

@@ -211,11 +211,7 @@ impl KeyStore for InMemoryKeyStore {
     fn put_blind_index(&self, customer: CustomerId, index: &BlindIndex) -> Result<(), CryptoError> {
         let mut inner = self.lock()?;
         inner.check_alive(customer)?;
-        inner
-            .index
-            .entry(index.clone())
-            .or_default()
-            .insert(customer);
+        inner.index.entry(index.clone()).or_default().insert(customer);
         inner
             .index_by_customer
             .entry(customer)
@@ -242,10 +238,7 @@ impl KeyStore for InMemoryKeyStore {
         inner.check_alive(customer)?;
         // One lock held for the whole step: nobody sees a half-destroyed customer.
         let keys = inner.keys.remove(&customer).unwrap_or_default();
-        let indexes = inner
-            .index_by_customer
-            .remove(&customer)
-            .unwrap_or_default();
+        let indexes = inner.index_by_customer.remove(&customer).unwrap_or_default();
         for index in &indexes {
             let now_empty = match inner.index.get_mut(index) {
                 Some(set) => {

@@ -59,10 +59,7 @@ impl SealedSection {
         let mut r = Reader::new(&bytes, WHAT);
         let version = r.byte("format version")?;
         if version != SECTION_FORMAT_VERSION {
-            return Err(CryptoError::UnsupportedFormatVersion {
-                what: WHAT,
-                version,
-            });
+            return Err(CryptoError::UnsupportedFormatVersion { what: WHAT, version });
         }
         let dek_id = DekId::from_bytes(r.array("dek id")?).map_err(|_| CryptoError::Malformed {
             what: WHAT,

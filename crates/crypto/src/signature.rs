@@ -17,6 +17,21 @@ pub const SIGNATURE_LEN: usize = 64;
 /// An Ed25519 signing key. Its `Debug` shows only the key id; it has no `Serialize`; its PKCS#8 bytes are
 /// zeroized on drop. (ring's parsed key pair keeps its own copy of the private scalar and does not zeroize
 /// it; that copy lives exactly as long as this value.)
+///
+/// ```
+/// use custodia_crypto::{SigningKey, VerifyingKey};
+///
+/// let key = SigningKey::generate()?;
+/// let stored = b"checkpoint 42"; // sign what you store, store what you sign
+/// let signature = key.sign(stored);
+/// let public = VerifyingKey::from_bytes(key.verifying_key().as_bytes())?;
+/// public.verify(stored, &signature)?;
+/// assert!(public.verify(b"checkpoint 43", &signature).is_err());
+///
+/// let reloaded = SigningKey::from_pkcs8(key.expose_pkcs8())?;
+/// assert_eq!(reloaded.verifying_key().key_id(), public.key_id());
+/// # Ok::<(), custodia_crypto::CryptoError>(())
+/// ```
 pub struct SigningKey {
     pkcs8: Zeroizing<Vec<u8>>,
     pair: Ed25519KeyPair,
