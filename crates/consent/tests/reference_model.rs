@@ -3,6 +3,9 @@
 //! rules, with no bit masks, no backward pass and no interning. They must agree on the outcome, the basis
 //! and the evidence.
 
+// Helpers outside #[test] functions are test code too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use chrono::{DateTime, NaiveDate, Utc};

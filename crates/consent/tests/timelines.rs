@@ -1,5 +1,8 @@
 //! Hand-worked timelines: what `permits` answers at a use time `at`, as known at `as_of`.
 
+// Helpers outside #[test] functions are test code too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use chrono::{Duration, NaiveDate};
