@@ -739,3 +739,33 @@ fn adult_from(subject: &Subject, age_years: u32) -> i64 {
             .unwrap_or(i64::MAX),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_fits_in_64_bytes() {
+        // The memory budget of ten million events (about 640 MB) rests on this.
+        assert!(std::mem::size_of::<CompactEvent>() <= 64);
+    }
+
+    #[test]
+    fn purposes_beyond_the_mask_are_refused_not_dropped() {
+        let mut interner: Interner<Purpose> = Interner::new();
+        for i in 0..MAX_PURPOSES {
+            let p = Purpose::custom(&format!("p{i}")).unwrap();
+            assert_eq!(interner.intern(&p, MAX_PURPOSES, "purposes").unwrap(), i as u32);
+        }
+        let extra = Purpose::custom("one_too_many").unwrap();
+        assert_eq!(
+            interner.intern(&extra, MAX_PURPOSES, "purposes"),
+            Err(ConsentError::Capacity {
+                what: "purposes",
+                limit: MAX_PURPOSES
+            })
+        );
+        assert_eq!(purpose_bit(63), 1 << 63);
+        assert_eq!(purpose_bit(64), 0);
+    }
+}
