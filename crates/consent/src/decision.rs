@@ -244,7 +244,8 @@ impl Decision {
         &self.evidence
     }
 
-    /// The reasons, in ledger order of the entries they concern.
+    /// The reasons, in the order the grants they concern took effect. A denial lists, for each grant of
+    /// this purpose and category, every rule it failed; with no such grant, [`Rule::NoConsent`].
     pub fn reasons(&self) -> &[Reason] {
         &self.reasons
     }

@@ -551,10 +551,14 @@ impl ConsentIndex {
             if !e.kind.is_grant() {
                 continue;
             }
+            // A grant about another purpose or category is not a candidate: saying so for every such grant
+            // would bury the reasons that matter. No candidate at all is `NoConsent`.
+            let (purpose_ok, category_ok) = (e.purposes & q.purpose != 0, e.categories & q.category != 0);
+            if !(purpose_ok && category_ok) {
+                continue;
+            }
             let entry = Some(e.index);
             let mut fails = Vec::new();
-            let purpose_ok = e.purposes & q.purpose != 0;
-            let category_ok = e.categories & q.category != 0;
             let via_controller = is_successor && Some(e.recipient) == q.controller;
             let recipient_ok = if Some(e.recipient) == q.recipient {
                 true
@@ -572,14 +576,8 @@ impl ConsentIndex {
                     .destinations(e.destinations)
                     .binary_search(&q.destination)
                     .is_ok();
-            for (ok, dim) in [
-                (purpose_ok, Dimension::Purpose),
-                (category_ok, Dimension::Category),
-                (destination_ok, Dimension::Destination),
-            ] {
-                if !ok {
-                    fails.push(reason(Rule::OutsideScope(dim), entry));
-                }
+            if !destination_ok {
+                fails.push(reason(Rule::OutsideScope(Dimension::Destination), entry));
             }
             match self.compact_notice(e.notice) {
                 None => fails.push(reason(Rule::UnknownNotice, entry)),
