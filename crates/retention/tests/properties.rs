@@ -1,6 +1,9 @@
 //! Properties with a quantifier: holds never yield `Destroy`, time never undoes `Destroy`, and a
 //! withdrawal never keeps data past the legal floors (nor longer than without it).
 
+// Test helpers outside #[test] functions may unwrap too: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::OnceLock;
 
 use chrono::{Days, Months, NaiveDate};
@@ -63,12 +66,15 @@ const BASES: [LegalBasis; 3] = [
     LegalBasis::LegalObligation,
 ];
 
+/// A holding spec: index into `HOLDINGS`, collection day offset, uses as (purpose, basis) indices.
+type HeldSpec = (usize, u32, Vec<(usize, usize)>);
+
 /// Everything needed to build one customer's facts, as plain numbers proptest can shrink.
 #[derive(Clone, Debug)]
 struct Spec {
     eu: bool,
     aml: bool,
-    held: Vec<(usize, u32, Vec<(usize, usize)>)>,
+    held: Vec<HeldSpec>,
     contracts: Vec<(bool, Option<u32>)>,
     relationship_ended: Option<u32>,
     transactions: Vec<u32>,
@@ -351,10 +357,11 @@ fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool) -> Floor {
             if aml && [C::Identity, C::KycAml].contains(&c) {
                 return Floor::Open; // the relationship has not ended
             }
-            if aml && [C::KycAml, C::FinancialAccounts].contains(&c) {
-                if let Some(t) = f.last_transaction() {
-                    ends.push(plus_years(t, 10));
-                }
+            if let Some(t) = f
+                .last_transaction()
+                .filter(|_| aml && [C::KycAml, C::FinancialAccounts].contains(&c))
+            {
+                ends.push(plus_years(t, 10));
             }
         }
         Holding::Record(_) => {

@@ -1,5 +1,8 @@
 //! Table tests with dates for every rule of the shipped profiles, on exact anniversaries and leap days.
 
+// Test helpers outside #[test] functions may unwrap too: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::NaiveDate;
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{

@@ -1,0 +1,315 @@
+//! Destruction end to end: approvals, execution through shredders, holds re-checked at execution,
+
+// Test helpers outside #[test] functions may unwrap too: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! partial failures, safe re-runs, and certificates on the ledger.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use custodia_crypto::{InMemoryKeyStore, KeyStore};
+use custodia_ledger::{Log, MemoryStore};
+use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
+use custodia_retention::{
+    ActorId, CertificateLog, CustomerSelection, DestructionCertificate, DestructionMethod, DestructionPlan,
+    Execution, HeldData, HoldScope, Holding, Holds, ItemStatus, KeyStoreShredder, PlaceHold, PlanId,
+    PlanItem, Profile, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder, Use, execute,
+};
+use uuid::Uuid;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 15, 9, 0, 0).unwrap()
+}
+
+fn actor(id: &str) -> ActorId {
+    ActorId::new(id).unwrap()
+}
+
+fn plan_id() -> PlanId {
+    PlanId::new(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001)).unwrap()
+}
+
+/// A customer whose relationship ended in 2020, holding contact data (no floor) and, if `with_identity`,
+/// identity data still under the AML floor until 2030.
+fn customer(with_identity: bool) -> RetentionFacts {
+    let c = CustomerId::new_v7();
+    let servicing = || vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)];
+    let mut b = RetentionFacts::builder(c, Jurisdiction::MAINLAND_CHINA)
+        .held(
+            HeldData::new(
+                c,
+                Holding::Category(DataCategory::Contact),
+                d(2015, 1, 1),
+                servicing(),
+            )
+            .unwrap(),
+        )
+        .relationship_ended(d(2020, 1, 1));
+    if with_identity {
+        b = b.held(
+            HeldData::new(
+                c,
+                Holding::Category(DataCategory::Identity),
+                d(2015, 1, 1),
+                servicing(),
+            )
+            .unwrap(),
+        );
+    }
+    b.build().unwrap()
+}
+
+fn items(book: &[RetentionFacts]) -> Vec<PlanItem> {
+    let profile = Profile::cn_insurance_broker().unwrap();
+    book.iter()
+        .filter_map(|f| {
+            let decisions = profile.decide(f, &Holds::new(), at().date_naive()).unwrap();
+            PlanItem::from_decisions(f.customer(), &decisions)
+        })
+        .collect()
+}
+
+fn approved(book: &[RetentionFacts]) -> custodia_retention::ApprovedPlan {
+    let mut plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(book)).unwrap();
+    plan.approve(actor("dpo-1"), at()).unwrap();
+    plan.approve(actor("cco-1"), at()).unwrap();
+    plan.into_approved().unwrap()
+}
+
+/// A shredder that remembers what it destroyed and fails for chosen customers.
+#[derive(Default)]
+struct FakeShredder {
+    destroyed: BTreeSet<(CustomerId, Holding)>,
+    failing: HashSet<CustomerId>,
+    calls: usize,
+}
+
+impl Shredder for FakeShredder {
+    type Error = String;
+
+    fn method(&self) -> DestructionMethod {
+        DestructionMethod::SectionDeletion
+    }
+
+    fn shred(&mut self, request: &ShredRequest<'_>) -> Result<Shredded, String> {
+        self.calls += 1;
+        if self.failing.contains(&request.customer) {
+            return Err("section store unavailable".to_owned());
+        }
+        let mut any_new = false;
+        for h in request.holdings {
+            any_new |= self.destroyed.insert((request.customer, *h));
+        }
+        Ok(if any_new {
+            Shredded::Destroyed
+        } else {
+            Shredded::AlreadyDestroyed
+        })
+    }
+}
+
+struct BrokenLedger;
+
+impl CertificateLog for BrokenLedger {
+    type Error = &'static str;
+
+    fn append_certificate(&mut self, _payload: &[u8]) -> Result<u64, Self::Error> {
+        Err("disk full")
+    }
+}
+
+#[test]
+fn the_same_approver_twice_is_refused_and_one_approval_is_not_enough() {
+    let book = [customer(false)];
+    let mut plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&book)).unwrap();
+    plan.approve(actor("dpo-1"), at()).unwrap();
+    let err = plan.approve(actor("dpo-1"), at()).unwrap_err();
+    assert!(matches!(err, RetentionError::DuplicateApproval { ref approver, .. } if approver == "dpo-1"));
+    assert_eq!(plan.approvals().len(), 1);
+    let err = plan.clone().into_approved().unwrap_err();
+    assert!(matches!(
+        err,
+        RetentionError::NotEnoughApprovals { approvals: 1, .. }
+    ));
+    plan.approve(actor("cco-1"), at()).unwrap();
+    assert!(plan.into_approved().is_ok());
+}
+
+#[test]
+fn plans_refuse_empty_and_duplicate_items_and_only_destroy_decisions_enter() {
+    assert!(matches!(
+        DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), vec![]),
+        Err(RetentionError::EmptyPlan { .. })
+    ));
+    let book = [customer(false)];
+    let mut twice = items(&book);
+    twice.extend(items(&book));
+    assert!(matches!(
+        DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), twice),
+        Err(RetentionError::DuplicatePlanItem { .. })
+    ));
+    assert_eq!(PlanId::new(Uuid::nil()), Err(RetentionError::NilPlanId));
+    // Identity is under the AML floor until 2030: only contact enters the plan, and not as a whole customer.
+    let partial = items(&[customer(true)]);
+    assert_eq!(partial.len(), 1);
+    assert_eq!(partial[0].holdings().len(), 1);
+    assert_eq!(
+        partial[0].holdings()[0].holding(),
+        Holding::Category(DataCategory::Contact)
+    );
+    assert!(!partial[0].whole_customer());
+    assert!(
+        partial[0].holdings()[0]
+            .rules()
+            .iter()
+            .any(|r| r.rule().as_str() == "pipl-19-relationship-ended")
+    );
+}
+
+#[test]
+fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
+    let book = [customer(false), customer(true), customer(false)];
+    let plan = approved(&book);
+    let mut shredder = FakeShredder::default();
+    shredder.failing.insert(book[2].customer());
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let holds = Holds::new();
+    let operator = actor("ops-2");
+    let run = Execution {
+        operator: &operator,
+        at: at(),
+        holds: &holds,
+    };
+
+    let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
+    assert_eq!(report.items().len(), 3, "every customer is reported");
+    assert_eq!(report.items()[0].status(), &ItemStatus::Destroyed);
+    assert_eq!(report.items()[1].status(), &ItemStatus::Destroyed);
+    assert!(
+        matches!(report.items()[2].status(), ItemStatus::Failed { message } if message == "section store unavailable")
+    );
+    assert_eq!(report.failures().count(), 1);
+
+    let (index, certificate) = report.certificate().unwrap();
+    let entry = ledger.entry(index).unwrap();
+    let stored = DestructionCertificate::from_payload(entry.payload().unwrap()).unwrap();
+    assert_eq!(&stored, certificate);
+    assert_eq!(stored.entries().len(), 2);
+    assert_eq!(stored.operator().as_str(), "ops-2");
+    assert_eq!(stored.approvers(), &[actor("dpo-1"), actor("cco-1")]);
+    assert_eq!(stored.method(), &DestructionMethod::SectionDeletion);
+    assert!(stored.entries().iter().all(|e| !e.already_destroyed()));
+    let payload = String::from_utf8(entry.payload().unwrap().to_vec()).unwrap();
+    assert!(payload.contains("\"instrument\":\"Pipl\"") && payload.contains("pipl-19-relationship-ended"));
+
+    // The failing store recovers; a re-run destroys the rest and certifies the first ones as already done.
+    shredder.failing.clear();
+    let rerun = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
+    assert_eq!(rerun.items()[0].status(), &ItemStatus::AlreadyDestroyed);
+    assert_eq!(rerun.items()[2].status(), &ItemStatus::Destroyed);
+    let (second, cert) = rerun.certificate().unwrap();
+    assert!(second > index);
+    assert_eq!(cert.entries().len(), 3);
+    assert_eq!(
+        shredder.destroyed.len(),
+        3,
+        "three contact sections, identity never touched"
+    );
+}
+
+#[test]
+fn a_hold_placed_after_approval_still_wins_at_execution() {
+    let book = [customer(false), customer(false)];
+    let plan = approved(&book);
+    let mut holds = Holds::new();
+    let hold = holds
+        .place(PlaceHold {
+            reason: "court order 2026-17".into(),
+            scope: HoldScope::new(CustomerSelection::Only(vec![book[0].customer()]), vec![]),
+            by: actor("legal-1"),
+            on: d(2026, 1, 10),
+        })
+        .unwrap();
+    let mut shredder = FakeShredder::default();
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let operator = actor("ops-2");
+    let report = execute(
+        &plan,
+        Execution {
+            operator: &operator,
+            at: at(),
+            holds: &holds,
+        },
+        &mut shredder,
+        &mut ledger,
+    )
+    .unwrap();
+    assert_eq!(
+        report.items()[0].status(),
+        &ItemStatus::Held {
+            holds: vec![hold],
+            kept: vec![Holding::Category(DataCategory::Contact)],
+            rest: None,
+        }
+    );
+    assert_eq!(report.items()[1].status(), &ItemStatus::Destroyed);
+    assert_eq!(shredder.calls, 1);
+    let (_, cert) = report.certificate().unwrap();
+    assert_eq!(cert.entries().len(), 1);
+    assert_eq!(cert.entries()[0].customer(), book[1].customer());
+}
+
+#[test]
+fn a_ledger_failure_is_an_error_and_the_rerun_certifies() {
+    let book = [customer(false)];
+    let plan = approved(&book);
+    let mut shredder = FakeShredder::default();
+    let holds = Holds::new();
+    let operator = actor("ops-2");
+    let run = Execution {
+        operator: &operator,
+        at: at(),
+        holds: &holds,
+    };
+    let err = execute(&plan, run, &mut shredder, &mut BrokenLedger).unwrap_err();
+    assert!(
+        matches!(err, RetentionError::CertificateNotRecorded { destroyed: 1, ref message, .. } if message == "disk full")
+    );
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
+    let (_, cert) = report.certificate().unwrap();
+    assert!(cert.entries()[0].already_destroyed());
+}
+
+#[test]
+fn the_key_store_shredder_erases_whole_customers_only_and_is_idempotent() {
+    let book = [customer(false), customer(true)];
+    let plan = approved(&book);
+    let store = InMemoryKeyStore::new();
+    let mut shredder = KeyStoreShredder::new(&store);
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let holds = Holds::new();
+    let operator = actor("ops-2");
+    let run = Execution {
+        operator: &operator,
+        at: at(),
+        holds: &holds,
+    };
+    let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
+    assert_eq!(report.items()[0].status(), &ItemStatus::Destroyed);
+    assert!(
+        matches!(report.items()[1].status(), ItemStatus::Failed { message } if message.contains("whole customers"))
+    );
+    assert_eq!(store.destroyed_at(book[0].customer()).unwrap(), Some(at()));
+    assert_eq!(store.destroyed_at(book[1].customer()).unwrap(), None);
+    let (_, cert) = report.certificate().unwrap();
+    assert_eq!(cert.method(), &DestructionMethod::CryptoShredding);
+
+    let rerun = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
+    assert_eq!(rerun.items()[0].status(), &ItemStatus::AlreadyDestroyed);
+}
