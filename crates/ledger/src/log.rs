@@ -1,12 +1,13 @@
 //! `Log`: appends batches, answers roots, entries and proofs at any size, redacts, and signs checkpoints.
 
 use chrono::{DateTime, Utc};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::error::LedgerError;
-use crate::hash::{MerkleHash, SALT_LEN, Salt, leaf_hash, node_hash};
+use crate::hash::{MerkleHash, SALT_LEN, Salt, leaf_hash_into, node_hash};
 use crate::note::NoteSigner;
 use crate::proof::{ConsistencyProof, InclusionProof};
 use crate::redaction::{REDACTION_TAG, RedactionRecord};
@@ -50,6 +51,30 @@ pub struct Log<S: LogStore> {
     /// The perfect subtrees along the right edge, largest first: one per set bit of `size`.
     frontier: Vec<MerkleHash>,
     rng: SystemRandom,
+    /// Reused across appends: the batch's salts, and the leaf preimage being hashed.
+    salt_buffer: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// Fills `out` with `count` fresh 32-byte salts. One 32-byte draw from the system generator (one
+/// `getrandom` call) keys AES-256 in counter mode (ring's AES-256-GCM, tag discarded) to expand it: the
+/// kernel's generator is not vectorized and, asked for 32 bytes per entry, costs as much as hashing the
+/// entry, while AES-CTR under a fresh random key is a standard CSPRNG construction at a few GB/s. The key
+/// is used for this one batch and dropped.
+fn draw_salts(rng: &SystemRandom, out: &mut Vec<u8>, count: usize) -> Result<(), ()> {
+    let mut key_bytes = [0u8; 32];
+    rng.fill(&mut key_bytes).map_err(|_| ())?;
+    let key = UnboundKey::new(&AES_256_GCM, &key_bytes).map_err(|_| ())?;
+    key_bytes.fill(0);
+    let key = LessSafeKey::new(key);
+    out.clear();
+    out.resize(count * SALT_LEN, 0);
+    // A fresh key, so the all-zero nonce is used exactly once under it.
+    // The tag authenticates nothing here (only the keystream is wanted) and is dropped.
+    let _tag = key
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; NONCE_LEN]), Aad::empty(), out)
+        .map_err(|_| ())?;
+    Ok(())
 }
 
 impl<S: LogStore> Log<S> {
@@ -60,6 +85,8 @@ impl<S: LogStore> Log<S> {
             size: 0,
             frontier: Vec::new(),
             rng: SystemRandom::new(),
+            salt_buffer: Vec::new(),
+            scratch: Vec::new(),
         };
         log.reload()?;
         Ok(log)
@@ -125,15 +152,30 @@ impl<S: LogStore> Log<S> {
                 size: start,
             });
         }
-        let mut salt_bytes = vec![0u8; payloads.len() * SALT_LEN];
-        self.rng.fill(&mut salt_bytes).map_err(|_| LedgerError::Random)?;
+        let mut salt_bytes = std::mem::take(&mut self.salt_buffer);
+        let drawn = draw_salts(&self.rng, &mut salt_bytes, payloads.len());
+        let result = drawn
+            .map_err(|_| LedgerError::Random)
+            .and_then(|()| self.hash_and_store(start, end, payloads, &salt_bytes));
+        self.salt_buffer = salt_bytes;
+        result
+    }
+
+    /// Hashes a batch whose salts are drawn, and hands it to the store.
+    fn hash_and_store(
+        &mut self,
+        start: u64,
+        end: u64,
+        payloads: &[&[u8]],
+        salt_bytes: &[u8],
+    ) -> Result<Appended, LedgerError> {
         let mut frontier = self.frontier.clone();
         let mut entries = Vec::with_capacity(payloads.len());
         let mut nodes = Vec::with_capacity(payloads.len());
         for ((index, payload), salt) in (start..end).zip(payloads).zip(salt_bytes.chunks_exact(SALT_LEN)) {
             // `chunks_exact(SALT_LEN)` yields exactly SALT_LEN bytes, so `from_slice` always succeeds.
             let salt = Salt::from_slice(salt).ok_or(LedgerError::Random)?;
-            let leaf = leaf_hash(&salt, payload);
+            let leaf = leaf_hash_into(&mut self.scratch, &salt, payload);
             entries.push(NewEntry::new(leaf, salt, payload));
             // Merge completed perfect subtrees: each trailing 1-bit of `index` closes one.
             let mut hash = leaf;

@@ -7,24 +7,80 @@ use crate::hash::{MerkleHash, SALT_LEN, Salt};
 use crate::store::{Entry, EntryContent, LogStore, NewEntry, StoredCheckpoint};
 use crate::tree::NodeId;
 
+/// Elements per segment of a [`Segmented`] vector.
+const SEGMENT: usize = 4096;
+/// Bytes per payload arena chunk (a larger payload gets a chunk of its own).
+const ARENA_CHUNK: usize = 1 << 20;
+
+/// A vector in fixed-size segments: it grows without ever moving what it holds, so appending a
+/// million entries costs no reallocation copies (a single `Vec` would copy everything at each doubling).
+#[derive(Debug)]
+struct Segmented<T> {
+    segments: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Segmented<T> {
+    fn default() -> Self {
+        Self {
+            segments: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Segmented<T> {
+    fn push(&mut self, value: T) {
+        if self.segments.last().is_none_or(|s| s.len() == SEGMENT) {
+            self.segments.push(Vec::with_capacity(SEGMENT));
+        }
+        if let Some(segment) = self.segments.last_mut() {
+            segment.push(value);
+            self.len += 1;
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&T> {
+        self.segments.get(index / SEGMENT)?.get(index % SEGMENT)
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.segments.get_mut(index / SEGMENT)?.get_mut(index % SEGMENT)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Where a payload lives in the arena.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
 /// An in-memory [`LogStore`].
 ///
-/// **Layout and memory cost.** Payloads live end to end in one byte arena (one allocation per batch at
-/// most, not one per entry), with an 8-byte end offset per entry. Per entry the store holds: 32 bytes
-/// of leaf hash, on average just under 32 bytes of interior perfect-subtree hashes, 32 bytes of salt,
-/// 8 bytes of offset and 1 byte of redaction flag — about 105 bytes plus the payload.
+/// **Layout and memory cost.** Payloads are packed into 1 MiB arena chunks; every per-entry column is a
+/// segmented vector of 4,096-element segments, so nothing is ever moved as the log grows. Per entry the
+/// store holds 32 bytes of leaf hash, on average just under 32 bytes of interior perfect-subtree hashes,
+/// 32 bytes of salt, a 12-byte payload span and a 1-byte redaction flag: about 109 bytes plus the
+/// payload (a million 200-byte entries take about 310 MB).
+///
+/// **Limits.** A single payload may be at most 4 GiB − 1 bytes (its span is 32-bit).
 ///
 /// **Redaction** overwrites the salt and payload bytes with zeros in place and marks the entry; the
 /// memory is not returned to the allocator (a database backend deletes the columns instead).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// `levels[0]` are the leaf hashes; `levels[l][i]` is the perfect subtree `(l, i)`.
-    levels: Vec<Vec<MerkleHash>>,
-    salts: Vec<Salt>,
-    /// `ends[i]` is where entry `i`'s payload ends in `arena`; it starts where entry `i - 1`'s ends.
-    ends: Vec<usize>,
-    arena: Vec<u8>,
-    redacted: Vec<bool>,
+    levels: Vec<Segmented<MerkleHash>>,
+    salts: Segmented<Salt>,
+    spans: Segmented<Span>,
+    arena: Vec<Vec<u8>>,
+    redacted: Segmented<bool>,
     checkpoints: Vec<StoredCheckpoint>,
 }
 
@@ -38,34 +94,32 @@ impl MemoryStore {
         self.salts.len() as u64
     }
 
-    fn span(&self, index: usize) -> Option<Range<usize>> {
-        let end = *self.ends.get(index)?;
-        let start = match index.checked_sub(1) {
-            Some(previous) => *self.ends.get(previous)?,
-            None => 0,
-        };
-        Some(start..end)
+    fn payload_range(span: Span) -> Range<usize> {
+        let start = span.start as usize;
+        start..start + span.len as usize
     }
 
     fn entry(&self, index: u64) -> Result<Entry, LedgerError> {
-        let out_of_range = LedgerError::IndexOutOfRange {
+        let out_of_range = || LedgerError::IndexOutOfRange {
             index,
             size: self.len(),
         };
-        let i = usize::try_from(index).map_err(|_| out_of_range.clone())?;
+        let i = usize::try_from(index).map_err(|_| out_of_range())?;
         let leaf_hash = *self
             .levels
             .first()
             .and_then(|l| l.get(i))
-            .ok_or(out_of_range.clone())?;
-        let redacted = *self.redacted.get(i).ok_or(out_of_range.clone())?;
+            .ok_or_else(out_of_range)?;
+        let redacted = *self.redacted.get(i).ok_or_else(out_of_range)?;
         let content = if redacted {
             EntryContent::Redacted
         } else {
-            let salt = *self.salts.get(i).ok_or(out_of_range.clone())?;
+            let salt = *self.salts.get(i).ok_or_else(out_of_range)?;
+            let span = *self.spans.get(i).ok_or_else(out_of_range)?;
             let payload = self
-                .span(i)
-                .and_then(|span| self.arena.get(span))
+                .arena
+                .get(span.chunk as usize)
+                .and_then(|chunk| chunk.get(Self::payload_range(span)))
                 .ok_or(LedgerError::CorruptStore {
                     what: "payload span",
                     index,
@@ -74,6 +128,29 @@ impl MemoryStore {
             EntryContent::Present { salt, payload }
         };
         Ok(Entry::new(index, leaf_hash, content))
+    }
+
+    /// Copies a payload into the arena. The caller has checked that its length fits in `u32`.
+    fn store_payload(&mut self, payload: &[u8]) -> Span {
+        let fits = self
+            .arena
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= payload.len());
+        if !fits {
+            self.arena
+                .push(Vec::with_capacity(ARENA_CHUNK.max(payload.len())));
+        }
+        let chunk = self.arena.len().saturating_sub(1);
+        let mut span = Span {
+            chunk: chunk as u32,
+            start: 0,
+            len: payload.len() as u32,
+        };
+        if let Some(bytes) = self.arena.last_mut() {
+            span.start = bytes.len() as u32;
+            bytes.extend_from_slice(payload);
+        }
+        span
     }
 }
 
@@ -94,8 +171,17 @@ impl LogStore for MemoryStore {
                 actual: self.len(),
             });
         }
-        // Check every interior node lands exactly at the end of its level before touching anything, so
-        // that a refused append leaves the store as it was (all or nothing).
+        // Check everything before touching anything, so that a refused append leaves the store as it
+        // was (all or nothing): payload sizes, and every interior node landing exactly at the end of its
+        // level.
+        if let Some(position) = entries
+            .iter()
+            .position(|e| u32::try_from(e.payload().len()).is_err())
+        {
+            return Err(LedgerError::Store {
+                message: format!("payload {position} of the batch exceeds 4 GiB"),
+            });
+        }
         let mut level_lengths: Vec<u64> = self.levels.iter().map(|l| l.len() as u64).collect();
         for (id, _) in nodes {
             let level = usize::from(id.level());
@@ -108,26 +194,22 @@ impl LogStore for MemoryStore {
             if level_lengths.len() <= level {
                 level_lengths.resize(level + 1, 0);
             }
-            // `level < level_lengths.len()` was just ensured.
-            let expected = level_lengths.get(level).copied().unwrap_or(0);
-            if id.index() != expected {
-                return Err(LedgerError::CorruptStore {
-                    what: "interior node position",
-                    index: id.index(),
-                });
-            }
-            if let Some(len) = level_lengths.get_mut(level) {
-                *len += 1;
+            match level_lengths.get_mut(level) {
+                Some(len) if *len == id.index() => *len += 1,
+                _ => {
+                    return Err(LedgerError::CorruptStore {
+                        what: "interior node position",
+                        index: id.index(),
+                    });
+                }
             }
         }
-        let payload_bytes: usize = entries.iter().map(|e| e.payload().len()).sum();
-        self.arena.reserve(payload_bytes);
         if self.levels.is_empty() {
-            self.levels.push(Vec::new());
+            self.levels.push(Segmented::default());
         }
         for entry in entries {
-            self.arena.extend_from_slice(entry.payload());
-            self.ends.push(self.arena.len());
+            let span = self.store_payload(entry.payload());
+            self.spans.push(span);
             self.salts.push(*entry.salt());
             self.redacted.push(false);
             if let Some(leaves) = self.levels.first_mut() {
@@ -136,8 +218,8 @@ impl LogStore for MemoryStore {
         }
         for (id, hash) in nodes {
             let level = usize::from(id.level());
-            if self.levels.len() <= level {
-                self.levels.resize_with(level + 1, Vec::new);
+            while self.levels.len() <= level {
+                self.levels.push(Segmented::default());
             }
             if let Some(row) = self.levels.get_mut(level) {
                 row.push(*hash);
@@ -157,27 +239,37 @@ impl LogStore for MemoryStore {
     }
 
     fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
-        ids.iter()
-            .map(|id| {
-                let missing = LedgerError::IndexOutOfRange {
-                    index: id.first_leaf(),
-                    size: self.len(),
-                };
-                let level = self.levels.get(usize::from(id.level())).ok_or(missing.clone())?;
-                let i = usize::try_from(id.index()).map_err(|_| missing.clone())?;
-                level.get(i).copied().ok_or(missing)
-            })
-            .collect()
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let found = self
+                .levels
+                .get(usize::from(id.level()))
+                .and_then(|level| level.get(usize::try_from(id.index()).ok()?));
+            match found {
+                Some(hash) => out.push(*hash),
+                None => {
+                    return Err(LedgerError::IndexOutOfRange {
+                        index: id.first_leaf(),
+                        size: self.len(),
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
-        let out_of_range = LedgerError::IndexOutOfRange {
+        let out_of_range = || LedgerError::IndexOutOfRange {
             index,
             size: self.len(),
         };
-        let i = usize::try_from(index).map_err(|_| out_of_range.clone())?;
-        let span = self.span(i).ok_or(out_of_range.clone())?;
-        if let Some(bytes) = self.arena.get_mut(span) {
+        let i = usize::try_from(index).map_err(|_| out_of_range())?;
+        let span = *self.spans.get(i).ok_or_else(out_of_range)?;
+        if let Some(bytes) = self
+            .arena
+            .get_mut(span.chunk as usize)
+            .and_then(|c| c.get_mut(Self::payload_range(span)))
+        {
             bytes.fill(0);
         }
         if let Some(salt) = self.salts.get_mut(i) {
@@ -196,5 +288,58 @@ impl LogStore for MemoryStore {
 
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
         Ok(self.checkpoints.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    #[test]
+    fn segmented_vectors_cross_segment_boundaries() {
+        let mut v = Segmented::default();
+        for i in 0..(SEGMENT * 2 + 3) {
+            v.push(i);
+        }
+        assert_eq!(v.len(), SEGMENT * 2 + 3);
+        assert_eq!(v.get(SEGMENT - 1), Some(&(SEGMENT - 1)));
+        assert_eq!(v.get(SEGMENT), Some(&SEGMENT));
+        assert_eq!(v.get(SEGMENT * 2 + 2), Some(&(SEGMENT * 2 + 2)));
+        assert_eq!(v.get(SEGMENT * 2 + 3), None);
+    }
+
+    #[test]
+    fn payloads_larger_than_a_chunk_and_across_chunks_read_back() {
+        let mut store = MemoryStore::new();
+        let big = vec![7u8; ARENA_CHUNK + 5];
+        let small = vec![1u8; ARENA_CHUNK / 2 + 1];
+        let salt = Salt::from_bytes([3; SALT_LEN]);
+        let rows = [
+            NewEntry::new(leaf_hash(&salt, &small), salt, &small),
+            NewEntry::new(leaf_hash(&salt, &small), salt, &small),
+            NewEntry::new(leaf_hash(&salt, &big), salt, &big),
+        ];
+        let node = crate::hash::node_hash(rows[0].leaf_hash(), rows[1].leaf_hash());
+        store
+            .append(0, &rows, &[(NodeId::new_unchecked(1, 0), node)])
+            .unwrap();
+        let entries = store.entries(0..3).unwrap();
+        assert_eq!(entries[0].payload(), Some(small.as_slice()));
+        assert_eq!(entries[1].payload(), Some(small.as_slice()));
+        assert_eq!(entries[2].payload(), Some(big.as_slice()));
+        assert_eq!(store.nodes(&[NodeId::new_unchecked(1, 0)]).unwrap(), vec![node]);
+        // A node out of place is refused and nothing is written.
+        let row = NewEntry::new(leaf_hash(&salt, b"x"), salt, b"x");
+        assert!(
+            store
+                .append(3, &[row], &[(NodeId::new_unchecked(1, 5), node)])
+                .is_err()
+        );
+        assert_eq!(store.size().unwrap(), 3);
+        store.redact(1).unwrap();
+        assert!(store.entries(1..2).unwrap()[0].is_redacted());
+        assert_eq!(store.entries(0..1).unwrap()[0].payload(), Some(small.as_slice()));
+        assert!(store.entries(2..4).is_err());
     }
 }

@@ -57,23 +57,33 @@ pub(crate) fn split_point(n: u64) -> u64 {
 /// The perfect subtrees, left to right, whose right fold is `MTH(D[lo:hi])`. `lo` must be a multiple of
 /// the largest power of two not above `hi - lo` (true of every range RFC 9162's recursion visits).
 pub(crate) fn range_nodes(lo: u64, hi: u64) -> Result<Vec<NodeId>, LedgerError> {
-    let mut nodes = Vec::new();
-    let mut position = lo;
-    let width = hi.saturating_sub(lo);
-    for level in (0..64u8).rev() {
-        let span = 1u64 << level;
-        if width & span != 0 {
-            if !position.is_multiple_of(span) {
-                return Err(LedgerError::CorruptStore {
-                    what: "unaligned range",
-                    index: lo,
-                });
-            }
-            nodes.push(NodeId::new_unchecked(level, position >> level));
-            position += span;
-        }
-    }
+    let mut nodes = Vec::with_capacity(hi.saturating_sub(lo).count_ones() as usize);
+    push_range_nodes(lo, hi, &mut nodes)?;
     Ok(nodes)
+}
+
+/// Appends the nodes of `range_nodes(lo, hi)` to `out`, returning how many it added. Walks only the
+/// set bits of the width, so a range costs O(popcount), not 64 steps.
+fn push_range_nodes(lo: u64, hi: u64, out: &mut Vec<NodeId>) -> Result<usize, LedgerError> {
+    let mut position = lo;
+    let mut width = hi.saturating_sub(lo);
+    let mut added = 0;
+    while width != 0 {
+        // The highest set bit of a non-zero `width` is at most 63.
+        let level = 63 - width.leading_zeros() as u8;
+        let span = 1u64 << level;
+        if !position.is_multiple_of(span) {
+            return Err(LedgerError::CorruptStore {
+                what: "unaligned range",
+                index: lo,
+            });
+        }
+        out.push(NodeId::new_unchecked(level, position >> level));
+        position += span;
+        width &= !span;
+        added += 1;
+    }
+    Ok(added)
 }
 
 /// Folds perfect subtree hashes, left to right, into the hash of their range (RFC 9162 MTH).
@@ -140,12 +150,10 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub(crate) fn new(ranges: &[(u64, u64)]) -> Result<Self, LedgerError> {
-        let mut nodes = Vec::new();
+        let mut nodes = Vec::with_capacity(ranges.len() + 8);
         let mut counts = Vec::with_capacity(ranges.len());
         for &(lo, hi) in ranges {
-            let parts = range_nodes(lo, hi)?;
-            counts.push(parts.len());
-            nodes.extend(parts);
+            counts.push(push_range_nodes(lo, hi, &mut nodes)?);
         }
         Ok(Self { nodes, counts })
     }

@@ -98,7 +98,9 @@ impl Findings {
     /// index is certainly bad, and the range's start is the first index that may be).
     fn into_error(self) -> Option<LedgerError> {
         match (self.exact, self.bounded) {
-            (Some((index, failure)), Some((range, _))) if range.end > index => Some(tampered(Some(index), failure)),
+            (Some((index, failure)), Some((range, _))) if range.end > index => {
+                Some(tampered(Some(index), failure))
+            }
             (_, Some((range, failure))) => Some(tampered(Some(range.start), failure)),
             (Some((index, failure)), None) => Some(tampered(Some(index), failure)),
             (None, None) => None,
@@ -189,7 +191,10 @@ impl<S: LogStore> Log<S> {
             let end = start.saturating_add(CHUNK).min(size);
             let entries = self.store().entries(start..end)?;
             if entries.len() as u64 != end - start {
-                return Err(LedgerError::CorruptStore { what: "entry range", index: start });
+                return Err(LedgerError::CorruptStore {
+                    what: "entry range",
+                    index: start,
+                });
             }
             let mut computed: Vec<(NodeId, MerkleHash)> = Vec::new();
             for (index, entry) in (start..end).zip(&entries) {
@@ -204,9 +209,14 @@ impl<S: LogStore> Log<S> {
                         match RedactionRecord::from_payload(payload) {
                             Ok(None) => {}
                             Ok(Some(record)) if record.target() < index => {
-                                records.entry(record.target()).or_default().push(*record.target_leaf_hash());
+                                records
+                                    .entry(record.target())
+                                    .or_default()
+                                    .push(*record.target_leaf_hash());
                             }
-                            Ok(Some(_)) | Err(_) => findings.exact(index, Tamper::BadRedactionRecord { index }),
+                            Ok(Some(_)) | Err(_) => {
+                                findings.exact(index, Tamper::BadRedactionRecord { index })
+                            }
                         }
                     }
                     _ => redacted.push((index, *entry.leaf_hash())),
@@ -216,7 +226,10 @@ impl<S: LogStore> Log<S> {
                 let mut level = 0u8;
                 while position & 1 == 1 {
                     let Some(left) = frontier.pop() else {
-                        return Err(LedgerError::CorruptStore { what: "right edge", index });
+                        return Err(LedgerError::CorruptStore {
+                            what: "right edge",
+                            index,
+                        });
                     };
                     hash = node_hash(&left, &hash);
                     position >>= 1;
@@ -229,17 +242,29 @@ impl<S: LogStore> Log<S> {
             let ids: Vec<NodeId> = computed.iter().map(|(id, _)| *id).collect();
             let stored_nodes = self.store().nodes(&ids)?;
             if stored_nodes.len() != ids.len() {
-                return Err(LedgerError::CorruptStore { what: "node batch", index: start });
+                return Err(LedgerError::CorruptStore {
+                    what: "node batch",
+                    index: start,
+                });
             }
             for ((id, hash), stored) in computed.iter().zip(&stored_nodes) {
                 if hash != stored {
                     let first = id.first_leaf();
                     let last = first.saturating_add(1u64 << id.level());
-                    findings.bounded(first..last, Tamper::NodeMismatch { level: id.level(), index: id.index() });
+                    findings.bounded(
+                        first..last,
+                        Tamper::NodeMismatch {
+                            level: id.level(),
+                            index: id.index(),
+                        },
+                    );
                 }
             }
             start = end;
-            progress(VerifyProgress { checked: end, total: size });
+            progress(VerifyProgress {
+                checked: end,
+                total: size,
+            });
         }
 
         // 3. Every redaction is recorded later with the leaf hash it erased. A bad entry found above may be

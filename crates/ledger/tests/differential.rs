@@ -1,6 +1,9 @@
 //! Differential tests against `ct-merkle` 0.3: roots, inclusion and consistency proofs at every size 0..=300
 //! and at random larger sizes must be byte-identical, and each side's proofs must verify on the other side.
 
+// Helpers outside #[test] fns panic on purpose: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ct_merkle::digest::{FixedOutput, HashMarker, Output, OutputSizeUser, Update, consts::U32};
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use ct_merkle::{ConsistencyProof as CtConsistency, InclusionProof as CtInclusion, RootHash};
@@ -71,12 +74,18 @@ fn compare_at_current_size(log: &Log<MemoryStore>, tree: &CtTree, indices: &[u64
     for &index in indices {
         let ours = log.inclusion_proof(index, size).unwrap();
         let theirs = tree.prove_inclusion(index as usize);
-        assert_eq!(flat(ours.path()), theirs.as_bytes(), "inclusion {index} at {size}");
+        assert_eq!(
+            flat(ours.path()),
+            theirs.as_bytes(),
+            "inclusion {index} at {size}"
+        );
         let leaf = *log.entry(index).unwrap().leaf_hash();
         verify_inclusion(&leaf, index, size, ours.path(), &root).unwrap();
         // Their verifier accepts our proof bytes.
         let ours_for_them = CtInclusion::<RingSha256>::try_from_bytes(flat(ours.path())).unwrap();
-        ct_root_hash.verify_inclusion(&preimage(log, index), index, &ours_for_them).unwrap();
+        ct_root_hash
+            .verify_inclusion(&preimage(log, index), index, &ours_for_them)
+            .unwrap();
     }
     for &old in olds {
         let ours = log.consistency_proof(old, size).unwrap();
@@ -87,10 +96,19 @@ fn compare_at_current_size(log: &Log<MemoryStore>, tree: &CtTree, indices: &[u64
             continue;
         }
         let theirs = tree.prove_consistency((size - old) as usize);
-        assert_eq!(flat(ours.path()), theirs.as_bytes(), "consistency {old} -> {size}");
-        let their_old = RootHash::<RingSha256>::new(Output::<RingSha256>::try_from(old_root.as_bytes().as_slice()).unwrap(), old);
+        assert_eq!(
+            flat(ours.path()),
+            theirs.as_bytes(),
+            "consistency {old} -> {size}"
+        );
+        let their_old = RootHash::<RingSha256>::new(
+            Output::<RingSha256>::try_from(old_root.as_bytes().as_slice()).unwrap(),
+            old,
+        );
         let ours_for_them = CtConsistency::<RingSha256>::try_from_bytes(flat(ours.path())).unwrap();
-        ct_root_hash.verify_consistency(&their_old, &ours_for_them).unwrap();
+        ct_root_hash
+            .verify_consistency(&their_old, &ours_for_them)
+            .unwrap();
     }
 }
 
@@ -110,7 +128,11 @@ fn every_size_from_0_to_300_matches_ct_merkle() {
     let mut replay = CtTree::new();
     for size in 1..=300u64 {
         replay.push(preimage(&log, size - 1));
-        assert_eq!(log.root_at(size).unwrap(), ct_root(&replay), "past root at {size}");
+        assert_eq!(
+            log.root_at(size).unwrap(),
+            ct_root(&replay),
+            "past root at {size}"
+        );
     }
 }
 
@@ -123,11 +145,17 @@ fn past_size_proofs_match_ct_merkle_proofs_taken_at_that_size() {
     grow(&mut log, &mut tree, 150);
     for index in 0..150u64 {
         let ours = log.inclusion_proof(index, 150).unwrap();
-        assert_eq!(flat(ours.path()), snapshot.prove_inclusion(index as usize).as_bytes());
+        assert_eq!(
+            flat(ours.path()),
+            snapshot.prove_inclusion(index as usize).as_bytes()
+        );
     }
     for old in 1..150u64 {
         let ours = log.consistency_proof(old, 150).unwrap();
-        assert_eq!(flat(ours.path()), snapshot.prove_consistency((150 - old) as usize).as_bytes());
+        assert_eq!(
+            flat(ours.path()),
+            snapshot.prove_consistency((150 - old) as usize).as_bytes()
+        );
     }
 }
 

@@ -1,12 +1,16 @@
 //! C2SP signed-note and tlog-checkpoint: known answers from Go's `golang.org/x/mod/sumdb/note` tests,
 //! strict byte-exact parsing, cosignatures and witness thresholds.
 
+// Helpers outside #[test] fns panic on purpose: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::DateTime;
 use custodia_crypto::SigningKey;
 use custodia_ledger::{
-    Checkpoint, LedgerError, Log, MemoryStore, NoteSigner, NoteVerifier, SignatureKind, SignedCheckpoint, SignedNote, TrustPolicy,
+    Checkpoint, LedgerError, Log, MemoryStore, NoteSigner, NoteVerifier, SignatureKind, SignedCheckpoint,
+    SignedNote, TrustPolicy,
 };
 
 // Known-answer vectors from golang.org/x/mod, file sumdb/note/note_test.go (TestNewVerifier, TestSign,
@@ -14,18 +18,23 @@ use custodia_ledger::{
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
-const TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+const TEXT: &str =
+    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 const PETER_SIG: &str = "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 const ENOCH_SIG: &str = "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 /// Go's private key string holds the Ed25519 seed; wrap it (with the public key) in the PKCS#8 v2
 /// document (RFC 8410) that `custodia_crypto::SigningKey` loads.
 fn peter_signing_key() -> SigningKey {
-    let raw = STANDARD.decode(PETER_SKEY.splitn(5, '+').nth(4).unwrap()).unwrap();
+    let raw = STANDARD
+        .decode(PETER_SKEY.splitn(5, '+').nth(4).unwrap())
+        .unwrap();
     assert_eq!(raw[0], 0x01);
     let seed = &raw[1..];
     let verifier = NoteVerifier::from_vkey(PETER_VKEY).unwrap();
-    let mut pkcs8 = vec![0x30, 0x53, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    let mut pkcs8 = vec![
+        0x30, 0x53, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ];
     pkcs8.extend_from_slice(seed);
     pkcs8.extend_from_slice(&[0xa1, 0x23, 0x03, 0x21, 0x00]);
     pkcs8.extend_from_slice(verifier.key().as_bytes());
@@ -59,7 +68,12 @@ fn go_note_known_answers() {
     // A signature from a known key that does not verify rejects the whole note (Go: "invalid signature").
     let mangled = format!("{TEXT}\n{}ABCD{}", &PETER_SIG[..60], &PETER_SIG[60..]);
     let parsed = SignedNote::parse(mangled.as_bytes()).unwrap();
-    assert_eq!(parsed.verify(std::slice::from_ref(&peter)), Err(LedgerError::BadSignature { key_name: "PeterNeumann".into() }));
+    assert_eq!(
+        parsed.verify(std::slice::from_ref(&peter)),
+        Err(LedgerError::BadSignature {
+            key_name: "PeterNeumann".into()
+        })
+    );
 }
 
 #[test]
@@ -70,7 +84,9 @@ fn go_malformed_notes_are_refused() {
         format!("{TEXT}\n"),
         format!("{TEXT}\n{}", &PETER_SIG[..PETER_SIG.len() - 1]),
         format!("\x01{TEXT}\n{PETER_SIG}"),
-        format!("{TEXT}\n— Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="),
+        format!(
+            "{TEXT}\n— Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+        ),
         format!("{TEXT}\n{PETER_SIG}Unexpected line.\n"),
         format!("{TEXT}\n{}", PETER_SIG.replace("— ", "- ")),
         format!("{TEXT}\n{}", PETER_SIG.replace("AM=", "AN=")), // non-canonical base64 padding bits
@@ -80,14 +96,23 @@ fn go_malformed_notes_are_refused() {
         format!("{TEXT}\n{}", PETER_SIG.repeat(65)),
     ];
     for msg in &bad {
-        assert!(matches!(SignedNote::parse(msg.as_bytes()), Err(LedgerError::NoteSyntax { .. })), "accepted {msg:?}");
+        assert!(
+            matches!(
+                SignedNote::parse(msg.as_bytes()),
+                Err(LedgerError::NoteSyntax { .. })
+            ),
+            "accepted {msg:?}"
+        );
     }
     let mut invalid_utf8 = vec![0xff];
     invalid_utf8.extend_from_slice(format!("{TEXT}\n{PETER_SIG}").as_bytes());
     assert!(SignedNote::parse(&invalid_utf8).is_err());
     // 16 signatures must be accepted (C2SP signed-note).
     let sixteen = format!("{TEXT}\n{}", PETER_SIG.repeat(16));
-    assert_eq!(SignedNote::parse(sixteen.as_bytes()).unwrap().signatures().len(), 16);
+    assert_eq!(
+        SignedNote::parse(sixteen.as_bytes()).unwrap().signatures().len(),
+        16
+    );
 }
 
 #[test]
@@ -109,8 +134,14 @@ fn verifier_keys_refuse_every_mangling() {
             assert!(NoteVerifier::from_vkey(s).is_err(), "accepted {s:?}");
         }
     }
-    assert!(NoteVerifier::from_vkey("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==").is_err());
-    assert!(NoteVerifier::from_vkey("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").is_err());
+    assert!(
+        NoteVerifier::from_vkey("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==")
+            .is_err()
+    );
+    assert!(
+        NoteVerifier::from_vkey("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+            .is_err()
+    );
 }
 
 fn key(name: &str, kind: SignatureKind) -> NoteSigner {
@@ -127,7 +158,9 @@ fn checkpoints_parse_byte_exact_and_carry_their_time() {
     let bytes = signed.to_bytes();
     let text = String::from_utf8(bytes.clone()).unwrap();
     let root = STANDARD.encode(log.root().as_bytes());
-    assert!(text.starts_with(&format!("broker.example/ledger\n3\n{root}\ntime 1790000000\n\n— broker.example/ledger ")));
+    assert!(text.starts_with(&format!(
+        "broker.example/ledger\n3\n{root}\ntime 1790000000\n\n— broker.example/ledger "
+    )));
     let parsed = SignedCheckpoint::parse(&bytes).unwrap();
     assert_eq!(parsed, signed);
     assert_eq!(parsed.to_bytes(), bytes);
@@ -154,7 +187,13 @@ fn checkpoints_parse_byte_exact_and_carry_their_time() {
         format!("o\n3\n{root_line}\ntime 1\ntime 2\n"),
         "o\n3\n".to_owned(),
     ] {
-        assert!(matches!(Checkpoint::parse(&body), Err(LedgerError::CheckpointSyntax { .. })), "accepted {body:?}");
+        assert!(
+            matches!(
+                Checkpoint::parse(&body),
+                Err(LedgerError::CheckpointSyntax { .. })
+            ),
+            "accepted {body:?}"
+        );
     }
     let fine = Checkpoint::parse(&format!("o\n0\n{root_line}\nsomething else\n")).unwrap();
     assert_eq!(fine.extensions(), ["something else"]);
@@ -175,16 +214,39 @@ fn witness_cosignatures_and_thresholds() {
     let cosigned = signed.cosigned(&w1, t).unwrap().cosigned(&w2, t).unwrap();
     let reparsed = SignedCheckpoint::parse(&cosigned.to_bytes()).unwrap();
     assert_eq!(reparsed, cosigned);
-    let witnesses = vec![w1.verifier().clone(), w2.verifier().clone(), w3.verifier().clone()];
+    let witnesses = vec![
+        w1.verifier().clone(),
+        w2.verifier().clone(),
+        w3.verifier().clone(),
+    ];
     let log_key = vec![signer.verifier().clone()];
     let two = TrustPolicy::new(log_key.clone(), witnesses.clone(), 2).unwrap();
     let verified = reparsed.verify(&two).unwrap();
-    assert_eq!(verified.signatures().iter().filter(|s| s.timestamp() == Some(1_790_000_000)).count(), 2);
+    assert_eq!(
+        verified
+            .signatures()
+            .iter()
+            .filter(|s| s.timestamp() == Some(1_790_000_000))
+            .count(),
+        2
+    );
     let three = TrustPolicy::new(log_key.clone(), witnesses.clone(), 3).unwrap();
-    assert_eq!(reparsed.verify(&three), Err(LedgerError::WitnessThreshold { required: 3, verified: 2 }));
+    assert_eq!(
+        reparsed.verify(&three),
+        Err(LedgerError::WitnessThreshold {
+            required: 3,
+            verified: 2
+        })
+    );
     // The same witness twice counts once.
     let doubled = signed.cosigned(&w1, t).unwrap().cosigned(&w1, t).unwrap();
-    assert_eq!(doubled.verify(&two), Err(LedgerError::WitnessThreshold { required: 2, verified: 1 }));
+    assert_eq!(
+        doubled.verify(&two),
+        Err(LedgerError::WitnessThreshold {
+            required: 2,
+            verified: 1
+        })
+    );
     // Witnesses alone, without the log's own signature, are not enough.
     let witness_only = w1.sign(&signed.checkpoint().to_text(), t).unwrap();
     let witness_only = w2.cosign(&witness_only, t).unwrap();
@@ -198,9 +260,17 @@ fn witness_cosignatures_and_thresholds() {
     let w2_line = text.lines().find(|l| l.contains("witness.example/w2")).unwrap();
     let mut raw = STANDARD.decode(w2_line.rsplit(' ').next().unwrap()).unwrap();
     raw[5] ^= 1; // inside the timestamp: the signed message changes
-    let forged = text.replace(w2_line, &format!("— witness.example/w2 {}", STANDARD.encode(&raw)));
+    let forged = text.replace(
+        w2_line,
+        &format!("— witness.example/w2 {}", STANDARD.encode(&raw)),
+    );
     let forged = SignedCheckpoint::parse(forged.as_bytes()).unwrap();
-    assert_eq!(forged.verify(&two), Err(LedgerError::BadSignature { key_name: "witness.example/w2".into() }));
+    assert_eq!(
+        forged.verify(&two),
+        Err(LedgerError::BadSignature {
+            key_name: "witness.example/w2".into()
+        })
+    );
     // Impossible policies are refused up front.
     assert!(TrustPolicy::new(log_key.clone(), witnesses.clone(), 4).is_err());
     assert!(TrustPolicy::new(vec![], witnesses.clone(), 0).is_err());
@@ -222,7 +292,14 @@ fn signer_debug_shows_no_key_bytes() {
     }
     // NoteSigner is not Serialize: this would not compile.
     // fn assert_serialize<T: serde::Serialize>() {} assert_serialize::<NoteSigner>();
-    assert!(NoteSigner::new("bad name", SignatureKind::Ed25519, SigningKey::generate().unwrap()).is_err());
+    assert!(
+        NoteSigner::new(
+            "bad name",
+            SignatureKind::Ed25519,
+            SigningKey::generate().unwrap()
+        )
+        .is_err()
+    );
     assert!(NoteSigner::new("a+b", SignatureKind::Ed25519, SigningKey::generate().unwrap()).is_err());
     assert!(NoteSigner::new("", SignatureKind::Ed25519, SigningKey::generate().unwrap()).is_err());
 }

@@ -1,11 +1,15 @@
 //! Proof verifiers against the negative cases public implementations get wrong, the log's own input checks,
 //! and proptest over random append / redact / checkpoint sequences.
 
+// Helpers outside #[test] fns panic on purpose: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::{DateTime, Utc};
 use custodia_crypto::SigningKey;
 use custodia_ledger::{
-    EntryContent, LedgerError, Log, MemoryStore, MerkleHash, NoteSigner, RedactionRecord, SignatureKind, TrustPolicy, empty_root,
-    verify_consistency, verify_inclusion, Entry, LogStore, NewEntry, NodeId, Salt, StoredCheckpoint, leaf_hash,
+    Entry, EntryContent, LedgerError, Log, LogStore, MemoryStore, MerkleHash, NewEntry, NodeId, NoteSigner,
+    RedactionRecord, Salt, SignatureKind, StoredCheckpoint, TrustPolicy, empty_root, leaf_hash,
+    verify_consistency, verify_inclusion,
 };
 use proptest::prelude::*;
 
@@ -38,12 +42,30 @@ fn inclusion_negative_cases() {
         proof.verify(&leaf, &root).unwrap();
         // Index at or beyond the size.
         assert!(is_bad_proof(verify_inclusion(&leaf, 13, 13, proof.path(), &root)));
-        assert!(is_bad_proof(verify_inclusion(&leaf, u64::MAX, 13, proof.path(), &root)));
+        assert!(is_bad_proof(verify_inclusion(
+            &leaf,
+            u64::MAX,
+            13,
+            proof.path(),
+            &root
+        )));
         assert!(is_bad_proof(verify_inclusion(&leaf, 0, 0, &[], &empty_root())));
         // Truncated at either end, and extended with junk or with the root itself.
         let path = proof.path();
-        assert!(is_bad_proof(verify_inclusion(&leaf, index, 13, &path[..path.len() - 1], &root)));
-        assert!(is_bad_proof(verify_inclusion(&leaf, index, 13, &path[1..], &root)));
+        assert!(is_bad_proof(verify_inclusion(
+            &leaf,
+            index,
+            13,
+            &path[..path.len() - 1],
+            &root
+        )));
+        assert!(is_bad_proof(verify_inclusion(
+            &leaf,
+            index,
+            13,
+            &path[1..],
+            &root
+        )));
         let mut longer = path.to_vec();
         longer.push(root);
         assert!(is_bad_proof(verify_inclusion(&leaf, index, 13, &longer, &root)));
@@ -51,8 +73,20 @@ fn inclusion_negative_cases() {
         longer.insert(0, leaf);
         assert!(is_bad_proof(verify_inclusion(&leaf, index, 13, &longer, &root)));
         // Any flipped byte of the leaf, path or root.
-        assert!(is_bad_proof(verify_inclusion(&flip(&leaf, 31), index, 13, path, &root)));
-        assert!(is_bad_proof(verify_inclusion(&leaf, index, 13, path, &flip(&root, 0))));
+        assert!(is_bad_proof(verify_inclusion(
+            &flip(&leaf, 31),
+            index,
+            13,
+            path,
+            &root
+        )));
+        assert!(is_bad_proof(verify_inclusion(
+            &leaf,
+            index,
+            13,
+            path,
+            &flip(&root, 0)
+        )));
         for i in 0..path.len() {
             let mut bad = path.to_vec();
             bad[i] = flip(&bad[i], i % 32);
@@ -82,63 +116,161 @@ fn consistency_negative_cases() {
             verify_consistency(old, new, &old_root, &new_root, path).unwrap();
             proof.verify(&old_root, &new_root).unwrap();
             // Swapped sizes and roots.
-            assert!(is_bad_proof(verify_consistency(new, old, &new_root, &old_root, path)));
+            assert!(is_bad_proof(verify_consistency(
+                new, old, &new_root, &old_root, path
+            )));
             // Truncated, extended.
-            assert!(is_bad_proof(verify_consistency(old, new, &old_root, &new_root, &path[..path.len() - 1])));
+            assert!(is_bad_proof(verify_consistency(
+                old,
+                new,
+                &old_root,
+                &new_root,
+                &path[..path.len() - 1]
+            )));
             let mut longer = path.to_vec();
             longer.push(new_root);
-            assert!(is_bad_proof(verify_consistency(old, new, &old_root, &new_root, &longer)));
+            assert!(is_bad_proof(verify_consistency(
+                old, new, &old_root, &new_root, &longer
+            )));
             // A power-of-two old size: the old root is implied, so a proof that carries it is wrong.
             if old.is_power_of_two() {
                 let mut with_root = vec![old_root];
                 with_root.extend_from_slice(path);
-                assert!(is_bad_proof(verify_consistency(old, new, &old_root, &new_root, &with_root)));
+                assert!(is_bad_proof(verify_consistency(
+                    old, new, &old_root, &new_root, &with_root
+                )));
             }
             // Flipped bytes anywhere, wrong roots.
             for i in 0..path.len() {
                 let mut bad = path.to_vec();
                 bad[i] = flip(&bad[i], 7);
-                assert!(is_bad_proof(verify_consistency(old, new, &old_root, &new_root, &bad)));
+                assert!(is_bad_proof(verify_consistency(
+                    old, new, &old_root, &new_root, &bad
+                )));
             }
-            assert!(is_bad_proof(verify_consistency(old, new, &flip(&old_root, 1), &new_root, path)));
-            assert!(is_bad_proof(verify_consistency(old, new, &old_root, &flip(&new_root, 1), path)));
+            assert!(is_bad_proof(verify_consistency(
+                old,
+                new,
+                &flip(&old_root, 1),
+                &new_root,
+                path
+            )));
+            assert!(is_bad_proof(verify_consistency(
+                old,
+                new,
+                &old_root,
+                &flip(&new_root, 1),
+                path
+            )));
             // The same proof does not prove the neighbouring old size.
             if old + 1 < new {
                 let next_root = log.root_at(old + 1).unwrap();
-                assert!(is_bad_proof(verify_consistency(old + 1, new, &next_root, &new_root, path)));
+                assert!(is_bad_proof(verify_consistency(
+                    old + 1,
+                    new,
+                    &next_root,
+                    &new_root,
+                    path
+                )));
             }
         }
         // Old size 0: only the empty proof and the empty-tree root.
         verify_consistency(0, new, &empty_root(), &new_root, &[]).unwrap();
-        assert!(is_bad_proof(verify_consistency(0, new, &empty_root(), &new_root, &[new_root])));
-        assert!(is_bad_proof(verify_consistency(0, new, &new_root, &new_root, &[])));
+        assert!(is_bad_proof(verify_consistency(
+            0,
+            new,
+            &empty_root(),
+            &new_root,
+            &[new_root]
+        )));
+        assert!(is_bad_proof(verify_consistency(
+            0,
+            new,
+            &new_root,
+            &new_root,
+            &[]
+        )));
         // Old size equal to new size: only the empty proof and equal roots.
         verify_consistency(new, new, &new_root, &new_root, &[]).unwrap();
-        assert!(is_bad_proof(verify_consistency(new, new, &new_root, &new_root, &[new_root])));
-        assert!(is_bad_proof(verify_consistency(new, new, &new_root, &flip(&new_root, 3), &[])));
+        assert!(is_bad_proof(verify_consistency(
+            new,
+            new,
+            &new_root,
+            &new_root,
+            &[new_root]
+        )));
+        assert!(is_bad_proof(verify_consistency(
+            new,
+            new,
+            &new_root,
+            &flip(&new_root, 3),
+            &[]
+        )));
     }
 }
 
 #[test]
 fn the_log_refuses_impossible_requests_with_typed_errors() {
     let mut log = log_of(10);
-    assert_eq!(log.inclusion_proof(10, 10), Err(LedgerError::IndexOutOfRange { index: 10, size: 10 }));
-    assert_eq!(log.inclusion_proof(3, 3), Err(LedgerError::IndexOutOfRange { index: 3, size: 3 }));
-    assert_eq!(log.inclusion_proof(0, 11), Err(LedgerError::SizeOutOfRange { size: 11, log_size: 10 }));
-    assert_eq!(log.consistency_proof(5, 3), Err(LedgerError::SizesSwapped { old_size: 5, new_size: 3 }));
-    assert_eq!(log.consistency_proof(3, 11), Err(LedgerError::SizeOutOfRange { size: 11, log_size: 10 }));
-    assert_eq!(log.root_at(11), Err(LedgerError::SizeOutOfRange { size: 11, log_size: 10 }));
-    assert_eq!(log.entry(10), Err(LedgerError::IndexOutOfRange { index: 10, size: 10 }));
-    assert_eq!(log.redact(10, b"r"), Err(LedgerError::IndexOutOfRange { index: 10, size: 10 }));
+    assert_eq!(
+        log.inclusion_proof(10, 10),
+        Err(LedgerError::IndexOutOfRange { index: 10, size: 10 })
+    );
+    assert_eq!(
+        log.inclusion_proof(3, 3),
+        Err(LedgerError::IndexOutOfRange { index: 3, size: 3 })
+    );
+    assert_eq!(
+        log.inclusion_proof(0, 11),
+        Err(LedgerError::SizeOutOfRange {
+            size: 11,
+            log_size: 10
+        })
+    );
+    assert_eq!(
+        log.consistency_proof(5, 3),
+        Err(LedgerError::SizesSwapped {
+            old_size: 5,
+            new_size: 3
+        })
+    );
+    assert_eq!(
+        log.consistency_proof(3, 11),
+        Err(LedgerError::SizeOutOfRange {
+            size: 11,
+            log_size: 10
+        })
+    );
+    assert_eq!(
+        log.root_at(11),
+        Err(LedgerError::SizeOutOfRange {
+            size: 11,
+            log_size: 10
+        })
+    );
+    assert_eq!(
+        log.entry(10),
+        Err(LedgerError::IndexOutOfRange { index: 10, size: 10 })
+    );
+    assert_eq!(
+        log.redact(10, b"r"),
+        Err(LedgerError::IndexOutOfRange { index: 10, size: 10 })
+    );
     let forged = [custodia_ledger::REDACTION_TAG, &[0u8; 40]].concat();
-    assert_eq!(log.append(&[b"fine", &forged]), Err(LedgerError::ReservedPayload { position: 1 }));
+    assert_eq!(
+        log.append(&[b"fine", &forged]),
+        Err(LedgerError::ReservedPayload { position: 1 })
+    );
     assert_eq!(log.size(), 10, "a refused batch appends nothing");
     let empty = log.append(&[]).unwrap();
     assert_eq!((empty.first_index(), empty.size()), (10, 10));
     let record = log.redact(4, b"erasure request 17").unwrap();
     assert_eq!(record, 10);
     assert_eq!(log.redact(4, b"again"), Err(LedgerError::Redacted { index: 4 }));
-    assert_eq!(log.redact(10, b"hide the erasure"), Err(LedgerError::RedactionRecordKept { index: 10 }));
+    assert_eq!(
+        log.redact(10, b"hide the erasure"),
+        Err(LedgerError::RedactionRecordKept { index: 10 })
+    );
     assert!(log.entry(4).unwrap().is_redacted());
     assert_eq!(log.entry(4).unwrap().payload(), None);
 }
@@ -151,7 +283,12 @@ impl LogStore for Shared {
     fn size(&self) -> Result<u64, LedgerError> {
         self.0.borrow().size()
     }
-    fn append(&mut self, start: u64, entries: &[NewEntry<'_>], nodes: &[(NodeId, MerkleHash)]) -> Result<(), LedgerError> {
+    fn append(
+        &mut self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError> {
         self.0.borrow_mut().append(start, entries, nodes)
     }
     fn entries(&self, range: std::ops::Range<u64>) -> Result<Vec<Entry>, LedgerError> {
@@ -178,7 +315,13 @@ fn a_second_writer_cannot_fork_the_tree() {
     let mut second = Log::new(shared.clone()).unwrap();
     first.append(&[b"a", b"b"]).unwrap();
     // The second writer still believes the log is empty: its append is refused and nothing is written.
-    assert_eq!(second.append(&[b"c"]), Err(LedgerError::Conflict { expected: 0, actual: 2 }));
+    assert_eq!(
+        second.append(&[b"c"]),
+        Err(LedgerError::Conflict {
+            expected: 0,
+            actual: 2
+        })
+    );
     assert_eq!(shared.size().unwrap(), 2);
     // It has re-read the store, so a retry lands after the first writer's entries.
     assert_eq!(second.size(), 2);
@@ -192,7 +335,13 @@ fn a_second_writer_cannot_fork_the_tree() {
     let salt = Salt::from_bytes([1; 32]);
     let row = NewEntry::new(leaf_hash(&salt, b"x"), salt, b"x");
     let mut store = shared.clone();
-    assert_eq!(store.append(1, &[row], &[]), Err(LedgerError::Conflict { expected: 1, actual: 3 }));
+    assert_eq!(
+        store.append(1, &[row], &[]),
+        Err(LedgerError::Conflict {
+            expected: 1,
+            actual: 3
+        })
+    );
     assert_eq!(store.size().unwrap(), 3);
 }
 

@@ -1,14 +1,17 @@
 //! Every single-byte change to a stored payload, salt, leaf hash, interior node or checkpoint is caught by
 //! whole-log verification, which names the first bad index.
 
+// Helpers outside #[test] fns panic on purpose: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::cell::Cell;
 use std::ops::Range;
 
 use chrono::DateTime;
 use custodia_crypto::SigningKey;
 use custodia_ledger::{
-    Entry, EntryContent, LedgerError, Log, LogStore, MemoryStore, MerkleHash, NewEntry, NodeId, NoteSigner, Salt, SignatureKind,
-    StoredCheckpoint, Tamper, TrustPolicy,
+    Entry, EntryContent, LedgerError, Log, LogStore, MemoryStore, MerkleHash, NewEntry, NodeId, NoteSigner,
+    Salt, SignatureKind, StoredCheckpoint, Tamper, TrustPolicy,
 };
 
 /// Which stored byte to change on read.
@@ -39,7 +42,12 @@ impl LogStore for TamperStore {
     fn size(&self) -> Result<u64, LedgerError> {
         self.inner.size()
     }
-    fn append(&mut self, start: u64, entries: &[NewEntry<'_>], nodes: &[(NodeId, MerkleHash)]) -> Result<(), LedgerError> {
+    fn append(
+        &mut self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError> {
         self.inner.append(start, entries, nodes)
     }
     fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
@@ -49,13 +57,19 @@ impl LogStore for TamperStore {
             .map(|e| {
                 let (index, mut leaf, mut content) = (e.index(), *e.leaf_hash(), e.content().clone());
                 match (self.target.get(), &mut content) {
-                    (Target::Payload { index: i, byte }, EntryContent::Present { payload, .. }) if i == index => payload[byte] ^= self.delta,
+                    (Target::Payload { index: i, byte }, EntryContent::Present { payload, .. })
+                        if i == index =>
+                    {
+                        payload[byte] ^= self.delta
+                    }
                     (Target::Salt { index: i, byte }, EntryContent::Present { salt, .. }) if i == index => {
                         let mut b = *salt.as_bytes();
                         b[byte] ^= self.delta;
                         *salt = Salt::from_bytes(b);
                     }
-                    (Target::Leaf { index: i, byte }, _) if i == index => leaf = flip_hash(&leaf, byte, self.delta),
+                    (Target::Leaf { index: i, byte }, _) if i == index => {
+                        leaf = flip_hash(&leaf, byte, self.delta)
+                    }
                     _ => {}
                 }
                 Entry::new(index, leaf, content)
@@ -68,8 +82,12 @@ impl LogStore for TamperStore {
             .iter()
             .zip(hashes)
             .map(|(id, h)| match self.target.get() {
-                Target::Node { level, index, byte } if id.level() == level && id.index() == index => flip_hash(&h, byte, self.delta),
-                Target::Leaf { index, byte } if id.level() == 0 && id.index() == index => flip_hash(&h, byte, self.delta),
+                Target::Node { level, index, byte } if id.level() == level && id.index() == index => {
+                    flip_hash(&h, byte, self.delta)
+                }
+                Target::Leaf { index, byte } if id.level() == 0 && id.index() == index => {
+                    flip_hash(&h, byte, self.delta)
+                }
                 _ => h,
             })
             .collect())
@@ -93,12 +111,26 @@ impl LogStore for TamperStore {
 }
 
 fn build(delta: u8) -> (Log<TamperStore>, TrustPolicy) {
-    let signer = NoteSigner::new("broker.example/ledger", SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
+    let signer = NoteSigner::new(
+        "broker.example/ledger",
+        SignatureKind::Ed25519,
+        SigningKey::generate().unwrap(),
+    )
+    .unwrap();
     let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
-    let store = TamperStore { inner: MemoryStore::new(), target: Cell::new(Target::None), delta };
+    let store = TamperStore {
+        inner: MemoryStore::new(),
+        target: Cell::new(Target::None),
+        delta,
+    };
     let mut log = Log::new(store).unwrap();
     let t = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
-    log.append(&[b"consent granted c-1", b"consent withdrawn c-1", b"destruction certificate 9"]).unwrap();
+    log.append(&[
+        b"consent granted c-1",
+        b"consent withdrawn c-1",
+        b"destruction certificate 9",
+    ])
+    .unwrap();
     log.checkpoint(&signer, "broker.example/ledger", t).unwrap();
     log.append(&[b"transfer receipt 4", b"access record 77"]).unwrap();
     log.redact(1, b"erasure request e-5").unwrap();
@@ -131,16 +163,30 @@ fn every_single_byte_change_is_caught_and_located() {
             if let EntryContent::Present { payload, .. } = entry.content() {
                 for byte in 0..payload.len() {
                     let e = expect_caught(&log, &policy, Target::Payload { index, byte });
-                    assert_eq!(e, LedgerError::Tampered { first_bad_index: Some(index), failure: Tamper::LeafMismatch { index } });
+                    assert_eq!(
+                        e,
+                        LedgerError::Tampered {
+                            first_bad_index: Some(index),
+                            failure: Tamper::LeafMismatch { index }
+                        }
+                    );
                 }
                 for byte in 0..32 {
                     let e = expect_caught(&log, &policy, Target::Salt { index, byte });
-                    assert_eq!(e, LedgerError::Tampered { first_bad_index: Some(index), failure: Tamper::LeafMismatch { index } });
+                    assert_eq!(
+                        e,
+                        LedgerError::Tampered {
+                            first_bad_index: Some(index),
+                            failure: Tamper::LeafMismatch { index }
+                        }
+                    );
                 }
             }
             for byte in 0..32 {
                 let e = expect_caught(&log, &policy, Target::Leaf { index, byte });
-                let LedgerError::Tampered { first_bad_index, .. } = e else { unreachable!() };
+                let LedgerError::Tampered { first_bad_index, .. } = e else {
+                    unreachable!()
+                };
                 // A redacted entry's leaf is pinned by its redaction record, so even there the exact index is named.
                 assert_eq!(first_bad_index, Some(index), "leaf {index} byte {byte}: {e:?}");
             }
@@ -151,7 +197,10 @@ fn every_single_byte_change_is_caught_and_located() {
                 let e = expect_caught(&log, &policy, Target::Node { level, index, byte });
                 assert_eq!(
                     e,
-                    LedgerError::Tampered { first_bad_index: Some(index << level), failure: Tamper::NodeMismatch { level, index } }
+                    LedgerError::Tampered {
+                        first_bad_index: Some(index << level),
+                        failure: Tamper::NodeMismatch { level, index }
+                    }
                 );
             }
         }
@@ -172,7 +221,12 @@ fn every_single_byte_change_is_caught_and_located() {
 fn a_consistently_rewritten_history_is_caught_by_the_signed_checkpoint() {
     // Rewrite entry 4 completely (new payload, salt, leaf and every node above it): only the signature
     // over the root can catch that, and verification names the first index not covered by a good root.
-    let signer = NoteSigner::new("broker.example/ledger", SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
+    let signer = NoteSigner::new(
+        "broker.example/ledger",
+        SignatureKind::Ed25519,
+        SigningKey::generate().unwrap(),
+    )
+    .unwrap();
     let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
     let t = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
     let mut honest = Log::new(MemoryStore::new()).unwrap();
@@ -191,7 +245,13 @@ fn a_consistently_rewritten_history_is_caught_by_the_signed_checkpoint() {
     let forged = Log::new(store).unwrap();
     let e = forged.verify(&policy).unwrap_err();
     // Entries 0..4 differ too (fresh salts), so the first signed size already fails: nothing is proven.
-    assert_eq!(e, LedgerError::Tampered { first_bad_index: Some(0), failure: Tamper::RootMismatch { size: 4 } });
+    assert_eq!(
+        e,
+        LedgerError::Tampered {
+            first_bad_index: Some(0),
+            failure: Tamper::RootMismatch { size: 4 }
+        }
+    );
     assert_ne!(forged.root(), *signed.checkpoint().root());
 }
 
@@ -204,7 +264,10 @@ fn an_erasure_without_its_record_is_caught() {
     log = Log::new(store).unwrap();
     assert_eq!(
         log.verify(&policy),
-        Err(LedgerError::Tampered { first_bad_index: Some(3), failure: Tamper::UnrecordedRedaction { index: 3 } })
+        Err(LedgerError::Tampered {
+            first_bad_index: Some(3),
+            failure: Tamper::UnrecordedRedaction { index: 3 }
+        })
     );
 }
 
@@ -212,6 +275,7 @@ fn an_erasure_without_its_record_is_caught() {
 fn progress_is_reported_to_the_caller() {
     let (log, policy) = build(1);
     let mut seen = Vec::new();
-    log.verify_with_progress(&policy, &mut |p| seen.push((p.checked(), p.total()))).unwrap();
+    log.verify_with_progress(&policy, &mut |p| seen.push((p.checked(), p.total())))
+        .unwrap();
     assert_eq!(seen, vec![(7, 7)]);
 }
