@@ -214,7 +214,8 @@ fn mask_email(value: &str) -> String {
 text_newtype_impls!(EmailAddress);
 
 /// A postal address. Free text by nature, so only its country is a checked code; the lines are non-empty.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Its `Debug` shows the mask (country and first line), like the identifiers.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "PostalAddressFields", into = "PostalAddressFields")]
 pub struct PostalAddress {
     country: Jurisdiction,
@@ -308,6 +309,12 @@ impl PostalAddress {
     pub fn mask(&self) -> String {
         let first = self.lines.first().map(String::as_str).unwrap_or("");
         format!("{} {first} ***", self.country)
+    }
+}
+
+impl fmt::Debug for PostalAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PostalAddress({})", self.mask())
     }
 }
 

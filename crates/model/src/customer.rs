@@ -38,8 +38,9 @@ impl ContactSection {
 }
 
 /// A health declaration made when applying for cover (category [`DataCategory::Health`], sensitive under
-/// PIPL Art 28, processed on separate consent under PIPL Art 29).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// PIPL Art 28, processed on separate consent under PIPL Art 29). Its `Debug` shows the date and how many
+/// conditions were declared, never the health facts themselves.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HealthDeclaration {
     /// The day the declaration was signed.
     pub declared_on: NaiveDate,
@@ -51,6 +52,15 @@ pub struct HealthDeclaration {
     pub weight_kg: Option<u16>,
     /// Declared pre-existing conditions, as the insurer's condition codes or short texts.
     pub conditions: Vec<String>,
+}
+
+impl std::fmt::Debug for HealthDeclaration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HealthDeclaration")
+            .field("declared_on", &self.declared_on)
+            .field("conditions", &self.conditions.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Marketing preferences (category [`DataCategory::MarketingPreferences`]). A `false` is an opt-out the
@@ -186,18 +196,18 @@ fn check_fields(f: &CustomerFields) -> Result<(), ModelError> {
     let mut policy_ids = BTreeSet::new();
     for p in &f.policies {
         if !policy_ids.insert(p.id()) {
-            return Err(ModelError::DanglingReference {
+            return Err(ModelError::Duplicate {
                 field: "policies.id",
-                id: format!("duplicate {}", p.id()),
+                id: p.id().to_string(),
             });
         }
     }
     let mut account_ids = BTreeSet::new();
     for a in &f.accounts {
         if !account_ids.insert(a.id) {
-            return Err(ModelError::DanglingReference {
+            return Err(ModelError::Duplicate {
                 field: "financial_accounts.id",
-                id: format!("duplicate {}", a.id),
+                id: a.id.to_string(),
             });
         }
         if a.bank.trim().is_empty() {

@@ -108,6 +108,14 @@ pub enum ModelError {
         /// The id that could not be found.
         id: String,
     },
+    /// Two entries of one record share an id that must be unique (two policies with one policy id).
+    #[error("{field}: duplicate id {id}")]
+    Duplicate {
+        /// The field holding the ids.
+        field: &'static str,
+        /// The repeated id.
+        id: String,
+    },
     /// A number is out of the range its field allows (a share above 100 %, a zero interval).
     #[error("{field}: out of range ({allowed})")]
     OutOfRange {

@@ -16,7 +16,12 @@ use crate::mask::mask_middle;
 /// whose personal information is sensitive (PIPL Art 28).
 pub const MINOR_AGE: u32 = 14;
 
-fn check_text(value: &str, field: &'static str, max_chars: usize) -> Result<(), ModelError> {
+fn check_text(
+    value: &str,
+    field: &'static str,
+    max_chars: usize,
+    expected: &'static str,
+) -> Result<(), ModelError> {
     if value.trim().is_empty() {
         return Err(ModelError::Empty { field });
     }
@@ -38,7 +43,7 @@ fn check_text(value: &str, field: &'static str, max_chars: usize) -> Result<(), 
     if count > max_chars {
         return Err(ModelError::InvalidLength {
             field,
-            expected: "at most the field's maximum",
+            expected,
             actual: count,
         });
     }
@@ -58,7 +63,7 @@ impl PersonName {
 
     /// Checks and wraps a name.
     pub fn new(value: &str) -> Result<Self, ModelError> {
-        check_text(value, Self::FIELD, 64)?;
+        check_text(value, Self::FIELD, 64, "at most 64 characters")?;
         Ok(Self(value.to_owned()))
     }
 
@@ -91,7 +96,7 @@ impl OrganizationName {
 
     /// Checks and wraps a name.
     pub fn new(value: &str) -> Result<Self, ModelError> {
-        check_text(value, Self::FIELD, 200)?;
+        check_text(value, Self::FIELD, 200, "at most 200 characters")?;
         Ok(Self(value.to_owned()))
     }
 

@@ -9,9 +9,9 @@ use custodia_model::{
     Actor, AmlRisk, BookQualityReport, Claim, ClaimId, ClaimStatus, ContactSection, Customer, CustomerFields,
     CustomerId, CustomerQualityReport, DataCategory, Gender, Guardian, GuardianRelationship,
     IdentityDocument, IssueKind, Jurisdiction, KycRecord, MobileNumber, ModelError, Money, Organization,
-    OrganizationName, Party, Person, PersonFields, PersonName, Policy, PolicyFields, PolicyId, PostalAddress,
-    PostalAddressFields, ProductLine, QualityConfig, QualityConfigFields, ResidentIdNumber, StoredCustomer,
-    UnifiedSocialCreditCode, VersionHistory, assess_customer,
+    OrganizationName, Party, PartyKind, Person, PersonFields, PersonName, Policy, PolicyFields, PolicyId,
+    PostalAddress, PostalAddressFields, ProductLine, QualityConfig, QualityConfigFields, ResidentIdNumber,
+    StoredCustomer, UnifiedSocialCreditCode, VersionHistory, assess_customer,
 };
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -405,4 +405,46 @@ fn deserialization_runs_the_cross_field_checks() {
     let mut json: serde_json::Value = serde_json::to_value(&c).unwrap();
     json["fields"]["contact"]["mobile"] = "12345".into();
     assert!(serde_json::from_value::<Customer>(json).is_err());
+}
+
+#[test]
+fn debug_output_shows_only_masks() {
+    let book = SyntheticBook::generate(
+        &BookConfig {
+            customers: 200,
+            ..BookConfig::default()
+        },
+        date(2026, 1, 1),
+    )
+    .unwrap();
+    for c in book.records() {
+        let debug = format!("{c:?}");
+        let mut secrets: Vec<String> = Vec::new();
+        if let Party::Person(p) = c.party() {
+            secrets.push(p.name().as_str().to_owned());
+            if let IdentityDocument::ResidentId(id) = p.document() {
+                secrets.push(id.as_str().to_owned());
+            }
+        }
+        secrets.extend(c.contact().mobile.iter().map(|m| m.as_str().to_owned()));
+        secrets.extend(c.contact().email.iter().map(|m| m.as_str().to_owned()));
+        // A person's address beyond its first line is personal; an organization's is public registration data.
+        if c.kind() == PartyKind::Person {
+            secrets.extend(
+                c.contact()
+                    .address
+                    .iter()
+                    .flat_map(|a| a.lines().iter().skip(1).cloned()),
+            );
+        }
+        secrets.extend(c.accounts().iter().map(|a| a.card.as_str().to_owned()));
+        secrets.extend(c.health().iter().flat_map(|h| h.conditions.iter().cloned()));
+        for secret in secrets {
+            assert!(
+                !debug.contains(&secret),
+                "Debug leaks {secret:?} of customer {}",
+                c.id()
+            );
+        }
+    }
 }

@@ -790,7 +790,13 @@ impl Draw<'_> {
             contact.address = None;
         }
         let verified_high = relationship_end.unwrap_or(as_of);
-        let last_verified = self.date_between(relationship_start, verified_high)?;
+        // Most active files were verified recently (a renewal, a claim); the rest at some point since onboarding.
+        let recent_low = add_days(verified_high, -600)?.max(relationship_start);
+        let last_verified = if self.rng.chance(0.7) {
+            self.date_between(recent_low, verified_high)?
+        } else {
+            self.date_between(relationship_start, verified_high)?
+        };
 
         let created: DateTime<Utc> = relationship_start
             .and_hms_opt(9, 0, 0)
