@@ -27,8 +27,8 @@
 //!
 //! ## What this crate must not do
 //!
-//! Depend on any other custodia crate, do I/O, read the clock (dates come in as arguments), print, or hold
-//! secrets. It has no crypto or database dependency (`cargo tree -p custodia-model` shows none). The values
+//! Depend on any other custodia crate, do I/O, read the clock (dates come in as arguments; only the
+//! `new_v7` id constructors take the current time, as UUID v7 requires), print, or hold secrets. It has no crypto or database dependency (`cargo tree -p custodia-model` shows none). The values
 //! here are plaintext personal information; keeping them secret is custodia-crypto's job.
 //!
 //! ## Example
