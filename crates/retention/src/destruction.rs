@@ -2,6 +2,7 @@
 //! destruction certificate appended to the ledger.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use custodia_model::{Citation, CustomerId};
@@ -411,7 +412,7 @@ impl<S: custodia_ledger::LogStore> CertificateLog for custodia_ledger::Log<S> {
 pub struct CertificateEntry {
     customer: CustomerId,
     holdings: Vec<Holding>,
-    rules: Vec<RuleCitation>,
+    rules: Vec<RuleId>,
     already_destroyed: bool,
 }
 
@@ -426,8 +427,9 @@ impl CertificateEntry {
         &self.holdings
     }
 
-    /// The rules behind the destruction, without repeats.
-    pub fn rules(&self) -> &[RuleCitation] {
+    /// The ids of the rules behind the destruction, without repeats; their citations are in the
+    /// certificate's [`DestructionCertificate::rules`].
+    pub fn rules(&self) -> &[RuleId] {
         &self.rules
     }
 
@@ -437,15 +439,18 @@ impl CertificateEntry {
     }
 }
 
-/// The record of one execution of a plan: which customers and holdings, by which method, when, by
-/// whom, approved by whom, under which rules. Ids and citations only: no personal information.
+/// The record of one execution of a plan (or of one part of it, see [`Execution::certificate_batch`]):
+/// which customers and holdings, by which method, when, by whom, approved by whom, under which rules.
+/// Ids and citations only: no personal information.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DestructionCertificate {
     plan: PlanId,
+    part: u32,
     method: DestructionMethod,
     executed_at: DateTime<Utc>,
     operator: ActorId,
     approvers: Vec<ActorId>,
+    rules: Vec<RuleCitation>,
     entries: Vec<CertificateEntry>,
 }
 
@@ -453,6 +458,16 @@ impl DestructionCertificate {
     /// The plan executed.
     pub fn plan(&self) -> PlanId {
         self.plan
+    }
+
+    /// Which part of this execution's certificates this is, from 1.
+    pub fn part(&self) -> u32 {
+        self.part
+    }
+
+    /// Every rule the entries name, with its citation.
+    pub fn rules(&self) -> &[RuleCitation] {
+        &self.rules
     }
 
     /// The method.
@@ -549,7 +564,7 @@ impl ItemReport {
 pub struct ExecutionReport {
     plan: PlanId,
     items: Vec<ItemReport>,
-    certificate: Option<(u64, DestructionCertificate)>,
+    certificates: Vec<(u64, DestructionCertificate)>,
 }
 
 impl ExecutionReport {
@@ -570,9 +585,9 @@ impl ExecutionReport {
             .filter(|i| matches!(i.status, ItemStatus::Failed { .. }))
     }
 
-    /// The certificate and its index in the ledger, if anything was destroyed.
-    pub fn certificate(&self) -> Option<(u64, &DestructionCertificate)> {
-        self.certificate.as_ref().map(|(i, c)| (*i, c))
+    /// The certificates with their indices in the ledger, in order; none if nothing was destroyed.
+    pub fn certificates(&self) -> &[(u64, DestructionCertificate)] {
+        &self.certificates
     }
 }
 
@@ -585,6 +600,27 @@ pub struct Execution<'a> {
     pub at: DateTime<Utc>,
     /// The hold register, checked again at execution: a hold placed after approval still wins.
     pub holds: &'a Holds,
+    /// At most this many customers per certificate, so that one ledger entry (and the inclusion proof a
+    /// regulator is shown for one customer) stays small.
+    pub certificate_batch: NonZeroUsize,
+}
+
+impl<'a> Execution<'a> {
+    /// The default batch of certificates: 1000 customers.
+    pub const DEFAULT_BATCH: NonZeroUsize = match NonZeroUsize::new(1000) {
+        Some(n) => n,
+        None => NonZeroUsize::MIN,
+    };
+
+    /// An execution by `operator` at `at` against `holds`, with the default certificate batch.
+    pub fn new(operator: &'a ActorId, at: DateTime<Utc>, holds: &'a Holds) -> Self {
+        Self {
+            operator,
+            at,
+            holds,
+            certificate_batch: Self::DEFAULT_BATCH,
+        }
+    }
 }
 
 /// Runs an approved plan: re-checks holds, shreds each customer's holdings, reports every customer, and
@@ -649,12 +685,15 @@ where
                 message: e.to_string(),
             },
             Some(Ok(done)) => {
-                entries.push(CertificateEntry {
-                    customer: item.customer,
-                    holdings: go,
+                entries.push((
+                    CertificateEntry {
+                        customer: item.customer,
+                        holdings: go,
+                        rules: rules.iter().map(|r| r.rule.clone()).collect(),
+                        already_destroyed: done == Shredded::AlreadyDestroyed,
+                    },
                     rules,
-                    already_destroyed: done == Shredded::AlreadyDestroyed,
-                });
+                ));
                 match (kept.is_empty(), done) {
                     (true, Shredded::Destroyed) => ItemStatus::Destroyed,
                     (true, _) => ItemStatus::AlreadyDestroyed,
@@ -677,31 +716,40 @@ where
         });
     }
 
-    let certificate = if entries.is_empty() {
-        None
-    } else {
-        let certified = entries.len();
+    let approvers: Vec<ActorId> = plan.approvals.iter().map(|a| a.by.clone()).collect();
+    let mut certificates = Vec::new();
+    for (part, chunk) in entries.chunks(run.certificate_batch.get()).enumerate() {
+        let mut rules: Vec<RuleCitation> = Vec::new();
+        for (_, cited) in chunk {
+            for r in cited {
+                if !rules.contains(r) {
+                    rules.push(r.clone());
+                }
+            }
+        }
         let certificate = DestructionCertificate {
             plan: plan.id,
+            part: u32::try_from(part + 1).unwrap_or(u32::MAX),
             method: shredder.method(),
             executed_at: run.at,
             operator: run.operator.clone(),
-            approvers: plan.approvals.iter().map(|a| a.by.clone()).collect(),
-            entries,
+            approvers: approvers.clone(),
+            rules,
+            entries: chunk.iter().map(|(e, _)| e.clone()).collect(),
         };
         let payload = certificate.to_payload()?;
         let index = log
             .append_certificate(&payload)
             .map_err(|e| RetentionError::CertificateNotRecorded {
                 plan: plan.id.to_string(),
-                destroyed: certified,
+                destroyed: entries.len(),
                 message: e.to_string(),
             })?;
-        Some((index, certificate))
-    };
+        certificates.push((index, certificate));
+    }
     Ok(ExecutionReport {
         plan: plan.id,
         items,
-        certificate,
+        certificates,
     })
 }

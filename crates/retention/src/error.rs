@@ -220,7 +220,8 @@ pub enum RetentionError {
     CertificateNotRecorded {
         /// The plan.
         plan: String,
-        /// How many items this run destroyed or confirmed destroyed.
+        /// How many customers this run destroyed or confirmed destroyed (some certificates may have been
+        /// recorded before the failure).
         destroyed: usize,
         /// The ledger's message.
         message: String,

@@ -13,8 +13,9 @@ use custodia_ledger::{Log, MemoryStore};
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
     ActorId, CertificateLog, CustomerSelection, DestructionCertificate, DestructionMethod, DestructionPlan,
-    Execution, HeldData, HoldScope, Holding, Holds, ItemStatus, KeyStoreShredder, PlaceHold, PlanId,
-    PlanItem, Profile, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder, Use, execute,
+    Execution, ExecutionReport, HeldData, HoldScope, Holding, Holds, ItemStatus, KeyStoreShredder, PlaceHold,
+    PlanId, PlanItem, Profile, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder, Use,
+    execute,
 };
 use uuid::Uuid;
 
@@ -113,6 +114,13 @@ impl Shredder for FakeShredder {
     }
 }
 
+/// The one certificate of a report.
+fn only(report: &ExecutionReport) -> (u64, &DestructionCertificate) {
+    assert_eq!(report.certificates().len(), 1);
+    let (i, c) = &report.certificates()[0];
+    (*i, c)
+}
+
 struct BrokenLedger;
 
 impl CertificateLog for BrokenLedger {
@@ -180,11 +188,7 @@ fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
     let mut ledger = Log::new(MemoryStore::new()).unwrap();
     let holds = Holds::new();
     let operator = actor("ops-2");
-    let run = Execution {
-        operator: &operator,
-        at: at(),
-        holds: &holds,
-    };
+    let run = Execution::new(&operator, at(), &holds);
 
     let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
     assert_eq!(report.items().len(), 3, "every customer is reported");
@@ -195,7 +199,7 @@ fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
     );
     assert_eq!(report.failures().count(), 1);
 
-    let (index, certificate) = report.certificate().unwrap();
+    let (index, certificate) = only(&report);
     let entry = ledger.entry(index).unwrap();
     let stored = DestructionCertificate::from_payload(entry.payload().unwrap()).unwrap();
     assert_eq!(&stored, certificate);
@@ -205,6 +209,13 @@ fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
     assert_eq!(stored.method(), &DestructionMethod::SectionDeletion);
     assert!(stored.entries().iter().all(|e| !e.already_destroyed()));
     let payload = String::from_utf8(entry.payload().unwrap().to_vec()).unwrap();
+    assert_eq!(stored.part(), 1);
+    assert!(
+        stored
+            .rules()
+            .iter()
+            .any(|r| r.citation().to_string() == "PIPL Art 19")
+    );
     assert!(payload.contains("\"instrument\":\"Pipl\"") && payload.contains("pipl-19-relationship-ended"));
 
     // The failing store recovers; a re-run destroys the rest and certifies the first ones as already done.
@@ -212,7 +223,7 @@ fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
     let rerun = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
     assert_eq!(rerun.items()[0].status(), &ItemStatus::AlreadyDestroyed);
     assert_eq!(rerun.items()[2].status(), &ItemStatus::Destroyed);
-    let (second, cert) = rerun.certificate().unwrap();
+    let (second, cert) = only(&rerun);
     assert!(second > index);
     assert_eq!(cert.entries().len(), 3);
     assert_eq!(
@@ -240,11 +251,7 @@ fn a_hold_placed_after_approval_still_wins_at_execution() {
     let operator = actor("ops-2");
     let report = execute(
         &plan,
-        Execution {
-            operator: &operator,
-            at: at(),
-            holds: &holds,
-        },
+        Execution::new(&operator, at(), &holds),
         &mut shredder,
         &mut ledger,
     )
@@ -259,7 +266,7 @@ fn a_hold_placed_after_approval_still_wins_at_execution() {
     );
     assert_eq!(report.items()[1].status(), &ItemStatus::Destroyed);
     assert_eq!(shredder.calls, 1);
-    let (_, cert) = report.certificate().unwrap();
+    let (_, cert) = only(&report);
     assert_eq!(cert.entries().len(), 1);
     assert_eq!(cert.entries()[0].customer(), book[1].customer());
 }
@@ -271,18 +278,14 @@ fn a_ledger_failure_is_an_error_and_the_rerun_certifies() {
     let mut shredder = FakeShredder::default();
     let holds = Holds::new();
     let operator = actor("ops-2");
-    let run = Execution {
-        operator: &operator,
-        at: at(),
-        holds: &holds,
-    };
+    let run = Execution::new(&operator, at(), &holds);
     let err = execute(&plan, run, &mut shredder, &mut BrokenLedger).unwrap_err();
     assert!(
         matches!(err, RetentionError::CertificateNotRecorded { destroyed: 1, ref message, .. } if message == "disk full")
     );
     let mut ledger = Log::new(MemoryStore::new()).unwrap();
     let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
-    let (_, cert) = report.certificate().unwrap();
+    let (_, cert) = only(&report);
     assert!(cert.entries()[0].already_destroyed());
 }
 
@@ -295,11 +298,7 @@ fn the_key_store_shredder_erases_whole_customers_only_and_is_idempotent() {
     let mut ledger = Log::new(MemoryStore::new()).unwrap();
     let holds = Holds::new();
     let operator = actor("ops-2");
-    let run = Execution {
-        operator: &operator,
-        at: at(),
-        holds: &holds,
-    };
+    let run = Execution::new(&operator, at(), &holds);
     let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
     assert_eq!(report.items()[0].status(), &ItemStatus::Destroyed);
     assert!(
@@ -307,9 +306,34 @@ fn the_key_store_shredder_erases_whole_customers_only_and_is_idempotent() {
     );
     assert_eq!(store.destroyed_at(book[0].customer()).unwrap(), Some(at()));
     assert_eq!(store.destroyed_at(book[1].customer()).unwrap(), None);
-    let (_, cert) = report.certificate().unwrap();
+    let (_, cert) = only(&report);
     assert_eq!(cert.method(), &DestructionMethod::CryptoShredding);
 
     let rerun = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
     assert_eq!(rerun.items()[0].status(), &ItemStatus::AlreadyDestroyed);
+}
+
+#[test]
+fn large_executions_are_certified_in_batches() {
+    let book = [customer(false), customer(false), customer(false)];
+    let plan = approved(&book);
+    let mut shredder = FakeShredder::default();
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let holds = Holds::new();
+    let operator = actor("ops-2");
+    let mut run = Execution::new(&operator, at(), &holds);
+    run.certificate_batch = std::num::NonZeroUsize::new(2).unwrap();
+    let report = execute(&plan, run, &mut shredder, &mut ledger).unwrap();
+    let parts: Vec<(u64, u32, usize)> = report
+        .certificates()
+        .iter()
+        .map(|(i, c)| (*i, c.part(), c.entries().len()))
+        .collect();
+    assert_eq!(parts, vec![(0, 1, 2), (1, 2, 1)]);
+    assert_eq!(ledger.size(), 2);
+    for (i, c) in report.certificates() {
+        let stored =
+            DestructionCertificate::from_payload(ledger.entry(*i).unwrap().payload().unwrap()).unwrap();
+        assert_eq!(&stored, c);
+    }
 }

@@ -1,0 +1,122 @@
+//! Sweep a synthetic book with the `cn-insurance-broker` profile, then destroy what is due: two approvers,
+//! a shredder, and a certificate on an in-memory ledger.
+//!
+//! Run: `cargo run -p custodia-retention --example sweep_and_destroy -- 20000`
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::error::Error;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use custodia_ledger::{Log, MemoryStore};
+use custodia_model::CustomerId;
+use custodia_retention::{
+    ActorId, DestructionMethod, DestructionPlan, Execution, Holding, Holds, PlanId, Profile, ShredRequest,
+    Shredded, Shredder, SweepConfig, sweep,
+};
+use uuid::Uuid;
+
+#[path = "../tests/support/book.rs"]
+mod book;
+
+/// A stand-in for the section store: remembers which sections it deleted.
+#[derive(Default)]
+struct SectionStore {
+    deleted: BTreeSet<(CustomerId, Holding)>,
+}
+
+impl Shredder for SectionStore {
+    type Error = Infallible;
+
+    fn method(&self) -> DestructionMethod {
+        DestructionMethod::SectionDeletion
+    }
+
+    fn shred(&mut self, request: &ShredRequest<'_>) -> Result<Shredded, Infallible> {
+        let mut fresh = false;
+        for h in request.holdings {
+            fresh |= self.deleted.insert((request.customer, *h));
+        }
+        Ok(if fresh {
+            Shredded::Destroyed
+        } else {
+            Shredded::AlreadyDestroyed
+        })
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let size: u64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(10_000);
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).ok_or("date")?;
+    let profile = Profile::cn_insurance_broker()?;
+    let holds = Holds::new();
+
+    let summary = sweep(
+        &profile,
+        &holds,
+        as_of,
+        book::book(42, size, as_of),
+        SweepConfig {
+            progress_every: 5_000,
+        },
+        &mut |p| eprintln!("swept {} customers", p.customers),
+    );
+    println!(
+        "{} customers, {} holdings: retain {}, storage only {}, destroy {}; next review {:?}",
+        summary.customers(),
+        summary.holdings(),
+        summary.retain(),
+        summary.storage_only(),
+        summary.destroy(),
+        summary.next_review()
+    );
+    for (day, count) in summary.becoming_destroyable().iter().take(5) {
+        println!("  {count} holdings become destroyable on {day}");
+    }
+
+    let mut plan = DestructionPlan::new(
+        PlanId::new(Uuid::now_v7())?,
+        ActorId::new("ops-001")?,
+        as_of,
+        summary.destroyable().to_vec(),
+    )?;
+    let now = Utc
+        .with_ymd_and_hms(2026, 1, 2, 10, 0, 0)
+        .single()
+        .ok_or("time")?;
+    plan.approve(ActorId::new("dpo-001")?, now)?;
+    if let Err(refused) = plan.approve(ActorId::new("dpo-001")?, now) {
+        println!("second approval by the same person refused: {refused}");
+    }
+    plan.approve(ActorId::new("cco-001")?, now)?;
+    let plan = plan.into_approved()?;
+
+    let mut store = SectionStore::default();
+    let mut ledger = Log::new(MemoryStore::new())?;
+    let operator = ActorId::new("ops-002")?;
+    let run = Execution::new(&operator, now, &holds);
+    let report = custodia_retention::execute(&plan, run, &mut store, &mut ledger)?;
+    let customers: usize = report.certificates().iter().map(|(_, c)| c.entries().len()).sum();
+    println!(
+        "destroyed {} sections of {customers} customers; {} certificates on the ledger",
+        store.deleted.len(),
+        report.certificates().len(),
+    );
+    if let Some((index, first)) = report.certificates().first() {
+        println!(
+            "first certificate: ledger index {index}, {} bytes",
+            first.to_payload()?.len()
+        );
+    }
+    let again = custodia_retention::execute(&plan, run, &mut store, &mut ledger)?;
+    println!(
+        "re-run: {} failures, ledger size {}",
+        again.failures().count(),
+        ledger.size()
+    );
+    Ok(())
+}
