@@ -26,11 +26,14 @@ const RESIDENT_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10,
 /// GB 11643-1999 check characters indexed by the weighted sum mod 11.
 const RESIDENT_ID_CHECK: &[u8; 11] = b"10X98765432";
 
-/// The two-digit province-level codes of GB/T 2260 that begin a resident identity number, plus 81/82/83 (residence
-/// permits of Hong Kong, Macao and Taiwan residents) and 91 (foreigners' permanent residence identity cards).
-const PROVINCE_CODES: [u8; 38] = [
+/// The two leading digits a resident identity number may have: the province-level codes of GB/T 2260, 81/82/83
+/// (residence permits of Hong Kong, Macao and Taiwan residents, which follow GB 11643), and 91 to 98: the 2023
+/// foreigners' permanent residence identity card puts `9` before the province code, so its second digit is the
+/// province code's first. (That last reading comes from secondary descriptions of the 2023 card, not from a
+/// standard text in `shared/regulations/`; the check character and birth date are verified either way.)
+const PROVINCE_CODES: [u8; 43] = [
     11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54,
-    61, 62, 63, 64, 65, 71, 81, 82, 83, 91, 92, 93,
+    61, 62, 63, 64, 65, 71, 81, 82, 83, 91, 92, 93, 94, 95, 96, 97, 98,
 ];
 
 /// A citizen identity number (公民身份号码) under GB 11643-1999: six digits of address code, eight of birth
