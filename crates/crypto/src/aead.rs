@@ -45,6 +45,7 @@ thread_local! {
 }
 
 /// A fresh random nonce, from the per-thread buffer (refilled from the system generator when empty).
+#[inline]
 pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], CryptoError> {
     NONCE_POOL
         .try_with(|cell| {
@@ -78,6 +79,7 @@ pub(crate) fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
 }
 
 /// An AES-256-GCM key ready to seal and open.
+#[inline]
 pub(crate) fn aes_key(bytes: &[u8; KEY_LEN], what: &'static str) -> Result<LessSafeKey, CryptoError> {
     UnboundKey::new(&AES_256_GCM, bytes)
         .map(LessSafeKey::new)
@@ -85,6 +87,7 @@ pub(crate) fn aes_key(bytes: &[u8; KEY_LEN], what: &'static str) -> Result<LessS
 }
 
 /// Appends `ciphertext ‖ tag` of `plaintext` under `key`, `nonce` and `aad` to `out`.
+#[inline]
 pub(crate) fn seal_append(
     key: &LessSafeKey,
     nonce: [u8; NONCE_LEN],
@@ -123,6 +126,7 @@ pub(crate) fn open_to_vec(
 }
 
 /// Opens a sealed 32-byte key.
+#[inline]
 pub(crate) fn open_key(
     key: &LessSafeKey,
     nonce: [u8; NONCE_LEN],

@@ -141,6 +141,7 @@ pub struct DataKey {
 }
 
 impl DataKey {
+    #[inline]
     pub(crate) fn new(
         customer: CustomerId,
         id: DekId,

@@ -153,3 +153,28 @@ fn every_single_bit_flip_of_a_wrapped_key_is_rejected() {
         }
     }
 }
+
+/// Rotating a customer's DEK itself: a second data key for the same customer; each section names the
+/// key that sealed it, and the store finds the right one.
+#[test]
+fn dek_rotation_keeps_both_generations_openable() {
+    use custodia_crypto::{InMemoryKeyStore, KeyStore};
+    let kr = common::keyring();
+    let store = InMemoryKeyStore::new();
+    let c = CustomerId::new_v7();
+    let (old, old_wrap) = kr.generate_dek(c).unwrap();
+    let (new, new_wrap) = kr.generate_dek(c).unwrap();
+    assert_ne!(old.id(), new.id());
+    store.put_wrapped_key(&old_wrap).unwrap();
+    store.put_wrapped_key(&new_wrap).unwrap();
+    let s_old = seal_section(&old, c, DataCategory::Contact, 1, b"v1").unwrap();
+    let s_new = seal_section(&new, c, DataCategory::Contact, 2, b"v2").unwrap();
+    assert_eq!((s_old.dek_id(), s_new.dek_id()), (old.id(), new.id()));
+    assert_eq!(store.wrapped_keys(c).unwrap().len(), 2);
+    for (s, v, text) in [(&s_old, 1, b"v1"), (&s_new, 2, b"v2")] {
+        let plain = kr
+            .open_stored_section(&store, c, DataCategory::Contact, v, s)
+            .unwrap();
+        assert_eq!(plain.as_slice(), text);
+    }
+}
