@@ -1,5 +1,7 @@
 //! `Log`: appends batches, answers roots, entries and proofs at any size, redacts, and signs checkpoints.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -51,6 +53,10 @@ pub struct Log<S: LogStore> {
     /// The perfect subtrees along the right edge, largest first: one per set bit of `size`.
     frontier: Vec<MerkleHash>,
     rng: SystemRandom,
+    /// Hashes of every suffix of the right edge, `(first leaf, MTH(first leaf..size))`, computed on the
+    /// first proof or root after an append. Every non-perfect range a proof at the current size needs
+    /// is one of these, so such proofs do no hashing and read only perfect subtrees.
+    suffixes: OnceLock<Vec<(u64, MerkleHash)>>,
     /// Reused across appends: the batch's salts, and the leaf preimage being hashed.
     salt_buffer: Vec<u8>,
     scratch: Vec<u8>,
@@ -85,6 +91,7 @@ impl<S: LogStore> Log<S> {
             size: 0,
             frontier: Vec::new(),
             rng: SystemRandom::new(),
+            suffixes: OnceLock::new(),
             salt_buffer: Vec::new(),
             scratch: Vec::new(),
         };
@@ -105,6 +112,7 @@ impl<S: LogStore> Log<S> {
         }
         self.size = size;
         self.frontier = frontier;
+        self.suffixes = OnceLock::new();
         Ok(())
     }
 
@@ -125,7 +133,31 @@ impl<S: LogStore> Log<S> {
 
     /// The current root.
     pub fn root(&self) -> MerkleHash {
-        tree::fold_right(&self.frontier)
+        self.suffixes().first().map_or_else(crate::hash::empty_root, |(_, hash)| *hash)
+    }
+
+    fn suffixes(&self) -> &[(u64, MerkleHash)] {
+        self.suffixes.get_or_init(|| {
+            let mut starts = Vec::with_capacity(self.frontier.len());
+            let mut position = 0u64;
+            for level in (0..64u8).rev() {
+                if self.size & (1u64 << level) != 0 {
+                    starts.push(position);
+                    position += 1u64 << level;
+                }
+            }
+            let mut out = vec![(0u64, crate::hash::empty_root()); self.frontier.len()];
+            let mut acc: Option<MerkleHash> = None;
+            for ((slot, start), hash) in out.iter_mut().zip(&starts).zip(&self.frontier).rev() {
+                let folded = match acc {
+                    None => *hash,
+                    Some(right) => node_hash(hash, &right),
+                };
+                *slot = (*start, folded);
+                acc = Some(folded);
+            }
+            out
+        })
     }
 
     /// Appends a batch of opaque payloads, each blinded by a fresh 32-byte salt from the system random
@@ -198,6 +230,7 @@ impl<S: LogStore> Log<S> {
             Ok(()) => {
                 self.size = end;
                 self.frontier = frontier;
+                self.suffixes = OnceLock::new();
                 Ok(Appended {
                     first_index: start,
                     size: end,
@@ -222,7 +255,15 @@ impl<S: LogStore> Log<S> {
     }
 
     fn hash_ranges(&self, ranges: &[(u64, u64)]) -> Result<Vec<MerkleHash>, LedgerError> {
-        let plan = Plan::new(ranges)?;
+        let size = self.size;
+        let suffixes = self.suffixes();
+        let known = |lo: u64, hi: u64| {
+            if hi != size {
+                return None;
+            }
+            suffixes.binary_search_by_key(&lo, |(start, _)| *start).ok().and_then(|i| suffixes.get(i)).map(|(_, hash)| *hash)
+        };
+        let plan = Plan::new(ranges, known)?;
         let fetched = self.store.nodes(plan.nodes())?;
         plan.fold(&fetched)
     }

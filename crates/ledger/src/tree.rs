@@ -144,18 +144,28 @@ pub(crate) fn consistency_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
 /// A set of ranges to hash, planned so that all their nodes are fetched in one store read.
 pub(crate) struct Plan {
     nodes: Vec<NodeId>,
-    /// For each range, how many consecutive entries of `nodes` it folds.
-    counts: Vec<usize>,
+    /// For each range: its hash already known (a cached right-edge suffix), or how many consecutive
+    /// entries of `nodes` it folds.
+    parts: Vec<Part>,
+}
+
+enum Part {
+    Known(MerkleHash),
+    Fold(usize),
 }
 
 impl Plan {
-    pub(crate) fn new(ranges: &[(u64, u64)]) -> Result<Self, LedgerError> {
+    /// Plans the ranges; `known` answers a range's hash without any read when it can.
+    pub(crate) fn new(ranges: &[(u64, u64)], known: impl Fn(u64, u64) -> Option<MerkleHash>) -> Result<Self, LedgerError> {
         let mut nodes = Vec::with_capacity(ranges.len() + 8);
-        let mut counts = Vec::with_capacity(ranges.len());
+        let mut parts = Vec::with_capacity(ranges.len());
         for &(lo, hi) in ranges {
-            counts.push(push_range_nodes(lo, hi, &mut nodes)?);
+            match known(lo, hi) {
+                Some(hash) => parts.push(Part::Known(hash)),
+                None => parts.push(Part::Fold(push_range_nodes(lo, hi, &mut nodes)?)),
+            }
         }
-        Ok(Self { nodes, counts })
+        Ok(Self { nodes, parts })
     }
 
     pub(crate) fn nodes(&self) -> &[NodeId] {
@@ -166,19 +176,20 @@ impl Plan {
     pub(crate) fn fold(&self, fetched: &[MerkleHash]) -> Result<Vec<MerkleHash>, LedgerError> {
         if fetched.len() != self.nodes.len() {
             return Err(LedgerError::Store {
-                message: format!(
-                    "store returned {} node hashes for {} requested",
-                    fetched.len(),
-                    self.nodes.len()
-                ),
+                message: format!("store returned {} node hashes for {} requested", fetched.len(), self.nodes.len()),
             });
         }
-        let mut out = Vec::with_capacity(self.counts.len());
+        let mut out = Vec::with_capacity(self.parts.len());
         let mut rest = fetched;
-        for &count in &self.counts {
-            let (these, tail) = rest.split_at(count.min(rest.len()));
-            out.push(fold_right(these));
-            rest = tail;
+        for part in &self.parts {
+            match part {
+                Part::Known(hash) => out.push(*hash),
+                Part::Fold(count) => {
+                    let (these, tail) = rest.split_at((*count).min(rest.len()));
+                    out.push(fold_right(these));
+                    rest = tail;
+                }
+            }
         }
         Ok(out)
     }
