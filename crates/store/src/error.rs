@@ -1,5 +1,6 @@
 //! The one error type of custodia-store: backend failures, schema versions, corruption and row checks.
 
+use custodia_crypto::CryptoError;
 use custodia_ledger::LedgerError;
 use custodia_model::{CustomerId, DataCategory};
 
@@ -88,7 +89,9 @@ pub enum StoreError {
     /// A sealed section was put at a record version that is not newer than the one already stored for
     /// the same customer and category. History is append-only: a correction is a new version (PIPL Art
     /// 46), never an overwrite.
-    #[error("section {category} of customer {customer} is at version {latest}; version {version} is not newer")]
+    #[error(
+        "section {category} of customer {customer} is at version {latest}; version {version} is not newer"
+    )]
     StaleSectionVersion {
         /// The customer.
         customer: CustomerId,
@@ -113,7 +116,17 @@ impl From<StoreError> for LedgerError {
     /// The ledger's storage seam reports every backend failure as [`LedgerError::Store`] carrying this
     /// error's message, so the table, key or schema version that failed still reaches the caller.
     fn from(error: StoreError) -> Self {
-        LedgerError::Store { message: error.to_string() }
+        LedgerError::Store {
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for CryptoError {
+    /// The key store seam reports every backend failure as [`CryptoError::KeyStore`] carrying this
+    /// error's message, which names tables, customer and key ids but never key bytes.
+    fn from(error: StoreError) -> Self {
+        CryptoError::KeyStore { message: error.to_string() }
     }
 }
 

@@ -73,11 +73,59 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         ",
         postgres: "
             CREATE TABLE sections (
-                customer UUID NOT NULL,
+                customer BYTEA NOT NULL CHECK (length(customer) = 16),
                 category TEXT NOT NULL,
                 version BIGINT NOT NULL CHECK (version >= 0),
                 sealed BYTEA NOT NULL,
                 PRIMARY KEY (customer, category, version)
+            );
+        ",
+    },
+    Migration {
+        version: 3,
+        name: "keys",
+        sqlite: "
+            CREATE TABLE wrapped_keys (
+                customer BLOB NOT NULL,
+                dek_id BLOB NOT NULL,
+                wrapped BLOB NOT NULL,
+                PRIMARY KEY (customer, dek_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE blind_index (
+                field TEXT NOT NULL,
+                normalization INTEGER NOT NULL,
+                bits INTEGER NOT NULL,
+                value BLOB NOT NULL,
+                customer BLOB NOT NULL,
+                PRIMARY KEY (field, normalization, bits, value, customer)
+            ) WITHOUT ROWID;
+            CREATE INDEX blind_index_by_customer ON blind_index (customer);
+            CREATE TABLE key_tombstones (
+                customer BLOB PRIMARY KEY,
+                destroyed_seconds INTEGER NOT NULL,
+                destroyed_nanos INTEGER NOT NULL
+            ) WITHOUT ROWID;
+        ",
+        postgres: "
+            CREATE TABLE wrapped_keys (
+                customer BYTEA NOT NULL CHECK (length(customer) = 16),
+                dek_id BYTEA NOT NULL CHECK (length(dek_id) = 16),
+                wrapped BYTEA NOT NULL,
+                PRIMARY KEY (customer, dek_id)
+            );
+            CREATE TABLE blind_index (
+                field TEXT NOT NULL,
+                normalization SMALLINT NOT NULL,
+                bits INTEGER NOT NULL,
+                value BYTEA NOT NULL,
+                customer BYTEA NOT NULL CHECK (length(customer) = 16),
+                PRIMARY KEY (field, normalization, bits, value, customer)
+            );
+            CREATE INDEX blind_index_by_customer ON blind_index (customer);
+            CREATE TABLE key_tombstones (
+                customer BYTEA PRIMARY KEY CHECK (length(customer) = 16),
+                destroyed_seconds BIGINT NOT NULL,
+                destroyed_nanos INTEGER NOT NULL
             );
         ",
     },
@@ -97,7 +145,10 @@ pub(crate) fn pending(applied: &[(u32, String)]) -> Result<&'static [Migration],
     if let Some((newest, _)) = applied.last()
         && *newest > SCHEMA_VERSION
     {
-        return Err(StoreError::SchemaTooNew { found: *newest, supported: SCHEMA_VERSION });
+        return Err(StoreError::SchemaTooNew {
+            found: *newest,
+            supported: SCHEMA_VERSION,
+        });
     }
     for (position, (version, name)) in applied.iter().enumerate() {
         let expected = MIGRATIONS.get(position);
@@ -105,9 +156,17 @@ pub(crate) fn pending(applied: &[(u32, String)]) -> Result<&'static [Migration],
             Some(migration) if migration.version == *version && migration.name == name => {}
             Some(migration) if migration.version != *version => {
                 // A gap (or a duplicate): the first version we expected and did not find.
-                return Err(StoreError::UnknownSchema { version: migration.version, name: String::new() });
+                return Err(StoreError::UnknownSchema {
+                    version: migration.version,
+                    name: String::new(),
+                });
             }
-            _ => return Err(StoreError::UnknownSchema { version: *version, name: name.clone() }),
+            _ => {
+                return Err(StoreError::UnknownSchema {
+                    version: *version,
+                    name: name.clone(),
+                });
+            }
         }
     }
     Ok(MIGRATIONS.get(applied.len()..).unwrap_or(&[]))
@@ -131,7 +190,10 @@ mod tests {
 
     #[test]
     fn an_up_to_date_database_needs_none() {
-        let applied: Vec<(u32, String)> = MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
+        let applied: Vec<(u32, String)> = MIGRATIONS
+            .iter()
+            .map(|m| (m.version, m.name.to_owned()))
+            .collect();
         assert!(pending(&applied).unwrap().is_empty());
     }
 
@@ -139,17 +201,22 @@ mod tests {
     fn a_partly_migrated_database_needs_the_rest() {
         let applied = vec![(1, "ledger".to_owned())];
         let rest = pending(&applied).unwrap();
-        assert_eq!(rest.first().map(|m| m.version), Some(2));
+        assert_eq!(rest.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2, 3]);
     }
 
     #[test]
     fn a_newer_schema_is_refused() {
-        let mut applied: Vec<(u32, String)> =
-            MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
+        let mut applied: Vec<(u32, String)> = MIGRATIONS
+            .iter()
+            .map(|m| (m.version, m.name.to_owned()))
+            .collect();
         applied.push((SCHEMA_VERSION + 1, "from the future".to_owned()));
         assert_eq!(
             pending(&applied).unwrap_err(),
-            StoreError::SchemaTooNew { found: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION }
+            StoreError::SchemaTooNew {
+                found: SCHEMA_VERSION + 1,
+                supported: SCHEMA_VERSION
+            }
         );
     }
 
@@ -158,13 +225,22 @@ mod tests {
         let applied = vec![(1, "someone else's ledger".to_owned())];
         assert_eq!(
             pending(&applied).unwrap_err(),
-            StoreError::UnknownSchema { version: 1, name: "someone else's ledger".to_owned() }
+            StoreError::UnknownSchema {
+                version: 1,
+                name: "someone else's ledger".to_owned()
+            }
         );
     }
 
     #[test]
     fn a_gap_is_refused() {
         let applied = vec![(2, "vault".to_owned())];
-        assert_eq!(pending(&applied).unwrap_err(), StoreError::UnknownSchema { version: 1, name: String::new() });
+        assert_eq!(
+            pending(&applied).unwrap_err(),
+            StoreError::UnknownSchema {
+                version: 1,
+                name: String::new()
+            }
+        );
     }
 }

@@ -17,7 +17,10 @@ pub struct VersionedSection {
 impl VersionedSection {
     /// A stored version. Stores build these when they read a row back.
     pub fn new(record_version: u64, sealed: SealedSection) -> Self {
-        Self { record_version, sealed }
+        Self {
+            record_version,
+            sealed,
+        }
     }
 
     /// The record version the section was sealed for (bound into its AAD by `custodia-crypto`).
@@ -119,7 +122,12 @@ impl SectionVault for MemoryVault {
         if let Some((&latest, _)) = history.last_key_value()
             && record_version <= latest
         {
-            return Err(StoreError::StaleSectionVersion { customer, category, version: record_version, latest });
+            return Err(StoreError::StaleSectionVersion {
+                customer,
+                category,
+                version: record_version,
+                latest,
+            });
         }
         history.insert(record_version, sealed.clone());
         Ok(())
@@ -131,7 +139,11 @@ impl SectionVault for MemoryVault {
         category: DataCategory,
         record_version: u64,
     ) -> Result<Option<SealedSection>, StoreError> {
-        Ok(self.sections.get(&(customer, category)).and_then(|h| h.get(&record_version)).cloned())
+        Ok(self
+            .sections
+            .get(&(customer, category))
+            .and_then(|h| h.get(&record_version))
+            .cloned())
     }
 
     fn latest_section(
@@ -154,7 +166,11 @@ impl SectionVault for MemoryVault {
         Ok(self
             .sections
             .get(&(customer, category))
-            .map(|h| h.iter().map(|(&v, s)| VersionedSection::new(v, s.clone())).collect())
+            .map(|h| {
+                h.iter()
+                    .map(|(&v, s)| VersionedSection::new(v, s.clone()))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

@@ -16,13 +16,23 @@ fn memory_vault_passes_the_suite() {
 }
 
 #[test]
+fn memory_key_store_passes_the_suite() {
+    common::key_store_suite(&custodia_crypto::InMemoryKeyStore::new, 64);
+}
+
+#[test]
 fn the_reference_root_matches_the_ledger() {
     let mut log = custodia_ledger::Log::new(MemoryStore::new()).unwrap();
     for n in 0..20u8 {
         log.append(&[&[n]]).unwrap();
     }
     let store = log.store();
-    let leaves: Vec<_> = store.entries(0..20).unwrap().iter().map(|e| *e.leaf_hash()).collect();
+    let leaves: Vec<_> = store
+        .entries(0..20)
+        .unwrap()
+        .iter()
+        .map(|e| *e.leaf_hash())
+        .collect();
     use custodia_ledger::LogStore;
     assert_eq!(common::reference_root(&leaves), log.root());
 }

@@ -17,7 +17,11 @@ fn sqlite_file_log_store_passes_the_suite() {
     let counter = Cell::new(0u32);
     let make = || {
         counter.set(counter.get() + 1);
-        SqliteStore::open(dir.path().join(format!("log-{}.db", counter.get())), &SqliteConfig::new()).unwrap()
+        SqliteStore::open(
+            dir.path().join(format!("log-{}.db", counter.get())),
+            &SqliteConfig::new(),
+        )
+        .unwrap()
     };
     common::log_store_suite(&make, 24);
 }
@@ -41,7 +45,23 @@ fn sqlite_vault_passes_the_suite() {
     let counter = Cell::new(0u32);
     let make = || {
         counter.set(counter.get() + 1);
-        SqliteStore::open(dir.path().join(format!("vault-{}.db", counter.get())), &SqliteConfig::new()).unwrap()
+        SqliteStore::open(
+            dir.path().join(format!("vault-{}.db", counter.get())),
+            &SqliteConfig::new(),
+        )
+        .unwrap()
     };
     common::vault_suite(&make, 16);
+}
+
+#[test]
+fn sqlite_key_store_passes_the_suite() {
+    common::key_store_suite(&|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(), 64);
+    let dir = tempfile::tempdir().unwrap();
+    let counter = Cell::new(0u32);
+    let make = || {
+        counter.set(counter.get() + 1);
+        SqliteStore::open(dir.path().join(format!("keys-{}.db", counter.get())), &SqliteConfig::new()).unwrap()
+    };
+    common::key_store_suite(&make, 8);
 }

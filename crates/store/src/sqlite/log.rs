@@ -3,12 +3,13 @@
 use std::ops::Range;
 
 use custodia_ledger::{
-    Entry, EntryContent, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, Salt, StoredCheckpoint,
+    Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint,
 };
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::{StoreError, to_i64};
+use crate::rows::{check_nodes, entry_from_columns, hash_column};
 
 const SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries";
 const INSERT_ENTRY: &str =
@@ -19,52 +20,10 @@ const SELECT_ENTRIES: &str = "SELECT idx, leaf_hash, salt, payload, redacted FRO
 const SELECT_LEAF: &str = "SELECT leaf_hash FROM log_entries WHERE idx = ?1";
 const SELECT_NODE: &str = "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2";
 
-/// Reads a stored hash column, refusing a value of the wrong length.
-pub(crate) fn hash_column(bytes: &[u8], what: &'static str, index: u64) -> Result<MerkleHash, LedgerError> {
-    MerkleHash::from_slice(bytes).ok_or(LedgerError::CorruptStore { what, index })
-}
-
-/// Builds an entry from its stored columns, checking every one: a row that fails is
-/// [`LedgerError::CorruptStore`] naming the column and the index.
-pub(crate) fn entry_from_columns(
-    index: u64,
-    leaf_hash: &[u8],
-    salt: Option<Vec<u8>>,
-    payload: Option<Vec<u8>>,
-    redacted: bool,
-) -> Result<Entry, LedgerError> {
-    let leaf_hash = hash_column(leaf_hash, "leaf hash", index)?;
-    let content = match (redacted, salt, payload) {
-        (false, Some(salt), Some(payload)) => EntryContent::Present {
-            salt: Salt::from_slice(&salt).ok_or(LedgerError::CorruptStore { what: "salt", index })?,
-            payload,
-        },
-        (true, None, None) => EntryContent::Redacted,
-        (false, _, _) => return Err(LedgerError::CorruptStore { what: "salt or payload missing", index }),
-        (true, _, _) => return Err(LedgerError::CorruptStore { what: "redacted entry still has content", index }),
-    };
-    Ok(Entry::new(index, leaf_hash, content))
-}
-
-/// Checks the interior nodes of an append: level ≥ 1 and complete within the new size `end`.
-pub(crate) fn check_nodes(nodes: &[(NodeId, MerkleHash)], end: u64) -> Result<(), LedgerError> {
-    for (id, _) in nodes {
-        if id.level() == 0 {
-            return Err(LedgerError::CorruptStore { what: "interior node at level 0", index: id.index() });
-        }
-        let width = 1u64.checked_shl(u32::from(id.level())).unwrap_or(u64::MAX);
-        let complete = id.first_leaf().checked_add(width).is_some_and(|last| last <= end);
-        if !complete {
-            return Err(LedgerError::CorruptStore { what: "interior node beyond the batch", index: id.index() });
-        }
-    }
-    Ok(())
-}
-
 impl SqliteStore {
     fn size_now(&self) -> Result<u64, StoreError> {
-        let size: i64 = self
-            .conn
+        let conn = self.conn();
+        let size: i64 = conn
             .prepare_cached(SIZE)
             .and_then(|mut s| s.query_row([], |row| row.get(0)))
             .map_err(self.error("read the log size"))?;
@@ -81,9 +40,17 @@ impl LogStore for SqliteStore {
         Ok(self.size_now()?)
     }
 
-    fn append(&mut self, start: u64, entries: &[NewEntry<'_>], nodes: &[(NodeId, MerkleHash)]) -> Result<(), LedgerError> {
+    fn append(
+        &mut self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError> {
         let count = entries.len() as u64;
-        let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange { size: u64::MAX, log_size: start })?;
+        let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange {
+            size: u64::MAX,
+            log_size: start,
+        })?;
         to_i64("log index", end)?;
         check_nodes(nodes, end)?;
         let location = self.location.clone();
@@ -91,21 +58,28 @@ impl LogStore for SqliteStore {
         // IMMEDIATE takes the write lock before the size is read, so the size cannot change between the
         // check and the inserts: the check is what stops two writers forking the tree.
         let tx = self
-            .conn
+            .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("begin an append"))?;
         let actual: i64 = tx
             .prepare_cached(SIZE)
             .and_then(|mut s| s.query_row([], |row| row.get(0)))
             .map_err(err("read the log size"))?;
-        let actual =
-            u64::try_from(actual).map_err(|_| LedgerError::CorruptStore { what: "negative log index", index: 0 })?;
+        let actual = u64::try_from(actual).map_err(|_| LedgerError::CorruptStore {
+            what: "negative log index",
+            index: 0,
+        })?;
         if actual != start {
             // Dropping `tx` rolls back; nothing was written.
-            return Err(LedgerError::Conflict { expected: start, actual });
+            return Err(LedgerError::Conflict {
+                expected: start,
+                actual,
+            });
         }
         {
-            let mut insert = tx.prepare_cached(INSERT_ENTRY).map_err(err("append to the log"))?;
+            let mut insert = tx
+                .prepare_cached(INSERT_ENTRY)
+                .map_err(err("append to the log"))?;
             for (index, entry) in (start..end).zip(entries) {
                 // `end` fits in i64 (checked above) and `index < end`, so the cast is exact.
                 insert
@@ -120,7 +94,9 @@ impl LogStore for SqliteStore {
             let mut insert = tx.prepare_cached(INSERT_NODE).map_err(err("store tree nodes"))?;
             for (id, hash) in nodes {
                 let index = to_i64("node index", id.index())?;
-                insert.execute(params![id.level(), index, hash.as_bytes()]).map_err(err("store tree nodes"))?;
+                insert
+                    .execute(params![id.level(), index, hash.as_bytes()])
+                    .map_err(err("store tree nodes"))?;
             }
         }
         tx.commit().map_err(err("commit an append"))?;
@@ -130,36 +106,49 @@ impl LogStore for SqliteStore {
     fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
         let size = self.size_now()?;
         if range.end > size {
-            return Err(LedgerError::IndexOutOfRange { index: range.end.saturating_sub(1), size });
+            return Err(LedgerError::IndexOutOfRange {
+                index: range.end.saturating_sub(1),
+                size,
+            });
         }
         if range.start >= range.end {
             return Ok(Vec::new());
         }
         let err = self.error("read log entries");
-        let mut statement = self.conn.prepare_cached(SELECT_ENTRIES).map_err(&err)?;
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(SELECT_ENTRIES).map_err(&err)?;
         let rows = statement
-            .query_map(params![to_i64("log index", range.start)?, to_i64("log index", range.end)?], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, Vec<u8>>(1)?,
-                    row.get::<_, Option<Vec<u8>>>(2)?,
-                    row.get::<_, Option<Vec<u8>>>(3)?,
-                    row.get::<_, i64>(4)?,
-                ))
-            })
+            .query_map(
+                params![to_i64("log index", range.start)?, to_i64("log index", range.end)?],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, Option<Vec<u8>>>(2)?,
+                        row.get::<_, Option<Vec<u8>>>(3)?,
+                        row.get::<_, i64>(4)?,
+                    ))
+                },
+            )
             .map_err(&err)?;
         let mut out = Vec::with_capacity(usize::try_from(range.end - range.start).unwrap_or(0));
         let mut expected = range.start;
         for row in rows {
             let (index, leaf, salt, payload, redacted) = row.map_err(&err)?;
             if u64::try_from(index).ok() != Some(expected) {
-                return Err(LedgerError::CorruptStore { what: "entry index sequence", index: expected });
+                return Err(LedgerError::CorruptStore {
+                    what: "entry index sequence",
+                    index: expected,
+                });
             }
             out.push(entry_from_columns(expected, &leaf, salt, payload, redacted != 0)?);
             expected += 1;
         }
         if expected != range.end {
-            return Err(LedgerError::CorruptStore { what: "missing entry", index: expected });
+            return Err(LedgerError::CorruptStore {
+                what: "missing entry",
+                index: expected,
+            });
         }
         Ok(out)
     }
@@ -169,34 +158,55 @@ impl LogStore for SqliteStore {
             return Ok(Vec::new());
         }
         let err = self.error("read tree nodes");
-        let mut leaf = self.conn.prepare_cached(SELECT_LEAF).map_err(&err)?;
-        let mut node = self.conn.prepare_cached(SELECT_NODE).map_err(&err)?;
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let index = to_i64("node index", id.index())?;
-            let found: Option<Vec<u8>> = if id.level() == 0 {
-                leaf.query_row(params![index], |row| row.get(0)).optional().map_err(&err)?
-            } else {
-                node.query_row(params![id.level(), index], |row| row.get(0)).optional().map_err(&err)?
-            };
-            match found {
-                Some(bytes) => out.push(hash_column(&bytes, "node hash", id.index())?),
-                None => return Err(LedgerError::IndexOutOfRange { index: id.first_leaf(), size: self.size_now()? }),
+        let mut missing = None;
+        {
+            let conn = self.conn();
+            let mut leaf = conn.prepare_cached(SELECT_LEAF).map_err(&err)?;
+            let mut node = conn.prepare_cached(SELECT_NODE).map_err(&err)?;
+            for id in ids {
+                let index = to_i64("node index", id.index())?;
+                let found: Option<Vec<u8>> = if id.level() == 0 {
+                    leaf.query_row(params![index], |row| row.get(0))
+                        .optional()
+                        .map_err(&err)?
+                } else {
+                    node.query_row(params![id.level(), index], |row| row.get(0))
+                        .optional()
+                        .map_err(&err)?
+                };
+                match found {
+                    Some(bytes) => out.push(hash_column(&bytes, "node hash", id.index())?),
+                    None => {
+                        missing = Some(id.first_leaf());
+                        break;
+                    }
+                }
             }
+        }
+        if let Some(index) = missing {
+            // The lock is released above: reading the size takes it again.
+            return Err(LedgerError::IndexOutOfRange {
+                index,
+                size: self.size_now()?,
+            });
         }
         Ok(out)
     }
 
     fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
         let changed = self
-            .conn
+            .conn()
             .execute(
                 "UPDATE log_entries SET salt = NULL, payload = NULL, redacted = 1 WHERE idx = ?1",
                 params![to_i64("log index", index)?],
             )
             .map_err(self.error("redact a log entry"))?;
         if changed == 0 {
-            return Err(LedgerError::IndexOutOfRange { index, size: self.size_now()? });
+            return Err(LedgerError::IndexOutOfRange {
+                index,
+                size: self.size_now()?,
+            });
         }
         // secure_delete zeroed the old bytes in the page; the checkpoint moves that page into the main
         // file and truncates the WAL, whose older frames still held them (PIPL Art 47).
@@ -205,7 +215,7 @@ impl LogStore for SqliteStore {
     }
 
     fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
-        self.conn
+        self.conn()
             .execute(
                 "INSERT INTO log_checkpoints (size, note) VALUES (?1, ?2)",
                 params![to_i64("checkpoint size", checkpoint.size())?, checkpoint.note()],
@@ -216,16 +226,20 @@ impl LogStore for SqliteStore {
 
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
         let err = self.error("read checkpoints");
-        let mut statement =
-            self.conn.prepare_cached("SELECT size, note FROM log_checkpoints ORDER BY seq").map_err(&err)?;
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached("SELECT size, note FROM log_checkpoints ORDER BY seq")
+            .map_err(&err)?;
         let rows = statement
             .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)))
             .map_err(&err)?;
         let mut out = Vec::new();
         for row in rows {
             let (size, note) = row.map_err(&err)?;
-            let size = u64::try_from(size)
-                .map_err(|_| LedgerError::CorruptStore { what: "checkpoint size", index: out.len() as u64 })?;
+            let size = u64::try_from(size).map_err(|_| LedgerError::CorruptStore {
+                what: "checkpoint size",
+                index: out.len() as u64,
+            })?;
             out.push(StoredCheckpoint::new(size, note));
         }
         Ok(out)

@@ -1,9 +1,11 @@
 //! `SqliteStore`: the embedded default backend — one file in WAL mode holding the log, the vault and the keys.
 
+mod keys;
 mod log;
 mod vault;
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::ffi::ErrorCode;
@@ -55,7 +57,10 @@ pub struct SqliteConfig {
 
 impl Default for SqliteConfig {
     fn default() -> Self {
-        Self { durability: Durability::Full, busy_timeout: Duration::from_secs(5) }
+        Self {
+            durability: Durability::Full,
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -100,7 +105,8 @@ impl SqliteConfig {
 /// old page versions leave the WAL too (PIPL Art 47). Backups taken before are out of reach; erase
 /// there too, or rely on crypto-shredding for sections.
 pub struct SqliteStore {
-    conn: Connection,
+    /// Behind a mutex so that the store is `Sync` and can be shared as a `KeyStore` behind `&self`.
+    conn: Mutex<Connection>,
     location: String,
     durability: Durability,
 }
@@ -116,12 +122,23 @@ impl std::fmt::Debug for SqliteStore {
 
 /// Maps a SQLite error to a typed [`StoreError`]: corruption and "not a database" get their own variants
 /// naming the file, everything else carries the operation and SQLite's message.
-pub(crate) fn sqlite_error(location: &str, operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+pub(crate) fn sqlite_error(
+    location: &str,
+    operation: &'static str,
+) -> impl Fn(rusqlite::Error) -> StoreError {
     let location = location.to_owned();
     move |error| match error.sqlite_error_code() {
-        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt { location: location.clone(), detail: error.to_string() },
-        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path: location.clone() },
-        _ => StoreError::Sqlite { operation, message: error.to_string() },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            location: location.clone(),
+            detail: error.to_string(),
+        },
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
+            path: location.clone(),
+        },
+        _ => StoreError::Sqlite {
+            operation,
+            message: error.to_string(),
+        },
     }
 }
 
@@ -147,12 +164,19 @@ impl SqliteStore {
         Self::setup(conn, location, config, false)
     }
 
-    fn setup(mut conn: Connection, location: String, config: &SqliteConfig, file: bool) -> Result<Self, StoreError> {
+    fn setup(
+        mut conn: Connection,
+        location: String,
+        config: &SqliteConfig,
+        file: bool,
+    ) -> Result<Self, StoreError> {
         let err = |operation| sqlite_error(&location, operation);
-        conn.busy_timeout(config.busy_timeout).map_err(err("set the busy timeout"))?;
+        conn.busy_timeout(config.busy_timeout)
+            .map_err(err("set the busy timeout"))?;
         // The first read of the header is where a non-database or damaged file shows itself.
-        let application_id: i32 =
-            conn.query_row("PRAGMA application_id", [], |row| row.get(0)).map_err(err("read the header"))?;
+        let application_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |row| row.get(0))
+            .map_err(err("read the header"))?;
         if application_id != 0 && application_id != APPLICATION_ID {
             return Err(StoreError::ForeignDatabase {
                 location,
@@ -172,11 +196,16 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", config.durability.pragma_value())
             .map_err(err("set the durability"))?;
-        conn.pragma_update(None, "secure_delete", "ON").map_err(err("turn on secure delete"))?;
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(err("turn on secure delete"))?;
         // Statements of the log, vault and key tables; the default cache of 16 would thrash.
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn, &location, application_id)?;
-        Ok(Self { conn, location, durability: config.durability })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            location,
+            durability: config.durability,
+        })
     }
 
     /// The file this store was opened from (`:memory:` for an in-memory store).
@@ -191,8 +220,12 @@ impl SqliteStore {
 
     /// The schema version recorded in the database (after open, always [`crate::SCHEMA_VERSION`]).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        self.conn
-            .query_row("SELECT COALESCE(MAX(version), 0) FROM custodia_schema", [], |row| row.get(0))
+        self.conn()
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM custodia_schema",
+                [],
+                |row| row.get(0),
+            )
             .map_err(self.error("read the schema version"))
     }
 
@@ -200,8 +233,10 @@ impl SqliteStore {
     /// a schedule or after a suspected fault, not on every open. A damaged file is
     /// [`StoreError::Corrupt`] with SQLite's findings.
     pub fn check_integrity(&self) -> Result<(), StoreError> {
-        let mut statement =
-            self.conn.prepare("PRAGMA integrity_check").map_err(self.error("check integrity"))?;
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(self.error("check integrity"))?;
         let findings: Vec<String> = statement
             .query_map([], |row| row.get::<_, String>(0))
             .map_err(self.error("check integrity"))?
@@ -210,15 +245,29 @@ impl SqliteStore {
         if findings.len() == 1 && findings.first().is_some_and(|f| f == "ok") {
             return Ok(());
         }
-        Err(StoreError::Corrupt { location: self.location.clone(), detail: findings.join("; ") })
+        Err(StoreError::Corrupt {
+            location: self.location.clone(),
+            detail: findings.join("; "),
+        })
     }
 
     /// Copies everything in the WAL into the main file and truncates the WAL. A redaction does this by
     /// itself; call it after other deletions whose old bytes must leave the WAL file.
     pub fn checkpoint_wal(&self) -> Result<(), StoreError> {
-        self.conn
+        self.conn()
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(self.error("checkpoint the WAL"))
+    }
+
+    /// The connection. A panic while it was held (a bug, never a user input) poisons the mutex; the
+    /// connection itself is still sound, because an open transaction rolls back when dropped.
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The connection, for transactions that need `&mut` (appends, puts).
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        self.conn.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn error(&self, operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
@@ -230,15 +279,25 @@ impl SqliteStore {
 /// fresh file at once do not both migrate it.
 fn migrate(conn: &mut Connection, location: &str, application_id: i32) -> Result<(), StoreError> {
     let err = |operation| sqlite_error(location, operation);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("begin the migration"))?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err("begin the migration"))?;
     let has_schema_table: bool = tx
-        .query_row("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'custodia_schema'", [], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'custodia_schema'",
+            [],
+            |_| Ok(()),
+        )
         .optional()
         .map_err(err("read the schema table"))?
         .is_some();
     if !has_schema_table {
         let other: Option<String> = tx
-            .query_row("SELECT name FROM sqlite_schema WHERE type = 'table' LIMIT 1", [], |row| row.get(0))
+            .query_row(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
             .optional()
             .map_err(err("list the tables"))?;
         if let Some(table) = other {
@@ -256,8 +315,9 @@ fn migrate(conn: &mut Connection, location: &str, application_id: i32) -> Result
         });
     }
     let applied: Vec<(u32, String)> = {
-        let mut statement =
-            tx.prepare("SELECT version, name FROM custodia_schema").map_err(err("read the schema table"))?;
+        let mut statement = tx
+            .prepare("SELECT version, name FROM custodia_schema")
+            .map_err(err("read the schema table"))?;
         statement
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(err("read the schema table"))?
@@ -266,13 +326,15 @@ fn migrate(conn: &mut Connection, location: &str, application_id: i32) -> Result
     };
     let pending = schema::pending(&applied)?;
     for migration in pending {
-        tx.execute_batch(migration.sqlite).map_err(err("apply a schema migration"))?;
+        tx.execute_batch(migration.sqlite)
+            .map_err(err("apply a schema migration"))?;
         tx.execute(
             "INSERT INTO custodia_schema (version, name) VALUES (?1, ?2)",
             rusqlite::params![migration.version, migration.name],
         )
         .map_err(err("record a schema migration"))?;
     }
-    tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(err("set the application id"))?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(err("set the application id"))?;
     tx.commit().map_err(err("commit the migration"))
 }

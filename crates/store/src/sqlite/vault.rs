@@ -1,44 +1,15 @@
 //! `SectionVault` for SQLite: one row per customer, category and record version in the `sections` table.
 
+use std::sync::PoisonError;
+
 use custodia_crypto::SealedSection;
 use custodia_model::{CustomerId, DataCategory};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::{StoreError, to_i64};
+use crate::rows::{category_from_row, sealed_from_row, version_from_row};
 use crate::vault::{SectionVault, VersionedSection, sort_categories};
-
-/// Parses a stored sealed section, naming the row if its bytes are not a sealed section.
-pub(crate) fn sealed_from_row(
-    customer: CustomerId,
-    category: DataCategory,
-    version: u64,
-    bytes: Vec<u8>,
-) -> Result<SealedSection, StoreError> {
-    SealedSection::from_vec(bytes).map_err(|_| StoreError::RowCheck {
-        table: "sections",
-        key: format!("{customer}/{category}/{version}"),
-        what: "sealed bytes are not a sealed section",
-    })
-}
-
-/// Reads a stored record version, refusing a negative one.
-pub(crate) fn version_from_row(customer: CustomerId, category: DataCategory, version: i64) -> Result<u64, StoreError> {
-    u64::try_from(version).map_err(|_| StoreError::RowCheck {
-        table: "sections",
-        key: format!("{customer}/{category}/{version}"),
-        what: "negative record version",
-    })
-}
-
-/// Reads a stored category code, refusing one this build does not know.
-pub(crate) fn category_from_row(customer: CustomerId, code: &str) -> Result<DataCategory, StoreError> {
-    code.parse().map_err(|_| StoreError::RowCheck {
-        table: "sections",
-        key: format!("{customer}/{code}"),
-        what: "unknown category code",
-    })
-}
 
 impl SectionVault for SqliteStore {
     fn put_section(
@@ -53,6 +24,8 @@ impl SectionVault for SqliteStore {
         // IMMEDIATE takes the write lock before the check: no other writer slips a version in between.
         let tx = self
             .conn
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("begin a section put"))?;
         let latest: Option<i64> = tx
@@ -63,11 +36,25 @@ impl SectionVault for SqliteStore {
             && latest >= version
         {
             let latest = version_from_row(customer, category, latest)?;
-            return Err(StoreError::StaleSectionVersion { customer, category, version: record_version, latest });
+            return Err(StoreError::StaleSectionVersion {
+                customer,
+                category,
+                version: record_version,
+                latest,
+            });
         }
-        tx.prepare_cached("INSERT INTO sections (customer, category, version, sealed) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute(params![customer.as_bytes(), category.code(), version, sealed.as_bytes()]))
-            .map_err(err("store a section"))?;
+        tx.prepare_cached(
+            "INSERT INTO sections (customer, category, version, sealed) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                customer.as_bytes(),
+                category.code(),
+                version,
+                sealed.as_bytes()
+            ])
+        })
+        .map_err(err("store a section"))?;
         tx.commit().map_err(err("commit a section put"))
     }
 
@@ -78,14 +65,21 @@ impl SectionVault for SqliteStore {
         record_version: u64,
     ) -> Result<Option<SealedSection>, StoreError> {
         let version = to_i64("record version", record_version)?;
-        let bytes: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached("SELECT sealed FROM sections WHERE customer = ?1 AND category = ?2 AND version = ?3")
+        let conn = self.conn();
+        let bytes: Option<Vec<u8>> = conn
+            .prepare_cached(
+                "SELECT sealed FROM sections WHERE customer = ?1 AND category = ?2 AND version = ?3",
+            )
             .and_then(|mut s| {
-                s.query_row(params![customer.as_bytes(), category.code(), version], |row| row.get(0)).optional()
+                s.query_row(params![customer.as_bytes(), category.code(), version], |row| {
+                    row.get(0)
+                })
+                .optional()
             })
             .map_err(self.error("read a section"))?;
-        bytes.map(|b| sealed_from_row(customer, category, record_version, b)).transpose()
+        bytes
+            .map(|b| sealed_from_row(customer, category, record_version, b))
+            .transpose()
     }
 
     fn latest_section(
@@ -93,20 +87,25 @@ impl SectionVault for SqliteStore {
         customer: CustomerId,
         category: DataCategory,
     ) -> Result<Option<VersionedSection>, StoreError> {
-        let row: Option<(i64, Vec<u8>)> = self
-            .conn
+        let conn = self.conn();
+        let row: Option<(i64, Vec<u8>)> = conn
             .prepare_cached(
                 "SELECT version, sealed FROM sections WHERE customer = ?1 AND category = ?2 \
                  ORDER BY version DESC LIMIT 1",
             )
             .and_then(|mut s| {
-                s.query_row(params![customer.as_bytes(), category.code()], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .optional()
+                s.query_row(params![customer.as_bytes(), category.code()], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()
             })
             .map_err(self.error("read the newest section"))?;
         row.map(|(version, bytes)| {
             let version = version_from_row(customer, category, version)?;
-            Ok(VersionedSection::new(version, sealed_from_row(customer, category, version, bytes)?))
+            Ok(VersionedSection::new(
+                version,
+                sealed_from_row(customer, category, version, bytes)?,
+            ))
         })
         .transpose()
     }
@@ -117,8 +116,8 @@ impl SectionVault for SqliteStore {
         category: DataCategory,
     ) -> Result<Vec<VersionedSection>, StoreError> {
         let err = self.error("read a section history");
-        let mut statement = self
-            .conn
+        let conn = self.conn();
+        let mut statement = conn
             .prepare_cached(
                 "SELECT version, sealed FROM sections WHERE customer = ?1 AND category = ?2 ORDER BY version",
             )
@@ -132,18 +131,23 @@ impl SectionVault for SqliteStore {
         for row in rows {
             let (version, bytes) = row.map_err(&err)?;
             let version = version_from_row(customer, category, version)?;
-            out.push(VersionedSection::new(version, sealed_from_row(customer, category, version, bytes)?));
+            out.push(VersionedSection::new(
+                version,
+                sealed_from_row(customer, category, version, bytes)?,
+            ));
         }
         Ok(out)
     }
 
     fn categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, StoreError> {
         let err = self.error("list a customer's categories");
-        let mut statement = self
-            .conn
+        let conn = self.conn();
+        let mut statement = conn
             .prepare_cached("SELECT DISTINCT category FROM sections WHERE customer = ?1")
             .map_err(&err)?;
-        let rows = statement.query_map(params![customer.as_bytes()], |row| row.get::<_, String>(0)).map_err(&err)?;
+        let rows = statement
+            .query_map(params![customer.as_bytes()], |row| row.get::<_, String>(0))
+            .map_err(&err)?;
         let mut out = Vec::new();
         for row in rows {
             out.push(category_from_row(customer, &row.map_err(&err)?)?);
@@ -153,10 +157,15 @@ impl SectionVault for SqliteStore {
     }
 
     fn purge_customer(&mut self, customer: CustomerId) -> Result<u64, StoreError> {
-        let removed = self
-            .conn
-            .execute("DELETE FROM sections WHERE customer = ?1", params![customer.as_bytes()])
+        let conn = self.conn();
+        let removed = conn
+            .execute(
+                "DELETE FROM sections WHERE customer = ?1",
+                params![customer.as_bytes()],
+            )
             .map_err(self.error("purge a customer's sections"))?;
+        // The mutex is not reentrant: release it before the checkpoint takes it again.
+        drop(conn);
         // secure_delete zeroed the rows in their pages; the checkpoint clears the WAL's older copies.
         self.checkpoint_wal()?;
         Ok(removed as u64)

@@ -1,0 +1,186 @@
+//! `LogStore` for PostgreSQL: appends serialize through a table lock, batches travel as arrays in one round trip.
+
+use std::ops::Range;
+
+use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint};
+
+use super::{PostgresStore, pg_error};
+use crate::error::{StoreError, to_i64};
+use crate::rows::{check_nodes, entry_from_columns, hash_column};
+
+const SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0)::BIGINT FROM log_entries";
+
+impl PostgresStore {
+    fn size_now(&self) -> Result<u64, StoreError> {
+        let row = self.client().query_one(SIZE, &[]).map_err(self.error("read the log size"))?;
+        let size: i64 = row.try_get(0).map_err(self.error("read the log size"))?;
+        u64::try_from(size).map_err(|_| StoreError::RowCheck {
+            table: "log_entries",
+            key: size.to_string(),
+            what: "negative index",
+        })
+    }
+}
+
+impl LogStore for PostgresStore {
+    fn size(&self) -> Result<u64, LedgerError> {
+        Ok(self.size_now()?)
+    }
+
+    fn append(&mut self, start: u64, entries: &[NewEntry<'_>], nodes: &[(NodeId, MerkleHash)]) -> Result<(), LedgerError> {
+        let count = entries.len() as u64;
+        let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange { size: u64::MAX, log_size: start })?;
+        to_i64("log index", end)?;
+        check_nodes(nodes, end)?;
+        // `end` fits in i64 (checked above) and every index is below it, so the casts are exact.
+        let indices: Vec<i64> = (start..end).map(|i| i as i64).collect();
+        let leaves: Vec<&[u8]> = entries.iter().map(|e| e.leaf_hash().as_bytes().as_slice()).collect();
+        let salts: Vec<&[u8]> = entries.iter().map(|e| e.salt().as_bytes().as_slice()).collect();
+        let payloads: Vec<&[u8]> = entries.iter().map(|e| e.payload()).collect();
+        let levels: Vec<i16> = nodes.iter().map(|(id, _)| i16::from(id.level())).collect();
+        let node_indices: Vec<i64> =
+            nodes.iter().map(|(id, _)| to_i64("node index", id.index())).collect::<Result<_, _>>()?;
+        let hashes: Vec<&[u8]> = nodes.iter().map(|(_, h)| h.as_bytes().as_slice()).collect();
+
+        let schema = self.schema.clone();
+        let err = |operation| pg_error(&schema, operation);
+        let client = self.client.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut tx = client.transaction().map_err(err("begin an append"))?;
+        // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
+        // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
+        tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE").map_err(err("lock the log"))?;
+        let row = tx.query_one(SIZE, &[]).map_err(err("read the log size"))?;
+        let actual: i64 = row.try_get(0).map_err(err("read the log size"))?;
+        let actual =
+            u64::try_from(actual).map_err(|_| LedgerError::CorruptStore { what: "negative log index", index: 0 })?;
+        if actual != start {
+            // Dropping `tx` rolls back; nothing was written.
+            return Err(LedgerError::Conflict { expected: start, actual });
+        }
+        if !entries.is_empty() {
+            tx.execute(
+                "INSERT INTO log_entries (idx, leaf_hash, salt, payload) \
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[])",
+                &[&indices, &leaves, &salts, &payloads],
+            )
+            .map_err(err("append to the log"))?;
+        }
+        if !nodes.is_empty() {
+            tx.execute(
+                "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM UNNEST($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[])",
+                &[&levels, &node_indices, &hashes],
+            )
+            .map_err(err("store tree nodes"))?;
+        }
+        tx.commit().map_err(err("commit an append"))?;
+        Ok(())
+    }
+
+    fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
+        let size = self.size_now()?;
+        if range.end > size {
+            return Err(LedgerError::IndexOutOfRange { index: range.end.saturating_sub(1), size });
+        }
+        if range.start >= range.end {
+            return Ok(Vec::new());
+        }
+        let err = self.error("read log entries");
+        let rows = self
+            .client()
+            .query(
+                "SELECT idx, leaf_hash, salt, payload, redacted FROM log_entries \
+                 WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&to_i64("log index", range.start)?, &to_i64("log index", range.end)?],
+            )
+            .map_err(&err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut expected = range.start;
+        for row in rows {
+            let index: i64 = row.try_get(0).map_err(&err)?;
+            if u64::try_from(index).ok() != Some(expected) {
+                return Err(LedgerError::CorruptStore { what: "entry index sequence", index: expected });
+            }
+            let leaf: Vec<u8> = row.try_get(1).map_err(&err)?;
+            let salt: Option<Vec<u8>> = row.try_get(2).map_err(&err)?;
+            let payload: Option<Vec<u8>> = row.try_get(3).map_err(&err)?;
+            let redacted: bool = row.try_get(4).map_err(&err)?;
+            out.push(entry_from_columns(expected, &leaf, salt, payload, redacted)?);
+            expected += 1;
+        }
+        if expected != range.end {
+            return Err(LedgerError::CorruptStore { what: "missing entry", index: expected });
+        }
+        Ok(out)
+    }
+
+    fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let levels: Vec<i16> = ids.iter().map(|id| i16::from(id.level())).collect();
+        let indices: Vec<i64> = ids.iter().map(|id| to_i64("node index", id.index())).collect::<Result<_, _>>()?;
+        let err = self.error("read tree nodes");
+        // One round trip for the whole plan: level 0 reads the leaf hash, higher levels the node table.
+        let rows = self
+            .client()
+            .query(
+                "SELECT q.ord, COALESCE(n.hash, e.leaf_hash) \
+                 FROM UNNEST($1::SMALLINT[], $2::BIGINT[]) WITH ORDINALITY AS q(level, idx, ord) \
+                 LEFT JOIN log_nodes n ON q.level > 0 AND n.level = q.level AND n.idx = q.idx \
+                 LEFT JOIN log_entries e ON q.level = 0 AND e.idx = q.idx \
+                 ORDER BY q.ord",
+                &[&levels, &indices],
+            )
+            .map_err(&err)?;
+        if rows.len() != ids.len() {
+            return Err(LedgerError::CorruptStore { what: "node batch", index: 0 });
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for (row, id) in rows.iter().zip(ids) {
+            let hash: Option<Vec<u8>> = row.try_get(1).map_err(&err)?;
+            match hash {
+                Some(bytes) => out.push(hash_column(&bytes, "node hash", id.index())?),
+                None => return Err(LedgerError::IndexOutOfRange { index: id.first_leaf(), size: self.size_now()? }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
+        let changed = self
+            .client()
+            .execute(
+                "UPDATE log_entries SET salt = NULL, payload = NULL, redacted = TRUE WHERE idx = $1",
+                &[&to_i64("log index", index)?],
+            )
+            .map_err(self.error("redact a log entry"))?;
+        if changed == 0 {
+            return Err(LedgerError::IndexOutOfRange { index, size: self.size_now()? });
+        }
+        Ok(())
+    }
+
+    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+        self.client()
+            .execute(
+                "INSERT INTO log_checkpoints (size, note) VALUES ($1, $2)",
+                &[&to_i64("checkpoint size", checkpoint.size())?, &checkpoint.note()],
+            )
+            .map_err(self.error("store a checkpoint"))?;
+        Ok(())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
+        let err = self.error("read checkpoints");
+        let rows = self.client().query("SELECT size, note FROM log_checkpoints ORDER BY seq", &[]).map_err(&err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let size: i64 = row.try_get(0).map_err(&err)?;
+            let note: Vec<u8> = row.try_get(1).map_err(&err)?;
+            let size = u64::try_from(size)
+                .map_err(|_| LedgerError::CorruptStore { what: "checkpoint size", index: out.len() as u64 })?;
+            out.push(StoredCheckpoint::new(size, note));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,154 @@
+//! Checks of stored rows shared by both backends: every column read back is checked before it becomes a value.
+
+use chrono::{DateTime, Utc};
+use custodia_crypto::{DekId, SealedSection, WrappedKey};
+use custodia_ledger::{Entry, EntryContent, LedgerError, MerkleHash, NodeId, Salt};
+use custodia_model::{CustomerId, DataCategory};
+
+use crate::error::StoreError;
+
+/// Reads a stored hash column, refusing a value of the wrong length.
+pub(crate) fn hash_column(bytes: &[u8], what: &'static str, index: u64) -> Result<MerkleHash, LedgerError> {
+    MerkleHash::from_slice(bytes).ok_or(LedgerError::CorruptStore { what, index })
+}
+
+/// Builds an entry from its stored columns, checking every one: a row that fails is
+/// [`LedgerError::CorruptStore`] naming the column and the index.
+pub(crate) fn entry_from_columns(
+    index: u64,
+    leaf_hash: &[u8],
+    salt: Option<Vec<u8>>,
+    payload: Option<Vec<u8>>,
+    redacted: bool,
+) -> Result<Entry, LedgerError> {
+    let leaf_hash = hash_column(leaf_hash, "leaf hash", index)?;
+    let content = match (redacted, salt, payload) {
+        (false, Some(salt), Some(payload)) => EntryContent::Present {
+            salt: Salt::from_slice(&salt).ok_or(LedgerError::CorruptStore { what: "salt", index })?,
+            payload,
+        },
+        (true, None, None) => EntryContent::Redacted,
+        (false, _, _) => {
+            return Err(LedgerError::CorruptStore {
+                what: "salt or payload missing",
+                index,
+            });
+        }
+        (true, _, _) => {
+            return Err(LedgerError::CorruptStore {
+                what: "redacted entry still has content",
+                index,
+            });
+        }
+    };
+    Ok(Entry::new(index, leaf_hash, content))
+}
+
+/// Checks the interior nodes of an append: level ≥ 1 and complete within the new size `end`.
+pub(crate) fn check_nodes(nodes: &[(NodeId, MerkleHash)], end: u64) -> Result<(), LedgerError> {
+    for (id, _) in nodes {
+        if id.level() == 0 {
+            return Err(LedgerError::CorruptStore {
+                what: "interior node at level 0",
+                index: id.index(),
+            });
+        }
+        let width = 1u64.checked_shl(u32::from(id.level())).unwrap_or(u64::MAX);
+        let complete = id.first_leaf().checked_add(width).is_some_and(|last| last <= end);
+        if !complete {
+            return Err(LedgerError::CorruptStore {
+                what: "interior node beyond the batch",
+                index: id.index(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Parses a stored sealed section, naming the row if its bytes are not a sealed section.
+pub(crate) fn sealed_from_row(
+    customer: CustomerId,
+    category: DataCategory,
+    version: u64,
+    bytes: Vec<u8>,
+) -> Result<SealedSection, StoreError> {
+    SealedSection::from_vec(bytes).map_err(|_| StoreError::RowCheck {
+        table: "sections",
+        key: format!("{customer}/{category}/{version}"),
+        what: "sealed bytes are not a sealed section",
+    })
+}
+
+/// Reads a stored record version, refusing a negative one.
+pub(crate) fn version_from_row(
+    customer: CustomerId,
+    category: DataCategory,
+    version: i64,
+) -> Result<u64, StoreError> {
+    u64::try_from(version).map_err(|_| StoreError::RowCheck {
+        table: "sections",
+        key: format!("{customer}/{category}/{version}"),
+        what: "negative record version",
+    })
+}
+
+/// Reads a stored category code, refusing one this build does not know.
+pub(crate) fn category_from_row(customer: CustomerId, code: &str) -> Result<DataCategory, StoreError> {
+    code.parse().map_err(|_| StoreError::RowCheck {
+        table: "sections",
+        key: format!("{customer}/{code}"),
+        what: "unknown category code",
+    })
+}
+
+
+/// Parses a stored wrapped key and checks that it names the customer and data key of its row: a wrapped
+/// key copied under another customer's row is caught here, before the unwrap would fail opaquely.
+pub(crate) fn wrapped_from_row(customer: CustomerId, dek_id: &[u8], bytes: &[u8]) -> Result<WrappedKey, StoreError> {
+    let key = |what| StoreError::RowCheck { table: "wrapped_keys", key: format!("{customer}/{}", hex(dek_id)), what };
+    let wrapped = WrappedKey::decode(bytes).map_err(|_| key("bytes are not a wrapped key"))?;
+    if wrapped.customer() != customer {
+        return Err(key("wrapped key names another customer"));
+    }
+    if wrapped.dek_id().as_bytes().as_slice() != dek_id {
+        return Err(key("wrapped key names another data key"));
+    }
+    Ok(wrapped)
+}
+
+/// Parses a stored data key id.
+pub(crate) fn dek_id_from_row(customer: CustomerId, bytes: &[u8]) -> Result<DekId, StoreError> {
+    let bad = || StoreError::RowCheck {
+        table: "wrapped_keys",
+        key: format!("{customer}/{}", hex(bytes)),
+        what: "data key id is not 16 bytes of a non-nil uuid",
+    };
+    let array: [u8; 16] = bytes.try_into().map_err(|_| bad())?;
+    DekId::from_bytes(array).map_err(|_| bad())
+}
+
+/// A time as two exact integer columns (seconds since 1970, nanoseconds), so that both backends give
+/// back exactly the `DateTime` they were given (PostgreSQL timestamps keep only microseconds).
+pub(crate) fn time_to_columns(at: DateTime<Utc>) -> (i64, i64) {
+    (at.timestamp(), i64::from(at.timestamp_subsec_nanos()))
+}
+
+/// The inverse of [`time_to_columns`], refusing values that are not a time.
+pub(crate) fn time_from_columns(customer: CustomerId, seconds: i64, nanos: i64) -> Result<DateTime<Utc>, StoreError> {
+    u32::try_from(nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(seconds, nanos))
+        .ok_or(StoreError::RowCheck { table: "key_tombstones", key: customer.to_string(), what: "destruction time" })
+}
+
+/// Reads a stored customer id.
+pub(crate) fn customer_from_row(table: &'static str, bytes: &[u8]) -> Result<CustomerId, StoreError> {
+    let bad = || StoreError::RowCheck { table, key: hex(bytes), what: "customer id is not 16 bytes of a non-nil uuid" };
+    let array: [u8; 16] = bytes.try_into().map_err(|_| bad())?;
+    CustomerId::from_bytes(array).map_err(|_| bad())
+}
+
+/// Lower-case hex, for naming a row whose key is bytes.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
