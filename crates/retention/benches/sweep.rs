@@ -9,10 +9,20 @@ use std::hint::black_box;
 
 use chrono::NaiveDate;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use custodia_retention::{Holds, Profile, SweepConfig, sweep};
+use custodia_retention::{Holds, PlanItem, Profile, SweepConfig, SweepObserver, sweep};
 
 #[path = "../tests/support/book.rs"]
 mod book;
+
+/// Streams destroyable items to nowhere, as a caller writing them out would, counting them.
+#[derive(Default)]
+struct Count(u64);
+
+impl SweepObserver for Count {
+    fn destroyable(&mut self, item: PlanItem) {
+        self.0 += black_box(item).holdings().len() as u64;
+    }
+}
 
 fn sizes() -> Vec<u64> {
     // CUSTODIA_BENCH_MAX caps the largest book, for a quick run on a busy machine.
@@ -45,15 +55,16 @@ fn bench_sweep(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("generate_and_sweep", n), &n, |b, &n| {
             b.iter(|| {
+                let mut count = Count::default();
                 let summary = sweep(
                     &profile,
                     &holds,
                     as_of,
                     book::book(7, n, as_of),
                     SweepConfig { progress_every: 0 },
-                    &mut |_| {},
+                    &mut count,
                 );
-                black_box(summary.holdings())
+                black_box((summary.holdings(), count.0))
             })
         });
     }

@@ -11,8 +11,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use custodia_ledger::{Log, MemoryStore};
 use custodia_model::CustomerId;
 use custodia_retention::{
-    ActorId, DestructionMethod, DestructionPlan, Execution, Holding, Holds, PlanId, Profile, ShredRequest,
-    Shredded, Shredder, SweepConfig, sweep,
+    ActorId, DestructionMethod, DestructionPlan, Execution, Holding, Holds, PlanId, PlanItem, Profile,
+    ShredRequest, Shredded, Shredder, SweepConfig, SweepObserver, SweepProgress, sweep,
 };
 use uuid::Uuid;
 
@@ -45,6 +45,22 @@ impl Shredder for SectionStore {
     }
 }
 
+/// Collects destroyable items and reports progress on stderr.
+#[derive(Default)]
+struct Planner {
+    items: Vec<PlanItem>,
+}
+
+impl SweepObserver for Planner {
+    fn progress(&mut self, p: SweepProgress) {
+        eprintln!("swept {} customers", p.customers);
+    }
+
+    fn destroyable(&mut self, item: PlanItem) {
+        self.items.push(item);
+    }
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let size: u64 = std::env::args()
         .nth(1)
@@ -55,6 +71,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let profile = Profile::cn_insurance_broker()?;
     let holds = Holds::new();
 
+    let mut planner = Planner::default();
     let summary = sweep(
         &profile,
         &holds,
@@ -63,7 +80,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         SweepConfig {
             progress_every: 5_000,
         },
-        &mut |p| eprintln!("swept {} customers", p.customers),
+        &mut planner,
     );
     println!(
         "{} customers, {} holdings: retain {}, storage only {}, destroy {}; next review {:?}",
@@ -82,7 +99,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         PlanId::new(Uuid::now_v7())?,
         ActorId::new("ops-001")?,
         as_of,
-        summary.destroyable().to_vec(),
+        planner.items,
     )?;
     let now = Utc
         .with_ymd_and_hms(2026, 1, 2, 10, 0, 0)

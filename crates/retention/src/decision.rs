@@ -23,7 +23,9 @@ use crate::rule::{Rule, RuleId, Trigger};
 pub enum Outcome {
     /// No duty to delete has arisen: the brokerage may keep and use the holding for its purposes, up to
     /// and including `until`, the day before the earliest known duty to delete falls due (`None`: no
-    /// duty is scheduled yet, for example while the relationship lasts).
+    /// duty is scheduled yet, for example while the relationship lasts). If no rule of the profile
+    /// covers the holding at all, the decision is `Retain { until: None }` with no reasons: the profile
+    /// is silent, which a reviewer can see from the empty reason list.
     Retain {
         /// The last day of unrestricted retention, if known.
         until: Option<NaiveDate>,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use custodia_model::{Citation, CustomerId};
@@ -45,11 +46,29 @@ impl fmt::Display for PlanId {
     }
 }
 
-/// A rule and its citation, as certificates and plans record them.
+/// A rule and its citation, as certificates and plans record them. The citation is shared with the rule
+/// (a sweep of a million customers names the same few citations millions of times).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RuleCitation {
     rule: RuleId,
-    citation: Citation,
+    #[serde(with = "shared_citation")]
+    citation: Arc<Citation>,
+}
+
+/// Serde for `Arc<Citation>` as a plain citation (serde's `rc` feature is not enabled in the workspace).
+mod shared_citation {
+    use std::sync::Arc;
+
+    use custodia_model::Citation;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(value: &Arc<Citation>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.as_ref().serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<Citation>, D::Error> {
+        Citation::deserialize(deserializer).map(Arc::new)
+    }
 }
 
 impl RuleCitation {
@@ -118,7 +137,7 @@ impl PlanItem {
                         })
                         .map(|r| RuleCitation {
                             rule: r.rule_id().clone(),
-                            citation: r.citation().clone(),
+                            citation: r.rule().shared_citation(),
                         })
                         .collect(),
                 }),
@@ -172,14 +191,38 @@ impl Approval {
 }
 
 /// A proposed destruction, waiting for approvals. It cannot run until [`DestructionPlan::into_approved`]
-/// sees two distinct approvers.
+/// sees two distinct approvers. A plan read back from JSON is checked like a new one (items present and
+/// unique, no person approving twice).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PlanRecord")]
 pub struct DestructionPlan {
     id: PlanId,
     proposed_by: ActorId,
     proposed_on: NaiveDate,
     items: Vec<PlanItem>,
     approvals: Vec<Approval>,
+}
+
+/// The serialized form of a plan, checked on the way in.
+#[derive(Deserialize)]
+struct PlanRecord {
+    id: PlanId,
+    proposed_by: ActorId,
+    proposed_on: NaiveDate,
+    items: Vec<PlanItem>,
+    approvals: Vec<Approval>,
+}
+
+impl TryFrom<PlanRecord> for DestructionPlan {
+    type Error = RetentionError;
+
+    fn try_from(record: PlanRecord) -> Result<Self, Self::Error> {
+        let mut plan = DestructionPlan::new(record.id, record.proposed_by, record.proposed_on, record.items)?;
+        for a in record.approvals {
+            plan.approve(a.by, a.at)?;
+        }
+        Ok(plan)
+    }
 }
 
 impl DestructionPlan {

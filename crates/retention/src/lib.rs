@@ -17,11 +17,14 @@
 //! - **Decisions** ([`Profile::decide`]): [`Outcome::Retain`], [`Outcome::StorageOnly`] (a duty to delete
 //!   meets an unexpired legal floor: PIPL Art 47, last paragraph) or [`Outcome::Destroy`], with every
 //!   [`Reason`] naming its rule and citation.
-//! - **Sweeps** ([`sweep`]): a whole book, streamed, into what is destroyable now, what becomes so and
-//!   when, and the next review date.
-//! - **Destruction** ([`DestructionPlan`]): two distinct approvers (internal supervision), execution
-//!   through a [`Shredder`], and a [`DestructionCertificate`] appended to the ledger through
-//!   [`CertificateLog`]. Partial failures are reported per item; re-running is safe.
+//! - **Sweeps** ([`sweep`]): a whole book, streamed in and out, into what is destroyable now (handed to
+//!   a [`SweepObserver`]), what becomes so and when, and the next review date.
+//! - **Destruction** ([`DestructionPlan`]): two distinct approvers (internal supervision), holds checked
+//!   again at execution, shredding through a [`Shredder`], and [`DestructionCertificate`]s (in batches of
+//!   customers) appended to the ledger through [`CertificateLog`], which `custodia_ledger::Log`
+//!   implements. [`KeyStoreShredder`] crypto-shreds whole customers through `custodia_crypto::KeyStore`;
+//!   single categories need a section store's shredder. Every customer of a plan gets a line in the
+//!   report (destroyed, already destroyed, held, failed); re-running a plan is safe.
 //!
 //! ## The key design decision
 //!
@@ -100,4 +103,4 @@ pub use hold::{CustomerSelection, HoldId, HoldScope, Holds, LegalHold, PlaceHold
 pub use period::Period;
 pub use profile::{Profile, ProfileDocument, Settings};
 pub use rule::{Condition, Rule, RuleDocument, RuleId, Scope, Trigger};
-pub use sweep::{Sweep, SweepConfig, SweepFailure, SweepProgress, SweepSummary, sweep};
+pub use sweep::{Sweep, SweepConfig, SweepFailure, SweepObserver, SweepProgress, SweepSummary, sweep};

@@ -179,7 +179,7 @@ impl Scope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     id: RuleId,
-    citation: Citation,
+    citation: Arc<Citation>,
     summary: String,
     scope: Scope,
     trigger: Trigger,
@@ -197,6 +197,12 @@ impl Rule {
     /// The article that is the rule's reason.
     pub fn citation(&self) -> &Citation {
         &self.citation
+    }
+
+    /// The citation, shared: plans and certificates name it for every destroyed holding, so it is
+    /// reference-counted rather than copied.
+    pub fn shared_citation(&self) -> Arc<Citation> {
+        Arc::clone(&self.citation)
     }
 
     /// A one-line human summary.
@@ -367,7 +373,7 @@ impl RuleDocument {
         };
         Ok(Rule {
             id,
-            citation: Citation::new(instrument, self.article),
+            citation: Arc::new(Citation::new(instrument, self.article)),
             summary: self.summary,
             scope: Scope {
                 categories,

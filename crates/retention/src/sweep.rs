@@ -1,8 +1,9 @@
 //! Sweeping a whole book: what is destroyable now, what becomes so and when, and the next review date.
 //!
-//! The sweep streams: it takes any iterator of facts and keeps only the summary, so a million customers
-//! never need to be in memory at once, and each customer costs the same whatever the book's size (a
-//! fixed number of rules per holding, one ordered-map update per scheduled date).
+//! The sweep streams both ways: it takes any iterator of facts, hands what is destroyable to a
+//! caller-owned [`SweepObserver`] as it goes, and keeps only counts and a date histogram, so a million
+//! customers never need to be in memory at once and each customer costs the same whatever the book's
+//! size (a fixed number of rules per holding, one ordered-map update per scheduled date).
 
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
@@ -72,7 +73,7 @@ pub struct SweepSummary {
     storage_only: u64,
     destroy: u64,
     held: u64,
-    destroyable: Vec<PlanItem>,
+    destroyable_customers: u64,
     becoming_destroyable: BTreeMap<NaiveDate, u64>,
     next_review: Option<NaiveDate>,
     failures: Vec<SweepFailure>,
@@ -114,9 +115,9 @@ impl SweepSummary {
         self.held
     }
 
-    /// What is destroyable now, per customer, ready for a [`crate::DestructionPlan`].
-    pub fn destroyable(&self) -> &[PlanItem] {
-        &self.destroyable
+    /// Customers with at least one holding destroyable now (each was handed to the observer).
+    pub fn destroyable_customers(&self) -> u64 {
+        self.destroyable_customers
     }
 
     /// How many holdings become destroyable on each future date, on the current facts.
@@ -192,8 +193,8 @@ impl<'a> Sweep<'a> {
                 }
             }
         }
-        if let Some(item) = PlanItem::from_decisions(facts.customer(), &decisions) {
-            s.destroyable.push(item);
+        if decisions.iter().any(|d| d.outcome().is_destroy()) {
+            s.destroyable_customers += 1;
         }
         Ok(decisions)
     }
@@ -209,35 +210,60 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// Sweeps a whole book as of `as_of`, streaming: each customer's facts are decided and dropped. A
-/// customer that fails is listed in the summary's failures and the sweep goes on. `progress` is called
-/// every `config.progress_every` customers and once at the end.
-pub fn sweep<I>(
+/// Receives what a sweep finds as it goes: the caller owns where it lands (a `Vec`, a file, a queue).
+pub trait SweepObserver {
+    /// Called every `progress_every` customers and once at the end.
+    fn progress(&mut self, _progress: SweepProgress) {}
+
+    /// Called once per customer with something destroyable now, ready for a [`crate::DestructionPlan`].
+    fn destroyable(&mut self, _item: PlanItem) {}
+}
+
+/// Collects every destroyable item, for books small enough to plan in one go.
+impl SweepObserver for Vec<PlanItem> {
+    fn destroyable(&mut self, item: PlanItem) {
+        self.push(item);
+    }
+}
+
+/// An observer that ignores everything: for a sweep that only wants the summary.
+impl SweepObserver for () {}
+
+/// Sweeps a whole book as of `as_of`, streaming: each customer's facts are decided and dropped, and what
+/// is destroyable goes to `observer`. A customer that fails is listed in the summary's failures and the
+/// sweep goes on.
+pub fn sweep<I, O>(
     profile: &Profile,
     holds: &Holds,
     as_of: NaiveDate,
     book: I,
     config: SweepConfig,
-    progress: &mut dyn FnMut(SweepProgress),
+    observer: &mut O,
 ) -> SweepSummary
 where
     I: IntoIterator,
     I::Item: Borrow<RetentionFacts>,
+    O: SweepObserver + ?Sized,
 {
     let mut run = Sweep::new(profile, holds, as_of);
     for facts in book {
-        // The error is already in the summary's failures; the sweep continues with the next customer.
-        let _ = run.record(facts.borrow());
+        let facts = facts.borrow();
+        // An error is already in the summary's failures; the sweep continues with the next customer.
+        if let Ok(decisions) = run.record(facts) {
+            if let Some(item) = PlanItem::from_decisions(facts.customer(), &decisions) {
+                observer.destroyable(item);
+            }
+        }
         let s = run.summary();
         if config.progress_every > 0 && s.customers.is_multiple_of(config.progress_every) {
-            progress(SweepProgress {
+            observer.progress(SweepProgress {
                 customers: s.customers,
                 failures: s.failures.len() as u64,
             });
         }
     }
     let s = run.summary();
-    progress(SweepProgress {
+    observer.progress(SweepProgress {
         customers: s.customers,
         failures: s.failures.len() as u64,
     });

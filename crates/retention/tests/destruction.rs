@@ -145,6 +145,11 @@ fn the_same_approver_twice_is_refused_and_one_approval_is_not_enough() {
         RetentionError::NotEnoughApprovals { approvals: 1, .. }
     ));
     plan.approve(actor("cco-1"), at()).unwrap();
+    // A stored plan reads back checked: a forged second approval by the same person is refused.
+    let json = serde_json::to_string(&plan).unwrap();
+    assert_eq!(serde_json::from_str::<DestructionPlan>(&json).unwrap(), plan);
+    let forged = json.replace("cco-1", "dpo-1");
+    assert!(serde_json::from_str::<DestructionPlan>(&forged).is_err());
     assert!(plan.into_approved().is_ok());
 }
 
@@ -241,7 +246,7 @@ fn a_hold_placed_after_approval_still_wins_at_execution() {
     let hold = holds
         .place(PlaceHold {
             reason: "court order 2026-17".into(),
-            scope: HoldScope::new(CustomerSelection::Only(vec![book[0].customer()]), vec![]),
+            scope: HoldScope::new(CustomerSelection::Only([book[0].customer()].into()), vec![]),
             by: actor("legal-1"),
             on: d(2026, 1, 10),
         })

@@ -210,7 +210,7 @@ proptest! {
         let f = build(&spec, customer);
         let mut holds = Holds::new();
         let customers = if only_this_customer {
-            CustomerSelection::Only(vec![customer])
+            CustomerSelection::Only([customer].into())
         } else {
             CustomerSelection::All
         };

@@ -10,9 +10,25 @@ mod book;
 use chrono::{Days, NaiveDate};
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
-    HeldData, Holding, Holds, Outcome, Profile, RetentionError, RetentionFacts, Sweep, SweepConfig, Use,
-    sweep,
+    HeldData, Holding, Holds, Outcome, PlanItem, Profile, RetentionError, RetentionFacts, Sweep, SweepConfig,
+    SweepObserver, SweepProgress, Use, sweep,
 };
+
+#[derive(Default)]
+struct Recorder {
+    progress: Vec<u64>,
+    items: Vec<PlanItem>,
+}
+
+impl SweepObserver for Recorder {
+    fn progress(&mut self, p: SweepProgress) {
+        self.progress.push(p.customers);
+    }
+
+    fn destroyable(&mut self, item: PlanItem) {
+        self.items.push(item);
+    }
+}
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
@@ -28,16 +44,16 @@ fn outcomes(profile: &Profile, n: u64, on: NaiveDate) -> Vec<Outcome> {
 #[test]
 fn counts_add_up_and_agree_with_single_decisions() {
     let profile = Profile::cn_insurance_broker().unwrap();
-    let mut calls = Vec::new();
+    let mut seen = Recorder::default();
     let summary = sweep(
         &profile,
         &Holds::new(),
         as_of(),
         book::book(3, 2_000, as_of()),
         SweepConfig { progress_every: 500 },
-        &mut |p| calls.push(p.customers),
+        &mut seen,
     );
-    assert_eq!(calls, vec![500, 1000, 1500, 2000, 2000]);
+    assert_eq!(seen.progress, vec![500, 1000, 1500, 2000, 2000]);
     assert_eq!(summary.customers(), 2_000);
     assert!(summary.failures().is_empty());
     assert_eq!(
@@ -49,12 +65,9 @@ fn counts_add_up_and_agree_with_single_decisions() {
     let destroy = all.iter().filter(|o| o.is_destroy()).count() as u64;
     assert_eq!(destroy, summary.destroy());
     assert!(summary.destroy() > 0 && summary.storage_only() > 0 && summary.retain() > 0);
-    let planned: u64 = summary
-        .destroyable()
-        .iter()
-        .map(|i| i.holdings().len() as u64)
-        .sum();
+    let planned: u64 = seen.items.iter().map(|i| i.holdings().len() as u64).sum();
     assert_eq!(planned, summary.destroy());
+    assert_eq!(seen.items.len() as u64, summary.destroyable_customers());
     assert!(summary.becoming_destroyable().keys().all(|d| *d > as_of()));
 }
 
@@ -68,7 +81,7 @@ fn nothing_changes_before_the_next_review_and_something_changes_on_it() {
         as_of(),
         book::book(3, n, as_of()),
         SweepConfig::default(),
-        &mut |_| {},
+        &mut (),
     );
     let next = summary.next_review().unwrap();
     assert!(next > as_of());
