@@ -249,10 +249,10 @@ where
     for facts in book {
         let facts = facts.borrow();
         // An error is already in the summary's failures; the sweep continues with the next customer.
-        if let Ok(decisions) = run.record(facts) {
-            if let Some(item) = PlanItem::from_decisions(facts.customer(), &decisions) {
-                observer.destroyable(item);
-            }
+        if let Ok(decisions) = run.record(facts)
+            && let Some(item) = PlanItem::from_decisions(facts.customer(), &decisions)
+        {
+            observer.destroyable(item);
         }
         let s = run.summary();
         if config.progress_every > 0 && s.customers.is_multiple_of(config.progress_every) {
