@@ -58,10 +58,11 @@ pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], CryptoError> {
             }
             let start = pool.next;
             let mut nonce = [0u8; NONCE_LEN];
+            // `next + NONCE_LEN <= NONCE_POOL_BYTES` holds here, so the range is in bounds.
             let slice = pool
                 .buf
                 .get(start..start + NONCE_LEN)
-                .ok_or(CryptoError::Random)?;
+                .ok_or(CryptoError::Internal { what: "nonce pool" })?;
             nonce.copy_from_slice(slice);
             pool.next = start + NONCE_LEN;
             Ok(nonce)
@@ -98,7 +99,9 @@ pub(crate) fn seal_append(
     let start = out.len();
     out.reserve(plaintext.len() + TAG_LEN);
     out.extend_from_slice(plaintext);
-    let body = out.get_mut(start..).ok_or(CryptoError::Random)?;
+    let body = out
+        .get_mut(start..)
+        .ok_or(CryptoError::Internal { what: "seal buffer" })?;
     let tag = key
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
         .map_err(|_| CryptoError::InvalidInput {
@@ -157,7 +160,8 @@ pub(crate) fn seal_key(
     body.copy_from_slice(plaintext_key);
     let tag = key
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
-        .map_err(|_| CryptoError::Random)?;
+        // Sealing 32 bytes cannot exceed AES-GCM's length limit.
+        .map_err(|_| CryptoError::Internal { what: "key seal" })?;
     tag_out.copy_from_slice(tag.as_ref());
     Ok(buf)
 }

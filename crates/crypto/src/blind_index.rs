@@ -183,8 +183,9 @@ impl fmt::Debug for BlindIndex {
 /// Computes blind indexes: a separate HMAC-SHA256 key per field, each derived from one root key with
 /// HKDF-SHA256, over the versioned normalization of the value.
 ///
-/// Secret: `Debug` is redacted, there is no `Serialize`, and the root key copy is zeroized on drop.
-/// (ring's HMAC keys keep their own state, which ring does not zeroize.)
+/// Secret: `Debug` is redacted and there is no `Serialize`. It keeps no copy of the root key: only the
+/// three derived HMAC keys, whose state lives inside ring, which does not zeroize it (a known limit of
+/// ring, noted in the crate docs).
 ///
 /// ```
 /// use custodia_crypto::{BlindIndexConfig, BlindIndexField, BlindIndexer};

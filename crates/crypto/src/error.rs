@@ -121,6 +121,12 @@ pub enum CryptoError {
         /// The missing data key.
         dek_id: DekId,
     },
+    /// An internal invariant of this crate did not hold (a bug). Reported as an error instead of a panic.
+    #[error("internal error in {what}")]
+    Internal {
+        /// Where the invariant failed.
+        what: &'static str,
+    },
     /// A key store backend failed (I/O, database, lock). The message comes from the backend and never
     /// contains key bytes.
     #[error("key store failed: {message}")]

@@ -273,6 +273,10 @@ impl WrappedKey {
 /// The keyring of key-encryption keys (KEKs): versioned, one primary that wraps, and a minimum version
 /// below which nothing is unwrapped any more.
 ///
+/// Secret: `Debug` shows versions only, there is no `Serialize`, and the master secret is zeroized on
+/// drop (explicit key material is copied only transiently, into zeroizing buffers; ring's expanded AES
+/// key schedules are not zeroized by ring).
+///
 /// KEKs come either from explicit key material (for example from an HSM or KMS export) or are derived
 /// from one master secret with HKDF-SHA256, one per version. Rotation adds a version and makes it
 /// primary; old versions keep opening what they wrapped until [`Keyring::set_min_decrypt_version`] rises
@@ -297,11 +301,17 @@ impl WrappedKey {
 /// assert_eq!(keyring.unwrap(&moved)?.id(), dek.id());
 /// # Ok::<(), custodia_crypto::CryptoError>(())
 /// ```
+#[derive(ZeroizeOnDrop)]
 pub struct Keyring {
+    // ring's expanded KEK schedules are not zeroizable from outside ring; see the crate docs.
+    #[zeroize(skip)]
     keks: BTreeMap<u32, Kek>,
+    #[zeroize(skip)]
     primary: u32,
+    #[zeroize(skip)]
     min_decrypt: u32,
     master: Option<Zeroizing<Vec<u8>>>,
+    #[zeroize(skip)]
     config: KeyringConfig,
 }
 

@@ -40,6 +40,15 @@
 //! - Depend on a database or do I/O: storage comes in through [`KeyStore`]; `cargo tree -p
 //!   custodia-crypto` shows no database crate. It prints nothing and reads no clock (times are arguments).
 //!
+//! ## Known limits
+//!
+//! - ring keeps expanded AES key schedules, HMAC states and Ed25519 key pairs in its own types and does
+//!   not zeroize them; custodia zeroizes every key byte it holds itself, and ring's copies live exactly
+//!   as long as the custodia value that owns them.
+//! - The nonce buffer is per thread; a process that `fork`s without `exec` would share it with the child.
+//! - Wrap counts live in memory; persist [`Keyring::wrap_count`] and restore it with
+//!   [`Keyring::restore_wrap_count`] so the cap counts across restarts.
+//!
 //! ## Example: a customer's life, end to end
 //!
 //! ```

@@ -5,7 +5,7 @@ use std::fmt;
 use ring::rand::SystemRandom;
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::error::CryptoError;
 
@@ -32,8 +32,10 @@ pub const SIGNATURE_LEN: usize = 64;
 /// assert_eq!(reloaded.verifying_key().key_id(), public.key_id());
 /// # Ok::<(), custodia_crypto::CryptoError>(())
 /// ```
+#[derive(ZeroizeOnDrop)]
 pub struct SigningKey {
     pkcs8: Zeroizing<Vec<u8>>,
+    #[zeroize(skip)]
     pair: Ed25519KeyPair,
 }
 

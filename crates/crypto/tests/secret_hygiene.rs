@@ -44,9 +44,22 @@ fn secret_types_zeroize_on_drop() {
     assert_zeroize_on_drop::<DataKey>();
     assert_zeroize_on_drop::<TransferKey>();
     assert_zeroize_on_drop::<RecipientKeyPair>();
-    // The key bytes inside are `Zeroizing` wrappers: the same guarantee for the keyring's master secret,
-    // the signing key's PKCS#8 document and every transient copy.
+    assert_zeroize_on_drop::<Keyring>();
+    assert_zeroize_on_drop::<SigningKey>();
+    // Opened plaintext comes back in a zeroizing buffer too.
     assert_zeroize_on_drop::<zeroize::Zeroizing<Vec<u8>>>();
+}
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+/// Services share keyrings, keys and stores between threads.
+#[test]
+fn shared_types_are_send_and_sync() {
+    assert_send_sync::<Keyring>();
+    assert_send_sync::<DataKey>();
+    assert_send_sync::<TransferKey>();
+    assert_send_sync::<BlindIndexer>();
+    assert_send_sync::<custodia_crypto::InMemoryKeyStore>();
 }
 
 fn hex(bytes: &[u8]) -> String {
