@@ -1,0 +1,204 @@
+//! The shared suite, schema checks and the four-writer concurrency test against PostgreSQL (feature `postgres-tests`, server from `CUSTODIA_PG_URL`).
+#![cfg(feature = "postgres-tests")]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use custodia_ledger::{LedgerError, Log};
+use custodia_store::{PostgresConfig, PostgresStore, SCHEMA_VERSION, StoreError};
+
+/// The server's URL. With the feature on and no server named, the test fails: nothing pretends to pass
+/// without a server.
+fn url() -> String {
+    match std::env::var("CUSTODIA_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "the postgres-tests feature is on but CUSTODIA_PG_URL is not set: start a server \
+             (`source .ci/postgres.sh && custodia_pg_start`) or point it at one, e.g. \
+             CUSTODIA_PG_URL=postgresql://postgres@127.0.0.1:54329/postgres"
+        ),
+    }
+}
+
+/// A schema name no other test (in this or another process) uses, so tests run in parallel.
+fn fresh_schema() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("t_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
+}
+
+fn fresh_store() -> PostgresStore {
+    connect(&fresh_schema())
+}
+
+fn connect(schema: &str) -> PostgresStore {
+    PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(schema).unwrap()).unwrap()
+}
+
+fn raw_client() -> postgres::Client {
+    postgres::Client::connect(&url(), postgres::NoTls).unwrap()
+}
+
+#[test]
+fn postgres_log_store_passes_the_suite() {
+    common::log_store_suite(&fresh_store, 8);
+}
+
+#[test]
+fn postgres_vault_passes_the_suite() {
+    common::vault_suite(&fresh_store, 8);
+}
+
+#[test]
+fn postgres_key_store_passes_the_suite() {
+    common::key_store_suite(&fresh_store, 8);
+}
+
+#[test]
+fn reconnecting_keeps_the_log_and_the_schema_version() {
+    let schema = fresh_schema();
+    let mut log = Log::new(connect(&schema)).unwrap();
+    log.append(&[b"one", b"two", b"three"]).unwrap();
+    let root = log.root();
+    drop(log);
+    let store = connect(&schema);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let log = Log::new(store).unwrap();
+    assert_eq!(log.size(), 3);
+    assert_eq!(log.root(), root);
+}
+
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let schema = fresh_schema();
+    drop(connect(&schema));
+    let mut client = raw_client();
+    let future = i32::try_from(SCHEMA_VERSION + 1).unwrap();
+    client
+        .execute(&format!("INSERT INTO {schema}.custodia_schema (version, name) VALUES ($1, 'from the future')"), &[&future])
+        .unwrap();
+    let refused = PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(&schema).unwrap()).unwrap_err();
+    assert_eq!(refused, StoreError::SchemaTooNew { found: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION });
+    let count: i64 =
+        client.query_one(&format!("SELECT count(*) FROM {schema}.custodia_schema"), &[]).unwrap().get(0);
+    assert_eq!(count, i64::from(SCHEMA_VERSION) + 1, "the refused open changed nothing");
+}
+
+#[test]
+fn a_schema_of_another_program_is_refused() {
+    let schema = fresh_schema();
+    let mut client = raw_client();
+    client.batch_execute(&format!("CREATE SCHEMA {schema}; CREATE TABLE {schema}.invoices (id INT)")).unwrap();
+    let refused = PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(&schema).unwrap()).unwrap_err();
+    assert!(matches!(refused, StoreError::ForeignDatabase { .. }), "{refused:?}");
+}
+
+#[test]
+fn a_bad_url_is_a_typed_error() {
+    let refused =
+        PostgresStore::connect("postgresql://nobody@127.0.0.1:1/none", &PostgresConfig::new()).unwrap_err();
+    assert!(matches!(refused, StoreError::Postgres { operation: "connect", .. }), "{refused:?}");
+}
+
+#[test]
+fn a_tampered_row_is_named() {
+    let schema = fresh_schema();
+    let mut log = Log::new(connect(&schema)).unwrap();
+    log.append(&[b"one", b"two"]).unwrap();
+    let mut client = raw_client();
+    client.execute(&format!("UPDATE {schema}.log_entries SET leaf_hash = '\\x0102' WHERE idx = 1"), &[]).unwrap();
+    let store = connect(&schema);
+    use custodia_ledger::LogStore;
+    assert_eq!(store.entries(0..2).unwrap_err(), LedgerError::CorruptStore { what: "leaf hash", index: 1 });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Four processes, 2,500 entries each, one log.
+
+const WRITERS: usize = 4;
+const PER_WRITER: usize = 2_500;
+const BATCH: usize = 25;
+
+/// Not a test on its own: the entry point of one writer process of
+/// `four_processes_append_to_one_log`, which re-runs this test binary with `CUSTODIA_PG_WRITER` set.
+/// Without that variable it returns at once.
+#[test]
+fn pg_writer_child() {
+    let Ok(spec) = std::env::var("CUSTODIA_PG_WRITER") else { return };
+    let (schema, writer) = spec.split_once(':').unwrap();
+    let mut log = Log::new(connect(schema)).unwrap();
+    let mut written = 0;
+    let mut conflicts = 0u64;
+    while written < PER_WRITER {
+        let payloads: Vec<Vec<u8>> =
+            (written..written + BATCH).map(|n| format!("writer {writer} entry {n}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        match log.append(&refs) {
+            Ok(_) => written += BATCH,
+            // Another writer got there first; the log has re-read the store's right edge. Retry.
+            Err(LedgerError::Conflict { .. }) => conflicts += 1,
+            Err(other) => panic!("writer {writer}: {other}"),
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "WRITER-DONE {writer} conflicts={conflicts}").unwrap();
+}
+
+#[test]
+fn four_processes_append_to_one_log() {
+    let schema = fresh_schema();
+    drop(connect(&schema)); // migrate once up front; the writers' connects then only check
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            Command::new(&exe)
+                .args(["pg_writer_child", "--exact", "--nocapture", "--test-threads=1"])
+                .env("CUSTODIA_PG_WRITER", format!("{schema}:{writer}"))
+                .env("CUSTODIA_PG_URL", url())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (writer, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains(&format!("WRITER-DONE {writer} ")),
+            "writer {writer} failed: {}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for line in stdout.lines().filter(|l| l.starts_with("WRITER-DONE")) {
+            eprintln!("{line}");
+        }
+    }
+
+    let log = Log::new(connect(&schema)).unwrap();
+    assert_eq!(log.size(), (WRITERS * PER_WRITER) as u64);
+    let signer = common::signer();
+    let verified = log.verify(&common::policy(&signer)).unwrap();
+    assert_eq!(verified.size(), (WRITERS * PER_WRITER) as u64);
+    assert_eq!(*verified.root(), log.root());
+
+    // Every entry of every writer exactly once, each writer's entries in its own order, no gap.
+    use custodia_ledger::LogStore;
+    let entries = log.store().entries(0..log.size()).unwrap();
+    let mut next: HashMap<usize, usize> = HashMap::new();
+    for entry in &entries {
+        let text = std::str::from_utf8(entry.payload().unwrap()).unwrap();
+        let rest = text.strip_prefix("writer ").unwrap();
+        let (writer, n) = rest.split_once(" entry ").unwrap();
+        let (writer, n): (usize, usize) = (writer.parse().unwrap(), n.parse().unwrap());
+        let expected = next.entry(writer).or_insert(0);
+        assert_eq!(n, *expected, "writer {writer}'s entries out of order at index {}", entry.index());
+        *expected += 1;
+    }
+    assert_eq!(next.len(), WRITERS);
+    assert!(next.values().all(|&n| n == PER_WRITER));
+}
