@@ -24,7 +24,7 @@ macro_rules! uuid_id {
             /// Wraps an existing UUID; the nil UUID is refused because it is a common placeholder bug.
             pub fn from_uuid(uuid: Uuid) -> Result<Self, ConsentError> {
                 if uuid.is_nil() {
-                    return Err(ConsentError::Empty { field: $field });
+                    return Err(ConsentError::InvalidId { field: $field, value: uuid.to_string() });
                 }
                 Ok(Self(uuid))
             }
@@ -65,7 +65,8 @@ macro_rules! uuid_id {
             type Err = ConsentError;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let uuid = Uuid::parse_str(s).map_err(|_| ConsentError::Empty { field: $field })?;
+                let uuid = Uuid::parse_str(s)
+                    .map_err(|_| ConsentError::InvalidId { field: $field, value: s.to_owned() })?;
                 Self::from_uuid(uuid)
             }
         }
@@ -106,10 +107,20 @@ mod tests {
 
     #[test]
     fn nil_ids_are_refused_with_the_field() {
-        assert_eq!(
+        assert!(matches!(
             NoticeId::from_uuid(Uuid::nil()),
-            Err(ConsentError::Empty { field: "notice_id" })
-        );
+            Err(ConsentError::InvalidId {
+                field: "notice_id",
+                ..
+            })
+        ));
+        assert!(matches!(
+            "nope".parse::<ActorId>(),
+            Err(ConsentError::InvalidId {
+                field: "actor_id",
+                ..
+            })
+        ));
         assert!(serde_json::from_str::<PartyId>("\"00000000-0000-0000-0000-000000000000\"").is_err());
         let id = EventId::new_v7();
         assert_eq!(id.to_string().parse::<EventId>().unwrap(), id);

@@ -29,6 +29,7 @@ impl ConsentIndex {
     ) -> Result<Self, ConsentError> {
         let mut index = Self::new(policy);
         index.catch_up(log, progress)?;
+        index.shrink_to_fit();
         Ok(index)
     }
 

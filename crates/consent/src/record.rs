@@ -67,7 +67,7 @@ impl ConsentRecord {
     pub fn decode(index: u64, bytes: &[u8]) -> Result<Self, ConsentError> {
         let payload = |e: serde_json::Error| ConsentError::Payload {
             index,
-            reason: e.to_string(),
+            reason: without_quoted(&e.to_string()),
         };
         let envelope: EnvelopeIn = serde_json::from_slice(bytes).map_err(payload)?;
         if envelope.schema != SCHEMA {
@@ -90,6 +90,28 @@ impl ConsentRecord {
     pub fn is_consent_payload(bytes: &[u8]) -> bool {
         bytes.starts_with(PAYLOAD_PREFIX)
     }
+}
+
+/// The decoder's message with every quoted value replaced by `"…"`: an error names what was wrong and
+/// where, never the bytes found, so a corrupt entry cannot leak its content through an error message.
+fn without_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for ch in message.chars() {
+        match (ch, inside) {
+            ('"', false) => {
+                out.push_str("\"…");
+                inside = true;
+            }
+            ('"', true) => {
+                out.push('"');
+                inside = false;
+            }
+            (_, false) => out.push(ch),
+            (_, true) => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -115,6 +137,14 @@ mod tests {
             ConsentRecord::decode(7, br#"{"schema":"custodia-consent","format":9,"record":null}"#),
             Err(ConsentError::UnsupportedFormat { index: 7, version: 9 })
         );
+    }
+
+    #[test]
+    fn errors_do_not_echo_payload_values() {
+        let bad = br#"{"schema":"custodia-consent","format":1,"record":{"event":{"id":"13800138000"}}}"#;
+        let err = ConsentRecord::decode(1, bad).unwrap_err().to_string();
+        assert!(!err.contains("13800138000"), "{err}");
+        assert_eq!(without_quoted(r#"a "secret" b"#), "a \"…\" b");
     }
 
     proptest! {
