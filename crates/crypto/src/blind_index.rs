@@ -47,6 +47,17 @@ impl BlindIndexField {
             BlindIndexField::Email => "email",
         }
     }
+
+    /// The field with the given [`BlindIndexField::code`], as read back from storage.
+    pub fn from_code(code: &str) -> Result<Self, CryptoError> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.code() == code)
+            .ok_or(CryptoError::InvalidInput {
+                field: "blind_index_field",
+                reason: "unknown field code",
+            })
+    }
 }
 
 /// Output length and normalization settings of a [`BlindIndexer`].
@@ -132,7 +143,9 @@ impl BlindIndexConfig {
 
 /// One blind index value: which field, which normalization version, how many bits, and the bits
 /// (big-endian, trailing bits of the last byte zero). Pseudonymous, not secret: it is stored in clear.
+/// Deserializing checks the same invariants as [`BlindIndex::from_parts`].
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "BlindIndexParts")]
 pub struct BlindIndex {
     field: BlindIndexField,
     normalization_version: u8,
@@ -140,7 +153,56 @@ pub struct BlindIndex {
     value: Vec<u8>,
 }
 
+/// The unchecked serde form of a [`BlindIndex`].
+#[derive(Deserialize)]
+struct BlindIndexParts {
+    field: BlindIndexField,
+    normalization_version: u8,
+    bits: u16,
+    value: Vec<u8>,
+}
+
+impl TryFrom<BlindIndexParts> for BlindIndex {
+    type Error = CryptoError;
+
+    fn try_from(p: BlindIndexParts) -> Result<Self, Self::Error> {
+        BlindIndex::from_parts(p.field, p.normalization_version, p.bits, p.value)
+    }
+}
+
 impl BlindIndex {
+    /// A blind index read back from storage (field, normalization version, bit length, bytes). Checks
+    /// that the length is 1 ..= 256 bits, that there are exactly `⌈bits / 8⌉` bytes and that the spare
+    /// trailing bits are zero, so a stored value compares equal to a freshly computed one.
+    pub fn from_parts(
+        field: BlindIndexField,
+        normalization_version: u8,
+        bits: u16,
+        value: Vec<u8>,
+    ) -> Result<Self, CryptoError> {
+        let invalid = |reason| CryptoError::InvalidInput {
+            field: "blind_index",
+            reason,
+        };
+        if bits == 0 || bits > 256 {
+            return Err(invalid("bits must be between 1 and 256"));
+        }
+        let len = usize::from(bits).div_ceil(8);
+        if value.len() != len {
+            return Err(invalid("value length does not match bits"));
+        }
+        let spare = len * 8 - usize::from(bits);
+        if value.last().is_some_and(|b| b & !(0xffu8 << spare) != 0) {
+            return Err(invalid("spare trailing bits must be zero"));
+        }
+        Ok(Self {
+            field,
+            normalization_version,
+            bits,
+            value,
+        })
+    }
+
     /// The indexed field.
     pub fn field(&self) -> BlindIndexField {
         self.field
@@ -431,6 +493,33 @@ mod tests {
         assert_eq!(short.value()[1] & 0b0000_0111, 0);
         assert_eq!(short.value()[0], id.value()[0]);
         assert_eq!(short.value()[1], id.value()[1] & 0b1111_1000);
+    }
+
+    #[test]
+    fn stored_indexes_are_checked_when_read_back() {
+        let ix = indexer(13).index(BlindIndexField::Phone, "13800138000").unwrap();
+        let back = BlindIndex::from_parts(
+            BlindIndexField::from_code(ix.field().code()).unwrap(),
+            ix.normalization_version(),
+            ix.bits(),
+            ix.value().to_vec(),
+        )
+        .unwrap();
+        assert_eq!(back, ix);
+        let json = serde_json::to_string(&ix).unwrap();
+        assert_eq!(serde_json::from_str::<BlindIndex>(&json).unwrap(), ix);
+        let mut spare_set = ix.value().to_vec();
+        spare_set[1] |= 1;
+        assert!(BlindIndex::from_parts(BlindIndexField::Phone, 1, 13, spare_set).is_err());
+        assert!(BlindIndex::from_parts(BlindIndexField::Phone, 1, 13, vec![0; 3]).is_err());
+        assert!(BlindIndex::from_parts(BlindIndexField::Phone, 1, 0, vec![]).is_err());
+        assert!(
+            serde_json::from_str::<BlindIndex>(
+                r#"{"field":"phone","normalization_version":1,"bits":8,"value":[1,2]}"#
+            )
+            .is_err()
+        );
+        assert!(BlindIndexField::from_code("fax").is_err());
     }
 
     #[test]
