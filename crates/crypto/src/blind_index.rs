@@ -302,7 +302,7 @@ impl BlindIndexer {
     /// The blind index of `value` in `field`. Fails with [`CryptoError::InvalidInput`] naming the field
     /// if the value cannot be normalized (empty, wrong characters, too short or long a phone number).
     pub fn index(&self, field: BlindIndexField, value: &str) -> Result<BlindIndex, CryptoError> {
-        let normalized = normalize(field, value, self.config.default_country_code)?;
+        let normalized = normalize_for_blind_index(field, value, self.config.default_country_code)?;
         let key = match field {
             BlindIndexField::IdentityNumber => &self.keys[0],
             BlindIndexField::Phone => &self.keys[1],
@@ -342,7 +342,7 @@ impl fmt::Debug for BlindIndexer {
 /// The normalization (version [`NORMALIZATION_VERSION`]) applied before indexing, exposed so callers can
 /// show or store the canonical form. Full-width ASCII forms (`１３８`, `＠`), common in Chinese input, are
 /// first mapped to ASCII.
-pub fn normalize(
+pub fn normalize_for_blind_index(
     field: BlindIndexField,
     value: &str,
     default_country_code: u16,
@@ -429,7 +429,7 @@ mod tests {
 
     #[test]
     fn normalization_v1_examples() {
-        let n = |f, v| normalize(f, v, 86);
+        let n = |f, v| normalize_for_blind_index(f, v, 86);
         assert_eq!(
             n(BlindIndexField::IdentityNumber, " 11010519491231002x ").unwrap(),
             "11010519491231002X"
@@ -456,7 +456,7 @@ mod tests {
             "+861012345678"
         );
         assert_eq!(
-            normalize(BlindIndexField::Phone, "030 1234567", 49).unwrap(),
+            normalize_for_blind_index(BlindIndexField::Phone, "030 1234567", 49).unwrap(),
             "+49301234567"
         );
         assert_eq!(

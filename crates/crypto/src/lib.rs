@@ -99,7 +99,7 @@ mod transfer;
 
 pub use blind_index::{
     BlindIndex, BlindIndexConfig, BlindIndexField, BlindIndexer, MIN_BLIND_INDEX_ROOT_KEY_LEN,
-    NORMALIZATION_VERSION, normalize,
+    NORMALIZATION_VERSION, normalize_for_blind_index,
 };
 pub use error::CryptoError;
 pub use keyring::{
