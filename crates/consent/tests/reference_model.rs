@@ -341,6 +341,72 @@ fn reference(
     (!evidence.is_empty(), Some(LegalBasis::Consent), evidence)
 }
 
+/// Who must hear of the ending event `w` at `w_index`: recipients that got overlapping data before it
+/// took effect, directly by a grant or as a successor served an Art 22 notice while a controller grant
+/// overlapping it existed.
+fn reference_propagation(
+    records: &[(u64, ConsentRecord)],
+    w_index: u64,
+    w: &ConsentEvent,
+) -> Vec<(Recipient, Vec<u64>)> {
+    use std::collections::BTreeMap;
+    let ws = w.scope();
+    let overlaps = |e: &ConsentEvent| {
+        e.scope().purposes().iter().any(|p| ws.purposes().contains(p))
+            && e.scope().categories().iter().any(|c| ws.categories().contains(c))
+    };
+    let earlier: Vec<(u64, &ConsentEvent)> = records
+        .iter()
+        .filter_map(|(i, r)| match r {
+            ConsentRecord::Event(e)
+                if e.customer() == w.customer() && (e.effective_at(), *i) < (w.effective_at(), w_index) =>
+            {
+                Some((*i, e))
+            }
+            _ => None,
+        })
+        .collect();
+    let to_controller = ws.recipient() == Recipient::Controller;
+    let controller_grants: Vec<u64> = earlier
+        .iter()
+        .filter(|(_, e)| e.kind().is_grant() && e.scope().recipient() == Recipient::Controller && overlaps(e))
+        .map(|(i, _)| *i)
+        .collect();
+    let mut out: BTreeMap<Recipient, Vec<u64>> = BTreeMap::new();
+    for (i, e) in &earlier {
+        let r = e.scope().recipient();
+        if e.kind().is_grant()
+            && r != Recipient::Controller
+            && overlaps(e)
+            && (to_controller || r == ws.recipient())
+        {
+            out.entry(r).or_default().push(*i);
+        }
+        if e.kind() == EventKind::NoticeServed && !controller_grants.is_empty() {
+            let notice = records.iter().find_map(|(_, rec)| match rec {
+                ConsentRecord::Notice(n) if n.reference() == e.notice() => Some(n),
+                _ => None,
+            });
+            for nr in notice.map(|n| n.fields().recipients.clone()).unwrap_or_default() {
+                if matches!(nr.recipient, Recipient::Successor(_))
+                    && (to_controller || nr.recipient == ws.recipient())
+                {
+                    let because = out.entry(nr.recipient).or_default();
+                    because.push(*i);
+                    because.extend(&controller_grants);
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(r, mut v)| {
+            v.sort_unstable();
+            v.dedup();
+            (r, v)
+        })
+        .collect()
+}
+
 /// The question as asked: either as generated, or aimed at a grant's scope.
 fn aimed(
     q: &Question,
@@ -419,9 +485,25 @@ proptest! {
                 prop_assert!(!index.insert_payload(next, b"retention: not ours").unwrap());
                 next += 1;
             }
-            index.insert_payload(next, &rec.encode().unwrap()).unwrap();
+            // The stored form is canonical and decodes to exactly what was recorded.
+            let bytes = rec.encode().unwrap();
+            prop_assert_eq!(&rec.encode().unwrap(), &bytes);
+            prop_assert_eq!(&ConsentRecord::decode(next, &bytes).unwrap(), &rec);
+            index.insert_payload(next, &bytes).unwrap();
             records.push((next, rec));
             next += 1;
+            // Every ending event: the recipients to tell agree with the reference.
+            if let Some((w_index, ConsentRecord::Event(w))) = records.last()
+                && w.kind().ends_grants()
+            {
+                let got: Vec<(Recipient, Vec<u64>)> = index
+                    .recipients_to_tell(w.customer(), *w_index)
+                    .unwrap()
+                    .into_iter()
+                    .map(|p| (p.recipient, p.because))
+                    .collect();
+                prop_assert_eq!(got, reference_propagation(&records, *w_index, w));
+            }
             for q in &questions {
                 let (s, u, at, as_of) = aimed(q, &records, birth);
                 let got = index.permits(&s, &u, at, as_of);
