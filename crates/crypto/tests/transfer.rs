@@ -195,3 +195,11 @@ fn truncated_encodings_are_errors() {
         assert!(TransferWrappedKey::decode(&moved[..cut]).is_err());
     }
 }
+
+/// A low-order buyer key (all zeros gives an all-zero shared secret) is refused, not silently used.
+#[test]
+fn low_order_recipient_keys_are_refused() {
+    let key = TransferKey::generate(TransferId::new_v7()).unwrap();
+    let zero = RecipientPublicKey::from_bytes(&[0; 32]).unwrap();
+    assert!(matches!(key.seal_to(&zero), Err(CryptoError::InvalidKey { .. })));
+}
