@@ -65,3 +65,202 @@ fn sqlite_key_store_passes_the_suite() {
     };
     common::key_store_suite(&make, 8);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// What only a file can show.
+
+use custodia_crypto::KeyStore;
+use custodia_ledger::{LedgerError, Log, LogStore};
+use custodia_model::{CustomerId, DataCategory};
+use custodia_store::{APPLICATION_ID, SCHEMA_VERSION, SectionVault, StoreError};
+
+fn raw(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+/// The database file and its WAL, as bytes.
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let wal = path.with_extension("db-wal");
+    if let Ok(more) = std::fs::read(wal) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_reopened_file_has_the_same_log_and_runs_in_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    log.append(&[b"one", b"two", b"three"]).unwrap();
+    let root = log.root();
+    let store = log.into_store();
+    assert_eq!(store.durability(), Durability::Full);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(store);
+    let log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    assert_eq!((log.size(), log.root()), (3, root));
+    let conn = raw(&path);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    assert_eq!(id, APPLICATION_ID);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    drop(SqliteStore::open(&path, &SqliteConfig::new()).unwrap());
+    raw(&path)
+        .execute("INSERT INTO custodia_schema (version, name) VALUES (?1, 'from the future')", [SCHEMA_VERSION + 1])
+        .unwrap();
+    let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
+    assert_eq!(refused, StoreError::SchemaTooNew { found: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION });
+    let rows: u32 = raw(&path).query_row("SELECT count(*) FROM custodia_schema", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, SCHEMA_VERSION + 1);
+}
+
+#[test]
+fn an_unknown_migration_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    drop(SqliteStore::open(&path, &SqliteConfig::new()).unwrap());
+    raw(&path).execute("UPDATE custodia_schema SET name = 'ledger v2 from a fork' WHERE version = 1", []).unwrap();
+    let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
+    assert_eq!(refused, StoreError::UnknownSchema { version: 1, name: "ledger v2 from a fork".to_owned() });
+}
+
+#[test]
+fn another_programs_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    raw(&path).execute_batch("CREATE TABLE invoices (id INTEGER)").unwrap();
+    let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
+    assert!(matches!(refused, StoreError::ForeignDatabase { .. }), "{refused:?}");
+    let path = dir.path().join("tagged.db");
+    raw(&path).execute_batch("PRAGMA application_id = 1234").unwrap();
+    let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
+    assert!(matches!(refused, StoreError::ForeignDatabase { .. }), "{refused:?}");
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, vec![b'x'; 8192]).unwrap();
+    let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
+    assert_eq!(refused, StoreError::NotADatabase { path: path.display().to_string() });
+}
+
+#[test]
+fn a_corrupted_file_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    let payloads: Vec<Vec<u8>> = (0..2000u32).map(|i| format!("entry {i} {}", "x".repeat(100)).into_bytes()).collect();
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    log.append(&refs).unwrap();
+    let store = log.into_store();
+    store.checkpoint_wal().unwrap();
+    store.check_integrity().unwrap();
+    drop(store);
+    // Smash pages in the middle of the file: b-tree pages of the log tables.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 20 * page, "the file should span many pages");
+    for b in &mut bytes[10 * page..14 * page] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let result = SqliteStore::open(&path, &SqliteConfig::new()).and_then(|s| s.check_integrity());
+    assert!(matches!(result, Err(StoreError::Corrupt { .. })), "{result:?}");
+}
+
+#[test]
+fn a_tampered_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    log.append(&[b"one", b"two"]).unwrap();
+    drop(log);
+    let keyring = common::keyring();
+    let customer = CustomerId::new_v7();
+    let (dek, wrapped) = keyring.generate_dek(customer).unwrap();
+    let mut store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    store.put_wrapped_key(&wrapped).unwrap();
+    let sealed = custodia_crypto::seal_section(&dek, customer, DataCategory::Health, 1, b"h").unwrap();
+    store.put_section(customer, DataCategory::Health, 1, &sealed).unwrap();
+    drop(store);
+
+    let conn = raw(&path);
+    conn.execute("UPDATE log_entries SET leaf_hash = x'0102' WHERE idx = 1", []).unwrap();
+    conn.execute("UPDATE log_entries SET salt = NULL WHERE idx = 0", []).unwrap();
+    conn.execute("UPDATE sections SET sealed = x'00'", []).unwrap();
+    let other = CustomerId::new_v7();
+    conn.execute("UPDATE wrapped_keys SET customer = ?1", [other.as_bytes()]).unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    assert_eq!(store.entries(1..2).unwrap_err(), LedgerError::CorruptStore { what: "leaf hash", index: 1 });
+    assert_eq!(
+        store.entries(0..1).unwrap_err(),
+        LedgerError::CorruptStore { what: "salt or payload missing", index: 0 }
+    );
+    assert_eq!(
+        store.section(customer, DataCategory::Health, 1).unwrap_err(),
+        StoreError::RowCheck {
+            table: "sections",
+            key: format!("{customer}/health/1"),
+            what: "sealed bytes are not a sealed section"
+        }
+    );
+    // A wrapped key moved under another customer's row is named, not opened.
+    let moved = store.wrapped_keys(other).unwrap_err();
+    assert!(moved.to_string().contains("wrapped key names another customer"), "{moved}");
+}
+
+#[test]
+fn redaction_and_shredding_leave_no_bytes_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let secret = b"customer 7 said: phone 13800138000";
+    let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    log.append(&[b"keep me", secret.as_slice()]).unwrap();
+    assert!(contains(&file_bytes(&path), secret), "the payload is on disk before redaction");
+    log.redact(1, b"erasure request 7").unwrap();
+    assert!(!contains(&file_bytes(&path), secret), "the redacted payload must leave the file and the WAL");
+    assert!(contains(&file_bytes(&path), b"keep me"));
+
+    let store = log.into_store();
+    let keyring = common::keyring();
+    let customer = CustomerId::new_v7();
+    let (_, wrapped) = keyring.generate_dek(customer).unwrap();
+    store.put_wrapped_key(&wrapped).unwrap();
+    let encoded = wrapped.encode();
+    assert!(contains(&file_bytes(&path), &encoded));
+    store.destroy_customer(customer, chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap()).unwrap();
+    assert!(!contains(&file_bytes(&path), &encoded), "a shredded wrapped key must leave the file and the WAL");
+}
+
+#[test]
+fn two_stores_on_one_file_never_fork_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let mut a = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    let mut b = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    a.append(&[b"from a"]).unwrap();
+    // b still thinks the log is empty: refused, nothing written, and b has caught up.
+    assert_eq!(b.append(&[b"from b"]).unwrap_err(), LedgerError::Conflict { expected: 0, actual: 1 });
+    assert_eq!(b.size(), 1);
+    b.append(&[b"from b"]).unwrap();
+    a.reload().unwrap();
+    assert_eq!(a.root(), b.root());
+    let signer = common::signer();
+    a.verify(&common::policy(&signer)).unwrap();
+}
