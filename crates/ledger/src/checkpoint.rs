@@ -168,8 +168,8 @@ impl SignedCheckpoint {
     /// Signs `checkpoint` with the log's key ([`SignatureKind::Ed25519`]).
     pub fn sign(checkpoint: Checkpoint, signer: &NoteSigner) -> Result<Self, LedgerError> {
         if signer.verifier().kind() != SignatureKind::Ed25519 {
-            return Err(LedgerError::KeyName {
-                name: signer.name().to_owned(),
+            return Err(LedgerError::VerifierKey {
+                what: "a checkpoint is signed with an ed25519 log key, not a cosignature key",
             });
         }
         // The log signer ignores the time argument; the time travels in the checkpoint's text.

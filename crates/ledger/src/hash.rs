@@ -2,8 +2,10 @@
 
 use std::fmt;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use ring::digest::{Context, SHA256, digest};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Length of every hash in the tree (SHA-256).
 pub const HASH_LEN: usize = 32;
@@ -15,8 +17,9 @@ const LEAF_PREFIX: u8 = 0x00;
 /// Domain-separation prefix of an interior node hash (RFC 9162 §2.1.1).
 const NODE_PREFIX: u8 = 0x01;
 
-/// A SHA-256 value in the tree: a leaf hash, an interior node or a root.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A SHA-256 value in the tree: a leaf hash, an interior node or a root. Serialized as standard padded
+/// base64, as RFC 6962's JSON API and C2SP checkpoints write hashes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MerkleHash([u8; HASH_LEN]);
 
 impl MerkleHash {
@@ -53,10 +56,49 @@ impl fmt::Display for MerkleHash {
     }
 }
 
+/// Serializes 32 bytes as standard padded base64.
+fn serialize_32<S: Serializer>(bytes: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&STANDARD.encode(bytes))
+}
+
+/// Reads exactly 32 bytes of canonical standard base64.
+fn deserialize_32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 32], D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let bytes = STANDARD.decode(&text).map_err(serde::de::Error::custom)?;
+    bytes
+        .try_into()
+        .map_err(|_| serde::de::Error::custom("expected 32 bytes of base64"))
+}
+
+impl Serialize for MerkleHash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_32(&self.0, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for MerkleHash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_32(deserializer).map(Self)
+    }
+}
+
+impl Serialize for Salt {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_32(&self.0, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Salt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_32(deserializer).map(Self)
+    }
+}
+
 /// The random blinding value hashed in front of a payload. While it exists, anyone holding it and the
 /// payload can recompute the leaf; once it is deleted (redaction), a guessed payload can no longer be
 /// matched against the leaf hash, which is what makes an erased entry unlinkable (PIPL Art 47).
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Serialized as standard padded base64 (a receipt carries it so that its holder can recompute the leaf).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Salt([u8; SALT_LEN]);
 
 impl Salt {
@@ -161,6 +203,20 @@ mod tests {
         node.extend_from_slice(&[2; 32]);
         assert_eq!(node_hash(&a, &b).as_bytes(), digest(&SHA256, &node).as_ref());
         assert_ne!(node_hash(&a, &b), node_hash(&b, &a));
+    }
+
+    #[test]
+    fn hashes_and_salts_serialize_as_strict_base64() {
+        let hash = MerkleHash::from_bytes([0xfb; 32]);
+        let json = serde_json::to_string(&hash).unwrap();
+        assert_eq!(json, format!("\"{}\"", STANDARD.encode([0xfb; 32])));
+        assert_eq!(serde_json::from_str::<MerkleHash>(&json).unwrap(), hash);
+        let salt = Salt::from_bytes([9; SALT_LEN]);
+        let json = serde_json::to_string(&salt).unwrap();
+        assert_eq!(serde_json::from_str::<Salt>(&json).unwrap(), salt);
+        let short = format!("\"{}\"", STANDARD.encode([1u8; 31]));
+        assert!(serde_json::from_str::<MerkleHash>(&short).is_err());
+        assert!(serde_json::from_str::<Salt>("\"not base64\"").is_err());
     }
 
     #[test]

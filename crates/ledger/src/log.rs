@@ -133,7 +133,9 @@ impl<S: LogStore> Log<S> {
 
     /// The current root.
     pub fn root(&self) -> MerkleHash {
-        self.suffixes().first().map_or_else(crate::hash::empty_root, |(_, hash)| *hash)
+        self.suffixes()
+            .first()
+            .map_or_else(crate::hash::empty_root, |(_, hash)| *hash)
     }
 
     fn suffixes(&self) -> &[(u64, MerkleHash)] {
@@ -261,7 +263,11 @@ impl<S: LogStore> Log<S> {
             if hi != size {
                 return None;
             }
-            suffixes.binary_search_by_key(&lo, |(start, _)| *start).ok().and_then(|i| suffixes.get(i)).map(|(_, hash)| *hash)
+            suffixes
+                .binary_search_by_key(&lo, |(start, _)| *start)
+                .ok()
+                .and_then(|i| suffixes.get(i))
+                .map(|(_, hash)| *hash)
         };
         let plan = Plan::new(ranges, known)?;
         let fetched = self.store.nodes(plan.nodes())?;

@@ -156,7 +156,10 @@ enum Part {
 
 impl Plan {
     /// Plans the ranges; `known` answers a range's hash without any read when it can.
-    pub(crate) fn new(ranges: &[(u64, u64)], known: impl Fn(u64, u64) -> Option<MerkleHash>) -> Result<Self, LedgerError> {
+    pub(crate) fn new(
+        ranges: &[(u64, u64)],
+        known: impl Fn(u64, u64) -> Option<MerkleHash>,
+    ) -> Result<Self, LedgerError> {
         let mut nodes = Vec::with_capacity(ranges.len() + 8);
         let mut parts = Vec::with_capacity(ranges.len());
         for &(lo, hi) in ranges {
@@ -176,7 +179,11 @@ impl Plan {
     pub(crate) fn fold(&self, fetched: &[MerkleHash]) -> Result<Vec<MerkleHash>, LedgerError> {
         if fetched.len() != self.nodes.len() {
             return Err(LedgerError::Store {
-                message: format!("store returned {} node hashes for {} requested", fetched.len(), self.nodes.len()),
+                message: format!(
+                    "store returned {} node hashes for {} requested",
+                    fetched.len(),
+                    self.nodes.len()
+                ),
             });
         }
         let mut out = Vec::with_capacity(self.parts.len());
