@@ -300,6 +300,54 @@ impl ConsentIndex {
         dropped
     }
 
+    /// Checks, without changing anything, that [`ConsentIndex::insert`] would take in `records` one after
+    /// the other: no notice version that conflicts with one indexed or earlier in the batch, and room for
+    /// every new purpose. [`crate::ConsentLedger`] runs this before it appends, so that an entry the index
+    /// would refuse never reaches the ledger (where it would stay for ever and block every rebuild).
+    pub fn check(&self, records: &[ConsentRecord]) -> Result<(), ConsentError> {
+        let mut new_purposes: Vec<&Purpose> = Vec::new();
+        let mut batch_notices: Vec<&Notice> = Vec::new();
+        for record in records {
+            let (purposes, categories): (Vec<&Purpose>, Vec<&DataCategory>) = match record {
+                ConsentRecord::Notice(n) => {
+                    let r = n.reference();
+                    let earlier = self
+                        .notice(r)
+                        .into_iter()
+                        .chain(batch_notices.iter().copied().filter(|b| b.reference() == r));
+                    for known in earlier {
+                        if known != n {
+                            return Err(ConsentError::ConflictingNotice {
+                                notice: r.id.to_string(),
+                                version: r.version,
+                            });
+                        }
+                    }
+                    batch_notices.push(n);
+                    let f = n.fields();
+                    (f.purposes.iter().collect(), f.categories.iter().collect())
+                }
+                ConsentRecord::Event(e) => (
+                    e.scope().purposes().iter().collect(),
+                    e.scope().categories().iter().collect(),
+                ),
+            };
+            for p in purposes {
+                if self.purposes.get(p).is_none() && !new_purposes.contains(&p) {
+                    new_purposes.push(p);
+                }
+            }
+            Self::category_mask(categories)?;
+        }
+        if self.purposes.values.len() + new_purposes.len() > MAX_PURPOSES {
+            return Err(ConsentError::Capacity {
+                what: "purposes",
+                limit: MAX_PURPOSES,
+            });
+        }
+        Ok(())
+    }
+
     /// Takes in a decoded record stored at ledger index `index`. Indices must increase, so that replaying
     /// the ledger twice, or out of order, is caught rather than double counted.
     pub fn insert(&mut self, index: u64, record: &ConsentRecord) -> Result<(), ConsentError> {

@@ -90,7 +90,8 @@ impl<S: LogStore> ConsentLedger<S> {
     }
 
     /// Appends several records in one ledger batch (one transaction in a database store); returns the
-    /// index of the first. On error nothing was appended.
+    /// index of the first. Records the index would refuse (a notice version that conflicts with one
+    /// already published, a 65th purpose) are refused before anything is appended.
     pub fn record_batch(&mut self, records: &[ConsentRecord]) -> Result<u64, ConsentError> {
         let payloads = records
             .iter()
@@ -98,8 +99,10 @@ impl<S: LogStore> ConsentLedger<S> {
             .collect::<Result<Vec<_>, _>>()?;
         let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         // Another writer may have appended since we last looked: index its entries first, so that ours
-        // arrive in ledger order.
+        // arrive in ledger order. Then make sure the index will take every record before the ledger does,
+        // since a ledger entry cannot be taken back.
         self.index.catch_up(&self.log, |_, _| {})?;
+        self.index.check(records)?;
         let appended = self.log.append(&slices)?;
         for (i, record) in appended.indices().zip(records) {
             self.index.insert(i, record)?;

@@ -286,3 +286,44 @@ fn cross_border_receipts_name_the_destination() {
         Some(format!("recipient {}", Recipient::ThirdParty(buyer)).as_str())
     );
 }
+
+#[test]
+fn what_the_index_would_refuse_never_reaches_the_ledger() {
+    let mut ledger = ledger();
+    let size = ledger.log().size();
+    let mut other = notice_v1().fields().clone();
+    other.text_digest = Digest::of(b"a different text under the same version");
+    let conflicting = Notice::new(other).unwrap();
+    assert!(matches!(
+        ledger.publish(&conflicting),
+        Err(ConsentError::ConflictingNotice { version: 1, .. })
+    ));
+    // Two different versions 7 in one batch.
+    let mut a = notice_v1().fields().clone();
+    a.version = 7;
+    let mut b = a.clone();
+    b.retention = "five years".into();
+    assert!(matches!(
+        ledger.record_batch(&[
+            ConsentRecord::Notice(Notice::new(a).unwrap()),
+            ConsentRecord::Notice(Notice::new(b).unwrap()),
+        ]),
+        Err(ConsentError::ConflictingNotice { version: 7, .. })
+    ));
+    // More purposes than the index has bits for.
+    let many: Vec<ConsentRecord> = (0..MAX_PURPOSES)
+        .map(|i| {
+            let mut g = EventSpec::grant(customer(20), day(1));
+            g.purposes = vec![Purpose::custom(&format!("custom_{i}")).unwrap()];
+            ConsentRecord::Event(g.build())
+        })
+        .collect();
+    assert!(matches!(
+        ledger.record_batch(&many),
+        Err(ConsentError::Capacity { what: "purposes", .. })
+    ));
+    assert_eq!(ledger.log().size(), size, "nothing was appended");
+    // The same notice again is harmless and is recorded.
+    assert!(ledger.publish(&notice_v1()).is_ok());
+    assert!(ConsentIndex::rebuild(ledger.log(), cn_policy(), |_, _| {}).is_ok());
+}
