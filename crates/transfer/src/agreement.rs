@@ -1,0 +1,653 @@
+//! The transfer agreement: its terms, their exact canonical bytes, and the typestate from draft to fully signed.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+use custodia_consent::TransferPath;
+use custodia_crypto::{Signature, SigningKey};
+use custodia_model::{Citation, DataCategory, Jurisdiction, Purpose, TransferId};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{hex, sha256, unhex};
+use crate::error::TransferError;
+use crate::party::Party;
+
+/// The first line of the canonical agreement bytes: format name and version. A new version of the
+/// encoding gets a new line; old bytes keep verifying under the version they name.
+pub const AGREEMENT_FORMAT: &str = "custodia-transfer-agreement/1\n";
+
+/// Magic of the encoded [`SignedAgreement`] envelope.
+pub const SIGNED_AGREEMENT_MAGIC: &[u8; 8] = b"CUSTAGR1";
+
+/// Longest canonical terms accepted when decoding an envelope (1 MiB): bounds the allocation a length field
+/// can cause.
+pub const MAX_AGREEMENT_LEN: usize = 1 << 20;
+
+const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/agreement-signature/v1\0";
+
+/// Longest free-text term, in characters.
+const MAX_TERM_TEXT: usize = 1024;
+
+/// One purpose the buyer continues, and the categories it continues it for (PIPL Art 22: the recipient
+/// continues the obligations; a new purpose would need consent again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeItem {
+    /// The purpose continued.
+    pub purpose: Purpose,
+    /// The categories moved for it.
+    pub categories: BTreeSet<DataCategory>,
+}
+
+/// Which customers the agreement covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CustomerSelection {
+    /// Only customers whose relationship has not ended by the effective date.
+    Active,
+    /// Active customers and those whose relationship ended within this many years before the effective date.
+    LapsedWithinYears(u32),
+    /// Every customer on the book.
+    All,
+}
+
+/// What happens to sensitive categories (PIPL Arts 28, 29).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SensitiveRule {
+    /// Sensitive categories move on the legal path like the rest.
+    FollowPath,
+    /// Sensitive categories move only with the customer's separate consent to the transfer (PIPL Art 29).
+    RequireSeparateConsent,
+    /// Sensitive categories never move.
+    Exclude,
+}
+
+/// What happens to the data of minors under 14, all of which is sensitive (PIPL Arts 28, 31).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MinorRule {
+    /// A minor's data moves only with a parent's or guardian's separate consent to the transfer (PIPL Art 31).
+    RequireGuardianConsent,
+    /// A minor's data never moves.
+    Exclude,
+}
+
+/// The legal mechanism for a transfer abroad (PIPL Art 38), weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// No mechanism: the export claims the CAC 2024 exemption (below 100,000 people's non-sensitive PI).
+    Exempt,
+    /// A standard contract filed with the provincial CAC (PIPL Art 38(1)(3)).
+    StandardContract,
+    /// Personal-information protection certification (PIPL Art 38(1)(2)).
+    Certification,
+    /// A security assessment by the CAC (PIPL Arts 38(1)(1), 40).
+    SecurityAssessment,
+}
+
+impl Mechanism {
+    /// Strength for comparison: a standard contract and a certification stand at the same level under the
+    /// CAC 2024 rules; a security assessment above both.
+    pub fn strength(self) -> u8 {
+        match self {
+            Mechanism::Exempt => 0,
+            Mechanism::StandardContract | Mechanism::Certification => 1,
+            Mechanism::SecurityAssessment => 2,
+        }
+    }
+
+    /// The stable code used in reports.
+    pub fn code(self) -> &'static str {
+        match self {
+            Mechanism::Exempt => "exempt",
+            Mechanism::StandardContract => "standard_contract",
+            Mechanism::Certification => "certification",
+            Mechanism::SecurityAssessment => "security_assessment",
+        }
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Terms for a buyer that processes the data outside mainland China (PIPL Arts 38–39).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossBorderTerms {
+    /// Where the data goes; must be outside the mainland.
+    pub destination: Jurisdiction,
+    /// The mechanism relied on.
+    pub mechanism: Mechanism,
+    /// Its reference (filing number, certificate number, assessment approval); required unless exempt.
+    pub reference: String,
+    /// Whether the seller is a critical-information-infrastructure operator (any export needs an assessment).
+    pub ciio: bool,
+    /// People whose non-sensitive PI the seller already exported this year (counted from 1 January, CAC 2024).
+    pub prior_people_non_sensitive: u64,
+    /// People whose sensitive PI the seller already exported this year.
+    pub prior_people_sensitive: u64,
+}
+
+/// What the buyer undertakes (PIPL Art 22; NDSR Art 14).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerObligations {
+    /// The buyer continues the seller's retention duties (Broker Rule Art 51, AML Law 2024 Art 34).
+    pub continue_retention_duties: bool,
+    /// The buyer uses the data only for the purposes in scope (PIPL Art 22: a new purpose needs consent).
+    pub purpose_limitation: bool,
+    /// The security measures the buyer keeps (PIPL Art 51; NDSR Art 14), as agreed text.
+    pub security_measures: String,
+}
+
+/// Every term of an agreement, as plain data. [`DraftAgreement::new`] checks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementTerms {
+    /// The transfer this agreement governs.
+    pub transfer_id: TransferId,
+    /// The seller (the brokerage whose licence and book are sold).
+    pub seller: Party,
+    /// The buyer.
+    pub buyer: Party,
+    /// The legal path: an open legal question, so a term the parties choose (PIPL Art 22 or Art 23).
+    pub legal_path: TransferPath,
+    /// The purposes the buyer continues and the categories moved for each.
+    pub scope: Vec<ScopeItem>,
+    /// Which customers.
+    pub selection: CustomerSelection,
+    /// Days after a notice is served during which a customer may object (notice path).
+    pub objection_window_days: u32,
+    /// The rule for sensitive categories.
+    pub sensitive: SensitiveRule,
+    /// The rule for minors.
+    pub minors: MinorRule,
+    /// Terms for processing abroad, if the buyer processes outside the mainland.
+    pub cross_border: Option<CrossBorderTerms>,
+    /// The buyer's obligations.
+    pub obligations: BuyerObligations,
+    /// The reference of the personal-information impact assessment (PIPL Art 55: required before providing
+    /// data to another processor; kept at least 3 years, Art 56).
+    pub impact_assessment: String,
+    /// The day the agreement takes effect; plans are judged on or after it.
+    pub effective: NaiveDate,
+}
+
+fn term_text(field: &'static str, value: &str) -> Result<(), TransferError> {
+    if value.trim().is_empty() {
+        return Err(TransferError::invalid(field, "empty"));
+    }
+    if value.chars().count() > MAX_TERM_TEXT || value.chars().any(char::is_control) {
+        return Err(TransferError::invalid(
+            field,
+            format!("longer than {MAX_TERM_TEXT} characters or has a control character"),
+        ));
+    }
+    Ok(())
+}
+
+impl AgreementTerms {
+    /// Checks the terms. Every refusal names the term.
+    pub fn validate(&self) -> Result<(), TransferError> {
+        if self.seller.credit_code() == self.buyer.credit_code() {
+            return Err(TransferError::invalid(
+                "agreement.buyer",
+                "same credit code as the seller",
+            ));
+        }
+        if self.seller.party_id() == self.buyer.party_id() {
+            return Err(TransferError::invalid(
+                "agreement.buyer",
+                "same party id as the seller",
+            ));
+        }
+        if self.scope.is_empty() {
+            return Err(TransferError::invalid("agreement.scope", "no purpose"));
+        }
+        for pair in self.scope.windows(2) {
+            if let [a, b] = pair
+                && a.purpose >= b.purpose
+            {
+                return Err(TransferError::invalid(
+                    "agreement.scope",
+                    "purposes must be sorted and unique",
+                ));
+            }
+        }
+        if self.scope.iter().any(|s| s.categories.is_empty()) {
+            return Err(TransferError::invalid(
+                "agreement.scope",
+                "a purpose with no category",
+            ));
+        }
+        if self.scope.iter().any(|s| s.purpose == Purpose::Transfer) {
+            return Err(TransferError::invalid(
+                "agreement.scope",
+                "the transfer itself is not a purpose the buyer continues",
+            ));
+        }
+        if let CustomerSelection::LapsedWithinYears(years) = self.selection
+            && !(1..=60).contains(&years)
+        {
+            return Err(TransferError::invalid(
+                "agreement.selection",
+                "years from 1 to 60",
+            ));
+        }
+        if self.legal_path == TransferPath::MergerNotice && !(1..=365).contains(&self.objection_window_days) {
+            return Err(TransferError::invalid(
+                "agreement.objection_window_days",
+                "from 1 to 365 days on the notice path (PIPL Art 22)",
+            ));
+        }
+        if self.objection_window_days > 365 {
+            return Err(TransferError::invalid(
+                "agreement.objection_window_days",
+                "at most 365",
+            ));
+        }
+        if let Some(cb) = &self.cross_border {
+            if !cb.destination.is_outside_mainland() {
+                return Err(TransferError::invalid(
+                    "agreement.cross_border.destination",
+                    "must be outside mainland China",
+                ));
+            }
+            if cb.mechanism != Mechanism::Exempt {
+                term_text("agreement.cross_border.reference", &cb.reference)?;
+            }
+        } else if self.buyer.jurisdiction().is_outside_mainland() {
+            return Err(TransferError::invalid(
+                "agreement.cross_border",
+                "the buyer processes outside the mainland: cross-border terms are required (PIPL Art 38)",
+            ));
+        }
+        if !self.obligations.continue_retention_duties || !self.obligations.purpose_limitation {
+            return Err(TransferError::invalid(
+                "agreement.obligations",
+                "the buyer must continue retention duties and purpose limitation (PIPL Art 22; NDSR Art 14)",
+            ));
+        }
+        term_text(
+            "agreement.obligations.security_measures",
+            &self.obligations.security_measures,
+        )?;
+        term_text("agreement.impact_assessment", &self.impact_assessment)?;
+        Ok(())
+    }
+
+    /// The categories in scope, over all purposes.
+    pub fn categories(&self) -> BTreeSet<DataCategory> {
+        self.scope
+            .iter()
+            .flat_map(|s| s.categories.iter().copied())
+            .collect()
+    }
+
+    /// The purposes continued for `category`.
+    pub fn purposes_for(&self, category: DataCategory) -> impl Iterator<Item = &Purpose> {
+        self.scope
+            .iter()
+            .filter(move |s| s.categories.contains(&category))
+            .map(|s| &s.purpose)
+    }
+
+    /// The article the legal path rests on.
+    pub fn path_citation(&self) -> Citation {
+        match self.legal_path {
+            TransferPath::MergerNotice => Citation::pipl("22"),
+            _ => Citation::pipl("23"),
+        }
+    }
+
+    /// The canonical bytes: [`AGREEMENT_FORMAT`] and then the terms as compact JSON, fields in declaration
+    /// order, sets sorted. These exact bytes are signed and stored; they are never re-serialized to verify.
+    fn encode(&self) -> Result<Vec<u8>, TransferError> {
+        let mut out = AGREEMENT_FORMAT.as_bytes().to_vec();
+        serde_json::to_writer(&mut out, self)
+            .map_err(|e| TransferError::invalid("agreement", e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// SHA-256 of an agreement's canonical bytes: what a package is bound to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AgreementDigest([u8; 32]);
+
+impl AgreementDigest {
+    /// A digest from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for AgreementDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl fmt::Debug for AgreementDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AgreementDigest({self})")
+    }
+}
+
+impl TryFrom<String> for AgreementDigest {
+    type Error = TransferError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        unhex::<32>(&value)
+            .map(Self)
+            .ok_or_else(|| TransferError::invalid("agreement_digest", "not 64 hex digits"))
+    }
+}
+
+impl From<AgreementDigest> for String {
+    fn from(value: AgreementDigest) -> Self {
+        value.to_string()
+    }
+}
+
+/// The canonical bytes and the terms they decode to, always in agreement with each other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Canonical {
+    terms: AgreementTerms,
+    bytes: Vec<u8>,
+    digest: AgreementDigest,
+}
+
+impl Canonical {
+    fn from_terms(terms: AgreementTerms) -> Result<Self, TransferError> {
+        terms.validate()?;
+        let bytes = terms.encode()?;
+        let digest = AgreementDigest(sha256(&bytes));
+        Ok(Self { terms, bytes, digest })
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, TransferError> {
+        let Some(json) = bytes.strip_prefix(AGREEMENT_FORMAT.as_bytes()) else {
+            let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+            return Err(TransferError::NonCanonicalAgreement {
+                format: String::from_utf8_lossy(first).chars().take(64).collect(),
+            });
+        };
+        let terms: AgreementTerms =
+            serde_json::from_slice(json).map_err(|e| TransferError::invalid("agreement", e.to_string()))?;
+        let canonical = Self::from_terms(terms)?;
+        if canonical.bytes != bytes {
+            return Err(TransferError::NonCanonicalAgreement {
+                format: AGREEMENT_FORMAT.trim_end().to_owned(),
+            });
+        }
+        Ok(canonical)
+    }
+
+    fn message(&self, role: Role) -> Vec<u8> {
+        let mut m = SIGNATURE_DOMAIN.to_vec();
+        m.extend_from_slice(role.label().as_bytes());
+        m.push(0);
+        m.extend_from_slice(&self.digest.0);
+        m
+    }
+
+    fn sign(&self, role: Role, key: &SigningKey) -> Result<Signature, TransferError> {
+        let expected = match role {
+            Role::Seller => self.terms.seller.verifying_key(),
+            Role::Buyer => self.terms.buyer.verifying_key(),
+        };
+        if key.verifying_key() != *expected {
+            return Err(TransferError::WrongSigner { role: role.label() });
+        }
+        Ok(key.sign(&self.message(role)))
+    }
+
+    fn verify(&self, role: Role, signature: &Signature) -> Result<(), TransferError> {
+        let (key, what) = match role {
+            Role::Seller => (self.terms.seller.verifying_key(), "agreement seller"),
+            Role::Buyer => (self.terms.buyer.verifying_key(), "agreement buyer"),
+        };
+        key.verify(&self.message(role), signature)
+            .map_err(|_| TransferError::BadSignature { what })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Seller,
+    Buyer,
+}
+
+impl Role {
+    fn label(self) -> &'static str {
+        match self {
+            Role::Seller => "seller",
+            Role::Buyer => "buyer",
+        }
+    }
+}
+
+/// An agreement nobody has signed yet. It cannot be planned with: only a [`SignedAgreement`] can.
+///
+/// ```compile_fail
+/// # fn demo(draft: custodia_transfer::DraftAgreement, facts: &custodia_transfer::PlanContext<'_>) {
+/// // A draft is not a signed agreement: this does not compile.
+/// let _planner = custodia_transfer::Planner::new(&draft, facts);
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftAgreement {
+    canonical: Canonical,
+}
+
+impl DraftAgreement {
+    /// Validates `terms` and fixes their canonical bytes.
+    pub fn new(terms: AgreementTerms) -> Result<Self, TransferError> {
+        Ok(Self {
+            canonical: Canonical::from_terms(terms)?,
+        })
+    }
+
+    /// Parses canonical bytes as the other party sent them; refuses bytes that are not exactly what this
+    /// version would write for the same terms.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TransferError> {
+        Ok(Self {
+            canonical: Canonical::from_bytes(bytes)?,
+        })
+    }
+
+    /// The terms.
+    pub fn terms(&self) -> &AgreementTerms {
+        &self.canonical.terms
+    }
+
+    /// The canonical bytes, to send to the other party.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.canonical.bytes
+    }
+
+    /// The digest of the canonical bytes.
+    pub fn digest(&self) -> AgreementDigest {
+        self.canonical.digest
+    }
+
+    /// The seller signs. Refused if `key` is not the seller's key in the terms.
+    pub fn sign_as_seller(self, key: &SigningKey) -> Result<SellerSigned, TransferError> {
+        let signature = self.canonical.sign(Role::Seller, key)?;
+        Ok(SellerSigned {
+            canonical: self.canonical,
+            seller: signature,
+        })
+    }
+
+    /// The buyer signs. Refused if `key` is not the buyer's key in the terms.
+    pub fn sign_as_buyer(self, key: &SigningKey) -> Result<BuyerSigned, TransferError> {
+        let signature = self.canonical.sign(Role::Buyer, key)?;
+        Ok(BuyerSigned {
+            canonical: self.canonical,
+            buyer: signature,
+        })
+    }
+}
+
+/// An agreement the seller has signed and the buyer has not: still not usable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SellerSigned {
+    canonical: Canonical,
+    seller: Signature,
+}
+
+impl SellerSigned {
+    /// The terms.
+    pub fn terms(&self) -> &AgreementTerms {
+        &self.canonical.terms
+    }
+
+    /// The seller's signature, to send with the canonical bytes.
+    pub fn seller_signature(&self) -> &Signature {
+        &self.seller
+    }
+
+    /// The buyer countersigns, after checking the seller's signature.
+    pub fn countersign_as_buyer(self, key: &SigningKey) -> Result<SignedAgreement, TransferError> {
+        self.canonical.verify(Role::Seller, &self.seller)?;
+        let buyer = self.canonical.sign(Role::Buyer, key)?;
+        Ok(SignedAgreement {
+            canonical: self.canonical,
+            seller: self.seller,
+            buyer,
+        })
+    }
+}
+
+/// An agreement the buyer has signed and the seller has not: still not usable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuyerSigned {
+    canonical: Canonical,
+    buyer: Signature,
+}
+
+impl BuyerSigned {
+    /// The terms.
+    pub fn terms(&self) -> &AgreementTerms {
+        &self.canonical.terms
+    }
+
+    /// The buyer's signature.
+    pub fn buyer_signature(&self) -> &Signature {
+        &self.buyer
+    }
+
+    /// The seller countersigns, after checking the buyer's signature.
+    pub fn countersign_as_seller(self, key: &SigningKey) -> Result<SignedAgreement, TransferError> {
+        self.canonical.verify(Role::Buyer, &self.buyer)?;
+        let seller = self.canonical.sign(Role::Seller, key)?;
+        Ok(SignedAgreement {
+            canonical: self.canonical,
+            seller,
+            buyer: self.buyer,
+        })
+    }
+}
+
+/// An agreement both parties signed, with both signatures verified: the only form a plan, a package or an
+/// import accepts.
+///
+/// Envelope format ([`SignedAgreement::encode`]): magic `CUSTAGR1` (8 bytes), length of the canonical bytes
+/// (u32 big-endian), the canonical bytes, the seller's Ed25519 signature (64), the buyer's (64). Each
+/// signature is over `"custodia-transfer/agreement-signature/v1\0" ‖ role ‖ 0x00 ‖ SHA-256(canonical bytes)`
+/// with role `seller` or `buyer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedAgreement {
+    canonical: Canonical,
+    seller: Signature,
+    buyer: Signature,
+}
+
+impl SignedAgreement {
+    /// The terms.
+    pub fn terms(&self) -> &AgreementTerms {
+        &self.canonical.terms
+    }
+
+    /// The canonical bytes both parties signed.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.canonical.bytes
+    }
+
+    /// The digest a package is bound to.
+    pub fn digest(&self) -> AgreementDigest {
+        self.canonical.digest
+    }
+
+    /// The transfer id.
+    pub fn transfer_id(&self) -> TransferId {
+        self.canonical.terms.transfer_id
+    }
+
+    /// The envelope: canonical bytes and both signatures.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = SIGNED_AGREEMENT_MAGIC.to_vec();
+        // The canonical bytes were produced by this crate from validated terms, far below 4 GiB.
+        let len = u32::try_from(self.canonical.bytes.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&self.canonical.bytes);
+        out.extend_from_slice(self.seller.as_bytes());
+        out.extend_from_slice(self.buyer.as_bytes());
+        out
+    }
+
+    /// Decodes an envelope and verifies both signatures: a missing, truncated or wrong signature is refused
+    /// with [`TransferError::BadSignature`] naming whose.
+    pub fn decode(bytes: &[u8]) -> Result<Self, TransferError> {
+        let bad = |reason: &str| TransferError::invalid("signed_agreement", reason.to_owned());
+        let rest = bytes
+            .strip_prefix(SIGNED_AGREEMENT_MAGIC.as_slice())
+            .ok_or_else(|| bad("magic"))?;
+        let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(|| bad("length"))?;
+        let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| bad("length"))?;
+        if len > MAX_AGREEMENT_LEN {
+            return Err(bad("canonical bytes longer than 1 MiB"));
+        }
+        let (terms, rest) = rest.split_at_checked(len).ok_or_else(|| bad("truncated terms"))?;
+        let canonical = Canonical::from_bytes(terms)?;
+        let (seller, rest) = rest.split_at_checked(64).ok_or(TransferError::BadSignature {
+            what: "agreement seller",
+        })?;
+        let (buyer, rest) = rest.split_at_checked(64).ok_or(TransferError::BadSignature {
+            what: "agreement buyer",
+        })?;
+        if !rest.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        let seller = Signature::from_bytes(seller).map_err(|_| TransferError::BadSignature {
+            what: "agreement seller",
+        })?;
+        let buyer = Signature::from_bytes(buyer).map_err(|_| TransferError::BadSignature {
+            what: "agreement buyer",
+        })?;
+        canonical.verify(Role::Seller, &seller)?;
+        canonical.verify(Role::Buyer, &buyer)?;
+        Ok(Self {
+            canonical,
+            seller,
+            buyer,
+        })
+    }
+}

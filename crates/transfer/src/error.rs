@@ -1,0 +1,189 @@
+//! The crate's one error type: every failure of agreement, plan, package, import, receipt and disposition.
+
+use custodia_model::{CustomerId, DataCategory, TransferId};
+
+/// Everything that can go wrong in a transfer. Each variant names the field, entry or offset that failed;
+/// cryptographic failures are opaque on purpose ([`TransferError::Crypto`] carries the crypto crate's
+/// opaque error, never a reason why a key did not open).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// A field of a party or an agreement is missing, too long or malformed.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// The field, such as `agreement.impact_assessment`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Stored agreement bytes are not in the canonical form this version writes, so their signatures could
+    /// not be trusted to mean what a re-encoding means ("sign what you store").
+    #[error("agreement bytes are not canonical (format {format})")]
+    NonCanonicalAgreement {
+        /// The format label found.
+        format: String,
+    },
+    /// A signing key does not belong to the party it signs for.
+    #[error("the {role} signing key does not match the agreement's {role} key")]
+    WrongSigner {
+        /// `seller` or `buyer`.
+        role: &'static str,
+    },
+    /// A signature over the agreement, package or receipt does not verify, or is missing.
+    #[error("{what} signature is missing or does not verify")]
+    BadSignature {
+        /// Whose signature over what, such as `agreement buyer`.
+        what: &'static str,
+    },
+    /// The agreed cross-border mechanism is weaker than the CAC 2024 thresholds require (PIPL Art 38).
+    #[error(
+        "cross-border mechanism {agreed} is weaker than the required {required} for {people_non_sensitive} people's non-sensitive and {people_sensitive} people's sensitive information"
+    )]
+    CrossBorderMechanismTooWeak {
+        /// The mechanism in the agreement.
+        agreed: String,
+        /// The mechanism the thresholds require.
+        required: String,
+        /// People whose non-sensitive information would leave, this year including the plan.
+        people_non_sensitive: u64,
+        /// People whose sensitive information would leave, this year including the plan.
+        people_sensitive: u64,
+    },
+    /// A package or one of its records is malformed; decoding stopped at `offset`.
+    #[error("malformed package at byte {offset} ({entry}): {reason}")]
+    MalformedPackage {
+        /// Byte offset in the package where the bad record starts.
+        offset: u64,
+        /// Which record: `header`, `entry 17`, `trailer`.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The package was written with a format version this build does not read.
+    #[error("unsupported package format version {version}")]
+    UnsupportedPackageVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// The package belongs to another transfer or another agreement than the one given to import it.
+    #[error("package is bound to another agreement: {what}")]
+    AgreementMismatch {
+        /// What differed: `transfer id`, `agreement digest`, `seller key`, `buyer key`.
+        what: &'static str,
+    },
+    /// The package's recomputed manifest root differs from the signed one.
+    #[error("manifest root mismatch: the package's entries do not match its signed root")]
+    RootMismatch,
+    /// One customer's entry failed: its key did not open, a section did not open, or it names another
+    /// customer. The transfer is refused as a whole.
+    #[error("entry {entry} (customer {customer}) failed: {reason}")]
+    EntryFailed {
+        /// Position of the entry in the package, from 0.
+        entry: u64,
+        /// The customer the entry is for.
+        customer: CustomerId,
+        /// What failed.
+        reason: String,
+    },
+    /// A category section of an entry failed to open with the transferred key.
+    #[error("entry {entry} (customer {customer}) section {category} does not open")]
+    SectionFailed {
+        /// Position of the entry in the package, from 0.
+        entry: u64,
+        /// The customer.
+        customer: CustomerId,
+        /// The category whose section failed.
+        category: DataCategory,
+    },
+    /// The buyer's store already holds a customer of the package: import needs a fresh staging store so
+    /// that a failed import can be thrown away whole.
+    #[error("staging store is not fresh: it already holds customer {customer}")]
+    StagingNotFresh {
+        /// The customer found.
+        customer: CustomerId,
+    },
+    /// A cryptographic operation failed. Opaque on purpose.
+    #[error("cryptographic operation failed in {context}: {source}")]
+    Crypto {
+        /// What was being done.
+        context: &'static str,
+        /// The crypto crate's error.
+        source: custodia_crypto::CryptoError,
+    },
+    /// Reading from or writing to the package stream failed.
+    #[error("package i/o failed while {context}: {message}")]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The I/O error's message.
+        message: String,
+    },
+    /// A storage backend behind one of this crate's traits failed.
+    #[error("storage failed while {context}: {message}")]
+    Storage {
+        /// What was being done.
+        context: &'static str,
+        /// The backend's message.
+        message: String,
+    },
+    /// The consent ledger could not be read or written.
+    #[error("consent ledger failed: {0}")]
+    Consent(#[from] custodia_consent::ConsentError),
+    /// The transfer ledger could not be read or written.
+    #[error("ledger failed: {0}")]
+    Ledger(#[from] custodia_ledger::LedgerError),
+    /// A retention decision or destruction failed.
+    #[error("retention failed: {0}")]
+    Retention(#[from] custodia_retention::RetentionError),
+    /// A model value (an id, a code) was invalid.
+    #[error("model value invalid: {0}")]
+    Model(#[from] custodia_model::ModelError),
+    /// A receipt does not match the package the seller sent.
+    #[error("receipt does not match the package: {what}")]
+    ReceiptMismatch {
+        /// What differed.
+        what: &'static str,
+    },
+    /// A customer proof does not verify.
+    #[error("customer proof for {customer} does not verify: {reason}")]
+    ProofFailed {
+        /// The customer.
+        customer: CustomerId,
+        /// Why.
+        reason: String,
+    },
+    /// A report could not be serialized.
+    #[error("report serialization failed: {message}")]
+    Report {
+        /// The serializer's message.
+        message: String,
+    },
+    /// Something was asked of a transfer it does not contain.
+    #[error("transfer {transfer} has no {what}")]
+    NotInTransfer {
+        /// The transfer.
+        transfer: TransferId,
+        /// What is missing.
+        what: String,
+    },
+}
+
+impl TransferError {
+    pub(crate) fn crypto(context: &'static str) -> impl Fn(custodia_crypto::CryptoError) -> Self {
+        move |source| TransferError::Crypto { context, source }
+    }
+
+    pub(crate) fn io(context: &'static str) -> impl Fn(std::io::Error) -> Self {
+        move |e| TransferError::Io {
+            context,
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        TransferError::InvalidField {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

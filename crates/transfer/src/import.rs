@@ -1,0 +1,404 @@
+//! The seller's and buyer's storage seams, packaging from a store, and the buyer's verified import.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::num::NonZeroU32;
+
+use chrono::{DateTime, Utc};
+use custodia_crypto::{
+    KeyStore, Keyring, RecipientKeyPair, SealedSection, SigningKey, open_section, seal_section,
+};
+use custodia_ledger::MerkleHash;
+use custodia_model::{CustomerId, DataCategory};
+
+use crate::agreement::SignedAgreement;
+use crate::error::TransferError;
+use crate::manifest::{ManifestTree, RootBuilder};
+use crate::package::{
+    DEFAULT_MAX_ENTRY_LEN, PackageReader, PackageSummary, PackageWriter, Record, TravellingSection,
+    verify_package_signature,
+};
+use crate::progress::{Phase, Progress};
+
+/// Where the seller's sealed sections come from. `custodia-store`'s vaults fit behind it with a few lines
+/// (this crate does not depend on the store crate: domain crates never name a backend).
+pub trait SectionSource {
+    /// The newest stored version of `customer`'s `category` section: its record version and sealed bytes.
+    fn latest_section(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<(u64, SealedSection)>, TransferError>;
+}
+
+/// Where the buyer puts imported sections.
+pub trait SectionSink {
+    /// Whether the sink already holds any section of `customer` (import refuses a sink that is not fresh).
+    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError>;
+
+    /// Stores `sealed` as `customer`'s `category` section at `record_version`.
+    fn put_section(
+        &mut self,
+        customer: CustomerId,
+        category: DataCategory,
+        record_version: u64,
+        sealed: &SealedSection,
+    ) -> Result<(), TransferError>;
+}
+
+/// An in-memory section store implementing both seams, for tests and examples.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemorySections {
+    sections: BTreeMap<(CustomerId, DataCategory), (u64, SealedSection)>,
+}
+
+impl MemorySections {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sections stored.
+    pub fn len(&self) -> usize {
+        self.sections.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.sections.is_empty()
+    }
+}
+
+impl SectionSource for MemorySections {
+    fn latest_section(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<(u64, SealedSection)>, TransferError> {
+        Ok(self.sections.get(&(customer, category)).cloned())
+    }
+}
+
+impl SectionSink for MemorySections {
+    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError> {
+        Ok(self.sections.keys().any(|(c, _)| *c == customer))
+    }
+
+    fn put_section(
+        &mut self,
+        customer: CustomerId,
+        category: DataCategory,
+        record_version: u64,
+        sealed: &SealedSection,
+    ) -> Result<(), TransferError> {
+        self.sections
+            .insert((customer, category), (record_version, sealed.clone()));
+        Ok(())
+    }
+}
+
+/// One customer to package: who, and which categories the plan includes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Moving {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The included categories.
+    pub categories: Vec<DataCategory>,
+}
+
+/// The seller's side of packaging, in one call: for each customer (any order; sorted here by id, 16 bytes
+/// per customer held), the included sections read from `sections`, the DEK from `keys`, re-wrapped under
+/// the transfer key by `keyring`; written to `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn package<W: Write, S: SectionSource + ?Sized, K: KeyStore + ?Sized>(
+    out: W,
+    agreement: &SignedAgreement,
+    seller_key: &SigningKey,
+    keyring: &Keyring,
+    keys: &K,
+    sections: &S,
+    mut moving: Vec<Moving>,
+    created_at: DateTime<Utc>,
+    keep_tree: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
+    moving.sort_by_key(|m| m.customer);
+    let total = moving.len() as u64;
+    let mut writer = PackageWriter::start(out, agreement, seller_key, created_at, keep_tree)?;
+    for (n, m) in moving.iter().enumerate() {
+        let mut travelling = Vec::with_capacity(m.categories.len());
+        for category in &m.categories {
+            let Some((record_version, sealed)) = sections.latest_section(m.customer, *category)? else {
+                return Err(TransferError::EntryFailed {
+                    entry: writer.customers(),
+                    customer: m.customer,
+                    reason: format!("no stored {category} section"),
+                });
+            };
+            travelling.push(TravellingSection {
+                category: *category,
+                record_version,
+                sealed,
+            });
+        }
+        let Some(dek_id) = travelling.first().map(|s| s.sealed.dek_id()) else {
+            continue;
+        };
+        let wrapped = keys
+            .wrapped_key(m.customer, dek_id)
+            .map_err(TransferError::crypto("load the seller's wrapped key"))?;
+        writer.add(keyring, &wrapped, travelling)?;
+        if (n as u64 + 1).is_multiple_of(1000) {
+            progress(Progress::new(Phase::Package, n as u64 + 1, Some(total)));
+        }
+    }
+    progress(Progress::new(Phase::Package, total, Some(total)));
+    writer.finish()
+}
+
+/// How many sections import opens to check them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SectionCheck {
+    /// Every section (the default).
+    All,
+    /// Every section of one customer in `n`, by position (entry 0, n, 2n, ...). Keys are still all
+    /// unwrapped, so a bad key is always caught.
+    Sample(NonZeroU32),
+}
+
+/// Whether the buyer re-keys imported customers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rekey {
+    /// Keep each customer's DEK, re-wrapped under the buyer's keyring (the default: cost grows with
+    /// customers, not bytes).
+    Keep,
+    /// Open every section and seal it again under a fresh DEK, so that nothing the seller ever held opens
+    /// the buyer's data. Costs a decryption and an encryption of every byte (see the benches).
+    FreshKeys,
+}
+
+/// Import settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportSettings {
+    /// Which sections are opened to check them.
+    pub check: SectionCheck,
+    /// Re-keying.
+    pub rekey: Rekey,
+    /// The largest entry accepted.
+    pub max_entry_len: u32,
+    /// Report progress every this many customers.
+    pub progress_every: u64,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            check: SectionCheck::All,
+            rekey: Rekey::Keep,
+            max_entry_len: DEFAULT_MAX_ENTRY_LEN,
+            progress_every: 1000,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// The verified manifest root.
+    pub root: MerkleHash,
+    /// Customers imported.
+    pub customers: u64,
+    /// Sections imported.
+    pub sections: u64,
+    /// Sections opened to check them.
+    pub sections_opened: u64,
+    /// Whether customers were re-keyed.
+    pub rekeyed: bool,
+    /// The manifest tree, for answering customers' proofs.
+    pub tree: ManifestTree,
+}
+
+/// The buyer's side: the keys and stores an import needs.
+#[derive(Debug)]
+pub struct Buyer<'a, K: KeyStore + ?Sized, S: SectionSink + ?Sized> {
+    /// The buyer's X25519 key pair; its public half must be the agreement's buyer recipient key.
+    pub recipient: &'a RecipientKeyPair,
+    /// The buyer's keyring, which wraps every imported DEK.
+    pub keyring: &'a Keyring,
+    /// Where wrapped keys go. Must be a fresh staging store (see [`import`]).
+    pub keys: &'a K,
+    /// Where sections go. Must be a fresh staging store.
+    pub sections: &'a mut S,
+}
+
+/// Imports a package for `agreement`, verifying everything:
+///
+/// 1. the header names this agreement's transfer, digest, seller key and buyer key;
+/// 2. the transfer key opens with the buyer's private key (one HPKE open per package);
+/// 3. every entry decodes, customers come in strictly increasing id order, each wrapped key names its
+///    entry's customer and opens under the transfer key, and each checked section opens with it;
+/// 4. the recomputed RFC 9162 root and count equal the trailer's, and the seller's signature over header,
+///    count and root verifies with the agreement's seller key.
+///
+/// **Atomicity: import into a fresh staging store that is adopted only on success.** Entries are written
+/// as they stream in (memory stays bounded), and the signature covering them is only known at the end,
+/// so the buyer's stores given here must be fresh (a customer already present is refused with
+/// [`TransferError::StagingNotFresh`]); on any error the caller discards them, and the buyer's live store
+/// is exactly as it was. The main job (`examples/license_transfer.rs`) stages into a new SQLite file and
+/// renames it into place only after `Ok`.
+pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
+    input: R,
+    agreement: &SignedAgreement,
+    buyer: Buyer<'_, K, S>,
+    settings: &ImportSettings,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportOutcome, TransferError> {
+    let terms = agreement.terms();
+    let mut reader = PackageReader::open(input, settings.max_entry_len)?;
+    let header = reader.header().clone();
+    if header.transfer_id() != agreement.transfer_id() {
+        return Err(TransferError::AgreementMismatch { what: "transfer id" });
+    }
+    if header.agreement_digest() != agreement.digest() {
+        return Err(TransferError::AgreementMismatch {
+            what: "agreement digest",
+        });
+    }
+    if &header.seller_key_id() != terms.seller.verifying_key().key_id().as_bytes() {
+        return Err(TransferError::AgreementMismatch { what: "seller key" });
+    }
+    let buyer_public = buyer.recipient.public_key();
+    if buyer_public != *terms.buyer.recipient_key()
+        || &header.buyer_key_id() != buyer_public.key_id().as_bytes()
+    {
+        return Err(TransferError::AgreementMismatch { what: "buyer key" });
+    }
+    let transfer_key = buyer
+        .recipient
+        .open_transfer_key(header.sealed_key(), agreement.transfer_id())
+        .map_err(TransferError::crypto("open the transfer key"))?;
+
+    let mut builder = RootBuilder::new();
+    let mut tree = ManifestTree::new();
+    let mut last: Option<CustomerId> = None;
+    let (mut sections, mut opened) = (0u64, 0u64);
+    let every = settings.progress_every.max(1);
+    loop {
+        match reader.next_record()? {
+            Record::Entry(entry) => {
+                let number = builder.size();
+                let customer = entry.customer;
+                let fail = |reason: String| TransferError::EntryFailed {
+                    entry: number,
+                    customer,
+                    reason,
+                };
+                if last.is_some_and(|l| l >= customer) {
+                    return Err(fail("customers are not in strictly increasing id order".into()));
+                }
+                last = Some(customer);
+                if entry.wrapped_key.customer() != customer {
+                    return Err(fail("wrapped key names another customer".into()));
+                }
+                if entry
+                    .sections
+                    .iter()
+                    .any(|s| s.sealed.dek_id() != entry.wrapped_key.dek_id())
+                {
+                    return Err(fail("a section names another data key".into()));
+                }
+                if buyer.sections.holds_customer(customer)? {
+                    return Err(TransferError::StagingNotFresh { customer });
+                }
+                let dek = transfer_key
+                    .unwrap_data_key(&entry.wrapped_key)
+                    .map_err(|e| fail(format!("transferred key does not open: {e}")))?;
+                let check = match settings.check {
+                    SectionCheck::All => true,
+                    SectionCheck::Sample(n) => number.is_multiple_of(u64::from(n.get())),
+                };
+                let rekey = settings.rekey == Rekey::FreshKeys;
+                let section_failed = |category| TransferError::SectionFailed {
+                    entry: number,
+                    customer,
+                    category,
+                };
+                if rekey {
+                    let (fresh, wrapped) = buyer
+                        .keyring
+                        .generate_dek(customer)
+                        .map_err(TransferError::crypto("generate a fresh data key"))?;
+                    for s in &entry.sections {
+                        let plain = open_section(&dek, customer, s.category, s.record_version, &s.sealed)
+                            .map_err(|_| section_failed(s.category))?;
+                        let resealed = seal_section(&fresh, customer, s.category, s.record_version, &plain)
+                            .map_err(TransferError::crypto("re-seal a section"))?;
+                        buyer
+                            .sections
+                            .put_section(customer, s.category, s.record_version, &resealed)?;
+                        opened += 1;
+                    }
+                    buyer
+                        .keys
+                        .put_wrapped_key(&wrapped)
+                        .map_err(TransferError::crypto("store a wrapped key"))?;
+                } else {
+                    for s in &entry.sections {
+                        if check {
+                            open_section(&dek, customer, s.category, s.record_version, &s.sealed)
+                                .map_err(|_| section_failed(s.category))?;
+                            opened += 1;
+                        }
+                        buyer
+                            .sections
+                            .put_section(customer, s.category, s.record_version, &s.sealed)?;
+                    }
+                    let wrapped = buyer
+                        .keyring
+                        .wrap(&dek)
+                        .map_err(TransferError::crypto("wrap under the buyer's keyring"))?;
+                    buyer
+                        .keys
+                        .put_wrapped_key(&wrapped)
+                        .map_err(TransferError::crypto("store a wrapped key"))?;
+                }
+                sections += entry.sections.len() as u64;
+                let leaf = entry.manifest_entry().leaf_hash();
+                builder.push(leaf);
+                tree.push(customer, leaf);
+                if builder.size().is_multiple_of(every) {
+                    progress(Progress::new(Phase::Import, builder.size(), None));
+                }
+            }
+            Record::Trailer {
+                count,
+                root,
+                signature,
+            } => {
+                if count != builder.size() {
+                    return Err(TransferError::MalformedPackage {
+                        offset: 0,
+                        entry: "trailer".into(),
+                        reason: format!("count {count} but {} entries", builder.size()),
+                    });
+                }
+                verify_package_signature(terms.seller.verifying_key(), &header, count, &root, &signature)?;
+                if builder.root() != root {
+                    return Err(TransferError::RootMismatch);
+                }
+                progress(Progress::new(Phase::Import, count, Some(count)));
+                tree.seal();
+                return Ok(ImportOutcome {
+                    root,
+                    customers: count,
+                    sections,
+                    sections_opened: opened,
+                    rekeyed: settings.rekey == Rekey::FreshKeys,
+                    tree,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,753 @@
+//! The package format (v1): a streaming, length-prefixed, signed container of sealed sections and re-wrapped keys,
+//! its writer (seller) and its total reader.
+
+use std::io::{Read, Write};
+
+use chrono::{DateTime, Utc};
+use custodia_crypto::{
+    Keyring, SEALED_TRANSFER_KEY_LEN, SealedSection, SealedTransferKey, Signature, SigningKey, TransferKey,
+    TransferWrappedKey, VerifyingKey, WrappedKey,
+};
+use custodia_ledger::MerkleHash;
+use custodia_model::{CustomerId, DataCategory, TransferId};
+
+use crate::agreement::{AgreementDigest, SignedAgreement};
+use crate::codec::{hex, unhex};
+use crate::error::TransferError;
+use crate::manifest::{ManifestEntry, ManifestTree, RootBuilder, SectionDigest};
+
+/// Magic that opens every package.
+pub const PACKAGE_MAGIC: &[u8; 8] = b"CUSTXFER";
+/// The format version this build writes and reads.
+pub const PACKAGE_FORMAT_VERSION: u8 = 1;
+/// Length of the encoded header.
+pub const HEADER_LEN: usize = 8 + 1 + 16 + 32 + 8 + 8 + 8 + 2 + SEALED_TRANSFER_KEY_LEN;
+/// Tag of an entry record.
+pub const ENTRY_TAG: u8 = 0x01;
+/// Tag of the trailer record.
+pub const TRAILER_TAG: u8 = 0x02;
+/// Default largest entry body accepted on import (64 MiB): a length field can never make the reader
+/// allocate more, and it grows its buffer only as bytes actually arrive.
+pub const DEFAULT_MAX_ENTRY_LEN: u32 = 64 << 20;
+
+const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/package-signature/v1\0";
+
+/// The package header: what the package is bound to and the sealed transfer key.
+///
+/// Bytes (all integers big-endian), [`HEADER_LEN`] = 180:
+///
+/// | bytes | field |
+/// |---|---|
+/// | 8 | magic `CUSTXFER` |
+/// | 1 | format version `0x01` |
+/// | 16 | transfer id |
+/// | 32 | SHA-256 of the signed agreement's canonical bytes |
+/// | 8 | seller's Ed25519 key id |
+/// | 8 | buyer's X25519 recipient key id |
+/// | 8 | creation time, seconds since the Unix epoch (i64) |
+/// | 2 | length of the sealed transfer key (97) |
+/// | 97 | the transfer key sealed to the buyer with HPKE (custodia-crypto format v1) |
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    transfer_id: TransferId,
+    agreement_digest: AgreementDigest,
+    seller_key_id: [u8; 8],
+    buyer_key_id: [u8; 8],
+    created_at: i64,
+    sealed_key: SealedTransferKey,
+    bytes: Vec<u8>,
+}
+
+impl Header {
+    fn build(
+        transfer_id: TransferId,
+        agreement_digest: AgreementDigest,
+        seller_key_id: [u8; 8],
+        buyer_key_id: [u8; 8],
+        created_at: i64,
+        sealed_key: SealedTransferKey,
+    ) -> Self {
+        let sealed = sealed_key.encode();
+        let mut bytes = Vec::with_capacity(HEADER_LEN);
+        bytes.extend_from_slice(PACKAGE_MAGIC);
+        bytes.push(PACKAGE_FORMAT_VERSION);
+        bytes.extend_from_slice(transfer_id.as_bytes());
+        bytes.extend_from_slice(agreement_digest.as_bytes());
+        bytes.extend_from_slice(&seller_key_id);
+        bytes.extend_from_slice(&buyer_key_id);
+        bytes.extend_from_slice(&created_at.to_be_bytes());
+        // The sealed key has a fixed length of 97 bytes.
+        bytes.extend_from_slice(&u16::try_from(sealed.len()).unwrap_or(u16::MAX).to_be_bytes());
+        bytes.extend_from_slice(&sealed);
+        Self {
+            transfer_id,
+            agreement_digest,
+            seller_key_id,
+            buyer_key_id,
+            created_at,
+            sealed_key,
+            bytes,
+        }
+    }
+
+    /// Decodes a header. Total: any bytes give a header or a typed error naming the field.
+    pub fn decode(bytes: &[u8]) -> Result<Self, TransferError> {
+        let bad = |reason: &str| TransferError::MalformedPackage {
+            offset: 0,
+            entry: "header".into(),
+            reason: reason.into(),
+        };
+        let mut r = Cursor::new(bytes);
+        let magic = r.take(8).ok_or_else(|| bad("truncated magic"))?;
+        if magic != PACKAGE_MAGIC {
+            return Err(bad("not a custodia transfer package (magic)"));
+        }
+        let version = r.byte().ok_or_else(|| bad("truncated version"))?;
+        if version != PACKAGE_FORMAT_VERSION {
+            return Err(TransferError::UnsupportedPackageVersion { version });
+        }
+        let transfer_id =
+            TransferId::from_bytes(r.array::<16>().ok_or_else(|| bad("truncated transfer id"))?)
+                .map_err(|_| bad("nil transfer id"))?;
+        let agreement_digest =
+            AgreementDigest::from_bytes(r.array::<32>().ok_or_else(|| bad("truncated agreement digest"))?);
+        let seller_key_id = r.array::<8>().ok_or_else(|| bad("truncated seller key id"))?;
+        let buyer_key_id = r.array::<8>().ok_or_else(|| bad("truncated buyer key id"))?;
+        let created_at = i64::from_be_bytes(r.array::<8>().ok_or_else(|| bad("truncated time"))?);
+        let len = u16::from_be_bytes(r.array::<2>().ok_or_else(|| bad("truncated key length"))?);
+        if usize::from(len) != SEALED_TRANSFER_KEY_LEN {
+            return Err(bad("sealed transfer key length"));
+        }
+        let sealed = r
+            .take(usize::from(len))
+            .ok_or_else(|| bad("truncated sealed key"))?;
+        let sealed_key = SealedTransferKey::decode(sealed).map_err(|e| bad(&e.to_string()))?;
+        if sealed_key.transfer_id() != transfer_id {
+            return Err(bad("sealed key names another transfer"));
+        }
+        if !r.rest().is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        Ok(Self::build(
+            transfer_id,
+            agreement_digest,
+            seller_key_id,
+            buyer_key_id,
+            created_at,
+            sealed_key,
+        ))
+    }
+
+    pub(crate) fn decode_hex(text: &str) -> Result<Self, TransferError> {
+        let bytes = unhex_vec(text).ok_or_else(|| TransferError::MalformedPackage {
+            offset: 0,
+            entry: "header".into(),
+            reason: "not hex".into(),
+        })?;
+        Self::decode(&bytes)
+    }
+
+    /// The transfer.
+    pub fn transfer_id(&self) -> TransferId {
+        self.transfer_id
+    }
+
+    /// The agreement digest.
+    pub fn agreement_digest(&self) -> AgreementDigest {
+        self.agreement_digest
+    }
+
+    /// The seller's key id.
+    pub fn seller_key_id(&self) -> [u8; 8] {
+        self.seller_key_id
+    }
+
+    /// The buyer's recipient key id.
+    pub fn buyer_key_id(&self) -> [u8; 8] {
+        self.buyer_key_id
+    }
+
+    /// When the package was made.
+    pub fn created_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(self.created_at, 0)
+    }
+
+    /// The sealed transfer key.
+    pub fn sealed_key(&self) -> &SealedTransferKey {
+        &self.sealed_key
+    }
+
+    /// The exact header bytes, as signed.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+fn unhex_vec(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).ok().and_then(unhex::<1>).map(|[b]| b))
+        .collect()
+}
+
+/// A slice reader that never panics.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.bytes.split_at_checked(n)?;
+        self.bytes = tail;
+        Some(head)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        self.take(1).and_then(|b| b.first().copied())
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N).and_then(|b| b.try_into().ok())
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+fn signed_message(header: &Header, size: u64, root: &MerkleHash) -> Vec<u8> {
+    let mut m = SIGNATURE_DOMAIN.to_vec();
+    m.extend_from_slice(header.as_bytes());
+    m.extend_from_slice(&size.to_be_bytes());
+    m.extend_from_slice(root.as_bytes());
+    m
+}
+
+pub(crate) fn verify_package_signature(
+    seller: &VerifyingKey,
+    header: &Header,
+    size: u64,
+    root: &MerkleHash,
+    signature: &[u8; 64],
+) -> Result<(), TransferError> {
+    if seller.key_id().as_bytes() != &header.seller_key_id {
+        return Err(TransferError::AgreementMismatch { what: "seller key" });
+    }
+    let signature = Signature::from_bytes(signature).map_err(|_| TransferError::BadSignature {
+        what: "package seller",
+    })?;
+    seller
+        .verify(&signed_message(header, size, root), &signature)
+        .map_err(|_| TransferError::BadSignature {
+            what: "package seller",
+        })
+}
+
+/// One section as it travels: category, record version and the sealed bytes, unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TravellingSection {
+    /// The category.
+    pub category: DataCategory,
+    /// The record version it was sealed for (bound into its AAD).
+    pub record_version: u64,
+    /// The sealed bytes exactly as the seller stored them.
+    pub sealed: SealedSection,
+}
+
+/// One customer's entry as read from a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageEntry {
+    /// The leaf salt.
+    pub salt: [u8; 32],
+    /// The customer.
+    pub customer: CustomerId,
+    /// The customer's DEK wrapped under the transfer key.
+    pub wrapped_key: TransferWrappedKey,
+    /// The sections.
+    pub sections: Vec<TravellingSection>,
+    wrapped_key_bytes: Vec<u8>,
+}
+
+impl PackageEntry {
+    /// The manifest entry this package entry commits to.
+    pub fn manifest_entry(&self) -> ManifestEntry {
+        ManifestEntry {
+            salt: self.salt,
+            customer: self.customer,
+            sections: self
+                .sections
+                .iter()
+                .map(|s| SectionDigest {
+                    category: s.category,
+                    record_version: s.record_version,
+                    sha256: ManifestEntry::digest(s.sealed.as_bytes()),
+                })
+                .collect(),
+            wrapped_key_sha256: ManifestEntry::digest(&self.wrapped_key_bytes),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend_from_slice(&self.salt);
+        body.extend_from_slice(self.customer.as_bytes());
+        // A transfer-wrapped key is 93 bytes; sections are at most nine (one per category).
+        body.extend_from_slice(
+            &u16::try_from(self.wrapped_key_bytes.len())
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
+        body.extend_from_slice(&self.wrapped_key_bytes);
+        body.push(u8::try_from(self.sections.len()).unwrap_or(u8::MAX));
+        for s in &self.sections {
+            body.push(s.category.tag());
+            body.extend_from_slice(&s.record_version.to_be_bytes());
+            let bytes = s.sealed.as_bytes();
+            body.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+            body.extend_from_slice(bytes);
+        }
+        body
+    }
+
+    fn decode(body: &[u8], offset: u64, number: u64) -> Result<Self, TransferError> {
+        let bad = |reason: String| TransferError::MalformedPackage {
+            offset,
+            entry: format!("entry {number}"),
+            reason,
+        };
+        let mut r = Cursor::new(body);
+        let salt = r.array::<32>().ok_or_else(|| bad("truncated salt".into()))?;
+        let customer = CustomerId::from_bytes(
+            r.array::<16>()
+                .ok_or_else(|| bad("truncated customer id".into()))?,
+        )
+        .map_err(|_| bad("nil customer id".into()))?;
+        let key_len = u16::from_be_bytes(r.array::<2>().ok_or_else(|| bad("truncated key length".into()))?);
+        let key_bytes = r
+            .take(usize::from(key_len))
+            .ok_or_else(|| bad("truncated wrapped key".into()))?;
+        let wrapped_key =
+            TransferWrappedKey::decode(key_bytes).map_err(|e| bad(format!("wrapped key: {e}")))?;
+        let count = r.byte().ok_or_else(|| bad("truncated section count".into()))?;
+        if count == 0 || usize::from(count) > DataCategory::ALL.len() {
+            return Err(bad(format!("section count {count}")));
+        }
+        let mut sections = Vec::with_capacity(usize::from(count));
+        let mut last_tag = 0u8;
+        for _ in 0..count {
+            let tag = r.byte().ok_or_else(|| bad("truncated category".into()))?;
+            if tag <= last_tag {
+                return Err(bad("categories not in increasing tag order".into()));
+            }
+            last_tag = tag;
+            let category = DataCategory::from_tag(tag).map_err(|e| bad(e.to_string()))?;
+            let record_version =
+                u64::from_be_bytes(r.array::<8>().ok_or_else(|| bad("truncated version".into()))?);
+            let len = u32::from_be_bytes(
+                r.array::<4>()
+                    .ok_or_else(|| bad("truncated section length".into()))?,
+            );
+            let len = usize::try_from(len).map_err(|_| bad("section length".into()))?;
+            let bytes = r
+                .take(len)
+                .ok_or_else(|| bad(format!("truncated {category} section")))?;
+            let sealed =
+                SealedSection::from_bytes(bytes).map_err(|e| bad(format!("{category} section: {e}")))?;
+            sections.push(TravellingSection {
+                category,
+                record_version,
+                sealed,
+            });
+        }
+        if !r.rest().is_empty() {
+            return Err(bad("trailing bytes in entry".into()));
+        }
+        Ok(Self {
+            salt,
+            customer,
+            wrapped_key,
+            sections,
+            wrapped_key_bytes: key_bytes.to_vec(),
+        })
+    }
+}
+
+/// What the seller has when the package is written.
+#[derive(Clone, Debug)]
+pub struct PackageSummary {
+    /// The header.
+    pub header: Header,
+    /// Customers in the package.
+    pub customers: u64,
+    /// Sections in the package.
+    pub sections: u64,
+    /// Bytes of sealed sections (moved unchanged, hashed once).
+    pub section_bytes: u64,
+    /// Bytes written in all.
+    pub package_bytes: u64,
+    /// The manifest root.
+    pub root: MerkleHash,
+    /// The seller's signature over header, count and root.
+    pub signature: [u8; 64],
+}
+
+/// Writes a package customer by customer to any [`Write`], in memory that does not grow with the book
+/// (a few dozen bytes of tree state; pass a [`ManifestTree`] to keep proofs as well).
+///
+/// ```
+/// use custodia_transfer::package::{PACKAGE_MAGIC, HEADER_LEN};
+/// assert_eq!(PACKAGE_MAGIC, b"CUSTXFER");
+/// assert_eq!(HEADER_LEN, 180);
+/// ```
+pub struct PackageWriter<'k, W: Write> {
+    out: W,
+    header: Header,
+    transfer_key: TransferKey,
+    seller_key: &'k SigningKey,
+    builder: RootBuilder,
+    tree: Option<ManifestTree>,
+    last: Option<CustomerId>,
+    sections: u64,
+    section_bytes: u64,
+    written: u64,
+}
+
+impl<W: Write> std::fmt::Debug for PackageWriter<'_, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageWriter")
+            .field("transfer", &self.header.transfer_id)
+            .field("customers", &self.builder.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'k, W: Write> PackageWriter<'k, W> {
+    /// Starts a package for `agreement`: a fresh transfer key, sealed once to the buyer's recipient key in
+    /// the agreement, and the header. Refused if `seller_key` is not the agreement's seller key.
+    pub fn start(
+        mut out: W,
+        agreement: &SignedAgreement,
+        seller_key: &'k SigningKey,
+        created_at: DateTime<Utc>,
+        keep_tree: bool,
+    ) -> Result<Self, TransferError> {
+        let terms = agreement.terms();
+        if seller_key.verifying_key() != *terms.seller.verifying_key() {
+            return Err(TransferError::WrongSigner { role: "seller" });
+        }
+        let transfer_key =
+            TransferKey::generate(agreement.transfer_id()).map_err(TransferError::crypto("transfer key"))?;
+        let buyer = terms.buyer.recipient_key();
+        let sealed = transfer_key
+            .seal_to(buyer)
+            .map_err(TransferError::crypto("seal transfer key"))?;
+        let header = Header::build(
+            agreement.transfer_id(),
+            agreement.digest(),
+            *seller_key.verifying_key().key_id().as_bytes(),
+            *buyer.key_id().as_bytes(),
+            created_at.timestamp(),
+            sealed,
+        );
+        out.write_all(header.as_bytes())
+            .map_err(TransferError::io("writing the header"))?;
+        Ok(Self {
+            out,
+            written: header.as_bytes().len() as u64,
+            header,
+            transfer_key,
+            seller_key,
+            builder: RootBuilder::new(),
+            tree: keep_tree.then(ManifestTree::new),
+            last: None,
+            sections: 0,
+            section_bytes: 0,
+        })
+    }
+
+    /// Adds one customer: its sealed sections as they are, and its DEK re-wrapped from `wrapped` (under the
+    /// seller's keyring) to the transfer key without the DEK ever reaching the caller. Customers must come
+    /// in strictly increasing id order, every section must be sealed under `wrapped`'s DEK, and at least
+    /// one section is required.
+    pub fn add(
+        &mut self,
+        keyring: &Keyring,
+        wrapped: &WrappedKey,
+        mut sections: Vec<TravellingSection>,
+    ) -> Result<(), TransferError> {
+        let customer = wrapped.customer();
+        let number = self.builder.size();
+        let fail = |reason: &str| TransferError::EntryFailed {
+            entry: number,
+            customer,
+            reason: reason.into(),
+        };
+        if self.last.is_some_and(|last| last >= customer) {
+            return Err(fail("customers must be added in strictly increasing id order"));
+        }
+        sections.sort_by_key(|s| s.category.tag());
+        if sections.is_empty()
+            || sections
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a.category == b.category))
+        {
+            return Err(fail("needs one to nine sections, one per category"));
+        }
+        if sections.iter().any(|s| s.sealed.dek_id() != wrapped.dek_id()) {
+            return Err(fail(
+                "a section is sealed under another data key than the one given",
+            ));
+        }
+        let moved = keyring
+            .rewrap_for_transfer(wrapped, &self.transfer_key)
+            .map_err(TransferError::crypto("re-wrap for transfer"))?;
+        let mut salt = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+            .map_err(|_| TransferError::crypto("salt")(custodia_crypto::CryptoError::Random))?;
+        let entry = PackageEntry {
+            salt,
+            customer,
+            wrapped_key_bytes: moved.encode(),
+            wrapped_key: moved,
+            sections,
+        };
+        let body = entry.encode();
+        let len = u32::try_from(body.len()).map_err(|_| fail("entry longer than 4 GiB"))?;
+        self.out
+            .write_all(&[ENTRY_TAG])
+            .map_err(TransferError::io("writing an entry"))?;
+        self.out
+            .write_all(&len.to_be_bytes())
+            .map_err(TransferError::io("writing an entry"))?;
+        self.out
+            .write_all(&body)
+            .map_err(TransferError::io("writing an entry"))?;
+        self.written += 5 + body.len() as u64;
+        let leaf = entry.manifest_entry().leaf_hash();
+        self.builder.push(leaf);
+        if let Some(tree) = &mut self.tree {
+            tree.push(customer, leaf);
+        }
+        self.sections += entry.sections.len() as u64;
+        self.section_bytes += entry
+            .sections
+            .iter()
+            .map(|s| s.sealed.as_bytes().len() as u64)
+            .sum::<u64>();
+        self.last = Some(customer);
+        Ok(())
+    }
+
+    /// Customers added so far.
+    pub fn customers(&self) -> u64 {
+        self.builder.size()
+    }
+
+    /// Writes the trailer (count, root, the seller's signature over header ‖ count ‖ root) and flushes.
+    /// Returns the summary and the manifest tree if one was kept.
+    pub fn finish(mut self) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
+        let size = self.builder.size();
+        let root = self.builder.root();
+        let signature = *self
+            .seller_key
+            .sign(&signed_message(&self.header, size, &root))
+            .as_bytes();
+        let mut trailer = Vec::with_capacity(1 + 8 + 32 + 64);
+        trailer.push(TRAILER_TAG);
+        trailer.extend_from_slice(&size.to_be_bytes());
+        trailer.extend_from_slice(root.as_bytes());
+        trailer.extend_from_slice(&signature);
+        self.out
+            .write_all(&trailer)
+            .map_err(TransferError::io("writing the trailer"))?;
+        self.out
+            .flush()
+            .map_err(TransferError::io("flushing the package"))?;
+        let tree = self.tree.map(|mut t| {
+            t.seal();
+            t
+        });
+        Ok((
+            PackageSummary {
+                header: self.header,
+                customers: size,
+                sections: self.sections,
+                section_bytes: self.section_bytes,
+                package_bytes: self.written + trailer.len() as u64,
+                root,
+                signature,
+            },
+            tree,
+        ))
+    }
+}
+
+/// One record read from a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// A customer's entry.
+    Entry(Box<PackageEntry>),
+    /// The trailer: count, root and signature. Nothing may follow it.
+    Trailer {
+        /// Entries the seller wrote.
+        count: u64,
+        /// The manifest root.
+        root: MerkleHash,
+        /// The seller's signature.
+        signature: [u8; 64],
+    },
+}
+
+/// Reads a package record by record from any [`Read`]. Total: malformed input is a typed error naming the
+/// record and its byte offset, never a panic, and a length field never causes an allocation larger than the
+/// bytes that actually arrive (and at most `max_entry_len`).
+pub struct PackageReader<R: Read> {
+    input: R,
+    header: Header,
+    offset: u64,
+    entries: u64,
+    max_entry_len: u32,
+    done: bool,
+}
+
+impl<R: Read> std::fmt::Debug for PackageReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageReader")
+            .field("offset", &self.offset)
+            .field("entries", &self.entries)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_exact_at<R: Read>(
+    input: &mut R,
+    buf: &mut [u8],
+    offset: u64,
+    entry: &str,
+) -> Result<(), TransferError> {
+    input
+        .read_exact(buf)
+        .map_err(|e| TransferError::MalformedPackage {
+            offset,
+            entry: entry.to_owned(),
+            reason: format!("truncated: {e}"),
+        })
+}
+
+impl<R: Read> PackageReader<R> {
+    /// Reads and decodes the header.
+    pub fn open(mut input: R, max_entry_len: u32) -> Result<Self, TransferError> {
+        let mut head = [0u8; HEADER_LEN];
+        read_exact_at(&mut input, &mut head, 0, "header")?;
+        let header = Header::decode(&head)?;
+        Ok(Self {
+            input,
+            header,
+            offset: HEADER_LEN as u64,
+            entries: 0,
+            max_entry_len,
+            done: false,
+        })
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The next record. After the trailer, checks that the stream has ended.
+    pub fn next_record(&mut self) -> Result<Record, TransferError> {
+        let at = self.offset;
+        let record_name = format!("entry {}", self.entries);
+        if self.done {
+            return Err(TransferError::MalformedPackage {
+                offset: at,
+                entry: "trailer".into(),
+                reason: "read past the trailer".into(),
+            });
+        }
+        let mut tag = [0u8; 1];
+        read_exact_at(&mut self.input, &mut tag, at, &record_name)?;
+        match tag {
+            [ENTRY_TAG] => {
+                let mut len = [0u8; 4];
+                read_exact_at(&mut self.input, &mut len, at, &record_name)?;
+                let len = u32::from_be_bytes(len);
+                if len > self.max_entry_len {
+                    return Err(TransferError::MalformedPackage {
+                        offset: at,
+                        entry: record_name,
+                        reason: format!("entry length {len} exceeds the limit {}", self.max_entry_len),
+                    });
+                }
+                let mut body = Vec::with_capacity(usize::try_from(len.min(64 * 1024)).unwrap_or(0));
+                let got = (&mut self.input)
+                    .take(u64::from(len))
+                    .read_to_end(&mut body)
+                    .map_err(TransferError::io("reading an entry"))?;
+                if got as u64 != u64::from(len) {
+                    return Err(TransferError::MalformedPackage {
+                        offset: at,
+                        entry: record_name,
+                        reason: "truncated entry".into(),
+                    });
+                }
+                let entry = PackageEntry::decode(&body, at, self.entries)?;
+                self.offset = at + 5 + u64::from(len);
+                self.entries += 1;
+                Ok(Record::Entry(Box::new(entry)))
+            }
+            [TRAILER_TAG] => {
+                let mut rest = [0u8; 8 + 32 + 64];
+                read_exact_at(&mut self.input, &mut rest, at, "trailer")?;
+                let mut r = Cursor::new(&rest);
+                let count = r.array::<8>().map(u64::from_be_bytes).unwrap_or_default();
+                let root = r.array::<32>().map(MerkleHash::from_bytes);
+                let signature = r.array::<64>();
+                let (Some(root), Some(signature)) = (root, signature) else {
+                    return Err(TransferError::MalformedPackage {
+                        offset: at,
+                        entry: "trailer".into(),
+                        reason: "truncated".into(),
+                    });
+                };
+                let mut extra = [0u8; 1];
+                let more = self
+                    .input
+                    .read(&mut extra)
+                    .map_err(TransferError::io("reading past the trailer"))?;
+                if more != 0 {
+                    return Err(TransferError::MalformedPackage {
+                        offset: at + 1 + rest.len() as u64,
+                        entry: "trailer".into(),
+                        reason: "bytes after the trailer".into(),
+                    });
+                }
+                self.done = true;
+                self.offset = at + 1 + rest.len() as u64;
+                Ok(Record::Trailer {
+                    count,
+                    root,
+                    signature,
+                })
+            }
+            [other] => Err(TransferError::MalformedPackage {
+                offset: at,
+                entry: record_name,
+                reason: format!("unknown record tag {other:#04x}"),
+            }),
+        }
+    }
+}
+
+/// Hex of a signature or header, for reports and proofs.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    hex(bytes)
+}

@@ -1,0 +1,166 @@
+//! The two parties of a transfer: who they are, how to reach them, and the public keys they sign and receive with.
+
+use custodia_consent::PartyId;
+use custodia_crypto::{RecipientPublicKey, VerifyingKey};
+use custodia_model::{Jurisdiction, UnifiedSocialCreditCode};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{hex, unhex};
+use crate::error::TransferError;
+
+/// Longest free-text field of a party, in characters.
+pub const MAX_PARTY_TEXT: usize = 256;
+
+/// Every field of a [`Party`], as plain data: the input of [`Party::new`] and its stored form. Keys are
+/// lower-case hex so that the canonical agreement bytes are readable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyFields {
+    /// The id the consent ledger names this party by when it is a recipient (PIPL Arts 22, 23).
+    pub party_id: PartyId,
+    /// The registered name, told to every customer (PIPL Art 22: the recipient's name).
+    pub name: String,
+    /// The unified social credit code (GB 32100), checked.
+    pub credit_code: UnifiedSocialCreditCode,
+    /// The insurance-brokerage licence number (经营保险经纪业务许可证).
+    pub licence: String,
+    /// How customers reach the party to exercise their rights (PIPL Arts 22, 23: contact).
+    pub contact: String,
+    /// Where the party processes the data.
+    pub jurisdiction: Jurisdiction,
+    /// The Ed25519 key the party signs the agreement, package or receipt with, as 64 hex digits.
+    pub signing_key: String,
+    /// The X25519 key a package's transfer key is sealed to (HPKE, RFC 9180), as 64 hex digits.
+    pub recipient_key: String,
+}
+
+/// A party of a transfer: a validated name, credit code, licence, contact, jurisdiction and public keys.
+/// A value that exists has a GB 32100-valid credit code and well-formed keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PartyFields", into = "PartyFields")]
+pub struct Party {
+    fields: PartyFields,
+    verifying_key: VerifyingKey,
+    recipient_key: RecipientPublicKey,
+}
+
+fn text(field: &'static str, value: &str) -> Result<(), TransferError> {
+    if value.trim().is_empty() {
+        return Err(TransferError::invalid(field, "empty"));
+    }
+    if value.chars().count() > MAX_PARTY_TEXT {
+        return Err(TransferError::invalid(
+            field,
+            format!("longer than {MAX_PARTY_TEXT} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(TransferError::invalid(field, "control character"));
+    }
+    Ok(())
+}
+
+impl Party {
+    /// Checks every field: texts present, bounded and free of control characters; keys 32 bytes of hex.
+    pub fn new(fields: PartyFields) -> Result<Self, TransferError> {
+        text("party.name", &fields.name)?;
+        text("party.licence", &fields.licence)?;
+        text("party.contact", &fields.contact)?;
+        let verifying_key = unhex::<32>(&fields.signing_key)
+            .filter(|_| fields.signing_key.bytes().all(|b| !b.is_ascii_uppercase()))
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .ok_or_else(|| TransferError::invalid("party.signing_key", "not 64 lower-case hex digits"))?;
+        let recipient_key = unhex::<32>(&fields.recipient_key)
+            .filter(|_| fields.recipient_key.bytes().all(|b| !b.is_ascii_uppercase()))
+            .and_then(|b| RecipientPublicKey::from_bytes(&b).ok())
+            .ok_or_else(|| TransferError::invalid("party.recipient_key", "not 64 lower-case hex digits"))?;
+        Ok(Self {
+            fields,
+            verifying_key,
+            recipient_key,
+        })
+    }
+
+    /// A party from typed keys, filling the hex fields.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_keys(
+        party_id: PartyId,
+        name: &str,
+        credit_code: UnifiedSocialCreditCode,
+        licence: &str,
+        contact: &str,
+        jurisdiction: Jurisdiction,
+        verifying_key: &VerifyingKey,
+        recipient_key: &RecipientPublicKey,
+    ) -> Result<Self, TransferError> {
+        Self::new(PartyFields {
+            party_id,
+            name: name.to_owned(),
+            credit_code,
+            licence: licence.to_owned(),
+            contact: contact.to_owned(),
+            jurisdiction,
+            signing_key: hex(verifying_key.as_bytes()),
+            recipient_key: hex(recipient_key.as_bytes()),
+        })
+    }
+
+    /// The fields.
+    pub fn fields(&self) -> &PartyFields {
+        &self.fields
+    }
+
+    /// The consent-ledger party id.
+    pub fn party_id(&self) -> PartyId {
+        self.fields.party_id
+    }
+
+    /// The registered name.
+    pub fn name(&self) -> &str {
+        &self.fields.name
+    }
+
+    /// The unified social credit code.
+    pub fn credit_code(&self) -> &UnifiedSocialCreditCode {
+        &self.fields.credit_code
+    }
+
+    /// The licence number.
+    pub fn licence(&self) -> &str {
+        &self.fields.licence
+    }
+
+    /// The contact customers are told.
+    pub fn contact(&self) -> &str {
+        &self.fields.contact
+    }
+
+    /// Where the party processes data.
+    pub fn jurisdiction(&self) -> Jurisdiction {
+        self.fields.jurisdiction
+    }
+
+    /// The Ed25519 verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying_key
+    }
+
+    /// The X25519 recipient key.
+    pub fn recipient_key(&self) -> &RecipientPublicKey {
+        &self.recipient_key
+    }
+}
+
+impl TryFrom<PartyFields> for Party {
+    type Error = TransferError;
+
+    fn try_from(fields: PartyFields) -> Result<Self, Self::Error> {
+        Self::new(fields)
+    }
+}
+
+impl From<Party> for PartyFields {
+    fn from(party: Party) -> Self {
+        party.fields
+    }
+}

@@ -1,0 +1,165 @@
+//! The buyer's signed receipt of a package, which the seller verifies and appends to its ledger.
+
+use chrono::{DateTime, Utc};
+use custodia_crypto::{Signature, SigningKey};
+use custodia_ledger::{Log, LogStore, MerkleHash};
+use custodia_model::TransferId;
+use serde::{Deserialize, Serialize};
+
+use crate::agreement::{AgreementDigest, SignedAgreement};
+use crate::codec::hex;
+use crate::error::TransferError;
+use crate::package::PackageSummary;
+
+/// The first line of a receipt's canonical bytes.
+pub const RECEIPT_FORMAT: &str = "custodia-transfer-receipt/1\n";
+
+/// Magic of the encoded [`SignedReceipt`].
+pub const RECEIPT_MAGIC: &[u8; 8] = b"CUSTRCP1";
+
+const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/receipt-signature/v1\0";
+
+/// What the buyer acknowledges: which package (transfer, agreement, root), how much, and when. Ids and
+/// digests only, so it may sit on a ledger (no personal information).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferReceipt {
+    /// The transfer.
+    pub transfer_id: TransferId,
+    /// The agreement.
+    pub agreement_digest: AgreementDigest,
+    /// The manifest root the buyer verified, hex.
+    pub root: String,
+    /// Customers imported.
+    pub customers: u64,
+    /// Sections imported.
+    pub sections: u64,
+    /// Whether the buyer re-keyed every customer.
+    pub rekeyed: bool,
+    /// When the buyer finished the import.
+    pub received_at: DateTime<Utc>,
+}
+
+/// A receipt with the buyer's Ed25519 signature over its exact canonical bytes.
+///
+/// Encoding: magic `CUSTRCP1` (8), canonical length (u32 BE), canonical bytes ([`RECEIPT_FORMAT`] then
+/// compact JSON), signature (64) over `"custodia-transfer/receipt-signature/v1\0" ‖ canonical bytes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedReceipt {
+    receipt: TransferReceipt,
+    bytes: Vec<u8>,
+    signature: Signature,
+}
+
+fn message(bytes: &[u8]) -> Vec<u8> {
+    let mut m = SIGNATURE_DOMAIN.to_vec();
+    m.extend_from_slice(bytes);
+    m
+}
+
+impl SignedReceipt {
+    /// The buyer signs `receipt`. Refused if `key` is not the agreement's buyer key.
+    pub fn sign(
+        receipt: TransferReceipt,
+        agreement: &SignedAgreement,
+        key: &SigningKey,
+    ) -> Result<Self, TransferError> {
+        if key.verifying_key() != *agreement.terms().buyer.verifying_key() {
+            return Err(TransferError::WrongSigner { role: "buyer" });
+        }
+        let mut bytes = RECEIPT_FORMAT.as_bytes().to_vec();
+        serde_json::to_writer(&mut bytes, &receipt).map_err(|e| TransferError::Report {
+            message: e.to_string(),
+        })?;
+        let signature = key.sign(&message(&bytes));
+        Ok(Self {
+            receipt,
+            bytes,
+            signature,
+        })
+    }
+
+    /// The receipt.
+    pub fn receipt(&self) -> &TransferReceipt {
+        &self.receipt
+    }
+
+    /// The envelope bytes, as sent and as appended to the seller's ledger.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = RECEIPT_MAGIC.to_vec();
+        // Receipts are a few hundred bytes.
+        out.extend_from_slice(&u32::try_from(self.bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&self.bytes);
+        out.extend_from_slice(self.signature.as_bytes());
+        out
+    }
+
+    /// Decodes an envelope and verifies the buyer's signature with the agreement's buyer key, then checks
+    /// that the receipt is for this agreement and for the package the seller wrote (`summary`): same
+    /// transfer, digest, root, customers and sections.
+    pub fn verify(
+        encoded: &[u8],
+        agreement: &SignedAgreement,
+        summary: &PackageSummary,
+    ) -> Result<Self, TransferError> {
+        let bad = || TransferError::BadSignature {
+            what: "receipt buyer",
+        };
+        let rest = encoded.strip_prefix(RECEIPT_MAGIC.as_slice()).ok_or_else(bad)?;
+        let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(bad)?;
+        let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| bad())?;
+        let (bytes, signature) = rest.split_at_checked(len).ok_or_else(bad)?;
+        let signature = Signature::from_bytes(signature).map_err(|_| bad())?;
+        agreement
+            .terms()
+            .buyer
+            .verifying_key()
+            .verify(&message(bytes), &signature)
+            .map_err(|_| bad())?;
+        let json = bytes.strip_prefix(RECEIPT_FORMAT.as_bytes()).ok_or_else(bad)?;
+        let receipt: TransferReceipt = serde_json::from_slice(json).map_err(|_| bad())?;
+        let expect = |ok: bool, what| {
+            if ok {
+                Ok(())
+            } else {
+                Err(TransferError::ReceiptMismatch { what })
+            }
+        };
+        expect(receipt.transfer_id == agreement.transfer_id(), "transfer id")?;
+        expect(receipt.agreement_digest == agreement.digest(), "agreement digest")?;
+        expect(receipt.root == summary.root.to_hex(), "root")?;
+        expect(receipt.customers == summary.customers, "customers")?;
+        expect(receipt.sections == summary.sections, "sections")?;
+        Ok(Self {
+            receipt,
+            bytes: bytes.to_vec(),
+            signature,
+        })
+    }
+
+    /// Appends the receipt to the seller's ledger (NDSR Art 12: records of provision kept at least three
+    /// years) and returns its index.
+    pub fn append_to<S: LogStore>(&self, log: &mut Log<S>) -> Result<u64, TransferError> {
+        Ok(log.append(&[&self.encode()])?.first_index())
+    }
+}
+
+/// A receipt for an import outcome.
+pub fn receipt_for(
+    agreement: &SignedAgreement,
+    root: &MerkleHash,
+    customers: u64,
+    sections: u64,
+    rekeyed: bool,
+    received_at: DateTime<Utc>,
+) -> TransferReceipt {
+    TransferReceipt {
+        transfer_id: agreement.transfer_id(),
+        agreement_digest: agreement.digest(),
+        root: hex(root.as_bytes()),
+        customers,
+        sections,
+        rekeyed,
+        received_at,
+    }
+}
