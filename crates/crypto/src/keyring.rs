@@ -129,16 +129,16 @@ struct Kek {
 /// (ring's expanded AES key schedule inside keeps its own copy, which ring does not zeroize; it lives
 /// exactly as long as this value.) The plaintext key never leaves the crate: DEKs are stored wrapped
 /// ([`WrappedKey`]) and moved to a buyer re-wrapped under a transfer key.
-#[derive(ZeroizeOnDrop)]
 pub struct DataKey {
-    #[zeroize(skip)]
     customer: CustomerId,
-    #[zeroize(skip)]
     id: DekId,
     bytes: Zeroizing<[u8; KEY_LEN]>,
-    #[zeroize(skip)]
     aead: LessSafeKey,
 }
+
+/// The only key bytes a `DataKey` owns are in a `Zeroizing` buffer, which wipes itself on drop. (A
+/// derived `ZeroizeOnDrop` would wipe them twice on the sealing hot path.)
+impl ZeroizeOnDrop for DataKey {}
 
 impl DataKey {
     #[inline]
