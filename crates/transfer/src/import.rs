@@ -67,6 +67,11 @@ impl MemorySections {
     pub fn is_empty(&self) -> bool {
         self.sections.is_empty()
     }
+
+    /// Deletes `customer`'s `category` section; whether there was one.
+    pub fn remove(&mut self, customer: CustomerId, category: DataCategory) -> bool {
+        self.sections.remove(&(customer, category)).is_some()
+    }
 }
 
 impl SectionSource for MemorySections {

@@ -4,15 +4,18 @@
 
 mod agreement;
 mod codec;
+mod disposition;
 mod error;
 mod import;
 mod manifest;
+pub mod notice;
 pub mod package;
 mod party;
 mod plan;
 mod progress;
 mod proof;
 mod receipt;
+mod report;
 mod responses;
 
 pub use agreement::{
@@ -20,6 +23,7 @@ pub use agreement::{
     CustomerSelection, DraftAgreement, MAX_AGREEMENT_LEN, Mechanism, MinorRule, SIGNED_AGREEMENT_MAGIC,
     ScopeItem, SellerSigned, SensitiveRule, SignedAgreement,
 };
+pub use disposition::{CategoryEraser, Disposition, DispositionCounts, DispositionPlanner, SectionShredder};
 pub use error::TransferError;
 pub use import::{
     Buyer, ImportOutcome, ImportSettings, MemorySections, Moving, Rekey, SectionCheck, SectionSink,
@@ -38,4 +42,5 @@ pub use plan::{
 pub use progress::{Phase, Progress};
 pub use proof::prove;
 pub use receipt::{RECEIPT_FORMAT, RECEIPT_MAGIC, SignedReceipt, TransferReceipt, receipt_for};
+pub use report::{AgreementSection, Check, PackageSection, TransferReport};
 pub use responses::{Response, ResponseIndex, ResponseKind};
