@@ -46,7 +46,9 @@ impl Appended {
 /// The log keeps the right edge of the tree (one hash per set bit of the size, at most 64) in memory, so
 /// an append hashes each entry once plus, on average, one interior node — amortized O(1) — and hands
 /// the store the entries and the interior nodes they complete in one atomic call.
-#[derive(Debug)]
+///
+/// `Log` is `Send` and `Sync` when its store is: reads (`root_at`, `entry`, proofs, `verify`) take
+/// `&self`; appends, redactions and checkpoints take `&mut self`.
 pub struct Log<S: LogStore> {
     store: S,
     size: u64,
@@ -74,13 +76,23 @@ fn draw_salts(rng: &SystemRandom, out: &mut Vec<u8>, count: usize) -> Result<(),
     key_bytes.fill(0);
     let key = LessSafeKey::new(key);
     out.clear();
-    out.resize(count * SALT_LEN, 0);
+    out.resize(count.checked_mul(SALT_LEN).ok_or(())?, 0);
     // A fresh key, so the all-zero nonce is used exactly once under it.
     // The tag authenticates nothing here (only the keystream is wanted) and is dropped.
     let _tag = key
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; NONCE_LEN]), Aad::empty(), out)
         .map_err(|_| ())?;
     Ok(())
+}
+
+impl<S: LogStore> std::fmt::Debug for Log<S> {
+    // Not derived: the scratch buffers hold the last batch's salts and a leaf preimage.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("size", &self.size)
+            .field("root", &self.root())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: LogStore> Log<S> {
@@ -319,6 +331,15 @@ impl<S: LogStore> Log<S> {
         if old_size > new_size {
             return Err(LedgerError::SizesSwapped { old_size, new_size });
         }
+        self.consistency_unchecked(old_size, new_size)
+    }
+
+    /// The consistency proof, for sizes the caller has checked against the store (`old <= new <= size`).
+    pub(crate) fn consistency_unchecked(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, LedgerError> {
         if old_size == 0 || old_size == new_size {
             return Ok(ConsistencyProof::new(old_size, new_size, Vec::new()));
         }
@@ -369,5 +390,44 @@ impl<S: LogStore> Log<S> {
             .iter()
             .map(|c| SignedCheckpoint::parse(c.note()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    #[test]
+    fn a_log_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Log<MemoryStore>>();
+    }
+
+    #[test]
+    fn debug_shows_no_salt_or_payload() {
+        let mut log = Log::new(MemoryStore::new()).unwrap();
+        log.append(&[b"very distinctive payload"]).unwrap();
+        let salt = match log.entry(0).unwrap().content() {
+            crate::EntryContent::Present { salt, .. } => *salt,
+            crate::EntryContent::Redacted => unreachable!(),
+        };
+        let shown = format!("{log:?}");
+        assert!(shown.contains("size: 1"));
+        assert!(!shown.contains("distinctive"));
+        let hex: String = salt.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!shown.contains(&hex[..8]));
+        assert!(!shown.contains(&format!("{:?}", &salt.as_bytes()[..4])[1..8]));
+    }
+
+    #[test]
+    fn salts_are_fresh_per_entry_and_per_batch() {
+        let mut log = Log::new(MemoryStore::new()).unwrap();
+        log.append(&[b"same", b"same"]).unwrap();
+        log.append(&[b"same"]).unwrap();
+        let leaves: Vec<MerkleHash> = (0..3).map(|i| *log.entry(i).unwrap().leaf_hash()).collect();
+        assert_ne!(leaves[0], leaves[1]);
+        assert_ne!(leaves[1], leaves[2]);
+        assert_ne!(leaves[0], leaves[2]);
     }
 }

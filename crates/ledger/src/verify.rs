@@ -292,7 +292,7 @@ impl<S: LogStore> Log<S> {
         if let Some(latest) = &latest {
             let new_size = latest.checkpoint().size();
             for (&old_size, list) in by_size.range(..new_size) {
-                let proof = self.consistency_proof(old_size, new_size)?;
+                let proof = self.consistency_unchecked(old_size, new_size)?;
                 for (_, old) in list {
                     verify_consistency(
                         old_size,
