@@ -303,3 +303,67 @@ fn signer_debug_shows_no_key_bytes() {
     assert!(NoteSigner::new("a+b", SignatureKind::Ed25519, SigningKey::generate().unwrap()).is_err());
     assert!(NoteSigner::new("", SignatureKind::Ed25519, SigningKey::generate().unwrap()).is_err());
 }
+
+mod parsing_properties {
+    use super::*;
+    use custodia_ledger::MerkleHash;
+    use proptest::prelude::*;
+
+    fn line() -> impl Strategy<Value = String> {
+        // Non-empty, printable, may contain spaces, plus signs, dashes and non-ASCII.
+        "[a-zA-Z0-9 +./:\u{2014}\u{4e2d}-]{1,24}"
+            .prop_filter("no surrounding blank", |s| !s.trim().is_empty())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// For all bytes: parsing never panics, and whatever parses serializes back to the same bytes.
+        #[test]
+        fn arbitrary_bytes_parse_byte_exact_or_not_at_all(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if let Ok(note) = SignedNote::parse(&bytes) {
+                prop_assert_eq!(note.to_bytes(), bytes.clone());
+            }
+            if let Ok(checkpoint) = SignedCheckpoint::parse(&bytes) {
+                prop_assert_eq!(checkpoint.to_bytes(), bytes.clone());
+            }
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                if let Ok(body) = Checkpoint::parse(text) {
+                    prop_assert_eq!(body.to_text(), text);
+                }
+                let _ = NoteVerifier::from_vkey(text);
+            }
+        }
+
+        /// For all valid notes: mutations of a signed note that still parse are refused by verification.
+        #[test]
+        fn every_checkpoint_round_trips_and_any_changed_byte_fails(
+            origin in "[a-z0-9./-]{1,30}",
+            size in any::<u64>(),
+            root in any::<[u8; 32]>(),
+            extensions in proptest::collection::vec(line(), 0..3),
+            position in any::<prop::sample::Index>(),
+        ) {
+            let signer = NoteSigner::new("log.example/k", SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
+            let mut text = Checkpoint::new(&origin, size, MerkleHash::from_bytes(root)).unwrap().to_text();
+            for extension in &extensions {
+                text.push_str(extension);
+                text.push('\n');
+            }
+            let body = Checkpoint::parse(&text).unwrap();
+            prop_assert_eq!(body.to_text(), text.clone());
+            prop_assert_eq!(body.size(), size);
+            let note = signer.sign(&text, DateTime::UNIX_EPOCH).unwrap();
+            let bytes = note.to_bytes();
+            let parsed = SignedCheckpoint::parse(&bytes).unwrap();
+            prop_assert_eq!(parsed.to_bytes(), bytes.clone());
+            let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+            prop_assert!(parsed.verify(&policy).is_ok());
+            let mut changed = bytes.clone();
+            let i = position.index(changed.len());
+            changed[i] ^= 0x01;
+            let outcome = SignedCheckpoint::parse(&changed).and_then(|c| c.verify(&policy));
+            prop_assert!(outcome.is_err(), "byte {} changed and still verified", i);
+        }
+    }
+}
