@@ -314,6 +314,18 @@ impl<S: LogStore> Log<S> {
             .ok_or(LedgerError::CorruptStore { what: "entry", index })
     }
 
+    /// The entries with indices in `range` (for consumers that rebuild their own index from the log),
+    /// checked against the size this log last saw.
+    pub fn entries(&self, range: std::ops::Range<u64>) -> Result<Vec<Entry>, LedgerError> {
+        if range.start > range.end || range.end > self.size {
+            return Err(LedgerError::IndexOutOfRange {
+                index: range.end.max(range.start),
+                size: self.size,
+            });
+        }
+        self.store.entries(range)
+    }
+
     /// The inclusion proof of entry `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, LedgerError> {
         self.check_size(size)?;
@@ -350,22 +362,42 @@ impl<S: LogStore> Log<S> {
     /// Erases entry `index` (PIPL Art 47; GDPR Art 17): first appends a [`RedactionRecord`] naming the
     /// entry and its leaf hash with the caller's `reason` (opaque; never the erased content), then deletes
     /// the entry's salt and payload, keeping its leaf hash so every root and proof still verifies.
-    /// Returns the redaction record's index. Refuses an entry that is already redacted and a redaction
-    /// record (which must outlive what it erased); `reason` must not carry personal data, since it is
-    /// never erased. If the deletion fails after the record was written, calling
-    /// again is safe: the store's redaction is idempotent and a second record only repeats the first.
+    /// Returns the redaction record's index. Refuses an entry that is already redacted
+    /// ([`LedgerError::Redacted`]) and a redaction record ([`LedgerError::RedactionRecordKept`]: it must
+    /// outlive what it erased); `reason` must not carry personal data, since it is never erased. If the
+    /// deletion fails after the record was written, calling again is safe: the store's redaction is
+    /// idempotent and a second record only repeats the first.
     pub fn redact(&mut self, index: u64, reason: &[u8]) -> Result<u64, LedgerError> {
-        let entry = self.entry(index)?;
-        if entry.is_redacted() {
-            return Err(LedgerError::Redacted { index });
+        self.redact_many(&[index], reason)
+            .map(|records| records.first_index())
+    }
+
+    /// Erases several entries at once (a customer's whole history, say), with one record per entry
+    /// appended in a single batch: one store transaction instead of one per entry. Every index is checked
+    /// before anything is written; a duplicate index is refused as [`LedgerError::Redacted`]. Returns the
+    /// records' indices, in the order of `indices`.
+    pub fn redact_many(&mut self, indices: &[u64], reason: &[u8]) -> Result<Appended, LedgerError> {
+        let mut records = Vec::with_capacity(indices.len());
+        let mut seen = std::collections::HashSet::with_capacity(indices.len());
+        for &index in indices {
+            if !seen.insert(index) {
+                return Err(LedgerError::Redacted { index });
+            }
+            let entry = self.entry(index)?;
+            if entry.is_redacted() {
+                return Err(LedgerError::Redacted { index });
+            }
+            if entry.payload().is_some_and(|p| p.starts_with(REDACTION_TAG)) {
+                return Err(LedgerError::RedactionRecordKept { index });
+            }
+            records.push(RedactionRecord::new(index, *entry.leaf_hash(), reason).to_payload());
         }
-        if entry.payload().is_some_and(|p| p.starts_with(REDACTION_TAG)) {
-            return Err(LedgerError::RedactionRecordKept { index });
+        let slices: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        let appended = self.append_unchecked(&slices)?;
+        for &index in indices {
+            self.store.redact(index)?;
         }
-        let record = RedactionRecord::new(index, *entry.leaf_hash(), reason).to_payload();
-        let appended = self.append_unchecked(&[&record])?;
-        self.store.redact(index)?;
-        Ok(appended.first_index())
+        Ok(appended)
     }
 
     /// Signs a checkpoint of the current tree for `origin` at `time` with the log's key, and stores its
@@ -418,6 +450,32 @@ mod tests {
         let hex: String = salt.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
         assert!(!shown.contains(&hex[..8]));
         assert!(!shown.contains(&format!("{:?}", &salt.as_bytes()[..4])[1..8]));
+    }
+
+    #[test]
+    fn redact_many_checks_everything_before_writing() {
+        let mut log = Log::new(MemoryStore::new()).unwrap();
+        log.append(&[b"a", b"b", b"c", b"d"]).unwrap();
+        assert_eq!(
+            log.redact_many(&[1, 1], b"r"),
+            Err(LedgerError::Redacted { index: 1 })
+        );
+        assert_eq!(
+            log.redact_many(&[1, 9], b"r"),
+            Err(LedgerError::IndexOutOfRange { index: 9, size: 4 })
+        );
+        assert_eq!(log.size(), 4, "a refused redaction writes nothing");
+        assert!(!log.entry(1).unwrap().is_redacted());
+        let records = log.redact_many(&[3, 1], b"erasure e-1").unwrap();
+        assert_eq!(records.indices(), 4..6);
+        assert!(log.entry(1).unwrap().is_redacted() && log.entry(3).unwrap().is_redacted());
+        let first = RedactionRecord::from_payload(log.entry(4).unwrap().payload().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!((first.target(), first.reason()), (3, &b"erasure e-1"[..]));
+        assert_eq!(log.entries(0..6).unwrap().len(), 6);
+        assert!(log.entries(2..7).is_err());
+        assert!(log.redact_many(&[], b"nothing").unwrap().indices().is_empty());
     }
 
     #[test]

@@ -349,6 +349,7 @@ fn a_second_writer_cannot_fork_the_tree() {
 enum Op {
     Append(Vec<Vec<u8>>),
     Redact(u64),
+    RedactMany(Vec<u64>),
     Checkpoint,
 }
 
@@ -356,6 +357,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..12).prop_map(Op::Append),
         2 => any::<u64>().prop_map(Op::Redact),
+        1 => proptest::collection::vec(any::<u64>(), 0..4).prop_map(Op::RedactMany),
         1 => Just(Op::Checkpoint),
     ]
 }
@@ -411,6 +413,36 @@ proptest! {
                         model[target as usize] = None;
                         model.push(Some(record.payload().unwrap().to_vec()));
                         roots.push(log.root());
+                    }
+                }
+                Op::RedactMany(picks) => {
+                    if model.is_empty() {
+                        continue;
+                    }
+                    let targets: Vec<u64> = picks.iter().map(|p| p % model.len() as u64).collect();
+                    let result = log.redact_many(&targets, b"bulk erasure");
+                    // The first refused index, in order, decides the error; otherwise all are erased.
+                    let mut seen = std::collections::HashSet::new();
+                    let refusal = targets.iter().find_map(|&t| {
+                        if !seen.insert(t) || model[t as usize].is_none() {
+                            Some(LedgerError::Redacted { index: t })
+                        } else if model[t as usize].as_ref().is_some_and(|p| p.starts_with(custodia_ledger::REDACTION_TAG)) {
+                            Some(LedgerError::RedactionRecordKept { index: t })
+                        } else {
+                            None
+                        }
+                    });
+                    match refusal {
+                        Some(error) => prop_assert_eq!(result, Err(error)),
+                        None => {
+                            let appended = result.unwrap();
+                            prop_assert_eq!(appended.indices(), model.len() as u64..(model.len() + targets.len()) as u64);
+                            for (record_index, &t) in appended.indices().zip(&targets) {
+                                model[t as usize] = None;
+                                model.push(Some(log.entry(record_index).unwrap().payload().unwrap().to_vec()));
+                                roots.push(log.root_at(record_index + 1).unwrap());
+                            }
+                        }
                     }
                 }
                 Op::Checkpoint => {
