@@ -127,10 +127,17 @@ impl<S: LogStore> Log<S> {
     /// leaf hash; the recomputed root at every checkpoint's size equals that checkpoint's root; and every
     /// earlier checkpoint is consistent with the latest by consistency proof.
     ///
-    /// A failure is [`LedgerError::Tampered`] with the first bad index: the entry itself for a bad leaf
-    /// or redaction, the first leaf under a bad node, and for a root mismatch the size of the last
-    /// checkpoint that did match (every index below it is proven good, so the damage starts there).
-    /// Store failures pass through as they are. `progress` is called after each chunk of entries.
+    /// A failure is [`LedgerError::Tampered`] with the first bad index: the entry itself for a bad leaf,
+    /// salt, payload or redaction (a redacted entry's leaf hash is pinned by its redaction record, so even
+    /// that is named exactly); the first leaf under a bad stored node; and for a root mismatch the size of
+    /// the last checkpoint that did match (every index below it is proven good, so the damage starts
+    /// there). When several things are wrong, the earliest index that is certainly bad is reported; an
+    /// erasure that looks unrecorded only because its record was itself damaged reports the record. A
+    /// checkpoint that does not parse or verify is reported by its position, with no index. Store failures
+    /// pass through as they are. `progress` is called after each chunk of 4,096 entries.
+    ///
+    /// Cost: one pass over the entries in chunks, one batched node read per chunk, memory proportional to
+    /// the number of checkpoints and redactions (not to the log).
     pub fn verify_with_progress(
         &self,
         policy: &TrustPolicy,
