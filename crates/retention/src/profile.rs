@@ -61,12 +61,29 @@ pub struct ProfileDocument {
 }
 
 /// A validated retention profile. A value that exists has a name, unique rule ids and only valid rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// It (de)serializes as its [`ProfileDocument`], checked on the way in, so it can sit inside a larger
+/// configuration; [`Profile::from_json`] and [`Profile::from_toml`] give typed errors instead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ProfileDocument", into = "ProfileDocument")]
 pub struct Profile {
     name: String,
     description: String,
     settings: Settings,
     rules: Vec<Arc<Rule>>,
+}
+
+impl TryFrom<ProfileDocument> for Profile {
+    type Error = RetentionError;
+
+    fn try_from(document: ProfileDocument) -> Result<Self, Self::Error> {
+        Self::from_document(document)
+    }
+}
+
+impl From<Profile> for ProfileDocument {
+    fn from(profile: Profile) -> Self {
+        profile.to_document()
+    }
 }
 
 impl Profile {
@@ -288,6 +305,23 @@ mod tests {
             p.rules_for(Holding::Category(DataCategory::Policies))
                 .any(|r| r.id().as_str() == "broker-51-long-term")
         );
+    }
+
+    #[test]
+    fn a_profile_embedded_in_other_json_is_checked() {
+        #[derive(Serialize, Deserialize)]
+        struct Config {
+            retention: Profile,
+        }
+        let config = Config {
+            retention: Profile::gdpr().unwrap(),
+        };
+        let json = serde_json::to_string(&config).unwrap();
+        let back: Config = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.retention, config.retention);
+        let broken = json.replace("\"P0D\"", "\"soon\"");
+        let err = serde_json::from_str::<Config>(&broken).err().unwrap();
+        assert!(err.to_string().contains("gdpr-17-1-b-consent-withdrawn"), "{err}");
     }
 
     #[test]
