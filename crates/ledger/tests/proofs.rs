@@ -484,3 +484,106 @@ proptest! {
         }
     }
 }
+
+/// A store whose writes can be made to fail, as a database does when its disk is full.
+struct Flaky {
+    inner: MemoryStore,
+    fail_writes: bool,
+    fail_redactions: bool,
+}
+
+impl LogStore for Flaky {
+    fn size(&self) -> Result<u64, LedgerError> {
+        self.inner.size()
+    }
+    fn append(
+        &mut self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError> {
+        if self.fail_writes {
+            return Err(LedgerError::Store {
+                message: "disk full".into(),
+            });
+        }
+        self.inner.append(start, entries, nodes)
+    }
+    fn entries(&self, range: std::ops::Range<u64>) -> Result<Vec<Entry>, LedgerError> {
+        self.inner.entries(range)
+    }
+    fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
+        self.inner.nodes(ids)
+    }
+    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
+        if self.fail_writes || self.fail_redactions {
+            return Err(LedgerError::Store {
+                message: "disk full".into(),
+            });
+        }
+        self.inner.redact(index)
+    }
+    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+        self.inner.add_checkpoint(checkpoint)
+    }
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
+        self.inner.checkpoints()
+    }
+}
+
+#[test]
+fn a_failed_store_write_leaves_the_log_as_it_was() {
+    let mut log = Log::new(Flaky {
+        inner: MemoryStore::new(),
+        fail_writes: false,
+        fail_redactions: false,
+    })
+    .unwrap();
+    log.append(&[b"a", b"b", b"c"]).unwrap();
+    let root = log.root();
+    let mut store = log.into_store();
+    store.fail_writes = true;
+    let mut log = Log::new(store).unwrap();
+    assert_eq!(
+        log.append(&[b"d"]),
+        Err(LedgerError::Store {
+            message: "disk full".into()
+        })
+    );
+    assert_eq!((log.size(), log.root()), (3, root));
+    assert_eq!(
+        log.redact(1, b"r"),
+        Err(LedgerError::Store {
+            message: "disk full".into()
+        })
+    );
+    assert!(!log.entry(1).unwrap().is_redacted());
+    let mut store = log.into_store();
+    store.fail_writes = false;
+    let mut log = Log::new(store).unwrap();
+    assert_eq!(log.append(&[b"d"]).unwrap().indices(), 3..4);
+    assert_eq!(log.root_at(3).unwrap(), root);
+    // A redaction whose deletion fails after its record was written can simply be repeated.
+    let mut store = log.into_store();
+    store.fail_redactions = true;
+    let mut log = Log::new(store).unwrap();
+    assert_eq!(
+        log.redact(1, b"r"),
+        Err(LedgerError::Store {
+            message: "disk full".into()
+        })
+    );
+    assert_eq!(log.size(), 5, "the record was written");
+    assert!(!log.entry(1).unwrap().is_redacted());
+    let mut store = log.into_store();
+    store.fail_redactions = false;
+    let mut log = Log::new(store).unwrap();
+    assert_eq!(log.redact(1, b"r").unwrap(), 5);
+    assert!(log.entry(1).unwrap().is_redacted());
+    let signer = NoteSigner::new("o", SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
+    log.checkpoint(&signer, "o", time(0)).unwrap();
+    let verified = log
+        .verify(&TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap())
+        .unwrap();
+    assert_eq!(verified.redacted(), 1);
+}
