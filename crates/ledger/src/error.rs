@@ -78,6 +78,12 @@ pub enum LedgerError {
         /// Its index (entry index, or node index within its level).
         index: u64,
     },
+    /// A payload carries the redaction tag but is not a well-formed redaction record.
+    #[error("malformed redaction record: {what}")]
+    RedactionRecordSyntax {
+        /// Which part is missing or malformed.
+        what: &'static str,
+    },
     /// The system random generator failed while drawing salts.
     #[error("system random generator failed")]
     Random,

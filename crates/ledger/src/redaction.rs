@@ -34,14 +34,16 @@ impl RedactionRecord {
         let Some(rest) = payload.strip_prefix(REDACTION_TAG) else {
             return Ok(None);
         };
-        let bad = LedgerError::CorruptStore {
-            what: "redaction record",
-            index: 0,
-        };
-        let (target, rest) = rest.split_at_checked(8).ok_or(bad.clone())?;
-        let (hash, reason) = rest.split_at_checked(HASH_LEN).ok_or(bad.clone())?;
-        let target = u64::from_be_bytes(target.try_into().map_err(|_| bad.clone())?);
-        let target_leaf_hash = MerkleHash::from_slice(hash).ok_or(bad)?;
+        let (target, rest) = rest
+            .split_first_chunk::<8>()
+            .ok_or(LedgerError::RedactionRecordSyntax { what: "target index" })?;
+        let (hash, reason) =
+            rest.split_first_chunk::<HASH_LEN>()
+                .ok_or(LedgerError::RedactionRecordSyntax {
+                    what: "target leaf hash",
+                })?;
+        let target = u64::from_be_bytes(*target);
+        let target_leaf_hash = MerkleHash::from_bytes(*hash);
         Ok(Some(Self {
             target,
             target_leaf_hash,
@@ -72,5 +74,30 @@ impl RedactionRecord {
     /// The caller's reason bytes.
     pub fn reason(&self) -> &[u8] {
         &self.reason
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_malformed_ones_are_named() {
+        let record = RedactionRecord::new(7, MerkleHash::from_bytes([5; HASH_LEN]), b"erasure e-9");
+        let payload = record.to_payload();
+        assert_eq!(RedactionRecord::from_payload(&payload).unwrap(), Some(record));
+        assert_eq!(RedactionRecord::from_payload(b"ordinary payload").unwrap(), None);
+        let cut = &payload[..REDACTION_TAG.len() + 4];
+        assert_eq!(
+            RedactionRecord::from_payload(cut),
+            Err(LedgerError::RedactionRecordSyntax { what: "target index" })
+        );
+        let cut = &payload[..REDACTION_TAG.len() + 8 + 31];
+        assert_eq!(
+            RedactionRecord::from_payload(cut),
+            Err(LedgerError::RedactionRecordSyntax {
+                what: "target leaf hash"
+            })
+        );
     }
 }
