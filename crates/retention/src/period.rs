@@ -188,6 +188,8 @@ impl From<Period> for String {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -242,6 +244,30 @@ mod tests {
         assert!(five.can_end_before(&ten));
         assert!(!ten.can_end_before(&five));
         assert!(!ten.can_end_before(&ten));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Civil Code Art 202 for every start day and whole-year or whole-month period: the end is the
+        /// corresponding day, or the last day of the month where there is none.
+        #[test]
+        fn the_end_is_the_corresponding_day_or_the_month_end(
+            offset in 0u64..40_000,
+            years in 0u32..30,
+            months in 0u32..24,
+        ) {
+            let start = d(1990, 1, 1).checked_add_days(Days::new(offset)).unwrap();
+            let end = Period::new(years, months, 0).unwrap().end_from(start).unwrap();
+            let total = i64::from(years) * 12 + i64::from(months);
+            let month_index = i64::from(start.year()) * 12 + i64::from(start.month0()) + total;
+            proptest::prop_assert_eq!(i64::from(end.year()) * 12 + i64::from(end.month0()), month_index);
+            let last_day = (28..=31u32)
+                .rev()
+                .find(|day| NaiveDate::from_ymd_opt(end.year(), end.month(), *day).is_some())
+                .unwrap();
+            proptest::prop_assert_eq!(end.day(), start.day().min(last_day));
+        }
     }
 
     #[test]

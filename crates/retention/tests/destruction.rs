@@ -17,6 +17,7 @@ use custodia_retention::{
     PlanId, PlanItem, Profile, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder, Use,
     execute,
 };
+use proptest::prelude::*;
 use uuid::Uuid;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -340,5 +341,63 @@ fn large_executions_are_certified_in_batches() {
         let stored =
             DestructionCertificate::from_payload(ledger.entry(*i).unwrap().payload().unwrap()).unwrap();
         assert_eq!(&stored, c);
+    }
+}
+
+#[test]
+fn certificates_carry_ids_and_citations_only() {
+    let book = [customer(false)];
+    let plan = approved(&book);
+    let mut shredder = FakeShredder::default();
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let holds = Holds::new();
+    let operator = actor("ops-2");
+    let report = execute(
+        &plan,
+        Execution::new(&operator, at(), &holds),
+        &mut shredder,
+        &mut ledger,
+    )
+    .unwrap();
+    let (index, _) = only(&report);
+    let json: serde_json::Value =
+        serde_json::from_slice(ledger.entry(index).unwrap().payload().unwrap()).unwrap();
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect::<Vec<_>>() };
+    assert_eq!(
+        keys(&json),
+        [
+            "approvers",
+            "entries",
+            "executed_at",
+            "method",
+            "operator",
+            "part",
+            "plan",
+            "rules"
+        ]
+    );
+    assert_eq!(
+        keys(&json["entries"][0]),
+        ["already_destroyed", "customer", "holdings", "rules"]
+    );
+    assert_eq!(json["entries"][0]["customer"], book[0].customer().to_string());
+    assert_eq!(json["entries"][0]["holdings"][0]["category"], "contact");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// However approvals arrive, a person is counted once and the plan runs only with two people.
+    #[test]
+    fn approvals_count_people_not_clicks(approvers in prop::collection::vec(0..4u8, 0..8)) {
+        let mut plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&[customer(false)])).unwrap();
+        let mut people = BTreeSet::new();
+        for a in &approvers {
+            let result = plan.approve(actor(&format!("approver-{a}")), at());
+            prop_assert_eq!(result.is_ok(), people.insert(*a));
+        }
+        prop_assert_eq!(plan.approvals().len(), people.len());
+        prop_assert_eq!(plan.into_approved().is_ok(), people.len() >= 2);
     }
 }
