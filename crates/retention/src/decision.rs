@@ -50,6 +50,19 @@ impl Outcome {
     pub fn is_destroy(&self) -> bool {
         matches!(self, Outcome::Destroy { .. })
     }
+
+    /// The articles that define the outcome itself, beyond the rules in the reasons: for `StorageOnly`,
+    /// PIPL Art 47 paragraph 2 and NDSR Art 24 (stop all processing but storage and necessary security
+    /// measures); none for the others.
+    pub fn defining_citations(&self) -> Vec<Citation> {
+        match self {
+            Outcome::StorageOnly { .. } => vec![
+                Citation::pipl("47(2)"),
+                Citation::new(custodia_model::Instrument::Ndsr, "24"),
+            ],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// What one rule says about one holding on the evaluation date.
@@ -172,12 +185,13 @@ impl Decision {
         }
     }
 
-    /// The citations behind the decision, without repeats, in order.
-    pub fn citations(&self) -> Vec<&Citation> {
-        let mut out: Vec<&Citation> = Vec::new();
+    /// The citations behind the decision, without repeats, in order: the outcome's own (see
+    /// [`Outcome::defining_citations`]), then each reason's.
+    pub fn citations(&self) -> Vec<Citation> {
+        let mut out = self.outcome.defining_citations();
         for r in &self.reasons {
-            if !out.contains(&r.citation()) {
-                out.push(r.citation());
+            if !out.contains(r.citation()) {
+                out.push(r.citation().clone());
             }
         }
         out

@@ -706,6 +706,11 @@ fn decisions_serialize_with_rule_ids_and_citations() {
         |b| b.relationship_ended(d(2012, 2, 29)),
     );
     let dec = decide_one(&cn(), &f, d(2013, 1, 1));
+    let cited: Vec<String> = dec.citations().iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        cited[..2],
+        ["PIPL Art 47(2)".to_owned(), "NDSR Art 24".to_owned()]
+    );
     let json = serde_json::to_value(&dec).unwrap();
     assert_eq!(json["outcome"]["outcome"], "storage_only");
     assert_eq!(json["outcome"]["until"], "2022-02-28");
