@@ -438,3 +438,69 @@ impl Profile {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose};
+
+    use super::*;
+    use crate::facts::Use;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn state(uses: Vec<Use>, build: impl FnOnce(crate::FactsBuilder) -> crate::FactsBuilder) -> PurposeState {
+        let c = CustomerId::new_v7();
+        let held = HeldData::new(c, Holding::Category(DataCategory::Contact), d(2020, 1, 1), uses).unwrap();
+        let facts = build(RetentionFacts::builder(c, Jurisdiction::MAINLAND_CHINA).held(held.clone()))
+            .build()
+            .unwrap();
+        purpose_state(&facts, &held)
+    }
+
+    #[test]
+    fn a_withdrawal_ends_only_consent_uses() {
+        let contract = vec![Use::new(Purpose::Marketing, LegalBasis::Contract)];
+        let s = state(contract, |b| {
+            b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
+        });
+        assert_eq!(s.ended_on, None);
+
+        let consent = vec![Use::new(Purpose::Marketing, LegalBasis::Consent)];
+        let s = state(consent, |b| {
+            b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
+        });
+        assert_eq!(s.ended_on, Some(d(2021, 1, 1)));
+        assert!(s.by_withdrawal && !s.by_fulfilment);
+    }
+
+    #[test]
+    fn all_uses_must_end_and_the_last_end_counts() {
+        let uses = vec![
+            Use::new(Purpose::Marketing, LegalBasis::Consent),
+            Use::new(Purpose::PolicyServicing, LegalBasis::Contract),
+        ];
+        let s = state(uses.clone(), |b| {
+            b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
+        });
+        assert_eq!(s.ended_on, None, "servicing goes on");
+        let s = state(uses, |b| {
+            b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
+                .purpose_fulfilled(Purpose::PolicyServicing, d(2022, 6, 30))
+        });
+        assert_eq!(s.ended_on, Some(d(2022, 6, 30)));
+        assert!(s.by_withdrawal && s.by_fulfilment);
+    }
+
+    #[test]
+    fn the_earlier_of_withdrawal_and_fulfilment_ends_a_use() {
+        let consent = vec![Use::new(Purpose::Marketing, LegalBasis::Consent)];
+        let s = state(consent, |b| {
+            b.consent_withdrawn(Purpose::Marketing, d(2021, 5, 1))
+                .purpose_fulfilled(Purpose::Marketing, d(2021, 3, 1))
+        });
+        assert_eq!(s.ended_on, Some(d(2021, 3, 1)));
+        assert!(s.by_fulfilment && !s.by_withdrawal);
+    }
+}

@@ -796,3 +796,19 @@ where
         certificates,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_ids_refuse_nil_and_nothing_destroyable_makes_no_item() {
+        assert_eq!(PlanId::new(Uuid::nil()), Err(RetentionError::NilPlanId));
+        assert!(PlanItem::from_decisions(CustomerId::new_v7(), &[]).is_none());
+    }
+
+    #[test]
+    fn the_default_batch_is_a_thousand() {
+        assert_eq!(Execution::DEFAULT_BATCH.get(), 1000);
+    }
+}
