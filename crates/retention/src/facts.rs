@@ -372,6 +372,8 @@ impl FactsBuilder {
     }
 
     /// Records the completion of a licence transfer that handed the customer's data over; at most once.
+    /// If the seller's business relationship with the customer ended with the transfer, record
+    /// [`FactsBuilder::relationship_ended`] too: until then the AML Law 2024 Art 34 floor stays open.
     pub fn transfer_completed(mut self, on: NaiveDate) -> Self {
         self.transfer_completed.push(on);
         self
