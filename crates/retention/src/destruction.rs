@@ -600,8 +600,8 @@ impl ItemReport {
     }
 }
 
-/// The result of one execution: a line per customer of the plan (none is dropped), and the certificate
-/// with its ledger index if anything was destroyed.
+/// The result of one execution: a line per customer of the plan (none is dropped), and the certificates
+/// with their ledger indices if anything was destroyed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[must_use = "failed and held items need attention"]
 pub struct ExecutionReport {
