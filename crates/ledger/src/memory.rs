@@ -53,23 +53,46 @@ impl<T> Segmented<T> {
     }
 }
 
-/// Where a payload lives in the arena.
+/// Where an entry's salt and payload live in the arena: `salt ‖ payload` from `start`, in `chunk`.
 #[derive(Clone, Copy, Debug)]
 struct Span {
+    /// The arena chunk; the top bit marks a redacted entry.
     chunk: u32,
     start: u32,
+    /// The payload's length (the salt before it is always 32 bytes).
     len: u32,
+}
+
+/// The bit of [`Span::chunk`] that marks a redacted entry.
+const REDACTED: u32 = 1 << 31;
+
+impl Span {
+    fn is_redacted(self) -> bool {
+        self.chunk & REDACTED != 0
+    }
+
+    fn chunk(self) -> usize {
+        (self.chunk & !REDACTED) as usize
+    }
+
+    /// The salt's and the payload's byte ranges in the chunk.
+    fn ranges(self) -> (Range<usize>, Range<usize>) {
+        let start = self.start as usize;
+        let payload = start + SALT_LEN;
+        (start..payload, payload..payload + self.len as usize)
+    }
 }
 
 /// An in-memory [`LogStore`].
 ///
-/// **Layout and memory cost.** Payloads are packed into 1 MiB arena chunks; every per-entry column is a
-/// segmented vector of 4,096-element segments, so nothing is ever moved as the log grows. Per entry the
-/// store holds 32 bytes of leaf hash, on average just under 32 bytes of interior perfect-subtree hashes,
-/// 32 bytes of salt, a 12-byte payload span and a 1-byte redaction flag: about 109 bytes plus the
-/// payload (a million 200-byte entries take about 310 MB).
+/// **Layout and memory cost.** Each entry's `salt ‖ payload` is packed into 1 MiB arena chunks; the
+/// per-entry columns (spans, and the hashes of each tree level) are segmented vectors of 4,096-element
+/// segments, so nothing is ever moved as the log grows. Per entry the store holds 32 bytes of leaf hash,
+/// on average just under 32 bytes of interior perfect-subtree hashes, 32 bytes of salt and a 12-byte
+/// span (which also carries the redaction mark): about 108 bytes plus the payload (a million 200-byte
+/// entries take about 310 MB).
 ///
-/// **Limits.** A single payload may be at most 4 GiB − 1 bytes (its span is 32-bit).
+/// **Limits.** A single payload may be at most 4 GiB − 33 bytes (its span is 32-bit).
 ///
 /// **Redaction** overwrites the salt and payload bytes with zeros in place and marks the entry; the
 /// memory is not returned to the allocator (a database backend deletes the columns instead).
@@ -77,10 +100,9 @@ struct Span {
 pub struct MemoryStore {
     /// `levels[0]` are the leaf hashes; `levels[l][i]` is the perfect subtree `(l, i)`.
     levels: Vec<Segmented<MerkleHash>>,
-    salts: Segmented<Salt>,
     spans: Segmented<Span>,
+    /// `salt ‖ payload` of every entry, end to end in 1 MiB chunks.
     arena: Vec<Vec<u8>>,
-    redacted: Segmented<bool>,
     checkpoints: Vec<StoredCheckpoint>,
 }
 
@@ -91,12 +113,7 @@ impl MemoryStore {
     }
 
     fn len(&self) -> u64 {
-        self.salts.len() as u64
-    }
-
-    fn payload_range(span: Span) -> Range<usize> {
-        let start = span.start as usize;
-        start..start + span.len as usize
+        self.spans.len() as u64
     }
 
     fn entry(&self, index: u64) -> Result<Entry, LedgerError> {
@@ -110,35 +127,36 @@ impl MemoryStore {
             .first()
             .and_then(|l| l.get(i))
             .ok_or_else(out_of_range)?;
-        let redacted = *self.redacted.get(i).ok_or_else(out_of_range)?;
-        let content = if redacted {
+        let span = *self.spans.get(i).ok_or_else(out_of_range)?;
+        let content = if span.is_redacted() {
             EntryContent::Redacted
         } else {
-            let salt = *self.salts.get(i).ok_or_else(out_of_range)?;
-            let span = *self.spans.get(i).ok_or_else(out_of_range)?;
-            let payload = self
-                .arena
-                .get(span.chunk as usize)
-                .and_then(|chunk| chunk.get(Self::payload_range(span)))
-                .ok_or(LedgerError::CorruptStore {
-                    what: "payload span",
-                    index,
-                })?
-                .to_vec();
+            let corrupt = || LedgerError::CorruptStore {
+                what: "payload span",
+                index,
+            };
+            let chunk = self.arena.get(span.chunk()).ok_or_else(corrupt)?;
+            let (salt_range, payload_range) = span.ranges();
+            let salt = chunk
+                .get(salt_range)
+                .and_then(Salt::from_slice)
+                .ok_or_else(corrupt)?;
+            let payload = chunk.get(payload_range).ok_or_else(corrupt)?.to_vec();
             EntryContent::Present { salt, payload }
         };
         Ok(Entry::new(index, leaf_hash, content))
     }
 
-    /// Copies a payload into the arena. The caller has checked that its length fits in `u32`.
-    fn store_payload(&mut self, payload: &[u8]) -> Span {
+    /// Copies `salt ‖ payload` into the arena. The caller has checked that the payload's length fits
+    /// in a chunk offset (`u32`, less the salt).
+    fn store_entry(&mut self, salt: &Salt, payload: &[u8]) -> Span {
+        let needed = SALT_LEN + payload.len();
         let fits = self
             .arena
             .last()
-            .is_some_and(|c| c.capacity() - c.len() >= payload.len());
+            .is_some_and(|c| c.capacity() - c.len() >= needed);
         if !fits {
-            self.arena
-                .push(Vec::with_capacity(ARENA_CHUNK.max(payload.len())));
+            self.arena.push(Vec::with_capacity(ARENA_CHUNK.max(needed)));
         }
         let chunk = self.arena.len().saturating_sub(1);
         let mut span = Span {
@@ -148,6 +166,7 @@ impl MemoryStore {
         };
         if let Some(bytes) = self.arena.last_mut() {
             span.start = bytes.len() as u32;
+            bytes.extend_from_slice(salt.as_bytes());
             bytes.extend_from_slice(payload);
         }
         span
@@ -207,11 +226,14 @@ impl LogStore for MemoryStore {
         if self.levels.is_empty() {
             self.levels.push(Segmented::default());
         }
+        if self.arena.len() + entries.len() >= REDACTED as usize {
+            return Err(LedgerError::Store {
+                message: "memory store arena is full".into(),
+            });
+        }
         for entry in entries {
-            let span = self.store_payload(entry.payload());
+            let span = self.store_entry(entry.salt(), entry.payload());
             self.spans.push(span);
-            self.salts.push(*entry.salt());
-            self.redacted.push(false);
             if let Some(leaves) = self.levels.first_mut() {
                 leaves.push(*entry.leaf_hash());
             }
@@ -259,24 +281,19 @@ impl LogStore for MemoryStore {
     }
 
     fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
-        let out_of_range = || LedgerError::IndexOutOfRange {
-            index,
-            size: self.len(),
-        };
+        let size = self.len();
+        let out_of_range = || LedgerError::IndexOutOfRange { index, size };
         let i = usize::try_from(index).map_err(|_| out_of_range())?;
-        let span = *self.spans.get(i).ok_or_else(out_of_range)?;
+        let span = self.spans.get_mut(i).ok_or_else(out_of_range)?;
+        let (salt_range, payload_range) = span.ranges();
+        let chunk = span.chunk();
+        span.chunk |= REDACTED;
         if let Some(bytes) = self
             .arena
-            .get_mut(span.chunk as usize)
-            .and_then(|c| c.get_mut(Self::payload_range(span)))
+            .get_mut(chunk)
+            .and_then(|c| c.get_mut(salt_range.start..payload_range.end))
         {
             bytes.fill(0);
-        }
-        if let Some(salt) = self.salts.get_mut(i) {
-            *salt = Salt::from_bytes([0; SALT_LEN]);
-        }
-        if let Some(flag) = self.redacted.get_mut(i) {
-            *flag = true;
         }
         Ok(())
     }
