@@ -1,0 +1,226 @@
+//! Consent `permits` at book scale: 10⁵ and 10⁶ customers with ten events each (one and ten million
+//! events), beside one `HashMap` lookup of the same customer in a map of the same size — the floor of any
+//! per-customer question, for scale, not a target. The target is microseconds per question and a flat line
+//! from 10⁵ to 10⁶ customers. Each book is built once per run, and the first is dropped before the second.
+//!
+//! `cargo bench --bench consent`; `CUSTODIA_BENCH_SMOKE=1` for a token run (10³ and 10⁴ customers).
+
+// A bench is test code: a failed setup should stop the run loudly. criterion_group! generates an
+// undocumented public function.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use custodia::consent::*;
+use custodia::model::chrono::{DateTime, Duration, TimeZone, Utc};
+use custodia::model::uuid::Uuid;
+use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose};
+
+fn day(d: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 1, 1, 9, 0, 0).unwrap() + Duration::days(d)
+}
+
+/// Ten events per customer: a notice served, grants for marketing and analytics, a separate grant for
+/// health data, a cross-border grant, an objection, a withdrawal and a new grant, a refusal, an expiring
+/// grant — spread over five years and recorded in time order, customers interleaved as a ledger would be.
+fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
+    let notice = Notice::new(NoticeDraft {
+        id: NoticeId::from_uuid(Uuid::from_u128(1)).unwrap(),
+        version: 1,
+        controller_name: "示例保险经纪有限公司".into(),
+        controller_contact: "privacy@broker.example".into(),
+        purposes: [Purpose::Marketing, Purpose::Analytics, Purpose::Transfer].into(),
+        categories: DataCategory::ALL.into_iter().collect(),
+        recipients: vec![],
+        destinations: [Jurisdiction::HONG_KONG].into(),
+        retention: "10 years".into(),
+        rights: "privacy@broker.example".into(),
+        language: "zh-CN".into(),
+        text_digest: Digest::of(b"text"),
+        published_at: day(0),
+    })
+    .unwrap();
+    let mut index = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent));
+    index.insert(0, &ConsentRecord::Notice(notice.clone())).unwrap();
+    let ids: Vec<CustomerId> = (0..n)
+        .map(|i| CustomerId::from_uuid(Uuid::from_u128(0x1_0000_0000 + u128::from(i))).unwrap())
+        .collect();
+    let actor = ActorId::from_uuid(Uuid::from_u128(2)).unwrap();
+    let plan: [(EventKind, Purpose, DataCategory, bool, Option<Jurisdiction>, i64); 10] = [
+        (
+            EventKind::NoticeServed,
+            Purpose::Marketing,
+            DataCategory::Contact,
+            false,
+            None,
+            0,
+        ),
+        (
+            EventKind::Granted,
+            Purpose::Marketing,
+            DataCategory::Contact,
+            false,
+            None,
+            10,
+        ),
+        (
+            EventKind::Granted,
+            Purpose::Analytics,
+            DataCategory::Policies,
+            false,
+            None,
+            20,
+        ),
+        (
+            EventKind::Granted,
+            Purpose::Analytics,
+            DataCategory::Health,
+            true,
+            None,
+            200,
+        ),
+        (
+            EventKind::Granted,
+            Purpose::Transfer,
+            DataCategory::Policies,
+            true,
+            Some(Jurisdiction::HONG_KONG),
+            300,
+        ),
+        (
+            EventKind::Objected,
+            Purpose::Analytics,
+            DataCategory::Policies,
+            false,
+            None,
+            500,
+        ),
+        (
+            EventKind::Withdrawn,
+            Purpose::Marketing,
+            DataCategory::Contact,
+            false,
+            None,
+            700,
+        ),
+        (
+            EventKind::Granted,
+            Purpose::Marketing,
+            DataCategory::Contact,
+            false,
+            None,
+            900,
+        ),
+        (
+            EventKind::Refused,
+            Purpose::Transfer,
+            DataCategory::Health,
+            false,
+            None,
+            1100,
+        ),
+        (
+            EventKind::Granted,
+            Purpose::Analytics,
+            DataCategory::Identity,
+            false,
+            None,
+            1300,
+        ),
+    ];
+    let started = Instant::now();
+    let mut next = 1u64;
+    for (kind, purpose, category, separate, destination, offset) in plan {
+        for (i, id) in ids.iter().enumerate() {
+            let t = day(offset + (i % 97) as i64);
+            let event = ConsentEvent::new(EventDraft {
+                id: EventId::from_uuid(Uuid::from_u128(u128::from(next))).unwrap(),
+                customer: *id,
+                kind,
+                scope: Scope::new([purpose.clone()], [category], Recipient::Controller, destination).unwrap(),
+                form: if separate {
+                    ConsentForm::Separate
+                } else {
+                    ConsentForm::Bundled
+                },
+                notice: notice.reference(),
+                channel: Channel::Web,
+                evidence: Digest::from_bytes([7; 32]),
+                effective_at: t,
+                recorded_at: t,
+                recorded_by: actor,
+                expires_at: (offset == 1300).then(|| t + Duration::days(365)),
+            })
+            .unwrap();
+            index.insert(next, &ConsentRecord::Event(event)).unwrap();
+            next += 1;
+        }
+    }
+    index.shrink_to_fit();
+    eprintln!(
+        "built an index of {} customers and {} events in {:.1?}",
+        index.stats().customers,
+        index.stats().events,
+        started.elapsed()
+    );
+    (index, ids)
+}
+
+fn bench(c: &mut Criterion) {
+    let sizes: &[u64] = if support::smoke() { &[1_000, 10_000] } else { &[100_000, 1_000_000] };
+    for &n in sizes {
+        let (index, ids) = book(n);
+        let baseline: HashMap<CustomerId, u64> = ids.iter().map(|id| (*id, 1)).collect();
+        // A stride through the book so that successive questions touch different customers (cache
+        // misses, as in a service answering for a whole book).
+        let stride = 7_919usize;
+        let mut k = 0usize;
+        let marketing = Use::domestic(Purpose::Marketing, DataCategory::Contact);
+        let health = Use::domestic(Purpose::Analytics, DataCategory::Health);
+        let abroad = Use::new(
+            Purpose::Transfer,
+            DataCategory::Policies,
+            Recipient::Controller,
+            Jurisdiction::HONG_KONG,
+        );
+        let contract = Use::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+        let (at, as_of) = (day(1000), day(2000));
+        for (name, u) in [
+            ("consent_marketing", &marketing),
+            ("consent_sensitive", &health),
+            ("consent_cross_border", &abroad),
+            ("contract_basis", &contract),
+        ] {
+            let mut group = c.benchmark_group(format!("permits_{name}"));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+                b.iter(|| {
+                    k = (k + stride) % ids.len();
+                    let s = Subject::new(ids[k]);
+                    black_box(index.permits(&s, u, at, as_of))
+                })
+            });
+            group.finish();
+        }
+        let mut group = c.benchmark_group("permits_baseline_hashmap_lookup");
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                k = (k + stride) % ids.len();
+                black_box(baseline.get(&ids[k]))
+            })
+        });
+        group.finish();
+        drop((index, ids, baseline));
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = support::criterion();
+    targets = bench
+}
+criterion_main!(benches);
