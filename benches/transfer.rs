@@ -1,0 +1,306 @@
+//! The licence transfer's data path: `package` (seller) and `import` (buyer) at 10⁴ and 10⁵ customers with
+//! one sealed section each of 256 B or 4 KiB, against raw SHA-256 plus a write of the same section bytes.
+//!
+//! - `package` streams a signed package to a file: per customer, the stored section is read, its DEK is
+//!   re-wrapped from the seller's KEK to the transfer key, the entry is written and hashed into the RFC 9162
+//!   manifest. `raw_package` does, per customer, one `ring::digest` SHA-256 over the same sealed bytes and
+//!   writes them to a file through the same `BufWriter`.
+//! - `import` reads that file back and verifies everything (HPKE open of the transfer key, every DEK
+//!   unwrapped, every section opened — the default `SectionCheck::All` — manifest root and the seller's
+//!   signature), writing sections to a file and re-wrapped keys to a fresh in-memory key store.
+//!   `raw_import` reads the raw file back, SHA-256 over each section and writes it to another file.
+//!
+//! The target (≥ 0.6) is on `(raw_package + raw_import) / (package + import)`. Files live in a temporary
+//! directory (page cache; nothing is fsynced on either side). The sink keeps a hash set of customers so that
+//! `holds_customer` is O(1) (`MemorySections` scans all keys, which is quadratic over a book).
+//!
+//! `cargo bench --bench transfer`; `CUSTODIA_BENCH_SMOKE=1` for a token run (10³ customers).
+
+// A bench is test code: a failed setup should stop the run loudly. criterion_group! generates an
+// undocumented public function.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use custodia::consent::{PartyId, TransferPath};
+use custodia::crypto::{
+    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey,
+    seal_section,
+};
+use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
+use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use custodia::transfer::{
+    AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings, MemorySections,
+    MinorRule, Moving, Party, ScopeItem, SectionSink, SensitiveRule, SignedAgreement, TransferError, import,
+    package,
+};
+use ring::digest::{SHA256, digest};
+
+const CATEGORY: DataCategory = DataCategory::Policies;
+
+struct Keys {
+    seller_sign: SigningKey,
+    buyer_sign: SigningKey,
+    buyer_recipient: RecipientKeyPair,
+    seller_ring: Keyring,
+    buyer_ring: Keyring,
+}
+
+fn credit_code(seed: u32) -> UnifiedSocialCreditCode {
+    let stem = format!("91110000{:09}", 100_000 + seed);
+    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).unwrap();
+    UnifiedSocialCreditCode::new(&format!("{stem}{}", check as char)).unwrap()
+}
+
+fn agreement(keys: &Keys) -> SignedAgreement {
+    let party = |name: &str, seed: u32, sign: &SigningKey| {
+        Party::with_keys(
+            PartyId::new_v7(),
+            name,
+            credit_code(seed),
+            "260000000000001",
+            "privacy@broker.example",
+            Jurisdiction::MAINLAND_CHINA,
+            &sign.verifying_key(),
+            &keys.buyer_recipient.public_key(),
+        )
+        .unwrap()
+    };
+    let terms = AgreementTerms {
+        transfer_id: TransferId::new_v7(),
+        seller: party("示例保险经纪有限公司", 1, &keys.seller_sign),
+        buyer: party("承接保险经纪有限公司", 2, &keys.buyer_sign),
+        legal_path: TransferPath::MergerNotice,
+        scope: vec![ScopeItem {
+            purpose: Purpose::PolicyServicing,
+            categories: [DataCategory::Identity, DataCategory::Contact, DataCategory::Policies].into(),
+        }],
+        selection: CustomerSelection::LapsedWithinYears(5),
+        objection_window_days: 30,
+        sensitive: SensitiveRule::FollowPath,
+        minors: MinorRule::RequireGuardianConsent,
+        cross_border: None,
+        obligations: BuyerObligations {
+            continue_retention_duties: true,
+            purpose_limitation: true,
+            security_measures: "AES-256-GCM per customer, access control, audit log".into(),
+        },
+        impact_assessment: "PIA-2026-017".into(),
+        effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+    };
+    DraftAgreement::new(terms)
+        .unwrap()
+        .sign_as_seller(&keys.seller_sign)
+        .unwrap()
+        .countersign_as_buyer(&keys.buyer_sign)
+        .unwrap()
+}
+
+/// The buyer's section sink: every section written to a file, customers remembered in a hash set.
+struct FileSink {
+    out: BufWriter<File>,
+    customers: HashSet<CustomerId>,
+}
+
+impl FileSink {
+    fn create(path: &Path) -> Self {
+        Self {
+            out: BufWriter::new(File::create(path).unwrap()),
+            customers: HashSet::new(),
+        }
+    }
+}
+
+impl SectionSink for FileSink {
+    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError> {
+        Ok(self.customers.contains(&customer))
+    }
+
+    fn put_section(
+        &mut self,
+        customer: CustomerId,
+        _category: DataCategory,
+        _record_version: u64,
+        sealed: &SealedSection,
+    ) -> Result<(), TransferError> {
+        self.customers.insert(customer);
+        self.out.write_all(sealed.as_bytes()).unwrap();
+        Ok(())
+    }
+}
+
+/// The seller's book: `n` customers, one sealed section of `len` bytes each, keys in a key store.
+struct Book {
+    keys: InMemoryKeyStore,
+    sections: MemorySections,
+    moving: Vec<Moving>,
+    /// The sealed bytes in package order (by customer id), for the raw side.
+    sealed: Vec<Vec<u8>>,
+}
+
+fn book(keyring: &Keyring, n: u64, len: usize) -> Book {
+    let keys = InMemoryKeyStore::new();
+    let mut sections = MemorySections::new();
+    let mut moving = Vec::new();
+    let mut sealed_by_customer = Vec::new();
+    let plaintext = vec![0x5a; len];
+    for _ in 0..n {
+        let customer = CustomerId::new_v7();
+        let (dek, wrapped) = keyring.generate_dek(customer).unwrap();
+        keys.put_wrapped_key(&wrapped).unwrap();
+        let sealed = seal_section(&dek, customer, CATEGORY, 1, &plaintext).unwrap();
+        sections.put_section(customer, CATEGORY, 1, &sealed).unwrap();
+        sealed_by_customer.push((customer, sealed.into_bytes()));
+        moving.push(Moving {
+            customer,
+            categories: vec![CATEGORY],
+        });
+    }
+    sealed_by_customer.sort_by_key(|(c, _)| *c);
+    Book {
+        keys,
+        sections,
+        moving,
+        sealed: sealed_by_customer.into_iter().map(|(_, s)| s).collect(),
+    }
+}
+
+fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, path: &Path) -> u64 {
+    let mut out = BufWriter::new(File::create(path).unwrap());
+    let (summary, _) = package(
+        &mut out,
+        agreement,
+        &keys.seller_sign,
+        &keys.seller_ring,
+        &book.keys,
+        &book.sections,
+        book.moving.clone(),
+        Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).unwrap(),
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+    out.flush().unwrap();
+    summary.customers
+}
+
+/// Imports `package`; returns the customer count and the buyer's stores (dropped by the caller).
+fn read_package(
+    keys: &Keys,
+    agreement: &SignedAgreement,
+    package: &Path,
+    sink: &Path,
+) -> (u64, InMemoryKeyStore, FileSink) {
+    let buyer_keys = InMemoryKeyStore::new();
+    let mut sink = FileSink::create(sink);
+    let outcome = import(
+        BufReader::new(File::open(package).unwrap()),
+        agreement,
+        Buyer {
+            recipient: &keys.buyer_recipient,
+            keyring: &keys.buyer_ring,
+            keys: &buyer_keys,
+            sections: &mut sink,
+        },
+        &ImportSettings::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    sink.out.flush().unwrap();
+    (outcome.customers, buyer_keys, sink)
+}
+
+fn raw_write(sealed: &[Vec<u8>], path: &Path) {
+    let mut out = BufWriter::new(File::create(path).unwrap());
+    for s in sealed {
+        black_box(digest(&SHA256, s));
+        out.write_all(s).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+fn raw_read(n: u64, len: usize, path: &Path, sink: &Path) {
+    let mut input = BufReader::new(File::open(path).unwrap());
+    let mut out = BufWriter::new(File::create(sink).unwrap());
+    let mut buf = vec![0u8; len];
+    for _ in 0..n {
+        input.read_exact(&mut buf).unwrap();
+        black_box(digest(&SHA256, &buf));
+        out.write_all(&buf).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+/// Times `f` once per iteration (setup such as building the buyer's empty stores stays inside `f`, as it
+/// is part of an import; dropping them is not timed).
+fn timed<T>(iterations: u64, mut f: impl FnMut() -> T) -> Duration {
+    let mut spent = Duration::ZERO;
+    for _ in 0..iterations {
+        let start = Instant::now();
+        let out = black_box(f());
+        spent += start.elapsed();
+        drop(out);
+    }
+    spent
+}
+
+fn transfer(c: &mut Criterion) {
+    let keys = Keys {
+        seller_sign: SigningKey::generate().unwrap(),
+        buyer_sign: SigningKey::generate().unwrap(),
+        buyer_recipient: RecipientKeyPair::generate().unwrap(),
+        seller_ring: Keyring::derive_from_master(&[1u8; 32], 1, KeyringConfig::default()).unwrap(),
+        buyer_ring: Keyring::derive_from_master(&[2u8; 32], 1, KeyringConfig::default()).unwrap(),
+    };
+    let agreement = agreement(&keys);
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| -> PathBuf { dir.path().join(name) };
+    let sizes: &[u64] = if support::smoke() { &[1_000] } else { &[10_000, 100_000] };
+    for &n in sizes {
+        for (name, len) in [("256B", 256usize), ("4KiB", 4096)] {
+            let started = Instant::now();
+            let book = book(&keys.seller_ring, n, len);
+            eprintln!("transfer: sealed {n} customers of {name} in {:.1?}", started.elapsed());
+            assert_eq!(write_package(&keys, &agreement, &book, &file("package")), n);
+            assert_eq!(read_package(&keys, &agreement, &file("package"), &file("sink")).0, n);
+            raw_write(&book.sealed, &file("raw"));
+            let sealed_len = book.sealed[0].len();
+
+            let mut group = c.benchmark_group(format!("transfer_{name}"));
+            group.throughput(Throughput::Elements(n));
+            if n >= 100_000 {
+                group.sampling_mode(SamplingMode::Flat).sample_size(10);
+            }
+            group.bench_function(BenchmarkId::new("package", n), |b| {
+                b.iter_custom(|i| timed(i, || write_package(&keys, &agreement, &book, &file("package"))))
+            });
+            group.bench_function(BenchmarkId::new("raw_package", n), |b| {
+                b.iter_custom(|i| timed(i, || raw_write(&book.sealed, &file("raw"))))
+            });
+            group.bench_function(BenchmarkId::new("import", n), |b| {
+                b.iter_custom(|i| {
+                    timed(i, || read_package(&keys, &agreement, &file("package"), &file("sink")))
+                })
+            });
+            group.bench_function(BenchmarkId::new("raw_import", n), |b| {
+                b.iter_custom(|i| timed(i, || raw_read(n, sealed_len, &file("raw"), &file("raw_sink"))))
+            });
+            group.finish();
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = support::criterion();
+    targets = transfer
+}
+criterion_main!(benches);
