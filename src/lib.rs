@@ -10,6 +10,7 @@ pub use custodia_ledger as ledger;
 pub use custodia_model as model;
 pub use custodia_retention as retention;
 pub use custodia_store as store;
+pub use custodia_transfer as transfer;
 
 /// The README's Rust examples, compiled and run as doc tests so that the README cannot drift from the code.
 #[doc = include_str!("../README.md")]

@@ -286,6 +286,19 @@ impl AgreementTerms {
         Ok(())
     }
 
+    /// Whether the selection covers a customer whose relationship ended on `relationship_end` (`None`: it
+    /// has not), judged on `today`.
+    pub fn selects(&self, relationship_end: Option<NaiveDate>, today: NaiveDate) -> bool {
+        match (self.selection, relationship_end) {
+            (CustomerSelection::All, _) | (_, None) => true,
+            (CustomerSelection::Active, Some(end)) => end > today,
+            (CustomerSelection::LapsedWithinYears(years), Some(end)) => self
+                .effective
+                .checked_sub_months(chrono::Months::new(years.saturating_mul(12)))
+                .is_none_or(|cutoff| end >= cutoff),
+        }
+    }
+
     /// The categories in scope, over all purposes.
     pub fn categories(&self) -> BTreeSet<DataCategory> {
         self.scope

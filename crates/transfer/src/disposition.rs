@@ -37,7 +37,7 @@ impl DispositionCounts {
 }
 
 /// Decides the seller's disposition customer by customer. A moved customer's facts gain
-/// `transfer_completed` on the disposition date, so the profile's PIPL Art 47(1)(2) duty applies, and its
+/// `transfer_completed` on the day of the receipt, so the profile's PIPL Art 47(1)(2) duty applies, and its
 /// floors (Broker Rule 2018 Art 51, AML Law 2024 Art 34) turn it into storage only where they still run.
 #[derive(Debug)]
 pub struct DispositionPlanner<'a> {
@@ -74,17 +74,17 @@ impl<'a> DispositionPlanner<'a> {
         }
     }
 
-    /// Decides one customer; `moved` says whether its data went to the buyer (the receipt covers it).
+    /// Decides one customer. `transferred_on` is the day the buyer's receipt covered the customer's data
+    /// (`None` if it did not move): the profile's transfer duty then runs from that day.
     pub fn add(
         &mut self,
         facts: RetentionFacts,
-        moved: bool,
+        transferred_on: Option<NaiveDate>,
     ) -> Result<Vec<(Holding, Outcome)>, TransferError> {
         let customer = facts.customer();
-        let facts = if moved {
-            FactsBuilder::from(facts).transfer_completed(self.on).build()?
-        } else {
-            facts
+        let facts = match transferred_on {
+            Some(day) => FactsBuilder::from(facts).transfer_completed(day).build()?,
+            None => facts,
         };
         let decisions = self.profile.decide(&facts, self.holds, self.on)?;
         self.counts.customers += 1;

@@ -6,6 +6,7 @@ mod agreement;
 mod codec;
 mod disposition;
 mod error;
+pub mod facts;
 mod import;
 mod manifest;
 pub mod notice;

@@ -15,7 +15,7 @@ use custodia_model::{
 use custodia_retention::{Holding, Holds, Outcome, Profile, RetentionFacts};
 use serde::{Deserialize, Serialize};
 
-use crate::agreement::{CustomerSelection, Mechanism, MinorRule, SensitiveRule, SignedAgreement};
+use crate::agreement::{Mechanism, MinorRule, SensitiveRule, SignedAgreement};
 use crate::error::TransferError;
 use crate::progress::{Phase, Progress};
 use crate::responses::{ResponseIndex, ResponseKind};
@@ -374,10 +374,9 @@ pub struct PlanContext<'a> {
 ///    `Exclude(consent_withdrawn)` if a withdrawal ended it, else `Exclude(consent_missing)`;
 /// 7. notice path (PIPL Art 22): no notice served → `Pending(notice_not_served)`; an objection effective
 ///    before the window closed → `Exclude(objected)`; the window still open → `Pending(objection_window_open)`;
-///    consent path (PIPL Art 23): a refusal → `Exclude(consent_refused)`;
-/// 8. a separate transfer consent is needed — always on the consent path, and on the notice path for
-///    sensitive categories under `RequireSeparateConsent`, minors under `RequireGuardianConsent`, and any
-///    processing abroad — and the consent index does not permit the transfer use (purpose `transfer`,
+/// 8. a separate transfer consent is needed — always on the consent path (PIPL Art 23), and on the notice
+///    path for sensitive categories under `RequireSeparateConsent`, minors under `RequireGuardianConsent`,
+///    and any processing abroad: a refusal on file → `Exclude(consent_refused)`; otherwise the consent index does not permit the transfer use (purpose `transfer`,
 ///    recipient the buyer as third party, destination abroad if any): the first failing rule decides —
 ///    withdrawn, refused, objected, guardian missing, not separate, sensitive or cross-border — and no
 ///    consent at all is `Pending(transfer_consent_missing)`;
@@ -491,15 +490,7 @@ impl<'a> Planner<'a> {
         let ctx = &self.context;
         let today = ctx.at.date_naive();
         // 1. Selection.
-        let selected = match (terms.selection, facts.relationship_end) {
-            (CustomerSelection::All, _) | (_, None) => true,
-            (CustomerSelection::Active, Some(end)) => end > today,
-            (CustomerSelection::LapsedWithinYears(years), Some(end)) => terms
-                .effective
-                .checked_sub_months(Months::new(years.saturating_mul(12)))
-                .is_none_or(|cutoff| end >= cutoff),
-        };
-        if !selected {
+        if !terms.selects(facts.relationship_end, today) {
             return Eligibility::Exclude(ExcludeReason::CustomerOutOfScope);
         }
         // 2. Scope.
@@ -564,15 +555,14 @@ impl<'a> Planner<'a> {
                     || (minor && terms.minors == MinorRule::RequireGuardianConsent)
                     || abroad.is_some()
             }
-            _ => {
-                if earliest(ResponseKind::Refused).is_some() {
-                    return Eligibility::Exclude(ExcludeReason::ConsentRefused);
-                }
-                true
-            }
+            _ => true,
         };
-        // 8. The separate transfer consent.
+        // 8. The separate transfer consent: a refusal on file decides first (the consent index has no grant
+        // to report it against).
         if needs_consent {
+            if earliest(ResponseKind::Refused).is_some() {
+                return Eligibility::Exclude(ExcludeReason::ConsentRefused);
+            }
             let use_ = Use::new(
                 Purpose::Transfer,
                 category,
