@@ -1,18 +1,21 @@
 //! The licence transfer's data path: `package` (seller) and `import` (buyer) at 10⁴ and 10⁵ customers with
 //! one sealed section each of 256 B or 4 KiB, against raw SHA-256 plus a write of the same section bytes.
 //!
-//! - `package` streams a signed package to a file: per customer, the stored section is read, its DEK is
+//! - `package` streams a signed package into memory: per customer, the stored section is read, its DEK is
 //!   re-wrapped from the seller's KEK to the transfer key, the entry is written and hashed into the RFC 9162
 //!   manifest. `raw_package` does, per customer, one `ring::digest` SHA-256 over the same sealed bytes and
-//!   writes them to a file through the same `BufWriter`.
-//! - `import` reads that file back and verifies everything (HPKE open of the transfer key, every DEK
+//!   appends them to a buffer.
+//! - `import` reads that package back and verifies everything (HPKE open of the transfer key, every DEK
 //!   unwrapped, every section opened — the default `SectionCheck::All` — manifest root and the seller's
-//!   signature), writing sections to a file and re-wrapped keys to a fresh in-memory key store.
-//!   `raw_import` reads the raw file back, SHA-256 over each section and writes it to another file.
+//!   signature), appending sections to a buffer and re-wrapped keys to a fresh in-memory key store.
+//!   `raw_import` reads the raw bytes back section by section, SHA-256 over each, appending it to a buffer.
 //!
-//! The target (≥ 0.6) is on `(raw_package + raw_import) / (package + import)`. Files live in a temporary
-//! directory (page cache; nothing is fsynced on either side). The sink keeps a hash set of customers so that
-//! `holds_customer` is O(1) (`MemorySections` scans all keys, which is quadratic over a book).
+//! The target (≥ 0.6) is on `(raw_package + raw_import) / (package + import)`. Both sides write to memory,
+//! not files: with files, the shared disk's and page cache's cost lands on both sides and flatters the
+//! ratio (the million-customer main job in `BENCHMARKS.md` measures the real file-based run). Package
+//! buffers are reused (cleared, capacity kept) on both sides; sink buffers are allocated per import with
+//! the final capacity on both sides. The sink keeps a hash set of customers so that `holds_customer` is
+//! O(1) (`MemorySections` scans all keys, which is quadratic over a book).
 //!
 //! `cargo bench --bench transfer`; `CUSTODIA_BENCH_SMOKE=1` for a token run (10³ customers).
 
@@ -23,10 +26,8 @@
 mod support;
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::hint::black_box;
-use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
@@ -104,22 +105,13 @@ fn agreement(keys: &Keys) -> SignedAgreement {
         .unwrap()
 }
 
-/// The buyer's section sink: every section written to a file, customers remembered in a hash set.
-struct FileSink {
-    out: BufWriter<File>,
+/// The buyer's section sink: every section appended to one buffer, customers remembered in a hash set.
+struct VecSink {
+    out: Vec<u8>,
     customers: HashSet<CustomerId>,
 }
 
-impl FileSink {
-    fn create(path: &Path) -> Self {
-        Self {
-            out: BufWriter::new(File::create(path).unwrap()),
-            customers: HashSet::new(),
-        }
-    }
-}
-
-impl SectionSink for FileSink {
+impl SectionSink for VecSink {
     fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError> {
         Ok(self.customers.contains(&customer))
     }
@@ -132,7 +124,7 @@ impl SectionSink for FileSink {
         sealed: &SealedSection,
     ) -> Result<(), TransferError> {
         self.customers.insert(customer);
-        self.out.write_all(sealed.as_bytes()).unwrap();
+        self.out.extend_from_slice(sealed.as_bytes());
         Ok(())
     }
 }
@@ -173,10 +165,10 @@ fn book(keyring: &Keyring, n: u64, len: usize) -> Book {
     }
 }
 
-fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, path: &Path) -> u64 {
-    let mut out = BufWriter::new(File::create(path).unwrap());
+fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, out: &mut Vec<u8>) -> u64 {
+    out.clear();
     let (summary, _) = package(
-        &mut out,
+        &mut *out,
         agreement,
         &keys.seller_sign,
         &keys.seller_ring,
@@ -188,7 +180,6 @@ fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, path: &P
         &mut |_| {},
     )
     .unwrap();
-    out.flush().unwrap();
     summary.customers
 }
 
@@ -196,13 +187,16 @@ fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, path: &P
 fn read_package(
     keys: &Keys,
     agreement: &SignedAgreement,
-    package: &Path,
-    sink: &Path,
-) -> (u64, InMemoryKeyStore, FileSink) {
+    package: &[u8],
+    sink_capacity: usize,
+) -> (u64, InMemoryKeyStore, VecSink) {
     let buyer_keys = InMemoryKeyStore::new();
-    let mut sink = FileSink::create(sink);
+    let mut sink = VecSink {
+        out: Vec::with_capacity(sink_capacity),
+        customers: HashSet::new(),
+    };
     let outcome = import(
-        BufReader::new(File::open(package).unwrap()),
+        package,
         agreement,
         Buyer {
             recipient: &keys.buyer_recipient,
@@ -214,29 +208,26 @@ fn read_package(
         &mut |_| {},
     )
     .unwrap();
-    sink.out.flush().unwrap();
     (outcome.customers, buyer_keys, sink)
 }
 
-fn raw_write(sealed: &[Vec<u8>], path: &Path) {
-    let mut out = BufWriter::new(File::create(path).unwrap());
+fn raw_write(sealed: &[Vec<u8>], out: &mut Vec<u8>) {
+    out.clear();
     for s in sealed {
         black_box(digest(&SHA256, s));
-        out.write_all(s).unwrap();
+        out.extend_from_slice(s);
     }
-    out.flush().unwrap();
 }
 
-fn raw_read(n: u64, len: usize, path: &Path, sink: &Path) {
-    let mut input = BufReader::new(File::open(path).unwrap());
-    let mut out = BufWriter::new(File::create(sink).unwrap());
+fn raw_read(n: u64, len: usize, mut input: &[u8], sink_capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sink_capacity);
     let mut buf = vec![0u8; len];
     for _ in 0..n {
         input.read_exact(&mut buf).unwrap();
         black_box(digest(&SHA256, &buf));
-        out.write_all(&buf).unwrap();
+        out.extend_from_slice(&buf);
     }
-    out.flush().unwrap();
+    out
 }
 
 /// Times `f` once per iteration (setup such as building the buyer's empty stores stays inside `f`, as it
@@ -261,18 +252,19 @@ fn transfer(c: &mut Criterion) {
         buyer_ring: Keyring::derive_from_master(&[2u8; 32], 1, KeyringConfig::default()).unwrap(),
     };
     let agreement = agreement(&keys);
-    let dir = tempfile::tempdir().unwrap();
-    let file = |name: &str| -> PathBuf { dir.path().join(name) };
     let sizes: &[u64] = if support::smoke() { &[1_000] } else { &[10_000, 100_000] };
     for &n in sizes {
         for (name, len) in [("256B", 256usize), ("4KiB", 4096)] {
             let started = Instant::now();
             let book = book(&keys.seller_ring, n, len);
             eprintln!("transfer: sealed {n} customers of {name} in {:.1?}", started.elapsed());
-            assert_eq!(write_package(&keys, &agreement, &book, &file("package")), n);
-            assert_eq!(read_package(&keys, &agreement, &file("package"), &file("sink")).0, n);
-            raw_write(&book.sealed, &file("raw"));
             let sealed_len = book.sealed[0].len();
+            let capacity = n as usize * sealed_len;
+            let (mut packaged, mut raw) = (Vec::new(), Vec::new());
+            assert_eq!(write_package(&keys, &agreement, &book, &mut packaged), n);
+            assert_eq!(read_package(&keys, &agreement, &packaged, capacity).0, n);
+            raw_write(&book.sealed, &mut raw);
+            assert_eq!(raw_read(n, sealed_len, &raw, capacity), raw);
 
             let mut group = c.benchmark_group(format!("transfer_{name}"));
             group.throughput(Throughput::Elements(n));
@@ -280,18 +272,18 @@ fn transfer(c: &mut Criterion) {
                 group.sampling_mode(SamplingMode::Flat).sample_size(10);
             }
             group.bench_function(BenchmarkId::new("package", n), |b| {
-                b.iter_custom(|i| timed(i, || write_package(&keys, &agreement, &book, &file("package"))))
+                b.iter_custom(|i| timed(i, || write_package(&keys, &agreement, &book, &mut packaged)))
             });
             group.bench_function(BenchmarkId::new("raw_package", n), |b| {
-                b.iter_custom(|i| timed(i, || raw_write(&book.sealed, &file("raw"))))
+                b.iter_custom(|i| timed(i, || raw_write(&book.sealed, &mut raw)))
             });
             group.bench_function(BenchmarkId::new("import", n), |b| {
                 b.iter_custom(|i| {
-                    timed(i, || read_package(&keys, &agreement, &file("package"), &file("sink")))
+                    timed(i, || read_package(&keys, &agreement, &packaged, capacity))
                 })
             });
             group.bench_function(BenchmarkId::new("raw_import", n), |b| {
-                b.iter_custom(|i| timed(i, || raw_read(n, sealed_len, &file("raw"), &file("raw_sink"))))
+                b.iter_custom(|i| timed(i, || raw_read(n, sealed_len, &raw, capacity)))
             });
             group.finish();
         }
