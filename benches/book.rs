@@ -51,7 +51,10 @@ fn generate(c: &mut Criterion) {
             black_box(customer.unwrap());
             count += 1;
         }
-        eprintln!("synthetic_book: streamed {count} customers in {:.2?} (one pass)", started.elapsed());
+        eprintln!(
+            "synthetic_book: streamed {count} customers in {:.2?} (one pass)",
+            started.elapsed()
+        );
     }
 }
 

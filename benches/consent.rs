@@ -172,7 +172,11 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
 }
 
 fn bench(c: &mut Criterion) {
-    let sizes: &[u64] = if support::smoke() { &[1_000, 10_000] } else { &[100_000, 1_000_000] };
+    let sizes: &[u64] = if support::smoke() {
+        &[1_000, 10_000]
+    } else {
+        &[100_000, 1_000_000]
+    };
     for &n in sizes {
         let (index, ids) = book(n);
         let baseline: HashMap<CustomerId, u64> = ids.iter().map(|id| (*id, 1)).collect();

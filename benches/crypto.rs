@@ -68,7 +68,11 @@ impl Raw {
         let (body, tag_out) = buf.split_at_mut(32);
         let tag = raw
             .kek
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(raw.wrap_nonce), Aad::from(&aad), body)
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(raw.wrap_nonce),
+                Aad::from(&aad),
+                body,
+            )
             .unwrap();
         tag_out.copy_from_slice(tag.as_ref());
         raw.wrapped = buf;
@@ -108,7 +112,11 @@ impl Raw {
         let aad = self.wrap_aad();
         let key = self
             .kek
-            .open_in_place(Nonce::assume_unique_for_key(self.wrap_nonce), Aad::from(&aad), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(self.wrap_nonce),
+                Aad::from(&aad),
+                &mut buf,
+            )
             .unwrap();
         LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap())
     }
@@ -165,7 +173,11 @@ impl Raw {
         let aad = self.wrap_aad();
         let key = self
             .kek
-            .open_in_place(Nonce::assume_unique_for_key(self.wrap_nonce), Aad::from(&aad), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(self.wrap_nonce),
+                Aad::from(&aad),
+                &mut buf,
+            )
             .unwrap();
         key.try_into().unwrap()
     }
@@ -224,22 +236,36 @@ fn dek_wrapping(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("unwrap_dek");
-    group.bench_function("custodia", |b| b.iter(|| keyring.unwrap(black_box(&wrapped)).unwrap()));
+    group.bench_function("custodia", |b| {
+        b.iter(|| keyring.unwrap(black_box(&wrapped)).unwrap())
+    });
     group.bench_function("raw_ring", |b| b.iter(|| black_box(&raw).unwrap_key()));
-    group.bench_function("raw_ring_with_key_schedule", |b| b.iter(|| black_box(&raw).key_setup()));
+    group.bench_function("raw_ring_with_key_schedule", |b| {
+        b.iter(|| black_box(&raw).key_setup())
+    });
     group.finish();
 }
 
 fn blind_index(c: &mut Criterion) {
-    let indexer = BlindIndexer::new(&[0x17; 32], BlindIndexConfig::for_population(1_000_000, 3).unwrap()).unwrap();
+    let indexer = BlindIndexer::new(
+        &[0x17; 32],
+        BlindIndexConfig::for_population(1_000_000, 3).unwrap(),
+    )
+    .unwrap();
     let raw_key = hmac::Key::new(hmac::HMAC_SHA256, &[0x17; 32]);
     // A valid GB 11643 number, already normalized, so both sides hash the same 18 bytes.
     let id = "11010519491231002X";
     let mut group = c.benchmark_group("blind_index");
     group.bench_function("custodia", |b| {
-        b.iter(|| indexer.index(BlindIndexField::IdentityNumber, black_box(id)).unwrap())
+        b.iter(|| {
+            indexer
+                .index(BlindIndexField::IdentityNumber, black_box(id))
+                .unwrap()
+        })
     });
-    group.bench_function("raw_hmac_sha256", |b| b.iter(|| hmac::sign(&raw_key, black_box(id.as_bytes()))));
+    group.bench_function("raw_hmac_sha256", |b| {
+        b.iter(|| hmac::sign(&raw_key, black_box(id.as_bytes())))
+    });
     group.finish();
 }
 

@@ -34,7 +34,9 @@ const PAYLOAD_LEN: usize = 200;
 fn raw_connection(path: &Path, durability: Durability) -> Connection {
     drop(SqliteStore::open(path, &SqliteConfig::new().with_durability(durability)).unwrap());
     let conn = Connection::open(path).unwrap();
-    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     let sync = match durability {
         Durability::Normal => "NORMAL",
@@ -48,7 +50,9 @@ fn raw_connection(path: &Path, durability: Durability) -> Connection {
 /// One transaction inserting `payloads.len()` entry rows and the interior node rows they complete, with
 /// fixed hash and salt bytes (no hashing, no randomness, no size check).
 fn raw_append(conn: &mut Connection, next: &mut u64, payloads: &[Vec<u8>]) {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .unwrap();
     {
         let mut entry = tx
             .prepare_cached(
@@ -62,7 +66,9 @@ fn raw_append(conn: &mut Connection, next: &mut u64, payloads: &[Vec<u8>]) {
         let salt = [8u8; 32];
         for payload in payloads {
             let index = *next;
-            entry.execute(params![index as i64, &hash, &salt, payload]).unwrap();
+            entry
+                .execute(params![index as i64, &hash, &salt, payload])
+                .unwrap();
             let (mut position, mut level) = (index, 0u8);
             while position & 1 == 1 {
                 position >>= 1;
@@ -96,7 +102,9 @@ fn appends(c: &mut Criterion) {
         let mut conn = raw_connection(&dir.path().join("raw.db"), durability);
         let mut next = 0u64;
         group.bench_function("custodia", |b| b.iter(|| log.append(black_box(&batch)).unwrap()));
-        group.bench_function("raw_rusqlite", |b| b.iter(|| raw_append(&mut conn, &mut next, black_box(&owned))));
+        group.bench_function("raw_rusqlite", |b| {
+            b.iter(|| raw_append(&mut conn, &mut next, black_box(&owned)))
+        });
         group.finish();
         eprintln!(
             "{name}: custodia log grew to {} entries, raw table to {next} rows",

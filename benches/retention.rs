@@ -10,9 +10,9 @@
 // A bench may stop on a broken fixture; criterion_group! generates an undocumented public function.
 #![allow(clippy::panic, missing_docs)]
 
-mod support;
 #[path = "support/retention_book.rs"]
 mod book;
+mod support;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -35,7 +35,11 @@ fn bench_sweep(c: &mut Criterion) {
     let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     let profile = Profile::cn_insurance_broker().unwrap_or_else(|e| panic!("shipped profile: {e}"));
     let holds = Holds::new();
-    let sizes: &[u64] = if support::smoke() { &[1_000, 10_000] } else { &[10_000, 1_000_000] };
+    let sizes: &[u64] = if support::smoke() {
+        &[1_000, 10_000]
+    } else {
+        &[10_000, 1_000_000]
+    };
     let mut group = c.benchmark_group("retention_sweep");
     for &n in sizes {
         group.throughput(Throughput::Elements(n));

@@ -39,9 +39,9 @@ use custodia::crypto::{
 use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
 use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
 use custodia::transfer::{
-    AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings, MemorySections,
-    MinorRule, Moving, Party, ScopeItem, SectionSink, SensitiveRule, SignedAgreement, TransferError, import,
-    package,
+    AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings,
+    MemorySections, MinorRule, Moving, Party, ScopeItem, SectionSink, SensitiveRule, SignedAgreement,
+    TransferError, import, package,
 };
 use ring::digest::{SHA256, digest};
 
@@ -82,7 +82,12 @@ fn agreement(keys: &Keys) -> SignedAgreement {
         legal_path: TransferPath::MergerNotice,
         scope: vec![ScopeItem {
             purpose: Purpose::PolicyServicing,
-            categories: [DataCategory::Identity, DataCategory::Contact, DataCategory::Policies].into(),
+            categories: [
+                DataCategory::Identity,
+                DataCategory::Contact,
+                DataCategory::Policies,
+            ]
+            .into(),
         }],
         selection: CustomerSelection::LapsedWithinYears(5),
         objection_window_days: 30,
@@ -252,12 +257,19 @@ fn transfer(c: &mut Criterion) {
         buyer_ring: Keyring::derive_from_master(&[2u8; 32], 1, KeyringConfig::default()).unwrap(),
     };
     let agreement = agreement(&keys);
-    let sizes: &[u64] = if support::smoke() { &[1_000] } else { &[10_000, 100_000] };
+    let sizes: &[u64] = if support::smoke() {
+        &[1_000]
+    } else {
+        &[10_000, 100_000]
+    };
     for &n in sizes {
         for (name, len) in [("256B", 256usize), ("4KiB", 4096)] {
             let started = Instant::now();
             let book = book(&keys.seller_ring, n, len);
-            eprintln!("transfer: sealed {n} customers of {name} in {:.1?}", started.elapsed());
+            eprintln!(
+                "transfer: sealed {n} customers of {name} in {:.1?}",
+                started.elapsed()
+            );
             let sealed_len = book.sealed[0].len();
             let capacity = n as usize * sealed_len;
             let (mut packaged, mut raw) = (Vec::new(), Vec::new());
@@ -278,9 +290,7 @@ fn transfer(c: &mut Criterion) {
                 b.iter_custom(|i| timed(i, || raw_write(&book.sealed, &mut raw)))
             });
             group.bench_function(BenchmarkId::new("import", n), |b| {
-                b.iter_custom(|i| {
-                    timed(i, || read_package(&keys, &agreement, &packaged, capacity))
-                })
+                b.iter_custom(|i| timed(i, || read_package(&keys, &agreement, &packaged, capacity)))
             });
             group.bench_function(BenchmarkId::new("raw_import", n), |b| {
                 b.iter_custom(|i| timed(i, || raw_read(n, sealed_len, &raw, capacity)))
