@@ -126,11 +126,51 @@ impl From<StoreError> for CryptoError {
     /// The key store seam reports every backend failure as [`CryptoError::KeyStore`] carrying this
     /// error's message, which names tables, customer and key ids but never key bytes.
     fn from(error: StoreError) -> Self {
-        CryptoError::KeyStore { message: error.to_string() }
+        CryptoError::KeyStore {
+            message: error.to_string(),
+        }
     }
 }
 
 /// Converts a `u64` index or size to SQL's signed 64-bit integer.
 pub(crate) fn to_i64(field: &'static str, value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::OutOfRange { field, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_errors_keep_their_message_through_the_trait_seams() {
+        let error = StoreError::RowCheck {
+            table: "sections",
+            key: "c/health/3".to_owned(),
+            what: "unknown category code",
+        };
+        let message = error.to_string();
+        assert_eq!(
+            message,
+            "row c/health/3 of table sections fails its check: unknown category code"
+        );
+        assert_eq!(
+            LedgerError::from(error.clone()),
+            LedgerError::Store {
+                message: message.clone()
+            }
+        );
+        assert_eq!(CryptoError::from(error), CryptoError::KeyStore { message });
+    }
+
+    #[test]
+    fn values_past_i64_are_refused() {
+        assert_eq!(to_i64("log index", 5).unwrap(), 5);
+        assert_eq!(
+            to_i64("log index", u64::MAX).unwrap_err(),
+            StoreError::OutOfRange {
+                field: "log index",
+                value: u64::MAX
+            }
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use custodia_crypto::{DekId, SealedSection, WrappedKey};
-use custodia_ledger::{Entry, EntryContent, LedgerError, MerkleHash, NodeId, Salt};
+use custodia_ledger::{Entry, EntryContent, LedgerError, MerkleHash, NodeId, Salt, StoredCheckpoint};
 use custodia_model::{CustomerId, DataCategory};
 
 use crate::error::StoreError;
@@ -101,11 +101,18 @@ pub(crate) fn category_from_row(customer: CustomerId, code: &str) -> Result<Data
     })
 }
 
-
 /// Parses a stored wrapped key and checks that it names the customer and data key of its row: a wrapped
 /// key copied under another customer's row is caught here, before the unwrap would fail opaquely.
-pub(crate) fn wrapped_from_row(customer: CustomerId, dek_id: &[u8], bytes: &[u8]) -> Result<WrappedKey, StoreError> {
-    let key = |what| StoreError::RowCheck { table: "wrapped_keys", key: format!("{customer}/{}", hex(dek_id)), what };
+pub(crate) fn wrapped_from_row(
+    customer: CustomerId,
+    dek_id: &[u8],
+    bytes: &[u8],
+) -> Result<WrappedKey, StoreError> {
+    let key = |what| StoreError::RowCheck {
+        table: "wrapped_keys",
+        key: format!("{customer}/{}", hex(dek_id)),
+        what,
+    };
     let wrapped = WrappedKey::decode(bytes).map_err(|_| key("bytes are not a wrapped key"))?;
     if wrapped.customer() != customer {
         return Err(key("wrapped key names another customer"));
@@ -134,16 +141,28 @@ pub(crate) fn time_to_columns(at: DateTime<Utc>) -> (i64, i64) {
 }
 
 /// The inverse of [`time_to_columns`], refusing values that are not a time.
-pub(crate) fn time_from_columns(customer: CustomerId, seconds: i64, nanos: i64) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn time_from_columns(
+    customer: CustomerId,
+    seconds: i64,
+    nanos: i64,
+) -> Result<DateTime<Utc>, StoreError> {
     u32::try_from(nanos)
         .ok()
         .and_then(|nanos| DateTime::from_timestamp(seconds, nanos))
-        .ok_or(StoreError::RowCheck { table: "key_tombstones", key: customer.to_string(), what: "destruction time" })
+        .ok_or(StoreError::RowCheck {
+            table: "key_tombstones",
+            key: customer.to_string(),
+            what: "destruction time",
+        })
 }
 
 /// Reads a stored customer id.
 pub(crate) fn customer_from_row(table: &'static str, bytes: &[u8]) -> Result<CustomerId, StoreError> {
-    let bad = || StoreError::RowCheck { table, key: hex(bytes), what: "customer id is not 16 bytes of a non-nil uuid" };
+    let bad = || StoreError::RowCheck {
+        table,
+        key: hex(bytes),
+        what: "customer id is not 16 bytes of a non-nil uuid",
+    };
     let array: [u8; 16] = bytes.try_into().map_err(|_| bad())?;
     CustomerId::from_bytes(array).map_err(|_| bad())
 }
@@ -151,4 +170,61 @@ pub(crate) fn customer_from_row(table: &'static str, bytes: &[u8]) -> Result<Cus
 /// Lower-case hex, for naming a row whose key is bytes.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks one stored checkpoint row against the ones before it: the `position`-th row (from 0) must
+/// carry sequence number `position + 1` — a deleted row leaves a gap — and a tree size no smaller than
+/// the previous row's — a swapped or re-ordered row breaks the order. Stores write rows that way
+/// ([`checkpoint_sequence`]), so either failure means the table was edited behind the log's back.
+pub(crate) fn checkpoint_from_columns(
+    position: usize,
+    seq: i64,
+    size: i64,
+    previous_size: Option<u64>,
+    note: Vec<u8>,
+) -> Result<StoredCheckpoint, LedgerError> {
+    let index = position as u64;
+    if u64::try_from(seq).ok() != index.checked_add(1) {
+        return Err(LedgerError::CorruptStore {
+            what: "checkpoint sequence (a row is missing)",
+            index,
+        });
+    }
+    let size = u64::try_from(size).map_err(|_| LedgerError::CorruptStore {
+        what: "checkpoint size",
+        index,
+    })?;
+    if previous_size.is_some_and(|previous| size < previous) {
+        return Err(LedgerError::CorruptStore {
+            what: "checkpoint order (sizes go backwards)",
+            index,
+        });
+    }
+    Ok(StoredCheckpoint::new(size, note))
+}
+
+/// The sequence number for a new checkpoint of tree size `size`, given the last stored row
+/// `(seq, size)` if any and the log's current size. A checkpoint smaller than the last one stored comes
+/// from a writer that has not seen a later append: refused as [`LedgerError::Conflict`], so the stored
+/// sizes never go backwards.
+pub(crate) fn checkpoint_sequence(
+    size: u64,
+    last: Option<(i64, i64)>,
+    log_size: u64,
+) -> Result<i64, LedgerError> {
+    match last {
+        None => Ok(1),
+        Some((seq, last_size)) => {
+            if u64::try_from(last_size).is_ok_and(|last_size| size < last_size) {
+                return Err(LedgerError::Conflict {
+                    expected: size,
+                    actual: log_size,
+                });
+            }
+            seq.checked_add(1).ok_or(LedgerError::CorruptStore {
+                what: "checkpoint sequence",
+                index: 0,
+            })
+        }
+    }
 }

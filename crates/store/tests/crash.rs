@@ -4,6 +4,9 @@
 //! `CUSTODIA_CRASH_ITERATIONS=1000 cargo test -p custodia-store --release --test crash`.
 //! `CUSTODIA_CRASH_SEED=<n>` replays the random kill moments of a failed run (the seed is in its message).
 
+// Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
@@ -25,7 +28,9 @@ fn payload(iteration: u64, batch: u64, item: u64, len: u64) -> String {
 /// by itself after 30 seconds so that it never outlives a parent that died.
 #[test]
 fn crash_child() {
-    let Ok(spec) = std::env::var(CHILD_ENV) else { return };
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let (iteration, path) = spec.split_once(':').unwrap();
     let iteration: u64 = iteration.parse().unwrap();
     let mut log = Log::new(SqliteStore::open(path, &SqliteConfig::new()).unwrap()).unwrap();
@@ -36,11 +41,19 @@ fn crash_child() {
     let mut batch = 0u64;
     while started.elapsed() < Duration::from_secs(30) {
         let len = 1 + (batch * 7 + iteration) % 16;
-        let payloads: Vec<String> = (0..len).map(|item| payload(iteration, batch, item, len)).collect();
+        let payloads: Vec<String> = (0..len)
+            .map(|item| payload(iteration, batch, item, len))
+            .collect();
         let refs: Vec<&[u8]> = payloads.iter().map(String::as_bytes).collect();
         let appended = log.append(&refs).unwrap();
         // Only after the commit returned: a reported batch is an acknowledged one.
-        writeln!(out, "COMMITTED {iteration} {batch} {len} {} {}", appended.first_index(), appended.size()).unwrap();
+        writeln!(
+            out,
+            "COMMITTED {iteration} {batch} {len} {} {}",
+            appended.first_index(),
+            appended.size()
+        )
+        .unwrap();
         out.flush().unwrap();
         batch += 1;
     }
@@ -72,16 +85,31 @@ fn parse(line: &str) -> Option<Reported> {
     let at = line.find("COMMITTED ")?;
     let rest = line[at..].strip_prefix("COMMITTED ")?.trim_end();
     let n: Vec<u64> = rest.split(' ').map(|x| x.parse().unwrap()).collect();
-    Some(Reported { iteration: n[0], batch: n[1], len: n[2], first: n[3], size: n[4] })
+    Some(Reported {
+        iteration: n[0],
+        batch: n[1],
+        len: n[2],
+        first: n[3],
+        size: n[4],
+    })
 }
 
 #[test]
 fn sigkill_never_loses_or_tears_a_batch() {
-    let iterations: u64 =
-        std::env::var("CUSTODIA_CRASH_ITERATIONS").ok().map(|v| v.parse().unwrap()).unwrap_or(20);
-    let seed: u64 = std::env::var("CUSTODIA_CRASH_SEED").ok().map(|v| v.parse().unwrap()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
-    });
+    let iterations: u64 = std::env::var("CUSTODIA_CRASH_ITERATIONS")
+        .ok()
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(20);
+    let seed: u64 = std::env::var("CUSTODIA_CRASH_SEED")
+        .ok()
+        .map(|v| v.parse().unwrap())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
@@ -116,7 +144,10 @@ fn sigkill_never_loses_or_tears_a_batch() {
                     }
                 }
             }
-            assert_eq!(seen, commits_before_kill, "{context}: the child stopped by itself");
+            assert_eq!(
+                seen, commits_before_kill,
+                "{context}: the child stopped by itself"
+            );
         }
         std::thread::sleep(pause);
         child.kill().unwrap(); // SIGKILL on Unix
@@ -131,15 +162,21 @@ fn sigkill_never_loses_or_tears_a_batch() {
 
         let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
         let log = Log::new(store).unwrap();
-        log.verify(&policy).unwrap_or_else(|e| panic!("{context}: the log does not verify: {e}"));
+        log.verify(&policy)
+            .unwrap_or_else(|e| panic!("{context}: the log does not verify: {e}"));
         let size = log.size();
         let entries = log.store().entries(0..size).unwrap();
-        let texts: Vec<String> =
-            entries.iter().map(|e| String::from_utf8(e.payload().unwrap().to_vec()).unwrap()).collect();
+        let texts: Vec<String> = entries
+            .iter()
+            .map(|e| String::from_utf8(e.payload().unwrap().to_vec()).unwrap())
+            .collect();
 
         // Every reported batch is there, whole, where the append said.
         for r in &reported {
-            assert!(r.size <= size, "{context}: reported batch {r:?} is beyond the log of {size}");
+            assert!(
+                r.size <= size,
+                "{context}: reported batch {r:?} is beyond the log of {size}"
+            );
             assert_eq!(r.size - r.first, r.len, "{context}: {r:?}");
             for item in 0..r.len {
                 assert_eq!(
@@ -167,5 +204,8 @@ fn sigkill_never_loses_or_tears_a_batch() {
         }
     }
     // The run did exercise something: kills after commits happened and were checked.
-    assert!(!reported.is_empty(), "seed {seed}: no child ever reported a commit");
+    assert!(
+        !reported.is_empty(),
+        "seed {seed}: no child ever reported a commit"
+    );
 }

@@ -1,5 +1,8 @@
 //! The shared suite against the in-memory stores (`custodia_ledger::MemoryStore`, `MemoryVault`): the reference the database backends must match.
 
+// Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use custodia_ledger::MemoryStore;

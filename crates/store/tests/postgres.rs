@@ -1,4 +1,7 @@
 //! The shared suite, schema checks and the four-writer concurrency test against PostgreSQL (feature `postgres-tests`, server from `CUSTODIA_PG_URL`).
+
+// Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(feature = "postgres-tests")]
 
 mod common;
@@ -27,8 +30,16 @@ fn url() -> String {
 /// A schema name no other test (in this or another process) uses, so tests run in parallel.
 fn fresh_schema() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("t_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
 }
 
 fn fresh_store() -> PostgresStore {
@@ -79,29 +90,62 @@ fn a_newer_schema_is_refused_untouched() {
     let mut client = raw_client();
     let future = i32::try_from(SCHEMA_VERSION + 1).unwrap();
     client
-        .execute(&format!("INSERT INTO {schema}.custodia_schema (version, name) VALUES ($1, 'from the future')"), &[&future])
+        .execute(
+            &format!("INSERT INTO {schema}.custodia_schema (version, name) VALUES ($1, 'from the future')"),
+            &[&future],
+        )
         .unwrap();
-    let refused = PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(&schema).unwrap()).unwrap_err();
-    assert_eq!(refused, StoreError::SchemaTooNew { found: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION });
-    let count: i64 =
-        client.query_one(&format!("SELECT count(*) FROM {schema}.custodia_schema"), &[]).unwrap().get(0);
-    assert_eq!(count, i64::from(SCHEMA_VERSION) + 1, "the refused open changed nothing");
+    let refused =
+        PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(&schema).unwrap()).unwrap_err();
+    assert_eq!(
+        refused,
+        StoreError::SchemaTooNew {
+            found: SCHEMA_VERSION + 1,
+            supported: SCHEMA_VERSION
+        }
+    );
+    let count: i64 = client
+        .query_one(&format!("SELECT count(*) FROM {schema}.custodia_schema"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        count,
+        i64::from(SCHEMA_VERSION) + 1,
+        "the refused open changed nothing"
+    );
 }
 
 #[test]
 fn a_schema_of_another_program_is_refused() {
     let schema = fresh_schema();
     let mut client = raw_client();
-    client.batch_execute(&format!("CREATE SCHEMA {schema}; CREATE TABLE {schema}.invoices (id INT)")).unwrap();
-    let refused = PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(&schema).unwrap()).unwrap_err();
-    assert!(matches!(refused, StoreError::ForeignDatabase { .. }), "{refused:?}");
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; CREATE TABLE {schema}.invoices (id INT)"
+        ))
+        .unwrap();
+    let refused =
+        PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(&schema).unwrap()).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::ForeignDatabase { .. }),
+        "{refused:?}"
+    );
 }
 
 #[test]
 fn a_bad_url_is_a_typed_error() {
     let refused =
         PostgresStore::connect("postgresql://nobody@127.0.0.1:1/none", &PostgresConfig::new()).unwrap_err();
-    assert!(matches!(refused, StoreError::Postgres { operation: "connect", .. }), "{refused:?}");
+    assert!(
+        matches!(
+            refused,
+            StoreError::Postgres {
+                operation: "connect",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -110,10 +154,21 @@ fn a_tampered_row_is_named() {
     let mut log = Log::new(connect(&schema)).unwrap();
     log.append(&[b"one", b"two"]).unwrap();
     let mut client = raw_client();
-    client.execute(&format!("UPDATE {schema}.log_entries SET leaf_hash = '\\x0102' WHERE idx = 1"), &[]).unwrap();
+    client
+        .execute(
+            &format!("UPDATE {schema}.log_entries SET leaf_hash = '\\x0102' WHERE idx = 1"),
+            &[],
+        )
+        .unwrap();
     let store = connect(&schema);
     use custodia_ledger::LogStore;
-    assert_eq!(store.entries(0..2).unwrap_err(), LedgerError::CorruptStore { what: "leaf hash", index: 1 });
+    assert_eq!(
+        store.entries(0..2).unwrap_err(),
+        LedgerError::CorruptStore {
+            what: "leaf hash",
+            index: 1
+        }
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -128,14 +183,17 @@ const BATCH: usize = 25;
 /// Without that variable it returns at once.
 #[test]
 fn pg_writer_child() {
-    let Ok(spec) = std::env::var("CUSTODIA_PG_WRITER") else { return };
+    let Ok(spec) = std::env::var("CUSTODIA_PG_WRITER") else {
+        return;
+    };
     let (schema, writer) = spec.split_once(':').unwrap();
     let mut log = Log::new(connect(schema)).unwrap();
     let mut written = 0;
     let mut conflicts = 0u64;
     while written < PER_WRITER {
-        let payloads: Vec<Vec<u8>> =
-            (written..written + BATCH).map(|n| format!("writer {writer} entry {n}").into_bytes()).collect();
+        let payloads: Vec<Vec<u8>> = (written..written + BATCH)
+            .map(|n| format!("writer {writer} entry {n}").into_bytes())
+            .collect();
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         match log.append(&refs) {
             Ok(_) => written += BATCH,
@@ -175,7 +233,10 @@ fn four_processes_append_to_one_log() {
             String::from_utf8_lossy(&output.stderr)
         );
         // libtest may print its "test ... " prefix on the same line.
-        for line in stdout.lines().filter_map(|l| l.find("WRITER-DONE").map(|at| &l[at..])) {
+        for line in stdout
+            .lines()
+            .filter_map(|l| l.find("WRITER-DONE").map(|at| &l[at..]))
+        {
             eprintln!("{line}");
         }
     }
@@ -197,9 +258,49 @@ fn four_processes_append_to_one_log() {
         let (writer, n) = rest.split_once(" entry ").unwrap();
         let (writer, n): (usize, usize) = (writer.parse().unwrap(), n.parse().unwrap());
         let expected = next.entry(writer).or_insert(0);
-        assert_eq!(n, *expected, "writer {writer}'s entries out of order at index {}", entry.index());
+        assert_eq!(
+            n,
+            *expected,
+            "writer {writer}'s entries out of order at index {}",
+            entry.index()
+        );
         *expected += 1;
     }
     assert_eq!(next.len(), WRITERS);
     assert!(next.values().all(|&n| n == PER_WRITER));
+}
+
+#[test]
+fn a_deleted_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
+    use custodia_ledger::{LogStore, StoredCheckpoint};
+    let schema = fresh_schema();
+    let signer = common::signer();
+    let time = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let mut log = Log::new(connect(&schema)).unwrap();
+    for n in 0..3u8 {
+        log.append(&[&[n]]).unwrap();
+        log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    }
+    let mut store = log.into_store();
+    let stale = StoredCheckpoint::new(1, b"a writer that missed two appends".to_vec());
+    assert_eq!(
+        store.add_checkpoint(stale),
+        Err(LedgerError::Conflict {
+            expected: 1,
+            actual: 3
+        })
+    );
+    raw_client()
+        .execute(
+            &format!("DELETE FROM {schema}.log_checkpoints WHERE seq = 2"),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        store.checkpoints().unwrap_err(),
+        LedgerError::CorruptStore {
+            what: "checkpoint sequence (a row is missing)",
+            index: 1
+        }
+    );
 }

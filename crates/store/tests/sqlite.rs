@@ -1,5 +1,8 @@
 //! The shared suite against SQLite, in memory and in WAL files, plus what only a file can show: reopening, schema versions, corruption.
 
+// Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::cell::Cell;
@@ -61,7 +64,11 @@ fn sqlite_key_store_passes_the_suite() {
     let counter = Cell::new(0u32);
     let make = || {
         counter.set(counter.get() + 1);
-        SqliteStore::open(dir.path().join(format!("keys-{}.db", counter.get())), &SqliteConfig::new()).unwrap()
+        SqliteStore::open(
+            dir.path().join(format!("keys-{}.db", counter.get())),
+            &SqliteConfig::new(),
+        )
+        .unwrap()
     };
     common::key_store_suite(&make, 8);
 }
@@ -118,11 +125,22 @@ fn a_newer_schema_is_refused_and_left_alone() {
     let path = dir.path().join("custodia.db");
     drop(SqliteStore::open(&path, &SqliteConfig::new()).unwrap());
     raw(&path)
-        .execute("INSERT INTO custodia_schema (version, name) VALUES (?1, 'from the future')", [SCHEMA_VERSION + 1])
+        .execute(
+            "INSERT INTO custodia_schema (version, name) VALUES (?1, 'from the future')",
+            [SCHEMA_VERSION + 1],
+        )
         .unwrap();
     let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
-    assert_eq!(refused, StoreError::SchemaTooNew { found: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION });
-    let rows: u32 = raw(&path).query_row("SELECT count(*) FROM custodia_schema", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        refused,
+        StoreError::SchemaTooNew {
+            found: SCHEMA_VERSION + 1,
+            supported: SCHEMA_VERSION
+        }
+    );
+    let rows: u32 = raw(&path)
+        .query_row("SELECT count(*) FROM custodia_schema", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(rows, SCHEMA_VERSION + 1);
 }
 
@@ -131,22 +149,41 @@ fn an_unknown_migration_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");
     drop(SqliteStore::open(&path, &SqliteConfig::new()).unwrap());
-    raw(&path).execute("UPDATE custodia_schema SET name = 'ledger v2 from a fork' WHERE version = 1", []).unwrap();
+    raw(&path)
+        .execute(
+            "UPDATE custodia_schema SET name = 'ledger v2 from a fork' WHERE version = 1",
+            [],
+        )
+        .unwrap();
     let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
-    assert_eq!(refused, StoreError::UnknownSchema { version: 1, name: "ledger v2 from a fork".to_owned() });
+    assert_eq!(
+        refused,
+        StoreError::UnknownSchema {
+            version: 1,
+            name: "ledger v2 from a fork".to_owned()
+        }
+    );
 }
 
 #[test]
 fn another_programs_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
-    raw(&path).execute_batch("CREATE TABLE invoices (id INTEGER)").unwrap();
+    raw(&path)
+        .execute_batch("CREATE TABLE invoices (id INTEGER)")
+        .unwrap();
     let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
-    assert!(matches!(refused, StoreError::ForeignDatabase { .. }), "{refused:?}");
+    assert!(
+        matches!(refused, StoreError::ForeignDatabase { .. }),
+        "{refused:?}"
+    );
     let path = dir.path().join("tagged.db");
     raw(&path).execute_batch("PRAGMA application_id = 1234").unwrap();
     let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
-    assert!(matches!(refused, StoreError::ForeignDatabase { .. }), "{refused:?}");
+    assert!(
+        matches!(refused, StoreError::ForeignDatabase { .. }),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -155,7 +192,12 @@ fn a_file_that_is_not_sqlite_is_refused() {
     let path = dir.path().join("notes.db");
     std::fs::write(&path, vec![b'x'; 8192]).unwrap();
     let refused = SqliteStore::open(&path, &SqliteConfig::new()).unwrap_err();
-    assert_eq!(refused, StoreError::NotADatabase { path: path.display().to_string() });
+    assert_eq!(
+        refused,
+        StoreError::NotADatabase {
+            path: path.display().to_string()
+        }
+    );
 }
 
 #[test]
@@ -163,7 +205,9 @@ fn a_corrupted_file_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");
     let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
-    let payloads: Vec<Vec<u8>> = (0..2000u32).map(|i| format!("entry {i} {}", "x".repeat(100)).into_bytes()).collect();
+    let payloads: Vec<Vec<u8>> = (0..2000u32)
+        .map(|i| format!("entry {i} {}", "x".repeat(100)).into_bytes())
+        .collect();
     let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
     log.append(&refs).unwrap();
     let store = log.into_store();
@@ -195,22 +239,36 @@ fn a_tampered_row_is_named() {
     let mut store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
     store.put_wrapped_key(&wrapped).unwrap();
     let sealed = custodia_crypto::seal_section(&dek, customer, DataCategory::Health, 1, b"h").unwrap();
-    store.put_section(customer, DataCategory::Health, 1, &sealed).unwrap();
+    store
+        .put_section(customer, DataCategory::Health, 1, &sealed)
+        .unwrap();
     drop(store);
 
     let conn = raw(&path);
-    conn.execute("UPDATE log_entries SET leaf_hash = x'0102' WHERE idx = 1", []).unwrap();
-    conn.execute("UPDATE log_entries SET salt = NULL WHERE idx = 0", []).unwrap();
+    conn.execute("UPDATE log_entries SET leaf_hash = x'0102' WHERE idx = 1", [])
+        .unwrap();
+    conn.execute("UPDATE log_entries SET salt = NULL WHERE idx = 0", [])
+        .unwrap();
     conn.execute("UPDATE sections SET sealed = x'00'", []).unwrap();
     let other = CustomerId::new_v7();
-    conn.execute("UPDATE wrapped_keys SET customer = ?1", [other.as_bytes()]).unwrap();
+    conn.execute("UPDATE wrapped_keys SET customer = ?1", [other.as_bytes()])
+        .unwrap();
     drop(conn);
 
     let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
-    assert_eq!(store.entries(1..2).unwrap_err(), LedgerError::CorruptStore { what: "leaf hash", index: 1 });
+    assert_eq!(
+        store.entries(1..2).unwrap_err(),
+        LedgerError::CorruptStore {
+            what: "leaf hash",
+            index: 1
+        }
+    );
     assert_eq!(
         store.entries(0..1).unwrap_err(),
-        LedgerError::CorruptStore { what: "salt or payload missing", index: 0 }
+        LedgerError::CorruptStore {
+            what: "salt or payload missing",
+            index: 0
+        }
     );
     assert_eq!(
         store.section(customer, DataCategory::Health, 1).unwrap_err(),
@@ -222,7 +280,10 @@ fn a_tampered_row_is_named() {
     );
     // A wrapped key moved under another customer's row is named, not opened.
     let moved = store.wrapped_keys(other).unwrap_err();
-    assert!(moved.to_string().contains("wrapped key names another customer"), "{moved}");
+    assert!(
+        moved.to_string().contains("wrapped key names another customer"),
+        "{moved}"
+    );
 }
 
 #[test]
@@ -232,9 +293,15 @@ fn redaction_and_shredding_leave_no_bytes_in_the_files() {
     let secret = b"customer 7 said: phone 13800138000";
     let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
     log.append(&[b"keep me", secret.as_slice()]).unwrap();
-    assert!(contains(&file_bytes(&path), secret), "the payload is on disk before redaction");
+    assert!(
+        contains(&file_bytes(&path), secret),
+        "the payload is on disk before redaction"
+    );
     log.redact(1, b"erasure request 7").unwrap();
-    assert!(!contains(&file_bytes(&path), secret), "the redacted payload must leave the file and the WAL");
+    assert!(
+        !contains(&file_bytes(&path), secret),
+        "the redacted payload must leave the file and the WAL"
+    );
     assert!(contains(&file_bytes(&path), b"keep me"));
 
     let store = log.into_store();
@@ -244,8 +311,16 @@ fn redaction_and_shredding_leave_no_bytes_in_the_files() {
     store.put_wrapped_key(&wrapped).unwrap();
     let encoded = wrapped.encode();
     assert!(contains(&file_bytes(&path), &encoded));
-    store.destroy_customer(customer, chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap()).unwrap();
-    assert!(!contains(&file_bytes(&path), &encoded), "a shredded wrapped key must leave the file and the WAL");
+    store
+        .destroy_customer(
+            customer,
+            chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        )
+        .unwrap();
+    assert!(
+        !contains(&file_bytes(&path), &encoded),
+        "a shredded wrapped key must leave the file and the WAL"
+    );
 }
 
 #[test]
@@ -256,11 +331,69 @@ fn two_stores_on_one_file_never_fork_the_log() {
     let mut b = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
     a.append(&[b"from a"]).unwrap();
     // b still thinks the log is empty: refused, nothing written, and b has caught up.
-    assert_eq!(b.append(&[b"from b"]).unwrap_err(), LedgerError::Conflict { expected: 0, actual: 1 });
+    assert_eq!(
+        b.append(&[b"from b"]).unwrap_err(),
+        LedgerError::Conflict {
+            expected: 0,
+            actual: 1
+        }
+    );
     assert_eq!(b.size(), 1);
     b.append(&[b"from b"]).unwrap();
     a.reload().unwrap();
     assert_eq!(a.root(), b.root());
     let signer = common::signer();
     a.verify(&common::policy(&signer)).unwrap();
+}
+
+#[test]
+fn a_deleted_or_reordered_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
+    use custodia_ledger::StoredCheckpoint;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let signer = common::signer();
+    let time = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
+    for n in 0..3u8 {
+        log.append(&[&[n]]).unwrap();
+        log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    }
+    let mut store = log.into_store();
+    let stale = StoredCheckpoint::new(1, b"a writer that missed two appends".to_vec());
+    assert_eq!(
+        store.add_checkpoint(stale),
+        Err(LedgerError::Conflict {
+            expected: 1,
+            actual: 3
+        })
+    );
+    assert_eq!(store.checkpoints().unwrap().len(), 3);
+    drop(store);
+
+    raw(&path)
+        .execute("DELETE FROM log_checkpoints WHERE seq = 2", [])
+        .unwrap();
+    let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    assert_eq!(
+        store.checkpoints().unwrap_err(),
+        LedgerError::CorruptStore {
+            what: "checkpoint sequence (a row is missing)",
+            index: 1
+        }
+    );
+    drop(store);
+    let conn = raw(&path);
+    conn.execute("UPDATE log_checkpoints SET seq = 2 WHERE seq = 3", [])
+        .unwrap();
+    conn.execute("UPDATE log_checkpoints SET size = 5 WHERE seq = 1", [])
+        .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    assert_eq!(
+        store.checkpoints().unwrap_err(),
+        LedgerError::CorruptStore {
+            what: "checkpoint order (sizes go backwards)",
+            index: 1
+        }
+    );
 }

@@ -15,9 +15,13 @@ use crate::rows::{customer_from_row, dek_id_from_row, time_from_columns, time_to
 fn lock_alive(tx: &mut Transaction<'_>, schema: &str, customer: CustomerId) -> Result<(), CryptoError> {
     let err = pg_error(schema, "lock a customer's keys");
     let key = format!("custodia keys {schema} {customer}");
-    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key]).map_err(&err)?;
+    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
+        .map_err(&err)?;
     let tombstone = tx
-        .query_opt("SELECT 1 FROM key_tombstones WHERE customer = $1", &[&customer.as_bytes().as_slice()])
+        .query_opt(
+            "SELECT 1 FROM key_tombstones WHERE customer = $1",
+            &[&customer.as_bytes().as_slice()],
+        )
         .map_err(&err)?;
     match tombstone {
         Some(_) => Err(CryptoError::KeyDestroyed { customer }),
@@ -29,7 +33,10 @@ impl PostgresStore {
     fn check_alive(&self, customer: CustomerId) -> Result<(), CryptoError> {
         let tombstone = self
             .client()
-            .query_opt("SELECT 1 FROM key_tombstones WHERE customer = $1", &[&customer.as_bytes().as_slice()])
+            .query_opt(
+                "SELECT 1 FROM key_tombstones WHERE customer = $1",
+                &[&customer.as_bytes().as_slice()],
+            )
             .map_err(self.error("read a key tombstone"))?;
         match tombstone {
             Some(_) => Err(CryptoError::KeyDestroyed { customer }),
@@ -61,7 +68,11 @@ impl KeyStore for PostgresStore {
             tx.execute(
                 "INSERT INTO wrapped_keys (customer, dek_id, wrapped) VALUES ($1, $2, $3) \
                  ON CONFLICT (customer, dek_id) DO UPDATE SET wrapped = excluded.wrapped",
-                &[&key.customer().as_bytes().as_slice(), &key.dek_id().as_bytes().as_slice(), &key.encode()],
+                &[
+                    &key.customer().as_bytes().as_slice(),
+                    &key.dek_id().as_bytes().as_slice(),
+                    &key.encode(),
+                ],
             )
             .map_err(&err)?;
             Ok(())
@@ -144,7 +155,11 @@ impl KeyStore for PostgresStore {
         Ok(out)
     }
 
-    fn destroy_customer(&self, customer: CustomerId, at: DateTime<Utc>) -> Result<DestructionEvidence, CryptoError> {
+    fn destroy_customer(
+        &self,
+        customer: CustomerId,
+        at: DateTime<Utc>,
+    ) -> Result<DestructionEvidence, CryptoError> {
         let err = self.error("destroy a customer's keys");
         let id = customer.as_bytes().as_slice();
         self.write_keys(customer, "destroy a customer's keys", |tx| {

@@ -6,13 +6,18 @@ use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId
 
 use super::{PostgresStore, pg_error};
 use crate::error::{StoreError, to_i64};
-use crate::rows::{check_nodes, entry_from_columns, hash_column};
+use crate::rows::{
+    check_nodes, checkpoint_from_columns, checkpoint_sequence, entry_from_columns, hash_column,
+};
 
 const SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0)::BIGINT FROM log_entries";
 
 impl PostgresStore {
     fn size_now(&self) -> Result<u64, StoreError> {
-        let row = self.client().query_one(SIZE, &[]).map_err(self.error("read the log size"))?;
+        let row = self
+            .client()
+            .query_one(SIZE, &[])
+            .map_err(self.error("read the log size"))?;
         let size: i64 = row.try_get(0).map_err(self.error("read the log size"))?;
         u64::try_from(size).map_err(|_| StoreError::RowCheck {
             table: "log_entries",
@@ -27,35 +32,57 @@ impl LogStore for PostgresStore {
         Ok(self.size_now()?)
     }
 
-    fn append(&mut self, start: u64, entries: &[NewEntry<'_>], nodes: &[(NodeId, MerkleHash)]) -> Result<(), LedgerError> {
+    fn append(
+        &mut self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError> {
         let count = entries.len() as u64;
-        let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange { size: u64::MAX, log_size: start })?;
+        let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange {
+            size: u64::MAX,
+            log_size: start,
+        })?;
         to_i64("log index", end)?;
         check_nodes(nodes, end)?;
         // `end` fits in i64 (checked above) and every index is below it, so the casts are exact.
         let indices: Vec<i64> = (start..end).map(|i| i as i64).collect();
-        let leaves: Vec<&[u8]> = entries.iter().map(|e| e.leaf_hash().as_bytes().as_slice()).collect();
+        let leaves: Vec<&[u8]> = entries
+            .iter()
+            .map(|e| e.leaf_hash().as_bytes().as_slice())
+            .collect();
         let salts: Vec<&[u8]> = entries.iter().map(|e| e.salt().as_bytes().as_slice()).collect();
         let payloads: Vec<&[u8]> = entries.iter().map(|e| e.payload()).collect();
         let levels: Vec<i16> = nodes.iter().map(|(id, _)| i16::from(id.level())).collect();
-        let node_indices: Vec<i64> =
-            nodes.iter().map(|(id, _)| to_i64("node index", id.index())).collect::<Result<_, _>>()?;
+        let node_indices: Vec<i64> = nodes
+            .iter()
+            .map(|(id, _)| to_i64("node index", id.index()))
+            .collect::<Result<_, _>>()?;
         let hashes: Vec<&[u8]> = nodes.iter().map(|(_, h)| h.as_bytes().as_slice()).collect();
 
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
-        let client = self.client.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut tx = client.transaction().map_err(err("begin an append"))?;
         // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
         // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
-        tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE").map_err(err("lock the log"))?;
+        tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE")
+            .map_err(err("lock the log"))?;
         let row = tx.query_one(SIZE, &[]).map_err(err("read the log size"))?;
         let actual: i64 = row.try_get(0).map_err(err("read the log size"))?;
-        let actual =
-            u64::try_from(actual).map_err(|_| LedgerError::CorruptStore { what: "negative log index", index: 0 })?;
+        let actual = u64::try_from(actual).map_err(|_| LedgerError::CorruptStore {
+            what: "negative log index",
+            index: 0,
+        })?;
         if actual != start {
             // Dropping `tx` rolls back; nothing was written.
-            return Err(LedgerError::Conflict { expected: start, actual });
+            return Err(LedgerError::Conflict {
+                expected: start,
+                actual,
+            });
         }
         if !entries.is_empty() {
             tx.execute(
@@ -79,7 +106,10 @@ impl LogStore for PostgresStore {
     fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
         let size = self.size_now()?;
         if range.end > size {
-            return Err(LedgerError::IndexOutOfRange { index: range.end.saturating_sub(1), size });
+            return Err(LedgerError::IndexOutOfRange {
+                index: range.end.saturating_sub(1),
+                size,
+            });
         }
         if range.start >= range.end {
             return Ok(Vec::new());
@@ -90,7 +120,10 @@ impl LogStore for PostgresStore {
             .query(
                 "SELECT idx, leaf_hash, salt, payload, redacted FROM log_entries \
                  WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                &[&to_i64("log index", range.start)?, &to_i64("log index", range.end)?],
+                &[
+                    &to_i64("log index", range.start)?,
+                    &to_i64("log index", range.end)?,
+                ],
             )
             .map_err(&err)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -98,7 +131,10 @@ impl LogStore for PostgresStore {
         for row in rows {
             let index: i64 = row.try_get(0).map_err(&err)?;
             if u64::try_from(index).ok() != Some(expected) {
-                return Err(LedgerError::CorruptStore { what: "entry index sequence", index: expected });
+                return Err(LedgerError::CorruptStore {
+                    what: "entry index sequence",
+                    index: expected,
+                });
             }
             let leaf: Vec<u8> = row.try_get(1).map_err(&err)?;
             let salt: Option<Vec<u8>> = row.try_get(2).map_err(&err)?;
@@ -108,7 +144,10 @@ impl LogStore for PostgresStore {
             expected += 1;
         }
         if expected != range.end {
-            return Err(LedgerError::CorruptStore { what: "missing entry", index: expected });
+            return Err(LedgerError::CorruptStore {
+                what: "missing entry",
+                index: expected,
+            });
         }
         Ok(out)
     }
@@ -118,7 +157,10 @@ impl LogStore for PostgresStore {
             return Ok(Vec::new());
         }
         let levels: Vec<i16> = ids.iter().map(|id| i16::from(id.level())).collect();
-        let indices: Vec<i64> = ids.iter().map(|id| to_i64("node index", id.index())).collect::<Result<_, _>>()?;
+        let indices: Vec<i64> = ids
+            .iter()
+            .map(|id| to_i64("node index", id.index()))
+            .collect::<Result<_, _>>()?;
         let err = self.error("read tree nodes");
         // One round trip for the whole plan: level 0 reads the leaf hash, higher levels the node table.
         let rows = self
@@ -133,14 +175,22 @@ impl LogStore for PostgresStore {
             )
             .map_err(&err)?;
         if rows.len() != ids.len() {
-            return Err(LedgerError::CorruptStore { what: "node batch", index: 0 });
+            return Err(LedgerError::CorruptStore {
+                what: "node batch",
+                index: 0,
+            });
         }
         let mut out = Vec::with_capacity(ids.len());
         for (row, id) in rows.iter().zip(ids) {
             let hash: Option<Vec<u8>> = row.try_get(1).map_err(&err)?;
             match hash {
                 Some(bytes) => out.push(hash_column(&bytes, "node hash", id.index())?),
-                None => return Err(LedgerError::IndexOutOfRange { index: id.first_leaf(), size: self.size_now()? }),
+                None => {
+                    return Err(LedgerError::IndexOutOfRange {
+                        index: id.first_leaf(),
+                        size: self.size_now()?,
+                    });
+                }
             }
         }
         Ok(out)
@@ -155,31 +205,67 @@ impl LogStore for PostgresStore {
             )
             .map_err(self.error("redact a log entry"))?;
         if changed == 0 {
-            return Err(LedgerError::IndexOutOfRange { index, size: self.size_now()? });
+            return Err(LedgerError::IndexOutOfRange {
+                index,
+                size: self.size_now()?,
+            });
         }
         Ok(())
     }
 
     fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
-        self.client()
-            .execute(
-                "INSERT INTO log_checkpoints (size, note) VALUES ($1, $2)",
-                &[&to_i64("checkpoint size", checkpoint.size())?, &checkpoint.note()],
+        let size = to_i64("checkpoint size", checkpoint.size())?;
+        let schema = self.schema.clone();
+        let err = |operation| pg_error(&schema, operation);
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut tx = client.transaction().map_err(err("begin storing a checkpoint"))?;
+        // Checkpoint writers queue here, so sequence numbers stay dense and sizes never go backwards.
+        tx.batch_execute("LOCK TABLE log_checkpoints IN EXCLUSIVE MODE")
+            .map_err(err("lock the checkpoints"))?;
+        let last = tx
+            .query_opt(
+                "SELECT seq, size FROM log_checkpoints ORDER BY seq DESC LIMIT 1",
+                &[],
             )
-            .map_err(self.error("store a checkpoint"))?;
+            .map_err(err("read the last checkpoint"))?;
+        let last: Option<(i64, i64)> = match last {
+            Some(row) => Some((
+                row.try_get(0).map_err(err("read the last checkpoint"))?,
+                row.try_get(1).map_err(err("read the last checkpoint"))?,
+            )),
+            None => None,
+        };
+        let log_size: i64 = tx
+            .query_one(SIZE, &[])
+            .and_then(|row| row.try_get(0))
+            .map_err(err("read the log size"))?;
+        // The log size only fills in the conflict's `actual`; a negative one is caught by every read.
+        let seq = checkpoint_sequence(checkpoint.size(), last, u64::try_from(log_size).unwrap_or(0))?;
+        tx.execute(
+            "INSERT INTO log_checkpoints (seq, size, note) VALUES ($1, $2, $3)",
+            &[&seq, &size, &checkpoint.note()],
+        )
+        .map_err(err("store a checkpoint"))?;
+        tx.commit().map_err(err("commit a checkpoint"))?;
         Ok(())
     }
 
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
         let err = self.error("read checkpoints");
-        let rows = self.client().query("SELECT size, note FROM log_checkpoints ORDER BY seq", &[]).map_err(&err)?;
-        let mut out = Vec::with_capacity(rows.len());
+        let rows = self
+            .client()
+            .query("SELECT seq, size, note FROM log_checkpoints ORDER BY seq", &[])
+            .map_err(&err)?;
+        let mut out: Vec<StoredCheckpoint> = Vec::with_capacity(rows.len());
         for row in rows {
-            let size: i64 = row.try_get(0).map_err(&err)?;
-            let note: Vec<u8> = row.try_get(1).map_err(&err)?;
-            let size = u64::try_from(size)
-                .map_err(|_| LedgerError::CorruptStore { what: "checkpoint size", index: out.len() as u64 })?;
-            out.push(StoredCheckpoint::new(size, note));
+            let seq: i64 = row.try_get(0).map_err(&err)?;
+            let size: i64 = row.try_get(1).map_err(&err)?;
+            let note: Vec<u8> = row.try_get(2).map_err(&err)?;
+            let previous = out.last().map(StoredCheckpoint::size);
+            out.push(checkpoint_from_columns(out.len(), seq, size, previous, note)?);
         }
         Ok(out)
     }

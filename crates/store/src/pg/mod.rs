@@ -25,7 +25,9 @@ pub struct PostgresConfig {
 
 impl Default for PostgresConfig {
     fn default() -> Self {
-        Self { schema: "custodia".to_owned() }
+        Self {
+            schema: "custodia".to_owned(),
+        }
     }
 }
 
@@ -39,17 +41,26 @@ impl PostgresConfig {
     /// letters, digits and `_`, not starting with a digit nor with `pg_` (PostgreSQL reserves those).
     /// It is created on first connect if missing.
     pub fn with_schema(self, schema: &str) -> Result<Self, StoreError> {
-        let bad = |reason| StoreError::InvalidConfig { field: "schema", reason };
+        let bad = |reason| StoreError::InvalidConfig {
+            field: "schema",
+            reason,
+        };
         if schema.is_empty() || schema.len() > 63 {
             return Err(bad("must be 1 to 63 characters"));
         }
-        if !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if !schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(bad("only lower-case ascii letters, digits and underscores"));
         }
         if schema.starts_with(|c: char| c.is_ascii_digit()) || schema.starts_with("pg_") {
             return Err(bad("must not start with a digit or pg_"));
         }
-        Ok(Self { schema: schema.to_owned(), ..self })
+        drop(self);
+        Ok(Self {
+            schema: schema.to_owned(),
+        })
     }
 
     /// The schema holding the tables.
@@ -82,7 +93,9 @@ pub struct PostgresStore {
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the URL: it may carry a password.
-        f.debug_struct("PostgresStore").field("schema", &self.schema).finish_non_exhaustive()
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +105,10 @@ pub(crate) fn pg_error(schema: &str, operation: &'static str) -> impl Fn(postgre
     let schema = schema.to_owned();
     move |error| match error.code() {
         Some(code) if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED => {
-            StoreError::Corrupt { location: format!("schema {schema}"), detail: error.to_string() }
+            StoreError::Corrupt {
+                location: format!("schema {schema}"),
+                detail: error.to_string(),
+            }
         }
         _ => {
             let message = match error.as_db_error() {
@@ -115,8 +131,13 @@ impl PostgresStore {
         let mut client = Client::connect(url, NoTls).map_err(err("connect"))?;
         migrate(&mut client, &schema)?;
         // The schema name was checked to be a plain identifier, so it can be spliced in.
-        client.batch_execute(&format!("SET search_path TO {schema}")).map_err(err("select the schema"))?;
-        Ok(Self { client: Mutex::new(client), schema })
+        client
+            .batch_execute(&format!("SET search_path TO {schema}"))
+            .map_err(err("select the schema"))?;
+        Ok(Self {
+            client: Mutex::new(client),
+            schema,
+        })
     }
 
     /// The schema holding this store's tables.
@@ -154,11 +175,17 @@ impl PostgresStore {
 fn migrate(client: &mut Client, schema: &str) -> Result<(), StoreError> {
     let err = |operation| pg_error(schema, operation);
     let mut tx = client.transaction().map_err(err("begin the migration"))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err("take the migration lock"))?;
-    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}"))
-        .map_err(err("create the schema"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(err("take the migration lock"))?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}"
+    ))
+    .map_err(err("create the schema"))?;
     let tables = tx
-        .query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1", &[&schema])
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
         .map_err(err("list the tables"))?;
     let mut names = Vec::with_capacity(tables.len());
     for row in &tables {
@@ -174,20 +201,84 @@ fn migrate(client: &mut Client, schema: &str) -> Result<(), StoreError> {
         tx.batch_execute("CREATE TABLE custodia_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
             .map_err(err("create the schema table"))?;
     }
-    let rows = tx.query("SELECT version, name FROM custodia_schema", &[]).map_err(err("read the schema table"))?;
+    let rows = tx
+        .query("SELECT version, name FROM custodia_schema", &[])
+        .map_err(err("read the schema table"))?;
     let mut applied = Vec::with_capacity(rows.len());
     for row in &rows {
         let version: i32 = row.try_get(0).map_err(err("read the schema table"))?;
         let name: String = row.try_get(1).map_err(err("read the schema table"))?;
-        let version = u32::try_from(version).map_err(|_| StoreError::UnknownSchema { version: 0, name: name.clone() })?;
+        let version = u32::try_from(version).map_err(|_| StoreError::UnknownSchema {
+            version: 0,
+            name: name.clone(),
+        })?;
         applied.push((version, name));
     }
     for migration in schema::pending(&applied)? {
-        tx.batch_execute(migration.postgres).map_err(err("apply a schema migration"))?;
-        let version = i32::try_from(migration.version)
-            .map_err(|_| StoreError::OutOfRange { field: "schema version", value: u64::from(migration.version) })?;
-        tx.execute("INSERT INTO custodia_schema (version, name) VALUES ($1, $2)", &[&version, &migration.name])
-            .map_err(err("record a schema migration"))?;
+        tx.batch_execute(migration.postgres)
+            .map_err(err("apply a schema migration"))?;
+        let version = i32::try_from(migration.version).map_err(|_| StoreError::OutOfRange {
+            field: "schema version",
+            value: u64::from(migration.version),
+        })?;
+        tx.execute(
+            "INSERT INTO custodia_schema (version, name) VALUES ($1, $2)",
+            &[&version, &migration.name],
+        )
+        .map_err(err("record a schema migration"))?;
     }
     tx.commit().map_err(err("commit the migration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schema_is_custodia() {
+        assert_eq!(PostgresConfig::new().schema(), "custodia");
+    }
+
+    #[test]
+    fn plain_lower_case_identifiers_are_accepted() {
+        for name in ["broker", "broker_2026", "_staging", "a"] {
+            assert_eq!(PostgresConfig::new().with_schema(name).unwrap().schema(), name);
+        }
+        let longest = "s".repeat(63);
+        assert!(PostgresConfig::new().with_schema(&longest).is_ok());
+    }
+
+    #[test]
+    fn anything_that_would_need_quoting_is_refused() {
+        for name in [
+            "",
+            "Broker",
+            "broker-1",
+            "broker; DROP TABLE x",
+            "1broker",
+            "pg_catalog",
+            "bröker",
+            "a b",
+        ] {
+            let refused = PostgresConfig::new().with_schema(name).unwrap_err();
+            assert!(
+                matches!(refused, StoreError::InvalidConfig { field: "schema", .. }),
+                "{name:?}: {refused:?}"
+            );
+        }
+        assert!(PostgresConfig::new().with_schema(&"s".repeat(64)).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #[test]
+        fn every_accepted_schema_is_a_plain_identifier(name in "\\PC{0,70}") {
+            if let Ok(config) = PostgresConfig::new().with_schema(&name) {
+                let s = config.schema();
+                proptest::prop_assert!(!s.is_empty() && s.len() <= 63);
+                proptest::prop_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+                proptest::prop_assert!(!s.as_bytes()[0].is_ascii_digit());
+            }
+        }
+    }
 }

@@ -19,7 +19,10 @@ impl SectionVault for PostgresStore {
         let version = to_i64("record version", record_version)?;
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
-        let client = self.client.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut tx = client.transaction().map_err(err("begin a section put"))?;
         // Two writers of the same section queue here, so the newest-version check cannot race.
         let key = format!("custodia section {schema} {customer} {}", category.code());
@@ -36,11 +39,21 @@ impl SectionVault for PostgresStore {
             && latest >= version
         {
             let latest = version_from_row(customer, category, latest)?;
-            return Err(StoreError::StaleSectionVersion { customer, category, version: record_version, latest });
+            return Err(StoreError::StaleSectionVersion {
+                customer,
+                category,
+                version: record_version,
+                latest,
+            });
         }
         tx.execute(
             "INSERT INTO sections (customer, category, version, sealed) VALUES ($1, $2, $3, $4)",
-            &[&customer.as_bytes().as_slice(), &category.code(), &version, &sealed.as_bytes()],
+            &[
+                &customer.as_bytes().as_slice(),
+                &category.code(),
+                &version,
+                &sealed.as_bytes(),
+            ],
         )
         .map_err(err("store a section"))?;
         tx.commit().map_err(err("commit a section put"))
@@ -88,7 +101,10 @@ impl SectionVault for PostgresStore {
             Some(row) => {
                 let version = version_from_row(customer, category, row.try_get(0).map_err(&err)?)?;
                 let bytes: Vec<u8> = row.try_get(1).map_err(&err)?;
-                Ok(Some(VersionedSection::new(version, sealed_from_row(customer, category, version, bytes)?)))
+                Ok(Some(VersionedSection::new(
+                    version,
+                    sealed_from_row(customer, category, version, bytes)?,
+                )))
             }
             None => Ok(None),
         }
@@ -111,7 +127,10 @@ impl SectionVault for PostgresStore {
         for row in rows {
             let version = version_from_row(customer, category, row.try_get(0).map_err(&err)?)?;
             let bytes: Vec<u8> = row.try_get(1).map_err(&err)?;
-            out.push(VersionedSection::new(version, sealed_from_row(customer, category, version, bytes)?));
+            out.push(VersionedSection::new(
+                version,
+                sealed_from_row(customer, category, version, bytes)?,
+            ));
         }
         Ok(out)
     }
@@ -120,7 +139,10 @@ impl SectionVault for PostgresStore {
         let err = self.error("list a customer's categories");
         let rows = self
             .client()
-            .query("SELECT DISTINCT category FROM sections WHERE customer = $1", &[&customer.as_bytes().as_slice()])
+            .query(
+                "SELECT DISTINCT category FROM sections WHERE customer = $1",
+                &[&customer.as_bytes().as_slice()],
+            )
             .map_err(&err)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -133,7 +155,10 @@ impl SectionVault for PostgresStore {
 
     fn purge_customer(&mut self, customer: CustomerId) -> Result<u64, StoreError> {
         self.client()
-            .execute("DELETE FROM sections WHERE customer = $1", &[&customer.as_bytes().as_slice()])
+            .execute(
+                "DELETE FROM sections WHERE customer = $1",
+                &[&customer.as_bytes().as_slice()],
+            )
             .map_err(self.error("purge a customer's sections"))
     }
 }

@@ -47,7 +47,13 @@ impl KeyStore for SqliteStore {
                 "INSERT INTO wrapped_keys (customer, dek_id, wrapped) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (customer, dek_id) DO UPDATE SET wrapped = excluded.wrapped",
             )
-            .and_then(|mut s| s.execute(params![key.customer().as_bytes(), key.dek_id().as_bytes(), key.encode()]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.customer().as_bytes(),
+                    key.dek_id().as_bytes(),
+                    key.encode()
+                ])
+            })
             .map_err(sqlite_error(&location, "store a wrapped key"))?;
             Ok(())
         })
@@ -61,7 +67,9 @@ impl KeyStore for SqliteStore {
             .prepare_cached("SELECT dek_id, wrapped FROM wrapped_keys WHERE customer = ?1 ORDER BY dek_id")
             .map_err(&err)?;
         let rows = statement
-            .query_map(params![customer.as_bytes()], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?)))
+            .query_map(params![customer.as_bytes()], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })
             .map_err(&err)?;
         let mut out = Vec::new();
         for row in rows {
@@ -77,7 +85,8 @@ impl KeyStore for SqliteStore {
         let bytes: Option<Vec<u8>> = conn
             .prepare_cached("SELECT wrapped FROM wrapped_keys WHERE customer = ?1 AND dek_id = ?2")
             .and_then(|mut s| {
-                s.query_row(params![customer.as_bytes(), dek_id.as_bytes()], |row| row.get(0)).optional()
+                s.query_row(params![customer.as_bytes(), dek_id.as_bytes()], |row| row.get(0))
+                    .optional()
             })
             .map_err(self.error("read a wrapped key"))?;
         match bytes {
@@ -120,7 +129,12 @@ impl KeyStore for SqliteStore {
             .map_err(&err)?;
         let rows = statement
             .query_map(
-                params![index.field().code(), index.normalization_version(), index.bits(), index.value()],
+                params![
+                    index.field().code(),
+                    index.normalization_version(),
+                    index.bits(),
+                    index.value()
+                ],
                 |row| row.get::<_, Vec<u8>>(0),
             )
             .map_err(&err)?;
@@ -131,7 +145,11 @@ impl KeyStore for SqliteStore {
         Ok(out)
     }
 
-    fn destroy_customer(&self, customer: CustomerId, at: DateTime<Utc>) -> Result<DestructionEvidence, CryptoError> {
+    fn destroy_customer(
+        &self,
+        customer: CustomerId,
+        at: DateTime<Utc>,
+    ) -> Result<DestructionEvidence, CryptoError> {
         let location = self.location.clone();
         let evidence = self.write_keys("destroy a customer's keys", |tx| {
             check_alive(tx, &location, customer)?;
@@ -166,9 +184,16 @@ impl KeyStore for SqliteStore {
     fn destroyed_at(&self, customer: CustomerId) -> Result<Option<DateTime<Utc>>, CryptoError> {
         let conn = self.conn();
         let row: Option<(i64, i64)> = conn
-            .prepare_cached("SELECT destroyed_seconds, destroyed_nanos FROM key_tombstones WHERE customer = ?1")
-            .and_then(|mut s| s.query_row(params![customer.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+            .prepare_cached(
+                "SELECT destroyed_seconds, destroyed_nanos FROM key_tombstones WHERE customer = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![customer.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
             .map_err(self.error("read a key tombstone"))?;
-        Ok(row.map(|(seconds, nanos)| time_from_columns(customer, seconds, nanos)).transpose()?)
+        Ok(row
+            .map(|(seconds, nanos)| time_from_columns(customer, seconds, nanos))
+            .transpose()?)
     }
 }

@@ -2,14 +2,14 @@
 
 use std::ops::Range;
 
-use custodia_ledger::{
-    Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint,
-};
+use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::{StoreError, to_i64};
-use crate::rows::{check_nodes, entry_from_columns, hash_column};
+use crate::rows::{
+    check_nodes, checkpoint_from_columns, checkpoint_sequence, entry_from_columns, hash_column,
+};
 
 const SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries";
 const INSERT_ENTRY: &str =
@@ -215,12 +215,27 @@ impl LogStore for SqliteStore {
     }
 
     fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
-        self.conn()
-            .execute(
-                "INSERT INTO log_checkpoints (size, note) VALUES (?1, ?2)",
-                params![to_i64("checkpoint size", checkpoint.size())?, checkpoint.note()],
-            )
-            .map_err(self.error("store a checkpoint"))?;
+        let size = to_i64("checkpoint size", checkpoint.size())?;
+        let location = self.location.clone();
+        let err = |operation| crate::sqlite::sqlite_error(&location, operation);
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("begin storing a checkpoint"))?;
+        let last: Option<(i64, i64)> = tx
+            .prepare_cached("SELECT seq, size FROM log_checkpoints ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+            .map_err(err("read the last checkpoint"))?;
+        let log_size: i64 = tx
+            .prepare_cached(SIZE)
+            .and_then(|mut s| s.query_row([], |row| row.get(0)))
+            .map_err(err("read the log size"))?;
+        // The log size only fills in the conflict's `actual`; a negative one is caught by every read.
+        let seq = checkpoint_sequence(checkpoint.size(), last, u64::try_from(log_size).unwrap_or(0))?;
+        tx.prepare_cached("INSERT INTO log_checkpoints (seq, size, note) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![seq, size, checkpoint.note()]))
+            .map_err(err("store a checkpoint"))?;
+        tx.commit().map_err(err("commit a checkpoint"))?;
         Ok(())
     }
 
@@ -228,19 +243,22 @@ impl LogStore for SqliteStore {
         let err = self.error("read checkpoints");
         let conn = self.conn();
         let mut statement = conn
-            .prepare_cached("SELECT size, note FROM log_checkpoints ORDER BY seq")
+            .prepare_cached("SELECT seq, size, note FROM log_checkpoints ORDER BY seq")
             .map_err(&err)?;
         let rows = statement
-            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)))
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                ))
+            })
             .map_err(&err)?;
-        let mut out = Vec::new();
+        let mut out: Vec<StoredCheckpoint> = Vec::new();
         for row in rows {
-            let (size, note) = row.map_err(&err)?;
-            let size = u64::try_from(size).map_err(|_| LedgerError::CorruptStore {
-                what: "checkpoint size",
-                index: out.len() as u64,
-            })?;
-            out.push(StoredCheckpoint::new(size, note));
+            let (seq, size, note) = row.map_err(&err)?;
+            let previous = out.last().map(StoredCheckpoint::size);
+            out.push(checkpoint_from_columns(out.len(), seq, size, previous, note)?);
         }
         Ok(out)
     }

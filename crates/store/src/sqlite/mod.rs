@@ -338,3 +338,51 @@ fn migrate(conn: &mut Connection, location: &str, application_id: i32) -> Result
         .map_err(err("set the application id"))?;
     tx.commit().map_err(err("commit the migration"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_durability_is_the_default() {
+        assert_eq!(Durability::default(), Durability::Full);
+        assert_eq!(SqliteConfig::new().durability(), Durability::Full);
+        assert_eq!(Durability::Full.pragma_value(), "FULL");
+        assert_eq!(Durability::Normal.pragma_value(), "NORMAL");
+    }
+
+    #[test]
+    fn the_configured_durability_reaches_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        for (durability, expected) in [(Durability::Full, 2), (Durability::Normal, 1)] {
+            let config = SqliteConfig::new().with_durability(durability);
+            let store = SqliteStore::open(dir.path().join(format!("{durability:?}.db")), &config).unwrap();
+            let synchronous: i64 = store
+                .conn()
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(synchronous, expected, "{durability:?}");
+            let secure: i64 = store
+                .conn()
+                .query_row("PRAGMA secure_delete", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(secure, 1);
+            assert_eq!(store.durability(), durability);
+        }
+    }
+
+    #[test]
+    fn the_busy_timeout_is_configurable() {
+        let config = SqliteConfig::new().with_busy_timeout(Duration::from_millis(250));
+        assert_eq!(config.busy_timeout(), Duration::from_millis(250));
+        assert_eq!(config.durability(), Durability::Full);
+    }
+
+    #[test]
+    fn a_fresh_store_is_at_the_newest_schema() {
+        let store = SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), schema::SCHEMA_VERSION);
+        store.check_integrity().unwrap();
+        assert_eq!(store.location(), ":memory:");
+    }
+}

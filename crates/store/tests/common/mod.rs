@@ -1,4 +1,7 @@
 //! The shared conformance suite: written once over the traits, run against the in-memory stores, SQLite and PostgreSQL.
+
+// Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use custodia_crypto::{
@@ -604,7 +607,12 @@ pub fn wrapped_keys_round_trip<K: KeyStore>(store: K) {
     let (_, wrapped_second) = keyring.generate_dek(customer).unwrap();
     store.put_wrapped_key(&wrapped_first).unwrap();
     store.put_wrapped_key(&wrapped_second).unwrap();
-    let mut ids: Vec<_> = store.wrapped_keys(customer).unwrap().iter().map(|k| k.dek_id()).collect();
+    let mut ids: Vec<_> = store
+        .wrapped_keys(customer)
+        .unwrap()
+        .iter()
+        .map(|k| k.dek_id())
+        .collect();
     ids.sort();
     let mut expected = vec![wrapped_first.dek_id(), wrapped_second.dek_id()];
     expected.sort();
@@ -613,12 +621,17 @@ pub fn wrapped_keys_round_trip<K: KeyStore>(store: K) {
     assert_eq!(back.encode(), wrapped_first.encode());
     // What comes back unwraps to the same key: a section sealed before opens after.
     let sealed = seal_section(&first, customer, DataCategory::Identity, 1, b"name").unwrap();
-    let opened = keyring.open_stored_section(&store, customer, DataCategory::Identity, 1, &sealed).unwrap();
+    let opened = keyring
+        .open_stored_section(&store, customer, DataCategory::Identity, 1, &sealed)
+        .unwrap();
     assert_eq!(opened.as_slice(), b"name");
     let other = CustomerId::new_v7();
     assert_eq!(
         store.wrapped_key(other, first.id()).unwrap_err(),
-        CryptoError::UnknownDataKey { customer: other, dek_id: first.id() }
+        CryptoError::UnknownDataKey {
+            customer: other,
+            dek_id: first.id()
+        }
     );
     assert_eq!(store.destroyed_at(customer).unwrap(), None);
 }
@@ -634,14 +647,19 @@ pub fn a_rewrap_replaces_in_place<K: KeyStore>(store: K) {
     let keys = store.wrapped_keys(customer).unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].kek_version(), 2);
-    assert_eq!(store.wrapped_key(customer, dek.id()).unwrap().encode(), rewrapped.encode());
+    assert_eq!(
+        store.wrapped_key(customer, dek.id()).unwrap().encode(),
+        rewrapped.encode()
+    );
 }
 
 pub fn blind_indexes_find_their_customers<K: KeyStore>(store: K) {
     let indexer = indexer();
     let (alice, bob) = (CustomerId::new_v7(), CustomerId::new_v7());
     let shared = indexer.index(BlindIndexField::Phone, "13800138000").unwrap();
-    let alice_mail = indexer.index(BlindIndexField::Email, "alice@example.com").unwrap();
+    let alice_mail = indexer
+        .index(BlindIndexField::Email, "alice@example.com")
+        .unwrap();
     store.put_blind_index(alice, &shared).unwrap();
     store.put_blind_index(bob, &shared).unwrap();
     store.put_blind_index(alice, &alice_mail).unwrap();
@@ -652,10 +670,14 @@ pub fn blind_indexes_find_their_customers<K: KeyStore>(store: K) {
     expected.sort();
     assert_eq!(found, expected);
     assert_eq!(store.find_customers(&alice_mail).unwrap(), vec![alice]);
-    let nobody = indexer.index(BlindIndexField::Email, "nobody@example.com").unwrap();
+    let nobody = indexer
+        .index(BlindIndexField::Email, "nobody@example.com")
+        .unwrap();
     assert!(store.find_customers(&nobody).unwrap().is_empty());
     // The same digits in another field are another index.
-    let as_id = indexer.index(BlindIndexField::IdentityNumber, "13800138000").unwrap();
+    let as_id = indexer
+        .index(BlindIndexField::IdentityNumber, "13800138000")
+        .unwrap();
     assert!(store.find_customers(&as_id).unwrap().is_empty());
 }
 
@@ -670,7 +692,9 @@ pub fn destruction_is_total_and_final<K: KeyStore>(store: K) {
         store.put_wrapped_key(wrapped).unwrap();
     }
     let phone = indexer.index(BlindIndexField::Phone, "13800138000").unwrap();
-    let mail = indexer.index(BlindIndexField::Email, "alice@example.com").unwrap();
+    let mail = indexer
+        .index(BlindIndexField::Email, "alice@example.com")
+        .unwrap();
     store.put_blind_index(alice, &phone).unwrap();
     store.put_blind_index(alice, &mail).unwrap();
     store.put_blind_index(bob, &phone).unwrap();
@@ -685,7 +709,11 @@ pub fn destruction_is_total_and_final<K: KeyStore>(store: K) {
     assert_eq!(evidence.blind_index_entries(), 2);
     assert_eq!(evidence.destroyed_at(), when);
     assert_eq!(evidence.citation().to_string(), "PIPL Art 47");
-    assert_eq!(store.destroyed_at(alice).unwrap(), Some(when), "the tombstone keeps the exact time");
+    assert_eq!(
+        store.destroyed_at(alice).unwrap(),
+        Some(when),
+        "the tombstone keeps the exact time"
+    );
 
     let gone = CryptoError::KeyDestroyed { customer: alice };
     assert_eq!(store.wrapped_keys(alice).unwrap_err(), gone);
@@ -693,20 +721,36 @@ pub fn destruction_is_total_and_final<K: KeyStore>(store: K) {
     assert_eq!(store.put_wrapped_key(&alice_wrapped).unwrap_err(), gone);
     assert_eq!(store.put_blind_index(alice, &phone).unwrap_err(), gone);
     assert_eq!(store.destroy_customer(alice, when).unwrap_err(), gone);
-    assert_eq!(keyring.open_stored_section(&store, alice, DataCategory::Health, 2, &sealed).unwrap_err(), gone);
+    assert_eq!(
+        keyring
+            .open_stored_section(&store, alice, DataCategory::Health, 2, &sealed)
+            .unwrap_err(),
+        gone
+    );
     assert_eq!(store.find_customers(&phone).unwrap(), vec![bob]);
     assert!(store.find_customers(&mail).unwrap().is_empty());
     // Bob is untouched.
     assert_eq!(store.destroyed_at(bob).unwrap(), None);
-    assert_eq!(keyring.load_data_key(&store, bob, bob_key.id()).unwrap().id(), bob_key.id());
+    assert_eq!(
+        keyring.load_data_key(&store, bob, bob_key.id()).unwrap().id(),
+        bob_key.id()
+    );
 }
 
 pub fn any_destruction_leaves_exactly_the_others<K: KeyStore>(make: &dyn Fn() -> K, cases: u32) {
     let keyring = keyring();
     let indexer = indexer();
-    let phones: Vec<_> =
-        (0..4).map(|i| indexer.index(BlindIndexField::Phone, &format!("1380013800{i}")).unwrap()).collect();
-    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
+    let phones: Vec<_> = (0..4)
+        .map(|i| {
+            indexer
+                .index(BlindIndexField::Phone, &format!("1380013800{i}"))
+                .unwrap()
+        })
+        .collect();
+    let mut runner = TestRunner::new(Config {
+        cases,
+        ..Config::default()
+    });
     let strategy = prop::collection::vec((0usize..4, any::<bool>()), 1..8);
     runner
         .run(&strategy, |customers| {
@@ -729,15 +773,21 @@ pub fn any_destruction_leaves_exactly_the_others<K: KeyStore>(make: &dyn Fn() ->
             for (i, phone) in phones.iter().enumerate() {
                 let mut found = store.find_customers(phone).unwrap();
                 found.sort();
-                let mut expected: Vec<CustomerId> =
-                    plan.iter().filter(|(_, p, d)| *p == i && !*d).map(|(c, _, _)| *c).collect();
+                let mut expected: Vec<CustomerId> = plan
+                    .iter()
+                    .filter(|(_, p, d)| *p == i && !*d)
+                    .map(|(c, _, _)| *c)
+                    .collect();
                 expected.sort();
                 prop_assert_eq!(found, expected);
             }
             for (customer, _, destroy) in &plan {
                 let keys = store.wrapped_keys(*customer);
                 if *destroy {
-                    prop_assert_eq!(keys.unwrap_err(), CryptoError::KeyDestroyed { customer: *customer });
+                    prop_assert_eq!(
+                        keys.unwrap_err(),
+                        CryptoError::KeyDestroyed { customer: *customer }
+                    );
                 } else {
                     prop_assert_eq!(keys.unwrap().len(), 1);
                 }
