@@ -666,9 +666,10 @@ fn consent_failure(d: &Decision) -> Eligibility {
             Rule::GuardianConsentRequired,
             Eligibility::Exclude(ExcludeReason::MinorWithoutGuardianConsent),
         ),
+        // A minor's data is all sensitive (PIPL Art 28), so a bundled grant fails as sensitive data does.
         (
             Rule::SeparateConsentRequired(SeparateBecause::MinorData),
-            Eligibility::Exclude(ExcludeReason::MinorWithoutGuardianConsent),
+            Eligibility::Exclude(ExcludeReason::SensitiveWithoutSeparateConsent),
         ),
         (
             Rule::SeparateConsentRequired(SeparateBecause::SensitiveCategory),
