@@ -397,3 +397,26 @@ fn a_deleted_or_reordered_checkpoint_row_is_caught_and_a_stale_checkpoint_refuse
         }
     );
 }
+
+#[test]
+fn both_stores_can_be_shared_between_threads() {
+    // The KeyStore contract: safe to share behind `&self`. A compile-time check.
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SqliteStore>();
+    shareable::<custodia_store::PostgresStore>();
+    let store = std::sync::Arc::new(SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap());
+    let keyring = common::keyring();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let store = std::sync::Arc::clone(&store);
+            let (_, wrapped) = keyring.generate_dek(CustomerId::new_v7()).unwrap();
+            std::thread::spawn(move || {
+                store.put_wrapped_key(&wrapped).unwrap();
+                store.wrapped_keys(wrapped.customer()).unwrap().len()
+            })
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().unwrap(), 1);
+    }
+}
