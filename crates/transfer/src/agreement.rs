@@ -458,7 +458,7 @@ impl Role {
 
 /// An agreement nobody has signed yet. It cannot be planned with: only a [`SignedAgreement`] can.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0308
 /// # fn demo(draft: custodia_transfer::DraftAgreement, facts: &custodia_transfer::PlanContext<'_>) {
 /// // A draft is not a signed agreement: this does not compile.
 /// let _planner = custodia_transfer::Planner::new(&draft, facts);
@@ -520,6 +520,13 @@ impl DraftAgreement {
 }
 
 /// An agreement the seller has signed and the buyer has not: still not usable.
+///
+/// ```compile_fail,E0308
+/// # fn demo(half: custodia_transfer::SellerSigned, facts: &custodia_transfer::PlanContext<'_>) {
+/// // Half-signed is not signed: this does not compile.
+/// let _planner = custodia_transfer::Planner::new(&half, facts);
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SellerSigned {
     canonical: Canonical,
@@ -550,6 +557,12 @@ impl SellerSigned {
 }
 
 /// An agreement the buyer has signed and the seller has not: still not usable.
+///
+/// ```compile_fail,E0308
+/// # fn demo(half: custodia_transfer::BuyerSigned, facts: &custodia_transfer::PlanContext<'_>) {
+/// let _planner = custodia_transfer::Planner::new(&half, facts);
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuyerSigned {
     canonical: Canonical,

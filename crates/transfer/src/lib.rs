@@ -1,6 +1,144 @@
 //! # custodia-transfer
 //!
-//! (Essay below is completed in a later commit.)
+//! The reason custodia exists: moving a brokerage's customers to the buyer of its licence and book lawfully
+//! and provably (PIPL Arts 22, 23, 28–31, 38–39, 47, 55–56; NDSR Arts 12, 14; AML Law 2024 Art 34).
+//!
+//! ## What it owns
+//!
+//! - **Parties and the agreement** ([`Party`], [`AgreementTerms`]): names, GB 32100-checked credit codes,
+//!   licences, contacts, jurisdictions and public keys; the legal path ([`custodia_consent::TransferPath`]:
+//!   PIPL Art 22 notice or Art 23 separate consent — an open legal question, so a term the parties choose,
+//!   never an answer this crate hard-codes); scope (purposes the buyer continues and their categories);
+//!   which customers; the objection window; rules for sensitive data and minors; cross-border terms; the
+//!   buyer's obligations; the impact-assessment reference (PIPL Art 55, required). The terms have exact
+//!   canonical bytes ([`AGREEMENT_FORMAT`]), both parties sign those bytes, and the typestate
+//!   [`DraftAgreement`] → [`SellerSigned`] / [`BuyerSigned`] → [`SignedAgreement`] means only a fully signed
+//!   agreement can plan, package or import.
+//! - **The plan** ([`Planner`]): for every customer and category `Include`, `Exclude(reason)` or
+//!   `Pending(what is missing)` ([`Eligibility`]), each with its citation, counted by reason, and the CAC 2024
+//!   cross-border check ([`CrossBorderThresholds`], data with the 2024 defaults) that refuses a plan whose
+//!   agreed mechanism is weaker than required.
+//! - **Notices** ([`notice`]): the text each path requires in Simplified Chinese and English, published as
+//!   versioned consent-crate notices and served as notice-served events on the consent ledger; customers'
+//!   objections and refusals are read back from the same ledger ([`ResponseIndex`]).
+//! - **The package** ([`mod@package`], [`PackageWriter`](package::PackageWriter), [`fn@package`]): a streaming, versioned,
+//!   length-prefixed format, documented byte by byte; sealed sections travel as they are, each customer's
+//!   DEK re-wrapped under one fresh transfer key, which is sealed once to the buyer with HPKE; a manifest of
+//!   one entry per customer committed by an RFC 9162 root; the seller signs header ‖ count ‖ root.
+//! - **Import** ([`import`]): verifies everything, opens the transfer key, checks sections (or a sample),
+//!   re-wraps DEKs under the buyer's keyring, optionally re-keys ([`Rekey::FreshKeys`]); any failure is a
+//!   typed error naming the entry. **Receipts** ([`SignedReceipt`]) signed by the buyer, verified by the
+//!   seller, appended to its ledger. **Proofs** ([`prove`], [`CustomerProof`]) that show a customer their
+//!   record was, or was not, moved.
+//! - **Disposition** ([`DispositionPlanner`]): after the receipt, the retention profile's transfer duty
+//!   (PIPL Art 47(1)(2)) against its floors (Broker Rule 2018 Art 51, AML Law 2024 Art 34) gives destruction
+//!   plans for two approvers (whole customers crypto-shredded; single categories deleted) and storage-only
+//!   restrictions, with certificates on the ledger.
+//! - **The report** ([`TransferReport`]): JSON, Markdown and one self-contained HTML page with an SVG chart.
+//!
+//! ## The key design decision: move keys, not bytes, and commit to what moved
+//!
+//! Sections are sealed per customer and category under the customer's DEK with AAD binding customer,
+//! category and record version (custodia-crypto). So the seller never decrypts or re-encrypts a section to
+//! transfer it: it re-wraps each included customer's DEK under one transfer key and hands the buyer the
+//! ciphertexts unchanged. Packaging costs one HPKE seal, one key re-wrap per customer and one SHA-256 over
+//! each section for the manifest; it grows with customers, not with section bytes, and no plaintext or
+//! long-lived key leaves the seller (PIPL Art 51). The manifest's RFC 9162 root, signed with the header
+//! (which binds the transfer id and the digest of the exact signed agreement), makes the package one
+//! verifiable object: a flipped byte, another buyer's key or a replay under another agreement fails. Entries
+//! are sorted by customer id, so two adjacent entries prove that a customer was *not* moved.
+//!
+//! Import streams too, so the signature covering every entry is only checked at the end: the buyer imports
+//! into a **fresh staging store that is adopted only on success** (the main job stages into a new SQLite
+//! file and renames it into place); a store already holding a package customer is refused.
+//!
+//! ## What it must not do
+//!
+//! Talk to a database or name a backend: sections come in through [`SectionSource`] / [`SectionSink`] /
+//! [`CategoryEraser`] and keys through `custodia_crypto::KeyStore` (custodia-store is not a dependency).
+//! Print, or read the clock: times are arguments, progress goes to a caller-owned callback ([`Progress`]).
+//! Touch key bytes: wrapping, sealing and HPKE stay inside custodia-crypto. Put personal information into a
+//! ledger payload, a report or an error: only ids, categories, counts and digests. Decide an open legal
+//! question: the legal path and the AML setting are the user's.
+//!
+//! ## Example
+//!
+//! ```
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//! use custodia_consent::{PartyId, TransferPath};
+//! use custodia_crypto::{InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey};
+//! use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+//! use custodia_transfer::*;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (seller_key, buyer_key) = (SigningKey::generate()?, SigningKey::generate()?);
+//! let buyer_box = RecipientKeyPair::generate()?;
+//! let code = |stem: &str| -> Result<UnifiedSocialCreditCode, Box<dyn std::error::Error>> {
+//!     let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).ok_or("check")?;
+//!     Ok(UnifiedSocialCreditCode::new(&format!("{stem}{}", char::from(check)))?)
+//! };
+//! let party = |name: &str, stem: &str, key: &SigningKey| -> Result<Party, Box<dyn std::error::Error>> {
+//!     Ok(Party::with_keys(PartyId::new_v7(), name, code(stem)?, "260000000000001", "dpo@example.invalid",
+//!         Jurisdiction::MAINLAND_CHINA, &key.verifying_key(), &buyer_box.public_key())?)
+//! };
+//! let terms = AgreementTerms {
+//!     transfer_id: TransferId::new_v7(),
+//!     seller: party("卖方经纪", "91310000MA1FL0001", &seller_key)?,
+//!     buyer: party("买方经纪", "91110000MA0000009", &buyer_key)?,
+//!     legal_path: TransferPath::MergerNotice,
+//!     scope: vec![ScopeItem { purpose: Purpose::PolicyServicing, categories: [DataCategory::Policies].into() }],
+//!     selection: CustomerSelection::Active,
+//!     objection_window_days: 30,
+//!     sensitive: SensitiveRule::RequireSeparateConsent,
+//!     minors: MinorRule::RequireGuardianConsent,
+//!     cross_border: None,
+//!     obligations: BuyerObligations {
+//!         continue_retention_duties: true,
+//!         purpose_limitation: true,
+//!         security_measures: "envelope encryption".into(),
+//!     },
+//!     impact_assessment: "PIA-2026-001".into(),
+//!     effective: NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?,
+//! };
+//! // Both sign the same canonical bytes; only the fully signed agreement is usable.
+//! let agreement = DraftAgreement::new(terms)?.sign_as_seller(&seller_key)?.countersign_as_buyer(&buyer_key)?;
+//!
+//! // The seller's store: one customer, one sealed section.
+//! let seller_ring = Keyring::derive_from_master(&[1; 32], 1, KeyringConfig::default())?;
+//! let (keys, mut sections) = (InMemoryKeyStore::new(), MemorySections::new());
+//! let customer = CustomerId::new_v7();
+//! let (dek, wrapped) = seller_ring.generate_dek(customer)?;
+//! keys.put_wrapped_key(&wrapped)?;
+//! let sealed = custodia_crypto::seal_section(&dek, customer, DataCategory::Policies, 1, b"[]")?;
+//! sections.put_section(customer, DataCategory::Policies, 1, &sealed)?;
+//!
+//! // Package (seller) and import (buyer, into a fresh staging store).
+//! let moving = vec![Moving { customer, categories: vec![DataCategory::Policies] }];
+//! let now = Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).single().ok_or("time")?;
+//! let mut package_bytes = Vec::new();
+//! let (summary, _) = package(&mut package_bytes, &agreement, &seller_key, &seller_ring, &keys, &sections,
+//!     moving, now, false, &mut |_| {})?;
+//! let buyer_ring = Keyring::derive_from_master(&[2; 32], 1, KeyringConfig::default())?;
+//! let (staged_keys, mut staged) = (InMemoryKeyStore::new(), MemorySections::new());
+//! let outcome = import(package_bytes.as_slice(), &agreement,
+//!     Buyer { recipient: &buyer_box, keyring: &buyer_ring, keys: &staged_keys, sections: &mut staged },
+//!     &ImportSettings::default(), &mut |_| {})?;
+//! assert_eq!((outcome.customers, outcome.root), (1, summary.root));
+//!
+//! // The buyer's signed receipt, verified by the seller.
+//! let receipt = receipt_for(&agreement, &outcome.root, outcome.customers, outcome.sections, false, now);
+//! let signed = SignedReceipt::sign(receipt, &agreement, &buyer_key)?;
+//! SignedReceipt::verify(&signed.encode(), &agreement, &summary)?;
+//!
+//! // A flipped byte anywhere fails the import.
+//! package_bytes[200] ^= 1;
+//! let (k2, mut s2) = (InMemoryKeyStore::new(), MemorySections::new());
+//! assert!(import(package_bytes.as_slice(), &agreement,
+//!     Buyer { recipient: &buyer_box, keyring: &buyer_ring, keys: &k2, sections: &mut s2 },
+//!     &ImportSettings::default(), &mut |_| {}).is_err());
+//! # Ok(())
+//! # }
+//! ```
 
 mod agreement;
 mod codec;
