@@ -334,8 +334,11 @@ fn migrate(conn: &mut Connection, location: &str, application_id: i32) -> Result
         )
         .map_err(err("record a schema migration"))?;
     }
-    tx.pragma_update(None, "application_id", APPLICATION_ID)
-        .map_err(err("set the application id"))?;
+    if application_id == 0 {
+        // Only a fresh file: rewriting the header on every open would cost a write and a sync.
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(err("set the application id"))?;
+    }
     tx.commit().map_err(err("commit the migration"))
 }
 
