@@ -1,0 +1,262 @@
+//! The package reader is total and bounded, sampling and progress work, the disposition certifies on the
+//! ledger, and the report is self-contained.
+
+// Helpers outside #[test] functions are test code too: a panic there is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::num::NonZeroU32;
+
+use chrono::NaiveDate;
+use common::*;
+use custodia_consent::TransferPath;
+use custodia_crypto::{InMemoryKeyStore, KeyStore};
+use custodia_ledger::{Log, MemoryStore};
+use custodia_model::{DataCategory, Jurisdiction, LegalBasis, Purpose};
+use custodia_retention::{
+    ActorId, Contract, ContractTerm, DestructionCertificate, Execution, HeldData, Holding, Holds,
+    KeyStoreShredder, Profile, RetentionFacts, Use as Kept,
+};
+use custodia_transfer::package::{ENTRY_TAG, HEADER_LEN, PackageReader, Record};
+use custodia_transfer::*;
+use proptest::prelude::*;
+
+#[test]
+fn a_lying_length_field_is_refused_without_allocating_it() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let store = seller_store(&keys.seller_ring, 1);
+    let (bytes, _, _) = make_package(&keys, &agreement, &store);
+    let mut bad = bytes[..HEADER_LEN].to_vec();
+    bad.push(ENTRY_TAG);
+    bad.extend_from_slice(&u32::MAX.to_be_bytes());
+    let mut reader = PackageReader::open(bad.as_slice(), package::DEFAULT_MAX_ENTRY_LEN).unwrap();
+    match reader.next_record() {
+        Err(TransferError::MalformedPackage { offset, entry, .. }) => {
+            assert_eq!(offset, HEADER_LEN as u64);
+            assert_eq!(entry, "entry 0");
+        }
+        other => panic!("expected a malformed entry, got {other:?}"),
+    }
+    // Under the limit but longer than the data: truncated, named.
+    let mut short = bytes[..HEADER_LEN].to_vec();
+    short.push(ENTRY_TAG);
+    short.extend_from_slice(&1_000_000u32.to_be_bytes());
+    short.extend_from_slice(&[0u8; 10]);
+    let mut reader = PackageReader::open(short.as_slice(), package::DEFAULT_MAX_ENTRY_LEN).unwrap();
+    assert!(matches!(
+        reader.next_record(),
+        Err(TransferError::MalformedPackage { .. })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// For any bytes after a valid header, reading records never panics and ends in an error or a trailer.
+    #[test]
+    fn reading_any_bytes_after_a_header_is_total(tail in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let keys = Keys::new();
+        let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+        let store = seller_store(&keys.seller_ring, 1);
+        let (bytes, _, _) = make_package(&keys, &agreement, &store);
+        let mut input = bytes[..HEADER_LEN].to_vec();
+        input.extend_from_slice(&tail);
+        let mut reader = PackageReader::open(input.as_slice(), 4096).unwrap();
+        for _ in 0..64 {
+            match reader.next_record() {
+                Ok(Record::Entry(_)) => continue,
+                Ok(Record::Trailer { .. }) | Err(_) => break,
+            }
+        }
+    }
+}
+
+#[test]
+fn sampling_opens_fewer_sections_but_still_unwraps_every_key() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let store = seller_store(&keys.seller_ring, 6);
+    let (bytes, _, _) = make_package(&keys, &agreement, &store);
+    let settings = ImportSettings {
+        check: SectionCheck::Sample(NonZeroU32::new(3).unwrap()),
+        ..ImportSettings::default()
+    };
+    let (outcome, staged_keys, _) = import_into(&keys, &agreement, &bytes, &settings).unwrap();
+    // Entries 0 and 3 are opened: customers 0 and 3 hold 3 and 2 sections.
+    assert_eq!(outcome.sections_opened, 5);
+    for c in &store.customers {
+        assert_eq!(staged_keys.wrapped_keys(*c).unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn progress_is_reported_through_the_callers_callback() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let store = seller_store(&keys.seller_ring, 4);
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    package(
+        &mut out,
+        &agreement,
+        &keys.seller_sign,
+        &keys.seller_ring,
+        &store.keys,
+        &store.sections,
+        moving(&store),
+        at(2026, 7, 1),
+        false,
+        &mut |p| seen.push(p),
+    )
+    .unwrap();
+    assert_eq!(
+        seen.last().map(|p| (p.phase(), p.done(), p.total())),
+        Some((Phase::Package, 4, Some(4)))
+    );
+}
+
+fn facts_of(customer: custodia_model::CustomerId, ended: Option<NaiveDate>) -> RetentionFacts {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let servicing = || vec![Kept::new(Purpose::PolicyServicing, LegalBasis::Contract)];
+    let mut b = RetentionFacts::builder(customer, Jurisdiction::MAINLAND_CHINA)
+        .held(
+            HeldData::new(
+                customer,
+                Holding::Category(DataCategory::Identity),
+                day(2015, 1, 1),
+                servicing(),
+            )
+            .unwrap(),
+        )
+        .held(
+            HeldData::new(
+                customer,
+                Holding::Category(DataCategory::Health),
+                day(2015, 1, 1),
+                servicing(),
+            )
+            .unwrap(),
+        );
+    b = match ended {
+        Some(end) => b
+            .contract(Contract::ending(ContractTerm::OneYearOrLess, end))
+            .relationship_ended(end),
+        None => b.contract(Contract::in_force(ContractTerm::OneYearOrLess)),
+    };
+    b.build().unwrap()
+}
+
+#[test]
+fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() {
+    let keys = Keys::new();
+    let store = seller_store(&keys.seller_ring, 2);
+    let mut sections = store.sections.clone();
+    let key_store: &InMemoryKeyStore = &store.keys;
+    let (moved, old) = (store.customers[0], store.customers[1]);
+    let profile = Profile::cn_insurance_broker().unwrap();
+    let holds = Holds::new();
+    let on = NaiveDate::from_ymd_opt(2026, 7, 20).unwrap();
+    let mut planner = DispositionPlanner::new(&profile, &holds, on);
+    // Moved and in force: the broker rule keeps identity (storage only), health goes.
+    planner
+        .add(facts_of(moved, None), NaiveDate::from_ymd_opt(2026, 7, 15))
+        .unwrap();
+    // Not moved, ended 2010: every floor has run out, everything goes.
+    planner
+        .add(facts_of(old, NaiveDate::from_ymd_opt(2010, 1, 1)), None)
+        .unwrap();
+    let d = planner.finish(&ActorId::new("ops-1").unwrap()).unwrap();
+    assert_eq!(d.counts.whole_customers, 1);
+    assert_eq!(d.counts.storage_only.get("identity"), Some(&1));
+    assert_eq!(d.counts.destroy.get("health"), Some(&2));
+
+    let mut log = Log::new(MemoryStore::new()).unwrap();
+    let now = at(2026, 7, 20);
+    let operator = ActorId::new("ops-2").unwrap();
+    let mut whole = d.crypto_shred.unwrap();
+    whole.approve(ActorId::new("dpo").unwrap(), now).unwrap();
+    assert!(
+        whole.clone().into_approved().is_err(),
+        "one approver is not enough"
+    );
+    whole.approve(ActorId::new("cco").unwrap(), now).unwrap();
+    let report = custodia_retention::execute(
+        &whole.into_approved().unwrap(),
+        Execution::new(&operator, now, &holds),
+        &mut KeyStoreShredder::new(key_store),
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(report.failures().count(), 0);
+    assert!(key_store.destroyed_at(old).unwrap().is_some());
+
+    let mut partial = d.section_deletion.unwrap();
+    partial.approve(ActorId::new("dpo").unwrap(), now).unwrap();
+    partial.approve(ActorId::new("cco").unwrap(), now).unwrap();
+    let report = custodia_retention::execute(
+        &partial.into_approved().unwrap(),
+        Execution::new(&operator, now, &holds),
+        &mut SectionShredder::new(&mut sections),
+        &mut log,
+    )
+    .unwrap();
+    assert_eq!(report.failures().count(), 0);
+    assert!(
+        sections
+            .latest_section(moved, DataCategory::Health)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        sections
+            .latest_section(moved, DataCategory::Identity)
+            .unwrap()
+            .is_some()
+    );
+    // Both certificates are on the ledger and name the customers.
+    assert_eq!(log.size(), 2);
+    let cert = DestructionCertificate::from_payload(log.entry(1).unwrap().payload().unwrap()).unwrap();
+    assert_eq!(cert.entries()[0].customer(), moved);
+}
+
+#[test]
+fn the_html_report_is_self_contained_and_the_json_round_trips() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let plan = PlanSummary {
+        customers: 3,
+        customers_moving: 2,
+        by_key: [
+            ("include".to_owned(), 5),
+            ("exclude:objected".to_owned(), 2),
+            ("pending:objection_window_open".to_owned(), 1),
+        ]
+        .into(),
+        customers_by_key: Default::default(),
+        cross_border: None,
+    };
+    let report = TransferReport {
+        generated_at: at(2026, 7, 20),
+        agreement: AgreementSection::of(&agreement),
+        plan,
+        notices_served: 3,
+        package: PackageSection::default(),
+        disposition: DispositionCounts::default(),
+        certificates: vec![4],
+        checks: vec![Check {
+            name: "ledger <verifies>".into(),
+            passed: true,
+            detail: "3 entries".into(),
+        }],
+    };
+    let html = report.to_html();
+    assert!(html.contains("<svg") && html.contains("exclude:objected"));
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
+    assert!(html.contains("ledger &lt;verifies&gt;"));
+    let back: TransferReport = serde_json::from_str(&report.to_json().unwrap()).unwrap();
+    assert_eq!(back, report);
+    assert!(report.to_markdown().contains("| include | 5 |"));
+    assert!(report.all_passed());
+}
