@@ -1,0 +1,80 @@
+//! Ledger proofs as the log grows: inclusion and consistency proofs at the current size of in-memory logs of
+//! 10³, 10⁴, 10⁵ and 10⁶ entries (each log built once per run), for indexes and old sizes spread over the
+//! whole log. The baseline is the same proof at 10³; the target is at most 2× from 10³ to 10⁶.
+//!
+//! `cargo bench --bench ledger_proofs`; `CUSTODIA_BENCH_SMOKE=1` for a token run (logs up to 10⁴).
+
+// A bench is test code: a failed setup should stop the run loudly. criterion_group! generates an
+// undocumented public function.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use custodia::ledger::{Log, MemoryStore};
+
+/// A log of `size` entries of 32 bytes (payload size does not enter a proof).
+fn log_of(size: u64) -> Log<MemoryStore> {
+    let mut log = Log::new(MemoryStore::new()).unwrap();
+    let chunk = 10_000u64;
+    let owned: Vec<[u8; 32]> = (0..chunk).map(|i| [i as u8; 32]).collect();
+    let mut done = 0;
+    while done < size {
+        let n = (size - done).min(chunk) as usize;
+        let batch: Vec<&[u8]> = owned[..n].iter().map(|p| p.as_slice()).collect();
+        log.append(&batch).unwrap();
+        done += n as u64;
+    }
+    log
+}
+
+fn proofs(c: &mut Criterion) {
+    let sizes: &[u64] = if support::smoke() {
+        &[1_000, 10_000]
+    } else {
+        &[1_000, 10_000, 100_000, 1_000_000]
+    };
+    let mut inclusion = Vec::new();
+    let mut consistency = Vec::new();
+    for &size in sizes {
+        let started = Instant::now();
+        let log = log_of(size);
+        eprintln!("built a log of {size} entries in {:.1?}", started.elapsed());
+        // A stride coprime with the size walks every index (and old size) in turn, so each question
+        // touches a different path, as a service answering for a whole book would.
+        let stride = 7_919u64;
+        let mut k = 0u64;
+        let mut i = 0u64;
+        let proof = log.inclusion_proof(0, size).unwrap();
+        inclusion.push((size, proof.path().len()));
+        let mut group = c.benchmark_group("inclusion_proof");
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
+            b.iter(|| {
+                k = (k + stride) % size;
+                log.inclusion_proof(black_box(k), size).unwrap()
+            })
+        });
+        group.finish();
+        let proof = log.consistency_proof(size / 3, size).unwrap();
+        consistency.push((size, proof.path().len()));
+        let mut group = c.benchmark_group("consistency_proof");
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
+            b.iter(|| {
+                i = (i + stride) % (size - 1);
+                log.consistency_proof(black_box(i + 1), size).unwrap()
+            })
+        });
+        group.finish();
+    }
+    eprintln!("proof lengths (size, hashes): inclusion {inclusion:?}, consistency {consistency:?}");
+}
+
+criterion_group! {
+    name = benches;
+    config = support::criterion();
+    targets = proofs
+}
+criterion_main!(benches);
