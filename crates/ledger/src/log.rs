@@ -401,7 +401,9 @@ impl<S: LogStore> Log<S> {
     }
 
     /// Signs a checkpoint of the current tree for `origin` at `time` with the log's key, and stores its
-    /// exact bytes. The time travels in a signed `time <seconds>` extension line.
+    /// exact bytes. The time travels in a signed `time <seconds>` extension line. On
+    /// [`LedgerError::Conflict`] (another writer appended or checkpointed a larger tree first) nothing was
+    /// stored and this log has re-read the store, as [`Log::append`] does; the caller may retry.
     pub fn checkpoint(
         &mut self,
         signer: &NoteSigner,
@@ -410,9 +412,17 @@ impl<S: LogStore> Log<S> {
     ) -> Result<SignedCheckpoint, LedgerError> {
         let checkpoint = Checkpoint::new(origin, self.size, self.root())?.with_time(time)?;
         let signed = SignedCheckpoint::sign(checkpoint, signer)?;
-        self.store
-            .add_checkpoint(StoredCheckpoint::new(self.size, signed.to_bytes()))?;
-        Ok(signed)
+        match self
+            .store
+            .add_checkpoint(StoredCheckpoint::new(self.size, signed.to_bytes()))
+        {
+            Ok(()) => Ok(signed),
+            Err(conflict @ LedgerError::Conflict { .. }) => {
+                self.reload()?;
+                Err(conflict)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Every stored checkpoint, parsed (not verified).

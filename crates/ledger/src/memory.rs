@@ -299,6 +299,14 @@ impl LogStore for MemoryStore {
     }
 
     fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+        let size = self.size()?;
+        let newest = self.checkpoints.last().map_or(0, StoredCheckpoint::size);
+        if checkpoint.size() > size || checkpoint.size() < newest {
+            return Err(LedgerError::Conflict {
+                expected: checkpoint.size(),
+                actual: size,
+            });
+        }
         self.checkpoints.push(checkpoint);
         Ok(())
     }

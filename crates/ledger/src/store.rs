@@ -177,7 +177,10 @@ pub trait LogStore {
     /// redaction record before it calls this, so an erased entry is never unaccounted for.
     fn redact(&mut self, index: u64) -> Result<(), LedgerError>;
 
-    /// Stores a signed checkpoint's exact bytes under its tree size.
+    /// Stores a signed checkpoint's exact bytes under its tree size. Must refuse, with
+    /// [`LedgerError::Conflict`], a checkpoint whose size is larger than the store's log (it could not be
+    /// verified) or smaller than the newest stored checkpoint's (a writer with a stale view), so that
+    /// checkpoint sizes never go backwards.
     fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError>;
 
     /// Every stored checkpoint, in the order stored.

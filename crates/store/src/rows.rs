@@ -212,6 +212,13 @@ pub(crate) fn checkpoint_sequence(
     last: Option<(i64, i64)>,
     log_size: u64,
 ) -> Result<i64, LedgerError> {
+    // A checkpoint of a tree larger than the log could never be verified (LogStore::add_checkpoint).
+    if size > log_size {
+        return Err(LedgerError::Conflict {
+            expected: size,
+            actual: log_size,
+        });
+    }
     match last {
         None => Ok(1),
         Some((seq, last_size)) => {

@@ -76,6 +76,7 @@ pub fn log_store_suite<S: LogStore>(make: &dyn Fn() -> S, cases: u32) {
     reads_past_the_end_are_refused(make());
     redaction_keeps_the_tree(make());
     checkpoints_keep_exact_bytes(make());
+    checkpoint_sizes_never_go_backwards(make());
     any_batch_sequence_matches_the_reference(make, cases);
 }
 
@@ -306,6 +307,32 @@ pub fn checkpoints_keep_exact_bytes<S: LogStore>(store: S) {
     let verified = log.verify(&policy(&signer)).unwrap();
     assert_eq!(verified.checkpoints(), 2);
     assert_eq!(verified.latest_checkpoint().unwrap().checkpoint().size(), 3);
+}
+
+pub fn checkpoint_sizes_never_go_backwards<S: LogStore>(store: S) {
+    let signer = signer();
+    let time = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let mut log = Log::new(store).unwrap();
+    log.append(&[b"one", b"two"]).unwrap();
+    let at_two = log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    let mut store = log.into_store();
+    // A checkpoint of a smaller tree than the newest stored one (a writer with a stale view) is refused…
+    assert!(matches!(
+        store.add_checkpoint(StoredCheckpoint::new(1, at_two.to_bytes())),
+        Err(LedgerError::Conflict { expected: 1, .. })
+    ));
+    // …and so is one of a tree larger than the log, which could never be verified.
+    assert!(matches!(
+        store.add_checkpoint(StoredCheckpoint::new(3, at_two.to_bytes())),
+        Err(LedgerError::Conflict {
+            expected: 3,
+            actual: 2
+        })
+    ));
+    assert_eq!(
+        store.checkpoints().unwrap(),
+        vec![StoredCheckpoint::new(2, at_two.to_bytes())]
+    );
 }
 
 pub fn any_batch_sequence_matches_the_reference<S: LogStore>(make: &dyn Fn() -> S, cases: u32) {
