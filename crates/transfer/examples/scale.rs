@@ -1,0 +1,298 @@
+//! Plans, packages and imports N customers through the library alone, to measure its speed and peak memory
+//! (stores are left out: sections are sealed on the fly and the buyer's sink only counts them).
+//!
+//! The documented memory command (peak resident set in "Maximum resident set size"):
+//!
+//! ```text
+//! cargo build --release -p custodia-transfer --example scale
+//! /usr/bin/time -v target/release/examples/scale 1000000 /tmp/scale.pkg
+//! ```
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use custodia_consent::{ActorId, BasisPolicy, Channel, ConsentIndex, NoticeId, PartyId, TransferPath};
+use custodia_crypto::{
+    CryptoError, DekId, DestructionEvidence, KeyStore, Keyring, KeyringConfig, RecipientKeyPair,
+    SealedSection, SigningKey, WrappedKey, seal_section,
+};
+use custodia_model::{
+    CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose, TransferId, UnifiedSocialCreditCode,
+};
+use custodia_retention::{HeldData, Holding, Holds, Profile, RetentionFacts, Use};
+use custodia_transfer::notice::{Addressee, Language, notice_served};
+use custodia_transfer::package::PackageWriter;
+use custodia_transfer::*;
+
+type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+const CATEGORIES: [DataCategory; 5] = [
+    DataCategory::Identity,
+    DataCategory::Contact,
+    DataCategory::Policies,
+    DataCategory::Beneficiaries,
+    DataCategory::KycAml,
+];
+
+/// The buyer's key store for the measurement: counts keys and keeps nothing.
+#[derive(Default)]
+struct Counting {
+    keys: std::sync::atomic::AtomicU64,
+}
+
+impl KeyStore for Counting {
+    fn put_wrapped_key(&self, _key: &WrappedKey) -> Result<(), CryptoError> {
+        self.keys.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+    fn wrapped_keys(&self, _customer: CustomerId) -> Result<Vec<WrappedKey>, CryptoError> {
+        Ok(Vec::new())
+    }
+    fn wrapped_key(&self, customer: CustomerId, dek_id: DekId) -> Result<WrappedKey, CryptoError> {
+        Err(CryptoError::UnknownDataKey { customer, dek_id })
+    }
+    fn put_blind_index(&self, _c: CustomerId, _i: &custodia_crypto::BlindIndex) -> Result<(), CryptoError> {
+        Ok(())
+    }
+    fn find_customers(&self, _i: &custodia_crypto::BlindIndex) -> Result<Vec<CustomerId>, CryptoError> {
+        Ok(Vec::new())
+    }
+    fn destroy_customer(
+        &self,
+        customer: CustomerId,
+        at: DateTime<Utc>,
+    ) -> Result<DestructionEvidence, CryptoError> {
+        Ok(DestructionEvidence::new(customer, Vec::new(), 0, at))
+    }
+    fn destroyed_at(&self, _customer: CustomerId) -> Result<Option<DateTime<Utc>>, CryptoError> {
+        Ok(None)
+    }
+}
+
+/// The buyer's section sink for the measurement: counts sections and keeps nothing.
+#[derive(Default)]
+struct Sink {
+    sections: u64,
+}
+
+impl SectionSink for Sink {
+    fn holds_customer(&self, _customer: CustomerId) -> Result<bool, TransferError> {
+        Ok(false)
+    }
+    fn put_section(
+        &mut self,
+        _c: CustomerId,
+        _k: DataCategory,
+        _v: u64,
+        _s: &SealedSection,
+    ) -> Result<(), TransferError> {
+        self.sections += 1;
+        Ok(())
+    }
+}
+
+fn customer(i: u64) -> Fallible<CustomerId> {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(i + 1).to_be_bytes());
+    b[8..].copy_from_slice(&0x7000_8000_0000_0000u64.to_be_bytes());
+    Ok(CustomerId::from_bytes(b)?)
+}
+
+fn code(stem: &str) -> Fallible<UnifiedSocialCreditCode> {
+    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).ok_or("check")?;
+    Ok(UnifiedSocialCreditCode::new(&format!(
+        "{stem}{}",
+        char::from(check)
+    ))?)
+}
+
+fn main() -> Fallible<()> {
+    let mut args = std::env::args().skip(1);
+    let n: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(100_000);
+    let path = args.next().unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("custodia-scale.pkg")
+            .display()
+            .to_string()
+    });
+    let started = Instant::now();
+    let (seller_key, buyer_key, buyer_box) = (
+        SigningKey::generate()?,
+        SigningKey::generate()?,
+        RecipientKeyPair::generate()?,
+    );
+    let party = |name: &str, stem: &str, key: &SigningKey| -> Fallible<Party> {
+        Ok(Party::with_keys(
+            PartyId::new_v7(),
+            name,
+            code(stem)?,
+            "260000000000001",
+            "dpo@example.invalid",
+            Jurisdiction::MAINLAND_CHINA,
+            &key.verifying_key(),
+            &buyer_box.public_key(),
+        )?)
+    };
+    let effective = NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?;
+    let agreement = DraftAgreement::new(AgreementTerms {
+        transfer_id: TransferId::new_v7(),
+        seller: party("卖方", "91310000MA1FL0001", &seller_key)?,
+        buyer: party("买方", "91110000MA0000009", &buyer_key)?,
+        legal_path: TransferPath::MergerNotice,
+        scope: vec![ScopeItem {
+            purpose: Purpose::PolicyServicing,
+            categories: CATEGORIES.into_iter().collect(),
+        }],
+        selection: CustomerSelection::All,
+        objection_window_days: 30,
+        sensitive: SensitiveRule::RequireSeparateConsent,
+        minors: MinorRule::RequireGuardianConsent,
+        cross_border: None,
+        obligations: BuyerObligations {
+            continue_retention_duties: true,
+            purpose_limitation: true,
+            security_measures: "x".into(),
+        },
+        impact_assessment: "PIA".into(),
+        effective,
+    })?
+    .sign_as_seller(&seller_key)?
+    .countersign_as_buyer(&buyer_key)?;
+
+    // Plan: every customer served a notice 40 days ago, judged after the window.
+    let served = Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().ok_or("time")?;
+    let mut responses = ResponseIndex::new(agreement.terms().buyer.party_id());
+    let notice = custodia_consent::NoticeRef {
+        id: NoticeId::new_v7(),
+        version: 1,
+    };
+    let clerk = ActorId::new_v7();
+    let all: BTreeSet<DataCategory> = CATEGORIES.into_iter().collect();
+    for i in 0..n {
+        let addressee = Addressee {
+            customer: customer(i)?,
+            categories: all.clone(),
+            language: Language::SimplifiedChinese,
+        };
+        responses.observe(&notice_served(
+            &agreement,
+            notice,
+            &addressee,
+            served,
+            clerk,
+            Channel::Sms,
+        )?);
+    }
+    let consent = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice));
+    let profile = Profile::cn_insurance_broker()?;
+    let holds = Holds::new();
+    let at = served + Duration::days(40);
+    let context = PlanContext {
+        consent: &consent,
+        responses: &responses,
+        retention: &profile,
+        holds: &holds,
+        at,
+        as_of: at,
+        thresholds: CrossBorderThresholds::default(),
+    };
+    let mut planner = Planner::new(&agreement, &context);
+    let mut moving = Vec::new();
+    for i in 0..n {
+        let id = customer(i)?;
+        let mut b = RetentionFacts::builder(id, Jurisdiction::MAINLAND_CHINA);
+        for c in CATEGORIES {
+            b = b.held(HeldData::new(
+                id,
+                Holding::Category(c),
+                effective,
+                vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)],
+            )?);
+        }
+        let facts = CustomerFacts {
+            customer: id,
+            birth_date: None,
+            categories: CATEGORIES.to_vec(),
+            relationship_end: None,
+            retention: b.build()?,
+        };
+        let plan = planner.plan(&facts)?;
+        moving.push(Moving {
+            customer: id,
+            categories: plan.included(),
+        });
+    }
+    let summary = planner.finish()?;
+    drop(responses);
+    eprintln!(
+        "plan: {} customers, {} moving ({:.1?})",
+        summary.customers,
+        summary.customers_moving,
+        started.elapsed()
+    );
+
+    // Package: sections sealed on the fly (256 bytes each), streamed to a file.
+    let ring = Keyring::derive_from_master(&[9; 32], 1, KeyringConfig::default())?;
+    let plaintext = [0x5au8; 256];
+    let mut writer = PackageWriter::start(
+        BufWriter::new(File::create(&path)?),
+        &agreement,
+        &seller_key,
+        at,
+        false,
+    )?;
+    for m in &moving {
+        let (dek, wrapped) = ring.generate_dek(m.customer)?;
+        let sections = m
+            .categories
+            .iter()
+            .map(|c| -> Fallible<package::TravellingSection> {
+                Ok(package::TravellingSection {
+                    category: *c,
+                    record_version: 1,
+                    sealed: seal_section(&dek, m.customer, *c, 1, &plaintext)?,
+                })
+            })
+            .collect::<Fallible<Vec<_>>>()?;
+        writer.add(&ring, &wrapped, sections)?;
+    }
+    drop(moving);
+    let (package_summary, _) = writer.finish()?;
+    eprintln!(
+        "package: {} customers, {} bytes ({:.1?})",
+        package_summary.customers,
+        package_summary.package_bytes,
+        started.elapsed()
+    );
+
+    // Import: everything verified, every section opened, nothing kept but counts and the proof tree.
+    let buyer_ring = Keyring::derive_from_master(&[8; 32], 1, KeyringConfig::default())?;
+    let keys = Counting::default();
+    let mut sink = Sink::default();
+    let outcome = import(
+        BufReader::new(File::open(&path)?),
+        &agreement,
+        Buyer {
+            recipient: &buyer_box,
+            keyring: &buyer_ring,
+            keys: &keys,
+            sections: &mut sink,
+        },
+        &ImportSettings {
+            progress_every: u64::MAX,
+            ..ImportSettings::default()
+        },
+        &mut |_| {},
+    )?;
+    println!(
+        "{n} customers: planned, packaged ({} bytes) and imported ({} sections opened) in {:.1?}",
+        package_summary.package_bytes,
+        outcome.sections_opened,
+        started.elapsed()
+    );
+    std::fs::remove_file(&path)?;
+    Ok(())
+}
