@@ -7,7 +7,8 @@
 //! `secure_delete=ON`). It skips what only custodia does: salts from the system generator, SHA-256 of every
 //! leaf and node, and the size check that stops two writers forking the tree. Group
 //! `ledger_append_sqlite_full` is the default durability (`synchronous=FULL`, one fsync per batch), the one
-//! the target is about; `ledger_append_sqlite_normal` (no fsync at commit) shows the CPU-bound case.
+//! the target is about, at batches of 1,000 and (from custodia-store's first version of this bench) of 1,
+//! 16 and 256; `ledger_append_sqlite_normal` (no fsync at commit) shows the CPU-bound case.
 //!
 //! `cargo bench --bench ledger_sqlite`; `CUSTODIA_BENCH_SMOKE=1` for a token run.
 
@@ -21,7 +22,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use custodia::ledger::Log;
 use custodia::store::{Durability, SqliteConfig, SqliteStore};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -89,25 +90,41 @@ fn appends(c: &mut Criterion) {
             p
         })
         .collect();
-    let batch: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
-    for (name, durability) in [("full", Durability::Full), ("normal", Durability::Normal)] {
+    // The target's batch of 1,000 under both durabilities; smaller batches under the default show what
+    // one fsync per commit costs when a caller does not batch.
+    let runs: &[(&str, Durability, usize)] = &[
+        ("full", Durability::Full, BATCH),
+        ("normal", Durability::Normal, BATCH),
+        ("full", Durability::Full, 1),
+        ("full", Durability::Full, 16),
+        ("full", Durability::Full, 256),
+    ];
+    for &(name, durability, size) in runs {
         let mut group = c.benchmark_group(format!("ledger_append_sqlite_{name}"));
-        group.throughput(Throughput::Elements(BATCH as u64));
+        group.throughput(Throughput::Elements(size as u64));
         if !support::smoke() {
-            group.sample_size(20).measurement_time(Duration::from_secs(4));
+            if size == BATCH {
+                group.sample_size(20).measurement_time(Duration::from_secs(4));
+            } else {
+                group.sample_size(10).measurement_time(Duration::from_secs(2));
+            }
         }
         let dir = tempfile::tempdir().unwrap();
         let config = SqliteConfig::new().with_durability(durability);
         let mut log = Log::new(SqliteStore::open(dir.path().join("custodia.db"), &config).unwrap()).unwrap();
         let mut conn = raw_connection(&dir.path().join("raw.db"), durability);
         let mut next = 0u64;
-        group.bench_function("custodia", |b| b.iter(|| log.append(black_box(&batch)).unwrap()));
-        group.bench_function("raw_rusqlite", |b| {
-            b.iter(|| raw_append(&mut conn, &mut next, black_box(&owned)))
+        let rows = &owned[..size];
+        let batch: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
+        group.bench_function(BenchmarkId::new("custodia", size), |b| {
+            b.iter(|| log.append(black_box(&batch)).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("raw_rusqlite", size), |b| {
+            b.iter(|| raw_append(&mut conn, &mut next, black_box(rows)))
         });
         group.finish();
         eprintln!(
-            "{name}: custodia log grew to {} entries, raw table to {next} rows",
+            "{name}, batches of {size}: custodia log grew to {} entries, raw table to {next} rows",
             log.size()
         );
     }
