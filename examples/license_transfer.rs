@@ -28,9 +28,7 @@ use custodia::consent::{
     Digest, EventDraft, EventId, EventKind, GuardianId, NoticeId, NoticeRef, PartyId, Recipient, Scope,
     TransferPath,
 };
-use custodia::crypto::{
-    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey,
-};
+use custodia::crypto::{KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey};
 use custodia::ledger::{Log, NoteSigner, SignatureKind, TrustPolicy};
 use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia::model::synthetic::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
@@ -302,9 +300,6 @@ fn run(args: Args) -> Fallible<bool> {
         SigningKey::generate()?,
     )?;
     let trust = TrustPolicy::log_only(vec![ledger_signer.verifier().clone()])?;
-    // custodia-store's SQLite backend does not implement `KeyStore` yet: wrapped keys stay in memory here.
-    let seller_keys = InMemoryKeyStore::new();
-    let buyer_keys = InMemoryKeyStore::new();
 
     // 1. The agreement, signed by both; the buyer checks the seller's signature before countersigning.
     let seller_party = Party::with_keys(
@@ -385,6 +380,8 @@ fn run(args: Args) -> Fallible<bool> {
 
     // 2. The seller's book, sealed into its vault, and its consents on its ledger.
     let mut seller_vault = SqliteStore::open(out.join("seller-vault.sqlite"), &fast)?;
+    // The wrapped keys live in the same file, through a second connection (the vault needs `&mut`).
+    let seller_keys = SqliteStore::open(out.join("seller-vault.sqlite"), &fast)?;
     let policy = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
     let seller_log = Log::new(SqliteStore::open(
         out.join("seller-ledger.sqlite"),
@@ -661,13 +658,14 @@ fn run(args: Args) -> Fallible<bool> {
     // 7. Import (buyer), into a staging file adopted only on success.
     let staging_path = out.join("buyer-staging.sqlite");
     let mut staging = SqliteStore::open(&staging_path, &fast)?;
+    let staging_keys = SqliteStore::open(&staging_path, &fast)?;
     let imported = import(
         BufReader::new(fs::File::open(&package_path)?),
         &agreement,
         Buyer {
             recipient: &buyer_recipient,
             keyring: &buyer_ring,
-            keys: &buyer_keys,
+            keys: &staging_keys,
             sections: &mut Vault(&mut staging),
         },
         &ImportSettings::default(),
@@ -676,13 +674,17 @@ fn run(args: Args) -> Fallible<bool> {
     let outcome = match imported {
         Ok(outcome) => {
             staging.checkpoint_wal()?;
+            drop(staging_keys);
             drop(staging);
             fs::rename(&staging_path, out.join("buyer-vault.sqlite"))?;
             outcome
         }
         Err(e) => {
+            drop(staging_keys);
             drop(staging);
-            let _ = fs::remove_file(&staging_path);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = fs::remove_file(out.join(format!("buyer-staging.sqlite{suffix}")));
+            }
             return Err(e.into());
         }
     };
@@ -700,7 +702,7 @@ fn run(args: Args) -> Fallible<bool> {
         for c in buyer_vault.categories(*m)? {
             let v = buyer_vault.latest_section(*m, c)?.ok_or("section")?;
             sample_ok &= buyer_ring
-                .open_stored_section(&buyer_keys, *m, c, v.record_version(), v.sealed())
+                .open_stored_section(&buyer_vault, *m, c, v.record_version(), v.sealed())
                 .is_ok();
         }
     }
@@ -784,14 +786,21 @@ fn run(args: Args) -> Fallible<bool> {
             &mut KeyStoreShredder::new(&seller_keys),
             &mut seller_log,
         )?;
+        // Every crypto-shredded customer's keys are gone for good: loading one fails with KeyDestroyed.
+        let gone = report.items().iter().all(|item| {
+            seller_keys
+                .destroyed_at(item.customer())
+                .is_ok_and(|d| d.is_some())
+        });
         checks.record(
             "whole customers crypto-shredded",
-            report.failures().count() == 0,
-            format!("{} customers", report.items().len()),
+            report.failures().count() == 0 && gone,
+            format!("{} customers, every key store tombstoned", report.items().len()),
         );
         certificates.extend(report.certificates().iter().map(|(i, _)| *i));
     }
     if let Some(mut plan) = disposition.section_deletion.clone() {
+        let plan_items = plan.items().to_vec();
         plan.approve(ActorId::new("dpo-001")?, approved_at)?;
         plan.approve(ActorId::new("cco-001")?, approved_at)?;
         let mut vault = Vault(&mut seller_vault);
@@ -801,10 +810,20 @@ fn run(args: Args) -> Fallible<bool> {
             &mut SectionShredder::new(&mut vault),
             &mut seller_log,
         )?;
+        let mut erased = 0u64;
+        let mut all_gone = true;
+        for item in plan_items.iter() {
+            for h in item.holdings() {
+                if let custodia::retention::Holding::Category(c) = h.holding() {
+                    all_gone &= seller_vault.latest_section(item.customer(), c)?.is_none();
+                    erased += 1;
+                }
+            }
+        }
         checks.record(
             "single categories deleted from the seller's vault",
-            report.failures().count() == 0,
-            format!("{} customers", report.items().len()),
+            report.failures().count() == 0 && all_gone,
+            format!("{} customers, {erased} sections gone", report.items().len()),
         );
         certificates.extend(report.certificates().iter().map(|(i, _)| *i));
     }
