@@ -52,6 +52,25 @@
 //! into a **fresh staging store that is adopted only on success** (the main job stages into a new SQLite
 //! file and renames it into place); a store already holding a package customer is refused.
 //!
+//! ## Speed and memory
+//!
+//! Planning keeps counts only; each [`CustomerPlan`] goes back to the caller. Packaging keeps a stack of
+//! O(log n) subtree hashes (plus, if asked, the [`ManifestTree`] for proofs: 48 bytes per customer); import
+//! keeps the tree and one entry at a time; the reader never allocates more than the bytes that arrive. The
+//! caller's list of [`Moving`] customers and the [`ResponseIndex`] are the only per-customer state, a few
+//! dozen bytes each. Measured with the library alone (`examples/scale.rs`, 256-byte sections, five per
+//! customer, every section opened on import), on a 2-core machine shared with other jobs:
+//!
+//! | customers | plan + package + import | package size | peak resident memory |
+//! |---:|---:|---:|---:|
+//! | 100,000 | 1.7 s | 174 MB | 29 MiB |
+//! | 1,000,000 | 15.4 s | 1.7 GB | 281 MiB |
+//!
+//! The documented command: `cargo build --release -p custodia-transfer --example scale &&
+//! /usr/bin/time -v target/release/examples/scale 1000000 /tmp/scale.pkg` (read "Maximum resident set
+//! size"). The whole main job on SQLite (`examples/license_transfer.rs`) runs 10,000 customers in about 25 s,
+//! most of it in SQLite commits of the evidence ledger at full durability.
+//!
 //! ## What it must not do
 //!
 //! Talk to a database or name a backend: sections come in through [`SectionSource`] / [`SectionSink`] /
