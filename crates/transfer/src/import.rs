@@ -291,6 +291,7 @@ pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
     let (mut sections, mut opened) = (0u64, 0u64);
     let every = settings.progress_every.max(1);
     loop {
+        let at = reader.offset();
         match reader.next_record()? {
             Record::Entry(entry) => {
                 let number = builder.size();
@@ -384,7 +385,7 @@ pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
             } => {
                 if count != builder.size() {
                     return Err(TransferError::MalformedPackage {
-                        offset: 0,
+                        offset: at,
                         entry: "trailer".into(),
                         reason: format!("count {count} but {} entries", builder.size()),
                     });

@@ -55,7 +55,7 @@
 //! ## Speed and memory
 //!
 //! Planning keeps counts only; each [`CustomerPlan`] goes back to the caller. Packaging keeps a stack of
-//! O(log n) subtree hashes (plus, if asked, the [`ManifestTree`] for proofs: 48 bytes per customer); import
+//! O(log n) subtree hashes (plus, if asked, the [`ManifestTree`] for proofs: about 80 bytes per customer); import
 //! keeps the tree and one entry at a time; the reader never allocates more than the bytes that arrive. The
 //! caller's list of [`Moving`] customers and the [`ResponseIndex`] are the only per-customer state, a few
 //! dozen bytes each. Measured with the library alone (`examples/scale.rs`, 256-byte sections, five per

@@ -662,6 +662,11 @@ impl<R: Read> PackageReader<R> {
         &self.header
     }
 
+    /// The byte offset of the next record.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// The next record. After the trailer, checks that the stream has ended.
     pub fn next_record(&mut self) -> Result<Record, TransferError> {
         let at = self.offset;

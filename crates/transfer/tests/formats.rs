@@ -260,3 +260,33 @@ fn the_html_report_is_self_contained_and_the_json_round_trips() {
     assert!(report.to_markdown().contains("| include | 5 |"));
     assert!(report.all_passed());
 }
+
+#[test]
+fn a_package_writer_never_shows_its_transfer_key() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let writer =
+        package::PackageWriter::start(Vec::new(), &agreement, &keys.seller_sign, at(2026, 7, 1), false)
+            .unwrap();
+    let shown = format!("{writer:?}");
+    assert!(shown.starts_with("PackageWriter"));
+    assert!(shown.contains(&agreement.transfer_id().to_string()));
+    // Only the transfer id and a count: no field that could carry key material.
+    assert!(!shown.to_lowercase().contains("key"));
+}
+
+#[test]
+fn a_count_that_disagrees_with_the_entries_names_the_trailer_offset() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let store = seller_store(&keys.seller_ring, 2);
+    let (mut bytes, _, _) = make_package(&keys, &agreement, &store);
+    let trailer = bytes.len() - (1 + 8 + 32 + 64);
+    bytes[trailer + 8] ^= 1;
+    match import_into(&keys, &agreement, &bytes, &ImportSettings::default()) {
+        Err(TransferError::MalformedPackage { offset, entry, .. }) => {
+            assert_eq!((offset, entry.as_str()), (trailer as u64, "trailer"));
+        }
+        other => panic!("expected a malformed trailer, got {other:?}"),
+    }
+}
