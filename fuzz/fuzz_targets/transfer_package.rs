@@ -1,6 +1,8 @@
 //! The transfer package as the buyer receives it: the streaming reader record by record, then a full
-//! import for the fixture agreement into fresh staging stores. Never a panic; the import succeeds only
-//! for an untouched package of this agreement, and then the root is the trailer's.
+//! import for the fixture agreement into fresh staging stores. Never a panic, and the import succeeds
+//! only for a package the seller wrote byte for byte: the seeds are the only valid packages this fuzzer
+//! can reach (it cannot sign), so an accepted input that is not one of them is a finding — some byte is
+//! not covered by the signature and manifest (for example a field parsed leniently and re-encoded).
 #![no_main]
 
 #[path = "../src/fixtures.rs"]
@@ -10,6 +12,13 @@ use custodia_crypto::InMemoryKeyStore;
 use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{Buyer, ImportSettings, MemorySections, import};
 use libfuzzer_sys::fuzz_target;
+
+/// The packages `seeds` wrote with the fixture keys (three customers, one, none).
+const SEEDS: [&[u8]; 3] = [
+    include_bytes!("../corpus/transfer_package/seed-00"),
+    include_bytes!("../corpus/transfer_package/seed-01"),
+    include_bytes!("../corpus/transfer_package/seed-02"),
+];
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(mut reader) = PackageReader::open(data, 64 * 1024) {
@@ -47,5 +56,10 @@ fuzz_target!(|data: &[u8]| {
     );
     if let Ok(outcome) = outcome {
         assert_eq!(outcome.sections as usize, sections.len());
+        assert!(
+            SEEDS.contains(&data),
+            "a package that the seller did not write was imported ({} bytes)",
+            data.len()
+        );
     }
 });
