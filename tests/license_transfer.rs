@@ -86,7 +86,7 @@ fn in_scope() -> BTreeSet<DataCategory> {
         .collect()
 }
 
-fn terms(k: &Keys) -> AgreementTerms {
+fn terms_on(k: &Keys, path: TransferPath) -> AgreementTerms {
     let party = |name: &str, stem: &str, signing: &SigningKey| {
         Party::with_keys(
             PartyId::new_v7(),
@@ -108,7 +108,7 @@ fn terms(k: &Keys) -> AgreementTerms {
         transfer_id: TransferId::new_v7(),
         seller: party("卖方保险经纪有限公司", "91310000MA1FL0001", &k.seller),
         buyer: party("买方保险经纪有限公司", "91110000MA0000009", &k.buyer),
-        legal_path: TransferPath::MergerNotice,
+        legal_path: path,
         scope: vec![
             ScopeItem {
                 purpose: Purpose::PolicyServicing,
@@ -136,6 +136,10 @@ fn terms(k: &Keys) -> AgreementTerms {
         impact_assessment: "PIA-TEST-1".into(),
         effective: effective(),
     }
+}
+
+fn terms(k: &Keys) -> AgreementTerms {
+    terms_on(k, TransferPath::MergerNotice)
 }
 
 fn sign(k: &Keys, terms: AgreementTerms) -> SignedAgreement {
@@ -203,7 +207,13 @@ fn sensitive(category: DataCategory) -> bool {
 
 /// The expected decision key, written plainly from the rules of the agreement and the simulation; the
 /// retention crate is asked directly whether a category is past retention.
-fn expected(c: &SyntheticCustomer, index: usize, category: DataCategory, at: DateTime<Utc>) -> String {
+fn expected(
+    path: TransferPath,
+    c: &SyntheticCustomer,
+    index: usize,
+    category: DataCategory,
+    at: DateTime<Utc>,
+) -> String {
     let today = at.date_naive();
     if !selected(c) {
         return "exclude:customer_out_of_scope".into();
@@ -236,15 +246,19 @@ fn expected(c: &SyntheticCustomer, index: usize, category: DataCategory, at: Dat
             return "exclude:consent_missing".into();
         }
     }
-    let closes = served_at() + Duration::days(30);
-    if objection_day(index).is_some_and(|d| served_at() + Duration::days(d) <= closes.min(at)) {
-        return "exclude:objected".into();
-    }
-    if at < closes {
-        return "pending:objection_window_open".into();
-    }
-    if !(minor || sensitive(category)) {
-        return "include".into();
+    let notice_path = path == TransferPath::MergerNotice;
+    if notice_path {
+        // PIPL Art 22: the notice was served to every selected customer; the window is 30 days.
+        let closes = served_at() + Duration::days(30);
+        if objection_day(index).is_some_and(|d| served_at() + Duration::days(d) <= closes.min(at)) {
+            return "exclude:objected".into();
+        }
+        if at < closes {
+            return "pending:objection_window_open".into();
+        }
+        if !(minor || sensitive(category)) {
+            return "include".into();
+        }
     }
     let day = |d: i64| served_at() + Duration::days(d);
     match answer(index) {
@@ -252,7 +266,11 @@ fn expected(c: &SyntheticCustomer, index: usize, category: DataCategory, at: Dat
         Answer::Silent => "pending:transfer_consent_missing".into(),
         Answer::Late if day(38) > at => "pending:transfer_consent_missing".into(),
         Answer::Withdrawn if day(25) <= at => "exclude:consent_withdrawn".into(),
-        Answer::Bundled => "exclude:sensitive_without_separate_consent".into(),
+        Answer::Bundled if minor || sensitive(category) => {
+            "exclude:sensitive_without_separate_consent".into()
+        }
+        // PIPL Art 23: providing to another processor needs a separate consent even for other data.
+        Answer::Bundled => "exclude:consent_not_separate".into(),
         Answer::GivenByTheMinorThemself if minor => "exclude:minor_without_guardian_consent".into(),
         _ => "include".into(),
     }
@@ -261,7 +279,8 @@ fn expected(c: &SyntheticCustomer, index: usize, category: DataCategory, at: Dat
 /// The seller's world for the book: consent ledger with the book's facts, the transfer notices served,
 /// and the simulated responses recorded.
 fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> ConsentLedger<MemoryStore> {
-    let policy = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
+    let path = agreement.terms().legal_path;
+    let policy = BasisPolicy::cn_insurance_broker(path);
     let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), policy, |_, _| {}).unwrap();
     let general = Notice::new(NoticeDraft {
         id: NoticeId::new_v7(),
@@ -402,6 +421,7 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
         let id = c.customer.id();
         if let Some(d) = objection_day(i)
             && !held.is_empty()
+            && path == TransferPath::MergerNotice
         {
             let scope = Scope::new(
                 [Purpose::Transfer],
@@ -420,7 +440,13 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
             ));
         }
         let minor = is_minor(c, effective());
-        let needing: Vec<DataCategory> = held.iter().copied().filter(|k| minor || sensitive(*k)).collect();
+        // On the consent path every category needs the consent; on the notice path only sensitive ones
+        // and a minor's.
+        let needing: Vec<DataCategory> = held
+            .iter()
+            .copied()
+            .filter(|k| path == TransferPath::SeparateConsent || minor || sensitive(*k))
+            .collect();
         if needing.is_empty() {
             continue;
         }
@@ -485,42 +511,57 @@ fn plan_at(
 #[test]
 fn plan_counts_per_reason_match_an_independent_computation() {
     let k = keys();
-    let agreement = sign(&k, terms(&k));
     let book = book();
-    let ledger = seller_ledger(&agreement, &book);
+    for path in [TransferPath::MergerNotice, TransferPath::SeparateConsent] {
+        counts_match_on(&k, &book, path);
+    }
+}
+
+fn counts_match_on(k: &Keys, book: &[SyntheticCustomer], path: TransferPath) {
+    let agreement = sign(k, terms_on(k, path));
+    let ledger = seller_ledger(&agreement, book);
     for at in [served_at() + Duration::days(20), served_at() + Duration::days(45)] {
-        let (summary, plans) = plan_at(&agreement, &ledger, &book, at);
+        let (summary, plans) = plan_at(&agreement, &ledger, book, at);
         let mut want: BTreeMap<String, u64> = BTreeMap::new();
         for (i, (c, plan)) in book.iter().zip(&plans).enumerate() {
             for category in c.customer.categories_held() {
-                let key = expected(c, i, category, at);
+                let key = expected(path, c, i, category, at);
                 let got = plan.decision(category).map(|d| d.eligibility.key());
                 assert_eq!(
                     got.as_deref(),
                     Some(key.as_str()),
-                    "customer {i} {category} at {at}"
+                    "{path:?}: customer {i} {category} at {at}"
                 );
                 *want.entry(key).or_default() += 1;
             }
         }
-        assert_eq!(summary.by_key, want, "counts at {at}");
+        assert_eq!(summary.by_key, want, "{path:?}: counts at {at}");
         assert_eq!(summary.customers, CUSTOMERS);
     }
-    // The book exercises every rule the simulation can reach.
-    let (summary, _) = plan_at(&agreement, &ledger, &book, served_at() + Duration::days(45));
+    // The book exercises every rule the simulation can reach on this path.
+    let (summary, _) = plan_at(&agreement, &ledger, book, served_at() + Duration::days(45));
+    let path_keys: &[&str] = if path == TransferPath::MergerNotice {
+        &["exclude:objected", "exclude:sensitive_without_separate_consent"]
+    } else {
+        &[
+            "exclude:consent_not_separate",
+            "exclude:minor_without_guardian_consent",
+        ]
+    };
     for key in [
         "include",
         "exclude:customer_out_of_scope",
         "exclude:category_out_of_scope",
         "exclude:past_retention",
         "exclude:consent_withdrawn",
-        "exclude:objected",
         "exclude:consent_refused",
-        "exclude:sensitive_without_separate_consent",
         "pending:transfer_consent_missing",
-    ] {
+    ]
+    .iter()
+    .chain(path_keys)
+    {
         assert!(
-            summary.by_key.get(key).copied().unwrap_or(0) > 0,
+            summary.by_key.get(*key).copied().unwrap_or(0) > 0,
             "no {key} in {:?}",
             summary.by_key
         );
