@@ -1,5 +1,6 @@
-//! Tamper evidence, exhaustively (issue 10): a 64-entry ledger in a SQLite file, edited behind the log's back
-//! with plain SQL, one case at a time; every case must be caught by reload + whole-log verification.
+//! Tamper evidence, exhaustively (issue 10): a 64-entry ledger in a SQLite file — 62 payloads, two of them
+//! erased (PIPL Art 47) with their two redaction records, four signed checkpoints — edited behind the log's
+//! back with plain SQL, one case at a time; every case must be caught by reload + whole-log verification.
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,8 +14,10 @@ use rusqlite::types::Value;
 
 const ENTRIES: u64 = 64;
 const BATCH: u64 = 8;
-/// A checkpoint is signed after every this many batches (sizes 16, 32, 48 and 64).
+/// A checkpoint is signed after every this many batches (sizes 16, 32 and 48), and after the erasures (64).
 const CHECKPOINT_EVERY: u64 = 2;
+/// Entries erased at the end; each erasure appends its redaction record.
+const ERASED: [u64; 2] = [5, 40];
 const ORIGIN: &str = "broker.example/tamper";
 
 struct Fixture {
@@ -38,17 +41,19 @@ fn fixture() -> Fixture {
     let signer = NoteSigner::new(ORIGIN, SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
     let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
     let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::default()).unwrap()).unwrap();
-    let mut anchor = None;
-    for batch in 0..ENTRIES / BATCH {
-        let payloads: Vec<Vec<u8>> = (0..BATCH)
-            .map(|i| format!("consent event {}", batch * BATCH + i).into_bytes())
+    let payloads = ENTRIES - ERASED.len() as u64;
+    for (batch, start) in (0..payloads).step_by(BATCH as usize).enumerate() {
+        let batch_payloads: Vec<Vec<u8>> = (start..(start + BATCH).min(payloads))
+            .map(|i| format!("consent event {i}").into_bytes())
             .collect();
-        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[u8]> = batch_payloads.iter().map(Vec::as_slice).collect();
         log.append(&refs).unwrap();
-        if (batch + 1) % CHECKPOINT_EVERY == 0 {
-            anchor = Some(log.checkpoint(&signer, ORIGIN, time(batch as i64)).unwrap());
+        if (batch as u64 + 1) % CHECKPOINT_EVERY == 0 {
+            log.checkpoint(&signer, ORIGIN, time(batch as i64)).unwrap();
         }
     }
+    log.redact_many(&ERASED, b"erasure request 2026-114").unwrap();
+    let anchor = log.checkpoint(&signer, ORIGIN, time(100)).unwrap();
     assert_eq!(log.size(), ENTRIES);
     let sql = Connection::open(&path).unwrap();
     // The tampering connection needs no durability: thousands of edits, none of them worth an fsync.
@@ -59,7 +64,7 @@ fn fixture() -> Fixture {
         log,
         sql,
         policy,
-        anchor: anchor.unwrap(),
+        anchor,
         baseline,
     }
 }
@@ -305,12 +310,36 @@ fn every_byte_change_deletion_swap_and_truncation_of_a_64_entry_sqlite_ledger_is
         CHECKPOINT_COLUMNS,
     );
 
-    // The redaction flag set on an entry that was never erased.
+    // The redaction flag flipped on every entry: an entry marked erased that never was, and an erased
+    // entry marked present.
     for idx in 0..ENTRIES {
+        let toggle = format!("UPDATE log_entries SET redacted = 1 - redacted WHERE idx = {idx};");
         f.case(
-            &format!("log_entries idx = {idx} flagged redacted"),
-            &format!("UPDATE log_entries SET redacted = 1 WHERE idx = {idx};"),
-            &format!("UPDATE log_entries SET redacted = 0 WHERE idx = {idx};"),
+            &format!("log_entries idx = {idx} redaction flag flipped"),
+            &toggle,
+            &toggle,
+            &mut tally,
+            false,
+        );
+    }
+    // An erased entry brought back with a forged salt and payload, and a present entry erased without a
+    // redaction record (salt and payload gone, flag set).
+    for (condition, values) in rows(&f.sql, "log_entries", &["idx"], ENTRY_COLUMNS) {
+        let restore = set("log_entries", &condition, ENTRY_COLUMNS, &values);
+        let forged = if values[3] == Value::Integer(1) {
+            vec![
+                values[0].clone(),
+                Value::Blob(vec![7; 32]),
+                Value::Blob(b"consent event 5".to_vec()),
+                Value::Integer(0),
+            ]
+        } else {
+            vec![values[0].clone(), Value::Null, Value::Null, Value::Integer(1)]
+        };
+        f.case(
+            &format!("log_entries {condition} erasure forged or undone"),
+            &set("log_entries", &condition, ENTRY_COLUMNS, &forged),
+            &restore,
             &mut tally,
             false,
         );
