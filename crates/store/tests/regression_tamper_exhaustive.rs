@@ -48,7 +48,7 @@ fn fixture() -> Fixture {
             .collect();
         let refs: Vec<&[u8]> = batch_payloads.iter().map(Vec::as_slice).collect();
         log.append(&refs).unwrap();
-        if (batch as u64 + 1) % CHECKPOINT_EVERY == 0 {
+        if (batch as u64 + 1).is_multiple_of(CHECKPOINT_EVERY) {
             log.checkpoint(&signer, ORIGIN, time(batch as i64)).unwrap();
         }
     }
