@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
                 let canonical = record.encode().unwrap();
                 let again = ConsentRecord::decode(7, &canonical).unwrap();
                 assert_eq!(again, record, "decode(encode(r)) == r");
-                assert_eq!(again.encode().unwrap(), canonical, "the canonical encoding is a fixed point");
+                assert_eq!(
+                    again.encode().unwrap(),
+                    canonical,
+                    "the canonical encoding is a fixed point"
+                );
                 assert!(ConsentRecord::is_consent_payload(&canonical));
             }
             Err(e) => {

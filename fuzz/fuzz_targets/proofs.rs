@@ -58,7 +58,12 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
         return;
     }
-    let (mode, n, k, ops) = (data[0] % 3, 1 + u64::from(data[1]) % LEAVES, u64::from(data[2]), &data[3..]);
+    let (mode, n, k, ops) = (
+        data[0] % 3,
+        1 + u64::from(data[1]) % LEAVES,
+        u64::from(data[2]),
+        &data[3..],
+    );
     LOG.with(|log| match mode {
         0 => {
             let index = k % n;
@@ -69,7 +74,11 @@ fuzz_target!(|data: &[u8]| {
             let (path, delta) = mutate(proof.path(), ops);
             let claimed = index.wrapping_add(delta);
             let ok = verify_inclusion(&leaf, claimed, n, &path, &root).is_ok();
-            assert_eq!(ok, claimed == index && path == proof.path(), "inclusion: only the true proof verifies");
+            assert_eq!(
+                ok,
+                claimed == index && path == proof.path(),
+                "inclusion: only the true proof verifies"
+            );
         }
         1 => {
             let old = k % (n + 1);
@@ -78,7 +87,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(proof.verify(&old_root, &new_root).is_ok());
             let (path, delta) = mutate(proof.path(), ops);
             let ok = verify_consistency(old, n, &old_root, &new_root, &path).is_ok();
-            assert_eq!(ok, path == proof.path(), "consistency: only the true proof verifies");
+            assert_eq!(
+                ok,
+                path == proof.path(),
+                "consistency: only the true proof verifies"
+            );
             if delta % 2 == 1 {
                 // A wrong old size with the true path and roots.
                 let claimed = old.wrapping_add(delta);
@@ -110,7 +123,8 @@ fuzz_target!(|data: &[u8]| {
                 let _ = p.verify(&x, &y);
             }
             if let Ok(p) = serde_json::from_slice::<ConsistencyProof>(rest) {
-                let back: ConsistencyProof = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+                let back: ConsistencyProof =
+                    serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
                 assert_eq!(back, p);
                 let _ = p.verify(&x, &y);
             }

@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    let parsed = if tag % 2 == 0 { Profile::from_json(text) } else { Profile::from_toml(text) };
+    let parsed = if tag % 2 == 0 {
+        Profile::from_json(text)
+    } else {
+        Profile::from_toml(text)
+    };
     let Ok(profile) = parsed else {
         return;
     };
@@ -20,5 +24,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(Profile::from_json(&json).unwrap(), profile, "JSON round trip");
     let toml = profile.to_toml().unwrap();
     assert_eq!(Profile::from_toml(&toml).unwrap(), profile, "TOML round trip");
-    assert_eq!(Profile::from_json(&json).unwrap().to_json().unwrap(), json, "saved JSON is a fixed point");
+    assert_eq!(
+        Profile::from_json(&json).unwrap().to_json().unwrap(),
+        json,
+        "saved JSON is a fixed point"
+    );
 });

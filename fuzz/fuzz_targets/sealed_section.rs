@@ -14,8 +14,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(sealed) = SealedSection::from_bytes(data) else {
         return;
     };
-    assert_eq!(sealed.as_bytes(), data, "a parsed section re-encodes byte-exactly");
-    assert_eq!(sealed.plaintext_len() + custodia_crypto::SECTION_OVERHEAD, data.len());
+    assert_eq!(
+        sealed.as_bytes(),
+        data,
+        "a parsed section re-encodes byte-exactly"
+    );
+    assert_eq!(
+        sealed.plaintext_len() + custodia_crypto::SECTION_OVERHEAD,
+        data.len()
+    );
     let dek = &*fixtures::DEK;
     let mut opened = 0;
     for category in DataCategory::ALL {

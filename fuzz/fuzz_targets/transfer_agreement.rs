@@ -54,7 +54,11 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(d) = DraftAgreement::from_bytes(rest) {
                 assert_eq!(d.as_bytes(), rest, "canonical agreement bytes round trip");
                 let again = DraftAgreement::new(d.terms().clone()).unwrap();
-                assert_eq!(again.as_bytes(), rest, "terms re-encode to the same canonical bytes");
+                assert_eq!(
+                    again.as_bytes(),
+                    rest,
+                    "terms re-encode to the same canonical bytes"
+                );
             }
         }
         2 => {

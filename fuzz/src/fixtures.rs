@@ -5,8 +5,7 @@
 use std::sync::LazyLock;
 
 use custodia_crypto::{
-    DataKey, Keyring, KeyringConfig, RecipientKeyPair, SealedTransferKey, SigningKey, TransferKey,
-    WrappedKey,
+    DataKey, Keyring, KeyringConfig, RecipientKeyPair, SealedTransferKey, SigningKey, TransferKey, WrappedKey,
 };
 use custodia_ledger::{NoteSigner, NoteVerifier, SignatureKind, TrustPolicy};
 use custodia_transfer::SignedAgreement;

@@ -10,22 +10,19 @@ use std::path::Path;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use custodia_consent::{
     ActorId, BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, Digest,
-    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, Recipient, Scope,
-    TransferPath,
+    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, Recipient, Scope, TransferPath,
 };
 use custodia_crypto::{
     InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
 };
 use custodia_ledger::{Checkpoint, Log, MemoryStore, NoteSigner, SignatureKind};
-use custodia_model::{
-    CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode,
-};
+use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
 use custodia_retention::Profile;
-use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::SectionSink;
+use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{
-    AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MemorySections, MinorRule,
-    Moving, Party, ScopeItem, SensitiveRule, SignedAgreement, TransferReceipt, package,
+    AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MemorySections, MinorRule, Moving,
+    Party, ScopeItem, SensitiveRule, SignedAgreement, TransferReceipt, package,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -51,7 +48,10 @@ fn write_corpus(target: &str, seeds: &[Vec<u8>]) -> Res<()> {
     fs::create_dir_all(&dir)?;
     for entry in fs::read_dir(&dir)? {
         let path = entry?.path();
-        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("seed-")) {
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("seed-"))
+        {
             fs::remove_file(path)?;
         }
     }
@@ -68,7 +68,9 @@ fn credit_code(seed: u8) -> Res<UnifiedSocialCreditCode> {
 }
 
 fn at(y: i32, m: u32, d: u32) -> Res<DateTime<Utc>> {
-    Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().ok_or_else(|| "date".into())
+    Utc.with_ymd_and_hms(y, m, d, 9, 0, 0)
+        .single()
+        .ok_or_else(|| "date".into())
 }
 
 fn uuid_of(byte: u8) -> uuid::Uuid {
@@ -98,9 +100,13 @@ fn main() -> Res<()> {
     let (dek, wrapped) = seller_ring.generate_dek(customer)?;
     fs::write("fixtures/wrapped_key.bin", wrapped.encode())?;
     let mut sections = Vec::new();
-    for (i, category) in [DataCategory::Identity, DataCategory::Contact, DataCategory::Health]
-        .into_iter()
-        .enumerate()
+    for (i, category) in [
+        DataCategory::Identity,
+        DataCategory::Contact,
+        DataCategory::Health,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let plain = format!("{{\"section\":{i}}}");
         sections.push(seal_section(&dek, customer, category, 1 + i as u64, plain.as_bytes())?.to_bytes());
@@ -128,7 +134,12 @@ fn main() -> Res<()> {
         legal_path: TransferPath::MergerNotice,
         scope: vec![ScopeItem {
             purpose: Purpose::PolicyServicing,
-            categories: [DataCategory::Identity, DataCategory::Contact, DataCategory::Policies].into(),
+            categories: [
+                DataCategory::Identity,
+                DataCategory::Contact,
+                DataCategory::Policies,
+            ]
+            .into(),
         }],
         selection: CustomerSelection::LapsedWithinYears(5),
         objection_window_days: 30,
@@ -145,7 +156,9 @@ fn main() -> Res<()> {
     };
     let draft = DraftAgreement::new(terms)?;
     let draft_bytes = draft.as_bytes().to_vec();
-    let agreement: SignedAgreement = draft.sign_as_seller(&seller_sign)?.countersign_as_buyer(&buyer_sign)?;
+    let agreement: SignedAgreement = draft
+        .sign_as_seller(&seller_sign)?
+        .countersign_as_buyer(&buyer_sign)?;
     fs::write("fixtures/agreement.bin", agreement.encode())?;
 
     let keys = InMemoryKeyStore::new();
@@ -163,7 +176,10 @@ fn main() -> Res<()> {
             let sealed = seal_section(&dek, c, *cat, 1, format!("{{\"n\":{n}}}").as_bytes())?;
             store.put_section(c, *cat, 1, &sealed)?;
         }
-        moving.push(Moving { customer: c, categories });
+        moving.push(Moving {
+            customer: c,
+            categories,
+        });
     }
     let mut packages = Vec::new();
     for count in [3usize, 1, 0] {
@@ -192,12 +208,19 @@ fn main() -> Res<()> {
     let other = custodia_crypto::TransferKey::generate(TransferId::from_bytes([0x08; 16])?)?;
     write_corpus(
         "sealed_transfer_key",
-        &[sealed_key.encode(), other.seal_to(&recipient.public_key())?.encode()],
+        &[
+            sealed_key.encode(),
+            other.seal_to(&recipient.public_key())?.encode(),
+        ],
     )?;
     let transfer_key = recipient.open_transfer_key(&sealed_key, sealed_key.transfer_id())?;
     write_corpus(
         "wrapped_key",
-        &[wrapped.encode(), transfer_key.wrap_data_key(&dek)?.encode(), other.wrap_data_key(&dek)?.encode()],
+        &[
+            wrapped.encode(),
+            transfer_key.wrap_data_key(&dek)?.encode(),
+            other.wrap_data_key(&dek)?.encode(),
+        ],
     )?;
 
     // Receipts for the transfer: the JSON body and the signed envelope.
@@ -235,7 +258,11 @@ fn main() -> Res<()> {
 
     // Ledger: checkpoints (plain, signed, cosigned) and proofs.
     let log_signer = NoteSigner::new("fuzz.example/log", SignatureKind::Ed25519, log_sign)?;
-    let witness = NoteSigner::new("fuzz.example/witness", SignatureKind::Ed25519, SigningKey::generate()?)?;
+    let witness = NoteSigner::new(
+        "fuzz.example/witness",
+        SignatureKind::Ed25519,
+        SigningKey::generate()?,
+    )?;
     let mut log = Log::new(MemoryStore::new())?;
     for i in 0..13u32 {
         log.append(&[format!("entry {i}").as_bytes()])?;
