@@ -1,0 +1,153 @@
+//! The cost of the buyer's optional re-keying (`Rekey::FreshKeys`) against the default (`Rekey::Keep`), on
+//! 1,000 customers with five 256-byte sections each, beside the raw baseline of one SHA-256 over every
+//! sealed section (the least any verified import must do).
+//!
+//! `cargo bench -p custodia-transfer --bench rekey`.
+
+// A bench is test code: a failed setup should stop the run loudly. criterion_group! generates an
+// undocumented public function.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use custodia_consent::{PartyId, TransferPath};
+use custodia_crypto::{
+    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
+};
+use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use custodia_transfer::*;
+
+const CATEGORIES: [DataCategory; 5] = [
+    DataCategory::Identity,
+    DataCategory::Contact,
+    DataCategory::Policies,
+    DataCategory::Beneficiaries,
+    DataCategory::KycAml,
+];
+
+fn code(stem: &str) -> UnifiedSocialCreditCode {
+    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).unwrap();
+    UnifiedSocialCreditCode::new(&format!("{stem}{}", char::from(check))).unwrap()
+}
+
+fn rekey(c: &mut Criterion) {
+    let (seller, buyer, recipient) = (
+        SigningKey::generate().unwrap(),
+        SigningKey::generate().unwrap(),
+        RecipientKeyPair::generate().unwrap(),
+    );
+    let party = |name: &str, stem: &str, key: &SigningKey| {
+        Party::with_keys(
+            PartyId::new_v7(),
+            name,
+            code(stem),
+            "260000000000001",
+            "dpo@example.invalid",
+            Jurisdiction::MAINLAND_CHINA,
+            &key.verifying_key(),
+            &recipient.public_key(),
+        )
+        .unwrap()
+    };
+    let agreement = DraftAgreement::new(AgreementTerms {
+        transfer_id: TransferId::new_v7(),
+        seller: party("卖方", "91310000MA1FL0001", &seller),
+        buyer: party("买方", "91110000MA0000009", &buyer),
+        legal_path: TransferPath::MergerNotice,
+        scope: vec![ScopeItem {
+            purpose: Purpose::PolicyServicing,
+            categories: CATEGORIES.into_iter().collect(),
+        }],
+        selection: CustomerSelection::All,
+        objection_window_days: 30,
+        sensitive: SensitiveRule::FollowPath,
+        minors: MinorRule::RequireGuardianConsent,
+        cross_border: None,
+        obligations: BuyerObligations {
+            continue_retention_duties: true,
+            purpose_limitation: true,
+            security_measures: "x".into(),
+        },
+        impact_assessment: "PIA".into(),
+        effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+    })
+    .unwrap()
+    .sign_as_seller(&seller)
+    .unwrap()
+    .countersign_as_buyer(&buyer)
+    .unwrap();
+    let ring = Keyring::derive_from_master(&[1; 32], 1, KeyringConfig::default()).unwrap();
+    let (keys, mut sections, mut moving) = (InMemoryKeyStore::new(), MemorySections::new(), Vec::new());
+    let mut sealed_bytes = Vec::new();
+    for _ in 0..1000 {
+        let customer = CustomerId::new_v7();
+        let (dek, wrapped) = ring.generate_dek(customer).unwrap();
+        keys.put_wrapped_key(&wrapped).unwrap();
+        for category in CATEGORIES {
+            let sealed = seal_section(&dek, customer, category, 1, &[0x5a; 256]).unwrap();
+            sealed_bytes.push(sealed.as_bytes().to_vec());
+            sections.put_section(customer, category, 1, &sealed).unwrap();
+        }
+        moving.push(Moving {
+            customer,
+            categories: CATEGORIES.to_vec(),
+        });
+    }
+    let mut bytes = Vec::new();
+    let now = Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).single().unwrap();
+    package(
+        &mut bytes,
+        &agreement,
+        &seller,
+        &ring,
+        &keys,
+        &sections,
+        moving,
+        now,
+        false,
+        &mut |_| {},
+    )
+    .unwrap();
+    let buyer_ring = Keyring::derive_from_master(&[2; 32], 1, KeyringConfig::default()).unwrap();
+
+    let mut group = c.benchmark_group("import_1000_customers_5x256B");
+    group.sample_size(10);
+    for (name, rekey) in [("keep", Rekey::Keep), ("fresh_keys", Rekey::FreshKeys)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let (k, mut s) = (InMemoryKeyStore::new(), MemorySections::new());
+                let settings = ImportSettings {
+                    rekey,
+                    ..ImportSettings::default()
+                };
+                let outcome = import(
+                    bytes.as_slice(),
+                    &agreement,
+                    Buyer {
+                        recipient: &recipient,
+                        keyring: &buyer_ring,
+                        keys: &k,
+                        sections: &mut s,
+                    },
+                    &settings,
+                    &mut |_| {},
+                )
+                .unwrap();
+                black_box(outcome.customers)
+            });
+        });
+    }
+    group.bench_function("raw_sha256_of_every_section", |b| {
+        b.iter(|| {
+            for s in &sealed_bytes {
+                black_box(ring::digest::digest(&ring::digest::SHA256, s));
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, rekey);
+criterion_main!(benches);
