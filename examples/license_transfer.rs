@@ -484,7 +484,7 @@ fn run(args: Args) -> Fallible<bool> {
         Channel::Sms,
         &mut progress_line,
     )?;
-    eprintln!("notices: {served} served");
+    eprintln!("notices: {served} served ({:.1?})", started.elapsed());
 
     // 4. Customers respond: objections and separate consents, some late.
     let buyer_id = agreement.terms().buyer.party_id();
@@ -584,7 +584,11 @@ fn run(args: Args) -> Fallible<bool> {
         batch.clear();
     }
     let responses = ResponseIndex::from_log(consent.log(), buyer_id)?;
-    eprintln!("responses: {} customers answered", responses.customers());
+    eprintln!(
+        "responses: {} customers answered ({:.1?})",
+        responses.customers(),
+        started.elapsed()
+    );
 
     // 5. Plan twice: during the objection window (much is pending), and after it (final).
     let profile = Profile::cn_insurance_broker()?;
@@ -618,7 +622,7 @@ fn run(args: Args) -> Fallible<bool> {
         };
     let (first, _) = plan_once(first_plan_at, false)?;
     eprintln!(
-        "plan during the window: {} of {} customers moving, {} category decisions pending",
+        "plan during the window: {} of {} customers moving, {} category decisions pending ({:.1?})",
         first.customers_moving,
         first.customers,
         first
@@ -626,12 +630,15 @@ fn run(args: Args) -> Fallible<bool> {
             .iter()
             .filter(|(k, _)| k.starts_with("pending"))
             .map(|(_, v)| v)
-            .sum::<u64>()
+            .sum::<u64>(),
+        started.elapsed()
     );
     let (plan, moving) = plan_once(final_plan_at, true)?;
     eprintln!(
-        "final plan: {} of {} customers moving",
-        plan.customers_moving, plan.customers
+        "final plan: {} of {} customers moving ({:.1?})",
+        plan.customers_moving,
+        plan.customers,
+        started.elapsed()
     );
     let moved: BTreeSet<CustomerId> = moving.iter().map(|m| m.customer).collect();
 
@@ -651,8 +658,11 @@ fn run(args: Args) -> Fallible<bool> {
     )?;
     let seller_tree = tree.ok_or("manifest tree")?;
     eprintln!(
-        "package: {} customers, {} sections, {} bytes",
-        summary.customers, summary.sections, summary.package_bytes
+        "package: {} customers, {} sections, {} bytes ({:.1?})",
+        summary.customers,
+        summary.sections,
+        summary.package_bytes,
+        started.elapsed()
     );
 
     // 7. Import (buyer), into a staging file adopted only on success.
@@ -828,9 +838,10 @@ fn run(args: Args) -> Fallible<bool> {
         certificates.extend(report.certificates().iter().map(|(i, _)| *i));
     }
     eprintln!(
-        "disposition: {} holdings destroyed, {} restricted to storage",
+        "disposition: {} holdings destroyed, {} restricted to storage ({:.1?})",
         custodia::transfer::DispositionCounts::total(&disposition.counts.destroy),
-        custodia::transfer::DispositionCounts::total(&disposition.counts.storage_only)
+        custodia::transfer::DispositionCounts::total(&disposition.counts.storage_only),
+        started.elapsed()
     );
 
     // 11. Verify every ledger.
