@@ -7,6 +7,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
+        // Both indices are below 16 (a nibble), the length of `DIGITS`.
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
@@ -32,6 +33,7 @@ pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
 pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     let d = digest(&SHA256, bytes);
     let mut out = [0u8; 32];
+    // A SHA-256 digest is always 32 bytes, so the lengths match.
     out.copy_from_slice(d.as_ref());
     out
 }
