@@ -75,7 +75,8 @@
 //!
 //! Talk to a database or name a backend: sections come in through [`SectionSource`] / [`SectionSink`] /
 //! [`CategoryEraser`] and keys through `custodia_crypto::KeyStore` (custodia-store is not a dependency).
-//! Print, or read the clock: times are arguments, progress goes to a caller-owned callback ([`Progress`]).
+//! Print, or read the clock: times are arguments (only new UUID v7 ids, for events and destruction plans,
+//! take the current time, as v7 requires), and progress goes to a caller-owned callback ([`Progress`]).
 //! Touch key bytes: wrapping, sealing and HPKE stay inside custodia-crypto. Put personal information into a
 //! ledger payload, a report or an error: only ids, categories, counts and digests. Decide an open legal
 //! question: the legal path and the AML setting are the user's.
