@@ -604,7 +604,7 @@ fn run(args: Args) -> Fallible<bool> {
                 as_of: at,
                 thresholds: Default::default(),
             };
-            let mut planner = Planner::new(&agreement, &context);
+            let mut planner = Planner::new(&agreement, &context)?;
             let mut moving = Vec::new();
             for item in book()? {
                 let c = item?;

@@ -496,7 +496,7 @@ fn plan_at(
         as_of: at,
         thresholds: CrossBorderThresholds::default(),
     };
-    let mut planner = Planner::new(agreement, &context);
+    let mut planner = Planner::new(agreement, &context).unwrap();
     let plans = book
         .iter()
         .map(|c| {

@@ -199,7 +199,7 @@ fn main() -> Fallible<()> {
         as_of: at,
         thresholds: CrossBorderThresholds::default(),
     };
-    let mut planner = Planner::new(&agreement, &context);
+    let mut planner = Planner::new(&agreement, &context)?;
     let mut moving = Vec::new();
     for i in 0..n {
         let id = customer(i)?;

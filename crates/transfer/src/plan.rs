@@ -393,14 +393,24 @@ pub struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    /// A planner for `agreement` judged in `context`.
-    pub fn new(agreement: &'a SignedAgreement, context: &PlanContext<'a>) -> Self {
+    /// A planner for `agreement` judged in `context`. Refused if `context.at` is before the agreement's
+    /// effective date: nothing moves under an agreement that is not yet in force.
+    pub fn new(agreement: &'a SignedAgreement, context: &PlanContext<'a>) -> Result<Self, TransferError> {
+        if context.at.date_naive() < agreement.terms().effective {
+            return Err(TransferError::invalid(
+                "plan.at",
+                format!(
+                    "before the agreement's effective date {}",
+                    agreement.terms().effective
+                ),
+            ));
+        }
         let consent_policy = context.consent.policy().with_rule(PurposeRule {
             purpose: Purpose::Transfer,
             basis: LegalBasis::Consent,
             citation: Citation::pipl("23"),
         });
-        Self {
+        Ok(Self {
             agreement,
             context: *context,
             consent_policy,
@@ -414,7 +424,7 @@ impl<'a> Planner<'a> {
             },
             exported_non_sensitive: 0,
             exported_sensitive: 0,
-        }
+        })
     }
 
     /// Plans one customer and adds it to the counts.

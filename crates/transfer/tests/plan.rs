@@ -110,7 +110,7 @@ fn plan(
         as_of: when,
         thresholds: CrossBorderThresholds::default(),
     };
-    let mut planner = Planner::new(agreement, &context);
+    let mut planner = Planner::new(agreement, &context)?;
     let mut plans = Vec::new();
     let mut reports = 0;
     planner.plan_all(
@@ -429,5 +429,17 @@ proptest! {
             Mechanism::Exempt
         };
         prop_assert_eq!(low, expected);
+    }
+}
+
+#[test]
+fn nothing_is_planned_before_the_agreement_takes_effect() {
+    let keys = Keys::new();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let w = world(&agreement);
+    let customers = vec![facts(CustomerId::new_v7(), &[DataCategory::Identity])];
+    match plan(&agreement, &w, &customers, at(2026, 5, 31)) {
+        Err(TransferError::InvalidField { field, .. }) => assert_eq!(field, "plan.at"),
+        other => panic!("expected a refusal, got {other:?}"),
     }
 }
