@@ -6,38 +6,7 @@
 
 #[path = "../src/fixtures.rs"]
 mod fixtures;
+#[path = "../src/oracles.rs"]
+mod oracles;
 
-use custodia_consent::{ConsentReceipt, ConsentRecord};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((tag, rest)) = data.split_first() else {
-        return;
-    };
-    if tag % 2 == 0 {
-        match ConsentRecord::decode(7, rest) {
-            Ok(record) => {
-                let canonical = record.encode().unwrap();
-                let again = ConsentRecord::decode(7, &canonical).unwrap();
-                assert_eq!(again, record, "decode(encode(r)) == r");
-                assert_eq!(
-                    again.encode().unwrap(),
-                    canonical,
-                    "the canonical encoding is a fixed point"
-                );
-                assert!(ConsentRecord::is_consent_payload(&canonical));
-            }
-            Err(e) => {
-                let message = e.to_string();
-                assert!(!message.is_empty());
-            }
-        }
-    } else if let Ok(receipt) = serde_json::from_slice::<ConsentReceipt>(rest) {
-        let json = serde_json::to_vec(&receipt).unwrap();
-        let back: ConsentReceipt = serde_json::from_slice(&json).unwrap();
-        assert_eq!(back, receipt, "receipt JSON round trip");
-        if let Ok(verified) = receipt.verify(&fixtures::LOG_VERIFIER) {
-            assert_eq!(verified.fields(), receipt.fields());
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oracles::consent::run(data));

@@ -2,31 +2,9 @@
 //! a profile that loads saves to JSON and TOML that load back to the same profile.
 #![no_main]
 
-use custodia_retention::Profile;
-use libfuzzer_sys::fuzz_target;
+#[path = "../src/fixtures.rs"]
+mod fixtures;
+#[path = "../src/oracles.rs"]
+mod oracles;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((tag, rest)) = data.split_first() else {
-        return;
-    };
-    let Ok(text) = std::str::from_utf8(rest) else {
-        return;
-    };
-    let parsed = if tag % 2 == 0 {
-        Profile::from_json(text)
-    } else {
-        Profile::from_toml(text)
-    };
-    let Ok(profile) = parsed else {
-        return;
-    };
-    let json = profile.to_json().unwrap();
-    assert_eq!(Profile::from_json(&json).unwrap(), profile, "JSON round trip");
-    let toml = profile.to_toml().unwrap();
-    assert_eq!(Profile::from_toml(&toml).unwrap(), profile, "TOML round trip");
-    assert_eq!(
-        Profile::from_json(&json).unwrap().to_json().unwrap(),
-        json,
-        "saved JSON is a fixed point"
-    );
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oracles::retention_profile::run(data));
