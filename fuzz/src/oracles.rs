@@ -2,7 +2,8 @@
 //! `fuzz_targets/` wrap them for libFuzzer; the root test `tests/hardening_decoders.rs` replays them on the
 //! committed seeds and deterministic mutations of them, so every oracle also runs in CI.
 //!
-//! Both includers declare `mod fixtures` (from `fixtures.rs`) beside this module.
+//! Both includers declare `mod fixtures` (from `fixtures.rs`) beside this module. The modules run in CI, so
+//! they must build on stable and the workspace MSRV.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 /// Signed notes and checkpoints (C2SP signed-note / tlog-checkpoint) as a witness or a customer receives
