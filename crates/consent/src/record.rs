@@ -73,7 +73,8 @@ impl ConsentRecord {
         if envelope.schema != SCHEMA {
             return Err(ConsentError::Payload {
                 index,
-                reason: format!("schema {:?} is not {SCHEMA:?}", envelope.schema),
+                // Never the value found: an error outlives the entry, which may hold anything.
+                reason: format!("schema is not {SCHEMA:?}"),
             });
         }
         if envelope.format != FORMAT_VERSION {
@@ -92,23 +93,36 @@ impl ConsentRecord {
     }
 }
 
-/// The decoder's message with every quoted value replaced by `"…"`: an error names what was wrong and
+/// The decoder's message with every value it quotes replaced by `…`: an error names what was wrong and
 /// where, never the bytes found, so a corrupt entry cannot leak its content through an error message.
+/// serde puts values in double quotes (`invalid type: string "…"`) and in backticks (``unknown field `…` ``,
+/// ``integer `…` ``); backticks that name our own fields (``missing field `x` ``, ``duplicate field `x` ``,
+/// and everything after `, expected`) are kept, because they come from our types, not from the payload.
 fn without_quoted(message: &str) -> String {
+    let expected_at = message.find(", expected ").unwrap_or(message.len());
     let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for ch in message.chars() {
+    // The open quote, and whether its content is kept (our own field names) or dropped (a value).
+    let mut inside: Option<(char, bool)> = None;
+    for (at, ch) in message.char_indices() {
         match (ch, inside) {
-            ('"', false) => {
-                out.push_str("\"…");
-                inside = true;
+            ('"' | '`', None) => {
+                let before = &message[..at];
+                let ours = ch == '`'
+                    && (at >= expected_at
+                        || before.ends_with("missing field ")
+                        || before.ends_with("duplicate field "));
+                out.push(ch);
+                if !ours {
+                    out.push('…');
+                }
+                inside = Some((ch, ours));
             }
-            ('"', true) => {
-                out.push('"');
-                inside = false;
+            (c, Some((q, _))) if c == q => {
+                out.push(c);
+                inside = None;
             }
-            (_, false) => out.push(ch),
-            (_, true) => {}
+            (_, None) | (_, Some((_, true))) => out.push(ch),
+            (_, Some((_, false))) => {}
         }
     }
     out
@@ -145,6 +159,14 @@ mod tests {
         let err = ConsentRecord::decode(1, bad).unwrap_err().to_string();
         assert!(!err.contains("13800138000"), "{err}");
         assert_eq!(without_quoted(r#"a "secret" b"#), "a \"…\" b");
+        assert_eq!(
+            without_quoted("unknown field `secret`, expected one of `schema`, `format`"),
+            "unknown field `…`, expected one of `schema`, `format`"
+        );
+        assert_eq!(
+            without_quoted("missing field `notice` at line 1"),
+            "missing field `notice` at line 1"
+        );
     }
 
     proptest! {
