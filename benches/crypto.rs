@@ -202,6 +202,17 @@ fn sections(c: &mut Criterion) {
         });
         group.bench_function("raw_ring", |b| b.iter(|| raw.seal(black_box(&plaintext))));
         group.finish();
+        support::paired(
+            &format!("seal_{name}"),
+            101,
+            support::batch(1000, || {
+                let dek = keyring.unwrap(black_box(&wrapped)).unwrap();
+                black_box(seal_section(&dek, customer, category, 1, black_box(&plaintext)).unwrap());
+            }),
+            support::batch(1000, || {
+                black_box(raw.seal(black_box(&plaintext)));
+            }),
+        );
 
         let dek = keyring.unwrap(&wrapped).unwrap();
         let sealed = seal_section(&dek, customer, category, 1, &plaintext).unwrap();
@@ -220,6 +231,17 @@ fn sections(c: &mut Criterion) {
         });
         group.bench_function("raw_ring", |b| b.iter(|| raw.open(black_box(&raw_sealed))));
         group.finish();
+        support::paired(
+            &format!("open_{name}"),
+            101,
+            support::batch(1000, || {
+                let dek = keyring.unwrap(black_box(&wrapped)).unwrap();
+                black_box(open_section(&dek, customer, category, 1, black_box(&sealed)).unwrap());
+            }),
+            support::batch(1000, || {
+                black_box(raw.open(black_box(&raw_sealed)));
+            }),
+        );
     }
 }
 
@@ -234,6 +256,16 @@ fn dek_wrapping(c: &mut Criterion) {
     group.bench_function("custodia", |b| b.iter(|| keyring.wrap(black_box(&dek)).unwrap()));
     group.bench_function("raw_ring", |b| b.iter(|| raw.wrap(black_box(&raw_dek))));
     group.finish();
+    support::paired(
+        "wrap_dek",
+        101,
+        support::batch(1000, || {
+            black_box(keyring.wrap(black_box(&dek)).unwrap());
+        }),
+        support::batch(1000, || {
+            black_box(raw.wrap(black_box(&raw_dek)));
+        }),
+    );
 
     let mut group = c.benchmark_group("unwrap_dek");
     group.bench_function("custodia", |b| {
@@ -244,6 +276,26 @@ fn dek_wrapping(c: &mut Criterion) {
         b.iter(|| black_box(&raw).key_setup())
     });
     group.finish();
+    support::paired(
+        "unwrap_dek",
+        101,
+        support::batch(1000, || {
+            black_box(keyring.unwrap(black_box(&wrapped)).unwrap());
+        }),
+        support::batch(1000, || {
+            black_box(black_box(&raw).unwrap_key());
+        }),
+    );
+    support::paired(
+        "unwrap_dek_vs_key_schedule",
+        101,
+        support::batch(1000, || {
+            black_box(keyring.unwrap(black_box(&wrapped)).unwrap());
+        }),
+        support::batch(1000, || {
+            black_box(black_box(&raw).key_setup());
+        }),
+    );
 }
 
 fn blind_index(c: &mut Criterion) {
@@ -267,6 +319,20 @@ fn blind_index(c: &mut Criterion) {
         b.iter(|| hmac::sign(&raw_key, black_box(id.as_bytes())))
     });
     group.finish();
+    support::paired(
+        "blind_index",
+        101,
+        support::batch(1000, || {
+            black_box(
+                indexer
+                    .index(BlindIndexField::IdentityNumber, black_box(id))
+                    .unwrap(),
+            );
+        }),
+        support::batch(1000, || {
+            black_box(hmac::sign(&raw_key, black_box(id.as_bytes())));
+        }),
+    );
 }
 
 criterion_group! {
