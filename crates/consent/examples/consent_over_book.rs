@@ -1,7 +1,7 @@
 //! Turns a synthetic book's consent facts into ledger events, answers permission questions about every
 //! customer, and issues and verifies one receipt.
 //!
-//! Run with `cargo run -p custodia-consent --example synthetic_book --release -- 20000` (the number of
+//! Run with `cargo run -p custodia-consent --example consent_over_book --release -- 20000` (the number of
 //! customers; 2,000 by default).
 
 use std::time::Instant;
