@@ -177,48 +177,73 @@ fn bench(c: &mut Criterion) {
     } else {
         &[100_000, 1_000_000]
     };
-    for &n in sizes {
-        let (index, ids) = book(n);
-        let baseline: HashMap<CustomerId, u64> = ids.iter().map(|id| (*id, 1)).collect();
-        // A stride through the book so that successive questions touch different customers (cache
-        // misses, as in a service answering for a whole book).
-        let stride = 7_919usize;
+    // Both books stay in memory (about 1.3 GB at 10⁶), so the paired growth ratio below can alternate them.
+    let books: Vec<(u64, ConsentIndex, Vec<CustomerId>)> = sizes
+        .iter()
+        .map(|&n| {
+            let (index, ids) = book(n);
+            (n, index, ids)
+        })
+        .collect();
+    let marketing = Use::domestic(Purpose::Marketing, DataCategory::Contact);
+    let health = Use::domestic(Purpose::Analytics, DataCategory::Health);
+    let abroad = Use::new(
+        Purpose::Transfer,
+        DataCategory::Policies,
+        Recipient::Controller,
+        Jurisdiction::HONG_KONG,
+    );
+    let contract = Use::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+    let questions = [
+        ("consent_marketing", &marketing),
+        ("consent_sensitive", &health),
+        ("consent_cross_border", &abroad),
+        ("contract_basis", &contract),
+    ];
+    let (at, as_of) = (day(1000), day(2000));
+    // A stride through the book so that successive questions touch different customers (cache misses, as
+    // in a service answering for a whole book).
+    const STRIDE: usize = 7_919;
+    let ask = |index: &ConsentIndex, ids: &[CustomerId], u: &Use, k: &mut usize| {
+        *k = (*k + STRIDE) % ids.len();
+        black_box(index.permits(&Subject::new(ids[*k]), u, at, as_of))
+    };
+    for (n, index, ids) in &books {
+        let n = *n;
         let mut k = 0usize;
-        let marketing = Use::domestic(Purpose::Marketing, DataCategory::Contact);
-        let health = Use::domestic(Purpose::Analytics, DataCategory::Health);
-        let abroad = Use::new(
-            Purpose::Transfer,
-            DataCategory::Policies,
-            Recipient::Controller,
-            Jurisdiction::HONG_KONG,
-        );
-        let contract = Use::domestic(Purpose::ClaimsHandling, DataCategory::Health);
-        let (at, as_of) = (day(1000), day(2000));
-        for (name, u) in [
-            ("consent_marketing", &marketing),
-            ("consent_sensitive", &health),
-            ("consent_cross_border", &abroad),
-            ("contract_basis", &contract),
-        ] {
+        for (name, u) in questions {
             let mut group = c.benchmark_group(format!("permits_{name}"));
             group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-                b.iter(|| {
-                    k = (k + stride) % ids.len();
-                    let s = Subject::new(ids[k]);
-                    black_box(index.permits(&s, u, at, as_of))
-                })
+                b.iter(|| ask(index, ids, u, &mut k))
             });
             group.finish();
         }
+        let baseline: HashMap<CustomerId, u64> = ids.iter().map(|id| (*id, 1)).collect();
         let mut group = c.benchmark_group("permits_baseline_hashmap_lookup");
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
-                k = (k + stride) % ids.len();
+                k = (k + STRIDE) % ids.len();
                 black_box(baseline.get(&ids[k]))
             })
         });
         group.finish();
-        drop((index, ids, baseline));
+    }
+    // Paired: the big book against the small one, alternating. The "custodia" side is the big book, so the
+    // printed ratio is small / big; BENCHMARKS.md shows big / small.
+    if let (Some((_, small, small_ids)), Some((_, big, big_ids))) = (books.first(), books.last()) {
+        for (name, u) in questions {
+            let (mut i, mut j) = (0usize, 0usize);
+            support::paired(
+                &format!("permits_{name}_growth"),
+                101,
+                support::batch(1000, || {
+                    ask(big, big_ids, u, &mut i);
+                }),
+                support::batch(1000, || {
+                    ask(small, small_ids, u, &mut j);
+                }),
+            );
+        }
     }
 }
 

@@ -64,6 +64,26 @@ fn append(c: &mut Criterion) {
         })
     });
     group.finish();
+    // 41 rounds of four batches stay under the reset size, so no round pays for dropping a log.
+    log = Log::new(MemoryStore::new()).unwrap();
+    support::paired(
+        "ledger_append_memory",
+        41,
+        || {
+            for _ in 0..4 {
+                black_box(log.append(black_box(&batch)).unwrap());
+            }
+            4 * BATCH as u64
+        },
+        || {
+            for _ in 0..4 {
+                for payload in &batch {
+                    black_box(digest(&SHA256, black_box(payload)));
+                }
+            }
+            4 * BATCH as u64
+        },
+    );
 }
 
 criterion_group! {

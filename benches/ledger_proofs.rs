@@ -37,39 +37,72 @@ fn proofs(c: &mut Criterion) {
     } else {
         &[1_000, 10_000, 100_000, 1_000_000]
     };
-    let mut inclusion = Vec::new();
-    let mut consistency = Vec::new();
-    for &size in sizes {
-        let started = Instant::now();
-        let log = log_of(size);
-        eprintln!("built a log of {size} entries in {:.1?}", started.elapsed());
-        // A stride coprime with the size walks every index (and old size) in turn, so each question
-        // touches a different path, as a service answering for a whole book would.
-        let stride = 7_919u64;
+    let logs: Vec<(u64, Log<MemoryStore>)> = sizes
+        .iter()
+        .map(|&size| {
+            let started = Instant::now();
+            let log = log_of(size);
+            eprintln!("built a log of {size} entries in {:.1?}", started.elapsed());
+            (size, log)
+        })
+        .collect();
+    // A stride coprime with the sizes walks every index (and old size) in turn, so each question touches a
+    // different path, as a service answering for a whole book would.
+    const STRIDE: u64 = 7_919;
+    let inclusion = |log: &Log<MemoryStore>, size: u64, k: &mut u64| {
+        *k = (*k + STRIDE) % size;
+        log.inclusion_proof(black_box(*k), size).unwrap()
+    };
+    let consistency = |log: &Log<MemoryStore>, size: u64, k: &mut u64| {
+        *k = (*k + STRIDE) % (size - 1);
+        log.consistency_proof(black_box(*k + 1), size).unwrap()
+    };
+    let mut lengths = Vec::new();
+    for (size, log) in &logs {
+        let size = *size;
+        lengths.push((
+            size,
+            log.inclusion_proof(0, size).unwrap().path().len(),
+            log.consistency_proof(size / 3, size).unwrap().path().len(),
+        ));
         let mut k = 0u64;
-        let mut i = 0u64;
-        let proof = log.inclusion_proof(0, size).unwrap();
-        inclusion.push((size, proof.path().len()));
         let mut group = c.benchmark_group("inclusion_proof");
         group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
-            b.iter(|| {
-                k = (k + stride) % size;
-                log.inclusion_proof(black_box(k), size).unwrap()
-            })
+            b.iter(|| inclusion(log, size, &mut k))
         });
         group.finish();
-        let proof = log.consistency_proof(size / 3, size).unwrap();
-        consistency.push((size, proof.path().len()));
         let mut group = c.benchmark_group("consistency_proof");
         group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, &size| {
-            b.iter(|| {
-                i = (i + stride) % (size - 1);
-                log.consistency_proof(black_box(i + 1), size).unwrap()
-            })
+            b.iter(|| consistency(log, size, &mut k))
         });
         group.finish();
     }
-    eprintln!("proof lengths (size, hashes): inclusion {inclusion:?}, consistency {consistency:?}");
+    eprintln!("proof lengths (size, inclusion hashes, consistency hashes): {lengths:?}");
+    // Paired: the largest log against 10³, alternating, so the growth ratio is not a load artefact. The
+    // "custodia" side is the big log, so the printed ratio is small / big; BENCHMARKS.md shows big / small.
+    if let (Some((small, small_log)), Some((big, big_log))) = (logs.first(), logs.last()) {
+        let (mut i, mut j) = (0u64, 0u64);
+        support::paired(
+            "inclusion_proof_growth",
+            101,
+            support::batch(1000, || {
+                black_box(inclusion(big_log, *big, &mut i));
+            }),
+            support::batch(1000, || {
+                black_box(inclusion(small_log, *small, &mut j));
+            }),
+        );
+        support::paired(
+            "consistency_proof_growth",
+            101,
+            support::batch(1000, || {
+                black_box(consistency(big_log, *big, &mut i));
+            }),
+            support::batch(1000, || {
+                black_box(consistency(small_log, *small, &mut j));
+            }),
+        );
+    }
 }
 
 criterion_group! {

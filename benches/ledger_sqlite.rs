@@ -123,6 +123,18 @@ fn appends(c: &mut Criterion) {
             b.iter(|| raw_append(&mut conn, &mut next, black_box(rows)))
         });
         group.finish();
+        support::paired(
+            &format!("ledger_append_sqlite_{name}_{size}"),
+            if size == BATCH { 21 } else { 41 },
+            || {
+                black_box(log.append(black_box(&batch)).unwrap());
+                size as u64
+            },
+            || {
+                raw_append(&mut conn, &mut next, black_box(rows));
+                size as u64
+            },
+        );
         eprintln!(
             "{name}, batches of {size}: custodia log grew to {} entries, raw table to {next} rows",
             log.size()

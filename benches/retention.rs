@@ -74,6 +74,30 @@ fn bench_sweep(c: &mut Criterion) {
         });
     }
     group.finish();
+    // Paired: one sweep of the big book against one of the small book, alternating, per customer. The
+    // "custodia" side is the big book, so the printed ratio is small / big; BENCHMARKS.md shows big / small.
+    let run = |n: u64| {
+        let mut count = Count::default();
+        let summary = sweep(
+            &profile,
+            &holds,
+            as_of,
+            book::book(7, n, as_of),
+            SweepConfig { progress_every: 0 },
+            &mut count,
+        );
+        black_box((summary.holdings(), count.0));
+        n
+    };
+    if let (Some(&small), Some(&big)) = (sizes.first(), sizes.last()) {
+        // Ten small sweeps per round, so the small side's batch is not a few milliseconds of noise.
+        support::paired(
+            "retention_sweep_growth",
+            7,
+            || run(big),
+            || (0..10).map(|_| run(small)).sum(),
+        );
+    }
 }
 
 criterion_group! {

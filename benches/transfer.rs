@@ -296,6 +296,21 @@ fn transfer(c: &mut Criterion) {
                 b.iter_custom(|i| timed(i, || raw_read(n, sealed_len, &raw, capacity)))
             });
             group.finish();
+            // Paired: package + import against raw package + raw import, alternating.
+            support::paired(
+                &format!("transfer_{name}_{n}"),
+                if n >= 100_000 { 5 } else { 11 },
+                || {
+                    write_package(&keys, &agreement, &book, &mut packaged);
+                    black_box(read_package(&keys, &agreement, &packaged, capacity));
+                    n
+                },
+                || {
+                    raw_write(&book.sealed, &mut raw);
+                    black_box(raw_read(n, sealed_len, &raw, capacity));
+                    n
+                },
+            );
         }
     }
 }
