@@ -208,7 +208,11 @@ fn bench(c: &mut Criterion) {
         *k = (*k + STRIDE) % ids.len();
         black_box(index.permits(&Subject::new(ids[*k]), u, at, as_of))
     };
-    for (n, index, ids) in &books {
+    let maps: Vec<HashMap<CustomerId, u64>> = books
+        .iter()
+        .map(|(_, _, ids)| ids.iter().map(|id| (*id, 1)).collect())
+        .collect();
+    for (position, (n, index, ids)) in books.iter().enumerate() {
         let n = *n;
         let mut k = 0usize;
         for (name, u) in questions {
@@ -218,7 +222,7 @@ fn bench(c: &mut Criterion) {
             });
             group.finish();
         }
-        let baseline: HashMap<CustomerId, u64> = ids.iter().map(|id| (*id, 1)).collect();
+        let baseline = &maps[position];
         let mut group = c.benchmark_group("permits_baseline_hashmap_lookup");
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
@@ -244,6 +248,24 @@ fn bench(c: &mut Criterion) {
                 }),
             );
         }
+    }
+    // The same growth for one hash-map lookup: the cost of a bigger book's cache misses alone.
+    if let (Some(small), Some(big), Some((_, _, small_ids)), Some((_, _, big_ids))) =
+        (maps.first(), maps.last(), books.first(), books.last())
+    {
+        let (mut i, mut j) = (0usize, 0usize);
+        support::paired(
+            "permits_baseline_hashmap_lookup_growth",
+            101,
+            support::batch(1000, || {
+                i = (i + STRIDE) % big_ids.len();
+                black_box(big.get(&big_ids[i]));
+            }),
+            support::batch(1000, || {
+                j = (j + STRIDE) % small_ids.len();
+                black_box(small.get(&small_ids[j]));
+            }),
+        );
     }
 }
 

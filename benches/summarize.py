@@ -105,7 +105,7 @@ for q in ("consent_marketing", "consent_sensitive", "consent_cross_border", "con
     ratio = b / a if a and b else None
     gr = growth(f"permits_{q}_growth")
     if q == "baseline_hashmap_lookup":
-        target, met = "(scale reference)", "—"
+        target, met = "(reference: cache misses alone)", "—"
     else:
         target = "µs; flat"
         met = "—" if b is None or gr is None else ("yes" if b < 10_000 and gr <= 1.5 else "**no**")
