@@ -150,40 +150,18 @@ impl SectionSink for Vault<'_> {
 }
 
 impl CategoryEraser for Vault<'_> {
-    /// `SectionVault` can only purge a whole customer, so the kept categories' newest versions are read,
-    /// the customer is purged (secure_delete overwrites the bytes) and the kept versions are put back. Older
-    /// versions of kept categories go too; custodia-store should offer a per-category purge.
+    /// Deletes every version of the due categories and keeps the rest (custodia-store's `purge_categories`).
+    /// The older page images leave the SQLite WAL at the one checkpoint the disposition takes afterwards.
     fn erase_categories(
         &mut self,
         customer: CustomerId,
         categories: &[DataCategory],
     ) -> Result<bool, TransferError> {
-        let held = self
+        let removed = self
             .0
-            .categories(customer)
-            .map_err(storage("listing categories"))?;
-        if !held.iter().any(|c| categories.contains(c)) {
-            return Ok(false);
-        }
-        let mut kept = Vec::new();
-        for c in held.iter().filter(|c| !categories.contains(c)) {
-            if let Some(v) = self
-                .0
-                .latest_section(customer, *c)
-                .map_err(storage("reading a section"))?
-            {
-                kept.push((*c, v));
-            }
-        }
-        self.0
-            .purge_customer(customer)
-            .map_err(storage("purging a customer"))?;
-        for (c, v) in kept {
-            self.0
-                .put_section(customer, c, v.record_version(), v.sealed())
-                .map_err(storage("restoring a kept section"))?;
-        }
-        Ok(true)
+            .purge_categories(customer, categories)
+            .map_err(storage("erasing categories"))?;
+        Ok(removed > 0)
     }
 }
 
@@ -820,6 +798,8 @@ fn run(args: Args) -> Fallible<bool> {
             &mut SectionShredder::new(&mut vault),
             &mut seller_log,
         )?;
+        // One checkpoint for the whole batch: only now have the erased sections left the WAL as well.
+        seller_vault.checkpoint_wal()?;
         let mut erased = 0u64;
         let mut all_gone = true;
         for item in plan_items.iter() {

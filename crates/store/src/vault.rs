@@ -88,6 +88,18 @@ pub trait SectionVault {
 
     /// Deletes every version of every section of `customer` and returns how many rows went.
     fn purge_customer(&mut self, customer: CustomerId) -> Result<u64, StoreError>;
+
+    /// Deletes every version of the given categories of `customer`, keeps the others untouched, and returns
+    /// how many rows went. This is how a disposition erases what the seller may no longer hold while it
+    /// restricts the rest to storage (PIPL Art 47). Unlike [`SectionVault::purge_customer`] it does not
+    /// checkpoint SQLite's write-ahead log on every call: a caller erasing many customers calls
+    /// `SqliteStore::checkpoint_wal` once after the batch, and only then have the older page images left
+    /// the WAL file as well.
+    fn purge_categories(
+        &mut self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+    ) -> Result<u64, StoreError>;
 }
 
 /// An in-memory [`SectionVault`], for tests and examples. It runs the same conformance suite as the
@@ -186,9 +198,17 @@ impl SectionVault for MemoryVault {
     }
 
     fn purge_customer(&mut self, customer: CustomerId) -> Result<u64, StoreError> {
+        self.purge_categories(customer, &DataCategory::ALL)
+    }
+
+    fn purge_categories(
+        &mut self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+    ) -> Result<u64, StoreError> {
         let mut removed = 0u64;
-        self.sections.retain(|(c, _), history| {
-            if *c == customer {
+        self.sections.retain(|(c, category), history| {
+            if *c == customer && categories.contains(category) {
                 removed += history.len() as u64;
                 false
             } else {

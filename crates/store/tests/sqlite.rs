@@ -324,6 +324,39 @@ fn redaction_and_shredding_leave_no_bytes_in_the_files() {
 }
 
 #[test]
+fn purged_categories_leave_the_file_and_the_wal_at_the_next_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let mut store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    let customer = CustomerId::new_v7();
+    let (key, _) = common::keyring().generate_dek(customer).unwrap();
+    let seal = |category, text: &str| {
+        custodia_crypto::seal_section(&key, customer, category, 1, text.as_bytes()).unwrap()
+    };
+    let kept = seal(DataCategory::Identity, "kept for the archive floor");
+    let erased = seal(DataCategory::Health, "erased at disposition");
+    store
+        .put_section(customer, DataCategory::Identity, 1, &kept)
+        .unwrap();
+    store
+        .put_section(customer, DataCategory::Health, 1, &erased)
+        .unwrap();
+    assert!(contains(&file_bytes(&path), erased.as_bytes()));
+    assert_eq!(
+        store.purge_categories(customer, &[DataCategory::Health]).unwrap(),
+        1
+    );
+    // The documented contract: a batch of purges, then one checkpoint, and the bytes are gone everywhere.
+    store.checkpoint_wal().unwrap();
+    let bytes = file_bytes(&path);
+    assert!(
+        !contains(&bytes, erased.as_bytes()),
+        "an erased section must leave the file and the WAL"
+    );
+    assert!(contains(&bytes, kept.as_bytes()), "a kept section stays");
+}
+
+#[test]
 fn two_stores_on_one_file_never_fork_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");

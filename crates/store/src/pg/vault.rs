@@ -161,4 +161,18 @@ impl SectionVault for PostgresStore {
             )
             .map_err(self.error("purge a customer's sections"))
     }
+
+    fn purge_categories(
+        &mut self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+    ) -> Result<u64, StoreError> {
+        let codes: Vec<&str> = categories.iter().map(|c| c.code()).collect();
+        self.client()
+            .execute(
+                "DELETE FROM sections WHERE customer = $1 AND category = ANY($2)",
+                &[&customer.as_bytes().as_slice(), &codes],
+            )
+            .map_err(self.error("purge a customer's categories"))
+    }
 }

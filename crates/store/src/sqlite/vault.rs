@@ -170,4 +170,32 @@ impl SectionVault for SqliteStore {
         self.checkpoint_wal()?;
         Ok(removed as u64)
     }
+
+    fn purge_categories(
+        &mut self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+    ) -> Result<u64, StoreError> {
+        let err = |operation| super::sqlite_error(&self.location, operation);
+        let tx = self
+            .conn
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("begin a category purge"))?;
+        let mut removed = 0;
+        {
+            let mut delete = tx
+                .prepare_cached("DELETE FROM sections WHERE customer = ?1 AND category = ?2")
+                .map_err(err("prepare a category purge"))?;
+            for category in categories {
+                removed += delete
+                    .execute(params![customer.as_bytes(), category.code()])
+                    .map_err(err("purge a customer's categories"))?;
+            }
+        }
+        tx.commit().map_err(err("commit a category purge"))?;
+        // secure_delete zeroed the rows in their pages; the WAL's older copies go at the caller's checkpoint.
+        Ok(removed as u64)
+    }
 }

@@ -395,6 +395,7 @@ pub fn vault_suite<V: SectionVault>(make: &dyn Fn() -> V, cases: u32) {
     stale_versions_are_refused(make());
     customers_and_categories_are_separate(make());
     purge_removes_one_customer(make());
+    purge_categories_keeps_the_others(make());
     any_version_sequence_keeps_its_history(make, cases);
 }
 
@@ -553,6 +554,44 @@ pub fn purge_removes_one_customer<V: SectionVault>(mut vault: V) {
     assert_eq!(vault.section(alice, DataCategory::Identity, 2).unwrap(), None);
     assert_eq!(vault.categories(bob).unwrap(), vec![DataCategory::Identity]);
     assert_eq!(vault.purge_customer(alice).unwrap(), 0);
+}
+
+pub fn purge_categories_keeps_the_others<V: SectionVault>(mut vault: V) {
+    let keyring = keyring();
+    let alice = CustomerId::new_v7();
+    let bob = CustomerId::new_v7();
+    let (alice_key, _) = keyring.generate_dek(alice).unwrap();
+    let (bob_key, _) = keyring.generate_dek(bob).unwrap();
+    let held = [
+        DataCategory::Identity,
+        DataCategory::Contact,
+        DataCategory::Health,
+    ];
+    for c in held {
+        for version in 1..=2 {
+            vault
+                .put_section(alice, c, version, &sealed(&alice_key, alice, c, version, "a"))
+                .unwrap();
+        }
+        vault
+            .put_section(bob, c, 1, &sealed(&bob_key, bob, c, 1, "b"))
+            .unwrap();
+    }
+    // Contact and health go with every version; a category she never had counts nothing.
+    let erase = [DataCategory::Contact, DataCategory::Health, DataCategory::Claims];
+    assert_eq!(vault.purge_categories(alice, &erase).unwrap(), 4);
+    assert_eq!(vault.categories(alice).unwrap(), vec![DataCategory::Identity]);
+    assert_eq!(
+        vault
+            .section_history(alice, DataCategory::Identity)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(vault.section(alice, DataCategory::Contact, 1).unwrap(), None);
+    assert_eq!(vault.categories(bob).unwrap(), held.to_vec());
+    assert_eq!(vault.purge_categories(alice, &erase).unwrap(), 0);
+    assert_eq!(vault.purge_categories(alice, &[]).unwrap(), 0);
 }
 
 pub fn any_version_sequence_keeps_its_history<V: SectionVault>(make: &dyn Fn() -> V, cases: u32) {
