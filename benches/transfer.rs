@@ -40,8 +40,8 @@ use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
 use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
 use custodia::transfer::{
     AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings,
-    MemorySections, MinorRule, Moving, Party, ScopeItem, SectionSink, SensitiveRule, SignedAgreement,
-    TransferError, import, package,
+    MemorySections, MinorRule, Moving, Party, ProofTree, ScopeItem, SectionSink, SensitiveRule,
+    SignedAgreement, TransferError, import, package,
 };
 use ring::digest::{SHA256, digest};
 
@@ -181,7 +181,7 @@ fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, out: &mu
         &book.sections,
         book.moving.clone(),
         Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).unwrap(),
-        false,
+        ProofTree::Discard,
         &mut |_| {},
     )
     .unwrap();

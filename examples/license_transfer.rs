@@ -41,9 +41,9 @@ use custodia::transfer::package::DEFAULT_MAX_ENTRY_LEN;
 use custodia::transfer::{
     AgreementSection, AgreementTerms, Buyer, BuyerObligations, CategoryEraser, Check, CustomerSelection,
     DispositionPlanner, DraftAgreement, ImportSettings, MinorRule, Moving, PackageSection, Party,
-    PlanContext, Planner, Progress, ResponseIndex, ScopeItem, SectionShredder, SectionSink, SectionSource,
-    SensitiveRule, SignedAgreement, SignedReceipt, TransferError, TransferReport, import, package, prove,
-    receipt_for,
+    PlanContext, Planner, Progress, ProofTree, ResponseIndex, ScopeItem, SectionShredder, SectionSink,
+    SectionSource, SensitiveRule, SignedAgreement, SignedReceipt, TransferError, TransferReport, import,
+    package, prove, receipt_for,
 };
 
 const USAGE: &str = "usage: license_transfer [--customers N] [--out DIR] [--seed S]";
@@ -631,7 +631,7 @@ fn run(args: Args) -> Fallible<bool> {
         &Vault(&mut seller_vault),
         moving,
         final_plan_at,
-        true,
+        ProofTree::Keep,
         &mut progress_line,
     )?;
     let seller_tree = tree.ok_or("manifest tree")?;

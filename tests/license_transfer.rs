@@ -604,7 +604,7 @@ fn package_of(k: &Keys, agreement: &SignedAgreement, n: usize) -> (Vec<u8>, Pack
         &sections,
         moving,
         served_at(),
-        false,
+        ProofTree::Discard,
         &mut |_| {},
     )
     .unwrap();
@@ -768,7 +768,7 @@ fn customer_ids_are_sorted_in_the_package_whatever_order_they_are_given_in() {
         &sections,
         moving,
         served_at(),
-        true,
+        ProofTree::Keep,
         &mut |_| {},
     )
     .unwrap();

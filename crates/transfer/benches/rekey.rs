@@ -106,7 +106,7 @@ fn rekey(c: &mut Criterion) {
         &sections,
         moving,
         now,
-        false,
+        ProofTree::Discard,
         &mut |_| {},
     )
     .unwrap();

@@ -242,7 +242,7 @@ fn main() -> Fallible<()> {
         &agreement,
         &seller_key,
         at,
-        false,
+        ProofTree::Discard,
     )?;
     for m in &moving {
         let (dek, wrapped) = ring.generate_dek(m.customer)?;

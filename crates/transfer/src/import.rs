@@ -13,7 +13,7 @@ use custodia_model::{CustomerId, DataCategory};
 
 use crate::agreement::SignedAgreement;
 use crate::error::TransferError;
-use crate::manifest::{ManifestTree, RootBuilder};
+use crate::manifest::{ManifestTree, ProofTree, RootBuilder};
 use crate::package::{
     DEFAULT_MAX_ENTRY_LEN, PackageReader, PackageSummary, PackageWriter, Record, TravellingSection,
     verify_package_signature,
@@ -127,12 +127,12 @@ pub fn package<W: Write, S: SectionSource + ?Sized, K: KeyStore + ?Sized>(
     sections: &S,
     mut moving: Vec<Moving>,
     created_at: DateTime<Utc>,
-    keep_tree: bool,
+    proof_tree: ProofTree,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
     moving.sort_by_key(|m| m.customer);
     let total = moving.len() as u64;
-    let mut writer = PackageWriter::start(out, agreement, seller_key, created_at, keep_tree)?;
+    let mut writer = PackageWriter::start(out, agreement, seller_key, created_at, proof_tree)?;
     for (n, m) in moving.iter().enumerate() {
         let mut travelling = Vec::with_capacity(m.categories.len());
         for category in &m.categories {

@@ -137,7 +137,7 @@
 //! let now = Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).single().ok_or("time")?;
 //! let mut package_bytes = Vec::new();
 //! let (summary, _) = package(&mut package_bytes, &agreement, &seller_key, &seller_ring, &keys, &sections,
-//!     moving, now, false, &mut |_| {})?;
+//!     moving, now, ProofTree::Discard, &mut |_| {})?;
 //! let buyer_ring = Keyring::derive_from_master(&[2; 32], 1, KeyringConfig::default())?;
 //! let (staged_keys, mut staged) = (InMemoryKeyStore::new(), MemorySections::new());
 //! let outcome = import(package_bytes.as_slice(), &agreement,
@@ -189,7 +189,7 @@ pub use import::{
     SectionSource, import, package,
 };
 pub use manifest::{
-    CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProvenEntry,
+    CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree, ProvenEntry,
     RootBuilder, SectionDigest,
 };
 pub use package::PackageSummary;

@@ -117,6 +117,16 @@ impl RootBuilder {
     }
 }
 
+/// Whether packaging keeps the whole manifest tree in memory for per-customer proofs afterwards
+/// ([`ManifestTree`], about 100 MB at a million customers) or only the few dozen bytes the root needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofTree {
+    /// Keep the tree: [`crate::prove`] can then show each customer whether their record moved.
+    Keep,
+    /// Keep only what the root needs: memory stays flat in the number of customers.
+    Discard,
+}
+
 /// The whole manifest tree in memory, 32 bytes per leaf and 16 per customer id (about 100 MB for a million
 /// customers, all levels included), for answering per-customer proofs after packaging or import.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

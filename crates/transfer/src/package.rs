@@ -14,7 +14,7 @@ use custodia_model::{CustomerId, DataCategory, TransferId};
 use crate::agreement::{AgreementDigest, SignedAgreement};
 use crate::codec::{hex, unhex};
 use crate::error::TransferError;
-use crate::manifest::{ManifestEntry, ManifestTree, RootBuilder, SectionDigest};
+use crate::manifest::{ManifestEntry, ManifestTree, ProofTree, RootBuilder, SectionDigest};
 
 /// Magic that opens every package.
 pub const PACKAGE_MAGIC: &[u8; 8] = b"CUSTXFER";
@@ -399,7 +399,7 @@ pub struct PackageSummary {
 }
 
 /// Writes a package customer by customer to any [`Write`], in memory that does not grow with the book
-/// (a few dozen bytes of tree state; pass a [`ManifestTree`] to keep proofs as well).
+/// (a few dozen bytes of tree state; [`ProofTree::Keep`] keeps the whole tree for proofs as well).
 ///
 /// ```
 /// use custodia_transfer::package::{PACKAGE_MAGIC, HEADER_LEN};
@@ -436,7 +436,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
         agreement: &SignedAgreement,
         seller_key: &'k SigningKey,
         created_at: DateTime<Utc>,
-        keep_tree: bool,
+        proof_tree: ProofTree,
     ) -> Result<Self, TransferError> {
         let terms = agreement.terms();
         if seller_key.verifying_key() != *terms.seller.verifying_key() {
@@ -465,7 +465,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             transfer_key,
             seller_key,
             builder: RootBuilder::new(),
-            tree: keep_tree.then(ManifestTree::new),
+            tree: (proof_tree == ProofTree::Keep).then(ManifestTree::new),
             last: None,
             sections: 0,
             section_bytes: 0,

@@ -107,7 +107,7 @@ fn progress_is_reported_through_the_callers_callback() {
         &store.sections,
         moving(&store),
         at(2026, 7, 1),
-        false,
+        ProofTree::Discard,
         &mut |p| seen.push(p),
     )
     .unwrap();
@@ -265,9 +265,14 @@ fn the_html_report_is_self_contained_and_the_json_round_trips() {
 fn a_package_writer_never_shows_its_transfer_key() {
     let keys = Keys::new();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
-    let writer =
-        package::PackageWriter::start(Vec::new(), &agreement, &keys.seller_sign, at(2026, 7, 1), false)
-            .unwrap();
+    let writer = package::PackageWriter::start(
+        Vec::new(),
+        &agreement,
+        &keys.seller_sign,
+        at(2026, 7, 1),
+        ProofTree::Discard,
+    )
+    .unwrap();
     let shown = format!("{writer:?}");
     assert!(shown.starts_with("PackageWriter"));
     assert!(shown.contains(&agreement.transfer_id().to_string()));

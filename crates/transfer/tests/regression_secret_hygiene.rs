@@ -11,7 +11,7 @@ use common::*;
 use custodia_consent::TransferPath;
 use custodia_crypto::InMemoryKeyStore;
 use custodia_transfer::package::PackageWriter;
-use custodia_transfer::{Buyer, MemorySections};
+use custodia_transfer::{Buyer, MemorySections, ProofTree};
 
 trait AmbiguousIfSerialize<A> {
     fn some_item() {}
@@ -33,8 +33,14 @@ fn hex(bytes: &[u8]) -> String {
 fn the_package_writer_and_the_buyer_print_no_key_bytes() {
     let keys = Keys::new();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
-    let writer =
-        PackageWriter::start(Vec::new(), &agreement, &keys.seller_sign, at(2026, 7, 15), false).unwrap();
+    let writer = PackageWriter::start(
+        Vec::new(),
+        &agreement,
+        &keys.seller_sign,
+        at(2026, 7, 15),
+        ProofTree::Discard,
+    )
+    .unwrap();
     let seller_seed = hex(&keys.seller_sign.expose_pkcs8()[16..48]);
     for shown in [format!("{writer:?}"), format!("{writer:#?}")] {
         assert!(!shown.contains(&seller_seed[..16]), "{shown}");

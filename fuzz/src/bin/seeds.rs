@@ -22,7 +22,7 @@ use custodia_transfer::SectionSink;
 use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{
     AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MemorySections, MinorRule, Moving,
-    Party, ScopeItem, SensitiveRule, SignedAgreement, TransferReceipt, package,
+    Party, ProofTree, ScopeItem, SensitiveRule, SignedAgreement, TransferReceipt, package,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -193,7 +193,7 @@ fn main() -> Res<()> {
             &store,
             moving.iter().take(count).cloned().collect(),
             at(2026, 7, 15)?,
-            false,
+            ProofTree::Discard,
             &mut |_| {},
         )?;
         packages.push(out);

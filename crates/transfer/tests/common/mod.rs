@@ -191,7 +191,7 @@ pub fn make_package(
         &store.sections,
         moving(store),
         at(2026, 7, 15),
-        true,
+        ProofTree::Keep,
         &mut |_| {},
     )
     .unwrap();
