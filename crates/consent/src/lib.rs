@@ -41,7 +41,7 @@
 //! sorted by effective time, and stores each event in 64 bytes (purposes and categories as bit masks,
 //! recipients, destination lists and notice versions interned). `permits` looks up one customer and walks
 //! that customer's events once, backwards, so its cost is proportional to that customer's events and does
-//! not grow with the book. Measured with `benches/permits.rs` at one million customers and ten million
+//! not grow with the book. Measured with the root `benches/consent.rs` at one million customers and ten million
 //! events (release build, two shared cores): 1.3 µs for a consent-based question, 2.2–2.6 µs when
 //! sensitive or cross-border rules apply, 70 ns when the basis is the contract, against 136 ns for the raw
 //! `HashMap` lookup of the same customer; the index took 13 s to build and the process 1.2 GB.

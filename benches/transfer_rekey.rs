@@ -2,7 +2,7 @@
 //! 1,000 customers with five 256-byte sections each, beside the raw baseline of one SHA-256 over every
 //! sealed section (the least any verified import must do).
 //!
-//! `cargo bench -p custodia-transfer --bench rekey`.
+//! `cargo bench -p custodia --bench transfer_rekey`.
 
 // A bench is test code: a failed setup should stop the run loudly. criterion_group! generates an
 // undocumented public function.
@@ -10,14 +10,14 @@
 
 use std::hint::black_box;
 
-use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use custodia_consent::{PartyId, TransferPath};
-use custodia_crypto::{
+use custodia::consent::{PartyId, TransferPath};
+use custodia::crypto::{
     InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
 };
-use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
-use custodia_transfer::*;
+use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
+use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use custodia::transfer::*;
 
 const CATEGORIES: [DataCategory; 5] = [
     DataCategory::Identity,
