@@ -10,8 +10,7 @@
 // A bench may stop on a broken fixture; criterion_group! generates an undocumented public function.
 #![allow(clippy::panic, missing_docs)]
 
-#[path = "support/retention_book.rs"]
-mod book;
+use custodia::retention::synthetic as book;
 mod support;
 
 use std::hint::black_box;

@@ -16,8 +16,7 @@ use custodia_retention::{
 };
 use uuid::Uuid;
 
-#[path = "../tests/support/book.rs"]
-mod book;
+use custodia_retention::synthetic as book;
 
 /// A stand-in for the section store: remembers which sections it deleted.
 #[derive(Default)]

@@ -86,6 +86,7 @@ mod period;
 mod profile;
 mod rule;
 mod sweep;
+pub mod synthetic;
 
 pub use actor::ActorId;
 pub use decision::{Decision, Outcome, Reason, RuleEffect};

@@ -4,8 +4,7 @@
 // Test helpers outside #[test] functions may unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/book.rs"]
-mod book;
+use custodia_retention::synthetic as book;
 
 use chrono::{Days, NaiveDate};
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};

@@ -1,24 +1,22 @@
-//! A deterministic synthetic book of retention facts for the sweep bench (from custodia-retention's test support).
+//! A deterministic synthetic book of retention facts, shared by this crate's tests, its example and the root benches.
 //!
 //! It is generated per index (no state between customers), so a sweep over it streams and customer
-//! `i` is the same whatever the book's size.
+//! `i` is the same whatever the book's size. The facts are made directly, not from the model's
+//! synthetic customers, so that the retention rules can be exercised on shapes (long-ended
+//! relationships, EU residents, impact-assessment records) in proportions of their own.
 
-#![allow(dead_code)]
+use chrono::{Days, NaiveDate};
+use custodia_model::synthetic::SplitMix64;
+use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 
-use custodia::model::chrono::{Days, NaiveDate};
-use custodia::model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
-use custodia::retention::{Contract, ContractTerm, HeldData, Holding, RecordKind, RetentionFacts, Use};
+use crate::{Contract, ContractTerm, HeldData, Holding, RecordKind, RetentionFacts, Use};
 
-/// SplitMix64: a tiny, well-mixed generator, enough for test data.
-struct Mix(u64);
+/// The model's SplitMix64 with the two draws this book needs.
+struct Mix(SplitMix64);
 
 impl Mix {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: u64) -> u64 {
@@ -33,7 +31,7 @@ impl Mix {
 /// The id of customer `index` (never nil: the index is offset by one).
 pub fn customer_id(index: u64) -> CustomerId {
     let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&(index + 1).to_be_bytes());
+    bytes[..8].copy_from_slice(&index.wrapping_add(1).to_be_bytes());
     bytes[8..].copy_from_slice(&0x7000_8000_0000_0000u64.to_be_bytes());
     CustomerId::from_bytes(bytes).unwrap_or_else(|_| CustomerId::new_v7())
 }
@@ -46,7 +44,7 @@ fn date(start: NaiveDate, days: u64) -> NaiveDate {
 /// 40% with an ended relationship, one to three contracts, some transactions, some marketing consents
 /// withdrawn, 5% EU residents, some impact-assessment records.
 pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
-    let mut r = Mix(seed ^ index.wrapping_mul(0xA24B_AED4_963E_E407));
+    let mut r = Mix(SplitMix64::new(seed ^ index.wrapping_mul(0xA24B_AED4_963E_E407)));
     let customer = customer_id(index);
     let joined = as_of
         .checked_sub_days(Days::new(30 + r.below(20 * 365)))
