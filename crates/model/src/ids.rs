@@ -11,8 +11,9 @@ use crate::error::ModelError;
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
+        // Deserialization goes through `from_uuid`, so a nil id read from outside is refused like a parsed one.
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "Uuid", into = "Uuid")]
         pub struct $name(Uuid);
 
         impl $name {
@@ -54,6 +55,20 @@ macro_rules! uuid_id {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+
+        impl TryFrom<Uuid> for $name {
+            type Error = ModelError;
+
+            fn try_from(uuid: Uuid) -> Result<Self, Self::Error> {
+                Self::from_uuid(uuid)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Uuid {
+                id.0
             }
         }
 
@@ -117,6 +132,16 @@ mod tests {
         let parsed: PolicyId = id.to_string().parse().unwrap();
         assert_eq!(id, parsed);
         assert!("not-a-uuid".parse::<PolicyId>().is_err());
+    }
+
+    #[test]
+    fn serde_refuses_the_nil_id_and_round_trips_others() {
+        let nil = format!("\"{}\"", Uuid::nil());
+        assert!(serde_json::from_str::<CustomerId>(&nil).is_err());
+        let id = CustomerId::new_v7();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<CustomerId>(&json).unwrap(), id);
     }
 
     #[test]
