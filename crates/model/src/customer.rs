@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::account::{BankAccount, Money};
+use crate::actor::ActorId;
 use crate::category::DataCategory;
 use crate::citation::Citation;
 use crate::contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress};
@@ -14,7 +15,7 @@ use crate::ids::{CustomerId, PolicyId};
 use crate::jurisdiction::Jurisdiction;
 use crate::party::{Party, PartyKind};
 use crate::policy::{Beneficiary, Claim, Policy};
-use crate::version::{Actor, RecordVersion};
+use crate::version::RecordVersion;
 
 /// The contact section (category [`DataCategory::Contact`]). Every field is optional because records from
 /// real books are incomplete; data-quality reports say what is missing.
@@ -324,7 +325,7 @@ impl Customer {
     /// Creates a record at version 1. Checks: the relationship does not end before it starts; policy and
     /// account ids are unique; every claim and beneficiary refers to a policy the customer holds; claim dates
     /// are in order; beneficiary shares are 1 to 100 and at most 100 per policy.
-    pub fn new(fields: CustomerFields, at: DateTime<Utc>, by: Actor) -> Result<Self, ModelError> {
+    pub fn new(fields: CustomerFields, at: DateTime<Utc>, by: ActorId) -> Result<Self, ModelError> {
         check_fields(&fields)?;
         let all = held_paths(&fields);
         Ok(Self {
@@ -335,7 +336,7 @@ impl Customer {
 
     /// Makes the next version from edited fields (start from [`Customer::to_fields`]). The id must stay, the
     /// time must not go back, and at least one field must change; the new version lists what did.
-    pub fn update(&self, fields: CustomerFields, at: DateTime<Utc>, by: Actor) -> Result<Self, ModelError> {
+    pub fn update(&self, fields: CustomerFields, at: DateTime<Utc>, by: ActorId) -> Result<Self, ModelError> {
         if fields.id != self.fields.id {
             return Err(ModelError::Inconsistent {
                 field: "id",

@@ -1,42 +1,66 @@
 //! Typed UUID identifiers, so that a customer id can never be passed where a policy id is expected.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-use crate::error::ModelError;
-
-macro_rules! uuid_id {
+/// Defines a typed UUID id, so that an id of one kind can never be passed where another is expected.
+///
+/// Every custodia crate defines its ids with this one macro (custodia-model's customers and policies,
+/// custodia-consent's notices and events, custodia-crypto's data keys, custodia-retention's destruction
+/// plans), so every id has the same API and the same rules:
+///
+/// - `new_v7()`: a new, time-ordered id (UUID v7), so that ids sort by creation and index well;
+/// - `from_uuid(uuid)` and `from_bytes([u8; 16])`: the nil UUID is refused with
+///   [`ModelError::InvalidId`](crate::ModelError::InvalidId) naming the field, because it is a common
+///   placeholder bug;
+/// - `as_uuid()`, `as_bytes()` (the form bound into AAD and ledger payloads), `Display` (the hyphenated
+///   UUID), `Debug` as `Name(uuid)` (an id is pseudonymous, so it needs no redaction), `FromStr`;
+/// - serde as the hyphenated UUID, deserialized through `from_uuid`, so a nil id read from outside is
+///   refused like a parsed one.
+///
+/// A crate whose own error type must carry the failure converts with `From<ModelError>`.
+///
+/// ```
+/// custodia_model::typed_id!(
+///     /// A widget, for the example.
+///     WidgetId,
+///     "widget_id"
+/// );
+///
+/// let id = WidgetId::new_v7();
+/// assert_eq!(id.to_string().parse::<WidgetId>()?, id);
+/// assert!(WidgetId::from_bytes([0; 16]).is_err());
+/// assert_eq!(format!("{id:?}"), format!("WidgetId({id})"));
+/// # Ok::<(), custodia_model::ModelError>(())
+/// ```
+#[macro_export]
+macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
-        // Deserialization goes through `from_uuid`, so a nil id read from outside is refused like a parsed one.
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "Uuid", into = "Uuid")]
-        pub struct $name(Uuid);
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name($crate::uuid::Uuid);
 
         impl $name {
+            /// The field name this id carries in errors.
+            pub const FIELD: &'static str = $field;
+
             /// A new, time-ordered id (UUID v7), so that ids sort by creation and index well.
             pub fn new_v7() -> Self {
-                Self(Uuid::now_v7())
+                Self($crate::uuid::Uuid::now_v7())
             }
 
             /// Wraps an existing UUID; the nil UUID is refused because it is a common placeholder bug.
-            pub fn from_uuid(uuid: Uuid) -> Result<Self, ModelError> {
+            pub fn from_uuid(uuid: $crate::uuid::Uuid) -> ::core::result::Result<Self, $crate::ModelError> {
                 if uuid.is_nil() {
-                    return Err(ModelError::InvalidId { field: $field, value: uuid.to_string() });
+                    return Err($crate::ModelError::InvalidId { field: $field, value: uuid.to_string() });
                 }
                 Ok(Self(uuid))
             }
 
             /// Builds an id from 16 bytes, as stored in a database or a binary format.
-            pub fn from_bytes(bytes: [u8; 16]) -> Result<Self, ModelError> {
-                Self::from_uuid(Uuid::from_bytes(bytes))
+            pub fn from_bytes(bytes: [u8; 16]) -> ::core::result::Result<Self, $crate::ModelError> {
+                Self::from_uuid($crate::uuid::Uuid::from_bytes(bytes))
             }
 
             /// The underlying UUID.
-            pub fn as_uuid(&self) -> &Uuid {
+            pub fn as_uuid(&self) -> &$crate::uuid::Uuid {
                 &self.0
             }
 
@@ -46,65 +70,85 @@ macro_rules! uuid_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&self.0, f)
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 write!(f, concat!(stringify!($name), "({})"), self.0)
             }
         }
 
-        impl TryFrom<Uuid> for $name {
-            type Error = ModelError;
+        impl ::core::convert::TryFrom<$crate::uuid::Uuid> for $name {
+            type Error = $crate::ModelError;
 
-            fn try_from(uuid: Uuid) -> Result<Self, Self::Error> {
+            fn try_from(uuid: $crate::uuid::Uuid) -> ::core::result::Result<Self, Self::Error> {
                 Self::from_uuid(uuid)
             }
         }
 
-        impl From<$name> for Uuid {
-            fn from(id: $name) -> Uuid {
+        impl ::core::convert::From<$name> for $crate::uuid::Uuid {
+            fn from(id: $name) -> $crate::uuid::Uuid {
                 id.0
             }
         }
 
-        impl FromStr for $name {
-            type Err = ModelError;
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::ModelError;
 
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let uuid = Uuid::parse_str(s)
-                    .map_err(|_| ModelError::InvalidId { field: $field, value: s.to_owned() })?;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                let uuid = $crate::uuid::Uuid::parse_str(s)
+                    .map_err(|_| $crate::ModelError::InvalidId { field: $field, value: s.to_owned() })?;
                 Self::from_uuid(uuid)
+            }
+        }
+
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error>
+            where
+                S: $crate::__private::serde::Serializer,
+            {
+                $crate::__private::serde::Serialize::serialize(&self.0, serializer)
+            }
+        }
+
+        // Deserialization goes through `from_uuid`, so a nil id read from outside is refused like a parsed one.
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
+            where
+                D: $crate::__private::serde::Deserializer<'de>,
+            {
+                let uuid: $crate::uuid::Uuid = $crate::__private::serde::Deserialize::deserialize(deserializer)?;
+                Self::from_uuid(uuid).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };
 }
 
-uuid_id!(
+typed_id!(
     /// A customer of the brokerage: a natural person or an organization.
     CustomerId,
     "customer_id"
 );
-uuid_id!(
+typed_id!(
     /// An insurance contract placed by the brokerage.
     PolicyId,
     "policy_id"
 );
-uuid_id!(
+typed_id!(
     /// A claim made under a policy.
     ClaimId,
     "claim_id"
 );
-uuid_id!(
+typed_id!(
     /// A bank or payment account of a customer.
     AccountId,
     "account_id"
 );
-uuid_id!(
+typed_id!(
     /// A licence transfer between a seller and a buyer brokerage.
     TransferId,
     "transfer_id"
@@ -113,6 +157,8 @@ uuid_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ModelError;
+    use uuid::Uuid;
 
     #[test]
     fn nil_uuid_is_refused_with_the_field_name() {

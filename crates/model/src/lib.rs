@@ -62,6 +62,7 @@
 //! ```
 
 mod account;
+mod actor;
 mod category;
 mod citation;
 mod contact;
@@ -81,11 +82,19 @@ pub mod synthetic;
 /// Re-exported because its `NaiveDate` and `DateTime` are in this crate's public API: a downstream crate (or an
 /// example using only the `custodia` facade) names the same version without depending on chrono itself.
 pub use chrono;
-/// Re-exported because `Uuid` is in the public API of the id types.
+/// Re-exported because `Uuid` is in the public API of the id types, and [`typed_id!`] names it as
+/// `$crate::uuid`, so that a crate defining its ids needs no uuid dependency of its own.
 pub use uuid;
+
+/// What [`typed_id!`] expands to needs from this crate's dependencies; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
 mod version;
 
 pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
+pub use actor::ActorId;
 pub use category::{DataCategory, SensitiveKind};
 pub use citation::{Citation, Instrument};
 pub use contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
@@ -111,4 +120,4 @@ pub use quality::{
     BookQualityReport, CustomerQualityReport, IssueKind, QualityConfig, QualityConfigFields, QualityIssue,
     WorstCustomer, assess_customer,
 };
-pub use version::{Actor, RecordVersion, VersionHistory, VersionHistoryFields};
+pub use version::{RecordVersion, VersionHistory, VersionHistoryFields};

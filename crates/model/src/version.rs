@@ -1,70 +1,11 @@
 //! Record versions: every update of a customer record yields a new version saying when, who and what changed.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::actor::ActorId;
 use crate::error::ModelError;
 use crate::ids::CustomerId;
-
-/// Who made a change: a staff member's login, a system job's name. Checked, not interpreted.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Actor(String);
-
-impl Actor {
-    /// The field name used in errors.
-    pub const FIELD: &'static str = "version.by";
-
-    /// 1 to 128 characters without control characters or surrounding space.
-    pub fn new(value: &str) -> Result<Self, ModelError> {
-        let field = Self::FIELD;
-        if value.trim().is_empty() {
-            return Err(ModelError::Empty { field });
-        }
-        if value.trim() != value || value.chars().any(char::is_control) {
-            return Err(ModelError::InvalidCharacter {
-                field,
-                position: 1,
-                expected: "printable text without surrounding space",
-            });
-        }
-        if value.chars().count() > 128 {
-            return Err(ModelError::InvalidLength {
-                field,
-                expected: "at most 128 characters",
-                actual: value.chars().count(),
-            });
-        }
-        Ok(Self(value.to_owned()))
-    }
-
-    /// The actor's name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Actor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Actor {
-    type Error = ModelError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(&value)
-    }
-}
-
-impl From<Actor> for String {
-    fn from(value: Actor) -> Self {
-        value.0
-    }
-}
 
 /// One version of a customer record: its number (1 for the creation), when and by whom it was made, and the
 /// field paths that changed (for version 1, every field the record held). PIPL Art 46 (correction) and the
@@ -73,12 +14,12 @@ impl From<Actor> for String {
 pub struct RecordVersion {
     number: u32,
     at: DateTime<Utc>,
-    by: Actor,
+    by: ActorId,
     changed_fields: Vec<String>,
 }
 
 impl RecordVersion {
-    pub(crate) fn new(number: u32, at: DateTime<Utc>, by: Actor, changed_fields: Vec<String>) -> Self {
+    pub(crate) fn new(number: u32, at: DateTime<Utc>, by: ActorId, changed_fields: Vec<String>) -> Self {
         Self {
             number,
             at,
@@ -98,7 +39,7 @@ impl RecordVersion {
     }
 
     /// Who made it.
-    pub fn by(&self) -> &Actor {
+    pub fn by(&self) -> &ActorId {
         &self.by
     }
 

@@ -6,8 +6,8 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use custodia_model::synthetic::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 use custodia_model::{
-    Actor, AmlRisk, BookQualityReport, Claim, ClaimId, ClaimStatus, ContactSection, Customer, CustomerFields,
-    CustomerId, CustomerQualityReport, DataCategory, Gender, Guardian, GuardianRelationship,
+    ActorId, AmlRisk, BookQualityReport, Claim, ClaimId, ClaimStatus, ContactSection, Customer,
+    CustomerFields, CustomerId, CustomerQualityReport, DataCategory, Gender, Guardian, GuardianRelationship,
     IdentityDocument, IssueKind, Jurisdiction, KycRecord, MobileNumber, ModelError, Money, Organization,
     OrganizationName, Party, PartyKind, Person, PersonFields, PersonName, Policy, PolicyFields, PolicyId,
     PostalAddress, PostalAddressFields, ProductLine, QualityConfig, QualityConfigFields, ResidentIdNumber,
@@ -22,8 +22,8 @@ fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap()
 }
 
-fn clerk() -> Actor {
-    Actor::new("clerk-7").unwrap()
+fn clerk() -> ActorId {
+    ActorId::new("clerk-7").unwrap()
 }
 
 fn address(country: Jurisdiction) -> PostalAddress {
@@ -265,7 +265,7 @@ fn an_update_yields_a_new_version_naming_what_changed() {
     edit.contact.mobile = Some(MobileNumber::new("13900001111").unwrap());
     edit.last_verified = date(2025, 3, 1);
     let v2 = v1
-        .update(edit.clone(), at(2025, 3, 1), Actor::new("agent-12").unwrap())
+        .update(edit.clone(), at(2025, 3, 1), ActorId::new("agent-12").unwrap())
         .unwrap();
     assert_eq!(v2.version().number(), 2);
     assert_eq!(v2.version().by().as_str(), "agent-12");

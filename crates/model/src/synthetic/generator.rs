@@ -10,6 +10,7 @@ use super::tables::{
 };
 use super::{BookConfig, ConsentFact, SyntheticCustomer};
 use crate::account::{AccountUse, BankAccount, BankCardNumber, Money};
+use crate::actor::ActorId;
 use crate::category::DataCategory;
 use crate::contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
 use crate::customer::{
@@ -29,7 +30,6 @@ use crate::policy::{
     TerminationReason,
 };
 use crate::purpose::Purpose;
-use crate::version::Actor;
 
 const AS_OF_FIELD: &str = "book.as_of";
 
@@ -61,7 +61,7 @@ pub(crate) struct Generator {
     config: BookConfig,
     as_of: NaiveDate,
     window_start: NaiveDate,
-    actor: Actor,
+    actor: ActorId,
 }
 
 /// Random choices for one customer, drawn in a fixed order so that a customer depends only on seed and index.
@@ -85,7 +85,7 @@ impl Generator {
         let window_start = sub_months(as_of, config.years.saturating_mul(12))?;
         // The earliest birth date used is 90 years before the window; check it is representable once here.
         sub_months(window_start, 90 * 12)?;
-        let actor = Actor::new("synthetic-generator")?;
+        let actor = ActorId::new("synthetic-generator")?;
         Ok(Self {
             config,
             as_of,
