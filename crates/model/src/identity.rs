@@ -36,6 +36,35 @@ const PROVINCE_CODES: [u8; 43] = [
     61, 62, 63, 64, 65, 71, 81, 82, 83, 91, 92, 93, 94, 95, 96, 97, 98,
 ];
 
+/// The 18 bytes of an 18-character ASCII value. Lengths are counted in characters, as the error says: a
+/// full-width digit is one character of the wrong kind (reported at its position), not a wrong length.
+fn eighteen_ascii(value: &str, field: &'static str, expected: &'static str) -> Result<[u8; 18], ModelError> {
+    let chars = value.chars().count();
+    if chars != 18 {
+        return Err(ModelError::InvalidLength {
+            field,
+            expected: "18",
+            actual: chars,
+        });
+    }
+    if let Some(position) = value.chars().position(|c| !c.is_ascii()) {
+        return Err(ModelError::InvalidCharacter {
+            field,
+            position: position + 1,
+            expected,
+        });
+    }
+    // 18 ASCII characters are 18 bytes; map the impossible failure instead of panicking.
+    value
+        .as_bytes()
+        .try_into()
+        .map_err(|_| ModelError::InvalidLength {
+            field,
+            expected: "18",
+            actual: chars,
+        })
+}
+
 /// A citizen identity number (公民身份号码) under GB 11643-1999: six digits of address code, eight of birth
 /// date, three of sequence (odd for men, even for women) and a mod 11-2 check character (`0`-`9` or `X`).
 ///
@@ -44,7 +73,11 @@ const PROVINCE_CODES: [u8; 43] = [
 /// so that a log line or an error never carries it by accident.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ResidentIdNumber([u8; 18]);
+pub struct ResidentIdNumber {
+    digits: [u8; 18],
+    // Parsed once by `new`, so that `birth_date` needs no fallback: a value that exists has a real date.
+    birth_date: NaiveDate,
+}
 
 impl ResidentIdNumber {
     /// The field name used in errors.
@@ -54,14 +87,7 @@ impl ResidentIdNumber {
     /// as upper-case `X`, and a silent fix would hide a data-entry problem.
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
-        let bytes: [u8; 18] = value
-            .as_bytes()
-            .try_into()
-            .map_err(|_| ModelError::InvalidLength {
-                field,
-                expected: "18 characters",
-                actual: value.chars().count(),
-            })?;
+        let bytes = eighteen_ascii(value, field, "a digit")?;
         let mut sum = 0u32;
         for (i, (&b, &w)) in bytes.iter().zip(RESIDENT_ID_WEIGHTS.iter()).enumerate() {
             if !b.is_ascii_digit() {
@@ -89,10 +115,13 @@ impl ResidentIdNumber {
                 expected: "a GB/T 2260 province code",
             });
         }
-        let id = Self(bytes);
-        if id.embedded_birth_date().is_none() {
+        let Some(birth_date) = embedded_birth_date(&bytes) else {
             return Err(ModelError::InvalidEmbeddedDate { field });
-        }
+        };
+        let id = Self {
+            digits: bytes,
+            birth_date,
+        };
         // `sum % 11` is below 11, the length of the table; `.get` keeps that visible without a panic path.
         let expected = RESIDENT_ID_CHECK.get((sum % 11) as usize).copied();
         if expected != Some(check) {
@@ -119,26 +148,12 @@ impl ResidentIdNumber {
     }
 
     fn digits(&self, range: std::ops::Range<usize>) -> u32 {
-        // Positions 1 to 17 are ASCII digits (checked in `new`); ranges used here lie inside them.
-        self.0
-            .get(range)
-            .unwrap_or_default()
-            .iter()
-            .fold(0, |acc, &b| acc * 10 + u32::from(b.wrapping_sub(b'0')))
+        digits(&self.digits, range)
     }
 
-    fn embedded_birth_date(&self) -> Option<NaiveDate> {
-        let year = i32::try_from(self.digits(6..10)).ok()?;
-        if year < 1800 {
-            return None;
-        }
-        NaiveDate::from_ymd_opt(year, self.digits(10..12), self.digits(12..14))
-    }
-
-    /// The birth date embedded in positions 7 to 14.
+    /// The birth date embedded in positions 7 to 14, parsed and checked when the number was.
     pub fn birth_date(&self) -> NaiveDate {
-        // `new` refuses numbers whose embedded date is not a real date, so the fallback is never reached.
-        self.embedded_birth_date().unwrap_or_default()
+        self.birth_date
     }
 
     /// The gender given by the parity of the 17th digit (odd: male).
@@ -158,7 +173,7 @@ impl ResidentIdNumber {
     /// The full number. It is personal information: call this only to store or encrypt it, never to log it.
     pub fn as_str(&self) -> &str {
         // The bytes are ASCII digits and `X` (checked in `new`), so they are valid UTF-8.
-        std::str::from_utf8(&self.0).unwrap_or("")
+        std::str::from_utf8(&self.digits).unwrap_or("")
     }
 
     /// The display mask: the region code, eight stars over the birth date, and the last four characters.
@@ -212,6 +227,23 @@ impl ResidentIdNumber {
     }
 }
 
+fn digits(bytes: &[u8; 18], range: std::ops::Range<usize>) -> u32 {
+    // Positions 1 to 17 are ASCII digits (checked in `new` before any call); ranges used here lie inside them.
+    bytes
+        .get(range)
+        .unwrap_or_default()
+        .iter()
+        .fold(0, |acc, &b| acc * 10 + u32::from(b.wrapping_sub(b'0')))
+}
+
+fn embedded_birth_date(bytes: &[u8; 18]) -> Option<NaiveDate> {
+    let year = i32::try_from(digits(bytes, 6..10)).ok()?;
+    if year < 1800 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, digits(bytes, 10..12), digits(bytes, 12..14))
+}
+
 impl fmt::Debug for ResidentIdNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ResidentIdNumber({})", self.mask())
@@ -247,7 +279,7 @@ impl From<ResidentIdNumber> for String {
 }
 
 /// The 31 characters of GB 32100-2015 in value order: digits, then upper-case letters without I, O, Z, S, V.
-pub(crate) const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// GB 32100-2015 weights for positions 1 to 17: 3^(i-1) mod 31.
 const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
@@ -272,18 +304,15 @@ impl UnifiedSocialCreditCode {
     /// The field name used in errors.
     pub const FIELD: &'static str = "identity.credit_code";
 
+    /// The 31 characters a code is written in (GB 32100-2015), in value order: digits, then upper-case
+    /// letters without I, O, Z, S, V.
+    pub const ALPHABET: &'static [u8; 31] = USCC_ALPHABET;
+
     /// Parses and checks a code: 18 characters of the GB 32100 alphabet, digits in positions 3 to 8, and the
     /// check character. Lower case is refused, not fixed.
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
-        let bytes: [u8; 18] = value
-            .as_bytes()
-            .try_into()
-            .map_err(|_| ModelError::InvalidLength {
-                field,
-                expected: "18 characters",
-                actual: value.chars().count(),
-            })?;
+        let bytes = eighteen_ascii(value, field, "0-9 or A-Z without I, O, Z, S, V")?;
         for (i, &b) in bytes.iter().enumerate() {
             if (2..8).contains(&i) && !b.is_ascii_digit() {
                 return Err(ModelError::InvalidCharacter {
@@ -436,6 +465,45 @@ mod tests {
             ResidentIdNumber::new(std::str::from_utf8(&province).unwrap()),
             Err(ModelError::InvalidCharacter { position: 1, .. })
         ));
+    }
+
+    #[test]
+    fn lengths_count_characters_and_a_full_width_digit_is_a_bad_character() {
+        // A full-width digit (３, three bytes) in place of the 7th digit: 18 characters, 20 bytes.
+        let full_width = "110105１9491231002X";
+        assert_eq!(full_width.chars().count(), 18);
+        assert_eq!(
+            ResidentIdNumber::new(full_width),
+            Err(ModelError::InvalidCharacter {
+                field: ResidentIdNumber::FIELD,
+                position: 7,
+                expected: "a digit",
+            })
+        );
+        // 19 characters in 21 bytes: the length reported is the characters'.
+        let err = ResidentIdNumber::new("11010519491231002X２").unwrap_err();
+        assert!(
+            matches!(err, ModelError::InvalidLength { actual: 19, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().ends_with("got 19 characters"), "{err}");
+        assert!(matches!(
+            UnifiedSocialCreditCode::new("９1350100M000100Y43"),
+            Err(ModelError::InvalidCharacter { position: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn the_birth_date_is_parsed_once_at_construction() {
+        let id = ResidentIdNumber::new("11010519491231002X").unwrap();
+        assert_eq!(id.birth_date(), date(1949, 12, 31));
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ResidentIdNumber>(&json)
+                .unwrap()
+                .birth_date(),
+            date(1949, 12, 31)
+        );
     }
 
     #[test]

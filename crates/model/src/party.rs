@@ -138,16 +138,17 @@ impl DocumentNumber {
     /// Checks and wraps a number.
     pub fn new(value: &str) -> Result<Self, ModelError> {
         let field = Self::FIELD;
-        if !(5..=20).contains(&value.len()) {
+        let chars = value.chars().count();
+        if !(5..=20).contains(&chars) {
             return Err(ModelError::InvalidLength {
                 field,
-                expected: "5 to 20 characters",
-                actual: value.chars().count(),
+                expected: "5 to 20",
+                actual: chars,
             });
         }
         if let Some(p) = value
-            .bytes()
-            .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit()))
+            .chars()
+            .position(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit()))
         {
             return Err(ModelError::InvalidCharacter {
                 field,

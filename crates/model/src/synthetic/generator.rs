@@ -18,7 +18,7 @@ use crate::customer::{
     MarketingPreferences, TransactionKind,
 };
 use crate::error::ModelError;
-use crate::identity::{Gender, ResidentIdNumber, USCC_ALPHABET, UnifiedSocialCreditCode};
+use crate::identity::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
 use crate::ids::{AccountId, ClaimId, CustomerId, PolicyId};
 use crate::jurisdiction::Jurisdiction;
 use crate::party::{
@@ -230,7 +230,10 @@ impl Draw<'_> {
                 let name = OrganizationName::new(&format!("{city}{trade}{industry}有限公司"))?;
                 let mut code = format!("91{}", region.code);
                 for _ in 0..9 {
-                    code.push(char::from(*pick(&mut self.rng, USCC_ALPHABET)?));
+                    code.push(char::from(*pick(
+                        &mut self.rng,
+                        UnifiedSocialCreditCode::ALPHABET,
+                    )?));
                 }
                 let check =
                     UnifiedSocialCreditCode::check_character(code.as_bytes()).ok_or(ModelError::Empty {
