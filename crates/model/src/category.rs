@@ -82,7 +82,7 @@ impl DataCategory {
     }
 
     /// A one-byte tag, stable across releases, for compact binary formats.
-    pub fn tag(self) -> u8 {
+    pub const fn tag(self) -> u8 {
         match self {
             DataCategory::Identity => 1,
             DataCategory::Contact => 2,

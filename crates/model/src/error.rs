@@ -124,6 +124,34 @@ pub enum ModelError {
         /// The range allowed, in words.
         allowed: &'static str,
     },
+    /// Bytes from outside ended before a field of their format (see [`crate::ByteReader`]).
+    #[error("{what}: truncated at {field} (byte {offset})")]
+    Truncated {
+        /// The format being decoded.
+        what: &'static str,
+        /// The field that was cut short.
+        field: &'static str,
+        /// The offset where the field started.
+        offset: usize,
+    },
+    /// Bytes from outside go on after their format ends.
+    #[error("{what}: trailing bytes after byte {offset}")]
+    TrailingBytes {
+        /// The format being decoded.
+        what: &'static str,
+        /// Where the format ended.
+        offset: usize,
+    },
+    /// A length field of bytes from outside exceeds what the format allows; nothing was read or allocated.
+    #[error("{what}: {field} longer than the limit of {limit} bytes")]
+    TooLong {
+        /// The format being decoded.
+        what: &'static str,
+        /// The length-prefixed field.
+        field: &'static str,
+        /// The largest length accepted.
+        limit: u64,
+    },
     /// An update changed nothing, so it would make a version with no reason to exist.
     #[error("{field}: update changes no field")]
     NoChange {

@@ -64,6 +64,7 @@
 mod account;
 mod actor;
 mod category;
+mod category_set;
 mod citation;
 mod contact;
 mod customer;
@@ -77,6 +78,7 @@ mod policy;
 mod progress;
 mod purpose;
 mod quality;
+mod reader;
 pub mod synthetic;
 
 /// Re-exported because its `NaiveDate` and `DateTime` are in this crate's public API: a downstream crate (or an
@@ -96,6 +98,7 @@ mod version;
 pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
 pub use actor::ActorId;
 pub use category::{DataCategory, SensitiveKind};
+pub use category_set::{CategorySet, CategorySetIter};
 pub use citation::{Citation, Instrument};
 pub use contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
 pub use customer::{
@@ -120,4 +123,5 @@ pub use quality::{
     BookQualityReport, CustomerQualityReport, IssueKind, QualityConfig, QualityConfigFields, QualityIssue,
     WorstCustomer, assess_customer,
 };
+pub use reader::{ByteReader, LimitedReader};
 pub use version::{RecordVersion, VersionHistory, VersionHistoryFields};
