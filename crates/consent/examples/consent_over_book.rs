@@ -26,7 +26,7 @@ fn events(
     clerk: ActorId,
     n: u64,
 ) -> Result<Vec<ConsentEvent>, Box<dyn std::error::Error>> {
-    let scope = Scope::new(
+    let scope = ConsentScope::new(
         [fact.purpose.clone()],
         fact.categories.iter().copied(),
         Recipient::Controller,
@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let policy = BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent);
-    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new())?, policy, |_, _| {})?;
+    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new())?, policy, &mut |_| {})?;
     let notice = Notice::new(NoticeDraft {
         id: NoticeId::new_v7(),
         version: 1,
@@ -132,15 +132,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let questions = [
         (
             "marketing, contact",
-            Use::domestic(Purpose::Marketing, DataCategory::Contact),
+            ProposedUse::domestic(Purpose::Marketing, DataCategory::Contact),
         ),
         (
             "analytics, policies",
-            Use::domestic(Purpose::Analytics, DataCategory::Policies),
+            ProposedUse::domestic(Purpose::Analytics, DataCategory::Policies),
         ),
         (
             "claims handling, health",
-            Use::domestic(Purpose::ClaimsHandling, DataCategory::Health),
+            ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health),
         ),
     ];
     for (label, u) in &questions {

@@ -62,7 +62,8 @@ impl Subject {
 /// Permitted or denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+#[non_exhaustive]
+pub enum ConsentOutcome {
     /// The use may happen.
     Permitted,
     /// The use must not happen.
@@ -103,7 +104,7 @@ pub enum SeparateBecause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Rule {
+pub enum ConsentRule {
     /// The purpose rests on a basis other than consent, so no consent is needed (PIPL Art 13(2)).
     BasisWithoutConsent,
     /// The policy names no basis for the purpose: nothing is processed without one (PIPL Art 13).
@@ -134,7 +135,7 @@ pub enum Rule {
     SuccessorNotNotified,
 }
 
-impl Rule {
+impl ConsentRule {
     /// The article this rule comes from, under `regime`.
     pub fn citation(self, regime: Regime) -> Citation {
         match regime {
@@ -144,52 +145,56 @@ impl Rule {
     }
 }
 
-fn pipl_article(rule: Rule) -> &'static str {
+fn pipl_article(rule: ConsentRule) -> &'static str {
     match rule {
-        Rule::BasisWithoutConsent => "13(2)",
-        Rule::NoBasis => "13",
-        Rule::ConsentCovers | Rule::NotInNotice(_) | Rule::Expired => "14",
-        Rule::NoConsent => "13(1)(1)",
-        Rule::OutsideScope(Dimension::Recipient) => "23",
-        Rule::OutsideScope(Dimension::Destination) => "39",
-        Rule::OutsideScope(_) => "14",
-        Rule::UnknownNotice => "17",
-        Rule::SeparateConsentRequired(SeparateBecause::SensitiveCategory) => "29",
-        Rule::SeparateConsentRequired(SeparateBecause::MinorData) => "28",
-        Rule::SeparateConsentRequired(SeparateBecause::ThirdParty) => "23",
-        Rule::SeparateConsentRequired(SeparateBecause::CrossBorder) => "39",
-        Rule::GuardianConsentRequired => "31",
-        Rule::Ended(EventKind::Withdrawn) => "15",
-        Rule::Ended(EventKind::Objected) => "44",
-        Rule::Ended(_) => "14",
-        Rule::SuccessorNotified | Rule::SuccessorNotNotified => "22",
+        ConsentRule::BasisWithoutConsent => "13(2)",
+        ConsentRule::NoBasis => "13",
+        ConsentRule::ConsentCovers | ConsentRule::NotInNotice(_) | ConsentRule::Expired => "14",
+        ConsentRule::NoConsent => "13(1)(1)",
+        ConsentRule::OutsideScope(Dimension::Recipient) => "23",
+        ConsentRule::OutsideScope(Dimension::Destination) => "39",
+        ConsentRule::OutsideScope(_) => "14",
+        ConsentRule::UnknownNotice => "17",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory) => "29",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::MinorData) => "28",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty) => "23",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder) => "39",
+        ConsentRule::GuardianConsentRequired => "31",
+        ConsentRule::Ended(EventKind::Withdrawn) => "15",
+        ConsentRule::Ended(EventKind::Objected) => "44",
+        ConsentRule::Ended(_) => "14",
+        ConsentRule::SuccessorNotified | ConsentRule::SuccessorNotNotified => "22",
     }
 }
 
 /// The closest GDPR counterparts; where the GDPR has no "separate consent" for a rule, the article that
 /// makes consent specific and distinguishable (Art 7(2)) stands in.
-fn gdpr_article(rule: Rule) -> &'static str {
+fn gdpr_article(rule: ConsentRule) -> &'static str {
     match rule {
-        Rule::BasisWithoutConsent | Rule::NoBasis => "6(1)",
-        Rule::ConsentCovers | Rule::Expired => "7(1)",
-        Rule::NoConsent | Rule::OutsideScope(_) | Rule::Ended(EventKind::Refused) => "6(1)(a)",
-        Rule::NotInNotice(_) => "13(3)",
-        Rule::UnknownNotice => "13",
-        Rule::SeparateConsentRequired(SeparateBecause::SensitiveCategory) => "9(2)(a)",
-        Rule::SeparateConsentRequired(SeparateBecause::MinorData) | Rule::GuardianConsentRequired => "8(1)",
-        Rule::SeparateConsentRequired(SeparateBecause::ThirdParty) => "7(2)",
-        Rule::SeparateConsentRequired(SeparateBecause::CrossBorder) => "49(1)(a)",
-        Rule::Ended(EventKind::Objected) => "21",
-        Rule::Ended(_) => "7(3)",
-        Rule::SuccessorNotified | Rule::SuccessorNotNotified => "14",
+        ConsentRule::BasisWithoutConsent | ConsentRule::NoBasis => "6(1)",
+        ConsentRule::ConsentCovers | ConsentRule::Expired => "7(1)",
+        ConsentRule::NoConsent | ConsentRule::OutsideScope(_) | ConsentRule::Ended(EventKind::Refused) => {
+            "6(1)(a)"
+        }
+        ConsentRule::NotInNotice(_) => "13(3)",
+        ConsentRule::UnknownNotice => "13",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory) => "9(2)(a)",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::MinorData)
+        | ConsentRule::GuardianConsentRequired => "8(1)",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty) => "7(2)",
+        ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder) => "49(1)(a)",
+        ConsentRule::Ended(EventKind::Objected) => "21",
+        ConsentRule::Ended(_) => "7(3)",
+        ConsentRule::SuccessorNotified | ConsentRule::SuccessorNotNotified => "14",
     }
 }
 
 /// One machine-readable reason: the rule, its article, and the ledger entry it concerns, if any.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Reason {
+#[non_exhaustive]
+pub struct ConsentReason {
     /// The rule.
-    pub rule: Rule,
+    pub rule: ConsentRule,
     /// Its article.
     pub citation: Citation,
     /// The ledger index of the grant, withdrawal or notice the rule was applied to.
@@ -198,19 +203,20 @@ pub struct Reason {
 
 /// The answer to [`crate::ConsentIndex::permits`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
-    outcome: Outcome,
+#[non_exhaustive]
+pub struct ConsentDecision {
+    outcome: ConsentOutcome,
     basis: Option<LegalBasis>,
     evidence: Vec<u64>,
-    reasons: Vec<Reason>,
+    reasons: Vec<ConsentReason>,
 }
 
-impl Decision {
+impl ConsentDecision {
     pub(crate) fn new(
-        outcome: Outcome,
+        outcome: ConsentOutcome,
         basis: Option<LegalBasis>,
         mut evidence: Vec<u64>,
-        reasons: Vec<Reason>,
+        reasons: Vec<ConsentReason>,
     ) -> Self {
         evidence.sort_unstable();
         evidence.dedup();
@@ -223,13 +229,13 @@ impl Decision {
     }
 
     /// Permitted or denied.
-    pub fn outcome(&self) -> Outcome {
+    pub fn outcome(&self) -> ConsentOutcome {
         self.outcome
     }
 
     /// Whether the use is permitted.
     pub fn is_permitted(&self) -> bool {
-        self.outcome == Outcome::Permitted
+        self.outcome == ConsentOutcome::Permitted
     }
 
     /// The basis the use rests on, when the policy names one: consent or another PIPL Art 13 basis.
@@ -245,13 +251,13 @@ impl Decision {
     }
 
     /// The reasons, in the order the grants they concern took effect. A denial lists, for each grant of
-    /// this purpose and category, every rule it failed; with no such grant, [`Rule::NoConsent`].
-    pub fn reasons(&self) -> &[Reason] {
+    /// this purpose and category, every rule it failed; with no such grant, [`ConsentRule::NoConsent`].
+    pub fn reasons(&self) -> &[ConsentReason] {
         &self.reasons
     }
 
     /// Whether some reason applies `rule`.
-    pub fn has_rule(&self, rule: Rule) -> bool {
+    pub fn has_rule(&self, rule: ConsentRule) -> bool {
         self.reasons.iter().any(|r| r.rule == rule)
     }
 }
@@ -276,37 +282,37 @@ mod tests {
     #[test]
     fn every_rule_cites_an_article_in_both_regimes() {
         let rules = [
-            Rule::BasisWithoutConsent,
-            Rule::NoBasis,
-            Rule::ConsentCovers,
-            Rule::NoConsent,
-            Rule::OutsideScope(Dimension::Destination),
-            Rule::NotInNotice(Dimension::Purpose),
-            Rule::UnknownNotice,
-            Rule::SeparateConsentRequired(SeparateBecause::CrossBorder),
-            Rule::GuardianConsentRequired,
-            Rule::Expired,
-            Rule::Ended(EventKind::Withdrawn),
-            Rule::SuccessorNotNotified,
+            ConsentRule::BasisWithoutConsent,
+            ConsentRule::NoBasis,
+            ConsentRule::ConsentCovers,
+            ConsentRule::NoConsent,
+            ConsentRule::OutsideScope(Dimension::Destination),
+            ConsentRule::NotInNotice(Dimension::Purpose),
+            ConsentRule::UnknownNotice,
+            ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder),
+            ConsentRule::GuardianConsentRequired,
+            ConsentRule::Expired,
+            ConsentRule::Ended(EventKind::Withdrawn),
+            ConsentRule::SuccessorNotNotified,
         ];
         for r in rules {
             assert!(r.citation(Regime::Pipl).to_string().starts_with("PIPL Art "));
             assert!(r.citation(Regime::Gdpr).to_string().starts_with("GDPR Art "));
         }
         assert_eq!(
-            Rule::Ended(EventKind::Withdrawn)
+            ConsentRule::Ended(EventKind::Withdrawn)
                 .citation(Regime::Pipl)
                 .to_string(),
             "PIPL Art 15"
         );
         assert_eq!(
-            Rule::Ended(EventKind::Withdrawn)
+            ConsentRule::Ended(EventKind::Withdrawn)
                 .citation(Regime::Gdpr)
                 .to_string(),
             "GDPR Art 7(3)"
         );
         assert_eq!(
-            Rule::SeparateConsentRequired(SeparateBecause::CrossBorder)
+            ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder)
                 .citation(Regime::Pipl)
                 .to_string(),
             "PIPL Art 39"

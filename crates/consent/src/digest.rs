@@ -39,7 +39,7 @@ impl Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&hex::encode(self.0))
     }
 }
 
@@ -60,31 +60,16 @@ impl FromStr for Digest {
     type Err = DigestParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = DigestParseError { len: s.len() };
-        let bytes = s.as_bytes();
-        if bytes.len() != 64 {
+        let err = DigestParseError {
+            len: s.chars().count(),
+        };
+        // Lower case only: the digest has one written form, so that two texts of one digest never differ.
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(err);
         }
         let mut out = [0u8; 32];
-        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-            let (hi, lo) = match pair {
-                [hi, lo] => (nibble(*hi), nibble(*lo)),
-                _ => (None, None),
-            };
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => *slot = (hi << 4) | lo,
-                _ => return Err(err),
-            }
-        }
+        hex::decode_to_slice(s, &mut out).map_err(|_| err)?;
         Ok(Self(out))
-    }
-}
-
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
     }
 }
 

@@ -12,14 +12,10 @@ pub enum ConsentError {
         /// The field that was empty.
         field: &'static str,
     },
-    /// An id was not a UUID, or was the nil UUID (a common placeholder bug).
-    #[error("{field}: not a valid id: {value:?}")]
-    InvalidId {
-        /// The field that held the id.
-        field: &'static str,
-        /// The text given.
-        value: String,
-    },
+    /// An id, actor or other model value was refused by custodia-model (a nil UUID, a blank actor id, ...);
+    /// the model's error names the field.
+    #[error(transparent)]
+    Model(#[from] custodia_model::ModelError),
     /// A text field was blank or too long.
     #[error("{field}: must be 1 to {max} characters, not blank")]
     InvalidText {

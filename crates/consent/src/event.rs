@@ -2,14 +2,14 @@
 //! 14–17, 31), bitemporal (effective and recorded times).
 
 use chrono::{DateTime, Utc};
-use custodia_model::{Citation, CustomerId};
+use custodia_model::{ActorId, Citation, CustomerId};
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::error::ConsentError;
-use crate::ids::{ActorId, EventId, GuardianId};
+use crate::ids::{EventId, GuardianId};
 use crate::notice::NoticeRef;
-use crate::scope::Scope;
+use crate::scope::ConsentScope;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,6 +64,7 @@ impl EventKind {
 /// for provision to a third party, sensitive data and transfers abroad.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Not `#[non_exhaustive]`: PIPL knows two forms, separate (单独同意) or not; a third would be a new law.
 pub enum ConsentForm {
     /// A consent asked for on its own, for this scope only.
     Separate,
@@ -106,7 +107,7 @@ pub struct EventDraft {
     /// What happened.
     pub kind: EventKind,
     /// What it is about.
-    pub scope: Scope,
+    pub scope: ConsentScope,
     /// Separate or bundled consent.
     pub form: ConsentForm,
     /// The notice version the customer was shown.
@@ -119,7 +120,7 @@ pub struct EventDraft {
     pub effective_at: DateTime<Utc>,
     /// When the controller recorded it: transaction time.
     pub recorded_at: DateTime<Utc>,
-    /// Who recorded it.
+    /// Who recorded it: a member of staff or a system account, by directory id (never a name).
     pub recorded_by: ActorId,
     /// When a grant lapses, if it does.
     pub expires_at: Option<DateTime<Utc>>,
@@ -174,7 +175,7 @@ impl ConsentEvent {
     }
 
     /// What it is about.
-    pub fn scope(&self) -> &Scope {
+    pub fn scope(&self) -> &ConsentScope {
         &self.draft.scope
     }
 
@@ -232,7 +233,7 @@ mod tests {
             id: EventId::new_v7(),
             customer: CustomerId::new_v7(),
             kind,
-            scope: Scope::new(
+            scope: ConsentScope::new(
                 [Purpose::Marketing],
                 [DataCategory::Contact],
                 Recipient::Controller,
@@ -248,7 +249,7 @@ mod tests {
             evidence: Digest::of(b"scan"),
             effective_at: t,
             recorded_at: t + Duration::days(10),
-            recorded_by: ActorId::new_v7(),
+            recorded_by: ActorId::new("clerk-7").unwrap(),
             expires_at: None,
         }
     }

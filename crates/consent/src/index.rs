@@ -5,16 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use chrono::{DateTime, Months, Utc};
-use custodia_model::{Citation, CustomerId, DataCategory, Jurisdiction, Purpose};
+use custodia_model::{CategorySet, Citation, CustomerId, Jurisdiction, Purpose};
 use serde::{Deserialize, Serialize};
 
-use crate::decision::{Decision, Dimension, Outcome, Reason, Rule, SeparateBecause, Subject};
+use crate::decision::{
+    ConsentDecision, ConsentOutcome, ConsentReason, ConsentRule, Dimension, SeparateBecause, Subject,
+};
 use crate::error::ConsentError;
 use crate::event::{ConsentEvent, ConsentForm, EventKind};
 use crate::notice::{Notice, NoticeRef};
 use crate::policy::{BasisPolicy, Regime};
 use crate::record::ConsentRecord;
-use crate::scope::{Recipient, Use};
+use crate::scope::{ProposedUse, Recipient};
 
 /// Most distinct purposes the index holds: purposes are bits of a `u64` so that scope checks are one AND.
 pub const MAX_PURPOSES: usize = 64;
@@ -108,7 +110,7 @@ struct CompactEvent {
     /// `i64::MAX` when the grant does not expire.
     expires: i64,
     purposes: u64,
-    categories: u32,
+    categories: CategorySet,
     recipient: u32,
     destinations: u32,
     notice: u32,
@@ -121,7 +123,7 @@ struct CompactNotice {
     index: u64,
     notice: Notice,
     purposes: u64,
-    categories: u32,
+    categories: CategorySet,
     /// Interned recipients, sorted.
     recipients: Vec<u32>,
     /// Sorted.
@@ -134,10 +136,6 @@ fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn category_bit(c: DataCategory) -> Option<u32> {
-    1u32.checked_shl(u32::from(c.tag()))
-}
-
 fn purpose_bit(id: u32) -> u64 {
     // Interned purpose ids are below MAX_PURPOSES (64), so the shift never overflows; 0 would match nothing.
     1u64.checked_shl(id).unwrap_or(0)
@@ -145,6 +143,7 @@ fn purpose_bit(id: u32) -> u64 {
 
 /// A recipient who must be told of a withdrawal, and the ledger entries that show it received the data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Propagation {
     /// Who must be told.
     pub recipient: Recipient,
@@ -158,6 +157,7 @@ pub struct Propagation {
 
 /// Counts, for reports and capacity planning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IndexStats {
     /// Customers with at least one event.
     pub customers: usize,
@@ -189,7 +189,7 @@ pub struct ConsentIndex {
 /// The use, translated once into the index's compact terms.
 struct Query {
     purpose: u64,
-    category: u32,
+    category: CategorySet,
     recipient: Option<u32>,
     controller: Option<u32>,
     abroad: bool,
@@ -308,7 +308,7 @@ impl ConsentIndex {
         let mut new_purposes: Vec<&Purpose> = Vec::new();
         let mut batch_notices: Vec<&Notice> = Vec::new();
         for record in records {
-            let (purposes, categories): (Vec<&Purpose>, Vec<&DataCategory>) = match record {
+            let purposes: Vec<&Purpose> = match record {
                 ConsentRecord::Notice(n) => {
                     let r = n.reference();
                     let earlier = self
@@ -324,20 +324,15 @@ impl ConsentIndex {
                         }
                     }
                     batch_notices.push(n);
-                    let f = n.fields();
-                    (f.purposes.iter().collect(), f.categories.iter().collect())
+                    n.fields().purposes.iter().collect()
                 }
-                ConsentRecord::Event(e) => (
-                    e.scope().purposes().iter().collect(),
-                    e.scope().categories().iter().collect(),
-                ),
+                ConsentRecord::Event(e) => e.scope().purposes().iter().collect(),
             };
             for p in purposes {
                 if self.purposes.get(p).is_none() && !new_purposes.contains(&p) {
                     new_purposes.push(p);
                 }
             }
-            Self::category_mask(categories)?;
         }
         if self.purposes.values.len() + new_purposes.len() > MAX_PURPOSES {
             return Err(ConsentError::Capacity {
@@ -371,19 +366,6 @@ impl ConsentIndex {
         Ok(mask)
     }
 
-    fn category_mask<'a>(
-        categories: impl IntoIterator<Item = &'a DataCategory>,
-    ) -> Result<u32, ConsentError> {
-        let mut mask = 0u32;
-        for c in categories {
-            mask |= category_bit(*c).ok_or(ConsentError::Capacity {
-                what: "category tags",
-                limit: 32,
-            })?;
-        }
-        Ok(mask)
-    }
-
     fn insert_notice(&mut self, index: u64, notice: &Notice) -> Result<(), ConsentError> {
         let fields = notice.fields();
         let id = self
@@ -399,7 +381,7 @@ impl ConsentIndex {
             });
         }
         let purposes = self.purpose_mask(&fields.purposes)?;
-        let categories = Self::category_mask(&fields.categories)?;
+        let categories: CategorySet = fields.categories.iter().collect();
         let mut recipients = Vec::with_capacity(fields.recipients.len());
         for r in &fields.recipients {
             recipients.push(
@@ -436,7 +418,7 @@ impl ConsentIndex {
             recorded: micros(f.recorded_at),
             expires: f.expires_at.map(micros).unwrap_or(i64::MAX),
             purposes: self.purpose_mask(scope.purposes())?,
-            categories: Self::category_mask(scope.categories())?,
+            categories: scope.categories().iter().collect(),
             recipient: self
                 .recipients
                 .intern(&scope.recipient(), u32::MAX as usize, "recipients")?,
@@ -469,10 +451,10 @@ impl ConsentIndex {
         self.destination_sets.value(id).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    fn query(&self, use_: &Use) -> Query {
+    fn query(&self, use_: &ProposedUse) -> Query {
         Query {
             purpose: self.purposes.get(use_.purpose()).map(purpose_bit).unwrap_or(0),
-            category: category_bit(use_.category()).unwrap_or(0),
+            category: CategorySet::from([use_.category()]),
             recipient: self.recipients.get(&use_.recipient()),
             controller: self.recipients.get(&Recipient::Controller),
             abroad: use_.is_cross_border(),
@@ -485,7 +467,7 @@ impl ConsentIndex {
     fn ending_reaches(&self, e: &CompactEvent, q: &Query) -> bool {
         let dests = self.destinations(e.destinations);
         e.purposes & q.purpose != 0
-            && e.categories & q.category != 0
+            && e.categories.intersects(q.category)
             && (dests.is_empty() || (q.abroad && dests.binary_search(&q.destination).is_ok()))
     }
 
@@ -494,10 +476,10 @@ impl ConsentIndex {
     pub fn permits(
         &self,
         subject: &Subject,
-        use_: &Use,
+        use_: &ProposedUse,
         at: DateTime<Utc>,
         as_of: DateTime<Utc>,
-    ) -> Decision {
+    ) -> ConsentDecision {
         self.permits_under(&self.policy, subject, use_, at, as_of)
     }
 
@@ -523,26 +505,31 @@ impl ConsentIndex {
         &self,
         policy: &BasisPolicy,
         subject: &Subject,
-        use_: &Use,
+        use_: &ProposedUse,
         at: DateTime<Utc>,
         as_of: DateTime<Utc>,
-    ) -> Decision {
+    ) -> ConsentDecision {
         let regime = policy.regime();
-        let reason = |rule: Rule, entry: Option<u64>| Reason {
+        let reason = |rule: ConsentRule, entry: Option<u64>| ConsentReason {
             rule,
             citation: rule.citation(regime),
             entry,
         };
         let Some(purpose_rule) = policy.rule(use_.purpose()) else {
-            return Decision::new(Outcome::Denied, None, vec![], vec![reason(Rule::NoBasis, None)]);
+            return ConsentDecision::new(
+                ConsentOutcome::Denied,
+                None,
+                vec![],
+                vec![reason(ConsentRule::NoBasis, None)],
+            );
         };
         if !purpose_rule.basis.requires_consent() {
-            return Decision::new(
-                Outcome::Permitted,
+            return ConsentDecision::new(
+                ConsentOutcome::Permitted,
                 Some(purpose_rule.basis),
                 vec![],
-                vec![Reason {
-                    rule: Rule::BasisWithoutConsent,
+                vec![ConsentReason {
+                    rule: ConsentRule::BasisWithoutConsent,
                     citation: purpose_rule.citation.clone(),
                     entry: None,
                 }],
@@ -592,7 +579,7 @@ impl ConsentIndex {
         let mut ended_for_use: Option<(u64, EventKind)> = None;
         let mut ended_for_controller: Option<(u64, EventKind)> = None;
         let mut covering = Vec::new();
-        let mut failed: Vec<Vec<Reason>> = Vec::new();
+        let mut failed: Vec<Vec<ConsentReason>> = Vec::new();
         let mut evidence = Vec::new();
         for e in events.iter().rev().filter(known) {
             if e.kind.ends_grants() {
@@ -611,7 +598,8 @@ impl ConsentIndex {
             }
             // A grant about another purpose or category is not a candidate: saying so for every such grant
             // would bury the reasons that matter. No candidate at all is `NoConsent`.
-            let (purpose_ok, category_ok) = (e.purposes & q.purpose != 0, e.categories & q.category != 0);
+            let (purpose_ok, category_ok) =
+                (e.purposes & q.purpose != 0, e.categories.intersects(q.category));
             if !(purpose_ok && category_ok) {
                 continue;
             }
@@ -622,11 +610,11 @@ impl ConsentIndex {
                 true
             } else if via_controller {
                 if successor_notice.is_none() {
-                    fails.push(reason(Rule::SuccessorNotNotified, entry));
+                    fails.push(reason(ConsentRule::SuccessorNotNotified, entry));
                 }
                 successor_notice.is_some()
             } else {
-                fails.push(reason(Rule::OutsideScope(Dimension::Recipient), entry));
+                fails.push(reason(ConsentRule::OutsideScope(Dimension::Recipient), entry));
                 false
             };
             let destination_ok = !q.abroad
@@ -635,16 +623,20 @@ impl ConsentIndex {
                     .binary_search(&q.destination)
                     .is_ok();
             if !destination_ok {
-                fails.push(reason(Rule::OutsideScope(Dimension::Destination), entry));
+                fails.push(reason(ConsentRule::OutsideScope(Dimension::Destination), entry));
             }
             match self.compact_notice(e.notice) {
-                None => fails.push(reason(Rule::UnknownNotice, entry)),
+                None => fails.push(reason(ConsentRule::UnknownNotice, entry)),
                 Some(n) => {
                     let named =
                         Some(e.recipient) == q.controller || n.recipients.binary_search(&e.recipient).is_ok();
                     for (scope_ok, notice_ok, dim) in [
                         (purpose_ok, n.purposes & q.purpose != 0, Dimension::Purpose),
-                        (category_ok, n.categories & q.category != 0, Dimension::Category),
+                        (
+                            category_ok,
+                            n.categories.intersects(q.category),
+                            Dimension::Category,
+                        ),
                         (recipient_ok, named, Dimension::Recipient),
                         (
                             destination_ok,
@@ -653,21 +645,21 @@ impl ConsentIndex {
                         ),
                     ] {
                         if scope_ok && !notice_ok {
-                            fails.push(reason(Rule::NotInNotice(dim), entry));
+                            fails.push(reason(ConsentRule::NotInNotice(dim), entry));
                         }
                     }
                 }
             }
             if !e.separate {
                 for because in &separate_needed {
-                    fails.push(reason(Rule::SeparateConsentRequired(*because), entry));
+                    fails.push(reason(ConsentRule::SeparateConsentRequired(*because), entry));
                 }
             }
             if e.effective < adult_from && e.kind != Kind::GuardianGranted {
-                fails.push(reason(Rule::GuardianConsentRequired, entry));
+                fails.push(reason(ConsentRule::GuardianConsentRequired, entry));
             }
             if e.expires <= at_us {
-                fails.push(reason(Rule::Expired, entry));
+                fails.push(reason(ConsentRule::Expired, entry));
             }
             let ended = if via_controller {
                 ended_for_use.or(ended_for_controller)
@@ -675,7 +667,7 @@ impl ConsentIndex {
                 ended_for_use
             };
             if let Some((by, kind)) = ended {
-                fails.push(reason(Rule::Ended(kind), Some(by)));
+                fails.push(reason(ConsentRule::Ended(kind), Some(by)));
                 evidence.push(by);
             }
             if fails.is_empty() {
@@ -688,21 +680,21 @@ impl ConsentIndex {
 
         if !covering.is_empty() {
             covering.reverse();
-            let mut reasons: Vec<Reason> = covering
+            let mut reasons: Vec<ConsentReason> = covering
                 .iter()
-                .map(|i| reason(Rule::ConsentCovers, Some(*i)))
+                .map(|i| reason(ConsentRule::ConsentCovers, Some(*i)))
                 .collect();
             if let Some(served) = successor_notice {
-                reasons.push(reason(Rule::SuccessorNotified, Some(served)));
+                reasons.push(reason(ConsentRule::SuccessorNotified, Some(served)));
             }
-            return Decision::new(Outcome::Permitted, basis, covering, reasons);
+            return ConsentDecision::new(ConsentOutcome::Permitted, basis, covering, reasons);
         }
         failed.reverse();
-        let mut reasons: Vec<Reason> = failed.into_iter().flatten().collect();
+        let mut reasons: Vec<ConsentReason> = failed.into_iter().flatten().collect();
         if reasons.is_empty() {
-            reasons.push(reason(Rule::NoConsent, None));
+            reasons.push(reason(ConsentRule::NoConsent, None));
         }
-        Decision::new(Outcome::Denied, basis, evidence, reasons)
+        ConsentDecision::new(ConsentOutcome::Denied, basis, evidence, reasons)
     }
 
     /// Which recipients must be told of the withdrawal, refusal or objection recorded at ledger index
@@ -727,7 +719,8 @@ impl ConsentIndex {
         let w_key = (w.effective, w.index);
         let controller = self.recipients.get(&Recipient::Controller);
         let to_controller = Some(w.recipient) == controller;
-        let overlaps = |e: &CompactEvent| e.purposes & w.purposes != 0 && e.categories & w.categories != 0;
+        let overlaps =
+            |e: &CompactEvent| e.purposes & w.purposes != 0 && e.categories.intersects(w.categories);
         let earlier = events.iter().filter(|e| (e.effective, e.index) < w_key);
 
         let mut found: BTreeMap<Recipient, Vec<u64>> = BTreeMap::new();

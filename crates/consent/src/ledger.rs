@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use custodia_ledger::{Log, LogStore, NoteSigner, SignedCheckpoint};
+use custodia_model::{Phase, Progress};
 
-use crate::decision::{Decision, Subject};
+use crate::decision::{ConsentDecision, Subject};
 use crate::error::ConsentError;
 use crate::event::ConsentEvent;
 use crate::index::ConsentIndex;
@@ -11,21 +12,21 @@ use crate::notice::Notice;
 use crate::policy::BasisPolicy;
 use crate::receipt::ConsentReceipt;
 use crate::record::ConsentRecord;
-use crate::scope::Use;
+use crate::scope::ProposedUse;
 
 /// Entries read from the store per call while rebuilding: large enough to amortize a database round trip,
 /// small enough to keep memory flat.
 pub const REBUILD_BATCH: u64 = 4096;
 
 impl ConsentIndex {
-    /// Builds the index from every entry of `log`, in ledger order, reporting `(entries read, log size)`
-    /// to `progress` after each batch. Entries that are not consent records (other crates' entries, the
+    /// Builds the index from every entry of `log`, in ledger order, reporting entries read out of the log's
+    /// size to `progress` ([`Phase::ConsentReplay`]) after each batch. Entries that are not consent records (other crates' entries, the
     /// ledger's redaction records) and redacted entries are skipped; a consent payload that does not decode
     /// is an error naming its index.
     pub fn rebuild<S: LogStore>(
         log: &Log<S>,
         policy: BasisPolicy,
-        progress: impl FnMut(u64, u64),
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<Self, ConsentError> {
         let mut index = Self::new(policy);
         index.catch_up(log, progress)?;
@@ -38,7 +39,7 @@ impl ConsentIndex {
     pub fn catch_up<S: LogStore>(
         &mut self,
         log: &Log<S>,
-        mut progress: impl FnMut(u64, u64),
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<(), ConsentError> {
         let size = log.size();
         let mut start = self.last_index().map_or(0, |last| last.saturating_add(1));
@@ -52,7 +53,7 @@ impl ConsentIndex {
                     None => self.skip(entry.index())?,
                 }
             }
-            progress(end, size);
+            progress(Progress::new(Phase::ConsentReplay, end, Some(size)));
             start = end;
         }
         Ok(())
@@ -73,7 +74,7 @@ impl<S: LogStore> ConsentLedger<S> {
     pub fn open(
         log: Log<S>,
         policy: BasisPolicy,
-        progress: impl FnMut(u64, u64),
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<Self, ConsentError> {
         let index = ConsentIndex::rebuild(&log, policy, progress)?;
         Ok(Self { log, index })
@@ -101,7 +102,7 @@ impl<S: LogStore> ConsentLedger<S> {
         // Another writer may have appended since we last looked: index its entries first, so that ours
         // arrive in ledger order. Then make sure the index will take every record before the ledger does,
         // since a ledger entry cannot be taken back.
-        self.index.catch_up(&self.log, |_, _| {})?;
+        self.index.catch_up(&self.log, &mut |_| {})?;
         self.index.check(records)?;
         let appended = self.log.append(&slices)?;
         for (i, record) in appended.indices().zip(records) {
@@ -133,10 +134,10 @@ impl<S: LogStore> ConsentLedger<S> {
     pub fn permits(
         &self,
         subject: &Subject,
-        use_: &Use,
+        use_: &ProposedUse,
         at: DateTime<Utc>,
         as_of: DateTime<Utc>,
-    ) -> Decision {
+    ) -> ConsentDecision {
         self.index.permits(subject, use_, at, as_of)
     }
 

@@ -11,14 +11,14 @@
 //!   text shown. [`Notice::changes_from`] says whether a new version is a material change (a new purpose,
 //!   category, recipient or destination) that needs consent again (PIPL Art 14; ISO/IEC 29184 5.5.3).
 //! - **Events** ([`ConsentEvent`]): notice served, granted, refused, withdrawn, objected, granted by a
-//!   guardian (PIPL Art 31); each with its [`Scope`] (purposes × categories × recipient × destinations),
+//!   guardian (PIPL Art 31); each with its [`ConsentScope`] (purposes × categories × recipient × destinations),
 //!   whether it is a separate consent (PIPL Arts 23, 29, 39), the notice version, channel, evidence digest,
 //!   effective and recorded times, who recorded it and an optional expiry.
 //! - **Legal bases as data** ([`BasisPolicy`]): which PIPL Art 13 basis each purpose rests on, with the
 //!   shipped `cn-insurance-broker` and `gdpr` profiles; a purpose on contract or legal obligation needs no
 //!   consent, and the decision still names the basis.
 //! - **The question** ([`ConsentIndex::permits`]): permitted or denied, the basis, the ledger indices of the
-//!   evidence, and [`Reason`]s naming each [`Rule`] and its article.
+//!   evidence, and [`ConsentReason`]s naming each [`ConsentRule`] and its article.
 //! - **Receipts** ([`ConsentReceipt`]): ISO/IEC TS 27560 fields, inclusion proofs and a signed checkpoint,
 //!   verifiable offline with only the controller's public key; **withdrawal propagation**
 //!   ([`ConsentIndex::recipients_to_tell`], GDPR Art 17(2), PIPL Art 22).
@@ -65,7 +65,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let day = |d| Utc.with_ymd_and_hms(2025, 3, d, 9, 0, 0).single().ok_or("bad date");
 //! let policy = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
-//! let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new())?, policy, |_, _| {})?;
+//! let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new())?, policy, &mut |_| {})?;
 //!
 //! let notice = Notice::new(NoticeDraft {
 //!     id: NoticeId::new_v7(),
@@ -90,20 +90,20 @@
 //!     id: EventId::new_v7(),
 //!     customer,
 //!     kind: EventKind::Granted,
-//!     scope: Scope::new([Purpose::Marketing], [DataCategory::Contact], Recipient::Controller, [])?,
+//!     scope: ConsentScope::new([Purpose::Marketing], [DataCategory::Contact], Recipient::Controller, [])?,
 //!     form: ConsentForm::Bundled,
 //!     notice: notice.reference(),
 //!     channel: Channel::Paper,
 //!     evidence: Digest::of(b"scan of the signed form"),
 //!     effective_at: day(2)?,
 //!     recorded_at: day(5)?,
-//!     recorded_by: ActorId::new_v7(),
+//!     recorded_by: custodia_model::ActorId::new("clerk-7")?,
 //!     expires_at: None,
 //! })?;
 //! let at = ledger.record(&grant)?;
 //!
 //! let subject = Subject::new(customer);
-//! let marketing = Use::domestic(Purpose::Marketing, DataCategory::Contact);
+//! let marketing = ProposedUse::domestic(Purpose::Marketing, DataCategory::Contact);
 //! // As known on 3 March, the consent was not yet on file; as known today, it covered 3 March.
 //! assert!(!ledger.permits(&subject, &marketing, day(3)?, day(3)?).is_permitted());
 //! let decision = ledger.permits(&subject, &marketing, day(3)?, day(10)?);
@@ -112,7 +112,7 @@
 //! assert_eq!(decision.reasons()[0].citation.to_string(), "PIPL Art 14");
 //!
 //! // Claims handling rests on the contract: no consent needed, and the decision says so.
-//! let claims = Use::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+//! let claims = ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health);
 //! let decision = ledger.permits(&subject, &claims, day(3)?, day(3)?);
 //! assert_eq!(decision.basis(), Some(custodia_model::LegalBasis::Contract));
 //! # Ok(())
@@ -132,17 +132,20 @@ mod receipt;
 mod record;
 mod scope;
 
-pub use decision::{Decision, Dimension, Outcome, Reason, Rule, SeparateBecause, Subject};
+pub use decision::{
+    ConsentDecision, ConsentOutcome, ConsentReason, ConsentRule, Dimension, SeparateBecause, Subject,
+};
 pub use digest::{Digest, DigestParseError};
 pub use error::ConsentError;
 pub use event::{Channel, ConsentEvent, ConsentForm, EventDraft, EventKind};
-pub use ids::{ActorId, EventId, GuardianId, NoticeId, PartyId};
+pub use ids::{EventId, GuardianId, NoticeId, PartyId};
 pub use index::{ConsentIndex, IndexStats, MAX_PURPOSES, Propagation};
 pub use ledger::{ConsentLedger, REBUILD_BATCH};
 pub use notice::{MAX_TEXT, Notice, NoticeChange, NoticeDraft, NoticeRecipient, NoticeRef};
 pub use policy::{BasisPolicy, BasisPolicyDraft, PurposeRule, Regime, TransferPath};
 pub use receipt::{
-    ConsentReceipt, Controller, ProvenEntry, RECEIPT_SCHEMA, ReceiptFields, ReceiptRecipient, VerifiedReceipt,
+    ConsentReceipt, Controller, ProvenLedgerEntry, RECEIPT_SCHEMA, ReceiptFields, ReceiptRecipient,
+    VerifiedReceipt,
 };
 pub use record::{ConsentRecord, FORMAT_VERSION, PAYLOAD_PREFIX};
-pub use scope::{Recipient, Scope, Use};
+pub use scope::{ConsentScope, ProposedUse, Recipient};

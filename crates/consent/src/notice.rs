@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Digest;
 use crate::error::ConsentError;
 use crate::ids::NoticeId;
-use crate::scope::{Recipient, Use};
+use crate::scope::{ProposedUse, Recipient};
 
 /// Longest free-text field of a notice, in characters.
 pub const MAX_TEXT: usize = 4096;
 
 /// A notice and its version: the pair every consent event refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+// Not `#[non_exhaustive]`: a notice version is exactly an id and a number, and callers build one.
 pub struct NoticeRef {
     /// The notice.
     pub id: NoticeId,
@@ -168,7 +169,7 @@ impl Notice {
 
     /// Whether this notice told the person about `use_`: its purpose, category, recipient and, for a use
     /// abroad, its destination. A grant never covers more than its notice disclosed (PIPL Art 14).
-    pub fn discloses(&self, use_: &Use) -> bool {
+    pub fn discloses(&self, use_: &ProposedUse) -> bool {
         self.draft.purposes.contains(use_.purpose())
             && self.draft.categories.contains(&use_.category())
             && self.names_recipient(use_.recipient())
@@ -221,6 +222,7 @@ impl From<Notice> for NoticeDraft {
 
 /// The difference between two versions of a notice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NoticeChange {
     /// The older version.
     pub from: NoticeRef,

@@ -57,6 +57,7 @@ pub const RECEIPT_SCHEMA: &str = "custodia-consent-receipt/1";
 
 /// The controller named in the notice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Controller {
     /// Its name.
     pub name: String,
@@ -66,6 +67,7 @@ pub struct Controller {
 
 /// A recipient, with its name when the notice gives one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReceiptRecipient {
     /// Who.
     pub recipient: Recipient,
@@ -77,6 +79,7 @@ pub struct ReceiptRecipient {
 /// mapping to the Kantara Consent Receipt). Every field is derived from the proven ledger entries; a
 /// verifier recomputes them and refuses a receipt whose fields differ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReceiptFields {
     /// [`RECEIPT_SCHEMA`].
     pub schema_version: String,
@@ -182,7 +185,8 @@ impl ReceiptFields {
 
 /// One ledger entry with what it takes to prove it: salt, exact payload and inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProvenEntry {
+#[non_exhaustive]
+pub struct ProvenLedgerEntry {
     /// The ledger index.
     pub index: u64,
     /// The blinding salt of the leaf.
@@ -193,7 +197,7 @@ pub struct ProvenEntry {
     pub proof: InclusionProof,
 }
 
-impl ProvenEntry {
+impl ProvenLedgerEntry {
     fn read<S: LogStore>(log: &Log<S>, index: u64, size: u64) -> Result<Self, ConsentError> {
         let entry = log.entry(index)?;
         let (salt, payload) = match entry.content() {
@@ -234,15 +238,17 @@ impl ProvenEntry {
 /// inclusion proof, and a checkpoint signed by the controller's log key. A customer or regulator checks it
 /// offline with [`ConsentReceipt::verify`] and the controller's public key alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConsentReceipt {
     fields: ReceiptFields,
-    event: ProvenEntry,
-    notice: Option<ProvenEntry>,
+    event: ProvenLedgerEntry,
+    notice: Option<ProvenLedgerEntry>,
     checkpoint: SignedCheckpoint,
 }
 
 /// A receipt that verified: what it proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifiedReceipt {
     fields: ReceiptFields,
     event: ConsentEvent,
@@ -295,7 +301,7 @@ impl ConsentReceipt {
                 expected: "entry inside the checkpoint",
             });
         }
-        let event_entry = ProvenEntry::read(log, event_index, size)?;
+        let event_entry = ProvenLedgerEntry::read(log, event_index, size)?;
         let ConsentRecord::Event(event) = ConsentRecord::decode(event_index, event_entry.payload.as_bytes())?
         else {
             return Err(ConsentError::NotIndexed {
@@ -304,7 +310,7 @@ impl ConsentReceipt {
             });
         };
         let notice_entry = match index.notice_entry(event.notice()) {
-            Some(i) if i < size => Some(ProvenEntry::read(log, i, size)?),
+            Some(i) if i < size => Some(ProvenLedgerEntry::read(log, i, size)?),
             _ => None,
         };
         let notice = match &notice_entry {

@@ -54,7 +54,7 @@ impl fmt::Display for Recipient {
 /// customer can take back a transfer abroad and keep domestic processing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "ScopeWire")]
-pub struct Scope {
+pub struct ConsentScope {
     purposes: BTreeSet<Purpose>,
     categories: BTreeSet<DataCategory>,
     recipient: Recipient,
@@ -70,15 +70,15 @@ struct ScopeWire {
     destinations: BTreeSet<Jurisdiction>,
 }
 
-impl TryFrom<ScopeWire> for Scope {
+impl TryFrom<ScopeWire> for ConsentScope {
     type Error = ConsentError;
 
     fn try_from(w: ScopeWire) -> Result<Self, Self::Error> {
-        Scope::new(w.purposes, w.categories, w.recipient, w.destinations)
+        ConsentScope::new(w.purposes, w.categories, w.recipient, w.destinations)
     }
 }
 
-impl Scope {
+impl ConsentScope {
     /// A scope. Purposes and categories must not be empty (consent is specific, PIPL Art 14); destinations
     /// must lie outside mainland China (PIPL Art 38).
     pub fn new(
@@ -138,14 +138,14 @@ impl Scope {
 /// One use of one customer's data that someone wants to make: for `purpose`, of `category`, by `recipient`,
 /// with the data located in `destination` (mainland China for domestic processing).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Use {
+pub struct ProposedUse {
     purpose: Purpose,
     category: DataCategory,
     recipient: Recipient,
     destination: Jurisdiction,
 }
 
-impl Use {
+impl ProposedUse {
     /// A use. Every combination is a valid question, so this cannot fail.
     pub fn new(
         purpose: Purpose,
@@ -205,19 +205,19 @@ mod tests {
     fn empty_and_domestic_scopes_are_refused() {
         let r = Recipient::Controller;
         assert_eq!(
-            Scope::new([], [DataCategory::Contact], r, []),
+            ConsentScope::new([], [DataCategory::Contact], r, []),
             Err(ConsentError::Empty {
                 field: "scope.purposes"
             })
         );
         assert_eq!(
-            Scope::new([Purpose::Marketing], [], r, []),
+            ConsentScope::new([Purpose::Marketing], [], r, []),
             Err(ConsentError::Empty {
                 field: "scope.categories"
             })
         );
         assert!(matches!(
-            Scope::new(
+            ConsentScope::new(
                 [Purpose::Marketing],
                 [DataCategory::Contact],
                 r,
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn deserializing_checks_the_same_invariants() {
-        let ok = Scope::new(
+        let ok = ConsentScope::new(
             [Purpose::Marketing],
             [DataCategory::Contact],
             Recipient::Controller,
@@ -237,8 +237,8 @@ mod tests {
         )
         .unwrap();
         let json = serde_json::to_string(&ok).unwrap();
-        assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), ok);
+        assert_eq!(serde_json::from_str::<ConsentScope>(&json).unwrap(), ok);
         let bad = json.replace("\"HK\"", "\"CN\"");
-        assert!(serde_json::from_str::<Scope>(&bad).is_err());
+        assert!(serde_json::from_str::<ConsentScope>(&bad).is_err());
     }
 }

@@ -16,8 +16,8 @@ fn signer(name: &str) -> NoteSigner {
     NoteSigner::new(name, SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap()
 }
 
-fn marketing_contact() -> Use {
-    Use::domestic(Purpose::Marketing, DataCategory::Contact)
+fn marketing_contact() -> ProposedUse {
+    ProposedUse::domestic(Purpose::Marketing, DataCategory::Contact)
 }
 
 /// A ledger holding another crate's entry, notice v1, a grant for customer 1 (index 2), a grant for
@@ -25,7 +25,7 @@ fn marketing_contact() -> Use {
 fn ledger() -> ConsentLedger<MemoryStore> {
     let mut log = Log::new(MemoryStore::new()).unwrap();
     log.append(&[b"retention: destruction certificate"]).unwrap();
-    let mut ledger = ConsentLedger::open(log, cn_policy(), |_, _| {}).unwrap();
+    let mut ledger = ConsentLedger::open(log, cn_policy(), &mut |_| {}).unwrap();
     assert_eq!(ledger.publish(&notice_v1()).unwrap(), 1);
     assert_eq!(
         ledger
@@ -51,9 +51,14 @@ fn ledger() -> ConsentLedger<MemoryStore> {
 fn a_rebuilt_index_answers_like_the_live_one() {
     let ledger = ledger();
     let mut reports = Vec::new();
-    let rebuilt =
-        ConsentIndex::rebuild(ledger.log(), cn_policy(), |done, size| reports.push((done, size))).unwrap();
-    assert_eq!(reports.last(), Some(&(5, 5)));
+    let rebuilt = ConsentIndex::rebuild(ledger.log(), cn_policy(), &mut |p| {
+        reports.push((p.phase(), p.done(), p.total()))
+    })
+    .unwrap();
+    assert_eq!(
+        reports.last(),
+        Some(&(custodia_model::Phase::ConsentReplay, 5, Some(5)))
+    );
     assert_eq!(rebuilt.stats(), ledger.index().stats());
     assert_eq!(rebuilt.stats().skipped, 1);
     assert_eq!(rebuilt.stats().customers, 2);
@@ -82,11 +87,11 @@ fn a_rebuilt_index_answers_like_the_live_one() {
 fn catching_up_takes_in_only_new_entries() {
     let ledger = ledger();
     let mut log = ledger.into_log();
-    let mut index = ConsentIndex::rebuild(&log, cn_policy(), |_, _| {}).unwrap();
+    let mut index = ConsentIndex::rebuild(&log, cn_policy(), &mut |_| {}).unwrap();
     let late = EventSpec::grant(customer(3), day(2)).build();
     log.append(&[&ConsentRecord::Event(late).encode().unwrap()])
         .unwrap();
-    index.catch_up(&log, |_, _| {}).unwrap();
+    index.catch_up(&log, &mut |_| {}).unwrap();
     assert_eq!(index.last_index(), Some(5));
     assert!(
         index
@@ -94,7 +99,7 @@ fn catching_up_takes_in_only_new_entries() {
             .is_permitted()
     );
     // Nothing new: a second catch-up is a no-op, not a double insert.
-    index.catch_up(&log, |_, _| {}).unwrap();
+    index.catch_up(&log, &mut |_| {}).unwrap();
     assert_eq!(index.stats().events, 4);
 }
 
@@ -106,7 +111,7 @@ fn a_corrupt_consent_payload_is_an_error_naming_its_index() {
         br#"{"schema":"custodia-consent","format":1,"record":{"event":{"id":"nope"}}}"#,
     ])
     .unwrap();
-    match ConsentIndex::rebuild(&log, cn_policy(), |_, _| {}) {
+    match ConsentIndex::rebuild(&log, cn_policy(), &mut |_| {}) {
         Err(ConsentError::Payload { index: 1, .. }) => {}
         other => panic!("{other:?}"),
     }
@@ -117,7 +122,7 @@ fn a_redacted_grant_no_longer_counts_after_a_rebuild() {
     let ledger = ledger();
     let mut log = ledger.into_log();
     let record = log.redact(2, b"erasure request 2025-02").unwrap();
-    let index = ConsentIndex::rebuild(&log, cn_policy(), |_, _| {}).unwrap();
+    let index = ConsentIndex::rebuild(&log, cn_policy(), &mut |_| {}).unwrap();
     assert_eq!(record, 5);
     // Entry 0 (foreign), 2 (redacted) and 5 (the ledger's redaction record) are skipped.
     assert_eq!(index.stats().skipped, 3);
@@ -216,7 +221,7 @@ fn a_tampered_receipt_fails() {
     );
     // A checkpoint signed by the right key but of a forged log that holds an edited grant.
     let mut forged =
-        ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), cn_policy(), |_, _| {}).unwrap();
+        ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), cn_policy(), &mut |_| {}).unwrap();
     forged.publish(&notice_v1()).unwrap();
     let forged_checkpoint = forged
         .checkpoint(&key, "seller.example/consent", day(10))
@@ -255,7 +260,7 @@ fn receipts_are_refused_for_entries_that_are_not_events_or_not_in_the_checkpoint
 #[test]
 fn cross_border_receipts_name_the_destination() {
     let mut ledger =
-        ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), cn_policy(), |_, _| {}).unwrap();
+        ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), cn_policy(), &mut |_| {}).unwrap();
     let buyer = party(9);
     ledger
         .publish(&notice(NoticeSpec {
@@ -325,5 +330,5 @@ fn what_the_index_would_refuse_never_reaches_the_ledger() {
     assert_eq!(ledger.log().size(), size, "nothing was appended");
     // The same notice again is harmless and is recorded.
     assert!(ledger.publish(&notice_v1()).is_ok());
-    assert!(ConsentIndex::rebuild(ledger.log(), cn_policy(), |_, _| {}).is_ok());
+    assert!(ConsentIndex::rebuild(ledger.log(), cn_policy(), &mut |_| {}).is_ok());
 }

@@ -66,7 +66,7 @@ proptest! {
             for c in categories() {
                 for r in &all_recipients {
                     for d in &places {
-                        uses.push(Use::new(p.clone(), c, *r, *d));
+                        uses.push(ProposedUse::new(p.clone(), c, *r, *d));
                     }
                 }
             }

@@ -256,7 +256,7 @@ fn reference(
     records: &[(u64, ConsentRecord)],
     policy: &BasisPolicy,
     subject: &Subject,
-    u: &Use,
+    u: &ProposedUse,
     at: DateTime<Utc>,
     as_of: DateTime<Utc>,
 ) -> (bool, Option<LegalBasis>, Vec<u64>) {
@@ -412,7 +412,7 @@ fn aimed(
     q: &Question,
     records: &[(u64, ConsentRecord)],
     birth: u8,
-) -> (Subject, Use, DateTime<Utc>, DateTime<Utc>) {
+) -> (Subject, ProposedUse, DateTime<Utc>, DateTime<Utc>) {
     let grants: Vec<&ConsentEvent> = records
         .iter()
         .filter_map(|(_, r)| match r {
@@ -420,7 +420,7 @@ fn aimed(
             _ => None,
         })
         .collect();
-    let plain = Use::new(
+    let plain = ProposedUse::new(
         QUERY_PURPOSES[q.purpose].clone(),
         CATEGORIES[q.category],
         recipients()[q.recipient],
@@ -436,7 +436,7 @@ fn aimed(
             } else {
                 scope.recipient()
             };
-            let u = Use::new(
+            let u = ProposedUse::new(
                 scope.purposes().iter().next().unwrap().clone(),
                 *scope.categories().iter().next().unwrap(),
                 recipient,

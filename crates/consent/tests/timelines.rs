@@ -10,8 +10,8 @@ use common::*;
 use custodia_consent::*;
 use custodia_model::{DataCategory, Jurisdiction, LegalBasis, Purpose};
 
-fn marketing_contact() -> Use {
-    Use::domestic(Purpose::Marketing, DataCategory::Contact)
+fn marketing_contact() -> ProposedUse {
+    ProposedUse::domestic(Purpose::Marketing, DataCategory::Contact)
 }
 
 #[test]
@@ -26,8 +26,8 @@ fn backdated_paper_consent_is_invisible_before_it_was_recorded() {
     let u = marketing_contact();
     // Asked on day 15 about day 12: the ledger did not know yet.
     let then = index.permits(&s, &u, day(12), day(15));
-    assert_eq!(then.outcome(), Outcome::Denied);
-    assert!(then.has_rule(Rule::NoConsent));
+    assert_eq!(then.outcome(), ConsentOutcome::Denied);
+    assert!(then.has_rule(ConsentRule::NoConsent));
     // Asked today about day 12: the consent had taken effect on day 10.
     let now = index.permits(&s, &u, day(12), day(30));
     assert!(now.is_permitted());
@@ -64,7 +64,7 @@ fn withdrawal_recorded_late_is_not_retroactive_and_changes_past_answers_only_as_
     let ended = d
         .reasons()
         .iter()
-        .find(|r| r.rule == Rule::Ended(EventKind::Withdrawn))
+        .find(|r| r.rule == ConsentRule::Ended(EventKind::Withdrawn))
         .unwrap();
     assert_eq!(ended.citation.to_string(), "PIPL Art 15");
     assert_eq!(ended.entry, Some(2));
@@ -83,7 +83,7 @@ fn a_new_grant_after_a_withdrawal_covers_again() {
     let s = Subject::new(c);
     let u = marketing_contact();
     let objected = index.permits(&s, &u, day(6), day(99));
-    assert!(objected.has_rule(Rule::Ended(EventKind::Objected)));
+    assert!(objected.has_rule(ConsentRule::Ended(EventKind::Objected)));
     assert_eq!(objected.reasons()[0].citation.to_string(), "PIPL Art 44");
     let again = index.permits(&s, &u, day(10), day(99));
     assert!(again.is_permitted());
@@ -119,12 +119,12 @@ fn a_grant_under_an_older_notice_does_not_reach_what_a_material_change_added() {
     let s = Subject::new(c);
     let d = index.permits(
         &s,
-        &Use::domestic(Purpose::Marketing, DataCategory::Policies),
+        &ProposedUse::domestic(Purpose::Marketing, DataCategory::Policies),
         day(2),
         day(2),
     );
     assert!(!d.is_permitted());
-    assert!(d.has_rule(Rule::NotInNotice(Dimension::Category)));
+    assert!(d.has_rule(ConsentRule::NotInNotice(Dimension::Category)));
     assert!(
         index
             .permits(&s, &marketing_contact(), day(2), day(2))
@@ -152,7 +152,7 @@ fn a_grant_under_an_older_notice_does_not_reach_what_a_material_change_added() {
         index
             .permits(
                 &s,
-                &Use::domestic(Purpose::Marketing, DataCategory::Policies),
+                &ProposedUse::domestic(Purpose::Marketing, DataCategory::Policies),
                 day(4),
                 day(4)
             )
@@ -188,7 +188,7 @@ fn sensitive_third_party_and_cross_border_uses_need_separate_consent() {
     let s = Subject::new(c);
     let health = index.permits(
         &s,
-        &Use::domestic(Purpose::Marketing, DataCategory::Health),
+        &ProposedUse::domestic(Purpose::Marketing, DataCategory::Health),
         day(5),
         day(5),
     );
@@ -196,29 +196,29 @@ fn sensitive_third_party_and_cross_border_uses_need_separate_consent() {
     let r = health
         .reasons()
         .iter()
-        .find(|r| r.rule == Rule::SeparateConsentRequired(SeparateBecause::SensitiveCategory))
+        .find(|r| r.rule == ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory))
         .unwrap();
     assert_eq!(r.citation.to_string(), "PIPL Art 29");
 
-    let abroad = Use::new(
+    let abroad = ProposedUse::new(
         Purpose::Marketing,
         DataCategory::Contact,
         Recipient::ThirdParty(buyer),
         Jurisdiction::HONG_KONG,
     );
     assert!(index.permits(&s, &abroad, day(5), day(5)).is_permitted());
-    let elsewhere = Use::new(
+    let elsewhere = ProposedUse::new(
         Purpose::Marketing,
         DataCategory::Contact,
         Recipient::ThirdParty(buyer),
         Jurisdiction::new("US").unwrap(),
     );
     let d = index.permits(&s, &elsewhere, day(5), day(5));
-    assert!(d.has_rule(Rule::OutsideScope(Dimension::Destination)));
+    assert!(d.has_rule(ConsentRule::OutsideScope(Dimension::Destination)));
     assert_eq!(
         d.reasons()
             .iter()
-            .find(|r| r.rule == Rule::OutsideScope(Dimension::Destination))
+            .find(|r| r.rule == ConsentRule::OutsideScope(Dimension::Destination))
             .unwrap()
             .citation
             .to_string(),
@@ -226,7 +226,7 @@ fn sensitive_third_party_and_cross_border_uses_need_separate_consent() {
     );
     // The controller itself has no consent for contact data: the third party's grant is not its own.
     let own = index.permits(&s, &marketing_contact(), day(5), day(5));
-    assert!(own.has_rule(Rule::OutsideScope(Dimension::Recipient)));
+    assert!(own.has_rule(ConsentRule::OutsideScope(Dimension::Recipient)));
 }
 
 #[test]
@@ -247,7 +247,7 @@ fn a_minor_needs_a_guardian_and_a_grant_made_as_a_minor_stays_invalid() {
         ConsentRecord::Event(guardian.build()),
     ]);
     let d = index.permits(&s, &marketing_contact(), day(30), day(99));
-    assert!(d.has_rule(Rule::GuardianConsentRequired));
+    assert!(d.has_rule(ConsentRule::GuardianConsentRequired));
     assert_eq!(d.reasons()[0].citation.to_string(), "PIPL Art 31");
     // Still invalid after the 14th birthday: it was given by a child.
     assert!(
@@ -255,14 +255,14 @@ fn a_minor_needs_a_guardian_and_a_grant_made_as_a_minor_stays_invalid() {
             .permits(&s, &marketing_contact(), day(70), day(99))
             .is_permitted()
     );
-    let analytics = Use::domestic(Purpose::Analytics, DataCategory::Contact);
+    let analytics = ProposedUse::domestic(Purpose::Analytics, DataCategory::Contact);
     assert!(index.permits(&s, &analytics, day(30), day(99)).is_permitted());
     // Under the GDPR profile the guardian age is 16, the same grants are judged the same way.
     let d = index.permits_under(&BasisPolicy::gdpr(), &s, &marketing_contact(), day(30), day(99));
     assert_eq!(
         d.reasons()
             .iter()
-            .find(|r| r.rule == Rule::GuardianConsentRequired)
+            .find(|r| r.rule == ConsentRule::GuardianConsentRequired)
             .unwrap()
             .citation
             .to_string(),
@@ -282,7 +282,7 @@ fn a_minors_bundled_grant_is_not_separate_consent() {
         ConsentRecord::Event(g.build()),
     ]);
     let d = index.permits(&s, &marketing_contact(), day(2), day(2));
-    assert!(d.has_rule(Rule::SeparateConsentRequired(SeparateBecause::MinorData)));
+    assert!(d.has_rule(ConsentRule::SeparateConsentRequired(SeparateBecause::MinorData)));
 }
 
 #[test]
@@ -301,7 +301,7 @@ fn expiry_ends_a_grant() {
             .is_permitted()
     );
     let d = index.permits(&s, &marketing_contact(), day(31), day(99));
-    assert!(d.has_rule(Rule::Expired));
+    assert!(d.has_rule(ConsentRule::Expired));
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn contract_and_legal_obligation_need_no_consent_but_name_the_basis() {
     let s = Subject::new(customer(9));
     let d = index.permits(
         &s,
-        &Use::domestic(Purpose::ClaimsHandling, DataCategory::Health),
+        &ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health),
         day(1),
         day(1),
     );
@@ -319,7 +319,7 @@ fn contract_and_legal_obligation_need_no_consent_but_name_the_basis() {
     assert_eq!(d.reasons()[0].citation.to_string(), "PIPL Art 13(1)(2)");
     let d = index.permits(
         &s,
-        &Use::domestic(Purpose::LegalCompliance, DataCategory::KycAml),
+        &ProposedUse::domestic(Purpose::LegalCompliance, DataCategory::KycAml),
         day(1),
         day(1),
     );
@@ -327,12 +327,12 @@ fn contract_and_legal_obligation_need_no_consent_but_name_the_basis() {
     // A purpose without a rule is denied.
     let d = index.permits(
         &s,
-        &Use::domestic(Purpose::custom("profiling").unwrap(), DataCategory::Contact),
+        &ProposedUse::domestic(Purpose::custom("profiling").unwrap(), DataCategory::Contact),
         day(1),
         day(1),
     );
     assert!(!d.is_permitted());
-    assert!(d.has_rule(Rule::NoBasis));
+    assert!(d.has_rule(ConsentRule::NoBasis));
     assert_eq!(d.basis(), None);
 }
 
@@ -362,17 +362,17 @@ fn a_successor_inherits_controller_grants_once_notified_under_art_22() {
         ConsentRecord::Event(EventSpec::grant(c, day(70)).kind(EventKind::Withdrawn).build()),
     ]);
     let s = Subject::new(c);
-    let by_buyer = Use::new(
+    let by_buyer = ProposedUse::new(
         Purpose::Marketing,
         DataCategory::Contact,
         Recipient::Successor(buyer),
         Jurisdiction::MAINLAND_CHINA,
     );
     let before = index.permits(&s, &by_buyer, day(40), day(99));
-    assert!(before.has_rule(Rule::SuccessorNotNotified));
+    assert!(before.has_rule(ConsentRule::SuccessorNotNotified));
     let after = index.permits(&s, &by_buyer, day(60), day(99));
     assert!(after.is_permitted());
-    assert!(after.has_rule(Rule::SuccessorNotified));
+    assert!(after.has_rule(ConsentRule::SuccessorNotified));
     assert_eq!(after.evidence(), &[2]);
     // The customer withdraws from the seller: the buyer's inherited grant ends too, and the buyer must be told.
     assert!(!index.permits(&s, &by_buyer, day(71), day(99)).is_permitted());
@@ -443,7 +443,7 @@ fn withdrawing_one_destination_keeps_domestic_processing() {
         ConsentRecord::Event(w.build()),
     ]);
     let s = Subject::new(c);
-    let hk = Use::new(
+    let hk = ProposedUse::new(
         Purpose::Marketing,
         DataCategory::Contact,
         Recipient::Controller,
@@ -479,7 +479,7 @@ fn gdpr_profile_cites_the_gdpr() {
     let contract = index.permits_under(
         &policy,
         &s,
-        &Use::domestic(Purpose::PolicyServicing, DataCategory::Identity),
+        &ProposedUse::domestic(Purpose::PolicyServicing, DataCategory::Identity),
         day(4),
         day(9),
     );

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use custodia_consent::*;
-use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose};
+use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, Purpose};
 use uuid::Uuid;
 
 /// Day `d` of 2025 at noon UTC (day 0 = 1 January).
@@ -27,7 +27,7 @@ pub fn customer(n: u128) -> CustomerId {
 }
 
 pub fn actor() -> ActorId {
-    ActorId::from_uuid(Uuid::from_u128(0xac70)).unwrap()
+    ActorId::new("clerk-0ac70").unwrap()
 }
 
 pub struct NoticeSpec {
@@ -128,7 +128,7 @@ impl EventSpec {
             id: EventId::new_v7(),
             customer: self.customer,
             kind: self.kind,
-            scope: Scope::new(
+            scope: ConsentScope::new(
                 self.purposes,
                 self.categories,
                 self.recipient,
