@@ -7,8 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use custodia_model::CustomerId;
 use ring::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
 use ring::hkdf;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::aead::{self, KEY_LEN, NONCE_LEN, TAG_LEN};
@@ -34,56 +32,12 @@ pub const WRAPPED_KEY_LEN: usize = 1 + 16 + 16 + 4 + NONCE_LEN + KEY_LEN + TAG_L
 const WRAP_AAD_LABEL: &[u8] = b"custodia/dek-wrap/v1";
 const KEK_HKDF_SALT: &[u8] = b"custodia/kek/v1";
 
-/// The id of one data key (DEK) of one customer. A customer has one DEK, and more after the DEK itself is
-/// rotated; each sealed section names the DEK that sealed it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DekId(Uuid);
-
-impl DekId {
-    /// A new, time-ordered id (UUID v7).
-    pub fn new_v7() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// Wraps an existing UUID; the nil UUID is refused because it is a common placeholder bug.
-    pub fn from_uuid(uuid: Uuid) -> Result<Self, CryptoError> {
-        if uuid.is_nil() {
-            return Err(CryptoError::InvalidInput {
-                field: "dek_id",
-                reason: "nil uuid",
-            });
-        }
-        Ok(Self(uuid))
-    }
-
-    /// A DEK id from its 16 bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Result<Self, CryptoError> {
-        Self::from_uuid(Uuid::from_bytes(bytes))
-    }
-
-    /// The underlying UUID.
-    pub fn as_uuid(&self) -> &Uuid {
-        &self.0
-    }
-
-    /// The 16 bytes, as bound into AAD and binary formats.
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
-    }
-}
-
-impl fmt::Display for DekId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for DekId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DekId({})", self.0)
-    }
-}
+custodia_model::typed_id!(
+    /// The id of one data key (DEK) of one customer. A customer has one DEK, and more after the DEK itself is
+    /// rotated; each sealed section names the DEK that sealed it.
+    DekId,
+    "dek_id"
+);
 
 /// Settings of a [`Keyring`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
