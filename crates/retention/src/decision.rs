@@ -11,7 +11,7 @@ use crate::error::RetentionError;
 use crate::facts::{HeldData, Holding, RetentionFacts};
 use crate::hold::{HoldId, Holds};
 use crate::profile::Profile;
-use crate::rule::{Rule, RuleId, Trigger};
+use crate::rule::{RetentionRule, RuleId, Trigger};
 
 /// What the brokerage must do with a holding on the evaluation date.
 ///
@@ -20,7 +20,7 @@ use crate::rule::{Rule, RuleId, Trigger};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum RetentionOutcome {
     /// No duty to delete has arisen: the brokerage may keep and use the holding for its purposes, up to
     /// and including `until`, the day before the earliest known duty to delete falls due (`None`: no
     /// duty is scheduled yet, for example while the relationship lasts). If no rule of the profile
@@ -45,10 +45,10 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl RetentionOutcome {
     /// Whether this is `Destroy`.
     pub fn is_destroy(&self) -> bool {
-        matches!(self, Outcome::Destroy { .. })
+        matches!(self, RetentionOutcome::Destroy { .. })
     }
 
     /// The articles that define the outcome itself, beyond the rules in the reasons: for `StorageOnly`,
@@ -56,7 +56,7 @@ impl Outcome {
     /// measures); none for the others.
     pub fn defining_citations(&self) -> Vec<Citation> {
         match self {
-            Outcome::StorageOnly { .. } => vec![
+            RetentionOutcome::StorageOnly { .. } => vec![
                 Citation::pipl("47(2)"),
                 Citation::new(custodia_model::Instrument::Ndsr, "24"),
             ],
@@ -97,14 +97,15 @@ pub enum RuleEffect {
 
 /// One reason of a decision: a rule, its citation, and what it says here.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reason {
-    rule: Arc<Rule>,
+#[non_exhaustive]
+pub struct RetentionReason {
+    rule: Arc<RetentionRule>,
     effect: RuleEffect,
 }
 
-impl Reason {
+impl RetentionReason {
     /// The rule.
-    pub fn rule(&self) -> &Rule {
+    pub fn rule(&self) -> &RetentionRule {
         &self.rule
     }
 
@@ -124,9 +125,9 @@ impl Reason {
     }
 }
 
-impl Serialize for Reason {
+impl Serialize for RetentionReason {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Reason", 3)?;
+        let mut s = serializer.serialize_struct("RetentionReason", 3)?;
         s.serialize_field("rule", self.rule.id())?;
         s.serialize_field("citation", &self.rule.citation().to_string())?;
         s.serialize_field("effect", &self.effect)?;
@@ -136,16 +137,17 @@ impl Serialize for Reason {
 
 /// The decision for one holding on one date, with every rule that bears on it and every active hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Decision {
+#[non_exhaustive]
+pub struct RetentionDecision {
     holding: Holding,
     on: NaiveDate,
-    outcome: Outcome,
-    reasons: Vec<Reason>,
+    outcome: RetentionOutcome,
+    reasons: Vec<RetentionReason>,
     holds: Vec<HoldId>,
     destroyable_from: Option<NaiveDate>,
 }
 
-impl Decision {
+impl RetentionDecision {
     /// The holding decided on.
     pub fn holding(&self) -> Holding {
         self.holding
@@ -157,12 +159,12 @@ impl Decision {
     }
 
     /// The outcome.
-    pub fn outcome(&self) -> Outcome {
+    pub fn outcome(&self) -> RetentionOutcome {
         self.outcome
     }
 
     /// The rules that bear on the holding, in profile order.
-    pub fn reasons(&self) -> &[Reason] {
+    pub fn reasons(&self) -> &[RetentionReason] {
         &self.reasons
     }
 
@@ -180,13 +182,13 @@ impl Decision {
     /// The next day the outcome changes on the current facts (end of `Retain` or `StorageOnly`), if known.
     pub fn next_change(&self) -> Option<NaiveDate> {
         match self.outcome {
-            Outcome::Retain { until: Some(u) } | Outcome::StorageOnly { until: Some(u) } => u.succ_opt(),
+            RetentionOutcome::Retain { until: Some(u) } | RetentionOutcome::StorageOnly { until: Some(u) } => u.succ_opt(),
             _ => None,
         }
     }
 
     /// The citations behind the decision, without repeats, in order: the outcome's own (see
-    /// [`Outcome::defining_citations`]), then each reason's.
+    /// [`RetentionOutcome::defining_citations`]), then each reason's.
     pub fn citations(&self) -> Vec<Citation> {
         let mut out = self.outcome.defining_citations();
         for r in &self.reasons {
@@ -304,7 +306,7 @@ impl Profile {
         facts: &RetentionFacts,
         holds: &Holds,
         on: NaiveDate,
-    ) -> Result<Vec<Decision>, RetentionError> {
+    ) -> Result<Vec<RetentionDecision>, RetentionError> {
         facts
             .held()
             .iter()
@@ -318,7 +320,7 @@ impl Profile {
         held: &HeldData,
         holds: &Holds,
         on: NaiveDate,
-    ) -> Result<Decision, RetentionError> {
+    ) -> Result<RetentionDecision, RetentionError> {
         let holding = held.holding();
         let settings = self.settings();
         let purposes = purpose_state(facts, held);
@@ -347,7 +349,7 @@ impl Profile {
                     Event::Absent => {}
                     Event::Pending => {
                         floor_open = true;
-                        reasons.push(Reason {
+                        reasons.push(RetentionReason {
                             rule: Arc::clone(rule),
                             effect: RuleEffect::FloorInForce { until: None },
                         });
@@ -360,7 +362,7 @@ impl Profile {
                         } else {
                             RuleEffect::FloorExpired { ended: end }
                         };
-                        reasons.push(Reason {
+                        reasons.push(RetentionReason {
                             rule: Arc::clone(rule),
                             effect,
                         });
@@ -383,7 +385,7 @@ impl Profile {
                     }
                     Event::Absent | Event::Pending => RuleEffect::DutyNotTriggered,
                 };
-                reasons.push(Reason {
+                reasons.push(RetentionReason {
                     rule: Arc::clone(rule),
                     effect,
                 });
@@ -404,16 +406,16 @@ impl Profile {
         };
         let mut outcome = match duty_due {
             Some(due) if due <= on => match destroyable_from {
-                Some(from) if from <= on => Outcome::Destroy { due_since: from },
+                Some(from) if from <= on => RetentionOutcome::Destroy { due_since: from },
                 // A floor still runs (or is open): storage only until its last day.
-                _ => Outcome::StorageOnly {
+                _ => RetentionOutcome::StorageOnly {
                     until: if floor_open { None } else { floor_end },
                 },
             },
-            Some(due) => Outcome::Retain {
+            Some(due) => RetentionOutcome::Retain {
                 until: due.pred_opt(),
             },
-            None => Outcome::Retain { until: None },
+            None => RetentionOutcome::Retain { until: None },
         };
 
         let hold_ids: Vec<HoldId> = holds
@@ -424,11 +426,11 @@ impl Profile {
         if !hold_ids.is_empty() {
             // A hold always wins over destruction; how long it lasts is not known until it is released.
             destroyable_from = None;
-            if let Outcome::Destroy { .. } | Outcome::StorageOnly { .. } = outcome {
-                outcome = Outcome::StorageOnly { until: None };
+            if let RetentionOutcome::Destroy { .. } | RetentionOutcome::StorageOnly { .. } = outcome {
+                outcome = RetentionOutcome::StorageOnly { until: None };
             }
         }
-        Ok(Decision {
+        Ok(RetentionDecision {
             holding,
             on,
             outcome,
@@ -444,13 +446,13 @@ mod tests {
     use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose};
 
     use super::*;
-    use crate::facts::Use;
+    use crate::facts::PurposeBasis;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn state(uses: Vec<Use>, build: impl FnOnce(crate::FactsBuilder) -> crate::FactsBuilder) -> PurposeState {
+    fn state(uses: Vec<PurposeBasis>, build: impl FnOnce(crate::FactsBuilder) -> crate::FactsBuilder) -> PurposeState {
         let c = CustomerId::new_v7();
         let held = HeldData::new(c, Holding::Category(DataCategory::Contact), d(2020, 1, 1), uses).unwrap();
         let facts = build(RetentionFacts::builder(c, Jurisdiction::MAINLAND_CHINA).held(held.clone()))
@@ -461,13 +463,13 @@ mod tests {
 
     #[test]
     fn a_withdrawal_ends_only_consent_uses() {
-        let contract = vec![Use::new(Purpose::Marketing, LegalBasis::Contract)];
+        let contract = vec![PurposeBasis::new(Purpose::Marketing, LegalBasis::Contract)];
         let s = state(contract, |b| {
             b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
         });
         assert_eq!(s.ended_on, None);
 
-        let consent = vec![Use::new(Purpose::Marketing, LegalBasis::Consent)];
+        let consent = vec![PurposeBasis::new(Purpose::Marketing, LegalBasis::Consent)];
         let s = state(consent, |b| {
             b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
         });
@@ -478,8 +480,8 @@ mod tests {
     #[test]
     fn all_uses_must_end_and_the_last_end_counts() {
         let uses = vec![
-            Use::new(Purpose::Marketing, LegalBasis::Consent),
-            Use::new(Purpose::PolicyServicing, LegalBasis::Contract),
+            PurposeBasis::new(Purpose::Marketing, LegalBasis::Consent),
+            PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract),
         ];
         let s = state(uses.clone(), |b| {
             b.consent_withdrawn(Purpose::Marketing, d(2021, 1, 1))
@@ -495,7 +497,7 @@ mod tests {
 
     #[test]
     fn the_earlier_of_withdrawal_and_fulfilment_ends_a_use() {
-        let consent = vec![Use::new(Purpose::Marketing, LegalBasis::Consent)];
+        let consent = vec![PurposeBasis::new(Purpose::Marketing, LegalBasis::Consent)];
         let s = state(consent, |b| {
             b.consent_withdrawn(Purpose::Marketing, d(2021, 5, 1))
                 .purpose_fulfilled(Purpose::Marketing, d(2021, 3, 1))

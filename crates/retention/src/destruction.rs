@@ -6,12 +6,10 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use custodia_model::{Citation, CustomerId};
+use custodia_model::{ActorId, Citation, CustomerId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::actor::ActorId;
-use crate::decision::{Decision, Outcome, RuleEffect};
+use crate::decision::{RetentionDecision, RetentionOutcome, RuleEffect};
 use crate::error::RetentionError;
 use crate::facts::Holding;
 use crate::hold::{HoldId, Holds};
@@ -20,35 +18,17 @@ use crate::rule::RuleId;
 /// The number of distinct people who must approve a destruction before it runs (internal supervision).
 pub const REQUIRED_APPROVALS: usize = 2;
 
-/// A destruction plan's id, chosen by the caller (this crate reads no clock and draws no randomness).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PlanId(Uuid);
-
-impl PlanId {
-    /// Wraps a UUID; the nil UUID is refused as a placeholder bug.
-    pub fn new(id: Uuid) -> Result<Self, RetentionError> {
-        if id.is_nil() {
-            return Err(RetentionError::NilPlanId);
-        }
-        Ok(Self(id))
-    }
-
-    /// The UUID.
-    pub fn as_uuid(&self) -> &Uuid {
-        &self.0
-    }
-}
-
-impl fmt::Display for PlanId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
+custodia_model::typed_id!(
+    /// A destruction plan's id, chosen by the caller with [`PlanId::from_uuid`] (this crate reads no clock and
+    /// draws no randomness; a caller may use `PlanId::new_v7`).
+    PlanId,
+    "plan_id"
+);
 
 /// A rule and its citation, as certificates and plans record them. The citation is shared with the rule
 /// (a sweep of a million customers names the same few citations millions of times).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RuleCitation {
     rule: RuleId,
     #[serde(with = "shared_citation")]
@@ -85,6 +65,7 @@ impl RuleCitation {
 
 /// One holding to destroy, with the day destruction became due and the rules that make it due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlannedHolding {
     holding: Holding,
     due_since: NaiveDate,
@@ -111,6 +92,7 @@ impl PlannedHolding {
 /// One customer's part of a plan: the destroyable holdings, and whether they are all the customer's
 /// holdings (then the whole customer can be crypto-shredded by destroying their data key).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlanItem {
     customer: CustomerId,
     holdings: Vec<PlannedHolding>,
@@ -119,11 +101,11 @@ pub struct PlanItem {
 
 impl PlanItem {
     /// The destroyable part of one customer's decisions; `None` if nothing is destroyable.
-    pub fn from_decisions(customer: CustomerId, decisions: &[Decision]) -> Option<Self> {
+    pub fn from_decisions(customer: CustomerId, decisions: &[RetentionDecision]) -> Option<Self> {
         let holdings: Vec<PlannedHolding> = decisions
             .iter()
             .filter_map(|d| match d.outcome() {
-                Outcome::Destroy { due_since } => Some(PlannedHolding {
+                RetentionOutcome::Destroy { due_since } => Some(PlannedHolding {
                     holding: d.holding(),
                     due_since,
                     rules: d
@@ -173,6 +155,7 @@ impl PlanItem {
 
 /// One approval of a plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Approval {
     by: ActorId,
     at: DateTime<Utc>,
@@ -452,6 +435,7 @@ impl<S: custodia_ledger::LogStore> CertificateLog for custodia_ledger::Log<S> {
 
 /// One customer's line in a certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertificateEntry {
     customer: CustomerId,
     holdings: Vec<Holding>,
@@ -486,6 +470,7 @@ impl CertificateEntry {
 /// which customers and holdings, by which method, when, by whom, approved by whom, under which rules.
 /// Ids and citations only: no personal information.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DestructionCertificate {
     plan: PlanId,
     part: u32,
@@ -583,6 +568,7 @@ pub enum ItemStatus {
 
 /// One customer's line in an execution report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ItemReport {
     customer: CustomerId,
     status: ItemStatus,
@@ -604,6 +590,7 @@ impl ItemReport {
 /// with their ledger indices if anything was destroyed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[must_use = "failed and held items need attention"]
+#[non_exhaustive]
 pub struct ExecutionReport {
     plan: PlanId,
     items: Vec<ItemReport>,
@@ -803,7 +790,10 @@ mod tests {
 
     #[test]
     fn plan_ids_refuse_nil_and_nothing_destroyable_makes_no_item() {
-        assert_eq!(PlanId::new(Uuid::nil()), Err(RetentionError::NilPlanId));
+        assert!(matches!(
+            PlanId::from_uuid(uuid::Uuid::nil()),
+            Err(custodia_model::ModelError::InvalidId { field: "plan_id", .. })
+        ));
         assert!(PlanItem::from_decisions(CustomerId::new_v7(), &[]).is_none());
     }
 

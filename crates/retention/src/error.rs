@@ -127,12 +127,9 @@ pub enum RetentionError {
         /// The fact given twice.
         field: String,
     },
-    /// An actor id (approver, operator, person placing a hold) is empty, too long or has control characters.
-    #[error("invalid actor id {value:?}: use 1-128 printable characters")]
-    InvalidActor {
-        /// The text given.
-        value: String,
-    },
+    /// An actor id, plan id or other model value was refused by custodia-model; its error names the field.
+    #[error(transparent)]
+    Model(#[from] custodia_model::ModelError),
     /// A free-text field that the law makes mandatory, such as a hold's reason, is empty.
     #[error("{field} must not be empty")]
     EmptyText {
@@ -185,9 +182,6 @@ pub enum RetentionError {
         /// The holding.
         holding: String,
     },
-    /// A plan id is the nil UUID.
-    #[error("destruction plan id must not be the nil uuid")]
-    NilPlanId,
     /// The same person tried to approve a plan twice (internal supervision needs two distinct people).
     #[error("destruction plan {plan}: {approver} has already approved it")]
     DuplicateApproval {

@@ -52,6 +52,7 @@ impl RecordKind {
 /// concerns the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Not `#[non_exhaustive]`: a holding is a data category or a record kind, both of which may grow instead.
 pub enum Holding {
     /// A data category (one encrypted section per customer, so one shredding unit).
     Category(DataCategory),
@@ -70,12 +71,12 @@ impl fmt::Display for Holding {
 
 /// One purpose a holding is kept for, and the legal basis of that purpose (PIPL Art 13).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Use {
+pub struct PurposeBasis {
     purpose: Purpose,
     basis: LegalBasis,
 }
 
-impl Use {
+impl PurposeBasis {
     /// Data kept for `purpose` on `basis`.
     pub fn new(purpose: Purpose, basis: LegalBasis) -> Self {
         Self { purpose, basis }
@@ -97,7 +98,7 @@ impl Use {
 pub struct HeldData {
     holding: Holding,
     collected: NaiveDate,
-    uses: Vec<Use>,
+    uses: Vec<PurposeBasis>,
 }
 
 impl HeldData {
@@ -107,7 +108,7 @@ impl HeldData {
         customer: CustomerId,
         holding: Holding,
         collected: NaiveDate,
-        uses: Vec<Use>,
+        uses: Vec<PurposeBasis>,
     ) -> Result<Self, RetentionError> {
         if uses.is_empty() {
             return Err(RetentionError::NoPurpose {
@@ -133,7 +134,7 @@ impl HeldData {
     }
 
     /// The purposes it is kept for.
-    pub fn uses(&self) -> &[Use] {
+    pub fn uses(&self) -> &[PurposeBasis] {
         &self.uses
     }
 }
@@ -142,6 +143,7 @@ impl HeldData {
 /// one year or less → 5 years, more than one year → 10 years).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// Not `#[non_exhaustive]`: Broker Rule 2018 Art 51 knows exactly these two terms.
 pub enum ContractTerm {
     /// 保险期间在1年以下: a term of one year or less.
     OneYearOrLess,
@@ -459,8 +461,8 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn servicing() -> Vec<Use> {
-        vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)]
+    fn servicing() -> Vec<PurposeBasis> {
+        vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)]
     }
 
     #[test]

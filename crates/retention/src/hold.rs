@@ -3,10 +3,9 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use custodia_model::CustomerId;
+use custodia_model::{ActorId, CustomerId};
 use serde::{Deserialize, Serialize};
 
-use crate::actor::ActorId;
 use crate::error::RetentionError;
 use crate::facts::Holding;
 
@@ -26,7 +25,7 @@ impl HoldId {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum CustomerSelection {
+pub enum HeldCustomers {
     /// Every customer (for example a regulator's investigation of the whole book).
     All,
     /// Only these customers (for example the parties to a lawsuit). A set, so that checking one customer
@@ -37,18 +36,18 @@ pub enum CustomerSelection {
 /// What a hold covers: which customers and which holdings (empty: all holdings).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoldScope {
-    customers: CustomerSelection,
+    customers: HeldCustomers,
     holdings: Vec<Holding>,
 }
 
 impl HoldScope {
     /// A scope over `customers` and `holdings` (empty: every holding).
-    pub fn new(customers: CustomerSelection, holdings: Vec<Holding>) -> Self {
+    pub fn new(customers: HeldCustomers, holdings: Vec<Holding>) -> Self {
         Self { customers, holdings }
     }
 
     /// The customers.
-    pub fn customers(&self) -> &CustomerSelection {
+    pub fn customers(&self) -> &HeldCustomers {
         &self.customers
     }
 
@@ -60,8 +59,8 @@ impl HoldScope {
     /// Whether the scope covers this customer's holding.
     pub fn covers(&self, customer: CustomerId, holding: Holding) -> bool {
         let customer_ok = match &self.customers {
-            CustomerSelection::All => true,
-            CustomerSelection::Only(list) => list.contains(&customer),
+            HeldCustomers::All => true,
+            HeldCustomers::Only(list) => list.contains(&customer),
         };
         customer_ok && (self.holdings.is_empty() || self.holdings.contains(&holding))
     }
@@ -69,6 +68,7 @@ impl HoldScope {
 
 /// Who released a hold, when, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Release {
     by: ActorId,
     on: NaiveDate,
@@ -95,6 +95,7 @@ impl Release {
 /// A legal hold (litigation, regulator's inquiry, AML investigation): data it covers is never destroyed
 /// while it is active, whatever the rules say.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LegalHold {
     id: HoldId,
     reason: String,
@@ -301,7 +302,7 @@ mod tests {
             .place(PlaceHold {
                 reason: "lawsuit 2024-001".into(),
                 scope: HoldScope::new(
-                    CustomerSelection::Only(BTreeSet::from([c])),
+                    HeldCustomers::Only(BTreeSet::from([c])),
                     vec![Holding::Category(DataCategory::Claims)],
                 ),
                 by: ActorId::new("legal-7").unwrap(),
@@ -351,7 +352,7 @@ mod tests {
         let err = holds
             .place(PlaceHold {
                 reason: " ".into(),
-                scope: HoldScope::new(CustomerSelection::All, vec![]),
+                scope: HoldScope::new(HeldCustomers::All, vec![]),
                 by: ActorId::new("x").unwrap(),
                 on: d(2024, 1, 1),
             })

@@ -5,7 +5,7 @@
 //!
 //! ## What it owns
 //!
-//! - **Rules as data** ([`Rule`], [`Profile`]): each rule names its citation, what it applies to
+//! - **Rules as data** ([`RetentionRule`], [`Profile`]): each rule names its citation, what it applies to
 //!   (categories, record kinds, purposes, jurisdictions), the event that starts its clock ([`Trigger`]),
 //!   a minimum period (a legal floor) and an optional maximum (a duty to delete). Profiles load from and
 //!   save to JSON or TOML and are validated on load, every error naming the rule. Two profiles are
@@ -14,11 +14,12 @@
 //! - **Calendar periods** ([`Period`]) counted as the Civil Code counts them (民法典 Arts 201, 202): one
 //!   year from 29 February ends on 28 February.
 //! - **Legal holds** ([`Holds`]): placed and released with reason, scope and who; a hold always wins.
-//! - **Decisions** ([`Profile::decide`]): [`Outcome::Retain`], [`Outcome::StorageOnly`] (a duty to delete
-//!   meets an unexpired legal floor: PIPL Art 47, last paragraph) or [`Outcome::Destroy`], with every
-//!   [`Reason`] naming its rule and citation.
+//! - **Decisions** ([`Profile::decide`]): [`RetentionOutcome::Retain`], [`RetentionOutcome::StorageOnly`] (a duty to delete
+//!   meets an unexpired legal floor: PIPL Art 47, last paragraph) or [`RetentionOutcome::Destroy`], with every
+//!   [`RetentionReason`] naming its rule and citation.
 //! - **Sweeps** ([`sweep`]): a whole book, streamed in and out, into what is destroyable now (handed to
-//!   a [`SweepObserver`]), what becomes so and when, and the next review date.
+//!   a [`SweepObserver`]), what becomes so and when, and the next review date; progress goes to the
+//!   caller's `&mut dyn FnMut(Progress)` like every long operation's.
 //! - **Destruction** ([`DestructionPlan`]): two distinct approvers (internal supervision), holds checked
 //!   again at execution, shredding through a [`Shredder`], and [`DestructionCertificate`]s (in batches of
 //!   customers) appended to the ledger through [`CertificateLog`], which `custodia_ledger::Log`
@@ -51,14 +52,14 @@
 //! use chrono::NaiveDate;
 //! use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 //! use custodia_retention::{
-//!     Contract, ContractTerm, HeldData, Holding, Holds, Outcome, Profile, RetentionFacts, Use,
+//!     Contract, ContractTerm, HeldData, Holding, Holds, RetentionOutcome, Profile, RetentionFacts, PurposeBasis,
 //! };
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or("bad date");
 //! let profile = Profile::cn_insurance_broker()?;
 //! let customer = CustomerId::new_v7();
-//! let servicing = vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)];
+//! let servicing = vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)];
 //! let facts = RetentionFacts::builder(customer, Jurisdiction::MAINLAND_CHINA)
 //!     .held(HeldData::new(customer, Holding::Category(DataCategory::Policies), day(2015, 3, 1)?, servicing)?)
 //!     .contract(Contract::ending(ContractTerm::OneYearOrLess, day(2016, 3, 1)?))
@@ -67,16 +68,15 @@
 //!
 //! // The relationship ended, but Broker Rule Art 51 keeps the business file 5 years: storage only.
 //! let decisions = profile.decide(&facts, &Holds::new(), day(2020, 6, 1)?)?;
-//! assert_eq!(decisions[0].outcome(), Outcome::StorageOnly { until: Some(day(2021, 3, 1)?) });
+//! assert_eq!(decisions[0].outcome(), RetentionOutcome::StorageOnly { until: Some(day(2021, 3, 1)?) });
 //!
 //! // The day after the fifth anniversary, it must be destroyed.
 //! let decisions = profile.decide(&facts, &Holds::new(), day(2021, 3, 2)?)?;
-//! assert_eq!(decisions[0].outcome(), Outcome::Destroy { due_since: day(2021, 3, 2)? });
+//! assert_eq!(decisions[0].outcome(), RetentionOutcome::Destroy { due_since: day(2021, 3, 2)? });
 //! # Ok(())
 //! # }
 //! ```
 
-mod actor;
 mod decision;
 mod destruction;
 mod error;
@@ -86,10 +86,8 @@ mod period;
 mod profile;
 mod rule;
 mod sweep;
-pub mod synthetic;
 
-pub use actor::ActorId;
-pub use decision::{Decision, Outcome, Reason, RuleEffect};
+pub use decision::{RetentionDecision, RetentionOutcome, RetentionReason, RuleEffect};
 pub use destruction::{
     Approval, ApprovedPlan, CertificateEntry, CertificateLog, DestructionCertificate, DestructionMethod,
     DestructionPlan, Execution, ExecutionReport, ItemReport, ItemStatus, KeyStoreShredError,
@@ -98,10 +96,10 @@ pub use destruction::{
 };
 pub use error::RetentionError;
 pub use facts::{
-    Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeEvent, RecordKind, RetentionFacts, Use,
+    Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeEvent, RecordKind, RetentionFacts, PurposeBasis,
 };
-pub use hold::{CustomerSelection, HoldId, HoldScope, Holds, LegalHold, PlaceHold, Release};
+pub use hold::{HeldCustomers, HoldId, HoldScope, Holds, LegalHold, PlaceHold, Release};
 pub use period::Period;
 pub use profile::{Profile, ProfileDocument, Settings};
-pub use rule::{Condition, Rule, RuleDocument, RuleId, Scope, Trigger};
-pub use sweep::{Sweep, SweepConfig, SweepFailure, SweepObserver, SweepProgress, SweepSummary, sweep};
+pub use rule::{Condition, RetentionRule, RuleDocument, RuleId, RuleScope, Trigger};
+pub use sweep::{Sweep, SweepConfig, SweepFailure, SweepInput, SweepObserver, SweepSummary, sweep};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RetentionError;
 use crate::facts::Holding;
-use crate::rule::{Condition, Rule, RuleDocument, RuleId};
+use crate::rule::{Condition, RetentionRule, RuleDocument, RuleId};
 
 const CN_INSURANCE_BROKER: &str = include_str!("../profiles/cn-insurance-broker.toml");
 const GDPR: &str = include_str!("../profiles/gdpr.toml");
@@ -69,7 +69,7 @@ pub struct Profile {
     name: String,
     description: String,
     settings: Settings,
-    rules: Vec<Arc<Rule>>,
+    rules: Vec<Arc<RetentionRule>>,
 }
 
 impl TryFrom<ProfileDocument> for Profile {
@@ -223,21 +223,21 @@ impl Profile {
     }
 
     /// The rules, in order.
-    pub fn rules(&self) -> impl ExactSizeIterator<Item = &Rule> {
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = &RetentionRule> {
         self.rules.iter().map(|r| r.as_ref())
     }
 
     /// The rule with `id`, if there is one.
-    pub fn rule(&self, id: &str) -> Option<&Rule> {
+    pub fn rule(&self, id: &str) -> Option<&RetentionRule> {
         self.rules().find(|r| r.id().as_str() == id)
     }
 
     /// The rules that cover `holding` (by category or record kind), for inspection.
-    pub fn rules_for(&self, holding: Holding) -> impl Iterator<Item = &Rule> {
+    pub fn rules_for(&self, holding: Holding) -> impl Iterator<Item = &RetentionRule> {
         self.rules().filter(move |r| r.scope().covers(holding))
     }
 
-    pub(crate) fn shared_rules(&self) -> &[Arc<Rule>] {
+    pub(crate) fn shared_rules(&self) -> &[Arc<RetentionRule>] {
         &self.rules
     }
 
@@ -251,7 +251,7 @@ impl Profile {
 
     /// The ids of all rules.
     pub fn rule_ids(&self) -> impl Iterator<Item = &RuleId> {
-        self.rules().map(Rule::id)
+        self.rules().map(RetentionRule::id)
     }
 }
 

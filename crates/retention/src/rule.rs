@@ -136,14 +136,14 @@ impl Condition {
 /// must live in one of the jurisdictions (empty: any), and the holding must be kept for one of the
 /// purposes (empty: any).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Scope {
+pub struct RuleScope {
     categories: Vec<DataCategory>,
     record_kinds: Vec<RecordKind>,
     purposes: Vec<Purpose>,
     jurisdictions: Vec<Jurisdiction>,
 }
 
-impl Scope {
+impl RuleScope {
     /// The data categories.
     pub fn categories(&self) -> &[DataCategory] {
         &self.categories
@@ -177,18 +177,18 @@ impl Scope {
 /// at least that long after the trigger. A rule with a `maximum` is a **duty to delete** once that period
 /// after the trigger is over (PIPL Art 47). A rule may be both.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub struct RetentionRule {
     id: RuleId,
     citation: Arc<Citation>,
     summary: String,
-    scope: Scope,
+    scope: RuleScope,
     trigger: Trigger,
     minimum: Period,
     maximum: Option<Period>,
     condition: Option<Condition>,
 }
 
-impl Rule {
+impl RetentionRule {
     /// The id.
     pub fn id(&self) -> &RuleId {
         &self.id
@@ -211,7 +211,7 @@ impl Rule {
     }
 
     /// What the rule applies to.
-    pub fn scope(&self) -> &Scope {
+    pub fn scope(&self) -> &RuleScope {
         &self.scope
     }
 
@@ -289,7 +289,7 @@ pub struct RuleDocument {
 
 impl RuleDocument {
     /// Checks the document and builds the rule. Every error names the rule id.
-    pub fn into_rule(self) -> Result<Rule, RetentionError> {
+    pub fn into_rule(self) -> Result<RetentionRule, RetentionError> {
         let id = RuleId::new(&self.id)?;
         let rule = self.id.clone();
         let unknown = |field: &'static str, value: &str| RetentionError::UnknownValue {
@@ -371,11 +371,11 @@ impl RuleDocument {
             Some("aml_obligated") => Some(Condition::AmlObligated),
             Some(other) => return Err(unknown("condition", other)),
         };
-        Ok(Rule {
+        Ok(RetentionRule {
             id,
             citation: Arc::new(Citation::new(instrument, self.article)),
             summary: self.summary,
-            scope: Scope {
+            scope: RuleScope {
                 categories,
                 record_kinds,
                 purposes,
@@ -389,8 +389,8 @@ impl RuleDocument {
     }
 }
 
-impl From<&Rule> for RuleDocument {
-    fn from(rule: &Rule) -> Self {
+impl From<&RetentionRule> for RuleDocument {
+    fn from(rule: &RetentionRule) -> Self {
         // Instrument serializes as a bare string (a unit variant); anything else cannot happen for a
         // unit-only enum, and an empty string would then fail the next load loudly rather than silently.
         let instrument = match serde_json::to_value(rule.citation.instrument()) {

@@ -1,7 +1,7 @@
 //! Sweeping a whole book: what is destroyable now, what becomes so and when, and the next review date.
 //!
 //! The sweep streams both ways: it takes any iterator of facts, hands what is destroyable to a
-//! caller-owned [`SweepObserver`] as it goes, and keeps only counts and a date histogram, so a million
+//! caller-owned [`SweepObserver`] as it goes, reports progress to the caller's callback, and keeps only counts and a date histogram, so a million
 //! customers never need to be in memory at once and each customer costs the same whatever the book's
 //! size (a fixed number of rules per holding, one ordered-map update per scheduled date).
 
@@ -9,10 +9,10 @@ use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use custodia_model::CustomerId;
+use custodia_model::{CustomerId, Phase, Progress};
 use serde::Serialize;
 
-use crate::decision::{Decision, Outcome};
+use crate::decision::{RetentionDecision, RetentionOutcome};
 use crate::destruction::PlanItem;
 use crate::error::RetentionError;
 use crate::facts::RetentionFacts;
@@ -22,8 +22,21 @@ use crate::profile::Profile;
 /// How a sweep reports progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SweepConfig {
-    /// Call the progress callback after every this many customers (0: never).
+    /// Call the progress callback after every this many customers (0: only once, at the end).
     pub progress_every: u64,
+}
+
+/// What a sweep decides on: the profile, the hold register, the evaluation date, and how often it reports.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepInput<'a> {
+    /// The retention profile.
+    pub profile: &'a Profile,
+    /// The legal holds; a hold always wins.
+    pub holds: &'a Holds,
+    /// The evaluation date.
+    pub as_of: NaiveDate,
+    /// How often progress is reported.
+    pub config: SweepConfig,
 }
 
 impl Default for SweepConfig {
@@ -34,18 +47,9 @@ impl Default for SweepConfig {
     }
 }
 
-/// Progress of a running sweep, handed to the caller's callback.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SweepProgress {
-    /// Customers swept so far.
-    pub customers: u64,
-    /// Of which failed.
-    pub failures: u64,
-}
-
 /// A customer whose facts could not be decided; reported, never dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SweepFailure {
     customer: CustomerId,
     error: String,
@@ -65,6 +69,7 @@ impl SweepFailure {
 
 /// What a sweep found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SweepSummary {
     as_of: Option<NaiveDate>,
     customers: u64,
@@ -161,7 +166,7 @@ impl<'a> Sweep<'a> {
 
     /// Decides one customer, adds the result to the summary and returns the decisions. A failure is
     /// recorded in the summary as well as returned.
-    pub fn record(&mut self, facts: &RetentionFacts) -> Result<Vec<Decision>, RetentionError> {
+    pub fn record(&mut self, facts: &RetentionFacts) -> Result<Vec<RetentionDecision>, RetentionError> {
         let s = &mut self.summary;
         s.customers += 1;
         let decisions = match self.profile.decide(facts, self.holds, self.as_of) {
@@ -180,9 +185,9 @@ impl<'a> Sweep<'a> {
                 s.held += 1;
             }
             match d.outcome() {
-                Outcome::Retain { .. } => s.retain += 1,
-                Outcome::StorageOnly { .. } => s.storage_only += 1,
-                Outcome::Destroy { .. } => s.destroy += 1,
+                RetentionOutcome::Retain { .. } => s.retain += 1,
+                RetentionOutcome::StorageOnly { .. } => s.storage_only += 1,
+                RetentionOutcome::Destroy { .. } => s.destroy += 1,
             }
             if let Some(from) = d.destroyable_from().filter(|f| *f > self.as_of) {
                 *s.becoming_destroyable.entry(from).or_insert(0) += 1;
@@ -210,13 +215,11 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// Receives what a sweep finds as it goes: the caller owns where it lands (a `Vec`, a file, a queue).
+/// Receives what a sweep finds destroyable as it goes: the caller owns where it lands (a `Vec`, a file, a
+/// queue). Progress goes to the sweep's progress callback instead.
 pub trait SweepObserver {
-    /// Called every `progress_every` customers and once at the end.
-    fn progress(&mut self, _progress: SweepProgress) {}
-
     /// Called once per customer with something destroyable now, ready for a [`crate::DestructionPlan`].
-    fn destroyable(&mut self, _item: PlanItem) {}
+    fn destroyable(&mut self, item: PlanItem);
 }
 
 /// Collects every destroyable item, for books small enough to plan in one go.
@@ -227,25 +230,27 @@ impl SweepObserver for Vec<PlanItem> {
 }
 
 /// An observer that ignores everything: for a sweep that only wants the summary.
-impl SweepObserver for () {}
+impl SweepObserver for () {
+    fn destroyable(&mut self, _item: PlanItem) {}
+}
 
-/// Sweeps a whole book as of `as_of`, streaming: each customer's facts are decided and dropped, and what
-/// is destroyable goes to `observer`. A customer that fails is listed in the summary's failures and the
-/// sweep goes on.
+/// Sweeps a whole book as of `input.as_of`, streaming: each customer's facts are decided and dropped, and
+/// what is destroyable goes to `observer`. A customer that fails is listed in the summary's failures and the
+/// sweep goes on. Progress ([`Phase::RetentionSweep`], customers swept, total unknown until the end) goes to
+/// `progress` every `input.config.progress_every` customers and once at the end, with the total.
 pub fn sweep<I, O>(
-    profile: &Profile,
-    holds: &Holds,
-    as_of: NaiveDate,
+    input: SweepInput<'_>,
     book: I,
-    config: SweepConfig,
     observer: &mut O,
+    progress: &mut dyn FnMut(Progress),
 ) -> SweepSummary
 where
     I: IntoIterator,
     I::Item: Borrow<RetentionFacts>,
     O: SweepObserver + ?Sized,
 {
-    let mut run = Sweep::new(profile, holds, as_of);
+    let mut run = Sweep::new(input.profile, input.holds, input.as_of);
+    let every = input.config.progress_every;
     for facts in book {
         let facts = facts.borrow();
         // An error is already in the summary's failures; the sweep continues with the next customer.
@@ -254,18 +259,12 @@ where
         {
             observer.destroyable(item);
         }
-        let s = run.summary();
-        if config.progress_every > 0 && s.customers.is_multiple_of(config.progress_every) {
-            observer.progress(SweepProgress {
-                customers: s.customers,
-                failures: s.failures.len() as u64,
-            });
+        let swept = run.summary().customers;
+        if every > 0 && swept.is_multiple_of(every) {
+            progress(Progress::new(Phase::RetentionSweep, swept, None));
         }
     }
-    let s = run.summary();
-    observer.progress(SweepProgress {
-        customers: s.customers,
-        failures: s.failures.len() as u64,
-    });
+    let swept = run.summary().customers;
+    progress(Progress::new(Phase::RetentionSweep, swept, Some(swept)));
     run.finish()
 }

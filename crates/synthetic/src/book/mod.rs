@@ -8,10 +8,10 @@ mod tables;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::category::DataCategory;
-use crate::customer::Customer;
-use crate::error::ModelError;
-use crate::purpose::Purpose;
+use custodia_model::DataCategory;
+use custodia_model::Customer;
+use custodia_model::ModelError;
+use custodia_model::Purpose;
 
 pub use rng::SplitMix64;
 

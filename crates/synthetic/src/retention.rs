@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 use custodia_model::synthetic::SplitMix64;
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 
-use crate::{Contract, ContractTerm, HeldData, Holding, RecordKind, RetentionFacts, Use};
+use crate::{Contract, ContractTerm, HeldData, Holding, RecordKind, RetentionFacts, PurposeBasis};
 
 /// The model's SplitMix64 with the two draws this book needs.
 struct Mix(SplitMix64);
@@ -55,7 +55,7 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
     } else {
         Jurisdiction::MAINLAND_CHINA
     };
-    let servicing = || vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)];
+    let servicing = || vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)];
     let mut b = RetentionFacts::builder(customer, jurisdiction);
     for category in [
         DataCategory::Identity,
@@ -69,7 +69,7 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         }
     }
     if r.chance(30) {
-        let uses = vec![Use::new(Purpose::Underwriting, LegalBasis::Contract)];
+        let uses = vec![PurposeBasis::new(Purpose::Underwriting, LegalBasis::Contract)];
         if let Ok(h) = HeldData::new(customer, Holding::Category(DataCategory::Health), joined, uses) {
             b = b.held(h);
         }
@@ -78,7 +78,7 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         }
     }
     if r.chance(60) {
-        let uses = vec![Use::new(Purpose::Marketing, LegalBasis::Consent)];
+        let uses = vec![PurposeBasis::new(Purpose::Marketing, LegalBasis::Consent)];
         let collected = date(joined, r.below(span));
         if let Ok(h) = HeldData::new(
             customer,
@@ -93,7 +93,7 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         }
     }
     if r.chance(10) {
-        let uses = vec![Use::new(Purpose::LegalCompliance, LegalBasis::LegalObligation)];
+        let uses = vec![PurposeBasis::new(Purpose::LegalCompliance, LegalBasis::LegalObligation)];
         if let Ok(h) = HeldData::new(
             customer,
             Holding::Record(RecordKind::ImpactAssessment),

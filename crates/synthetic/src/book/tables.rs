@@ -1,6 +1,6 @@
 //! Word lists for synthetic books: surnames, given-name characters, regions, roads, insurers, products.
 
-use crate::policy::ProductLine;
+use custodia_model::ProductLine;
 
 /// Common surnames with their pinyin (for e-mail addresses), roughly in order of frequency.
 pub(crate) const SURNAMES: &[(&str, &str)] = &[
