@@ -4,8 +4,11 @@
 //! checked: ids, data categories and their sensitivity (PIPL Art 28), purposes and the legal bases of PIPL
 //! Art 13, jurisdictions, legal citations; customers (persons and organizations) with their data in sections
 //! by [`DataCategory`]; policies, claims and beneficiaries; validated identifiers with display masks; record
-//! versions; data-quality reports (PIPL Art 8); and a seeded synthetic book generator for examples, benches
-//! and tests ([`synthetic`]).
+//! versions; data-quality reports (PIPL Art 8). It is also the one place a name shared by several crates is
+//! defined: the id macro ([`typed_id!`]), who acted ([`ActorId`]), the progress event of every long operation
+//! ([`Progress`]), sets of categories ([`CategorySet`]) and the bounded reader of every decoder
+//! ([`ByteReader`]). Synthetic books for examples, benches and tests live in the `custodia-synthetic` test kit,
+//! not here.
 //!
 //! ## Key design decision: parse, don't validate
 //!
@@ -35,8 +38,9 @@
 //!
 //! ```
 //! use chrono::NaiveDate;
-//! use custodia_model::synthetic::{BookConfig, SyntheticBook};
 //! use custodia_model::{BookQualityReport, ModelError, QualityConfig, ResidentIdNumber};
+//! // The test kit, a dev-dependency: never a dependency of a production crate.
+//! use custodia_synthetic::book::{BookConfig, SyntheticBook};
 //!
 //! // The GB 11643-1999 example number: born 1949-12-31, female; shown only masked.
 //! let id = ResidentIdNumber::new("11010519491231002X")?;
@@ -79,7 +83,6 @@ mod progress;
 mod purpose;
 mod quality;
 mod reader;
-pub mod synthetic;
 
 /// Re-exported because its `NaiveDate` and `DateTime` are in this crate's public API: a downstream crate (or an
 /// example using only the `custodia` facade) names the same version without depending on chrono itself.

@@ -182,7 +182,8 @@ impl RetentionDecision {
     /// The next day the outcome changes on the current facts (end of `Retain` or `StorageOnly`), if known.
     pub fn next_change(&self) -> Option<NaiveDate> {
         match self.outcome {
-            RetentionOutcome::Retain { until: Some(u) } | RetentionOutcome::StorageOnly { until: Some(u) } => u.succ_opt(),
+            RetentionOutcome::Retain { until: Some(u) }
+            | RetentionOutcome::StorageOnly { until: Some(u) } => u.succ_opt(),
             _ => None,
         }
     }
@@ -452,7 +453,10 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn state(uses: Vec<PurposeBasis>, build: impl FnOnce(crate::FactsBuilder) -> crate::FactsBuilder) -> PurposeState {
+    fn state(
+        uses: Vec<PurposeBasis>,
+        build: impl FnOnce(crate::FactsBuilder) -> crate::FactsBuilder,
+    ) -> PurposeState {
         let c = CustomerId::new_v7();
         let held = HeldData::new(c, Holding::Category(DataCategory::Contact), d(2020, 1, 1), uses).unwrap();
         let facts = build(RetentionFacts::builder(c, Jurisdiction::MAINLAND_CHINA).held(held.clone()))

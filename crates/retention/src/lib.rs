@@ -96,7 +96,8 @@ pub use destruction::{
 };
 pub use error::RetentionError;
 pub use facts::{
-    Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeEvent, RecordKind, RetentionFacts, PurposeBasis,
+    Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeBasis, PurposeEvent, RecordKind,
+    RetentionFacts,
 };
 pub use hold::{HeldCustomers, HoldId, HoldScope, Holds, LegalHold, PlaceHold, Release};
 pub use period::Period;

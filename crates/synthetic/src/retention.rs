@@ -1,15 +1,18 @@
-//! A deterministic synthetic book of retention facts, shared by this crate's tests, its example and the root benches.
+//! A deterministic synthetic book of retention facts, for custodia-retention's tests and example and the root
+//! benches.
 //!
 //! It is generated per index (no state between customers), so a sweep over it streams and customer
 //! `i` is the same whatever the book's size. The facts are made directly, not from the model's
 //! synthetic customers, so that the retention rules can be exercised on shapes (long-ended
 //! relationships, EU residents, impact-assessment records) in proportions of their own.
 
+use crate::book::SplitMix64;
 use chrono::{Days, NaiveDate};
-use custodia_model::synthetic::SplitMix64;
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 
-use crate::{Contract, ContractTerm, HeldData, Holding, RecordKind, RetentionFacts, PurposeBasis};
+use custodia_retention::{
+    Contract, ContractTerm, HeldData, Holding, PurposeBasis, RecordKind, RetentionFacts,
+};
 
 /// The model's SplitMix64 with the two draws this book needs.
 struct Mix(SplitMix64);
@@ -93,7 +96,10 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         }
     }
     if r.chance(10) {
-        let uses = vec![PurposeBasis::new(Purpose::LegalCompliance, LegalBasis::LegalObligation)];
+        let uses = vec![PurposeBasis::new(
+            Purpose::LegalCompliance,
+            LegalBasis::LegalObligation,
+        )];
         if let Ok(h) = HeldData::new(
             customer,
             Holding::Record(RecordKind::ImpactAssessment),

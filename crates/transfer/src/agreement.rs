@@ -6,12 +6,12 @@ use std::fmt;
 use chrono::NaiveDate;
 use custodia_consent::TransferPath;
 use custodia_crypto::{Signature, SigningKey};
-use custodia_model::{Citation, DataCategory, Jurisdiction, Purpose, TransferId};
+use custodia_model::{ByteReader, Citation, DataCategory, Jurisdiction, ModelError, Purpose, TransferId};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{hex, sha256, unhex};
 use crate::error::TransferError;
-use crate::party::Party;
+use crate::party::TransferParty;
 
 /// The first line of the canonical agreement bytes: format name and version. A new version of the
 /// encoding gets a new line; old bytes keep verifying under the version they name.
@@ -120,6 +120,35 @@ impl fmt::Display for Mechanism {
     }
 }
 
+/// Whether the seller is a critical information infrastructure operator (关键信息基础设施运营者, CIIO): one
+/// needs a CAC security assessment for any export at all (PIPL Art 40; CAC 2024 Art 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+// Not `#[non_exhaustive]`: PIPL Art 40 draws one line, an operator is on one side of it.
+pub enum OperatorStatus {
+    /// The seller operates critical information infrastructure.
+    CriticalInformationInfrastructure,
+    /// The seller does not; the CAC 2024 volume thresholds decide.
+    Ordinary,
+}
+
+/// The canonical bytes keep the boolean `ciio` they have always had.
+mod operator_flag {
+    use super::OperatorStatus;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(status: &OperatorStatus, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*status == OperatorStatus::CriticalInformationInfrastructure)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OperatorStatus, D::Error> {
+        Ok(if bool::deserialize(d)? {
+            OperatorStatus::CriticalInformationInfrastructure
+        } else {
+            OperatorStatus::Ordinary
+        })
+    }
+}
+
 /// Terms for a buyer that processes the data outside mainland China (PIPL Arts 38–39).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,8 +159,10 @@ pub struct CrossBorderTerms {
     pub mechanism: Mechanism,
     /// Its reference (filing number, certificate number, assessment approval); required unless exempt.
     pub reference: String,
-    /// Whether the seller is a critical-information-infrastructure operator (any export needs an assessment).
-    pub ciio: bool,
+    /// Whether the seller operates critical information infrastructure, so that any export needs a security
+    /// assessment (PIPL Art 40). Written `"ciio": true | false` in the canonical bytes.
+    #[serde(rename = "ciio", with = "operator_flag")]
+    pub operator: OperatorStatus,
     /// People whose non-sensitive PI the seller already exported this year (counted from 1 January, CAC 2024).
     pub prior_people_non_sensitive: u64,
     /// People whose sensitive PI the seller already exported this year.
@@ -157,9 +188,9 @@ pub struct AgreementTerms {
     /// The transfer this agreement governs.
     pub transfer_id: TransferId,
     /// The seller (the brokerage whose licence and book are sold).
-    pub seller: Party,
+    pub seller: TransferParty,
     /// The buyer.
-    pub buyer: Party,
+    pub buyer: TransferParty,
     /// The legal path: an open legal question, so a term the parties choose (PIPL Art 22 or Art 23).
     pub legal_path: TransferPath,
     /// The purposes the buyer continues and the categories moved for each.
@@ -643,23 +674,34 @@ impl SignedAgreement {
     /// with [`TransferError::BadSignature`] naming whose.
     pub fn decode(bytes: &[u8]) -> Result<Self, TransferError> {
         let bad = |reason: &str| TransferError::invalid("signed_agreement", reason.to_owned());
-        let rest = bytes
-            .strip_prefix(SIGNED_AGREEMENT_MAGIC.as_slice())
-            .ok_or_else(|| bad("magic"))?;
-        let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(|| bad("length"))?;
-        let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| bad("length"))?;
-        if len > MAX_AGREEMENT_LEN {
-            return Err(bad("canonical bytes longer than 1 MiB"));
+        let mut r = ByteReader::new(bytes, "signed agreement");
+        if r.take(SIGNED_AGREEMENT_MAGIC.len(), "magic").ok() != Some(SIGNED_AGREEMENT_MAGIC.as_slice()) {
+            return Err(bad("magic"));
         }
-        let (terms, rest) = rest.split_at_checked(len).ok_or_else(|| bad("truncated terms"))?;
+        let terms = match r.u32_prefixed("terms", MAX_AGREEMENT_LEN) {
+            Ok(terms) => terms,
+            Err(ModelError::TooLong { .. }) => return Err(bad("canonical bytes longer than 1 MiB")),
+            Err(ModelError::Truncated {
+                field: "terms",
+                offset,
+                ..
+            }) if offset == SIGNED_AGREEMENT_MAGIC.len() => {
+                return Err(bad("length"));
+            }
+            Err(_) => return Err(bad("truncated terms")),
+        };
         let canonical = Canonical::from_bytes(terms)?;
-        let (seller, rest) = rest.split_at_checked(64).ok_or(TransferError::BadSignature {
-            what: "agreement seller",
-        })?;
-        let (buyer, rest) = rest.split_at_checked(64).ok_or(TransferError::BadSignature {
-            what: "agreement buyer",
-        })?;
-        if !rest.is_empty() {
+        let seller = r
+            .take(64, "seller signature")
+            .map_err(|_| TransferError::BadSignature {
+                what: "agreement seller",
+            })?;
+        let buyer = r
+            .take(64, "buyer signature")
+            .map_err(|_| TransferError::BadSignature {
+                what: "agreement buyer",
+            })?;
+        if r.finish().is_err() {
             return Err(bad("trailing bytes"));
         }
         let seller = Signature::from_bytes(seller).map_err(|_| TransferError::BadSignature {

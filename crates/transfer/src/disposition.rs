@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use custodia_model::{CustomerId, DataCategory};
+use custodia_model::{ActorId, CustomerId, DataCategory};
 use custodia_retention::{
-    ActorId, DestructionMethod, DestructionPlan, FactsBuilder, Holding, Holds, Outcome, PlanId, PlanItem,
-    Profile, RetentionFacts, ShredRequest, Shredded, Shredder,
+    DestructionMethod, DestructionPlan, FactsBuilder, Holding, Holds, PlanId, PlanItem, Profile,
+    RetentionFacts, RetentionOutcome as Outcome, ShredRequest, Shredded, Shredder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +120,7 @@ impl<'a> DispositionPlanner<'a> {
                 return Ok(None);
             }
             Ok(Some(DestructionPlan::new(
-                PlanId::new(uuid::Uuid::now_v7())?,
+                PlanId::from_uuid(uuid::Uuid::now_v7())?,
                 proposed_by.clone(),
                 self.on,
                 items,

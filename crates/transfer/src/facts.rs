@@ -1,36 +1,63 @@
 //! Building the planner's and the retention crate's inputs from custodia-model records, for callers whose
 //! book is made of model customers (the main job, tests, benches).
+//!
+//! The legal basis of every purpose comes from the consent crate's [`BasisPolicy`] (data a user can load,
+//! inspect and change), never from a table here: this module only says what each category is kept for.
 
 use chrono::NaiveDate;
-use custodia_model::synthetic::ConsentFact;
+use custodia_consent::BasisPolicy;
 use custodia_model::{Customer, DataCategory, LegalBasis, Purpose};
-use custodia_retention::{Contract, ContractTerm, HeldData, Holding, RetentionFacts, Use};
+use custodia_retention::{Contract, ContractTerm, HeldData, Holding, PurposeBasis, RetentionFacts};
 
 use crate::error::TransferError;
 use crate::plan::CustomerFacts;
 
-/// The purposes each category is kept for, on their bases under the `cn-insurance-broker` profile: servicing,
-/// underwriting and claims on the contract, AML records on legal obligation, marketing on consent.
-pub fn uses_of(category: DataCategory) -> Vec<Use> {
-    let contract = |p| Use::new(p, LegalBasis::Contract);
+/// What the brokerage keeps each category for: underwriting for health declarations, claims handling for
+/// claims, marketing for marketing preferences, policy servicing and legal compliance (AML Law 2024 Art 34)
+/// for KYC records, policy servicing for the rest.
+pub fn purposes_of(category: DataCategory) -> Vec<Purpose> {
     match category {
-        DataCategory::Health => vec![contract(Purpose::Underwriting)],
-        DataCategory::Claims => vec![contract(Purpose::ClaimsHandling)],
-        DataCategory::MarketingPreferences => vec![Use::new(Purpose::Marketing, LegalBasis::Consent)],
-        DataCategory::KycAml => vec![
-            contract(Purpose::PolicyServicing),
-            Use::new(Purpose::LegalCompliance, LegalBasis::LegalObligation),
-        ],
-        _ => vec![contract(Purpose::PolicyServicing)],
+        DataCategory::Health => vec![Purpose::Underwriting],
+        DataCategory::Claims => vec![Purpose::ClaimsHandling],
+        DataCategory::MarketingPreferences => vec![Purpose::Marketing],
+        DataCategory::KycAml => vec![Purpose::PolicyServicing, Purpose::LegalCompliance],
+        _ => vec![Purpose::PolicyServicing],
     }
 }
 
+/// The purposes each category is kept for, each on the basis `policy` gives it (PIPL Art 13). A purpose the
+/// policy has no rule for is refused: nothing is kept without a basis.
+pub fn uses_of(category: DataCategory, policy: &BasisPolicy) -> Result<Vec<PurposeBasis>, TransferError> {
+    purposes_of(category)
+        .into_iter()
+        .map(|purpose| {
+            let basis = policy.rule(&purpose).map(|rule| rule.basis).ok_or_else(|| {
+                TransferError::invalid("basis_policy", format!("no basis for purpose {purpose}"))
+            })?;
+            Ok(PurposeBasis::new(purpose, basis))
+        })
+        .collect()
+}
+
+/// Whether a withdrawal of consent for `purpose` bears on retention: the brokerage keeps some category for
+/// that purpose, and `policy` rests it on consent (PIPL Art 15: only a use resting on consent ends with it).
+fn kept_on_consent(purpose: &Purpose, policy: &BasisPolicy) -> bool {
+    DataCategory::ALL
+        .into_iter()
+        .any(|c| purposes_of(c).contains(purpose))
+        && policy
+            .rule(purpose)
+            .is_some_and(|rule| rule.basis == LegalBasis::Consent)
+}
+
 /// The retention facts of a model customer as known on `as_of`: every category held (collected when the
-/// relationship started), every contract with its term and end, the relationship's end, AML transactions,
-/// and consent withdrawals from the consent facts.
+/// relationship started) with its purposes and their bases under `policy`, every contract with its term
+/// and end, the relationship's end, AML transactions, and the consent `withdrawals` (purpose and date) that
+/// bear on retention and happened by `as_of`, the earliest per purpose.
 pub fn retention_facts(
     customer: &Customer,
-    consents: &[ConsentFact],
+    withdrawals: &[(Purpose, NaiveDate)],
+    policy: &BasisPolicy,
     as_of: NaiveDate,
 ) -> Result<RetentionFacts, TransferError> {
     let id = customer.id();
@@ -40,7 +67,7 @@ pub fn retention_facts(
             id,
             Holding::Category(category),
             customer.relationship_start(),
-            uses_of(category),
+            uses_of(category, policy)?,
         )?);
     }
     for p in customer.policies() {
@@ -64,10 +91,10 @@ pub fn retention_facts(
             b = b.transaction(t.date);
         }
     }
-    let mut withdrawn: Vec<(Purpose, NaiveDate)> = consents
+    let mut withdrawn: Vec<(Purpose, NaiveDate)> = withdrawals
         .iter()
-        .filter_map(|f| f.withdrawn_at.map(|w| (f.purpose.clone(), w)))
-        .filter(|(p, w)| *p == Purpose::Marketing && *w <= as_of)
+        .filter(|(p, w)| kept_on_consent(p, policy) && *w <= as_of)
+        .cloned()
         .collect();
     withdrawn.sort();
     withdrawn.dedup_by(|a, b| a.0 == b.0);
@@ -77,10 +104,11 @@ pub fn retention_facts(
     Ok(b.build()?)
 }
 
-/// The planner's facts for a model customer.
+/// The planner's facts for a model customer (see [`retention_facts`]).
 pub fn customer_facts(
     customer: &Customer,
-    consents: &[ConsentFact],
+    withdrawals: &[(Purpose, NaiveDate)],
+    policy: &BasisPolicy,
     as_of: NaiveDate,
 ) -> Result<CustomerFacts, TransferError> {
     Ok(CustomerFacts {
@@ -88,7 +116,7 @@ pub fn customer_facts(
         birth_date: customer.party().as_person().map(|p| p.birth_date()),
         categories: customer.categories_held(),
         relationship_end: customer.relationship_end(),
-        retention: retention_facts(customer, consents, as_of)?,
+        retention: retention_facts(customer, withdrawals, policy, as_of)?,
     })
 }
 

@@ -179,8 +179,8 @@ mod responses;
 
 pub use agreement::{
     AGREEMENT_FORMAT, AgreementDigest, AgreementTerms, BuyerObligations, BuyerSigned, CrossBorderTerms,
-    CustomerSelection, DraftAgreement, MAX_AGREEMENT_LEN, Mechanism, MinorRule, SIGNED_AGREEMENT_MAGIC,
-    ScopeItem, SellerSigned, SensitiveRule, SignedAgreement,
+    CustomerSelection, DraftAgreement, MAX_AGREEMENT_LEN, Mechanism, MinorRule, OperatorStatus,
+    SIGNED_AGREEMENT_MAGIC, ScopeItem, SellerSigned, SensitiveRule, SignedAgreement,
 };
 pub use disposition::{CategoryEraser, Disposition, DispositionCounts, DispositionPlanner, SectionShredder};
 pub use error::TransferError;
@@ -189,17 +189,16 @@ pub use import::{
     SectionSource, import, package,
 };
 pub use manifest::{
-    CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree, ProvenEntry,
-    RootBuilder, SectionDigest,
+    CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree,
+    ProvenManifestEntry, RootBuilder, SectionDigest,
 };
 pub use package::PackageSummary;
-pub use party::{MAX_PARTY_TEXT, Party, PartyFields};
+pub use party::{MAX_PARTY_TEXT, PartyDetails, TransferParty, TransferPartyFields};
 pub use plan::{
-    CategoryDecision, CrossBorderCheck, CrossBorderThresholds, CustomerFacts, CustomerPlan, Eligibility,
-    ExcludeReason, PendingReason, PlanContext, PlanSummary, Planner,
+    CategoryDecision, CrossBorderCheck, CrossBorderThresholds, CustomerCounts, CustomerFacts, CustomerPlan,
+    Eligibility, EligibilityCounts, ExcludeReason, PendingReason, PlanContext, PlanSummary, Planner,
 };
-pub use progress::{Phase, Progress};
 pub use proof::prove;
-pub use receipt::{RECEIPT_FORMAT, RECEIPT_MAGIC, SignedReceipt, TransferReceipt, receipt_for};
+pub use receipt::{RECEIPT_FORMAT, RECEIPT_MAGIC, SignedReceipt, TransferReceipt};
 pub use report::{AgreementSection, Check, PackageSection, TransferReport};
 pub use responses::{Response, ResponseIndex, ResponseKind};

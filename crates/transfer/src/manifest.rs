@@ -7,7 +7,7 @@ use custodia_model::{CustomerId, DataCategory, TransferId};
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::AgreementDigest;
-use crate::codec::{hex, sha256, unhex};
+use crate::codec::{hex_bytes, hex_hash, hex_hashes, sha256};
 use crate::error::TransferError;
 
 /// Version byte that opens every manifest entry.
@@ -21,7 +21,7 @@ pub struct SectionDigest {
     /// The record version the section was sealed for.
     pub record_version: u64,
     /// SHA-256 of the sealed section bytes exactly as they travel.
-    #[serde(with = "hex32")]
+    #[serde(with = "hex_bytes")]
     pub sha256: [u8; 32],
 }
 
@@ -33,16 +33,17 @@ pub struct SectionDigest {
 /// The random salt keeps a customer shown a neighbour's entry in a proof from confirming guesses about
 /// other entries, as in custodia-ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Not `#[non_exhaustive]`: its fields are the leaf bytes, fixed by `MANIFEST_ENTRY_VERSION`.
 pub struct ManifestEntry {
     /// The leaf's salt.
-    #[serde(with = "hex32")]
+    #[serde(with = "hex_bytes")]
     pub salt: [u8; 32],
     /// The customer.
     pub customer: CustomerId,
     /// The sections moved, in category-tag order.
     pub sections: Vec<SectionDigest>,
     /// SHA-256 of the customer's DEK wrapped under the transfer key, as it travels.
-    #[serde(with = "hex32")]
+    #[serde(with = "hex_bytes")]
     pub wrapped_key_sha256: [u8; 32],
 }
 
@@ -213,37 +214,41 @@ impl ManifestTree {
 
 /// A manifest entry with its position and inclusion path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProvenEntry {
+#[non_exhaustive]
+pub struct ProvenManifestEntry {
     /// The entry.
     pub entry: ManifestEntry,
     /// Its index in the manifest.
     pub index: u64,
-    /// Its RFC 9162 inclusion path, hex.
-    pub path: Vec<String>,
+    /// Its RFC 9162 inclusion path (hex in JSON).
+    #[serde(with = "hex_hashes")]
+    pub path: Vec<MerkleHash>,
 }
 
 /// Whether a customer's record moved, and the evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProofOutcome {
     /// The customer's entry is in the manifest.
     Moved {
         /// The entry and its path.
-        entry: ProvenEntry,
+        entry: ProvenManifestEntry,
     },
     /// The customer is not in the manifest: the entries either side of where it would be, adjacent, prove
     /// the gap (manifests are sorted by customer id, which import enforces).
     NotMoved {
         /// The entry just before, if any.
-        before: Option<ProvenEntry>,
+        before: Option<ProvenManifestEntry>,
         /// The entry just after, if any.
-        after: Option<ProvenEntry>,
+        after: Option<ProvenManifestEntry>,
     },
 }
 
 /// What a customer is shown: that their record was, or was not, moved in a transfer, checkable with the
 /// seller's public key alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerProof {
     /// The customer.
     pub customer: CustomerId,
@@ -255,30 +260,27 @@ pub struct CustomerProof {
     pub header: String,
     /// Manifest size.
     pub size: u64,
-    /// Manifest root, hex.
-    pub root: String,
-    /// The seller's signature over header, size and root, hex.
-    pub signature: String,
+    /// Manifest root (hex in JSON).
+    #[serde(with = "hex_hash")]
+    pub root: MerkleHash,
+    /// The seller's Ed25519 signature over header, size and root (hex in JSON).
+    #[serde(with = "hex_bytes")]
+    pub signature: [u8; 64],
     /// Moved or not, with the entries proving it.
     pub outcome: ProofOutcome,
 }
 
-fn check_entry(proven: &ProvenEntry, size: u64, root: &MerkleHash) -> Result<(), String> {
-    let path = proven
-        .path
-        .iter()
-        .map(|h| unhex::<32>(h).map(MerkleHash::from_bytes))
-        .collect::<Option<Vec<_>>>()
-        .ok_or("path is not hex")?;
-    verify_inclusion(&proven.entry.leaf_hash(), proven.index, size, &path, root).map_err(|e| e.to_string())
+fn check_entry(proven: &ProvenManifestEntry, size: u64, root: &MerkleHash) -> Result<(), String> {
+    verify_inclusion(&proven.entry.leaf_hash(), proven.index, size, &proven.path, root)
+        .map_err(|e| e.to_string())
 }
 
 impl CustomerProof {
-    pub(crate) fn prove(entry: ManifestEntry, index: usize, tree: &ManifestTree) -> ProvenEntry {
-        ProvenEntry {
+    pub(crate) fn prove(entry: ManifestEntry, index: usize, tree: &ManifestTree) -> ProvenManifestEntry {
+        ProvenManifestEntry {
             entry,
             index: index as u64,
-            path: tree.path(index).iter().map(|h| h.to_hex()).collect(),
+            path: tree.path(index),
         }
     }
 
@@ -294,29 +296,25 @@ impl CustomerProof {
         if header.transfer_id() != self.transfer_id || header.agreement_digest() != self.agreement_digest {
             return Err(fail("header names another transfer or agreement".into()));
         }
-        let root = unhex::<32>(&self.root)
-            .map(MerkleHash::from_bytes)
-            .ok_or_else(|| fail("root is not hex".into()))?;
-        let signature = unhex::<64>(&self.signature).ok_or_else(|| fail("signature is not hex".into()))?;
-        crate::package::verify_package_signature(seller, &header, self.size, &root, &signature)
+        crate::package::verify_package_signature(seller, &header, self.size, &self.root, &self.signature)
             .map_err(|e| fail(e.to_string()))?;
         match &self.outcome {
             ProofOutcome::Moved { entry } => {
                 if entry.entry.customer != self.customer {
                     return Err(fail("entry names another customer".into()));
                 }
-                check_entry(entry, self.size, &root).map_err(fail)?;
+                check_entry(entry, self.size, &self.root).map_err(fail)?;
                 Ok(true)
             }
             ProofOutcome::NotMoved { before, after } => {
                 if let Some(b) = before {
-                    check_entry(b, self.size, &root).map_err(fail)?;
+                    check_entry(b, self.size, &self.root).map_err(fail)?;
                     if b.entry.customer >= self.customer {
                         return Err(fail("entry before is not before the customer".into()));
                     }
                 }
                 if let Some(a) = after {
-                    check_entry(a, self.size, &root).map_err(fail)?;
+                    check_entry(a, self.size, &self.root).map_err(fail)?;
                     if a.entry.customer <= self.customer {
                         return Err(fail("entry after is not after the customer".into()));
                     }
@@ -333,20 +331,6 @@ impl CustomerProof {
                 Ok(false)
             }
         }
-    }
-}
-
-/// Hex for 32-byte arrays in serde.
-mod hex32 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::hex(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let text = String::deserialize(d)?;
-        super::unhex::<32>(&text).ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
     }
 }
 

@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use custodia_consent::{
-    ActorId, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, Digest, EventDraft, EventId,
-    EventKind, Notice, NoticeDraft, NoticeId, NoticeRecipient, NoticeRef, Recipient, Scope, TransferPath,
+    Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest, EventDraft,
+    EventId, EventKind, Notice, NoticeDraft, NoticeId, NoticeRecipient, NoticeRef, Recipient, TransferPath,
 };
 use custodia_ledger::LogStore;
-use custodia_model::{CustomerId, DataCategory, Purpose};
+use custodia_model::{ActorId, CustomerId, DataCategory, Purpose};
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::SignedAgreement;
@@ -258,16 +258,27 @@ pub struct Addressee {
     pub language: Language,
 }
 
+/// How one round of notices is served: under which agreement, when, by whom and through which channel.
+#[derive(Clone, Debug)]
+pub struct NoticeDelivery<'a> {
+    /// The signed agreement the notices are about.
+    pub agreement: &'a SignedAgreement,
+    /// When they are served (effective and recorded time of each notice-served event).
+    pub served_at: DateTime<Utc>,
+    /// Who serves them: a member of staff or the system account that sends them.
+    pub recorded_by: ActorId,
+    /// How they reach the customers.
+    pub channel: Channel,
+}
+
 /// The notice-served event for one customer: purpose `transfer`, their categories, the buyer as
 /// recipient, with the SHA-256 of the exact text rendered for them as evidence.
 pub fn notice_served(
-    agreement: &SignedAgreement,
+    delivery: &NoticeDelivery<'_>,
     notice: NoticeRef,
     addressee: &Addressee,
-    served_at: DateTime<Utc>,
-    recorded_by: ActorId,
-    channel: Channel,
 ) -> Result<ConsentEvent, TransferError> {
+    let agreement = delivery.agreement;
     let text = render(agreement, &addressee.categories, addressee.language);
     let destinations: Vec<_> = agreement
         .terms()
@@ -279,7 +290,7 @@ pub fn notice_served(
         id: EventId::new_v7(),
         customer: addressee.customer,
         kind: EventKind::NoticeServed,
-        scope: Scope::new(
+        scope: ConsentScope::new(
             [Purpose::Transfer],
             addressee.categories.iter().copied(),
             buyer_recipient(agreement),
@@ -287,27 +298,23 @@ pub fn notice_served(
         )?,
         form: ConsentForm::Separate,
         notice,
-        channel,
+        channel: delivery.channel,
         evidence: Digest::of(text.as_bytes()),
-        effective_at: served_at,
-        recorded_at: served_at,
-        recorded_by,
+        effective_at: delivery.served_at,
+        recorded_at: delivery.served_at,
+        recorded_by: delivery.recorded_by.clone(),
         expires_at: None,
     })?)
 }
 
 /// Serves the notice to every addressee: one notice-served event each, appended to the consent ledger in
 /// batches of 1,024 (one ledger transaction per batch). `notices` gives the published notice of each
-/// language. Returns how many were served.
-#[allow(clippy::too_many_arguments)]
+/// language. Returns how many were served; progress is reported as [`custodia_model::Phase::Notify`].
 pub fn serve_notices<S: LogStore, I: IntoIterator<Item = Addressee>>(
     ledger: &mut ConsentLedger<S>,
-    agreement: &SignedAgreement,
+    delivery: &NoticeDelivery<'_>,
     notices: &[(Language, NoticeRef)],
     addressees: I,
-    served_at: DateTime<Utc>,
-    recorded_by: ActorId,
-    channel: Channel,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<u64, TransferError> {
     let mut batch = Vec::with_capacity(1024);
@@ -321,14 +328,7 @@ pub fn serve_notices<S: LogStore, I: IntoIterator<Item = Addressee>>(
             .find(|(l, _)| *l == a.language)
             .map(|(_, n)| *n)
             .ok_or_else(|| TransferError::invalid("notices", format!("no notice in {}", a.language.tag())))?;
-        batch.push(ConsentRecord::Event(notice_served(
-            agreement,
-            notice,
-            &a,
-            served_at,
-            recorded_by,
-            channel,
-        )?));
+        batch.push(ConsentRecord::Event(notice_served(delivery, notice, &a)?));
         served += 1;
         if batch.len() == 1024 {
             ledger.record_batch(&batch)?;

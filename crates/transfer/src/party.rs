@@ -11,11 +11,11 @@ use crate::error::TransferError;
 /// Longest free-text field of a party, in characters.
 pub const MAX_PARTY_TEXT: usize = 256;
 
-/// Every field of a [`Party`], as plain data: the input of [`Party::new`] and its stored form. Keys are
+/// Every field of a [`TransferParty`], as plain data: the input of [`TransferParty::new`] and its stored form. Keys are
 /// lower-case hex so that the canonical agreement bytes are readable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PartyFields {
+pub struct TransferPartyFields {
     /// The id the consent ledger names this party by when it is a recipient (PIPL Arts 22, 23).
     pub party_id: PartyId,
     /// The registered name, told to every customer (PIPL Art 22: the recipient's name).
@@ -34,12 +34,13 @@ pub struct PartyFields {
     pub recipient_key: String,
 }
 
-/// A party of a transfer: a validated name, credit code, licence, contact, jurisdiction and public keys.
-/// A value that exists has a GB 32100-valid credit code and well-formed keys.
+/// A party of a transfer, the seller or the buyer brokerage: a validated name, credit code, licence,
+/// contact, jurisdiction and public keys. (A customer is the model's `Party`; this is an organization on
+/// the other side of the deal.) A value that exists has a GB 32100-valid credit code and well-formed keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "PartyFields", into = "PartyFields")]
-pub struct Party {
-    fields: PartyFields,
+#[serde(try_from = "TransferPartyFields", into = "TransferPartyFields")]
+pub struct TransferParty {
+    fields: TransferPartyFields,
     verifying_key: VerifyingKey,
     recipient_key: RecipientPublicKey,
 }
@@ -60,9 +61,26 @@ fn text(field: &'static str, value: &str) -> Result<(), TransferError> {
     Ok(())
 }
 
-impl Party {
+/// Who a party is, without its keys: the input of [`TransferParty::with_keys`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartyDetails {
+    /// The id the consent ledger names this party by when it is a recipient (PIPL Arts 22, 23).
+    pub party_id: PartyId,
+    /// The registered name, told to every customer (PIPL Art 22: the recipient's name).
+    pub name: String,
+    /// The unified social credit code (GB 32100), checked.
+    pub credit_code: UnifiedSocialCreditCode,
+    /// The insurance-brokerage licence number (经营保险经纪业务许可证).
+    pub licence: String,
+    /// How customers reach the party to exercise their rights (PIPL Arts 22, 23: contact).
+    pub contact: String,
+    /// Where the party processes the data.
+    pub jurisdiction: Jurisdiction,
+}
+
+impl TransferParty {
     /// Checks every field: texts present, bounded and free of control characters; keys 32 bytes of hex.
-    pub fn new(fields: PartyFields) -> Result<Self, TransferError> {
+    pub fn new(fields: TransferPartyFields) -> Result<Self, TransferError> {
         text("party.name", &fields.name)?;
         text("party.licence", &fields.licence)?;
         text("party.contact", &fields.contact)?;
@@ -81,24 +99,26 @@ impl Party {
         })
     }
 
-    /// A party from typed keys, filling the hex fields.
-    #[allow(clippy::too_many_arguments)]
+    /// A party from its details and typed keys, filling the hex fields.
     pub fn with_keys(
-        party_id: PartyId,
-        name: &str,
-        credit_code: UnifiedSocialCreditCode,
-        licence: &str,
-        contact: &str,
-        jurisdiction: Jurisdiction,
+        details: PartyDetails,
         verifying_key: &VerifyingKey,
         recipient_key: &RecipientPublicKey,
     ) -> Result<Self, TransferError> {
-        Self::new(PartyFields {
+        let PartyDetails {
             party_id,
-            name: name.to_owned(),
+            name,
             credit_code,
-            licence: licence.to_owned(),
-            contact: contact.to_owned(),
+            licence,
+            contact,
+            jurisdiction,
+        } = details;
+        Self::new(TransferPartyFields {
+            party_id,
+            name,
+            credit_code,
+            licence,
+            contact,
             jurisdiction,
             signing_key: hex(verifying_key.as_bytes()),
             recipient_key: hex(recipient_key.as_bytes()),
@@ -106,7 +126,7 @@ impl Party {
     }
 
     /// The fields.
-    pub fn fields(&self) -> &PartyFields {
+    pub fn fields(&self) -> &TransferPartyFields {
         &self.fields
     }
 
@@ -151,16 +171,16 @@ impl Party {
     }
 }
 
-impl TryFrom<PartyFields> for Party {
+impl TryFrom<TransferPartyFields> for TransferParty {
     type Error = TransferError;
 
-    fn try_from(fields: PartyFields) -> Result<Self, Self::Error> {
+    fn try_from(fields: TransferPartyFields) -> Result<Self, Self::Error> {
         Self::new(fields)
     }
 }
 
-impl From<Party> for PartyFields {
-    fn from(party: Party) -> Self {
+impl From<TransferParty> for TransferPartyFields {
+    fn from(party: TransferParty) -> Self {
         party.fields
     }
 }

@@ -3,19 +3,20 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use custodia_consent::{
-    BasisPolicy, ConsentIndex, Decision, EventKind, PurposeRule, Recipient, Rule, SeparateBecause, Subject,
-    TransferPath, Use,
+    BasisPolicy, ConsentDecision, ConsentIndex, ConsentRule, EventKind, ProposedUse, PurposeRule, Recipient,
+    SeparateBecause, Subject, TransferPath,
 };
 use custodia_model::{
     Citation, CustomerId, DataCategory, Instrument, Jurisdiction, LegalBasis, MINOR_AGE, Purpose,
 };
-use custodia_retention::{Holding, Holds, Outcome, Profile, RetentionFacts};
-use serde::{Deserialize, Serialize};
+use custodia_retention::{Holding, Holds, Profile, RetentionFacts, RetentionOutcome};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::agreement::{Mechanism, MinorRule, SensitiveRule, SignedAgreement};
+use crate::agreement::{Mechanism, MinorRule, OperatorStatus, SensitiveRule, SignedAgreement};
 use crate::error::TransferError;
 use crate::progress::{Phase, Progress};
 use crate::responses::{ResponseIndex, ResponseKind};
@@ -149,6 +150,7 @@ impl PendingReason {
 /// The answer for one category of one customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "reason", rename_all = "snake_case")]
+// Not `#[non_exhaustive]`: a category moves, does not, or waits; the reasons inside may grow.
 pub enum Eligibility {
     /// The category moves.
     Include,
@@ -184,8 +186,213 @@ impl fmt::Display for Eligibility {
     }
 }
 
+impl FromStr for Eligibility {
+    type Err = TransferError;
+
+    /// Parses a count key (`include`, `exclude:<reason>`, `pending:<reason>`), as reports write them.
+    fn from_str(key: &str) -> Result<Self, Self::Err> {
+        let unknown =
+            || TransferError::invalid("plan.key", "not include, exclude:<reason> or pending:<reason>");
+        if key == "include" {
+            return Ok(Eligibility::Include);
+        }
+        if let Some(code) = key.strip_prefix("exclude:") {
+            return ExcludeReason::ALL
+                .into_iter()
+                .find(|r| r.code() == code)
+                .map(Eligibility::Exclude)
+                .ok_or_else(unknown);
+        }
+        if let Some(code) = key.strip_prefix("pending:") {
+            return PendingReason::ALL
+                .into_iter()
+                .find(|r| r.code() == code)
+                .map(Eligibility::Pending)
+                .ok_or_else(unknown);
+        }
+        Err(unknown())
+    }
+}
+
+impl Eligibility {
+    /// Whether the category moves.
+    pub fn is_include(self) -> bool {
+        self == Eligibility::Include
+    }
+
+    /// Whether the category does not move.
+    pub fn is_exclude(self) -> bool {
+        matches!(self, Eligibility::Exclude(_))
+    }
+
+    /// Whether the category waits for something missing.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Eligibility::Pending(_))
+    }
+}
+
+/// Counts by [`Eligibility`]: how many category decisions (or customers) were included, excluded for each
+/// reason, or pending for each reason. Keyed by the enum, never by text; reports write the stable keys
+/// (`include`, `exclude:objected`, `pending:transfer_consent_missing`) through serde.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EligibilityCounts {
+    counts: BTreeMap<Eligibility, u64>,
+}
+
+impl EligibilityCounts {
+    /// No counts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The count of `eligibility`.
+    pub fn count(&self, eligibility: Eligibility) -> u64 {
+        self.counts.get(&eligibility).copied().unwrap_or(0)
+    }
+
+    /// How many were included.
+    pub fn included(&self) -> u64 {
+        self.count(Eligibility::Include)
+    }
+
+    /// How many were excluded, whatever the reason.
+    pub fn excluded(&self) -> u64 {
+        self.sum(Eligibility::is_exclude)
+    }
+
+    /// How many are pending, whatever is missing.
+    pub fn pending(&self) -> u64 {
+        self.sum(Eligibility::is_pending)
+    }
+
+    /// All counts together.
+    pub fn total(&self) -> u64 {
+        self.sum(|_| true)
+    }
+
+    /// Each eligibility with a non-zero count, in [`Eligibility`] order (include, exclusions, pending).
+    pub fn iter(&self) -> impl Iterator<Item = (Eligibility, u64)> + '_ {
+        self.counts.iter().map(|(e, n)| (*e, *n))
+    }
+
+    /// Adds `n` to the count of `eligibility`.
+    pub fn add(&mut self, eligibility: Eligibility, n: u64) {
+        if n > 0 {
+            let count = self.counts.entry(eligibility).or_default();
+            *count = count.saturating_add(n);
+        }
+    }
+
+    fn sum(&self, keep: impl Fn(Eligibility) -> bool) -> u64 {
+        self.counts
+            .iter()
+            .filter(|(e, _)| keep(**e))
+            .fold(0u64, |acc, (_, n)| acc.saturating_add(*n))
+    }
+
+    /// The counts by their stable text keys, in the order reports list them (by key).
+    fn by_key(&self) -> BTreeMap<String, u64> {
+        self.iter().map(|(e, n)| (e.key(), n)).collect()
+    }
+}
+
+impl FromIterator<(Eligibility, u64)> for EligibilityCounts {
+    fn from_iter<I: IntoIterator<Item = (Eligibility, u64)>>(iter: I) -> Self {
+        let mut counts = Self::new();
+        for (e, n) in iter {
+            counts.add(e, n);
+        }
+        counts
+    }
+}
+
+impl Serialize for EligibilityCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.by_key().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for EligibilityCounts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let by_key = BTreeMap::<String, u64>::deserialize(deserializer)?;
+        by_key
+            .into_iter()
+            .map(|(k, n)| {
+                k.parse::<Eligibility>()
+                    .map(|e| (e, n))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
+    }
+}
+
+/// Customers by the first category decision that is not `Include` (a per-person view of the plan): a
+/// customer all of whose categories move counts as `Include`, one who holds no category at all as
+/// nothing held. Written as one map in reports, with the key `nothing_held` beside the eligibility keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CustomerCounts {
+    by_first: EligibilityCounts,
+    nothing_held: u64,
+}
+
+const NOTHING_HELD: &str = "nothing_held";
+
+impl CustomerCounts {
+    /// No counts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Customers whose first non-include decision is `eligibility` (`Include`: everything moves).
+    pub fn by_first(&self) -> &EligibilityCounts {
+        &self.by_first
+    }
+
+    /// Customers who hold no category at all.
+    pub fn nothing_held(&self) -> u64 {
+        self.nothing_held
+    }
+
+    /// Adds `n` customers whose first non-include decision is `eligibility`.
+    pub fn add(&mut self, eligibility: Eligibility, n: u64) {
+        self.by_first.add(eligibility, n);
+    }
+
+    /// Adds `n` customers who hold nothing.
+    pub fn add_nothing_held(&mut self, n: u64) {
+        self.nothing_held = self.nothing_held.saturating_add(n);
+    }
+}
+
+impl Serialize for CustomerCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut by_key = self.by_first.by_key();
+        if self.nothing_held > 0 {
+            by_key.insert(NOTHING_HELD.to_owned(), self.nothing_held);
+        }
+        by_key.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomerCounts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut counts = Self::new();
+        for (k, n) in BTreeMap::<String, u64>::deserialize(deserializer)? {
+            if k == NOTHING_HELD {
+                counts.add_nothing_held(n);
+            } else {
+                counts.add(k.parse().map_err(serde::de::Error::custom)?, n);
+            }
+        }
+        Ok(counts)
+    }
+}
+
 /// One category's answer with its citation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CategoryDecision {
     /// The category.
     pub category: DataCategory,
@@ -197,6 +404,7 @@ pub struct CategoryDecision {
 
 /// The plan for one customer: one decision per category held.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerPlan {
     customer: CustomerId,
     decisions: Vec<CategoryDecision>,
@@ -287,9 +495,19 @@ impl Default for CrossBorderThresholds {
 }
 
 impl CrossBorderThresholds {
-    /// The mechanism the thresholds require for these counts (a CIIO always needs an assessment).
-    pub fn required(&self, ciio: bool, non_sensitive: u64, sensitive: u64) -> Mechanism {
-        if ciio || non_sensitive >= self.assessment_non_sensitive || sensitive >= self.assessment_sensitive {
+    /// The mechanism the thresholds require for exports of this year's `people_non_sensitive` and
+    /// `people_sensitive` (a critical information infrastructure operator always needs an assessment).
+    pub fn required(
+        &self,
+        operator: OperatorStatus,
+        people_non_sensitive: u64,
+        people_sensitive: u64,
+    ) -> Mechanism {
+        let (non_sensitive, sensitive) = (people_non_sensitive, people_sensitive);
+        if operator == OperatorStatus::CriticalInformationInfrastructure
+            || non_sensitive >= self.assessment_non_sensitive
+            || sensitive >= self.assessment_sensitive
+        {
             Mechanism::SecurityAssessment
         } else if non_sensitive >= self.contract_non_sensitive || sensitive >= self.contract_sensitive {
             Mechanism::StandardContract
@@ -301,6 +519,7 @@ impl CrossBorderThresholds {
 
 /// The result of the cross-border check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CrossBorderCheck {
     /// Where the data goes.
     pub destination: Jurisdiction,
@@ -320,17 +539,21 @@ pub struct CrossBorderCheck {
     pub citation: Citation,
 }
 
-/// Counts of a finished plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Counts of a finished plan. Written to reports with the keys `by_key` and `customers_by_key`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlanSummary {
     /// Customers planned.
     pub customers: u64,
     /// Customers with at least one category included.
     pub customers_moving: u64,
-    /// Category decisions by key (`include`, `exclude:<reason>`, `pending:<reason>`).
-    pub by_key: BTreeMap<String, u64>,
-    /// Customers by their first non-include key, for a per-person view; `include` if everything moves.
-    pub customers_by_key: BTreeMap<String, u64>,
+    /// Category decisions by eligibility: [`EligibilityCounts::included`], [`EligibilityCounts::excluded`],
+    /// [`EligibilityCounts::pending`], or one reason's [`EligibilityCounts::count`].
+    #[serde(rename = "by_key")]
+    pub decisions: EligibilityCounts,
+    /// Customers by their first non-include decision, for a per-person view.
+    #[serde(rename = "customers_by_key")]
+    pub customers_by_first: CustomerCounts,
     /// The cross-border check, when the agreement has cross-border terms.
     pub cross_border: Option<CrossBorderCheck>,
 }
@@ -338,7 +561,7 @@ pub struct PlanSummary {
 impl PlanSummary {
     /// The count of category decisions with `eligibility`.
     pub fn count(&self, eligibility: Eligibility) -> u64 {
-        self.by_key.get(&eligibility.key()).copied().unwrap_or(0)
+        self.decisions.count(eligibility)
     }
 }
 
@@ -415,13 +638,7 @@ impl<'a> Planner<'a> {
             context: *context,
             consent_policy,
             path_citation: agreement.terms().path_citation(),
-            summary: PlanSummary {
-                customers: 0,
-                customers_moving: 0,
-                by_key: BTreeMap::new(),
-                customers_by_key: BTreeMap::new(),
-                cross_border: None,
-            },
+            summary: PlanSummary::default(),
             exported_non_sensitive: 0,
             exported_sensitive: 0,
         })
@@ -442,7 +659,8 @@ impl<'a> Planner<'a> {
         let mut decisions = Vec::with_capacity(categories.len());
         for category in categories {
             let past_retention = retention.iter().any(|d| {
-                d.holding() == Holding::Category(category) && matches!(d.outcome(), Outcome::Destroy { .. })
+                d.holding() == Holding::Category(category)
+                    && matches!(d.outcome(), RetentionOutcome::Destroy { .. })
             });
             let eligibility = self.decide(facts, category, minor, past_retention);
             decisions.push(CategoryDecision {
@@ -462,19 +680,19 @@ impl<'a> Planner<'a> {
     fn count(&mut self, plan: &CustomerPlan, minor: bool, abroad: bool) {
         self.summary.customers += 1;
         for d in &plan.decisions {
-            *self.summary.by_key.entry(d.eligibility.key()).or_default() += 1;
+            self.summary.decisions.add(d.eligibility, 1);
         }
         let first_other = plan
             .decisions
             .iter()
             .map(|d| d.eligibility)
             .find(|e| *e != Eligibility::Include);
-        let person_key = match (first_other, plan.included().is_empty()) {
-            (None, false) => "include".to_owned(),
-            (None, true) => "nothing_held".to_owned(),
-            (Some(e), _) => e.key(),
-        };
-        *self.summary.customers_by_key.entry(person_key).or_default() += 1;
+        let people = &mut self.summary.customers_by_first;
+        match (first_other, plan.included().is_empty()) {
+            (None, false) => people.add(Eligibility::Include, 1),
+            (None, true) => people.add_nothing_held(1),
+            (Some(e), _) => people.add(e, 1),
+        }
         let included = plan.included();
         if !included.is_empty() {
             self.summary.customers_moving += 1;
@@ -527,7 +745,7 @@ impl<'a> Planner<'a> {
         for purpose in &purposes {
             let d = ctx.consent.permits(
                 &subject,
-                &Use::domestic((*purpose).clone(), category),
+                &ProposedUse::domestic((*purpose).clone(), category),
                 ctx.at,
                 ctx.as_of,
             );
@@ -535,7 +753,7 @@ impl<'a> Planner<'a> {
                 permitted = true;
                 break;
             }
-            withdrawn |= d.has_rule(Rule::Ended(EventKind::Withdrawn));
+            withdrawn |= d.has_rule(ConsentRule::Ended(EventKind::Withdrawn));
         }
         if !permitted {
             return Eligibility::Exclude(if withdrawn {
@@ -573,7 +791,7 @@ impl<'a> Planner<'a> {
             if earliest(ResponseKind::Refused).is_some() {
                 return Eligibility::Exclude(ExcludeReason::ConsentRefused);
             }
-            let use_ = Use::new(
+            let use_ = ProposedUse::new(
                 Purpose::Transfer,
                 category,
                 Recipient::ThirdParty(terms.buyer.party_id()),
@@ -633,7 +851,7 @@ impl<'a> Planner<'a> {
             let required = self
                 .context
                 .thresholds
-                .required(cb.ciio, year_non_sensitive, year_sensitive);
+                .required(cb.operator, year_non_sensitive, year_sensitive);
             if cb.mechanism.strength() < required.strength() {
                 return Err(TransferError::CrossBorderMechanismTooWeak {
                     agreed: cb.mechanism.to_string(),
@@ -658,43 +876,43 @@ impl<'a> Planner<'a> {
 }
 
 /// Maps a denied transfer-consent decision to the first failing rule, most decisive first.
-fn consent_failure(d: &Decision) -> Eligibility {
-    let order: [(Rule, Eligibility); 9] = [
+fn consent_failure(d: &ConsentDecision) -> Eligibility {
+    let order: [(ConsentRule, Eligibility); 9] = [
         (
-            Rule::Ended(EventKind::Withdrawn),
+            ConsentRule::Ended(EventKind::Withdrawn),
             Eligibility::Exclude(ExcludeReason::ConsentWithdrawn),
         ),
         (
-            Rule::Ended(EventKind::Refused),
+            ConsentRule::Ended(EventKind::Refused),
             Eligibility::Exclude(ExcludeReason::ConsentRefused),
         ),
         (
-            Rule::Ended(EventKind::Objected),
+            ConsentRule::Ended(EventKind::Objected),
             Eligibility::Exclude(ExcludeReason::Objected),
         ),
         (
-            Rule::GuardianConsentRequired,
+            ConsentRule::GuardianConsentRequired,
             Eligibility::Exclude(ExcludeReason::MinorWithoutGuardianConsent),
         ),
         // A minor's data is all sensitive (PIPL Art 28), so a bundled grant fails as sensitive data does.
         (
-            Rule::SeparateConsentRequired(SeparateBecause::MinorData),
+            ConsentRule::SeparateConsentRequired(SeparateBecause::MinorData),
             Eligibility::Exclude(ExcludeReason::SensitiveWithoutSeparateConsent),
         ),
         (
-            Rule::SeparateConsentRequired(SeparateBecause::SensitiveCategory),
+            ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory),
             Eligibility::Exclude(ExcludeReason::SensitiveWithoutSeparateConsent),
         ),
         (
-            Rule::SeparateConsentRequired(SeparateBecause::ThirdParty),
+            ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty),
             Eligibility::Exclude(ExcludeReason::ConsentNotSeparate),
         ),
         (
-            Rule::SeparateConsentRequired(SeparateBecause::CrossBorder),
+            ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder),
             Eligibility::Exclude(ExcludeReason::CrossBorderWithoutConsent),
         ),
         (
-            Rule::OutsideScope(custodia_consent::Dimension::Destination),
+            ConsentRule::OutsideScope(custodia_consent::Dimension::Destination),
             Eligibility::Exclude(ExcludeReason::CrossBorderWithoutConsent),
         ),
     ];

@@ -86,8 +86,8 @@ pub fn prove<R: Read>(
                 agreement_digest: header.agreement_digest(),
                 header: to_hex(header.as_bytes()),
                 size,
-                root: root.to_hex(),
-                signature: to_hex(&signature),
+                root,
+                signature,
                 outcome,
             })
         })

@@ -7,8 +7,9 @@ use custodia_model::TransferId;
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::{AgreementDigest, SignedAgreement};
-use crate::codec::hex;
+use crate::codec::hex_hash;
 use crate::error::TransferError;
+use crate::import::ImportOutcome;
 use crate::package::PackageSummary;
 
 /// The first line of a receipt's canonical bytes.
@@ -23,13 +24,15 @@ const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/receipt-signature/v1\0";
 /// digests only, so it may sit on a ledger (no personal information).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+// Not `#[non_exhaustive]`: its fields are the receipt's canonical bytes, fixed by `RECEIPT_FORMAT`.
 pub struct TransferReceipt {
     /// The transfer.
     pub transfer_id: TransferId,
     /// The agreement.
     pub agreement_digest: AgreementDigest,
-    /// The manifest root the buyer verified, hex.
-    pub root: String,
+    /// The manifest root the buyer verified (hex in the canonical bytes).
+    #[serde(with = "hex_hash")]
+    pub root: MerkleHash,
     /// Customers imported.
     pub customers: u64,
     /// Sections imported.
@@ -127,7 +130,7 @@ impl SignedReceipt {
         };
         expect(receipt.transfer_id == agreement.transfer_id(), "transfer id")?;
         expect(receipt.agreement_digest == agreement.digest(), "agreement digest")?;
-        expect(receipt.root == summary.root.to_hex(), "root")?;
+        expect(receipt.root == summary.root, "root")?;
         expect(receipt.customers == summary.customers, "customers")?;
         expect(receipt.sections == summary.sections, "sections")?;
         Ok(Self {
@@ -144,22 +147,18 @@ impl SignedReceipt {
     }
 }
 
-/// A receipt for an import outcome.
-pub fn receipt_for(
-    agreement: &SignedAgreement,
-    root: &MerkleHash,
-    customers: u64,
-    sections: u64,
-    rekeyed: bool,
-    received_at: DateTime<Utc>,
-) -> TransferReceipt {
-    TransferReceipt {
-        transfer_id: agreement.transfer_id(),
-        agreement_digest: agreement.digest(),
-        root: hex(root.as_bytes()),
-        customers,
-        sections,
-        rekeyed,
-        received_at,
+impl ImportOutcome {
+    /// The receipt the buyer signs for this import, received at `received_at`: the agreement's transfer and
+    /// digest, the verified root, the counts, and whether every customer was re-keyed.
+    pub fn receipt(&self, agreement: &SignedAgreement, received_at: DateTime<Utc>) -> TransferReceipt {
+        TransferReceipt {
+            transfer_id: agreement.transfer_id(),
+            agreement_digest: agreement.digest(),
+            root: self.root,
+            customers: self.customers,
+            sections: self.sections,
+            rekeyed: self.rekeyed,
+            received_at,
+        }
     }
 }

@@ -4,17 +4,21 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use custodia_consent::TransferPath;
+use custodia_ledger::MerkleHash;
 use custodia_model::TransferId;
 use serde::{Deserialize, Serialize};
 
-use crate::agreement::SignedAgreement;
+use crate::agreement::{AgreementDigest, SignedAgreement};
+use crate::codec::{hash_hex, hex_hash};
 use crate::disposition::DispositionCounts;
 use crate::error::TransferError;
-use crate::plan::PlanSummary;
+use crate::plan::{Eligibility, EligibilityCounts, PlanSummary};
 
 /// One verification the run performed, and whether it passed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Not `#[non_exhaustive]`: each check is the caller's own verification.
 pub struct Check {
     /// What was verified.
     pub name: String,
@@ -26,23 +30,24 @@ pub struct Check {
 
 /// The agreement as the report shows it: organizations' names and codes (not personal information).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgreementSection {
     /// The transfer.
     pub transfer_id: TransferId,
-    /// SHA-256 of the canonical agreement bytes.
-    pub digest: String,
+    /// SHA-256 of the canonical agreement bytes (hex in JSON).
+    pub digest: AgreementDigest,
     /// The seller's name.
     pub seller: String,
     /// The buyer's name.
     pub buyer: String,
-    /// `merger_notice` or `separate_consent`.
-    pub legal_path: String,
+    /// The legal path (`merger_notice` or `separate_consent` in JSON).
+    pub legal_path: TransferPath,
     /// The article the path rests on.
     pub citation: String,
     /// The impact-assessment reference (PIPL Art 55).
     pub impact_assessment: String,
     /// The effective date.
-    pub effective: String,
+    pub effective: NaiveDate,
 }
 
 impl AgreementSection {
@@ -51,22 +56,20 @@ impl AgreementSection {
         let t = agreement.terms();
         Self {
             transfer_id: t.transfer_id,
-            digest: agreement.digest().to_string(),
+            digest: agreement.digest(),
             seller: t.seller.name().to_owned(),
             buyer: t.buyer.name().to_owned(),
-            legal_path: serde_json::to_value(t.legal_path)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            legal_path: t.legal_path,
             citation: t.path_citation().to_string(),
             impact_assessment: t.impact_assessment.clone(),
-            effective: t.effective.to_string(),
+            effective: t.effective,
         }
     }
 }
 
 /// The package and import, in numbers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Not `#[non_exhaustive]`: the caller assembles it from its own package and import.
 pub struct PackageSection {
     /// Customers packaged.
     pub customers: u64,
@@ -76,8 +79,9 @@ pub struct PackageSection {
     pub section_bytes: u64,
     /// Bytes of the package.
     pub package_bytes: u64,
-    /// Manifest root, hex.
-    pub root: String,
+    /// Manifest root (hex in JSON).
+    #[serde(with = "hex_hash")]
+    pub root: MerkleHash,
     /// Customers the buyer imported.
     pub imported: u64,
     /// Whether the buyer re-keyed.
@@ -86,8 +90,25 @@ pub struct PackageSection {
     pub receipt_entry: Option<u64>,
 }
 
+impl Default for PackageSection {
+    /// Nothing packaged: zero counts and the root of an empty manifest (RFC 9162).
+    fn default() -> Self {
+        Self {
+            customers: 0,
+            sections: 0,
+            section_bytes: 0,
+            package_bytes: 0,
+            root: custodia_ledger::empty_root(),
+            imported: 0,
+            rekeyed: false,
+            receipt_entry: None,
+        }
+    }
+}
+
 /// The whole report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Not `#[non_exhaustive]`: the caller assembles the report from its own run, then renders it.
 pub struct TransferReport {
     /// When it was written.
     pub generated_at: DateTime<Utc>,
@@ -105,6 +126,15 @@ pub struct TransferReport {
     pub certificates: Vec<u64>,
     /// Every verification performed.
     pub checks: Vec<Check>,
+}
+
+/// The legal path's stable code, as reports have always written it.
+fn path_code(path: TransferPath) -> &'static str {
+    match path {
+        TransferPath::MergerNotice => "merger_notice",
+        TransferPath::SeparateConsent => "separate_consent",
+        _ => "other",
+    }
 }
 
 fn esc(text: &str) -> String {
@@ -127,9 +157,10 @@ impl TransferReport {
         })
     }
 
-    fn rows(map: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
-        let mut rows: Vec<(String, u64)> = map.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    /// The plan's counts, largest first, ties in key order.
+    fn rows(counts: &EligibilityCounts) -> Vec<(Eligibility, u64)> {
+        let mut rows: Vec<(Eligibility, u64)> = counts.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.key().cmp(&b.0.key())));
         rows
     }
 
@@ -143,12 +174,15 @@ impl TransferReport {
         let _ = writeln!(md, "| term | value |\n|---|---|");
         for (k, v) in [
             ("transfer", a.transfer_id.to_string()),
-            ("agreement digest", a.digest.clone()),
+            ("agreement digest", a.digest.to_string()),
             ("seller", a.seller.clone()),
             ("buyer", a.buyer.clone()),
-            ("legal path", format!("{} ({})", a.legal_path, a.citation)),
+            (
+                "legal path",
+                format!("{} ({})", path_code(a.legal_path), a.citation),
+            ),
             ("impact assessment (PIPL Art 55)", a.impact_assessment.clone()),
-            ("effective", a.effective.clone()),
+            ("effective", a.effective.to_string()),
         ] {
             let _ = writeln!(md, "| {k} | {v} |");
         }
@@ -159,8 +193,8 @@ impl TransferReport {
             self.plan.customers, self.plan.customers_moving
         );
         let _ = writeln!(md, "| category decisions | count |\n|---|---:|");
-        for (k, v) in Self::rows(&self.plan.by_key) {
-            let _ = writeln!(md, "| {k} | {v} |");
+        for (k, v) in Self::rows(&self.plan.decisions) {
+            let _ = writeln!(md, "| {} | {v} |", k.key());
         }
         if let Some(cb) = &self.plan.cross_border {
             let _ = writeln!(
@@ -180,7 +214,7 @@ impl TransferReport {
             p.sections,
             p.section_bytes,
             p.package_bytes,
-            p.root,
+            hash_hex(&p.root),
             p.imported,
             p.rekeyed,
             p.receipt_entry.map_or_else(|| "-".to_owned(), |i| i.to_string())
@@ -230,7 +264,7 @@ impl TransferReport {
     /// One self-contained HTML page: inline CSS and an inline SVG bar chart of the plan's inclusions,
     /// exclusions and pending decisions by reason. No external assets, no JavaScript.
     pub fn to_html(&self) -> String {
-        let rows = Self::rows(&self.plan.by_key);
+        let rows = Self::rows(&self.plan.decisions);
         let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
         let (bar_h, label_w, chart_w) = (22u64, 300u64, 420u64);
         let height = bar_h * rows.len() as u64 + 10;
@@ -238,12 +272,13 @@ impl TransferReport {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"plan by reason\">",
             label_w + chart_w + 80
         );
-        for (i, (key, count)) in rows.iter().enumerate() {
+        for (i, (eligibility, count)) in rows.iter().enumerate() {
+            let key = eligibility.key();
             let y = i as u64 * bar_h + 4;
             let w = (count * chart_w / max).max(1);
-            let colour = if key == "include" {
+            let colour = if eligibility.is_include() {
                 "#2e7d32"
-            } else if key.starts_with("pending") {
+            } else if eligibility.is_pending() {
                 "#f9a825"
             } else {
                 "#c62828"
@@ -255,7 +290,7 @@ impl TransferReport {
                  <text x=\"{}\" y=\"{}\" font-size=\"12\">{count}</text>",
                 label_w - 6,
                 y + 14,
-                esc(key),
+                esc(&key),
                 bar_h - 6,
                 label_w + w + 6,
                 y + 14
@@ -286,7 +321,7 @@ impl TransferReport {
             esc(&self.agreement.seller),
             esc(&self.agreement.buyer),
             self.agreement.transfer_id,
-            esc(&self.agreement.legal_path),
+            esc(path_code(self.agreement.legal_path)),
             esc(&self.agreement.citation)
         )
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use custodia_consent::{ConsentEvent, ConsentRecord, EventKind, PartyId, Recipient};
 use custodia_ledger::{Log, LogStore};
-use custodia_model::{CustomerId, DataCategory, Purpose};
+use custodia_model::{CategorySet, CustomerId, DataCategory, Purpose};
 
 use crate::error::TransferError;
 
@@ -21,14 +21,14 @@ pub enum ResponseKind {
     Refused,
 }
 
-/// One response, as the planner needs it: kind, times, and the categories it covers (a bit per
-/// [`DataCategory::tag`]).
+/// One response, as the planner needs it: kind, times, and the categories it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Response {
     kind: ResponseKind,
     effective: DateTime<Utc>,
     recorded: DateTime<Utc>,
-    categories: u16,
+    categories: CategorySet,
 }
 
 impl Response {
@@ -49,12 +49,8 @@ impl Response {
 
     /// Whether it covers `category`.
     pub fn covers(&self, category: DataCategory) -> bool {
-        self.categories & category_bit(category) != 0
+        self.categories.contains(category)
     }
-}
-
-pub(crate) fn category_bit(category: DataCategory) -> u16 {
-    1u16.checked_shl(u32::from(category.tag())).unwrap_or(0)
 }
 
 /// The transfer responses of every customer, for one buyer. Built by streaming the consent ledger once
@@ -116,7 +112,7 @@ impl ResponseIndex {
             EventKind::Refused => ResponseKind::Refused,
             _ => return,
         };
-        let categories = scope.categories().iter().fold(0u16, |m, c| m | category_bit(*c));
+        let categories: CategorySet = scope.categories().iter().collect();
         self.by_customer
             .entry(event.customer())
             .or_default()

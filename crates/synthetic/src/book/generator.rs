@@ -9,27 +9,27 @@ use super::tables::{
     OCCUPATIONS, PC_INSURERS, REGIONS, ROADS, Region, SURNAMES, TRADE_NAMES, products,
 };
 use super::{BookConfig, ConsentFact, SyntheticCustomer};
-use custodia_model::{AccountUse, BankAccount, BankCardNumber, Money};
 use custodia_model::ActorId;
 use custodia_model::DataCategory;
-use custodia_model::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
+use custodia_model::Jurisdiction;
+use custodia_model::ModelError;
+use custodia_model::Purpose;
+use custodia_model::{AccountId, ClaimId, CustomerId, PolicyId};
+use custodia_model::{AccountUse, BankAccount, BankCardNumber, Money};
 use custodia_model::{
     AmlRisk, AmlTransaction, ContactSection, Customer, CustomerFields, HealthDeclaration, KycRecord,
     MarketingPreferences, TransactionKind,
-};
-use custodia_model::ModelError;
-use custodia_model::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
-use custodia_model::{AccountId, ClaimId, CustomerId, PolicyId};
-use custodia_model::Jurisdiction;
-use custodia_model::{
-    DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, Organization, OrganizationName, Party,
-    Person, PersonFields, PersonName,
 };
 use custodia_model::{
     Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, ProductLine, Termination,
     TerminationReason,
 };
-use custodia_model::Purpose;
+use custodia_model::{
+    DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, Organization, OrganizationName, Party,
+    Person, PersonFields, PersonName,
+};
+use custodia_model::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
+use custodia_model::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
 
 const AS_OF_FIELD: &str = "book.as_of";
 

@@ -1,5 +1,5 @@
 //! Seeded, deterministic synthetic books for examples, benches and tests: realistic customers with valid
-//! checksums, and the consent facts later crates turn into their own events.
+//! checksums, and the consent facts that [`crate::consent`] turns into consent events.
 
 mod generator;
 mod rng;
@@ -8,8 +8,8 @@ mod tables;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use custodia_model::DataCategory;
 use custodia_model::Customer;
+use custodia_model::DataCategory;
 use custodia_model::ModelError;
 use custodia_model::Purpose;
 

@@ -365,6 +365,8 @@ pub(crate) fn products(line: ProductLine) -> &'static [&'static str] {
         ProductLine::Property => &["家庭财产保险", "企业财产保险"],
         ProductLine::Liability => &["公众责任保险", "雇主责任保险"],
         ProductLine::Travel => &["境外旅行保险"],
+        // A line added to the model after these tables: a generic name, so the book still generates.
+        _ => &["保险"],
     }
 }
 
