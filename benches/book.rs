@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use custodia::model::chrono::NaiveDate;
-use custodia::model::synthetic::{BookConfig, SyntheticBook};
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
 
 fn generate(c: &mut Criterion) {
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();

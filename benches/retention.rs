@@ -10,7 +10,7 @@
 // A bench may stop on a broken fixture; criterion_group! generates an undocumented public function.
 #![allow(clippy::panic, missing_docs)]
 
-use custodia::retention::synthetic as book;
+use custodia_synthetic::retention as book;
 mod support;
 
 use std::hint::black_box;

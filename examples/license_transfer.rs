@@ -31,7 +31,6 @@ use custodia::consent::{
 use custodia::crypto::{KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey};
 use custodia::ledger::{Log, NoteSigner, SignatureKind, TrustPolicy};
 use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
-use custodia::model::synthetic::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
 use custodia::retention::{ActorId, Execution, Holds, KeyStoreShredder, Profile};
 use custodia::store::{Durability, SectionVault, SqliteConfig, SqliteStore};
@@ -45,6 +44,7 @@ use custodia::transfer::{
     SectionSource, SensitiveRule, SignedAgreement, SignedReceipt, TransferError, TransferReport, import,
     package, prove, receipt_for,
 };
+use custodia_synthetic::book::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 
 const USAGE: &str = "usage: license_transfer [--customers N] [--out DIR] [--seed S]";
 

@@ -15,11 +15,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use custodia::model::chrono::NaiveDate;
-use custodia::model::synthetic::{BookConfig, SyntheticBook};
 use custodia::model::{
     BookQualityReport, DataCategory, IdentityDocument, Party, PartyKind, PolicyStatus, QualityConfig,
     assess_customer,
 };
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
 
 const USAGE: &str = "usage: synthetic_book [--customers N] [--out DIR] [--seed S] [--as-of YYYY-MM-DD]";
 

@@ -14,11 +14,11 @@ use std::process::Command;
 
 use custodia::ledger::LogStore;
 use custodia::model::chrono::NaiveDate;
-use custodia::model::synthetic::{BookConfig, SyntheticBook, SyntheticCustomer};
 use custodia::model::{
     BankCardNumber, EmailAddress, MobileNumber, PhoneNumber, ResidentIdNumber, UnifiedSocialCreditCode,
 };
 use custodia::store::{SqliteConfig, SqliteStore};
+use custodia_synthetic::book::{BookConfig, SyntheticBook, SyntheticCustomer};
 use serde_json::Value;
 
 const CUSTOMERS: u64 = 300;

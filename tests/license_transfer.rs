@@ -17,12 +17,12 @@ use custodia::crypto::{
 };
 use custodia::ledger::{Log, MemoryStore};
 use custodia::model::chrono::{DateTime, Duration, Months, NaiveDate, Utc};
-use custodia::model::synthetic::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
 use custodia::retention::{Holding, Holds, Outcome, Profile};
 use custodia::transfer::facts::{category_plaintexts, customer_facts, retention_facts};
 use custodia::transfer::notice::{Addressee, Language, serve_notices, transfer_notice};
 use custodia::transfer::*;
+use custodia_synthetic::book::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 
 const SEED: u64 = 11;
 const CUSTOMERS: u64 = 240;

@@ -10,60 +10,12 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use custodia_consent::*;
 use custodia_crypto::SigningKey;
 use custodia_ledger::{Log, MemoryStore, NoteSigner, SignatureKind};
-use custodia_model::synthetic::{BookConfig, ConsentFact, SyntheticBook};
-use custodia_model::{CustomerId, DataCategory, Purpose};
+use custodia_model::{ActorId, DataCategory, Purpose};
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
+use custodia_synthetic::consent::{Recording, consent_events};
 
 fn at_nine(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::MIN).and_utc() + Duration::hours(9)
-}
-
-/// The events a fact stands for: a grant (by the customer or a guardian) and, if it was withdrawn, a
-/// withdrawal of the same scope. Paper forms are keyed in a few days late, which `permits` accounts for.
-fn events(
-    customer: CustomerId,
-    fact: &ConsentFact,
-    notice: NoticeRef,
-    clerk: ActorId,
-    n: u64,
-) -> Result<Vec<ConsentEvent>, Box<dyn std::error::Error>> {
-    let scope = ConsentScope::new(
-        [fact.purpose.clone()],
-        fact.categories.iter().copied(),
-        Recipient::Controller,
-        [],
-    )?;
-    let event = |kind, date: NaiveDate, lag: i64| {
-        ConsentEvent::new(EventDraft {
-            id: EventId::new_v7(),
-            customer,
-            kind,
-            scope: scope.clone(),
-            form: if fact.separate {
-                ConsentForm::Separate
-            } else {
-                ConsentForm::Bundled
-            },
-            notice,
-            channel: Channel::Paper,
-            evidence: Digest::of(format!("form {customer} {n}").as_bytes()),
-            effective_at: at_nine(date),
-            recorded_at: at_nine(date) + Duration::days(lag),
-            recorded_by: clerk,
-            expires_at: None,
-        })
-    };
-    let kind = if fact.by_guardian {
-        EventKind::GuardianGranted {
-            guardian: GuardianId::new_v7(),
-        }
-    } else {
-        EventKind::Granted
-    };
-    let mut out = vec![event(kind, fact.granted_at, (n % 4) as i64)?];
-    if let Some(w) = fact.withdrawn_at {
-        out.push(event(EventKind::Withdrawn, w, 1)?);
-    }
-    Ok(out)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -97,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     ledger.publish(&notice)?;
 
-    let clerk = ActorId::new_v7();
+    let clerk = ActorId::new("clerk-0042")?;
     let mut subjects = Vec::new();
     let started = Instant::now();
     let mut batch = Vec::new();
@@ -108,8 +60,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(p) => Subject::born(id, p.birth_date()),
             None => Subject::new(id),
         });
+        // Paper forms are keyed in a few days late, which `permits` accounts for.
+        let recording = Recording {
+            notice: notice.reference(),
+            recorded_by: clerk.clone(),
+            evidence: Digest::of(format!("form {id} {n}").as_bytes()),
+            grant_delay: Duration::days((n % 4) as i64),
+            withdrawal_delay: Duration::days(1),
+        };
         for fact in &c.consents {
-            for e in events(id, fact, notice.reference(), clerk, n as u64)? {
+            for e in consent_events(id, fact, &recording)? {
                 batch.push(ConsentRecord::Event(e));
             }
         }

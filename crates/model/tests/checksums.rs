@@ -5,10 +5,10 @@
 //! valid value is rejected (GB 11643 mod 11-2, GB 32100 mod 31, Luhn).
 
 use chrono::NaiveDate;
-use custodia_model::synthetic::{BookConfig, SyntheticBook};
 use custodia_model::{
     BankCardNumber, Gender, IdentityDocument, Party, ResidentIdNumber, UnifiedSocialCreditCode,
 };
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use proptest::prelude::*;
 
 const REGIONS: [&str; 4] = ["110105", "310104", "440305", "510107"];

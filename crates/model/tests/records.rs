@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use custodia_model::synthetic::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 use custodia_model::{
     ActorId, AmlRisk, BookQualityReport, Claim, ClaimId, ClaimStatus, ContactSection, Customer,
     CustomerFields, CustomerId, CustomerQualityReport, DataCategory, Gender, Guardian, GuardianRelationship,
@@ -13,6 +12,7 @@ use custodia_model::{
     PostalAddress, PostalAddressFields, ProductLine, QualityConfig, QualityConfigFields, ResidentIdNumber,
     StoredCustomer, UnifiedSocialCreditCode, VersionHistory, assess_customer,
 };
+use custodia_synthetic::book::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()

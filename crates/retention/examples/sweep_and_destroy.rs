@@ -9,14 +9,16 @@ use std::error::Error;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use custodia_ledger::{Log, MemoryStore};
+use custodia_model::ActorId;
 use custodia_model::CustomerId;
+use custodia_model::Progress;
 use custodia_retention::{
-    ActorId, DestructionMethod, DestructionPlan, Execution, Holding, Holds, PlanId, PlanItem, Profile,
-    ShredRequest, Shredded, Shredder, SweepConfig, SweepObserver, SweepProgress, sweep,
+    DestructionMethod, DestructionPlan, Execution, Holding, Holds, PlanId, PlanItem, Profile, ShredRequest,
+    Shredded, Shredder, SweepConfig, SweepInput, SweepObserver, sweep,
 };
 use uuid::Uuid;
 
-use custodia_retention::synthetic as book;
+use custodia_synthetic::retention as book;
 
 /// A stand-in for the section store: remembers which sections it deleted.
 #[derive(Default)]
@@ -44,17 +46,13 @@ impl Shredder for SectionStore {
     }
 }
 
-/// Collects destroyable items and reports progress on stderr.
+/// Collects destroyable items.
 #[derive(Default)]
 struct Planner {
     items: Vec<PlanItem>,
 }
 
 impl SweepObserver for Planner {
-    fn progress(&mut self, p: SweepProgress) {
-        eprintln!("swept {} customers", p.customers);
-    }
-
     fn destroyable(&mut self, item: PlanItem) {
         self.items.push(item);
     }
@@ -71,16 +69,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     let holds = Holds::new();
 
     let mut planner = Planner::default();
-    let summary = sweep(
-        &profile,
-        &holds,
+    let input = SweepInput {
+        profile: &profile,
+        holds: &holds,
         as_of,
-        book::book(42, size, as_of),
-        SweepConfig {
+        config: SweepConfig {
             progress_every: 5_000,
         },
-        &mut planner,
-    );
+    };
+    // Progress goes to stderr: the library prints nothing, the caller owns the callback.
+    let mut report = |p: Progress| eprintln!("swept {} customers", p.done());
+    let summary = sweep(input, book::book(42, size, as_of), &mut planner, &mut report);
     println!(
         "{} customers, {} holdings: retain {}, storage only {}, destroy {}; next review {:?}",
         summary.customers(),
@@ -95,7 +94,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let mut plan = DestructionPlan::new(
-        PlanId::new(Uuid::now_v7())?,
+        PlanId::from_uuid(Uuid::now_v7())?,
         ActorId::new("ops-001")?,
         as_of,
         planner.items,

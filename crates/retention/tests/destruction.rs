@@ -10,11 +10,12 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use custodia_crypto::{InMemoryKeyStore, KeyStore};
 use custodia_ledger::{Log, MemoryStore};
+use custodia_model::ActorId;
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
-    ActorId, CertificateLog, CustomerSelection, DestructionCertificate, DestructionMethod, DestructionPlan,
-    Execution, ExecutionReport, HeldData, HoldScope, Holding, Holds, ItemStatus, KeyStoreShredder, PlaceHold,
-    PlanId, PlanItem, Profile, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder, Use,
+    CertificateLog, DestructionCertificate, DestructionMethod, DestructionPlan, Execution, ExecutionReport,
+    HeldCustomers, HeldData, HoldScope, Holding, Holds, ItemStatus, KeyStoreShredder, PlaceHold, PlanId,
+    PlanItem, Profile, PurposeBasis, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder,
     execute,
 };
 use proptest::prelude::*;
@@ -33,14 +34,14 @@ fn actor(id: &str) -> ActorId {
 }
 
 fn plan_id() -> PlanId {
-    PlanId::new(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001)).unwrap()
+    PlanId::from_uuid(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001)).unwrap()
 }
 
 /// A customer whose relationship ended in 2020, holding contact data (no floor) and, if `with_identity`,
 /// identity data still under the AML floor until 2030.
 fn customer(with_identity: bool) -> RetentionFacts {
     let c = CustomerId::new_v7();
-    let servicing = || vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)];
+    let servicing = || vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)];
     let mut b = RetentionFacts::builder(c, Jurisdiction::MAINLAND_CHINA)
         .held(
             HeldData::new(
@@ -167,7 +168,10 @@ fn plans_refuse_empty_and_duplicate_items_and_only_destroy_decisions_enter() {
         DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), twice),
         Err(RetentionError::DuplicatePlanItem { .. })
     ));
-    assert_eq!(PlanId::new(Uuid::nil()), Err(RetentionError::NilPlanId));
+    assert!(matches!(
+        PlanId::from_uuid(Uuid::nil()),
+        Err(custodia_model::ModelError::InvalidId { field: "plan_id", .. })
+    ));
     // Identity is under the AML floor until 2030: only contact enters the plan, and not as a whole customer.
     let partial = items(&[customer(true)]);
     assert_eq!(partial.len(), 1);
@@ -247,7 +251,7 @@ fn a_hold_placed_after_approval_still_wins_at_execution() {
     let hold = holds
         .place(PlaceHold {
             reason: "court order 2026-17".into(),
-            scope: HoldScope::new(CustomerSelection::Only([book[0].customer()].into()), vec![]),
+            scope: HoldScope::new(HeldCustomers::Only([book[0].customer()].into()), vec![]),
             by: actor("legal-1"),
             on: d(2026, 1, 10),
         })

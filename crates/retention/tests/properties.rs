@@ -7,10 +7,11 @@
 use std::sync::OnceLock;
 
 use chrono::{Days, Months, NaiveDate};
+use custodia_model::ActorId;
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
-    ActorId, Contract, ContractTerm, CustomerSelection, Decision, HeldData, HoldScope, Holding, Holds,
-    Outcome, PlaceHold, Profile, RecordKind, RetentionFacts, Settings, Use,
+    Contract, ContractTerm, HeldCustomers, HeldData, HoldScope, Holding, Holds, PlaceHold, Profile,
+    PurposeBasis, RecordKind, RetentionDecision, RetentionFacts, RetentionOutcome, Settings,
 };
 use proptest::prelude::*;
 
@@ -136,7 +137,7 @@ fn build(spec: &Spec, customer: CustomerId) -> RetentionFacts {
         seen.push(*h);
         let uses = uses
             .iter()
-            .map(|(p, basis)| Use::new(PURPOSES[*p].clone(), BASES[*basis]))
+            .map(|(p, basis)| PurposeBasis::new(PURPOSES[*p].clone(), BASES[*basis]))
             .collect();
         b = b.held(HeldData::new(customer, HOLDINGS[*h], day(*on), uses).unwrap());
     }
@@ -181,16 +182,16 @@ fn profile(spec: &Spec) -> &'static Profile {
     &profiles()[usize::from(!spec.aml)]
 }
 
-fn rank(o: Outcome) -> u8 {
+fn rank(o: RetentionOutcome) -> u8 {
     match o {
-        Outcome::Retain { .. } => 0,
-        Outcome::StorageOnly { .. } => 1,
-        Outcome::Destroy { .. } => 2,
+        RetentionOutcome::Retain { .. } => 0,
+        RetentionOutcome::StorageOnly { .. } => 1,
+        RetentionOutcome::Destroy { .. } => 2,
         _ => unreachable!("a new outcome needs a rank"),
     }
 }
 
-fn decide(spec: &Spec, f: &RetentionFacts, holds: &Holds, on: u32) -> Vec<Decision> {
+fn decide(spec: &Spec, f: &RetentionFacts, holds: &Holds, on: u32) -> Vec<RetentionDecision> {
     profile(spec).decide(f, holds, day(on)).unwrap()
 }
 
@@ -210,9 +211,9 @@ proptest! {
         let f = build(&spec, customer);
         let mut holds = Holds::new();
         let customers = if only_this_customer {
-            CustomerSelection::Only([customer].into())
+            HeldCustomers::Only([customer].into())
         } else {
-            CustomerSelection::All
+            HeldCustomers::All
         };
         let scope_holdings: Vec<Holding> = covered.iter().map(|i| HOLDINGS[*i]).collect();
         holds.place(PlaceHold {
@@ -245,7 +246,7 @@ proptest! {
         let second = decide(&spec, &f, &Holds::new(), late);
         for (x, y) in first.iter().zip(&second) {
             prop_assert!(rank(x.outcome()) <= rank(y.outcome()), "{:?} then {:?}", x.outcome(), y.outcome());
-            if let Outcome::Destroy { .. } = x.outcome() {
+            if let RetentionOutcome::Destroy { .. } = x.outcome() {
                 prop_assert_eq!(x.outcome(), y.outcome());
             }
             if let Some(from) = x.destroyable_from() {
@@ -308,10 +309,10 @@ proptest! {
             let held = f.held().iter().find(|h| h.holding() == dec.holding()).unwrap();
             let withdrawn = held.uses().iter().map(|u| f.withdrawn_on(u.purpose()).unwrap()).max().unwrap();
             let want = match oracle_floor(&f, dec.holding(), spec.aml) {
-                Floor::Open => Outcome::StorageOnly { until: None },
-                Floor::Until(l) if l >= day(on) => Outcome::StorageOnly { until: Some(l) },
-                Floor::Until(l) => Outcome::Destroy { due_since: (l + Days::new(1)).max(withdrawn + Days::new(1)) },
-                Floor::None => Outcome::Destroy { due_since: withdrawn + Days::new(1) },
+                Floor::Open => RetentionOutcome::StorageOnly { until: None },
+                Floor::Until(l) if l >= day(on) => RetentionOutcome::StorageOnly { until: Some(l) },
+                Floor::Until(l) => RetentionOutcome::Destroy { due_since: (l + Days::new(1)).max(withdrawn + Days::new(1)) },
+                Floor::None => RetentionOutcome::Destroy { due_since: withdrawn + Days::new(1) },
             };
             prop_assert_eq!(dec.outcome(), want, "{:?}", dec);
         }

@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
-    Contract, ContractTerm, Decision, HeldData, Holding, Holds, Outcome, Profile, RecordKind, RetentionFacts,
-    RuleEffect, Settings, Use,
+    Contract, ContractTerm, HeldData, Holding, Holds, Profile, PurposeBasis, RecordKind, RetentionDecision,
+    RetentionFacts, RetentionOutcome, RuleEffect, Settings,
 };
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -18,15 +18,17 @@ fn cat(c: DataCategory) -> Holding {
     Holding::Category(c)
 }
 
-fn uses(list: &[(Purpose, LegalBasis)]) -> Vec<Use> {
-    list.iter().map(|(p, b)| Use::new(p.clone(), *b)).collect()
+fn uses(list: &[(Purpose, LegalBasis)]) -> Vec<PurposeBasis> {
+    list.iter()
+        .map(|(p, b)| PurposeBasis::new(p.clone(), *b))
+        .collect()
 }
 
-fn servicing() -> Vec<Use> {
+fn servicing() -> Vec<PurposeBasis> {
     uses(&[(Purpose::PolicyServicing, LegalBasis::Contract)])
 }
 
-fn legal() -> Vec<Use> {
+fn legal() -> Vec<PurposeBasis> {
     uses(&[(Purpose::LegalCompliance, LegalBasis::LegalObligation)])
 }
 
@@ -37,7 +39,7 @@ fn cn() -> Profile {
 /// Builds facts: one customer in `j` holding `held`, then `more` adds events.
 fn facts(
     j: Jurisdiction,
-    held: Vec<(Holding, NaiveDate, Vec<Use>)>,
+    held: Vec<(Holding, NaiveDate, Vec<PurposeBasis>)>,
     more: impl FnOnce(custodia_retention::FactsBuilder) -> custodia_retention::FactsBuilder,
 ) -> RetentionFacts {
     let c = CustomerId::new_v7();
@@ -48,13 +50,13 @@ fn facts(
     more(b).build().unwrap()
 }
 
-fn decide_one(profile: &Profile, f: &RetentionFacts, on: NaiveDate) -> Decision {
+fn decide_one(profile: &Profile, f: &RetentionFacts, on: NaiveDate) -> RetentionDecision {
     let mut all = profile.decide(f, &Holds::new(), on).unwrap();
     assert_eq!(all.len(), 1);
     all.remove(0)
 }
 
-fn effect_of(decision: &Decision, rule: &str) -> Vec<RuleEffect> {
+fn effect_of(decision: &RetentionDecision, rule: &str) -> Vec<RuleEffect> {
     decision
         .reasons()
         .iter()
@@ -64,7 +66,7 @@ fn effect_of(decision: &Decision, rule: &str) -> Vec<RuleEffect> {
 }
 
 /// A table row: on `on`, the single holding's outcome is `want`.
-fn check(profile: &Profile, f: &RetentionFacts, rows: &[(NaiveDate, Outcome)]) {
+fn check(profile: &Profile, f: &RetentionFacts, rows: &[(NaiveDate, RetentionOutcome)]) {
     for (on, want) in rows {
         assert_eq!(decide_one(profile, f, *on).outcome(), *want, "on {on}");
     }
@@ -86,31 +88,31 @@ fn broker_51_short_term_keeps_five_years_from_contract_end() {
         &[
             (
                 d(2019, 6, 30),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2019, 6, 30)),
                 },
             ),
             (
                 d(2019, 7, 1),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2024, 6, 30)),
                 },
             ),
             (
                 d(2024, 6, 30),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2024, 6, 30)),
                 },
             ),
             (
                 d(2024, 7, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2024, 7, 1),
                 },
             ),
             (
                 d(2030, 1, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2024, 7, 1),
                 },
             ),
@@ -151,13 +153,13 @@ fn broker_51_from_a_leap_day_ends_on_28_february() {
         &[
             (
                 d(2025, 2, 28),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2025, 2, 28)),
                 },
             ),
             (
                 d(2025, 3, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2025, 3, 1),
                 },
             ),
@@ -183,19 +185,19 @@ fn broker_51_long_term_keeps_ten_years_and_the_latest_contract_counts() {
         &[
             (
                 d(2025, 5, 2),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2026, 2, 28)),
                 },
             ),
             (
                 d(2026, 2, 28),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2026, 2, 28)),
                 },
             ),
             (
                 d(2026, 3, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2026, 3, 1),
                 },
             ),
@@ -228,7 +230,7 @@ fn a_contract_in_force_holds_the_floor_open() {
     check(
         &cn(),
         &f,
-        &[(d(2040, 1, 1), Outcome::StorageOnly { until: None })],
+        &[(d(2040, 1, 1), RetentionOutcome::StorageOnly { until: None })],
     );
 }
 
@@ -245,25 +247,25 @@ fn aml_34_identity_keeps_ten_years_after_the_relationship_and_is_a_setting() {
         &[
             (
                 d(2012, 2, 29),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2012, 2, 29)),
                 },
             ),
             (
                 d(2012, 3, 1),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2022, 2, 28)),
                 },
             ),
             (
                 d(2022, 2, 28),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2022, 2, 28)),
                 },
             ),
             (
                 d(2022, 3, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2022, 3, 1),
                 },
             ),
@@ -275,7 +277,7 @@ fn aml_34_identity_keeps_ten_years_after_the_relationship_and_is_a_setting() {
         &f,
         &[(
             d(2012, 3, 1),
-            Outcome::Destroy {
+            RetentionOutcome::Destroy {
                 due_since: d(2012, 3, 1),
             },
         )],
@@ -287,7 +289,7 @@ fn aml_34_identity_keeps_ten_years_after_the_relationship_and_is_a_setting() {
         |b| b,
     );
     let dec = decide_one(&cn(), &ongoing, d(2030, 1, 1));
-    assert_eq!(dec.outcome(), Outcome::Retain { until: None });
+    assert_eq!(dec.outcome(), RetentionOutcome::Retain { until: None });
     assert_eq!(
         effect_of(&dec, "aml-34-identity"),
         vec![RuleEffect::FloorInForce { until: None }]
@@ -316,19 +318,19 @@ fn aml_34_transactions_count_from_the_latest_transaction() {
         &[
             (
                 d(2025, 9, 1),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2026, 2, 28)),
                 },
             ),
             (
                 d(2026, 2, 28),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2026, 2, 28)),
                 },
             ),
             (
                 d(2026, 3, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2026, 3, 1),
                 },
             ),
@@ -366,19 +368,19 @@ fn pipl_56_impact_assessments_are_kept_three_years() {
         &[
             (
                 d(2021, 3, 2),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2023, 2, 28)),
                 },
             ),
             (
                 d(2023, 2, 28),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2023, 2, 28)),
                 },
             ),
             (
                 d(2023, 3, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2023, 3, 1),
                 },
             ),
@@ -403,25 +405,25 @@ fn ndsr_12_provision_records_are_kept_three_years() {
         &[
             (
                 d(2022, 6, 1),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2022, 6, 1)),
                 },
             ),
             (
                 d(2022, 6, 2),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2025, 5, 10)),
                 },
             ),
             (
                 d(2025, 5, 10),
-                Outcome::StorageOnly {
+                RetentionOutcome::StorageOnly {
                     until: Some(d(2025, 5, 10)),
                 },
             ),
             (
                 d(2025, 5, 11),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2025, 5, 11),
                 },
             ),
@@ -448,13 +450,13 @@ fn pipl_47_withdrawal_of_the_only_basis_deletes() {
         &[
             (
                 d(2024, 3, 10),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2024, 3, 10)),
                 },
             ),
             (
                 d(2024, 3, 11),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2024, 3, 11),
                 },
             ),
@@ -473,7 +475,11 @@ fn pipl_47_withdrawal_of_the_only_basis_deletes() {
         )],
         |b| b.consent_withdrawn(Purpose::Marketing, d(2024, 3, 10)),
     );
-    check(&cn(), &both, &[(d(2025, 1, 1), Outcome::Retain { until: None })]);
+    check(
+        &cn(),
+        &both,
+        &[(d(2025, 1, 1), RetentionOutcome::Retain { until: None })],
+    );
     // Identity kept on consent alone, withdrawn while the AML floor is open: storage only (PIPL 47 last para).
     let identity = facts(
         Jurisdiction::MAINLAND_CHINA,
@@ -483,7 +489,7 @@ fn pipl_47_withdrawal_of_the_only_basis_deletes() {
     check(
         &cn(),
         &identity,
-        &[(d(2024, 3, 11), Outcome::StorageOnly { until: None })],
+        &[(d(2024, 3, 11), RetentionOutcome::StorageOnly { until: None })],
     );
 }
 
@@ -504,13 +510,13 @@ fn pipl_47_purpose_fulfilled_deletes() {
         &[
             (
                 d(2022, 2, 1),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2022, 2, 1)),
                 },
             ),
             (
                 d(2022, 2, 2),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2022, 2, 2),
                 },
             ),
@@ -531,13 +537,13 @@ fn pipl_19_relationship_end_with_no_floor_destroys_the_next_day() {
         &[
             (
                 d(2023, 12, 31),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2023, 12, 31)),
                 },
             ),
             (
                 d(2024, 1, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2024, 1, 1),
                 },
             ),
@@ -562,13 +568,13 @@ fn pipl_47_transfer_completed_ends_the_sellers_holding() {
         &[
             (
                 d(2025, 6, 30),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2025, 6, 30)),
                 },
             ),
             (
                 d(2025, 7, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2025, 7, 1),
                 },
             ),
@@ -593,19 +599,19 @@ fn pipl_47_marketing_maximum_from_a_leap_day() {
         &[
             (
                 d(2021, 1, 1),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2023, 2, 28)),
                 },
             ),
             (
                 d(2023, 2, 28),
-                Outcome::Retain {
+                RetentionOutcome::Retain {
                     until: Some(d(2023, 2, 28)),
                 },
             ),
             (
                 d(2023, 3, 1),
-                Outcome::Destroy {
+                RetentionOutcome::Destroy {
                     due_since: d(2023, 3, 1),
                 },
             ),
@@ -626,7 +632,7 @@ fn gdpr_rules_apply_to_eu_customers_only() {
     let dec = decide_one(&gdpr, &f, d(2024, 3, 1));
     assert_eq!(
         dec.outcome(),
-        Outcome::Destroy {
+        RetentionOutcome::Destroy {
             due_since: d(2024, 3, 1)
         }
     );
@@ -640,7 +646,7 @@ fn gdpr_rules_apply_to_eu_customers_only() {
         |b| b.consent_withdrawn(Purpose::Marketing, d(2024, 2, 29)),
     );
     let dec = decide_one(&gdpr, &cn_customer, d(2024, 3, 1));
-    assert_eq!(dec.outcome(), Outcome::Retain { until: None });
+    assert_eq!(dec.outcome(), RetentionOutcome::Retain { until: None });
     assert!(dec.reasons().is_empty());
 
     let fulfilled = facts(
@@ -653,7 +659,7 @@ fn gdpr_rules_apply_to_eu_customers_only() {
         &fulfilled,
         &[(
             d(2024, 2, 1),
-            Outcome::Destroy {
+            RetentionOutcome::Destroy {
                 due_since: d(2024, 2, 1),
             },
         )],
@@ -666,7 +672,7 @@ fn gdpr_rules_apply_to_eu_customers_only() {
     let dec = decide_one(&gdpr, &ended, d(2024, 2, 1));
     assert_eq!(
         dec.outcome(),
-        Outcome::Destroy {
+        RetentionOutcome::Destroy {
             due_since: d(2024, 2, 1)
         }
     );
@@ -689,7 +695,7 @@ fn an_eu_customer_of_a_chinese_broker_gets_both_duties_and_floors() {
     let dec = decide_one(&both, &f, d(2021, 1, 1));
     assert_eq!(
         dec.outcome(),
-        Outcome::StorageOnly {
+        RetentionOutcome::StorageOnly {
             until: Some(d(2030, 1, 1))
         }
     );

@@ -4,26 +4,22 @@
 // Test helpers outside #[test] functions may unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use custodia_retention::synthetic as book;
+use custodia_synthetic::retention as book;
 
 use chrono::{Days, NaiveDate};
 use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
+use custodia_model::{Phase, Progress};
 use custodia_retention::{
-    HeldData, Holding, Holds, Outcome, PlanItem, Profile, RetentionError, RetentionFacts, Sweep, SweepConfig,
-    SweepObserver, SweepProgress, Use, sweep,
+    HeldData, Holding, Holds, PlanItem, Profile, PurposeBasis, RetentionError, RetentionFacts,
+    RetentionOutcome, Sweep, SweepConfig, SweepInput, SweepObserver, sweep,
 };
 
 #[derive(Default)]
 struct Recorder {
-    progress: Vec<u64>,
     items: Vec<PlanItem>,
 }
 
 impl SweepObserver for Recorder {
-    fn progress(&mut self, p: SweepProgress) {
-        self.progress.push(p.customers);
-    }
-
     fn destroyable(&mut self, item: PlanItem) {
         self.items.push(item);
     }
@@ -33,7 +29,7 @@ fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
 }
 
-fn outcomes(profile: &Profile, n: u64, on: NaiveDate) -> Vec<Outcome> {
+fn outcomes(profile: &Profile, n: u64, on: NaiveDate) -> Vec<RetentionOutcome> {
     book::book(3, n, as_of())
         .flat_map(|f| profile.decide(&f, &Holds::new(), on).unwrap())
         .map(|d| d.outcome())
@@ -44,15 +40,21 @@ fn outcomes(profile: &Profile, n: u64, on: NaiveDate) -> Vec<Outcome> {
 fn counts_add_up_and_agree_with_single_decisions() {
     let profile = Profile::cn_insurance_broker().unwrap();
     let mut seen = Recorder::default();
-    let summary = sweep(
-        &profile,
-        &Holds::new(),
-        as_of(),
-        book::book(3, 2_000, as_of()),
-        SweepConfig { progress_every: 500 },
-        &mut seen,
-    );
-    assert_eq!(seen.progress, vec![500, 1000, 1500, 2000, 2000]);
+    let mut progress: Vec<Progress> = Vec::new();
+    let holds = Holds::new();
+    let input = SweepInput {
+        profile: &profile,
+        holds: &holds,
+        as_of: as_of(),
+        config: SweepConfig { progress_every: 500 },
+    };
+    let summary = sweep(input, book::book(3, 2_000, as_of()), &mut seen, &mut |p| {
+        progress.push(p)
+    });
+    let done: Vec<u64> = progress.iter().map(|p| p.done()).collect();
+    assert_eq!(done, vec![500, 1000, 1500, 2000, 2000]);
+    assert!(progress.iter().all(|p| p.phase() == Phase::RetentionSweep));
+    assert_eq!(progress.last().and_then(|p| p.total()), Some(2000));
     assert_eq!(summary.customers(), 2_000);
     assert!(summary.failures().is_empty());
     assert_eq!(
@@ -74,18 +76,18 @@ fn counts_add_up_and_agree_with_single_decisions() {
 fn nothing_changes_before_the_next_review_and_something_changes_on_it() {
     let profile = Profile::cn_insurance_broker().unwrap();
     let n = 300;
-    let summary = sweep(
-        &profile,
-        &Holds::new(),
-        as_of(),
-        book::book(3, n, as_of()),
-        SweepConfig::default(),
-        &mut (),
-    );
+    let holds = Holds::new();
+    let input = SweepInput {
+        profile: &profile,
+        holds: &holds,
+        as_of: as_of(),
+        config: SweepConfig::default(),
+    };
+    let summary = sweep(input, book::book(3, n, as_of()), &mut (), &mut |_| {});
     let next = summary.next_review().unwrap();
     assert!(next > as_of());
     let now = outcomes(&profile, n, as_of());
-    let kinds = |v: &[Outcome]| v.iter().map(std::mem::discriminant).collect::<Vec<_>>();
+    let kinds = |v: &[RetentionOutcome]| v.iter().map(std::mem::discriminant).collect::<Vec<_>>();
     let day_before = next.checked_sub_days(Days::new(1)).unwrap();
     assert_eq!(kinds(&outcomes(&profile, n, day_before)), kinds(&now));
     assert_ne!(kinds(&outcomes(&profile, n, next)), kinds(&now));
@@ -116,7 +118,7 @@ fn a_customer_that_cannot_be_decided_is_reported_and_the_sweep_goes_on() {
                 c,
                 Holding::Category(DataCategory::MarketingPreferences),
                 NaiveDate::MAX,
-                vec![Use::new(Purpose::Marketing, LegalBasis::Consent)],
+                vec![PurposeBasis::new(Purpose::Marketing, LegalBasis::Consent)],
             )
             .unwrap(),
         )

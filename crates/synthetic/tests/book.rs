@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::NaiveDate;
-use custodia_model::synthetic::{BookConfig, SyntheticBook};
 use custodia_model::{
     BankCardNumber, BookQualityReport, DataCategory, IdentityDocument, IssueKind, ModelError, Party,
     PartyKind, Purpose, QualityConfig, ResidentIdNumber, UnifiedSocialCreditCode,
 };
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()
