@@ -14,16 +14,14 @@ use std::io::{BufReader, BufWriter};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use custodia_consent::{ActorId, BasisPolicy, Channel, ConsentIndex, NoticeId, PartyId, TransferPath};
+use custodia_consent::{BasisPolicy, Channel, ConsentIndex, NoticeId, TransferPath};
 use custodia_crypto::{
     CryptoError, DekId, DestructionEvidence, KeyStore, Keyring, KeyringConfig, RecipientKeyPair,
     SealedSection, SigningKey, WrappedKey, seal_section,
 };
-use custodia_model::{
-    CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose, TransferId, UnifiedSocialCreditCode,
-};
-use custodia_retention::{HeldData, Holding, Holds, Profile, RetentionFacts, Use};
-use custodia_transfer::notice::{Addressee, Language, notice_served};
+use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose, TransferId};
+use custodia_retention::{HeldData, Holding, Holds, Profile, PurposeBasis, RetentionFacts};
+use custodia_transfer::notice::{Addressee, Language, NoticeDelivery, notice_served};
 use custodia_transfer::package::PackageWriter;
 use custodia_transfer::*;
 
@@ -101,14 +99,6 @@ fn customer(i: u64) -> Fallible<CustomerId> {
     Ok(CustomerId::from_bytes(b)?)
 }
 
-fn code(stem: &str) -> Fallible<UnifiedSocialCreditCode> {
-    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).ok_or("check")?;
-    Ok(UnifiedSocialCreditCode::new(&format!(
-        "{stem}{}",
-        char::from(check)
-    ))?)
-}
-
 fn main() -> Fallible<()> {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(100_000);
@@ -124,16 +114,14 @@ fn main() -> Fallible<()> {
         SigningKey::generate()?,
         RecipientKeyPair::generate()?,
     );
-    let party = |name: &str, stem: &str, key: &SigningKey| -> Fallible<Party> {
-        Ok(Party::with_keys(
-            PartyId::new_v7(),
+    let party = |name: &str, stem: &str, key: &SigningKey| -> Fallible<TransferParty> {
+        let keys = (&key.verifying_key(), &buyer_box.public_key());
+        Ok(custodia_synthetic::parties::party(
             name,
-            code(stem)?,
+            stem,
             "260000000000001",
             "dpo@example.invalid",
-            Jurisdiction::MAINLAND_CHINA,
-            &key.verifying_key(),
-            &buyer_box.public_key(),
+            keys,
         )?)
     };
     let effective = NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?;
@@ -169,7 +157,12 @@ fn main() -> Fallible<()> {
         id: NoticeId::new_v7(),
         version: 1,
     };
-    let clerk = ActorId::new_v7();
+    let delivery = NoticeDelivery {
+        agreement: &agreement,
+        served_at: served,
+        recorded_by: ActorId::new("svc-notices")?,
+        channel: Channel::Sms,
+    };
     let all: BTreeSet<DataCategory> = CATEGORIES.into_iter().collect();
     for i in 0..n {
         let addressee = Addressee {
@@ -177,14 +170,7 @@ fn main() -> Fallible<()> {
             categories: all.clone(),
             language: Language::SimplifiedChinese,
         };
-        responses.observe(&notice_served(
-            &agreement,
-            notice,
-            &addressee,
-            served,
-            clerk,
-            Channel::Sms,
-        )?);
+        responses.observe(&notice_served(&delivery, notice, &addressee)?);
     }
     let consent = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice));
     let profile = Profile::cn_insurance_broker()?;
@@ -209,7 +195,7 @@ fn main() -> Fallible<()> {
                 id,
                 Holding::Category(c),
                 effective,
-                vec![Use::new(Purpose::PolicyServicing, LegalBasis::Contract)],
+                vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)],
             )?);
         }
         let facts = CustomerFacts {

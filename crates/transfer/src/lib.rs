@@ -5,7 +5,7 @@
 //!
 //! ## What it owns
 //!
-//! - **Parties and the agreement** ([`Party`], [`AgreementTerms`]): names, GB 32100-checked credit codes,
+//! - **Parties and the agreement** ([`TransferParty`], [`AgreementTerms`]): names, GB 32100-checked credit codes,
 //!   licences, contacts, jurisdictions and public keys; the legal path ([`custodia_consent::TransferPath`]:
 //!   PIPL Art 22 notice or Art 23 separate consent — an open legal question, so a term the parties choose,
 //!   never an answer this crate hard-codes); scope (purposes the buyer continues and their categories);
@@ -76,7 +76,8 @@
 //! Talk to a database or name a backend: sections come in through [`SectionSource`] / [`SectionSink`] /
 //! [`CategoryEraser`] and keys through `custodia_crypto::KeyStore` (custodia-store is not a dependency).
 //! Print, or read the clock: times are arguments (only new UUID v7 ids, for events and destruction plans,
-//! take the current time, as v7 requires), and progress goes to a caller-owned callback ([`Progress`]).
+//! take the current time, as v7 requires), and progress goes to a caller-owned callback
+//! (`&mut dyn FnMut(custodia_model::Progress)`).
 //! Touch key bytes: wrapping, sealing and HPKE stay inside custodia-crypto. Put personal information into a
 //! ledger payload, a report or an error: only ids, categories, counts and digests. Decide an open legal
 //! question: the legal path and the AML setting are the user's.
@@ -97,9 +98,16 @@
 //!     let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).ok_or("check")?;
 //!     Ok(UnifiedSocialCreditCode::new(&format!("{stem}{}", char::from(check)))?)
 //! };
-//! let party = |name: &str, stem: &str, key: &SigningKey| -> Result<Party, Box<dyn std::error::Error>> {
-//!     Ok(Party::with_keys(PartyId::new_v7(), name, code(stem)?, "260000000000001", "dpo@example.invalid",
-//!         Jurisdiction::MAINLAND_CHINA, &key.verifying_key(), &buyer_box.public_key())?)
+//! let party = |name: &str, stem: &str, key: &SigningKey| -> Result<TransferParty, Box<dyn std::error::Error>> {
+//!     let details = PartyDetails {
+//!         party_id: PartyId::new_v7(),
+//!         name: name.into(),
+//!         credit_code: code(stem)?,
+//!         licence: "260000000000001".into(),
+//!         contact: "dpo@example.invalid".into(),
+//!         jurisdiction: Jurisdiction::MAINLAND_CHINA,
+//!     };
+//!     Ok(TransferParty::with_keys(details, &key.verifying_key(), &buyer_box.public_key())?)
 //! };
 //! let terms = AgreementTerms {
 //!     transfer_id: TransferId::new_v7(),
@@ -146,7 +154,7 @@
 //! assert_eq!((outcome.customers, outcome.root), (1, summary.root));
 //!
 //! // The buyer's signed receipt, verified by the seller.
-//! let receipt = receipt_for(&agreement, &outcome.root, outcome.customers, outcome.sections, false, now);
+//! let receipt = outcome.receipt(&agreement, now);
 //! let signed = SignedReceipt::sign(receipt, &agreement, &buyer_key)?;
 //! SignedReceipt::verify(&signed.encode(), &agreement, &summary)?;
 //!

@@ -21,7 +21,7 @@ fn field_of(result: Result<DraftAgreement, TransferError>) -> &'static str {
 
 #[test]
 fn invalid_terms_are_refused_naming_the_term() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let base = terms(&keys, TransferPath::MergerNotice);
 
     let mut t = base.clone();
@@ -52,7 +52,7 @@ fn invalid_terms_are_refused_naming_the_term() {
         destination: Jurisdiction::MAINLAND_CHINA,
         mechanism: Mechanism::StandardContract,
         reference: "SC-1".into(),
-        ciio: false,
+        operator: OperatorStatus::Ordinary,
         prior_people_non_sensitive: 0,
         prior_people_sensitive: 0,
     });
@@ -66,7 +66,7 @@ fn invalid_terms_are_refused_naming_the_term() {
         destination: Jurisdiction::HONG_KONG,
         mechanism: Mechanism::StandardContract,
         reference: String::new(),
-        ciio: false,
+        operator: OperatorStatus::Ordinary,
         prior_people_non_sensitive: 0,
         prior_people_sensitive: 0,
     });
@@ -83,7 +83,7 @@ fn invalid_terms_are_refused_naming_the_term() {
 
 #[test]
 fn the_legal_path_is_a_term_both_ways() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     for path in [TransferPath::MergerNotice, TransferPath::SeparateConsent] {
         let a = signed(&keys, terms(&keys, path));
         assert_eq!(a.terms().legal_path, path);
@@ -98,7 +98,7 @@ fn the_legal_path_is_a_term_both_ways() {
 
 #[test]
 fn either_party_may_sign_first_and_the_result_is_the_same_agreement() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let draft = DraftAgreement::new(terms(&keys, TransferPath::MergerNotice)).unwrap();
     let a = draft
         .clone()
@@ -114,7 +114,7 @@ fn either_party_may_sign_first_and_the_result_is_the_same_agreement() {
     assert_eq!(a.digest(), b.digest());
     assert_eq!(SignedAgreement::decode(&a.encode()).unwrap().digest(), b.digest());
     // Countersigning checks the first signature: a forged seller signature is refused by the buyer.
-    let other = Keys::new();
+    let other = Keys::generate().unwrap();
     let forged = DraftAgreement::new(terms(&other, TransferPath::MergerNotice)).unwrap();
     assert!(forged.sign_as_seller(&keys.seller_sign).is_err());
 }
@@ -125,7 +125,7 @@ proptest! {
     /// For every byte of a signed envelope, changing it makes decoding fail (never panic).
     #[test]
     fn every_changed_byte_of_a_signed_envelope_is_refused(pos in 0usize..4096, bit in 0u8..8) {
-        let keys = Keys::new();
+        let keys = Keys::generate().unwrap();
         let a = signed(&keys, terms(&keys, TransferPath::MergerNotice));
         let mut bytes = a.encode();
         let i = pos % bytes.len();
@@ -146,7 +146,7 @@ proptest! {
 
 #[test]
 fn canonical_bytes_round_trip_exactly() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let draft = DraftAgreement::new(terms(&keys, TransferPath::SeparateConsent)).unwrap();
     let again = DraftAgreement::from_bytes(draft.as_bytes()).unwrap();
     assert_eq!(again, draft);

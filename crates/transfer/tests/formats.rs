@@ -13,10 +13,10 @@ use common::*;
 use custodia_consent::TransferPath;
 use custodia_crypto::{InMemoryKeyStore, KeyStore};
 use custodia_ledger::{Log, MemoryStore};
-use custodia_model::{DataCategory, Jurisdiction, LegalBasis, Purpose};
+use custodia_model::{ActorId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
-    ActorId, Contract, ContractTerm, DestructionCertificate, Execution, HeldData, Holding, Holds,
-    KeyStoreShredder, Profile, RetentionFacts, Use as Kept,
+    Contract, ContractTerm, DestructionCertificate, Execution, HeldData, Holding, Holds, KeyStoreShredder,
+    Profile, PurposeBasis as Kept, RetentionFacts,
 };
 use custodia_transfer::package::{ENTRY_TAG, HEADER_LEN, PackageReader, Record};
 use custodia_transfer::*;
@@ -24,7 +24,7 @@ use proptest::prelude::*;
 
 #[test]
 fn a_lying_length_field_is_refused_without_allocating_it() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 1);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -57,7 +57,7 @@ proptest! {
     /// For any bytes after a valid header, reading records never panics and ends in an error or a trailer.
     #[test]
     fn reading_any_bytes_after_a_header_is_total(tail in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let keys = Keys::new();
+        let keys = Keys::generate().unwrap();
         let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
         let store = seller_store(&keys.seller_ring, 1);
         let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -75,7 +75,7 @@ proptest! {
 
 #[test]
 fn sampling_opens_fewer_sections_but_still_unwraps_every_key() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 6);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -93,7 +93,7 @@ fn sampling_opens_fewer_sections_but_still_unwraps_every_key() {
 
 #[test]
 fn progress_is_reported_through_the_callers_callback() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 4);
     let mut seen = Vec::new();
@@ -113,7 +113,7 @@ fn progress_is_reported_through_the_callers_callback() {
     .unwrap();
     assert_eq!(
         seen.last().map(|p| (p.phase(), p.done(), p.total())),
-        Some((Phase::Package, 4, Some(4)))
+        Some((custodia_model::Phase::Package, 4, Some(4)))
     );
 }
 
@@ -150,7 +150,7 @@ fn facts_of(customer: custodia_model::CustomerId, ended: Option<NaiveDate>) -> R
 
 #[test]
 fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let store = seller_store(&keys.seller_ring, 2);
     let mut sections = store.sections.clone();
     let key_store: &InMemoryKeyStore = &store.keys;
@@ -223,20 +223,26 @@ fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() 
 
 #[test]
 fn the_html_report_is_self_contained_and_the_json_round_trips() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
-    let plan = PlanSummary {
-        customers: 3,
-        customers_moving: 2,
-        by_key: [
-            ("include".to_owned(), 5),
-            ("exclude:objected".to_owned(), 2),
-            ("pending:objection_window_open".to_owned(), 1),
-        ]
-        .into(),
-        customers_by_key: Default::default(),
-        cross_border: None,
-    };
+    let mut plan = PlanSummary::default();
+    plan.customers = 3;
+    plan.customers_moving = 2;
+    plan.decisions = [
+        (Eligibility::Include, 5),
+        (Eligibility::Exclude(ExcludeReason::Objected), 2),
+        (Eligibility::Pending(PendingReason::ObjectionWindowOpen), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        (
+            plan.decisions.included(),
+            plan.decisions.excluded(),
+            plan.decisions.pending()
+        ),
+        (5, 2, 1)
+    );
     let report = TransferReport {
         generated_at: at(2026, 7, 20),
         agreement: AgreementSection::of(&agreement),
@@ -263,7 +269,7 @@ fn the_html_report_is_self_contained_and_the_json_round_trips() {
 
 #[test]
 fn a_package_writer_never_shows_its_transfer_key() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let writer = package::PackageWriter::start(
         Vec::new(),
@@ -282,7 +288,7 @@ fn a_package_writer_never_shows_its_transfer_key() {
 
 #[test]
 fn a_count_that_disagrees_with_the_entries_names_the_trailer_offset() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (mut bytes, _, _) = make_package(&keys, &agreement, &store);

@@ -15,7 +15,7 @@ use custodia_transfer::*;
 
 #[test]
 fn package_round_trips_and_sections_open_under_the_buyer_keyring() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 7);
     let (bytes, summary, tree) = make_package(&keys, &agreement, &store);
@@ -50,7 +50,7 @@ fn package_round_trips_and_sections_open_under_the_buyer_keyring() {
 
 #[test]
 fn rekeying_leaves_nothing_the_seller_knew_able_to_open() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 3);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -88,7 +88,7 @@ fn rekeying_leaves_nothing_the_seller_knew_able_to_open() {
 
 #[test]
 fn every_flipped_byte_fails_import() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -107,7 +107,7 @@ fn every_flipped_byte_fails_import() {
 
 #[test]
 fn every_truncation_and_any_appended_byte_fail_import() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -127,7 +127,7 @@ fn every_truncation_and_any_appended_byte_fail_import() {
 
 #[test]
 fn the_wrong_buyer_key_fails() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -144,7 +144,7 @@ fn the_wrong_buyer_key_fails() {
 
 #[test]
 fn a_package_replayed_under_another_agreement_fails() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let first = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (bytes, _, _) = make_package(&keys, &first, &store);
@@ -168,7 +168,7 @@ fn a_package_replayed_under_another_agreement_fails() {
 
 #[test]
 fn a_staging_store_that_is_not_fresh_is_refused() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
@@ -191,19 +191,13 @@ fn a_staging_store_that_is_not_fresh_is_refused() {
 
 #[test]
 fn the_buyer_receipt_verifies_and_lands_on_the_seller_ledger() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 3);
     let (bytes, summary, _) = make_package(&keys, &agreement, &store);
     let (outcome, _, _) = import_into(&keys, &agreement, &bytes, &ImportSettings::default()).unwrap();
-    let receipt = receipt_for(
-        &agreement,
-        &outcome.root,
-        outcome.customers,
-        outcome.sections,
-        false,
-        at(2026, 7, 16),
-    );
+    let receipt = outcome.receipt(&agreement, at(2026, 7, 16));
+    assert!(!receipt.rekeyed);
     let signed_receipt = SignedReceipt::sign(receipt.clone(), &agreement, &keys.buyer_sign).unwrap();
     let encoded = signed_receipt.encode();
     let verified = SignedReceipt::verify(&encoded, &agreement, &summary).unwrap();
@@ -218,14 +212,8 @@ fn the_buyer_receipt_verifies_and_lands_on_the_seller_ledger() {
     let n = altered.len() - 70;
     altered[n] ^= 1;
     assert!(SignedReceipt::verify(&altered, &agreement, &summary).is_err());
-    let short = receipt_for(
-        &agreement,
-        &outcome.root,
-        outcome.customers - 1,
-        outcome.sections,
-        false,
-        at(2026, 7, 16),
-    );
+    let mut short = outcome.receipt(&agreement, at(2026, 7, 16));
+    short.customers -= 1;
     let short = SignedReceipt::sign(short, &agreement, &keys.buyer_sign).unwrap();
     assert_eq!(
         SignedReceipt::verify(&short.encode(), &agreement, &summary).err(),
@@ -235,7 +223,7 @@ fn the_buyer_receipt_verifies_and_lands_on_the_seller_ledger() {
 
 #[test]
 fn customers_get_proofs_that_they_were_or_were_not_moved() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 9);
     let (bytes, _, tree) = make_package(&keys, &agreement, &store);

@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::*;
 use custodia_consent::*;
 use custodia_ledger::{Log, MemoryStore};
-use custodia_model::{CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
-use custodia_retention::{HeldData, Holding, Holds, Profile, RetentionFacts, Use as Kept};
+use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose};
+use custodia_retention::{HeldData, Holding, Holds, Profile, PurposeBasis as Kept, RetentionFacts};
 use custodia_transfer::*;
 use proptest::prelude::*;
 
@@ -43,7 +43,7 @@ struct World {
 
 fn world(agreement: &SignedAgreement) -> World {
     let policy = BasisPolicy::cn_insurance_broker(agreement.terms().legal_path);
-    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), policy, |_, _| {}).unwrap();
+    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), policy, &mut |_| {}).unwrap();
     let notice = custodia_transfer::notice::transfer_notice(
         agreement,
         NoticeId::new_v7(),
@@ -67,7 +67,7 @@ fn grant(
     destinations: &[Jurisdiction],
     when: DateTime<Utc>,
 ) {
-    let scope = Scope::new(
+    let scope = ConsentScope::new(
         [Purpose::Transfer],
         categories.iter().copied(),
         Recipient::ThirdParty(agreement.terms().buyer.party_id()),
@@ -85,7 +85,7 @@ fn grant(
         evidence: Digest::of(b"form"),
         effective_at: when,
         recorded_at: when,
-        recorded_by: ActorId::new_v7(),
+        recorded_by: ActorId::new("clerk-7").unwrap(),
         expires_at: None,
     })
     .unwrap();
@@ -128,7 +128,7 @@ fn plan(
 
 #[test]
 fn on_the_consent_path_only_separately_consented_categories_move() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::SeparateConsent));
     let mut w = world(&agreement);
     let cats = [
@@ -228,13 +228,13 @@ fn on_the_consent_path_only_separately_consented_categories_move() {
 
 #[test]
 fn a_weaker_cross_border_mechanism_than_the_thresholds_require_is_refused() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let mut t = terms(&keys, TransferPath::SeparateConsent);
     t.cross_border = Some(CrossBorderTerms {
         destination: Jurisdiction::HONG_KONG,
         mechanism: Mechanism::Exempt,
         reference: String::new(),
-        ciio: false,
+        operator: OperatorStatus::Ordinary,
         prior_people_non_sensitive: 0,
         prior_people_sensitive: 0,
     });
@@ -320,7 +320,7 @@ fn a_weaker_cross_border_mechanism_than_the_thresholds_require_is_refused() {
 
 #[test]
 fn on_the_notice_path_the_window_decides() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let mut w = world(&agreement);
     let cats = [DataCategory::Identity, DataCategory::Policies];
@@ -332,16 +332,18 @@ fn on_the_notice_path_the_window_decides() {
         .map(|c| {
             ConsentRecord::Event(
                 custodia_transfer::notice::notice_served(
-                    &agreement,
+                    &custodia_transfer::notice::NoticeDelivery {
+                        agreement: &agreement,
+                        served_at: served,
+                        recorded_by: ActorId::new("clerk-7").unwrap(),
+                        channel: Channel::Email,
+                    },
                     notice,
                     &custodia_transfer::notice::Addressee {
                         customer: *c,
                         categories: cats.into(),
                         language: custodia_transfer::notice::Language::English,
                     },
-                    served,
-                    ActorId::new_v7(),
-                    Channel::Email,
                 )
                 .unwrap(),
             )
@@ -352,7 +354,7 @@ fn on_the_notice_path_the_window_decides() {
         id: EventId::new_v7(),
         customer: objector,
         kind: EventKind::Objected,
-        scope: Scope::new(
+        scope: ConsentScope::new(
             [Purpose::Transfer],
             cats,
             Recipient::Successor(agreement.terms().buyer.party_id()),
@@ -365,7 +367,7 @@ fn on_the_notice_path_the_window_decides() {
         evidence: Digest::of(b"call"),
         effective_at: served + Duration::days(12),
         recorded_at: served + Duration::days(12),
-        recorded_by: ActorId::new_v7(),
+        recorded_by: ActorId::new("clerk-7").unwrap(),
         expires_at: None,
     })
     .unwrap();
@@ -418,8 +420,9 @@ proptest! {
     #[test]
     fn the_required_mechanism_is_monotonic(ns in 0u64..2_000_000, s in 0u64..20_000, dn in 0u64..500_000, ds in 0u64..5_000, ciio in any::<bool>()) {
         let t = CrossBorderThresholds::default();
-        let low = t.required(ciio, ns, s);
-        let high = t.required(ciio, ns + dn, s + ds);
+        let operator = if ciio { OperatorStatus::CriticalInformationInfrastructure } else { OperatorStatus::Ordinary };
+        let low = t.required(operator, ns, s);
+        let high = t.required(operator, ns + dn, s + ds);
         prop_assert!(low.strength() <= high.strength());
         let expected = if ciio || ns >= 1_000_000 || s >= 10_000 {
             Mechanism::SecurityAssessment
@@ -434,7 +437,7 @@ proptest! {
 
 #[test]
 fn nothing_is_planned_before_the_agreement_takes_effect() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let w = world(&agreement);
     let customers = vec![facts(CustomerId::new_v7(), &[DataCategory::Identity])];

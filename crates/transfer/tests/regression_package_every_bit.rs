@@ -14,7 +14,7 @@ use custodia_transfer::ImportSettings;
 
 #[test]
 fn every_bit_of_every_byte_and_every_inverted_byte_of_a_package_fails_import() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 1);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);

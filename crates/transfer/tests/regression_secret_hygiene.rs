@@ -31,7 +31,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn the_package_writer_and_the_buyer_print_no_key_bytes() {
-    let keys = Keys::new();
+    let keys = Keys::generate().unwrap();
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let writer = PackageWriter::start(
         Vec::new(),

@@ -5,120 +5,26 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use custodia_consent::{PartyId, TransferPath};
-use custodia_crypto::{
-    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
-};
-use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use chrono::{DateTime, TimeZone, Utc};
+use custodia_consent::TransferPath;
+use custodia_crypto::{InMemoryKeyStore, KeyStore, Keyring, seal_section};
+use custodia_model::{CustomerId, DataCategory};
 use custodia_transfer::*;
 
-pub const SELLER_CODE: &str = "91350100M000100Y43";
-
-pub fn credit_code(seed: u8) -> UnifiedSocialCreditCode {
-    // Build a valid code by computing the check character over a fixed stem.
-    let stem = format!("91110000{:09}", 100_000 + u32::from(seed));
-    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).unwrap();
-    UnifiedSocialCreditCode::new(&format!("{stem}{}", check as char)).unwrap()
-}
-
-pub struct Keys {
-    pub seller_sign: SigningKey,
-    pub buyer_sign: SigningKey,
-    pub buyer_recipient: RecipientKeyPair,
-    pub seller_ring: Keyring,
-    pub buyer_ring: Keyring,
-}
-
-impl Keys {
-    pub fn new() -> Self {
-        Self {
-            seller_sign: SigningKey::generate().unwrap(),
-            buyer_sign: SigningKey::generate().unwrap(),
-            buyer_recipient: RecipientKeyPair::generate().unwrap(),
-            seller_ring: Keyring::derive_from_master(&[1u8; 32], 1, KeyringConfig::default()).unwrap(),
-            buyer_ring: Keyring::derive_from_master(&[2u8; 32], 1, KeyringConfig::default()).unwrap(),
-        }
-    }
-}
+/// The test kit's keys: both parties' signing and recipient keys, and the keyrings of `[1; 32]` and `[2; 32]`.
+pub use custodia_synthetic::parties::SampleKeys as Keys;
 
 pub fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().unwrap()
 }
 
+/// The test kit's sample agreement on `path`.
 pub fn terms(keys: &Keys, path: TransferPath) -> AgreementTerms {
-    let seller = Party::with_keys(
-        PartyId::new_v7(),
-        "示例保险经纪有限公司",
-        credit_code(1),
-        "260000000000001",
-        "privacy@seller.example",
-        Jurisdiction::MAINLAND_CHINA,
-        &keys.seller_sign.verifying_key(),
-        &keys.buyer_recipient.public_key(),
-    )
-    .unwrap();
-    let buyer = Party::with_keys(
-        PartyId::new_v7(),
-        "承接保险经纪有限公司",
-        credit_code(2),
-        "260000000000002",
-        "privacy@buyer.example",
-        Jurisdiction::MAINLAND_CHINA,
-        &keys.buyer_sign.verifying_key(),
-        &keys.buyer_recipient.public_key(),
-    )
-    .unwrap();
-    AgreementTerms {
-        transfer_id: TransferId::new_v7(),
-        seller,
-        buyer,
-        legal_path: path,
-        scope: vec![
-            ScopeItem {
-                purpose: Purpose::PolicyServicing,
-                categories: [
-                    DataCategory::Identity,
-                    DataCategory::Contact,
-                    DataCategory::FinancialAccounts,
-                    DataCategory::Policies,
-                    DataCategory::Claims,
-                    DataCategory::Beneficiaries,
-                    DataCategory::KycAml,
-                ]
-                .into(),
-            },
-            ScopeItem {
-                purpose: Purpose::Underwriting,
-                categories: [DataCategory::Health].into(),
-            },
-            ScopeItem {
-                purpose: Purpose::Marketing,
-                categories: [DataCategory::MarketingPreferences].into(),
-            },
-        ],
-        selection: CustomerSelection::LapsedWithinYears(5),
-        objection_window_days: 30,
-        sensitive: SensitiveRule::FollowPath,
-        minors: MinorRule::RequireGuardianConsent,
-        cross_border: None,
-        obligations: BuyerObligations {
-            continue_retention_duties: true,
-            purpose_limitation: true,
-            security_measures: "AES-256-GCM per customer, access control, audit log".into(),
-        },
-        impact_assessment: "PIA-2026-017".into(),
-        effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
-    }
+    custodia_synthetic::parties::terms(keys, path).unwrap()
 }
 
 pub fn signed(keys: &Keys, terms: AgreementTerms) -> SignedAgreement {
-    DraftAgreement::new(terms)
-        .unwrap()
-        .sign_as_seller(&keys.seller_sign)
-        .unwrap()
-        .countersign_as_buyer(&keys.buyer_sign)
-        .unwrap()
+    custodia_synthetic::parties::sign(keys, terms).unwrap()
 }
 
 /// A seller's store: `n` customers with two or three sealed sections each.
