@@ -19,7 +19,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use custodia::consent::*;
 use custodia::model::chrono::{DateTime, Duration, TimeZone, Utc};
 use custodia::model::uuid::Uuid;
-use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose};
+use custodia::model::{ActorId, CustomerId, DataCategory, Jurisdiction, Purpose};
 
 fn day(d: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2020, 1, 1, 9, 0, 0).unwrap() + Duration::days(d)
@@ -50,7 +50,7 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
     let ids: Vec<CustomerId> = (0..n)
         .map(|i| CustomerId::from_uuid(Uuid::from_u128(0x1_0000_0000 + u128::from(i))).unwrap())
         .collect();
-    let actor = ActorId::from_uuid(Uuid::from_u128(2)).unwrap();
+    let actor = ActorId::new("clerk-0002").unwrap();
     let plan: [(EventKind, Purpose, DataCategory, bool, Option<Jurisdiction>, i64); 10] = [
         (
             EventKind::NoticeServed,
@@ -142,7 +142,8 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
                 id: EventId::from_uuid(Uuid::from_u128(u128::from(next))).unwrap(),
                 customer: *id,
                 kind,
-                scope: Scope::new([purpose.clone()], [category], Recipient::Controller, destination).unwrap(),
+                scope: ConsentScope::new([purpose.clone()], [category], Recipient::Controller, destination)
+                    .unwrap(),
                 form: if separate {
                     ConsentForm::Separate
                 } else {
@@ -153,7 +154,7 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
                 evidence: Digest::from_bytes([7; 32]),
                 effective_at: t,
                 recorded_at: t,
-                recorded_by: actor,
+                recorded_by: actor.clone(),
                 expires_at: (offset == 1300).then(|| t + Duration::days(365)),
             })
             .unwrap();
@@ -185,15 +186,15 @@ fn bench(c: &mut Criterion) {
             (n, index, ids)
         })
         .collect();
-    let marketing = Use::domestic(Purpose::Marketing, DataCategory::Contact);
-    let health = Use::domestic(Purpose::Analytics, DataCategory::Health);
-    let abroad = Use::new(
+    let marketing = ProposedUse::domestic(Purpose::Marketing, DataCategory::Contact);
+    let health = ProposedUse::domestic(Purpose::Analytics, DataCategory::Health);
+    let abroad = ProposedUse::new(
         Purpose::Transfer,
         DataCategory::Policies,
         Recipient::Controller,
         Jurisdiction::HONG_KONG,
     );
-    let contract = Use::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+    let contract = ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health);
     let questions = [
         ("consent_marketing", &marketing),
         ("consent_sensitive", &health),
@@ -204,7 +205,7 @@ fn bench(c: &mut Criterion) {
     // A stride through the book so that successive questions touch different customers (cache misses, as
     // in a service answering for a whole book).
     const STRIDE: usize = 7_919;
-    let ask = |index: &ConsentIndex, ids: &[CustomerId], u: &Use, k: &mut usize| {
+    let ask = |index: &ConsentIndex, ids: &[CustomerId], u: &ProposedUse, k: &mut usize| {
         *k = (*k + STRIDE) % ids.len();
         black_box(index.permits(&Subject::new(ids[*k]), u, at, as_of))
     };

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use custodia::model::chrono::NaiveDate;
-use custodia::retention::{Holds, PlanItem, Profile, SweepConfig, SweepObserver, sweep};
+use custodia::retention::{Holds, PlanItem, Profile, SweepConfig, SweepInput, SweepObserver, sweep};
 
 /// Streams destroyable items to nowhere, as a caller writing them out would, counting them.
 #[derive(Default)]
@@ -34,6 +34,12 @@ fn bench_sweep(c: &mut Criterion) {
     let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     let profile = Profile::cn_insurance_broker().unwrap_or_else(|e| panic!("shipped profile: {e}"));
     let holds = Holds::new();
+    let input = SweepInput {
+        profile: &profile,
+        holds: &holds,
+        as_of,
+        config: SweepConfig { progress_every: 0 },
+    };
     let sizes: &[u64] = if support::smoke() {
         &[1_000, 10_000]
     } else {
@@ -60,14 +66,7 @@ fn bench_sweep(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("generate_and_sweep", n), &n, |b, &n| {
             b.iter(|| {
                 let mut count = Count::default();
-                let summary = sweep(
-                    &profile,
-                    &holds,
-                    as_of,
-                    book::book(7, n, as_of),
-                    SweepConfig { progress_every: 0 },
-                    &mut count,
-                );
+                let summary = sweep(input, book::book(7, n, as_of), &mut count, &mut |_| {});
                 black_box((summary.holdings(), count.0))
             })
         });
@@ -77,14 +76,7 @@ fn bench_sweep(c: &mut Criterion) {
     // "custodia" side is the big book, so the printed ratio is small / big; BENCHMARKS.md shows big / small.
     let run = |n: u64| {
         let mut count = Count::default();
-        let summary = sweep(
-            &profile,
-            &holds,
-            as_of,
-            book::book(7, n, as_of),
-            SweepConfig { progress_every: 0 },
-            &mut count,
-        );
+        let summary = sweep(input, book::book(7, n, as_of), &mut count, &mut |_| {});
         black_box((summary.holdings(), count.0));
         n
     };

@@ -31,17 +31,17 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use custodia::consent::{PartyId, TransferPath};
+use custodia::consent::TransferPath;
 use custodia::crypto::{
     InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey,
     seal_section,
 };
 use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
-use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use custodia::model::{CustomerId, DataCategory, Purpose, TransferId};
 use custodia::transfer::{
     AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings,
-    MemorySections, MinorRule, Moving, Party, ProofTree, ScopeItem, SectionSink, SensitiveRule,
-    SignedAgreement, TransferError, import, package,
+    MemorySections, MinorRule, Moving, ProofTree, ScopeItem, SectionSink, SensitiveRule, SignedAgreement,
+    TransferError, import, package,
 };
 use ring::digest::{SHA256, digest};
 
@@ -55,25 +55,12 @@ struct Keys {
     buyer_ring: Keyring,
 }
 
-fn credit_code(seed: u32) -> UnifiedSocialCreditCode {
-    let stem = format!("91110000{:09}", 100_000 + seed);
-    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).unwrap();
-    UnifiedSocialCreditCode::new(&format!("{stem}{}", check as char)).unwrap()
-}
-
 fn agreement(keys: &Keys) -> SignedAgreement {
     let party = |name: &str, seed: u32, sign: &SigningKey| {
-        Party::with_keys(
-            PartyId::new_v7(),
-            name,
-            credit_code(seed),
-            "260000000000001",
-            "privacy@broker.example",
-            Jurisdiction::MAINLAND_CHINA,
-            &sign.verifying_key(),
-            &keys.buyer_recipient.public_key(),
-        )
-        .unwrap()
+        let stem = format!("91110000{:09}", 100_000 + seed);
+        let keys = (&sign.verifying_key(), &keys.buyer_recipient.public_key());
+        custodia_synthetic::parties::party(name, &stem, "260000000000001", "privacy@broker.example", keys)
+            .unwrap()
     };
     let terms = AgreementTerms {
         transfer_id: TransferId::new_v7(),

@@ -11,12 +11,12 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use custodia::consent::{PartyId, TransferPath};
+use custodia::consent::TransferPath;
 use custodia::crypto::{
     InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
 };
 use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
-use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use custodia::model::{CustomerId, DataCategory, Purpose, TransferId};
 use custodia::transfer::*;
 
 const CATEGORIES: [DataCategory; 5] = [
@@ -27,11 +27,6 @@ const CATEGORIES: [DataCategory; 5] = [
     DataCategory::KycAml,
 ];
 
-fn code(stem: &str) -> UnifiedSocialCreditCode {
-    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).unwrap();
-    UnifiedSocialCreditCode::new(&format!("{stem}{}", char::from(check))).unwrap()
-}
-
 fn rekey(c: &mut Criterion) {
     let (seller, buyer, recipient) = (
         SigningKey::generate().unwrap(),
@@ -39,17 +34,9 @@ fn rekey(c: &mut Criterion) {
         RecipientKeyPair::generate().unwrap(),
     );
     let party = |name: &str, stem: &str, key: &SigningKey| {
-        Party::with_keys(
-            PartyId::new_v7(),
-            name,
-            code(stem),
-            "260000000000001",
-            "dpo@example.invalid",
-            Jurisdiction::MAINLAND_CHINA,
-            &key.verifying_key(),
-            &recipient.public_key(),
-        )
-        .unwrap()
+        let keys = (&key.verifying_key(), &recipient.public_key());
+        custodia_synthetic::parties::party(name, stem, "260000000000001", "dpo@example.invalid", keys)
+            .unwrap()
     };
     let agreement = DraftAgreement::new(AgreementTerms {
         transfer_id: TransferId::new_v7(),

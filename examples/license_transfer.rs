@@ -24,27 +24,27 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use custodia::consent::{
-    ActorId as ClerkId, BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord,
-    Digest, EventDraft, EventId, EventKind, GuardianId, NoticeId, NoticeRef, PartyId, Recipient, Scope,
-    TransferPath,
+    BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest,
+    EventDraft, EventId, EventKind, GuardianId, NoticeId, Recipient, TransferPath,
 };
 use custodia::crypto::{KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey};
 use custodia::ledger::{Log, NoteSigner, SignatureKind, TrustPolicy};
 use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
-use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
-use custodia::retention::{ActorId, Execution, Holds, KeyStoreShredder, Profile};
+use custodia::model::{ActorId, CustomerId, DataCategory, Progress, Purpose, TransferId};
+use custodia::retention::{Execution, Holds, KeyStoreShredder, Profile};
 use custodia::store::{Durability, SectionVault, SqliteConfig, SqliteStore};
 use custodia::transfer::facts::{category_plaintexts, customer_facts};
-use custodia::transfer::notice::{Addressee, Language, serve_notices, transfer_notice};
+use custodia::transfer::notice::{Addressee, Language, NoticeDelivery, serve_notices, transfer_notice};
 use custodia::transfer::package::DEFAULT_MAX_ENTRY_LEN;
 use custodia::transfer::{
     AgreementSection, AgreementTerms, Buyer, BuyerObligations, CategoryEraser, Check, CustomerSelection,
-    DispositionPlanner, DraftAgreement, ImportSettings, MinorRule, Moving, PackageSection, Party,
-    PlanContext, Planner, Progress, ProofTree, ResponseIndex, ScopeItem, SectionShredder, SectionSink,
-    SectionSource, SensitiveRule, SignedAgreement, SignedReceipt, TransferError, TransferReport, import,
-    package, prove, receipt_for,
+    DispositionPlanner, DraftAgreement, ImportSettings, MinorRule, Moving, PackageSection, PlanContext,
+    Planner, ProofTree, ResponseIndex, ScopeItem, SectionShredder, SectionSink, SectionSource, SensitiveRule,
+    SignedAgreement, SignedReceipt, TransferError, TransferReport, import, package, prove,
 };
-use custodia_synthetic::book::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
+use custodia_synthetic::book::{BookConfig, SyntheticBook, SyntheticCustomer};
+use custodia_synthetic::consent::{Recording, consent_events, withdrawals};
+use custodia_synthetic::parties::party;
 
 const USAGE: &str = "usage: license_transfer [--customers N] [--out DIR] [--seed S]";
 
@@ -165,14 +165,6 @@ impl CategoryEraser for Vault<'_> {
     }
 }
 
-fn credit_code(stem: &str) -> Fallible<UnifiedSocialCreditCode> {
-    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).ok_or("check character")?;
-    Ok(UnifiedSocialCreditCode::new(&format!(
-        "{stem}{}",
-        char::from(check)
-    ))?)
-}
-
 fn progress_line(p: Progress) {
     match p.total() {
         Some(total) => eprintln!("  {:?}: {} of {total}", p.phase(), p.done()),
@@ -280,25 +272,19 @@ fn run(args: Args) -> Fallible<bool> {
     let trust = TrustPolicy::log_only(vec![ledger_signer.verifier().clone()])?;
 
     // 1. The agreement, signed by both; the buyer checks the seller's signature before countersigning.
-    let seller_party = Party::with_keys(
-        PartyId::new_v7(),
+    let seller_party = party(
         "示例保险经纪有限公司",
-        credit_code("91310000MA1FL0000")?,
+        "91310000MA1FL0000",
         "260000000000001",
         "privacy@seller.example / 400-000-0001",
-        Jurisdiction::MAINLAND_CHINA,
-        &seller_sign.verifying_key(),
-        &seller_recipient.public_key(),
+        (&seller_sign.verifying_key(), &seller_recipient.public_key()),
     )?;
-    let buyer_party = Party::with_keys(
-        PartyId::new_v7(),
+    let buyer_party = party(
         "承接保险经纪有限公司",
-        credit_code("91110000MA0000000")?,
+        "91110000MA0000000",
         "260000000000002",
         "privacy@buyer.example / 400-000-0002",
-        Jurisdiction::MAINLAND_CHINA,
-        &buyer_sign.verifying_key(),
-        &buyer_recipient.public_key(),
+        (&buyer_sign.verifying_key(), &buyer_recipient.public_key()),
     )?;
     let servicing: BTreeSet<DataCategory> = [
         DataCategory::Identity,
@@ -365,7 +351,7 @@ fn run(args: Args) -> Fallible<bool> {
         out.join("seller-ledger.sqlite"),
         &SqliteConfig::new(),
     )?)?;
-    let mut consent = ConsentLedger::open(seller_log, policy, |_, _| {})?;
+    let mut consent = ConsentLedger::open(seller_log, policy.clone(), &mut |_| {})?;
     let general = custodia::consent::Notice::new(custodia::consent::NoticeDraft {
         id: NoticeId::new_v7(),
         version: 1,
@@ -382,7 +368,7 @@ fn run(args: Args) -> Fallible<bool> {
         published_at: nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?,
     })?;
     consent.publish(&general)?;
-    let clerk = ClerkId::new_v7();
+    let clerk = ActorId::new("clerk-0001")?;
     let mut batch: Vec<ConsentRecord> = Vec::with_capacity(2048);
     let mut sections_sealed = 0u64;
     for (n, item) in book()?.enumerate() {
@@ -396,8 +382,19 @@ fn run(args: Args) -> Fallible<bool> {
             seller_vault.put_section(id, category, version, &sealed)?;
             sections_sealed += 1;
         }
+        let recording = Recording {
+            notice: general.reference(),
+            recorded_by: clerk.clone(),
+            evidence: Digest::of(format!("form {id} {n}").as_bytes()),
+            grant_delay: Duration::zero(),
+            withdrawal_delay: Duration::zero(),
+        };
         for fact in &consents {
-            batch.extend(fact_events(id, fact, general.reference(), clerk, n as u64)?);
+            batch.extend(
+                consent_events(id, fact, &recording)?
+                    .into_iter()
+                    .map(ConsentRecord::Event),
+            );
         }
         if batch.len() >= 1024 {
             consent.record_batch(&batch)?;
@@ -449,17 +446,20 @@ fn run(args: Args) -> Fallible<bool> {
             },
         });
     }
+    let delivery = NoticeDelivery {
+        agreement: &agreement,
+        served_at,
+        recorded_by: clerk.clone(),
+        channel: Channel::Sms,
+    };
     let served = serve_notices(
         &mut consent,
-        &agreement,
+        &delivery,
         &[
             (Language::SimplifiedChinese, notice_zh.reference()),
             (Language::English, notice_en.reference()),
         ],
         addressees,
-        served_at,
-        clerk,
-        Channel::Sms,
         &mut progress_line,
     )?;
     eprintln!("notices: {served} served ({:.1?})", started.elapsed());
@@ -483,7 +483,7 @@ fn run(args: Args) -> Fallible<bool> {
             .filter(|k| minor || k.is_sensitive())
             .collect();
         let (objection, response) = simulated(args.seed, n as u64);
-        let event = |kind, scope: Scope, form, at: DateTime<Utc>| {
+        let event = |kind, scope: ConsentScope, form, at: DateTime<Utc>| {
             ConsentEvent::new(EventDraft {
                 id: EventId::new_v7(),
                 customer: c.id(),
@@ -495,14 +495,14 @@ fn run(args: Args) -> Fallible<bool> {
                 evidence: Digest::of(format!("response {} {n}", c.id()).as_bytes()),
                 effective_at: at,
                 recorded_at: at,
-                recorded_by: clerk,
+                recorded_by: clerk.clone(),
                 expires_at: None,
             })
         };
         if let Some(day) = objection
             && !held.is_empty()
         {
-            let scope = Scope::new(
+            let scope = ConsentScope::new(
                 [Purpose::Transfer],
                 held.iter().copied(),
                 Recipient::Successor(buyer_id),
@@ -518,7 +518,7 @@ fn run(args: Args) -> Fallible<bool> {
         if needing.is_empty() {
             continue;
         }
-        let scope = Scope::new(
+        let scope = ConsentScope::new(
             [Purpose::Transfer],
             needing.iter().copied(),
             Recipient::ThirdParty(buyer_id),
@@ -586,7 +586,7 @@ fn run(args: Args) -> Fallible<bool> {
             let mut moving = Vec::new();
             for item in book()? {
                 let c = item?;
-                let facts = customer_facts(&c.customer, &c.consents, at.date_naive())?;
+                let facts = customer_facts(&c.customer, &withdrawals(&c.consents), &policy, at.date_naive())?;
                 let plan = planner.plan(&facts)?;
                 let included = plan.included();
                 if keep && !included.is_empty() {
@@ -603,12 +603,7 @@ fn run(args: Args) -> Fallible<bool> {
         "plan during the window: {} of {} customers moving, {} category decisions pending ({:.1?})",
         first.customers_moving,
         first.customers,
-        first
-            .by_key
-            .iter()
-            .filter(|(k, _)| k.starts_with("pending"))
-            .map(|(_, v)| v)
-            .sum::<u64>(),
+        first.decisions.pending(),
         started.elapsed()
     );
     let (plan, moving) = plan_once(final_plan_at, true)?;
@@ -702,14 +697,7 @@ fn run(args: Args) -> Fallible<bool> {
 
     // 8. Receipt: the buyer signs, the seller verifies and appends it to its ledger.
     let receipt = SignedReceipt::sign(
-        receipt_for(
-            &agreement,
-            &outcome.root,
-            outcome.customers,
-            outcome.sections,
-            outcome.rekeyed,
-            final_plan_at,
-        ),
+        outcome.receipt(&agreement, final_plan_at),
         &agreement,
         &buyer_sign,
     )?;
@@ -755,7 +743,12 @@ fn run(args: Args) -> Fallible<bool> {
     let mut disposer = DispositionPlanner::new(&profile, &holds, dispose_on);
     for item in book()? {
         let c = item?;
-        let facts = custodia::transfer::facts::retention_facts(&c.customer, &c.consents, dispose_on)?;
+        let facts = custodia::transfer::facts::retention_facts(
+            &c.customer,
+            &withdrawals(&c.consents),
+            &policy,
+            dispose_on,
+        )?;
         let transferred_on = moved
             .contains(&c.customer.id())
             .then(|| final_plan_at.date_naive());
@@ -854,7 +847,7 @@ fn run(args: Args) -> Fallible<bool> {
             sections: summary.sections,
             section_bytes: summary.section_bytes,
             package_bytes: summary.package_bytes,
-            root: summary.root.to_hex(),
+            root: summary.root,
             imported: outcome.customers,
             rekeyed: outcome.rekeyed,
             receipt_entry: Some(receipt_entry),
@@ -876,21 +869,9 @@ fn run(args: Args) -> Fallible<bool> {
         "  plan: {} customers, {} moving; category decisions: {} included, {} excluded, {} pending",
         report.plan.customers,
         report.plan.customers_moving,
-        report.plan.by_key.get("include").copied().unwrap_or(0),
-        report
-            .plan
-            .by_key
-            .iter()
-            .filter(|(k, _)| k.starts_with("exclude"))
-            .map(|(_, v)| v)
-            .sum::<u64>(),
-        report
-            .plan
-            .by_key
-            .iter()
-            .filter(|(k, _)| k.starts_with("pending"))
-            .map(|(_, v)| v)
-            .sum::<u64>()
+        report.plan.decisions.included(),
+        report.plan.decisions.excluded(),
+        report.plan.decisions.pending()
     );
     println!(
         "  package: {} customers, {} sections, {} bytes; imported by the buyer, receipt at ledger entry {receipt_entry}",
@@ -908,56 +889,6 @@ fn run(args: Args) -> Fallible<bool> {
 
 fn display(path: &Path) -> String {
     path.display().to_string()
-}
-
-/// The events a consent fact stands for: a grant (by the customer or a guardian) and, if withdrawn, the
-/// withdrawal.
-fn fact_events(
-    customer: CustomerId,
-    fact: &ConsentFact,
-    notice: NoticeRef,
-    clerk: ClerkId,
-    n: u64,
-) -> Fallible<Vec<ConsentRecord>> {
-    let scope = Scope::new(
-        [fact.purpose.clone()],
-        fact.categories.iter().copied(),
-        Recipient::Controller,
-        [],
-    )?;
-    let at = |date: NaiveDate| nine(date);
-    let event = |kind, date: NaiveDate| -> Fallible<ConsentRecord> {
-        Ok(ConsentRecord::Event(ConsentEvent::new(EventDraft {
-            id: EventId::new_v7(),
-            customer,
-            kind,
-            scope: scope.clone(),
-            form: if fact.separate {
-                ConsentForm::Separate
-            } else {
-                ConsentForm::Bundled
-            },
-            notice,
-            channel: Channel::Paper,
-            evidence: Digest::of(format!("form {customer} {n}").as_bytes()),
-            effective_at: at(date)?,
-            recorded_at: at(date)?,
-            recorded_by: clerk,
-            expires_at: None,
-        })?))
-    };
-    let grant = if fact.by_guardian {
-        EventKind::GuardianGranted {
-            guardian: GuardianId::new_v7(),
-        }
-    } else {
-        EventKind::Granted
-    };
-    let mut out = vec![event(grant, fact.granted_at)?];
-    if let Some(w) = fact.withdrawn_at {
-        out.push(event(EventKind::Withdrawn, w)?);
-    }
-    Ok(out)
 }
 
 fn main() -> ExitCode {

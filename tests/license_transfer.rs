@@ -8,21 +8,22 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use custodia::consent::{
-    ActorId as ClerkId, BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord,
-    Digest, EventDraft, EventId, EventKind, GuardianId, Notice, NoticeDraft, NoticeId, NoticeRef, PartyId,
-    Recipient, Scope, TransferPath,
+    BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest,
+    EventDraft, EventId, EventKind, GuardianId, Notice, NoticeDraft, NoticeId, NoticeRef, Recipient,
+    TransferPath,
 };
 use custodia::crypto::{
     InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
 };
 use custodia::ledger::{Log, MemoryStore};
 use custodia::model::chrono::{DateTime, Duration, Months, NaiveDate, Utc};
-use custodia::model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
-use custodia::retention::{Holding, Holds, Outcome, Profile};
+use custodia::model::{ActorId, CustomerId, DataCategory, Purpose, TransferId};
+use custodia::retention::{Holding, Holds, Profile, RetentionOutcome};
 use custodia::transfer::facts::{category_plaintexts, customer_facts, retention_facts};
-use custodia::transfer::notice::{Addressee, Language, serve_notices, transfer_notice};
+use custodia::transfer::notice::{Addressee, Language, NoticeDelivery, serve_notices, transfer_notice};
 use custodia::transfer::*;
 use custodia_synthetic::book::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
+use custodia_synthetic::consent::{Recording, consent_events, withdrawals};
 
 const SEED: u64 = 11;
 const CUSTOMERS: u64 = 240;
@@ -55,11 +56,6 @@ fn book() -> Vec<SyntheticCustomer> {
         .to_vec()
 }
 
-fn credit_code(stem: &str) -> UnifiedSocialCreditCode {
-    let check = UnifiedSocialCreditCode::check_character(stem.as_bytes()).unwrap();
-    UnifiedSocialCreditCode::new(&format!("{stem}{}", char::from(check))).unwrap()
-}
-
 struct Keys {
     seller: SigningKey,
     buyer: SigningKey,
@@ -88,17 +84,9 @@ fn in_scope() -> BTreeSet<DataCategory> {
 
 fn terms_on(k: &Keys, path: TransferPath) -> AgreementTerms {
     let party = |name: &str, stem: &str, signing: &SigningKey| {
-        Party::with_keys(
-            PartyId::new_v7(),
-            name,
-            credit_code(stem),
-            "260000000000009",
-            "privacy@example.invalid",
-            Jurisdiction::MAINLAND_CHINA,
-            &signing.verifying_key(),
-            &k.recipient.public_key(),
-        )
-        .unwrap()
+        let keys = (&signing.verifying_key(), &k.recipient.public_key());
+        custodia_synthetic::parties::party(name, stem, "260000000000009", "privacy@example.invalid", keys)
+            .unwrap()
     };
     let servicing: BTreeSet<DataCategory> = in_scope()
         .into_iter()
@@ -221,14 +209,16 @@ fn expected(
     if !in_scope().contains(&category) {
         return "exclude:category_out_of_scope".into();
     }
-    let facts = retention_facts(&c.customer, &c.consents, today).unwrap();
+    let policy = BasisPolicy::cn_insurance_broker(path);
+    let facts = retention_facts(&c.customer, &withdrawals(&c.consents), &policy, today).unwrap();
     let past = Profile::cn_insurance_broker()
         .unwrap()
         .decide(&facts, &Holds::new(), today)
         .unwrap()
         .iter()
         .any(|d| {
-            d.holding() == Holding::Category(category) && matches!(d.outcome(), Outcome::Destroy { .. })
+            d.holding() == Holding::Category(category)
+                && matches!(d.outcome(), RetentionOutcome::Destroy { .. })
         });
     if past {
         return "exclude:past_retention".into();
@@ -281,7 +271,7 @@ fn expected(
 fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> ConsentLedger<MemoryStore> {
     let path = agreement.terms().legal_path;
     let policy = BasisPolicy::cn_insurance_broker(path);
-    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), policy, |_, _| {}).unwrap();
+    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new()).unwrap(), policy, &mut |_| {}).unwrap();
     let general = Notice::new(NoticeDraft {
         id: NoticeId::new_v7(),
         version: 1,
@@ -302,8 +292,8 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
     })
     .unwrap();
     ledger.publish(&general).unwrap();
-    let clerk = ClerkId::new_v7();
-    let event = |customer, kind, scope: Scope, form, notice: NoticeRef, at: DateTime<Utc>| {
+    let clerk = ActorId::new("clerk-0001").unwrap();
+    let event = |customer, kind, scope: ConsentScope, form, notice: NoticeRef, at: DateTime<Utc>| {
         ConsentRecord::Event(
             ConsentEvent::new(EventDraft {
                 id: EventId::new_v7(),
@@ -316,52 +306,24 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
                 evidence: Digest::of(b"evidence"),
                 effective_at: at,
                 recorded_at: at,
-                recorded_by: clerk,
+                recorded_by: clerk.clone(),
                 expires_at: None,
             })
             .unwrap(),
         )
     };
     let mut records = Vec::new();
+    let recording = Recording {
+        notice: general.reference(),
+        recorded_by: clerk.clone(),
+        evidence: Digest::of(b"evidence"),
+        grant_delay: Duration::zero(),
+        withdrawal_delay: Duration::zero(),
+    };
     for c in book {
         for f in &c.consents {
-            let scope = Scope::new(
-                [f.purpose.clone()],
-                f.categories.iter().copied(),
-                Recipient::Controller,
-                [],
-            )
-            .unwrap();
-            let form = if f.separate {
-                ConsentForm::Separate
-            } else {
-                ConsentForm::Bundled
-            };
-            let kind = if f.by_guardian {
-                EventKind::GuardianGranted {
-                    guardian: GuardianId::new_v7(),
-                }
-            } else {
-                EventKind::Granted
-            };
-            records.push(event(
-                c.customer.id(),
-                kind,
-                scope.clone(),
-                form,
-                general.reference(),
-                nine(f.granted_at),
-            ));
-            if let Some(w) = f.withdrawn_at {
-                records.push(event(
-                    c.customer.id(),
-                    EventKind::Withdrawn,
-                    scope,
-                    form,
-                    general.reference(),
-                    nine(w),
-                ));
-            }
+            let events = consent_events(c.customer.id(), f, &recording).unwrap();
+            records.extend(events.into_iter().map(ConsentRecord::Event));
         }
     }
     ledger.record_batch(&records).unwrap();
@@ -391,17 +353,20 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
             language: Language::SimplifiedChinese,
         })
         .collect();
+    let delivery = NoticeDelivery {
+        agreement,
+        served_at: served_at(),
+        recorded_by: clerk.clone(),
+        channel: Channel::Sms,
+    };
     serve_notices(
         &mut ledger,
-        agreement,
+        &delivery,
         &[
             (Language::SimplifiedChinese, zh.reference()),
             (Language::English, en.reference()),
         ],
         addressees,
-        served_at(),
-        clerk,
-        Channel::Sms,
         &mut |_| {},
     )
     .unwrap();
@@ -423,7 +388,7 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
             && !held.is_empty()
             && path == TransferPath::MergerNotice
         {
-            let scope = Scope::new(
+            let scope = ConsentScope::new(
                 [Purpose::Transfer],
                 held.iter().copied(),
                 Recipient::Successor(buyer),
@@ -450,7 +415,8 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
         if needing.is_empty() {
             continue;
         }
-        let scope = Scope::new([Purpose::Transfer], needing, Recipient::ThirdParty(buyer), []).unwrap();
+        let scope =
+            ConsentScope::new([Purpose::Transfer], needing, Recipient::ThirdParty(buyer), []).unwrap();
         let grant = if minor {
             EventKind::GuardianGranted {
                 guardian: GuardianId::new_v7(),
@@ -501,7 +467,15 @@ fn plan_at(
         .iter()
         .map(|c| {
             planner
-                .plan(&customer_facts(&c.customer, &c.consents, at.date_naive()).unwrap())
+                .plan(
+                    &customer_facts(
+                        &c.customer,
+                        &withdrawals(&c.consents),
+                        context.consent.policy(),
+                        at.date_naive(),
+                    )
+                    .unwrap(),
+                )
                 .unwrap()
         })
         .collect();
@@ -535,7 +509,8 @@ fn counts_match_on(k: &Keys, book: &[SyntheticCustomer], path: TransferPath) {
                 *want.entry(key).or_default() += 1;
             }
         }
-        assert_eq!(summary.by_key, want, "{path:?}: counts at {at}");
+        let got: BTreeMap<String, u64> = summary.decisions.iter().map(|(e, n)| (e.key(), n)).collect();
+        assert_eq!(got, want, "{path:?}: counts at {at}");
         assert_eq!(summary.customers, CUSTOMERS);
     }
     // The book exercises every rule the simulation can reach on this path.
@@ -561,9 +536,9 @@ fn counts_match_on(k: &Keys, book: &[SyntheticCustomer], path: TransferPath) {
     .chain(path_keys)
     {
         assert!(
-            summary.by_key.get(*key).copied().unwrap_or(0) > 0,
+            summary.count(key.parse().unwrap()) > 0,
             "no {key} in {:?}",
-            summary.by_key
+            summary.decisions
         );
     }
 }
