@@ -9,20 +9,23 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use custodia_consent::{
-    ActorId, BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, Digest,
-    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, Recipient, Scope, TransferPath,
+    BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest,
+    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, Recipient, TransferPath,
 };
 use custodia_crypto::{
     InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
 };
 use custodia_ledger::{Checkpoint, Log, MemoryStore, NoteSigner, SignatureKind};
-use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
+use custodia_model::{
+    ActorId, CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode,
+};
 use custodia_retention::Profile;
 use custodia_transfer::SectionSink;
 use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{
     AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MemorySections, MinorRule, Moving,
-    Party, ProofTree, ScopeItem, SensitiveRule, SignedAgreement, TransferReceipt, package,
+    PartyDetails, ProofTree, ScopeItem, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
+    package,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -115,14 +118,17 @@ fn main() -> Res<()> {
     write_corpus("sealed_section", &sections)?;
 
     // Transfer: an agreement between the fixed keys, a package of three customers.
-    let party = |name: &str, code: u8, sign: &SigningKey| -> Res<Party> {
-        Ok(Party::with_keys(
-            PartyId::from_uuid(uuid_of(code))?,
-            name,
-            credit_code(code)?,
-            "260000000000001",
-            "privacy@party.example",
-            Jurisdiction::MAINLAND_CHINA,
+    let party = |name: &str, code: u8, sign: &SigningKey| -> Res<TransferParty> {
+        let details = PartyDetails {
+            party_id: PartyId::from_uuid(uuid_of(code))?,
+            name: name.into(),
+            credit_code: credit_code(code)?,
+            licence: "260000000000001".into(),
+            contact: "privacy@party.example".into(),
+            jurisdiction: Jurisdiction::MAINLAND_CHINA,
+        };
+        Ok(TransferParty::with_keys(
+            details,
             &sign.verifying_key(),
             &recipient.public_key(),
         )?)
@@ -238,7 +244,7 @@ fn main() -> Res<()> {
     let receipt = TransferReceipt {
         transfer_id: agreement.transfer_id(),
         agreement_digest: agreement.digest(),
-        root: root.to_hex(),
+        root,
         customers,
         sections: section_count,
         rekeyed: false,
@@ -293,7 +299,7 @@ fn main() -> Res<()> {
 
     // Consent: a notice and an event payload, and a receipt with its proofs.
     let policy = BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent);
-    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new())?, policy, |_, _| {})?;
+    let mut ledger = ConsentLedger::open(Log::new(MemoryStore::new())?, policy, &mut |_| {})?;
     let published = at(2020, 1, 1)?;
     let notice = Notice::new(NoticeDraft {
         id: NoticeId::from_uuid(uuid_of(0x41))?,
@@ -315,7 +321,7 @@ fn main() -> Res<()> {
         id: EventId::from_uuid(uuid_of(0x42))?,
         customer,
         kind: EventKind::Granted,
-        scope: Scope::new(
+        scope: ConsentScope::new(
             [Purpose::Marketing],
             [DataCategory::Contact],
             Recipient::Controller,
@@ -327,7 +333,7 @@ fn main() -> Res<()> {
         evidence: Digest::of(b"form 1"),
         effective_at: published + Duration::days(3),
         recorded_at: published + Duration::days(4),
-        recorded_by: ActorId::from_uuid(uuid_of(0x43))?,
+        recorded_by: ActorId::new("fuzz-clerk-43")?,
         expires_at: None,
     })?;
     let index = ledger.record(&event)?;
