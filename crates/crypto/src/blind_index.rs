@@ -225,7 +225,7 @@ impl BlindIndex {
 
     /// Lower-case hex of the index bytes.
     pub fn to_hex(&self) -> String {
-        self.value.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(&self.value)
     }
 }
 

@@ -40,7 +40,7 @@ impl MerkleHash {
 
     /// The hash in lower-case hex, as logs usually print it.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 
