@@ -108,6 +108,7 @@ pub enum IssueKind {
 /// One quality problem: what kind, which field, which rule (a stable code), and the article that makes it
 /// matter. It names fields, never values, so reports can be shared without leaking personal information.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QualityIssue {
     /// The kind of problem.
     pub kind: IssueKind,
@@ -121,6 +122,7 @@ pub struct QualityIssue {
 
 /// The quality of one customer record on a date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerQualityReport {
     /// The customer (a pseudonymous id, no personal data).
     pub customer: CustomerId,
@@ -431,6 +433,7 @@ pub fn assess_customer(
 /// The quality of a whole book, built customer by customer so that a book of any size streams through it.
 /// It holds counts and ids, never personal data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BookQualityReport {
     /// The report date.
     pub as_of: NaiveDate,
@@ -466,6 +469,7 @@ pub struct BookQualityReport {
 
 /// A customer in the worst list of a [`BookQualityReport`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WorstCustomer {
     /// The customer.
     pub customer: CustomerId,

@@ -11,6 +11,7 @@ use crate::ids::CustomerId;
 /// field paths that changed (for version 1, every field the record held). PIPL Art 46 (correction) and the
 /// accuracy duty of PIPL Art 8 need this trail; the crypto layer binds the number into each section's AAD.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RecordVersion {
     number: u32,
     at: DateTime<Utc>,
