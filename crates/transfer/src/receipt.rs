@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use custodia_crypto::{Signature, SigningKey};
 use custodia_ledger::{Log, LogStore, MerkleHash};
-use custodia_model::TransferId;
+use custodia_model::{ByteReader, TransferId};
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::{AgreementDigest, SignedAgreement};
@@ -108,11 +108,12 @@ impl SignedReceipt {
         let bad = || TransferError::BadSignature {
             what: "receipt buyer",
         };
-        let rest = encoded.strip_prefix(RECEIPT_MAGIC.as_slice()).ok_or_else(bad)?;
-        let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(bad)?;
-        let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| bad())?;
-        let (bytes, signature) = rest.split_at_checked(len).ok_or_else(bad)?;
-        let signature = Signature::from_bytes(signature).map_err(|_| bad())?;
+        let mut r = ByteReader::new(encoded, "signed receipt");
+        if r.take(RECEIPT_MAGIC.len(), "magic").map_err(|_| bad())? != RECEIPT_MAGIC.as_slice() {
+            return Err(bad());
+        }
+        let bytes = r.u32_prefixed("receipt", encoded.len()).map_err(|_| bad())?;
+        let signature = Signature::from_bytes(r.rest()).map_err(|_| bad())?;
         agreement
             .terms()
             .buyer
