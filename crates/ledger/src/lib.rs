@@ -44,8 +44,8 @@
 //!
 //! It knows nothing about customers and must never receive plaintext personal information as a payload:
 //! only pseudonymous ids, categories and digests (the architecture invariant "custodia-ledger never
-//! sees plaintext PII"). It depends on `custodia-crypto` for Ed25519 and on `ring` for SHA-256 and
-//! randomness, and on no database, no clock (times come in as arguments) and no other custodia crate.
+//! sees plaintext PII"). It depends on `custodia-crypto` for Ed25519 and randomness (its leaf salts come
+//! from [`custodia_crypto::random`]) and on `ring` for SHA-256 only, and on no database, no clock (times come in as arguments) and no other custodia crate.
 //! It prints nothing; long work ([`Log::verify_with_progress`]) reports through the caller's callback.
 //!
 //! ## Example
