@@ -93,8 +93,8 @@ pub use decision::{Decision, Outcome, Reason, RuleEffect};
 pub use destruction::{
     Approval, ApprovedPlan, CertificateEntry, CertificateLog, DestructionCertificate, DestructionMethod,
     DestructionPlan, Execution, ExecutionReport, ItemReport, ItemStatus, KeyStoreShredError,
-    KeyStoreShredder, PlanId, PlanItem, PlannedHolding, REQUIRED_APPROVALS, RuleCitation, ShredRequest,
-    Shredded, Shredder, execute,
+    KeyStoreShredder, PlanId, PlanItem, PlannedHolding, REQUIRED_APPROVALS, RuleCitation, SectionShredError,
+    SectionShredder, ShredRequest, Shredded, Shredder, execute,
 };
 pub use error::RetentionError;
 pub use facts::{

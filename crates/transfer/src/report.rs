@@ -9,7 +9,7 @@ use custodia_model::TransferId;
 use serde::{Deserialize, Serialize};
 
 use crate::agreement::SignedAgreement;
-use crate::disposition::DispositionCounts;
+use crate::disposition::{DispositionCounts, DispositionOutcome};
 use crate::error::TransferError;
 use crate::plan::PlanSummary;
 
@@ -196,22 +196,17 @@ impl TransferReport {
             md,
             "| holding | destroy | storage only | retain |\n|---|---:|---:|---:|"
         );
-        let mut keys: Vec<&String> = d
-            .destroy
-            .keys()
-            .chain(d.storage_only.keys())
-            .chain(d.retain.keys())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        for k in keys {
-            let n = |m: &BTreeMap<String, u64>| m.get(k).copied().unwrap_or(0);
+        // Rows in the order of the holdings' codes, as the JSON keys are.
+        let mut holdings = d.holdings();
+        holdings.sort_by_key(|h| h.to_string());
+        for h in holdings {
+            let n = |outcome| d.count(outcome, h);
             let _ = writeln!(
                 md,
-                "| {k} | {} | {} | {} |",
-                n(&d.destroy),
-                n(&d.storage_only),
-                n(&d.retain)
+                "| {h} | {} | {} | {} |",
+                n(DispositionOutcome::Destroy),
+                n(DispositionOutcome::StorageOnly),
+                n(DispositionOutcome::Retain)
             );
         }
         let _ = writeln!(md, "\n## Verification\n");
