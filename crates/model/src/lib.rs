@@ -73,6 +73,7 @@ mod jurisdiction;
 mod mask;
 mod party;
 mod policy;
+mod progress;
 mod purpose;
 mod quality;
 pub mod synthetic;
@@ -104,6 +105,7 @@ pub use policy::{
     Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, PolicyStatus,
     ProductLine, Termination, TerminationReason,
 };
+pub use progress::{Phase, Progress};
 pub use purpose::{LegalBasis, Purpose};
 pub use quality::{
     BookQualityReport, CustomerQualityReport, IssueKind, QualityConfig, QualityConfigFields, QualityIssue,
