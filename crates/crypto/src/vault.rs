@@ -79,6 +79,7 @@ impl SectionTombstone {
 }
 
 /// The row [`SectionRows::insert_row_if_newest`] is asked to insert, and the state it must find first.
+// Not #[non_exhaustive]: an input, which a backend's own tests (and the conformance suite) build.
 #[derive(Clone, Copy, Debug)]
 pub struct SectionInsert<'a> {
     /// The customer.

@@ -275,7 +275,7 @@ fn an_erasure_without_its_record_is_caught() {
 fn progress_is_reported_to_the_caller() {
     let (log, policy) = build(1);
     let mut seen = Vec::new();
-    log.verify_with_progress(&policy, &mut |p| seen.push((p.checked(), p.total())))
+    log.verify_with_progress(&policy, &mut |p| seen.push((p.phase(), p.done(), p.total())))
         .unwrap();
-    assert_eq!(seen, vec![(7, 7)]);
+    assert_eq!(seen, vec![(custodia_model::Phase::VerifyLog, 7, Some(7))]);
 }

@@ -254,6 +254,7 @@ pub(crate) fn verify_package_signature(
 }
 
 /// One section as it travels: category, record version and the sealed bytes, unchanged.
+// Not #[non_exhaustive]: it is also an input, built by callers of `PackageWriter::add`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TravellingSection {
     /// The category.
@@ -601,6 +602,8 @@ impl<'k, W: Write> PackageWriter<'k, W> {
 }
 
 /// One record read from a package.
+// Not #[non_exhaustive]: format v1 has exactly these records; another kind would be another format
+// version, which the reader refuses before it gets here.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     /// A customer's entry.
