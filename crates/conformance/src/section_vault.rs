@@ -29,12 +29,14 @@ fn sealed(
 }
 
 /// Runs every [`SectionVault`] check against the vaults `make` returns: a fresh, empty one on each call.
-/// The vault's rules are `custodia-crypto`'s; what this checks is that the backend's [`SectionRows`]
-/// give them what they rely on. `cases` bounds the property test.
+/// The vault's rules are `custodia-crypto`'s; what this checks is that the backend's
+/// [`SectionRows`](custodia_crypto::SectionRows) give them what they rely on. `cases` bounds the property
+/// test.
 ///
 /// # Panics
 ///
-/// When the backend breaks the [`SectionRows`] contract, naming the check and what it answered.
+/// When the backend breaks the [`SectionRows`](custodia_crypto::SectionRows) contract, naming the check
+/// and what it answered.
 pub fn section_vault_suite<V: SectionVault>(make: &dyn Fn() -> V, cases: u32) {
     let run = |name: &str, body: &dyn Fn(V)| crate::check("section vault", name, || body(make()));
     run("empty_vault", &empty_vault);

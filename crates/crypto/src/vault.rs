@@ -660,5 +660,10 @@ mod tests {
         assert!(!takes(Arc::clone(&vault), customer));
         assert!(vault.is_empty().unwrap());
         assert_eq!(format!("{vault:?}"), "InMemoryVault");
+        // Trait objects too, for a program that picks its backend at run time.
+        let as_vault: &dyn SectionVault = &*vault;
+        assert!(!as_vault.holds_customer(customer).unwrap());
+        let as_rows: &dyn SectionRows = &*vault;
+        assert!(!takes(as_rows, customer));
     }
 }
