@@ -252,6 +252,33 @@ fn a_corrupted_file_is_a_typed_error() {
 }
 
 #[test]
+fn a_busy_database_reaches_the_ledger_as_busy_through_the_seam() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let config = SqliteConfig::new().with_busy_timeout(std::time::Duration::from_millis(50));
+    let mut log = Log::new(SqliteStore::open(&path, &config).unwrap()).unwrap();
+    // Another program holds the write lock.
+    let other = raw(&path);
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let refused = log.append(&[b"waits too long"]).unwrap_err();
+    assert!(matches!(refused, LedgerError::Store { .. }), "{refused:?}");
+    assert!(
+        matches!(
+            common::store_error(&refused),
+            StoreError::Busy {
+                operation: "begin an append",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    // Nothing was written, and once the lock is gone the append goes through.
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(log.size(), 0);
+    assert_eq!(log.append(&[b"now"]).unwrap().size(), 1);
+}
+
+#[test]
 fn a_tampered_row_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");
