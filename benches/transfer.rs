@@ -25,6 +25,7 @@
 
 mod support;
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::io::Read;
@@ -33,15 +34,15 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use custodia::consent::TransferPath;
 use custodia::crypto::{
-    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey,
-    seal_section,
+    CryptoError, InMemoryKeyStore, InMemoryVault, InsertOutcome, KeyStore, Keyring, KeyringConfig,
+    RecipientKeyPair, SealedSection, SectionInsert, SectionRows, SectionTombstone, SectionVault, SigningKey,
+    VersionedSection, seal_section,
 };
-use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
+use custodia::model::chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use custodia::model::{CustomerId, DataCategory, Purpose, TransferId};
 use custodia::transfer::{
-    AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings,
-    MemorySections, MinorRule, Moving, ProofTree, ScopeItem, SectionSink, SensitiveRule, SignedAgreement,
-    TransferError, import, package,
+    AgreementTerms, Buyer, BuyerObligations, CustomerSelection, DraftAgreement, ImportSettings, MinorRule,
+    Moving, PackageContents, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, import, package,
 };
 use ring::digest::{SHA256, digest};
 
@@ -97,34 +98,47 @@ fn agreement(keys: &Keys) -> SignedAgreement {
         .unwrap()
 }
 
-/// The buyer's section sink: every section appended to one buffer, customers remembered in a hash set.
+/// The buyer's section vault rows: every section appended to one buffer, customers remembered in a hash
+/// set (a put is always of a new customer here, so the newest version is always none).
 struct VecSink {
-    out: Vec<u8>,
-    customers: HashSet<CustomerId>,
+    out: RefCell<Vec<u8>>,
+    customers: RefCell<HashSet<CustomerId>>,
 }
 
-impl SectionSink for VecSink {
-    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError> {
-        Ok(self.customers.contains(&customer))
+impl SectionRows for VecSink {
+    fn insert_row_if_newest(&self, insert: &SectionInsert<'_>) -> Result<InsertOutcome, CryptoError> {
+        self.customers.borrow_mut().insert(insert.customer);
+        self.out.borrow_mut().extend_from_slice(insert.sealed.as_bytes());
+        Ok(InsertOutcome::Inserted)
     }
-
-    fn put_section(
-        &mut self,
-        customer: CustomerId,
-        _category: DataCategory,
-        _record_version: u64,
-        sealed: &SealedSection,
-    ) -> Result<(), TransferError> {
-        self.customers.insert(customer);
-        self.out.extend_from_slice(sealed.as_bytes());
-        Ok(())
+    fn row(&self, _: CustomerId, _: DataCategory, _: u64) -> Result<Option<SealedSection>, CryptoError> {
+        Ok(None)
+    }
+    fn newest_row(&self, _: CustomerId, _: DataCategory) -> Result<Option<VersionedSection>, CryptoError> {
+        Ok(None)
+    }
+    fn rows(&self, _: CustomerId, _: DataCategory) -> Result<Vec<VersionedSection>, CryptoError> {
+        Ok(Vec::new())
+    }
+    fn row_categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, CryptoError> {
+        Ok(if self.customers.borrow().contains(&customer) {
+            vec![CATEGORY]
+        } else {
+            Vec::new()
+        })
+    }
+    fn tombstone_row(&self, _: CustomerId, _: DataCategory) -> Result<Option<SectionTombstone>, CryptoError> {
+        Ok(None)
+    }
+    fn delete_rows(&self, _: CustomerId, _: &[DataCategory], _: DateTime<Utc>) -> Result<u64, CryptoError> {
+        Ok(0)
     }
 }
 
 /// The seller's book: `n` customers, one sealed section of `len` bytes each, keys in a key store.
 struct Book {
     keys: InMemoryKeyStore,
-    sections: MemorySections,
+    sections: InMemoryVault,
     moving: Vec<Moving>,
     /// The sealed bytes in package order (by customer id), for the raw side.
     sealed: Vec<Vec<u8>>,
@@ -132,7 +146,7 @@ struct Book {
 
 fn book(keyring: &Keyring, n: u64, len: usize) -> Book {
     let keys = InMemoryKeyStore::new();
-    let mut sections = MemorySections::new();
+    let sections = InMemoryVault::new();
     let mut moving = Vec::new();
     let mut sealed_by_customer = Vec::new();
     let plaintext = vec![0x5a; len];
@@ -162,13 +176,17 @@ fn write_package(keys: &Keys, agreement: &SignedAgreement, book: &Book, out: &mu
     let (summary, _) = package(
         &mut *out,
         agreement,
-        &keys.seller_sign,
-        &keys.seller_ring,
-        &book.keys,
-        &book.sections,
-        book.moving.clone(),
-        Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).unwrap(),
-        ProofTree::Discard,
+        Seller {
+            signing_key: &keys.seller_sign,
+            keyring: &keys.seller_ring,
+            keys: &book.keys,
+            sections: &book.sections,
+        },
+        PackageContents {
+            moving: book.moving.clone(),
+            created_at: Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).unwrap(),
+            proof_tree: ProofTree::Discard,
+        },
         &mut |_| {},
     )
     .unwrap();
@@ -183,9 +201,9 @@ fn read_package(
     sink_capacity: usize,
 ) -> (u64, InMemoryKeyStore, VecSink) {
     let buyer_keys = InMemoryKeyStore::new();
-    let mut sink = VecSink {
-        out: Vec::with_capacity(sink_capacity),
-        customers: HashSet::new(),
+    let sink = VecSink {
+        out: RefCell::new(Vec::with_capacity(sink_capacity)),
+        customers: RefCell::new(HashSet::new()),
     };
     let outcome = import(
         package,
@@ -194,7 +212,7 @@ fn read_package(
             recipient: &keys.buyer_recipient,
             keyring: &keys.buyer_ring,
             keys: &buyer_keys,
-            sections: &mut sink,
+            sections: &sink,
         },
         &ImportSettings::default(),
         &mut |_| {},

@@ -13,7 +13,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use custodia::consent::TransferPath;
 use custodia::crypto::{
-    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
+    InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault,
+    SigningKey, seal_section,
 };
 use custodia::model::chrono::{NaiveDate, TimeZone, Utc};
 use custodia::model::{CustomerId, DataCategory, Purpose, TransferId};
@@ -66,7 +67,7 @@ fn rekey(c: &mut Criterion) {
     .countersign_as_buyer(&buyer)
     .unwrap();
     let ring = Keyring::derive_from_master(&[1; 32], 1, KeyringConfig::default()).unwrap();
-    let (keys, mut sections, mut moving) = (InMemoryKeyStore::new(), MemorySections::new(), Vec::new());
+    let (keys, sections, mut moving) = (InMemoryKeyStore::new(), InMemoryVault::new(), Vec::new());
     let mut sealed_bytes = Vec::new();
     for _ in 0..1000 {
         let customer = CustomerId::new_v7();
@@ -87,13 +88,17 @@ fn rekey(c: &mut Criterion) {
     package(
         &mut bytes,
         &agreement,
-        &seller,
-        &ring,
-        &keys,
-        &sections,
-        moving,
-        now,
-        ProofTree::Discard,
+        Seller {
+            signing_key: &seller,
+            keyring: &ring,
+            keys: &keys,
+            sections: &sections,
+        },
+        PackageContents {
+            moving,
+            created_at: now,
+            proof_tree: ProofTree::Discard,
+        },
         &mut |_| {},
     )
     .unwrap();
@@ -104,7 +109,7 @@ fn rekey(c: &mut Criterion) {
     for (name, rekey) in [("keep", Rekey::Keep), ("fresh_keys", Rekey::FreshKeys)] {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let (k, mut s) = (InMemoryKeyStore::new(), MemorySections::new());
+                let (k, s) = (InMemoryKeyStore::new(), InMemoryVault::new());
                 let settings = ImportSettings {
                     rekey,
                     ..ImportSettings::default()
@@ -116,7 +121,7 @@ fn rekey(c: &mut Criterion) {
                         recipient: &recipient,
                         keyring: &buyer_ring,
                         keys: &k,
-                        sections: &mut s,
+                        sections: &s,
                     },
                     &settings,
                     &mut |_| {},

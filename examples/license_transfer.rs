@@ -27,20 +27,20 @@ use custodia::consent::{
     BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest,
     EventDraft, EventId, EventKind, GuardianId, NoticeId, Recipient, TransferPath,
 };
-use custodia::crypto::{KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey};
+use custodia::crypto::{KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault, SigningKey};
 use custodia::ledger::{Log, NoteSigner, SignatureKind, TrustPolicy};
 use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia::model::{ActorId, CustomerId, DataCategory, Progress, Purpose, TransferId};
-use custodia::retention::{Execution, Holds, KeyStoreShredder, Profile};
-use custodia::store::{Durability, SectionVault, SqliteConfig, SqliteStore};
+use custodia::retention::{Execution, Holds, KeyStoreShredder, Profile, SectionShredder};
+use custodia::store::{Durability, SqliteConfig, SqliteStore};
 use custodia::transfer::facts::{category_plaintexts, customer_facts};
 use custodia::transfer::notice::{Addressee, Language, NoticeDelivery, serve_notices, transfer_notice};
 use custodia::transfer::package::DEFAULT_MAX_ENTRY_LEN;
 use custodia::transfer::{
-    AgreementSection, AgreementTerms, Buyer, BuyerObligations, CategoryEraser, Check, CustomerSelection,
-    DispositionPlanner, DraftAgreement, ImportSettings, MinorRule, Moving, PackageSection, PlanContext,
-    Planner, ProofTree, ResponseIndex, ScopeItem, SectionShredder, SectionSink, SectionSource, SensitiveRule,
-    SignedAgreement, SignedReceipt, TransferError, TransferReport, import, package, prove,
+    AgreementSection, AgreementTerms, Buyer, BuyerObligations, Check, CustomerSelection, DispositionPlanner,
+    DraftAgreement, ImportSettings, MinorRule, Moving, PackageContents, PackageSection, PlanContext, Planner,
+    ProofTree, ResponseIndex, ScopeItem, Seller, SensitiveRule, SignedAgreement, SignedReceipt,
+    TransferReport, import, package, prove,
 };
 use custodia_synthetic::book::{BookConfig, SyntheticBook, SyntheticCustomer};
 use custodia_synthetic::consent::{Recording, consent_events, withdrawals};
@@ -101,68 +101,6 @@ fn mix(seed: u64, index: u64) -> u64 {
 
 fn nine(date: NaiveDate) -> Fallible<DateTime<Utc>> {
     Ok(date.and_hms_opt(9, 0, 0).ok_or("time")?.and_utc())
-}
-
-/// The seller's vault behind the transfer crate's seams (the transfer crate does not depend on the store).
-struct Vault<'a>(&'a mut SqliteStore);
-
-fn storage(context: &'static str) -> impl Fn(custodia::store::StoreError) -> TransferError {
-    move |e| TransferError::Storage {
-        context,
-        message: e.to_string(),
-    }
-}
-
-impl SectionSource for Vault<'_> {
-    fn latest_section(
-        &self,
-        customer: CustomerId,
-        category: DataCategory,
-    ) -> Result<Option<(u64, SealedSection)>, TransferError> {
-        Ok(self
-            .0
-            .latest_section(customer, category)
-            .map_err(storage("reading a section"))?
-            .map(|v| (v.record_version(), v.into_sealed())))
-    }
-}
-
-impl SectionSink for Vault<'_> {
-    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError> {
-        Ok(!self
-            .0
-            .categories(customer)
-            .map_err(storage("listing categories"))?
-            .is_empty())
-    }
-
-    fn put_section(
-        &mut self,
-        customer: CustomerId,
-        category: DataCategory,
-        record_version: u64,
-        sealed: &SealedSection,
-    ) -> Result<(), TransferError> {
-        self.0
-            .put_section(customer, category, record_version, sealed)
-            .map_err(storage("storing a section"))
-    }
-}
-
-impl CategoryEraser for Vault<'_> {
-    /// Deletes every version of the due categories and keeps the rest (custodia-store's `purge_categories`).
-    /// The older page images leave the SQLite WAL at the one checkpoint the disposition takes afterwards.
-    fn erase_categories(
-        &mut self,
-        customer: CustomerId,
-        categories: &[DataCategory],
-    ) -> Result<bool, TransferError> {
-        let removed = self
-            .0
-            .purge_categories(customer, categories)
-            .map_err(storage("erasing categories"))?;
-        Ok(removed > 0)
-    }
 }
 
 fn progress_line(p: Progress) {
@@ -343,9 +281,8 @@ fn run(args: Args) -> Fallible<bool> {
     eprintln!("agreement {} signed by both parties", agreement.transfer_id());
 
     // 2. The seller's book, sealed into its vault, and its consents on its ledger.
-    let mut seller_vault = SqliteStore::open(out.join("seller-vault.sqlite"), &fast)?;
-    // The wrapped keys live in the same file, through a second connection (the vault needs `&mut`).
-    let seller_keys = SqliteStore::open(out.join("seller-vault.sqlite"), &fast)?;
+    // One store value is the seller's vault and key store: every seam takes `&self`.
+    let seller_store = SqliteStore::open(out.join("seller-vault.sqlite"), &fast)?;
     let policy = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
     let seller_log = Log::new(SqliteStore::open(
         out.join("seller-ledger.sqlite"),
@@ -375,11 +312,11 @@ fn run(args: Args) -> Fallible<bool> {
         let SyntheticCustomer { customer, consents } = item?;
         let id = customer.id();
         let (dek, wrapped) = seller_ring.generate_dek(id)?;
-        seller_keys.put_wrapped_key(&wrapped)?;
+        seller_store.put_wrapped_key(&wrapped)?;
         let version = u64::from(customer.version().number());
         for (category, plain) in category_plaintexts(&customer)? {
             let sealed = custodia::crypto::seal_section(&dek, id, category, version, &plain)?;
-            seller_vault.put_section(id, category, version, &sealed)?;
+            seller_store.put_section(id, category, version, &sealed)?;
             sections_sealed += 1;
         }
         let recording = Recording {
@@ -620,13 +557,17 @@ fn run(args: Args) -> Fallible<bool> {
     let (summary, tree) = package(
         BufWriter::new(fs::File::create(&package_path)?),
         &agreement,
-        &seller_sign,
-        &seller_ring,
-        &seller_keys,
-        &Vault(&mut seller_vault),
-        moving,
-        final_plan_at,
-        ProofTree::Keep,
+        Seller {
+            signing_key: &seller_sign,
+            keyring: &seller_ring,
+            keys: &seller_store,
+            sections: &seller_store,
+        },
+        PackageContents {
+            moving,
+            created_at: final_plan_at,
+            proof_tree: ProofTree::Keep,
+        },
         &mut progress_line,
     )?;
     let seller_tree = tree.ok_or("manifest tree")?;
@@ -640,16 +581,15 @@ fn run(args: Args) -> Fallible<bool> {
 
     // 7. Import (buyer), into a staging file adopted only on success.
     let staging_path = out.join("buyer-staging.sqlite");
-    let mut staging = SqliteStore::open(&staging_path, &fast)?;
-    let staging_keys = SqliteStore::open(&staging_path, &fast)?;
+    let staging = SqliteStore::open(&staging_path, &fast)?;
     let imported = import(
         BufReader::new(fs::File::open(&package_path)?),
         &agreement,
         Buyer {
             recipient: &buyer_recipient,
             keyring: &buyer_ring,
-            keys: &staging_keys,
-            sections: &mut Vault(&mut staging),
+            keys: &staging,
+            sections: &staging,
         },
         &ImportSettings::default(),
         &mut progress_line,
@@ -657,13 +597,11 @@ fn run(args: Args) -> Fallible<bool> {
     let outcome = match imported {
         Ok(outcome) => {
             staging.checkpoint_wal()?;
-            drop(staging_keys);
             drop(staging);
             fs::rename(&staging_path, out.join("buyer-vault.sqlite"))?;
             outcome
         }
         Err(e) => {
-            drop(staging_keys);
             drop(staging);
             for suffix in ["", "-wal", "-shm"] {
                 let _ = fs::remove_file(out.join(format!("buyer-staging.sqlite{suffix}")));
@@ -764,12 +702,12 @@ fn run(args: Args) -> Fallible<bool> {
         let report = custodia::retention::execute(
             &plan.into_approved()?,
             Execution::new(&operator, approved_at, &holds),
-            &mut KeyStoreShredder::new(&seller_keys),
+            &mut KeyStoreShredder::new(&seller_store),
             &mut seller_log,
         )?;
         // Every crypto-shredded customer's keys are gone for good: loading one fails with KeyDestroyed.
         let gone = report.items().iter().all(|item| {
-            seller_keys
+            seller_store
                 .destroyed_at(item.customer())
                 .is_ok_and(|d| d.is_some())
         });
@@ -784,21 +722,21 @@ fn run(args: Args) -> Fallible<bool> {
         let plan_items = plan.items().to_vec();
         plan.approve(ActorId::new("dpo-001")?, approved_at)?;
         plan.approve(ActorId::new("cco-001")?, approved_at)?;
-        let mut vault = Vault(&mut seller_vault);
         let report = custodia::retention::execute(
             &plan.into_approved()?,
             Execution::new(&operator, approved_at, &holds),
-            &mut SectionShredder::new(&mut vault),
+            &mut SectionShredder::new(&seller_store),
             &mut seller_log,
         )?;
-        // One checkpoint for the whole batch: only now have the erased sections left the WAL as well.
-        seller_vault.checkpoint_wal()?;
+        // One flush for the whole batch (a WAL checkpoint): only now have the erased sections left the
+        // WAL as well.
+        seller_store.flush_erasures()?;
         let mut erased = 0u64;
         let mut all_gone = true;
         for item in plan_items.iter() {
             for h in item.holdings() {
                 if let custodia::retention::Holding::Category(c) = h.holding() {
-                    all_gone &= seller_vault.latest_section(item.customer(), c)?.is_none();
+                    all_gone &= seller_store.latest_section(item.customer(), c)?.is_none();
                     erased += 1;
                 }
             }
@@ -812,8 +750,8 @@ fn run(args: Args) -> Fallible<bool> {
     }
     eprintln!(
         "disposition: {} holdings destroyed, {} restricted to storage ({:.1?})",
-        custodia::transfer::DispositionCounts::total(&disposition.counts.destroy),
-        custodia::transfer::DispositionCounts::total(&disposition.counts.storage_only),
+        disposition.counts.destroyed(),
+        disposition.counts.restricted(),
         started.elapsed()
     );
 
@@ -906,7 +844,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("license_transfer: {e}");
+            // Each cause once: the errors' own messages do not repeat their sources.
+            let mut message = e.to_string();
+            let mut cause = e.source();
+            while let Some(next) = cause {
+                message.push_str(": ");
+                message.push_str(&next.to_string());
+                cause = next.source();
+            }
+            eprintln!("license_transfer: {message}");
             ExitCode::FAILURE
         }
     }

@@ -17,8 +17,8 @@ use custodia::crypto::{
 };
 use custodia::ledger::{NoteSigner, SignatureKind};
 use custodia::model::{CustomerId, TransferId};
+use custodia::transfer::Buyer;
 use custodia::transfer::package::PackageWriter;
-use custodia::transfer::{Buyer, MemorySections};
 
 /// How key bytes would look if they leaked: lower and upper hex, and the first bytes as Rust prints a
 /// byte array or slice.
@@ -158,12 +158,12 @@ fn secrets_held_by_other_crates_print_no_key_bytes() {
     let material = [0x6Bu8; 32];
     let keyring = Keyring::from_key_material(1, &material, KeyringConfig::default()).unwrap();
     let keys = InMemoryKeyStore::new();
-    let mut sections = MemorySections::new();
+    let sections = custodia::crypto::InMemoryVault::new();
     let buyer = Buyer {
         recipient: &recipient,
         keyring: &keyring,
         keys: &keys,
-        sections: &mut sections,
+        sections: &sections,
     };
     assert_redacted("transfer Buyer", &both(&buyer), &[&private, &material]);
 }

@@ -13,7 +13,8 @@ use custodia::consent::{
     TransferPath,
 };
 use custodia::crypto::{
-    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
+    InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault,
+    SigningKey, seal_section,
 };
 use custodia::ledger::{Log, MemoryStore};
 use custodia::model::chrono::{DateTime, Duration, Months, NaiveDate, Utc};
@@ -544,9 +545,9 @@ fn counts_match_on(k: &Keys, book: &[SyntheticCustomer], path: TransferPath) {
 }
 
 /// A small seller store: every customer's sections sealed, keys in memory.
-fn seller_store(k: &Keys, book: &[SyntheticCustomer]) -> (InMemoryKeyStore, MemorySections, Vec<Moving>) {
+fn seller_store(k: &Keys, book: &[SyntheticCustomer]) -> (InMemoryKeyStore, InMemoryVault, Vec<Moving>) {
     let keys = InMemoryKeyStore::new();
-    let mut sections = MemorySections::new();
+    let sections = InMemoryVault::new();
     let mut moving = Vec::new();
     for c in book {
         let id = c.customer.id();
@@ -573,13 +574,17 @@ fn package_of(k: &Keys, agreement: &SignedAgreement, n: usize) -> (Vec<u8>, Pack
     let (summary, _) = package(
         &mut out,
         agreement,
-        &k.seller,
-        &k.seller_ring,
-        &keys,
-        &sections,
-        moving,
-        served_at(),
-        ProofTree::Discard,
+        Seller {
+            signing_key: &k.seller,
+            keyring: &k.seller_ring,
+            keys: &keys,
+            sections: &sections,
+        },
+        PackageContents {
+            moving,
+            created_at: served_at(),
+            proof_tree: ProofTree::Discard,
+        },
         &mut |_| {},
     )
     .unwrap();
@@ -588,7 +593,7 @@ fn package_of(k: &Keys, agreement: &SignedAgreement, n: usize) -> (Vec<u8>, Pack
 
 fn import_bytes(k: &Keys, agreement: &SignedAgreement, bytes: &[u8]) -> Result<ImportOutcome, TransferError> {
     let keys = InMemoryKeyStore::new();
-    let mut sections = MemorySections::new();
+    let sections = InMemoryVault::new();
     import(
         bytes,
         agreement,
@@ -596,7 +601,7 @@ fn import_bytes(k: &Keys, agreement: &SignedAgreement, bytes: &[u8]) -> Result<I
             recipient: &k.recipient,
             keyring: &k.buyer_ring,
             keys: &keys,
-            sections: &mut sections,
+            sections: &sections,
         },
         &ImportSettings::default(),
         &mut |_| {},
@@ -737,13 +742,17 @@ fn customer_ids_are_sorted_in_the_package_whatever_order_they_are_given_in() {
     let (_, tree) = package(
         &mut out,
         &agreement,
-        &k.seller,
-        &k.seller_ring,
-        &keys,
-        &sections,
-        moving,
-        served_at(),
-        ProofTree::Keep,
+        Seller {
+            signing_key: &k.seller,
+            keyring: &k.seller_ring,
+            keys: &keys,
+            sections: &sections,
+        },
+        PackageContents {
+            moving,
+            created_at: served_at(),
+            proof_tree: ProofTree::Keep,
+        },
         &mut |_| {},
     )
     .unwrap();

@@ -404,9 +404,9 @@ pub mod transfer_agreement {
 /// can reach (it cannot sign), so an accepted input that is not one of them is a finding — some byte is
 /// not covered by the signature and manifest (for example a field parsed leniently and re-encoded).
 pub mod transfer_package {
-    use custodia_crypto::InMemoryKeyStore;
+    use custodia_crypto::{InMemoryKeyStore, InMemoryVault};
     use custodia_transfer::package::{PackageReader, Record};
-    use custodia_transfer::{Buyer, ImportSettings, MemorySections, import};
+    use custodia_transfer::{Buyer, ImportSettings, import};
 
     /// The packages `seeds` wrote with the fixture keys (three customers, one, none).
     const SEEDS: [&[u8]; 3] = [
@@ -433,7 +433,7 @@ pub mod transfer_package {
             }
         }
         let keys = InMemoryKeyStore::new();
-        let mut sections = MemorySections::new();
+        let sections = InMemoryVault::new();
         let settings = ImportSettings {
             max_entry_len: 64 * 1024,
             ..ImportSettings::default()
@@ -445,13 +445,13 @@ pub mod transfer_package {
                 recipient: &crate::fixtures::RECIPIENT,
                 keyring: &crate::fixtures::BUYER_RING,
                 keys: &keys,
-                sections: &mut sections,
+                sections: &sections,
             },
             &settings,
             &mut |_| {},
         );
         if let Ok(outcome) = outcome {
-            assert_eq!(outcome.sections as usize, sections.len());
+            assert_eq!(outcome.sections as usize, sections.len().unwrap());
             assert!(
                 SEEDS.contains(&data),
                 "a package that the seller did not write was imported ({} bytes)",

@@ -10,7 +10,7 @@
 //! sections per customer; a key-encryption key refuses more than [`crate::MAX_WRAPS_PER_KEK`] wraps).
 //!
 //! A system call per nonce would cost more than sealing a small section, so nonces come from a
-//! per-thread buffer of [`NONCE_POOL_BYTES`] bytes filled from ring's `SystemRandom` in one call and
+//! per-thread buffer of [`NONCE_POOL_BYTES`] bytes filled from [`crate::random::fill`] in one call and
 //! refilled when used up: one system call per 341 nonces. Every byte of the buffer is used once.
 //! Caveat: a process that `fork`s without `exec` would copy the buffer into the child; custodia assumes
 //! the usual Rust practice of not forking a running process.
@@ -18,7 +18,6 @@
 use std::cell::RefCell;
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::error::CryptoError;
@@ -51,9 +50,7 @@ pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], CryptoError> {
         .try_with(|cell| {
             let mut pool = cell.try_borrow_mut().map_err(|_| CryptoError::Random)?;
             if pool.next + NONCE_LEN > NONCE_POOL_BYTES {
-                SystemRandom::new()
-                    .fill(&mut pool.buf)
-                    .map_err(|_| CryptoError::Random)?;
+                crate::random::fill(&mut pool.buf)?;
                 pool.next = 0;
             }
             let start = pool.next;
@@ -73,9 +70,7 @@ pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN], CryptoError> {
 /// 32 fresh random bytes for a new key, straight from the system generator.
 pub(crate) fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    SystemRandom::new()
-        .fill(key.as_mut())
-        .map_err(|_| CryptoError::Random)?;
+    crate::random::fill(key.as_mut())?;
     Ok(key)
 }
 

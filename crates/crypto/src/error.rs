@@ -1,8 +1,89 @@
-//! The one error type of custodia-crypto. Failures of decryption and authentication are deliberately opaque.
+//! The one error type of custodia-crypto (decryption failures deliberately opaque) and `BackendFailure`, the seams' error source.
 
-use custodia_model::{CustomerId, TransferId};
+use std::error::Error;
+use std::sync::Arc;
+
+use custodia_model::{CustomerId, DataCategory, TransferId};
 
 use crate::keyring::DekId;
+
+/// A storage backend's own error, carried whole by the storage seams' failure variants
+/// ([`CryptoError::KeyStore`], [`CryptoError::Vault`], `custodia_ledger::LedgerError::Store`,
+/// `custodia_transfer::TransferError::Storage`), so that a caller can tell a busy database from a corrupt
+/// one without the seam naming a backend: walk [`std::error::Error::source`] and downcast, or call
+/// [`BackendFailure::downcast_ref`].
+///
+/// It is not an error itself: it dereferences to the backend's error, and the variant that carries it
+/// reports that error as its `source()`, so a chain reporter prints the backend's message exactly once.
+///
+/// Shared behind an `Arc` so that the error types that carry it stay `Clone`; two failures are equal
+/// only if they are the same failure (a clone of it), never because their messages read alike.
+///
+/// ```
+/// use custodia_crypto::{BackendFailure, CryptoError};
+///
+/// let busy = std::io::Error::new(std::io::ErrorKind::WouldBlock, "database is locked");
+/// let error = CryptoError::KeyStore { source: BackendFailure::new(busy) };
+/// assert_eq!(error.to_string(), "key store failed");
+/// let cause = std::error::Error::source(&error).ok_or("no source")?;
+/// assert_eq!(cause.to_string(), "database is locked");
+/// assert!(cause.downcast_ref::<std::io::Error>().is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct BackendFailure(Arc<dyn Error + Send + Sync + 'static>);
+
+impl BackendFailure {
+    /// Wraps a backend's error.
+    pub fn new(error: impl Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// Wraps an already boxed error.
+    pub fn from_boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Self {
+        Self(Arc::from(error))
+    }
+
+    /// The backend's error.
+    pub fn as_error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.0
+    }
+
+    /// The backend's error as a `T`, if it is one (for example `custodia_store::StoreError`).
+    pub fn downcast_ref<T: Error + 'static>(&self) -> Option<&T> {
+        self.0.downcast_ref::<T>()
+    }
+}
+
+impl std::ops::Deref for BackendFailure {
+    type Target = dyn Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for BackendFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for BackendFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq for BackendFailure {
+    /// The same failure (one value and its clones), not two failures that read alike: an equivalence, so
+    /// the error enums that carry it can stay `Eq`.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for BackendFailure {}
 
 /// What went wrong in a cryptographic operation. Decryption and signature failures say only *that* they
 /// failed, never why, so that no oracle leaks through error messages. Everything else names the field,
@@ -127,11 +208,60 @@ pub enum CryptoError {
         /// Where the invariant failed.
         what: &'static str,
     },
-    /// A key store backend failed (I/O, database, lock). The message comes from the backend and never
-    /// contains key bytes.
-    #[error("key store failed: {message}")]
+    /// A key store backend failed (I/O, database, lock). The backend's error is the `source`; it names
+    /// tables, customers and key ids but never key bytes.
+    #[error("key store failed")]
     KeyStore {
-        /// The backend's description of the failure.
-        message: String,
+        /// The backend's error (for `custodia-store`, a `custodia_store::StoreError`).
+        #[source]
+        source: BackendFailure,
     },
+    /// A section vault backend failed (I/O, database, lock, a stored row that fails its check). The
+    /// backend's error is the `source`.
+    #[error("section vault failed")]
+    Vault {
+        /// The backend's error (for `custodia-store`, a `custodia_store::StoreError`).
+        #[source]
+        source: BackendFailure,
+    },
+    /// A sealed section was put at a record version that is not newer than the one already stored for
+    /// the same customer and category. History is append-only: a correction is a new version (PIPL Art
+    /// 46), never an overwrite, and the versions before it stay (an auditor asks what was known when).
+    #[error(
+        "section {category} of customer {customer} is at version {latest}; version {version} is not newer"
+    )]
+    StaleSectionVersion {
+        /// The customer.
+        customer: CustomerId,
+        /// The category.
+        category: DataCategory,
+        /// The version that was refused.
+        version: u64,
+        /// The newest stored version.
+        latest: u64,
+    },
+}
+
+impl CryptoError {
+    /// A key store backend's failure, keeping the backend's error as the source.
+    pub fn key_store(error: impl Error + Send + Sync + 'static) -> Self {
+        CryptoError::KeyStore {
+            source: BackendFailure::new(error),
+        }
+    }
+
+    /// A section vault backend's failure, keeping the backend's error as the source.
+    pub fn vault(error: impl Error + Send + Sync + 'static) -> Self {
+        CryptoError::Vault {
+            source: BackendFailure::new(error),
+        }
+    }
+
+    /// The backend's error behind a [`CryptoError::KeyStore`] or [`CryptoError::Vault`], if this is one.
+    pub fn backend(&self) -> Option<&BackendFailure> {
+        match self {
+            CryptoError::KeyStore { source } | CryptoError::Vault { source } => Some(source),
+            _ => None,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Crypto-shredding: the `KeyStore` trait for wrapped keys and blind-index entries, and an in-memory store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use custodia_model::{Citation, CustomerId, DataCategory};
@@ -86,8 +86,11 @@ impl DestructionEvidence {
 ///   [`CryptoError::KeyDestroyed`], including a second `destroy_customer`, so evidence is issued once.
 ///   A backend must make the deletion physical (no soft delete of key rows); backups are out of its reach
 ///   and need their own expiry.
-/// - Backend failures are [`CryptoError::KeyStore`] with a message that never contains key bytes.
-/// - Implementations are safe to share between threads behind `&self`.
+/// - Backend failures are [`CryptoError::KeyStore`] with the backend's error as the source, which never
+///   contains key bytes.
+/// - Every method takes `&self`, reads and writes alike (a backend keeps its connection behind a mutex),
+///   so one store value serves as the key store, the section vault and the log at once; `&T` and
+///   `Arc<T>` of a key store are key stores.
 pub trait KeyStore {
     /// Stores (inserts or replaces) a wrapped key.
     fn put_wrapped_key(&self, key: &WrappedKey) -> Result<(), CryptoError>;
@@ -121,6 +124,51 @@ pub trait KeyStore {
     /// When `customer` was destroyed, if ever.
     fn destroyed_at(&self, customer: CustomerId) -> Result<Option<DateTime<Utc>>, CryptoError>;
 }
+
+macro_rules! forward_key_store {
+    () => {
+        fn put_wrapped_key(&self, key: &WrappedKey) -> Result<(), CryptoError> {
+            (**self).put_wrapped_key(key)
+        }
+        fn wrapped_keys(&self, customer: CustomerId) -> Result<Vec<WrappedKey>, CryptoError> {
+            (**self).wrapped_keys(customer)
+        }
+        fn wrapped_key(&self, customer: CustomerId, dek_id: DekId) -> Result<WrappedKey, CryptoError> {
+            (**self).wrapped_key(customer, dek_id)
+        }
+        fn put_blind_index(&self, customer: CustomerId, index: &BlindIndex) -> Result<(), CryptoError> {
+            (**self).put_blind_index(customer, index)
+        }
+        fn find_customers(&self, index: &BlindIndex) -> Result<Vec<CustomerId>, CryptoError> {
+            (**self).find_customers(index)
+        }
+        fn destroy_customer(
+            &self,
+            customer: CustomerId,
+            at: DateTime<Utc>,
+        ) -> Result<DestructionEvidence, CryptoError> {
+            (**self).destroy_customer(customer, at)
+        }
+        fn destroyed_at(&self, customer: CustomerId) -> Result<Option<DateTime<Utc>>, CryptoError> {
+            (**self).destroyed_at(customer)
+        }
+    };
+}
+
+/// A borrowed key store is a key store: one store value can serve the keys, the vault and the log.
+impl<T: KeyStore + ?Sized> KeyStore for &T {
+    forward_key_store!();
+}
+
+/// A shared key store is a key store.
+impl<T: KeyStore + ?Sized> KeyStore for Arc<T> {
+    forward_key_store!();
+}
+
+/// The in-memory store's lock was poisoned by a panic while it was held.
+#[derive(Debug, thiserror::Error)]
+#[error("in-memory key store lock poisoned")]
+struct Poisoned;
 
 #[derive(Default)]
 struct Inner {
@@ -174,9 +222,7 @@ impl InMemoryKeyStore {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, CryptoError> {
-        self.inner.lock().map_err(|_| CryptoError::KeyStore {
-            message: "in-memory key store lock poisoned".to_owned(),
-        })
+        self.inner.lock().map_err(|_| CryptoError::key_store(Poisoned))
     }
 }
 

@@ -10,6 +10,10 @@
 //!   ([`BlindIndexer`]);
 //! - **crypto-shredding**: the [`KeyStore`] trait, an in-memory store, and [`DestructionEvidence`] for the
 //!   ledger (PIPL Art 47);
+//! - **the section vault seam**: [`SectionVault`] (sealed sections with their history and erasure
+//!   tombstones, its rules written once here), the row primitive [`SectionRows`] a backend implements,
+//!   and [`InMemoryVault`], so every layer above speaks one vault language;
+//! - **randomness** ([`random`]): the one generator of the workspace, for keys, nonces and salts;
 //! - **signatures**: Ed25519 over exact bytes ([`SigningKey`], [`VerifyingKey`]);
 //! - **sealing to a buyer**: a transfer key sealed once with HPKE to the buyer's X25519 key, and DEKs
 //!   re-wrapped under it ([`RecipientKeyPair`], [`TransferKey`]).
@@ -37,8 +41,10 @@
 //!   `Serialize`, and zeroize their key bytes on drop. Reading key bytes is an explicit `expose_*` call.
 //! - Explain a decryption failure: [`CryptoError::DecryptionFailed`] says only that it failed. A destroyed
 //!   customer is the distinct [`CryptoError::KeyDestroyed`].
-//! - Depend on a database or do I/O: storage comes in through [`KeyStore`]; `cargo tree -p
-//!   custodia-crypto` shows no database crate. It prints nothing and reads no clock (times are arguments).
+//! - Depend on a database or do I/O: storage comes in through [`KeyStore`] and [`SectionRows`], whose
+//!   methods all take `&self` (so one store value serves both, and `&T` and `Arc<T>` of a store are
+//!   stores); `cargo tree -p custodia-crypto` shows no database crate. Backend failures keep the
+//!   backend's error as their source ([`BackendFailure`]). It prints nothing and reads no clock (times are arguments).
 //!
 //! ## Known limits
 //!
@@ -93,15 +99,17 @@ mod codec;
 mod error;
 mod keyring;
 mod keystore;
+pub mod random;
 mod section;
 pub mod signature;
 mod transfer;
+mod vault;
 
 pub use blind_index::{
     BlindIndex, BlindIndexConfig, BlindIndexField, BlindIndexer, MIN_BLIND_INDEX_ROOT_KEY_LEN,
     NORMALIZATION_VERSION, normalize_for_blind_index,
 };
-pub use error::CryptoError;
+pub use error::{BackendFailure, CryptoError};
 pub use keyring::{
     DataKey, DekId, Keyring, KeyringConfig, MAX_WRAPS_PER_KEK, MIN_MASTER_SECRET_LEN,
     WRAPPED_KEY_FORMAT_VERSION, WRAPPED_KEY_LEN, WrappedKey,
@@ -115,4 +123,8 @@ pub use transfer::{
     RECIPIENT_KEY_LEN, RecipientKeyPair, RecipientPublicKey, SEALED_TRANSFER_KEY_FORMAT_VERSION,
     SEALED_TRANSFER_KEY_LEN, SealedTransferKey, TRANSFER_WRAPPED_KEY_FORMAT_VERSION,
     TRANSFER_WRAPPED_KEY_LEN, TransferKey, TransferWrappedKey,
+};
+pub use vault::{
+    InMemoryVault, InsertOutcome, SectionInsert, SectionRows, SectionTombstone, SectionVault,
+    VersionedSection,
 };

@@ -7,7 +7,6 @@ use custodia_model::{CustomerId, TransferId};
 use hpke::rand_core::{TryCryptoRng, TryRng};
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use ring::aead::LessSafeKey;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -57,9 +56,7 @@ impl RecipientKeyPair {
     /// A fresh key pair from the system random generator (RFC 9180 `DeriveKeyPair` over 32 random bytes).
     pub fn generate() -> Result<Self, CryptoError> {
         let mut ikm = Zeroizing::new([0u8; 32]);
-        SystemRandom::new()
-            .fill(ikm.as_mut())
-            .map_err(|_| CryptoError::Random)?;
+        crate::random::fill(ikm.as_mut())?;
         Self::derive_from_ikm(ikm.as_ref())
     }
 
@@ -532,7 +529,7 @@ pub(crate) fn hpke_open<A: hpke::aead::Aead>(
         .map_err(|_| CryptoError::DecryptionFailed)
 }
 
-/// Adapts ring's `SystemRandom` to the `rand_core` interface the HPKE crate asks for. `rand_core`'s
+/// Adapts [`crate::random::fill`] to the `rand_core` interface the HPKE crate asks for. `rand_core`'s
 /// infallible interface cannot report a failure, so a failure is recorded in `failed` and the caller
 /// discards the result; it never panics.
 #[derive(Default)]
@@ -556,7 +553,7 @@ impl TryRng for RingRng {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        if SystemRandom::new().fill(dst).is_err() {
+        if crate::random::fill(dst).is_err() {
             self.failed = true;
         }
         Ok(())

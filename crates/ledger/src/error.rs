@@ -1,19 +1,23 @@
 //! The one error type of custodia-ledger, including the "tampered at index N" report of whole-log verification.
 
+use custodia_crypto::BackendFailure;
 use serde::{Deserialize, Serialize};
 
 /// Everything that can go wrong in the ledger. Bad input is a typed error naming the field, index or size
-/// that failed; a storage backend's own failure travels as [`LedgerError::Store`] with its message.
+/// that failed; a storage backend's own failure travels as [`LedgerError::Store`] with the backend's
+/// error as its source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
-    /// The storage backend failed; `message` is the backend's own description (SQLite, PostgreSQL, ...).
-    /// This is how every [`crate::LogStore`] implementation reports its errors, so that consumers stay
-    /// generic over the store and never name a backend's error type.
-    #[error("log store failed: {message}")]
+    /// The storage backend failed. This is how every [`crate::LogStore`] implementation reports its own
+    /// failures, so that consumers stay generic over the store; the backend's error is the `source`
+    /// (for `custodia-store`, a `custodia_store::StoreError`: walk `source()` and downcast to tell a busy
+    /// database from a corrupt one).
+    #[error("log store failed")]
     Store {
-        /// The backend's message.
-        message: String,
+        /// The backend's error.
+        #[source]
+        source: BackendFailure,
     },
     /// An append was refused because the store's size is not the size the writer expected: another writer
     /// appended first. Nothing was written; the writer must re-read the log before it tries again, so
@@ -144,6 +148,21 @@ pub enum LedgerError {
         failure: Tamper,
     },
 }
+
+impl LedgerError {
+    /// A log store backend's failure, keeping the backend's error as the source.
+    pub fn store(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        LedgerError::Store {
+            source: BackendFailure::new(error),
+        }
+    }
+}
+
+/// A failure inside this crate's own store code (the in-memory store, or a store that broke the
+/// [`crate::LogStore`] contract), carried as the source of [`LedgerError::Store`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct StoreFault(pub(crate) String);
 
 /// What whole-log verification found wrong. A data type, not an error of its own: it travels inside
 /// [`LedgerError::Tampered`] with the first bad index.

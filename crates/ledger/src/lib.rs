@@ -44,9 +44,10 @@
 //!
 //! It knows nothing about customers and must never receive plaintext personal information as a payload:
 //! only pseudonymous ids, categories and digests (the architecture invariant "custodia-ledger never
-//! sees plaintext PII"). It depends on `custodia-crypto` for Ed25519 and on `ring` for SHA-256 and
-//! randomness, and on no database, no clock (times come in as arguments) and no other custodia crate.
-//! It prints nothing; long work ([`Log::verify_with_progress`]) reports through the caller's callback.
+//! sees plaintext PII"). It depends on `custodia-crypto` for Ed25519 and randomness (its leaf salts come
+//! from [`custodia_crypto::random`]) and on `ring` for SHA-256 only, and on no database, no clock (times come in as arguments) and no other custodia crate.
+//! It prints nothing; long work ([`Log::verify_with_progress`]) reports through the caller's callback, with
+//! the one progress event of the workspace (`custodia_model::Progress`).
 //!
 //! ## Example
 //!
@@ -114,4 +115,4 @@ pub use proof::{ConsistencyProof, InclusionProof, verify_consistency, verify_inc
 pub use redaction::{REDACTION_TAG, RedactionRecord};
 pub use store::{Entry, EntryContent, LogStore, NewEntry, StoredCheckpoint};
 pub use tree::NodeId;
-pub use verify::{VerifiedLog, VerifyProgress};
+pub use verify::VerifiedLog;

@@ -3,8 +3,6 @@
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -48,13 +46,14 @@ impl Appended {
 /// the store the entries and the interior nodes they complete in one atomic call.
 ///
 /// `Log` is `Send` and `Sync` when its store is: reads (`root_at`, `entry`, proofs, `verify`) take
-/// `&self`; appends, redactions and checkpoints take `&mut self`.
+/// `&self`; appends, redactions and checkpoints take `&mut self`, because the log's own copy of the right
+/// edge changes with them (the store's methods all take `&self`). `S` may be a store, `&Store` or
+/// `Arc<Store>`, so one store value can also serve as key store and vault.
 pub struct Log<S: LogStore> {
     store: S,
     size: u64,
     /// The perfect subtrees along the right edge, largest first: one per set bit of `size`.
     frontier: Vec<MerkleHash>,
-    rng: SystemRandom,
     /// Hashes of every suffix of the right edge, `(first leaf, MTH(first leaf..size))`, computed on the
     /// first proof or root after an append. Every non-perfect range a proof at the current size needs
     /// is one of these, so such proofs do no hashing and read only perfect subtrees.
@@ -64,25 +63,13 @@ pub struct Log<S: LogStore> {
     scratch: Vec<u8>,
 }
 
-/// Fills `out` with `count` fresh 32-byte salts. One 32-byte draw from the system generator (one
-/// `getrandom` call) keys AES-256 in counter mode (ring's AES-256-GCM, tag discarded) to expand it: the
-/// kernel's generator is not vectorized and, asked for 32 bytes per entry, costs as much as hashing the
-/// entry, while AES-CTR under a fresh random key is a standard CSPRNG construction at a few GB/s. The key
-/// is used for this one batch and dropped.
-fn draw_salts(rng: &SystemRandom, out: &mut Vec<u8>, count: usize) -> Result<(), ()> {
-    let mut key_bytes = [0u8; 32];
-    rng.fill(&mut key_bytes).map_err(|_| ())?;
-    let key = UnboundKey::new(&AES_256_GCM, &key_bytes).map_err(|_| ())?;
-    key_bytes.fill(0);
-    let key = LessSafeKey::new(key);
+/// Fills `out` with `count` fresh 32-byte salts from custodia-crypto's bulk generator
+/// ([`custodia_crypto::random::fill_bulk`]: one system draw keys AES-256-CTR for the whole batch, because
+/// the kernel's generator asked for 32 bytes per entry would cost as much as hashing the entry).
+fn draw_salts(out: &mut Vec<u8>, count: usize) -> Result<(), LedgerError> {
     out.clear();
-    out.resize(count.checked_mul(SALT_LEN).ok_or(())?, 0);
-    // A fresh key, so the all-zero nonce is used exactly once under it.
-    // The tag authenticates nothing here (only the keystream is wanted) and is dropped.
-    let _tag = key
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; NONCE_LEN]), Aad::empty(), out)
-        .map_err(|_| ())?;
-    Ok(())
+    out.resize(count.checked_mul(SALT_LEN).ok_or(LedgerError::Random)?, 0);
+    custodia_crypto::random::fill_bulk(out).map_err(|_| LedgerError::Random)
 }
 
 impl<S: LogStore> std::fmt::Debug for Log<S> {
@@ -102,7 +89,6 @@ impl<S: LogStore> Log<S> {
             store,
             size: 0,
             frontier: Vec::new(),
-            rng: SystemRandom::new(),
             suffixes: OnceLock::new(),
             salt_buffer: Vec::new(),
             scratch: Vec::new(),
@@ -174,8 +160,8 @@ impl<S: LogStore> Log<S> {
         })
     }
 
-    /// Appends a batch of opaque payloads, each blinded by a fresh 32-byte salt from the system random
-    /// generator (one draw for the whole batch). Refuses a payload that starts with
+    /// Appends a batch of opaque payloads, each blinded by a fresh 32-byte salt from custodia-crypto's
+    /// generator (one system draw for the whole batch). Refuses a payload that starts with
     /// [`REDACTION_TAG`]. On [`LedgerError::Conflict`] (another writer appended first) nothing was written
     /// and this log has re-read the store; the caller may retry.
     pub fn append(&mut self, payloads: &[&[u8]]) -> Result<Appended, LedgerError> {
@@ -199,9 +185,7 @@ impl<S: LogStore> Log<S> {
             });
         }
         let mut salt_bytes = std::mem::take(&mut self.salt_buffer);
-        let drawn = draw_salts(&self.rng, &mut salt_bytes, payloads.len());
-        let result = drawn
-            .map_err(|_| LedgerError::Random)
+        let result = draw_salts(&mut salt_bytes, payloads.len())
             .and_then(|()| self.hash_and_store(start, end, payloads, &salt_bytes));
         self.salt_buffer = salt_bytes;
         result
@@ -444,6 +428,26 @@ mod tests {
     fn a_log_can_be_shared_across_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Log<MemoryStore>>();
+    }
+
+    #[test]
+    fn one_store_value_serves_logs_by_reference_and_by_arc() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        let mut by_ref = Log::new(&*store).unwrap();
+        by_ref.append(&[b"a"]).unwrap();
+        let mut by_arc = Log::new(std::sync::Arc::clone(&store)).unwrap();
+        assert_eq!(by_arc.size(), 1);
+        by_arc.append(&[b"b"]).unwrap();
+        // The first log's view is stale: its append is refused, and it re-reads the shared store.
+        assert!(matches!(
+            by_ref.append(&[b"c"]),
+            Err(LedgerError::Conflict {
+                expected: 1,
+                actual: 2
+            })
+        ));
+        assert_eq!(by_ref.root(), by_arc.root());
+        assert_eq!(store.size().unwrap(), 2);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `MemoryStore`: the in-memory `LogStore`, for tests, examples and short-lived logs.
 
 use std::ops::Range;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::error::LedgerError;
+use crate::error::{LedgerError, StoreFault};
 use crate::hash::{MerkleHash, SALT_LEN, Salt};
 use crate::store::{Entry, EntryContent, LogStore, NewEntry, StoredCheckpoint};
 use crate::tree::NodeId;
@@ -96,8 +97,18 @@ impl Span {
 ///
 /// **Redaction** overwrites the salt and payload bytes with zeros in place and marks the entry; the
 /// memory is not returned to the allocator (a database backend deletes the columns instead).
+///
+/// **Sharing.** The rows sit behind one reader-writer lock, so the store is `Sync`, every method takes
+/// `&self` as the [`LogStore`] seam asks, and several logs (or threads) may share one store through `&`
+/// or `Arc`.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
+    rows: RwLock<Rows>,
+}
+
+/// The rows of a [`MemoryStore`].
+#[derive(Debug, Default)]
+struct Rows {
     /// `levels[0]` are the leaf hashes; `levels[l][i]` is the perfect subtree `(l, i)`.
     levels: Vec<Segmented<MerkleHash>>,
     spans: Segmented<Span>,
@@ -112,6 +123,21 @@ impl MemoryStore {
         Self::default()
     }
 
+    fn read(&self) -> Result<RwLockReadGuard<'_, Rows>, LedgerError> {
+        self.rows.read().map_err(|_| poisoned())
+    }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Rows>, LedgerError> {
+        self.rows.write().map_err(|_| poisoned())
+    }
+}
+
+/// A panic while the lock was held (a bug, never an input) may have left the rows half written.
+fn poisoned() -> LedgerError {
+    LedgerError::store(StoreFault("memory store lock poisoned".into()))
+}
+
+impl Rows {
     fn len(&self) -> u64 {
         self.spans.len() as u64
     }
@@ -175,9 +201,40 @@ impl MemoryStore {
 
 impl LogStore for MemoryStore {
     fn size(&self) -> Result<u64, LedgerError> {
-        Ok(self.len())
+        Ok(self.read()?.len())
     }
 
+    fn append(
+        &self,
+        start: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+    ) -> Result<(), LedgerError> {
+        self.write()?.append(start, entries, nodes)
+    }
+
+    fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
+        self.read()?.entries(range)
+    }
+
+    fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
+        self.read()?.nodes(ids)
+    }
+
+    fn redact(&self, index: u64) -> Result<(), LedgerError> {
+        self.write()?.redact(index)
+    }
+
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+        self.write()?.add_checkpoint(checkpoint)
+    }
+
+    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
+        Ok(self.read()?.checkpoints.clone())
+    }
+}
+
+impl Rows {
     fn append(
         &mut self,
         start: u64,
@@ -197,9 +254,9 @@ impl LogStore for MemoryStore {
             .iter()
             .position(|e| u32::try_from(e.payload().len()).is_err())
         {
-            return Err(LedgerError::Store {
-                message: format!("payload {position} of the batch exceeds 4 GiB"),
-            });
+            return Err(LedgerError::store(StoreFault(format!(
+                "payload {position} of the batch exceeds 4 GiB"
+            ))));
         }
         let mut level_lengths: Vec<u64> = self.levels.iter().map(|l| l.len() as u64).collect();
         for (id, _) in nodes {
@@ -227,9 +284,9 @@ impl LogStore for MemoryStore {
             self.levels.push(Segmented::default());
         }
         if self.arena.len() + entries.len() >= REDACTED as usize {
-            return Err(LedgerError::Store {
-                message: "memory store arena is full".into(),
-            });
+            return Err(LedgerError::store(StoreFault(
+                "memory store arena is full".into(),
+            )));
         }
         for entry in entries {
             let span = self.store_entry(entry.salt(), entry.payload());
@@ -299,7 +356,7 @@ impl LogStore for MemoryStore {
     }
 
     fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
-        let size = self.size()?;
+        let size = self.len();
         let newest = self.checkpoints.last().map_or(0, StoredCheckpoint::size);
         if checkpoint.size() > size || checkpoint.size() < newest {
             return Err(LedgerError::Conflict {
@@ -309,10 +366,6 @@ impl LogStore for MemoryStore {
         }
         self.checkpoints.push(checkpoint);
         Ok(())
-    }
-
-    fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
-        Ok(self.checkpoints.clone())
     }
 }
 
@@ -336,7 +389,7 @@ mod tests {
 
     #[test]
     fn payloads_larger_than_a_chunk_and_across_chunks_read_back() {
-        let mut store = MemoryStore::new();
+        let store = MemoryStore::new();
         let big = vec![7u8; ARENA_CHUNK + 5];
         let small = vec![1u8; ARENA_CHUNK / 2 + 1];
         let salt = Salt::from_bytes([3; SALT_LEN]);

@@ -1,6 +1,7 @@
 //! The storage seam: the `LogStore` trait that SQLite and PostgreSQL implement, and the rows it moves.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -137,8 +138,8 @@ impl StoredCheckpoint {
 /// over it and never name a backend.
 ///
 /// **Errors.** Every method returns [`LedgerError`]; a backend reports its own failures as
-/// [`LedgerError::Store`] with the backend's message, and refuses a stale append with
-/// [`LedgerError::Conflict`].
+/// [`LedgerError::Store`] with the backend's error as the source ([`LedgerError::store`]), and refuses a
+/// stale append with [`LedgerError::Conflict`].
 ///
 /// **What is stored.** Besides each entry (leaf hash, salt, payload), the store persists the hash of
 /// every complete perfect subtree above the leaves (node `(level, index)` covers leaves
@@ -148,8 +149,10 @@ impl StoredCheckpoint {
 /// node reads per tree level — O(log n) reads, in one [`LogStore::nodes`] call — even right after a
 /// restart.
 ///
-/// **Reads take `&self`.** A backend whose connection needs `&mut` for queries (the `postgres` client)
-/// keeps it behind a `Mutex` or `RefCell`.
+/// **Every method takes `&self`**, writes included: a backend keeps its connection behind a `Mutex` (the
+/// in-memory store keeps its rows behind a lock), so one store value serves as the log store, the key
+/// store and the section vault at once, and several [`crate::Log`]s may share it. `&T` and `Arc<T>` of a
+/// log store are log stores.
 pub trait LogStore {
     /// The number of entries.
     fn size(&self) -> Result<u64, LedgerError>;
@@ -159,7 +162,7 @@ pub trait LogStore {
     /// transaction. Must refuse with [`LedgerError::Conflict`], writing nothing, unless the store's size is
     /// exactly `start`: that check is what stops two writers from forking the tree.
     fn append(
-        &mut self,
+        &self,
         start: u64,
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
@@ -175,14 +178,56 @@ pub trait LogStore {
 
     /// Deletes entry `index`'s salt and payload and keeps its leaf hash. Idempotent. The log writes the
     /// redaction record before it calls this, so an erased entry is never unaccounted for.
-    fn redact(&mut self, index: u64) -> Result<(), LedgerError>;
+    fn redact(&self, index: u64) -> Result<(), LedgerError>;
 
     /// Stores a signed checkpoint's exact bytes under its tree size. Must refuse, with
     /// [`LedgerError::Conflict`], a checkpoint whose size is larger than the store's log (it could not be
     /// verified) or smaller than the newest stored checkpoint's (a writer with a stale view), so that
     /// checkpoint sizes never go backwards.
-    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError>;
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError>;
 
     /// Every stored checkpoint, in the order stored.
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError>;
+}
+
+macro_rules! forward_log_store {
+    () => {
+        fn size(&self) -> Result<u64, LedgerError> {
+            (**self).size()
+        }
+        fn append(
+            &self,
+            start: u64,
+            entries: &[NewEntry<'_>],
+            nodes: &[(NodeId, MerkleHash)],
+        ) -> Result<(), LedgerError> {
+            (**self).append(start, entries, nodes)
+        }
+        fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
+            (**self).entries(range)
+        }
+        fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
+            (**self).nodes(ids)
+        }
+        fn redact(&self, index: u64) -> Result<(), LedgerError> {
+            (**self).redact(index)
+        }
+        fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+            (**self).add_checkpoint(checkpoint)
+        }
+        fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
+            (**self).checkpoints()
+        }
+    };
+}
+
+/// A borrowed log store is a log store: `Log<&SqliteStore>` shares one store value with the key store
+/// and the vault.
+impl<T: LogStore + ?Sized> LogStore for &T {
+    forward_log_store!();
+}
+
+/// A shared log store is a log store: `Log<Arc<SqliteStore>>`.
+impl<T: LogStore + ?Sized> LogStore for Arc<T> {
+    forward_log_store!();
 }

@@ -178,13 +178,11 @@ impl Plan {
     /// Folds the fetched hashes (one per planned node, in order) into one hash per range.
     pub(crate) fn fold(&self, fetched: &[MerkleHash]) -> Result<Vec<MerkleHash>, LedgerError> {
         if fetched.len() != self.nodes.len() {
-            return Err(LedgerError::Store {
-                message: format!(
-                    "store returned {} node hashes for {} requested",
-                    fetched.len(),
-                    self.nodes.len()
-                ),
-            });
+            return Err(LedgerError::store(crate::error::StoreFault(format!(
+                "store returned {} node hashes for {} requested",
+                fetched.len(),
+                self.nodes.len()
+            ))));
         }
         let mut out = Vec::with_capacity(self.parts.len());
         let mut rest = fetched;

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
+use custodia_model::{Phase, Progress};
 
 use crate::Log;
 use crate::checkpoint::{SignedCheckpoint, TrustPolicy, VerifiedCheckpoint};
@@ -15,25 +15,6 @@ use crate::tree::{self, NodeId};
 
 /// How many entries verification reads per store call (and between progress reports).
 const CHUNK: u64 = 4096;
-
-/// Progress of a long verification, reported to the caller's callback after every chunk of entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifyProgress {
-    checked: u64,
-    total: u64,
-}
-
-impl VerifyProgress {
-    /// Entries checked so far.
-    pub fn checked(&self) -> u64 {
-        self.checked
-    }
-
-    /// Entries to check in all.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-}
 
 /// What a successful whole-log verification established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,14 +115,15 @@ impl<S: LogStore> Log<S> {
     /// there). When several things are wrong, the earliest index that is certainly bad is reported; an
     /// erasure that looks unrecorded only because its record was itself damaged reports the record. A
     /// checkpoint that does not parse or verify is reported by its position, with no index. Store failures
-    /// pass through as they are. `progress` is called after each chunk of 4,096 entries.
+    /// pass through as they are. `progress` gets [`Phase::VerifyLog`] reports (entries checked out of the
+    /// log's size) after each chunk of 4,096 entries: the one progress event of custodia-model.
     ///
     /// Cost: one pass over the entries in chunks, one batched node read per chunk, memory proportional to
     /// the number of checkpoints and redactions (not to the log).
     pub fn verify_with_progress(
         &self,
         policy: &TrustPolicy,
-        progress: &mut dyn FnMut(VerifyProgress),
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<VerifiedLog, LedgerError> {
         let size = self.store().size()?;
         // 1. Checkpoints: parse, check signatures, index by size.
@@ -268,10 +250,7 @@ impl<S: LogStore> Log<S> {
                 }
             }
             start = end;
-            progress(VerifyProgress {
-                checked: end,
-                total: size,
-            });
+            progress(Progress::new(Phase::VerifyLog, end, Some(size)));
         }
 
         // 3. Every redaction is recorded later with the leaf hash it erased. A bad entry found above may be

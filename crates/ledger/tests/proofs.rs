@@ -284,12 +284,12 @@ impl LogStore for Shared {
         self.0.borrow().size()
     }
     fn append(
-        &mut self,
+        &self,
         start: u64,
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
     ) -> Result<(), LedgerError> {
-        self.0.borrow_mut().append(start, entries, nodes)
+        self.0.borrow().append(start, entries, nodes)
     }
     fn entries(&self, range: std::ops::Range<u64>) -> Result<Vec<Entry>, LedgerError> {
         self.0.borrow().entries(range)
@@ -297,11 +297,11 @@ impl LogStore for Shared {
     fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
         self.0.borrow().nodes(ids)
     }
-    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
-        self.0.borrow_mut().redact(index)
+    fn redact(&self, index: u64) -> Result<(), LedgerError> {
+        self.0.borrow().redact(index)
     }
-    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
-        self.0.borrow_mut().add_checkpoint(checkpoint)
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+        self.0.borrow().add_checkpoint(checkpoint)
     }
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
         self.0.borrow().checkpoints()
@@ -334,7 +334,7 @@ fn a_second_writer_cannot_fork_the_tree() {
     // And the store contract itself: a row at the wrong start index is refused.
     let salt = Salt::from_bytes([1; 32]);
     let row = NewEntry::new(leaf_hash(&salt, b"x"), salt, b"x");
-    let mut store = shared.clone();
+    let store = shared.clone();
     assert_eq!(
         store.append(1, &[row], &[]),
         Err(LedgerError::Conflict {
@@ -497,15 +497,13 @@ impl LogStore for Flaky {
         self.inner.size()
     }
     fn append(
-        &mut self,
+        &self,
         start: u64,
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
     ) -> Result<(), LedgerError> {
         if self.fail_writes {
-            return Err(LedgerError::Store {
-                message: "disk full".into(),
-            });
+            return Err(disk_full());
         }
         self.inner.append(start, entries, nodes)
     }
@@ -515,20 +513,35 @@ impl LogStore for Flaky {
     fn nodes(&self, ids: &[NodeId]) -> Result<Vec<MerkleHash>, LedgerError> {
         self.inner.nodes(ids)
     }
-    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
+    fn redact(&self, index: u64) -> Result<(), LedgerError> {
         if self.fail_writes || self.fail_redactions {
-            return Err(LedgerError::Store {
-                message: "disk full".into(),
-            });
+            return Err(disk_full());
         }
         self.inner.redact(index)
     }
-    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
         self.inner.add_checkpoint(checkpoint)
     }
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
         self.inner.checkpoints()
     }
+}
+
+/// The backend's own error, as a database driver would report it.
+fn disk_full() -> LedgerError {
+    LedgerError::store(std::io::Error::other("disk full"))
+}
+
+/// The failure arrives as [`LedgerError::Store`] with the backend's error whole as its source.
+fn assert_disk_full(result: Result<(), LedgerError>) {
+    let error = result.unwrap_err();
+    assert_eq!(error.to_string(), "log store failed");
+    let source = std::error::Error::source(&error).unwrap();
+    assert_eq!(source.to_string(), "disk full");
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().unwrap().kind(),
+        std::io::ErrorKind::Other
+    );
 }
 
 #[test]
@@ -544,19 +557,9 @@ fn a_failed_store_write_leaves_the_log_as_it_was() {
     let mut store = log.into_store();
     store.fail_writes = true;
     let mut log = Log::new(store).unwrap();
-    assert_eq!(
-        log.append(&[b"d"]),
-        Err(LedgerError::Store {
-            message: "disk full".into()
-        })
-    );
+    assert_disk_full(log.append(&[b"d"]).map(|_| ()));
     assert_eq!((log.size(), log.root()), (3, root));
-    assert_eq!(
-        log.redact(1, b"r"),
-        Err(LedgerError::Store {
-            message: "disk full".into()
-        })
-    );
+    assert_disk_full(log.redact(1, b"r").map(|_| ()));
     assert!(!log.entry(1).unwrap().is_redacted());
     let mut store = log.into_store();
     store.fail_writes = false;
@@ -567,12 +570,7 @@ fn a_failed_store_write_leaves_the_log_as_it_was() {
     let mut store = log.into_store();
     store.fail_redactions = true;
     let mut log = Log::new(store).unwrap();
-    assert_eq!(
-        log.redact(1, b"r"),
-        Err(LedgerError::Store {
-            message: "disk full".into()
-        })
-    );
+    assert_disk_full(log.redact(1, b"r").map(|_| ()));
     assert_eq!(log.size(), 5, "the record was written");
     assert!(!log.entry(1).unwrap().is_redacted());
     let mut store = log.into_store();

@@ -72,7 +72,7 @@ fn vector_log() -> Log<MemoryStore> {
         .iter()
         .map(|leaf| NewEntry::new(*leaf, salt, b""))
         .collect();
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     store.append(0, &rows, &nodes).unwrap();
     Log::new(store).unwrap()
 }

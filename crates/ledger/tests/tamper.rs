@@ -43,7 +43,7 @@ impl LogStore for TamperStore {
         self.inner.size()
     }
     fn append(
-        &mut self,
+        &self,
         start: u64,
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
@@ -92,10 +92,10 @@ impl LogStore for TamperStore {
             })
             .collect())
     }
-    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
+    fn redact(&self, index: u64) -> Result<(), LedgerError> {
         self.inner.redact(index)
     }
-    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
         self.inner.add_checkpoint(checkpoint)
     }
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
@@ -238,7 +238,7 @@ fn a_consistently_rewritten_history_is_caught_by_the_signed_checkpoint() {
     let mut forged = Log::new(MemoryStore::new()).unwrap();
     forged.append(&[b"a", b"b", b"c", b"d"]).unwrap();
     forged.append(&[b"E", b"f"]).unwrap();
-    let mut store = forged.into_store();
+    let store = forged.into_store();
     for c in honest.store().checkpoints().unwrap() {
         store.add_checkpoint(c).unwrap();
     }
@@ -259,7 +259,7 @@ fn a_consistently_rewritten_history_is_caught_by_the_signed_checkpoint() {
 fn an_erasure_without_its_record_is_caught() {
     let (mut log, policy) = build(1);
     // Someone deletes entry 3's salt and payload directly in the store, bypassing `Log::redact`.
-    let mut store = log.into_store();
+    let store = log.into_store();
     store.inner.redact(3).unwrap();
     log = Log::new(store).unwrap();
     assert_eq!(
@@ -275,7 +275,7 @@ fn an_erasure_without_its_record_is_caught() {
 fn progress_is_reported_to_the_caller() {
     let (log, policy) = build(1);
     let mut seen = Vec::new();
-    log.verify_with_progress(&policy, &mut |p| seen.push((p.checked(), p.total())))
+    log.verify_with_progress(&policy, &mut |p| seen.push((p.phase(), p.done(), p.total())))
         .unwrap();
-    assert_eq!(seen, vec![(7, 7)]);
+    assert_eq!(seen, vec![(custodia_model::Phase::VerifyLog, 7, Some(7))]);
 }

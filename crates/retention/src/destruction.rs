@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{RetentionDecision, RetentionOutcome, RuleEffect};
 use crate::error::RetentionError;
-use crate::facts::Holding;
+use crate::facts::{Holding, RecordKind};
 use crate::hold::{HoldId, Holds};
 use crate::rule::RuleId;
 
@@ -346,7 +346,8 @@ pub enum Shredded {
 }
 
 /// Executes destruction. Implemented by the storage side: an adapter over `custodia_crypto::KeyStore`
-/// ([`KeyStoreShredder`]) for whole customers, a section store for single categories.
+/// ([`KeyStoreShredder`]) for whole customers, one over `custodia_crypto::SectionVault`
+/// ([`SectionShredder`]) for single categories.
 ///
 /// Contract: destroying something already destroyed returns `Ok(Shredded::AlreadyDestroyed)`, never an
 /// error, so that a plan can be re-run after a partial failure.
@@ -382,9 +383,23 @@ pub enum KeyStoreShredError {
     /// Only some of the customer's holdings are due; a customer key cannot erase part of a customer.
     #[error("only some holdings are destroyable; crypto-shredding erases whole customers")]
     PartialCustomer,
-    /// The key store failed.
-    #[error("key store: {0}")]
+    /// The key store failed. The message carries the whole chain of causes (the backend's error
+    /// included), because an execution report keeps only the message.
+    #[error("key store: {}", with_causes(.0))]
     Store(custodia_crypto::CryptoError),
+}
+
+/// An error's message followed by each of its causes', `: `-separated: what an execution report keeps
+/// of a shredder's failure, since it stores messages, not error values.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        out.push_str(": ");
+        out.push_str(&next.to_string());
+        cause = next.source();
+    }
+    out
 }
 
 impl<K: custodia_crypto::KeyStore + ?Sized> Shredder for KeyStoreShredder<'_, K> {
@@ -412,6 +427,74 @@ impl<K: custodia_crypto::KeyStore + ?Sized> Shredder for KeyStoreShredder<'_, K>
             Err(custodia_crypto::CryptoError::KeyDestroyed { .. }) => Ok(Shredded::AlreadyDestroyed),
             Err(e) => Err(KeyStoreShredError::Store(e)),
         }
+    }
+}
+
+/// Section deletion through a `custodia_crypto::SectionVault`: deletes every version of a customer's due
+/// categories and leaves their tombstones, keeping the customer's other categories. This is how a customer
+/// the seller must partly keep (Broker Rule 2018 Art 51, AML Law 2024 Art 34) loses exactly the
+/// categories due (PIPL Art 47). Record holdings are refused: they are not sections and live elsewhere.
+///
+/// The vault's write-ahead copies leave the files at the vault's next
+/// [`custodia_crypto::SectionVault::flush_erasures`], which the caller runs once after the plan.
+pub struct SectionShredder<'a, V: custodia_crypto::SectionVault + ?Sized> {
+    vault: &'a V,
+}
+
+impl<'a, V: custodia_crypto::SectionVault + ?Sized> SectionShredder<'a, V> {
+    /// Shreds through `vault`.
+    pub fn new(vault: &'a V) -> Self {
+        Self { vault }
+    }
+}
+
+impl<V: custodia_crypto::SectionVault + ?Sized> fmt::Debug for SectionShredder<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SectionShredder")
+    }
+}
+
+/// Why the section vault could not shred.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SectionShredError {
+    /// A record holding was asked of the section vault, which holds only category sections.
+    #[error("invalid disposition.holding: record {} is not a section", .record.code())]
+    NotASection {
+        /// The record kind asked for.
+        record: RecordKind,
+    },
+    /// The section vault failed. The message carries the whole chain of causes, as for
+    /// [`KeyStoreShredError::Store`].
+    #[error("section vault: {}", with_causes(.0))]
+    Vault(custodia_crypto::CryptoError),
+}
+
+impl<V: custodia_crypto::SectionVault + ?Sized> Shredder for SectionShredder<'_, V> {
+    type Error = SectionShredError;
+
+    fn method(&self) -> DestructionMethod {
+        DestructionMethod::SectionDeletion
+    }
+
+    fn shred(&mut self, request: &ShredRequest<'_>) -> Result<Shredded, Self::Error> {
+        let mut categories = Vec::with_capacity(request.holdings.len());
+        for h in request.holdings {
+            match h {
+                Holding::Category(c) => categories.push(*c),
+                Holding::Record(record) => return Err(SectionShredError::NotASection { record: *record }),
+            }
+        }
+        let removed = self
+            .vault
+            .purge_categories(request.customer, &categories, request.at)
+            .map_err(SectionShredError::Vault)?;
+        // Nothing left to delete is a re-run: the end state is the one asked for.
+        Ok(if removed > 0 {
+            Shredded::Destroyed
+        } else {
+            Shredded::AlreadyDestroyed
+        })
     }
 }
 
@@ -800,5 +883,57 @@ mod tests {
     #[test]
     fn the_default_batch_is_a_thousand() {
         assert_eq!(Execution::DEFAULT_BATCH.get(), 1000);
+    }
+
+    #[test]
+    fn the_section_shredder_deletes_exactly_the_due_categories_and_is_idempotent() {
+        use custodia_crypto::{InMemoryVault, Keyring, KeyringConfig, SectionVault, seal_section};
+        use custodia_model::DataCategory;
+
+        let keyring = Keyring::derive_from_master(&[4u8; 32], 1, KeyringConfig::default()).unwrap();
+        let vault = InMemoryVault::new();
+        let customer = CustomerId::new_v7();
+        let (dek, _) = keyring.generate_dek(customer).unwrap();
+        for category in [
+            DataCategory::Identity,
+            DataCategory::Contact,
+            DataCategory::Health,
+        ] {
+            let sealed = seal_section(&dek, customer, category, 1, b"{}").unwrap();
+            vault.put_section(customer, category, 1, &sealed).unwrap();
+        }
+        let at = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let due = [
+            Holding::Category(DataCategory::Contact),
+            Holding::Category(DataCategory::Health),
+        ];
+        let request = ShredRequest {
+            customer,
+            holdings: &due,
+            whole_customer: false,
+            at,
+        };
+        let mut shredder = SectionShredder::new(&vault);
+        assert_eq!(shredder.method(), DestructionMethod::SectionDeletion);
+        assert_eq!(shredder.shred(&request), Ok(Shredded::Destroyed));
+        assert_eq!(vault.categories(customer).unwrap(), vec![DataCategory::Identity]);
+        assert_eq!(
+            vault
+                .tombstone(customer, DataCategory::Health)
+                .unwrap()
+                .map(|t| t.erased_at()),
+            Some(at)
+        );
+        // A re-run finds nothing left: already destroyed, not an error.
+        assert_eq!(shredder.shred(&request), Ok(Shredded::AlreadyDestroyed));
+        let record = [Holding::Record(RecordKind::ProvisionRecord)];
+        let refused = shredder
+            .shred(&ShredRequest {
+                holdings: &record,
+                ..request
+            })
+            .unwrap_err();
+        assert!(matches!(refused, SectionShredError::NotASection { .. }));
+        assert!(refused.to_string().contains("is not a section"));
     }
 }

@@ -91,8 +91,8 @@ pub use decision::{RetentionDecision, RetentionOutcome, RetentionReason, RuleEff
 pub use destruction::{
     Approval, ApprovedPlan, CertificateEntry, CertificateLog, DestructionCertificate, DestructionMethod,
     DestructionPlan, Execution, ExecutionReport, ItemReport, ItemStatus, KeyStoreShredError,
-    KeyStoreShredder, PlanId, PlanItem, PlannedHolding, REQUIRED_APPROVALS, RuleCitation, ShredRequest,
-    Shredded, Shredder, execute,
+    KeyStoreShredder, PlanId, PlanItem, PlannedHolding, REQUIRED_APPROVALS, RuleCitation, SectionShredError,
+    SectionShredder, ShredRequest, Shredded, Shredder, execute,
 };
 pub use error::RetentionError;
 pub use facts::{

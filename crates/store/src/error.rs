@@ -2,11 +2,15 @@
 
 use custodia_crypto::CryptoError;
 use custodia_ledger::LedgerError;
-use custodia_model::{CustomerId, DataCategory};
 
 /// Everything that can go wrong in a store. Each variant names what failed: the operation, the table and
-/// row key, the schema version. A backend's own error travels as its message, so that callers never need
-/// to name `rusqlite` or `postgres` types.
+/// row key, the schema version. A database driver's own error travels as its message, so that callers
+/// never need to name `rusqlite` or `postgres` types.
+///
+/// Through the storage seams a `StoreError` arrives as the source of `LedgerError::Store`,
+/// `CryptoError::KeyStore` or `CryptoError::Vault`: walk `std::error::Error::source` (or call
+/// `custodia_crypto::BackendFailure::downcast_ref`) and match it, to tell a busy database
+/// ([`StoreError::Busy`]: retry) from a corrupt one ([`StoreError::Corrupt`]: stop and restore).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -25,6 +29,16 @@ pub enum StoreError {
         operation: &'static str,
         /// The server's or client's message.
         message: String,
+    },
+    /// Another connection holds the lock the operation needed, for longer than the store waits (SQLite's
+    /// busy timeout, PostgreSQL's lock timeout), or the server aborted the transaction to resolve a
+    /// deadlock or a serialization conflict. Nothing was written; retrying later is safe.
+    #[error("database {location} is busy: could not {operation}")]
+    Busy {
+        /// The file (SQLite) or schema (PostgreSQL).
+        location: String,
+        /// What the store was doing.
+        operation: &'static str,
     },
     /// The file is not an SQLite database at all (its header is wrong or it is encrypted).
     #[error("{path} is not an sqlite database")]
@@ -86,22 +100,6 @@ pub enum StoreError {
         /// Why it was refused.
         reason: &'static str,
     },
-    /// A sealed section was put at a record version that is not newer than the one already stored for
-    /// the same customer and category. History is append-only: a correction is a new version (PIPL Art
-    /// 46), never an overwrite.
-    #[error(
-        "section {category} of customer {customer} is at version {latest}; version {version} is not newer"
-    )]
-    StaleSectionVersion {
-        /// The customer.
-        customer: CustomerId,
-        /// The category.
-        category: DataCategory,
-        /// The version that was refused.
-        version: u64,
-        /// The newest stored version.
-        latest: u64,
-    },
     /// A number does not fit the database's signed 64-bit integers.
     #[error("{field} value {value} exceeds the database's 64-bit signed range")]
     OutOfRange {
@@ -113,22 +111,19 @@ pub enum StoreError {
 }
 
 impl From<StoreError> for LedgerError {
-    /// The ledger's storage seam reports every backend failure as [`LedgerError::Store`] carrying this
-    /// error's message, so the table, key or schema version that failed still reaches the caller.
+    /// The ledger's storage seam reports every backend failure as [`LedgerError::Store`] with this error
+    /// as its source, so the table, key or schema version that failed still reaches the caller, typed.
     fn from(error: StoreError) -> Self {
-        LedgerError::Store {
-            message: error.to_string(),
-        }
+        LedgerError::store(error)
     }
 }
 
 impl From<StoreError> for CryptoError {
-    /// The key store seam reports every backend failure as [`CryptoError::KeyStore`] carrying this
-    /// error's message, which names tables, customer and key ids but never key bytes.
+    /// The key store seam reports every backend failure as [`CryptoError::KeyStore`] with this error as
+    /// its source; it names tables, customer and key ids but never key bytes. (The vault's failures are
+    /// [`CryptoError::Vault`]: the vault backends convert explicitly, never through this.)
     fn from(error: StoreError) -> Self {
-        CryptoError::KeyStore {
-            message: error.to_string(),
-        }
+        CryptoError::key_store(error)
     }
 }
 
@@ -141,8 +136,10 @@ pub(crate) fn to_i64(field: &'static str, value: u64) -> Result<i64, StoreError>
 mod tests {
     use super::*;
 
+    use std::error::Error as _;
+
     #[test]
-    fn backend_errors_keep_their_message_through_the_trait_seams() {
+    fn backend_errors_arrive_whole_as_the_source_through_the_trait_seams() {
         let error = StoreError::RowCheck {
             table: "sections",
             key: "c/health/3".to_owned(),
@@ -153,13 +150,35 @@ mod tests {
             message,
             "row c/health/3 of table sections fails its check: unknown category code"
         );
+        let ledger = LedgerError::from(error.clone());
+        assert!(matches!(ledger, LedgerError::Store { .. }));
+        // The cause is printed once, by the source, never repeated in the seam's own message.
+        assert_eq!(ledger.to_string(), "log store failed");
+        let source = ledger.source().unwrap();
+        assert_eq!(source.to_string(), message);
+        assert_eq!(source.downcast_ref::<StoreError>(), Some(&error));
+        let crypto = CryptoError::from(error.clone());
+        assert!(matches!(crypto, CryptoError::KeyStore { .. }));
+        assert!(!crypto.to_string().contains("unknown category"));
         assert_eq!(
-            LedgerError::from(error.clone()),
-            LedgerError::Store {
-                message: message.clone()
-            }
+            crypto.backend().unwrap().downcast_ref::<StoreError>(),
+            Some(&error)
         );
-        assert_eq!(CryptoError::from(error), CryptoError::KeyStore { message });
+    }
+
+    #[test]
+    fn a_busy_database_is_told_from_a_corrupt_one_through_the_seam() {
+        let busy = LedgerError::from(StoreError::Busy {
+            location: "ledger.db".into(),
+            operation: "append to the log",
+        });
+        let corrupt = LedgerError::from(StoreError::Corrupt {
+            location: "ledger.db".into(),
+            detail: "malformed page".into(),
+        });
+        let cause = |e: &LedgerError| e.source().and_then(|s| s.downcast_ref::<StoreError>()).cloned();
+        assert!(matches!(cause(&busy), Some(StoreError::Busy { .. })));
+        assert!(matches!(cause(&corrupt), Some(StoreError::Corrupt { .. })));
     }
 
     #[test]

@@ -4,14 +4,19 @@
 //! the customers' sealed sections with their history, and the wrapped data keys and blind-index entries
 //! whose destruction is crypto-shredding. It is the **only crate that talks to a database**.
 //!
-//! Two backends, one schema and one behaviour:
+//! Two backends, one schema and one behaviour, each a cargo feature:
 //!
-//! - [`SqliteStore`] — the embedded default: one file, SQLite compiled in, nothing to install.
-//! - [`PostgresStore`] — the server backend, for several service instances sharing one ledger.
+//! - `SqliteStore` (feature `sqlite`, the default) — the embedded store: one file, SQLite compiled in,
+//!   nothing to install.
+//! - `PostgresStore` (feature `postgres`) — the server backend, for several service instances sharing
+//!   one ledger. Off by default: a SQLite-only build compiles no async runtime (`cargo tree -p
+//!   custodia-store -e normal` shows no tokio or postgres).
 //!
-//! Each implements [`custodia_ledger::LogStore`], [`custodia_crypto::KeyStore`] and this crate's
-//! [`SectionVault`], and both pass one conformance suite (`tests/common`) that also runs against the
-//! in-memory stores of those crates.
+//! Each implements the seams the crates below define — [`custodia_ledger::LogStore`],
+//! [`custodia_crypto::KeyStore`] and [`custodia_crypto::SectionRows`] (whence
+//! [`custodia_crypto::SectionVault`], whose rules crypto writes once) — with every method on `&self`, so
+//! one store value serves as log, key store and vault. Both pass the conformance suite of
+//! `custodia-conformance`, which also runs against the in-memory stores of those crates.
 //!
 //! ## The key decisions, and why
 //!
@@ -55,34 +60,46 @@
 //!
 //! - No domain crate (consent, retention, transfer) depends on this one: they are generic over the
 //!   traits that `custodia-ledger` and `custodia-crypto` define, and a program picks the backend.
+//! - Add rules: it stores rows. "A version not newer than the newest is refused", "history oldest
+//!   first", "erasure leaves a tombstone" are written once in `custodia-crypto`'s `SectionVault`; the
+//!   backends give it an atomic compare-and-insert and plain row reads.
 //! - It never sees a plaintext or a key: sections arrive sealed and keys wrapped by `custodia-crypto`.
 //! - It prints nothing and reads no clock; times come in as arguments.
 //!
 //! ## PostgreSQL
 //!
-//! [`PostgresStore::connect`] takes a URL such as `postgresql://custodia:secret@db.internal:5432/broker`
-//! and a [`PostgresConfig`] naming the schema that holds the tables (default `custodia`; created on first
-//! connect). Point every service instance at the same URL and schema to share one ledger. The PostgreSQL
-//! half of the test suite runs with `--features postgres-tests` against the server in `CUSTODIA_PG_URL`
-//! (it fails, rather than passes, when the variable is missing); `.ci/postgres.sh` starts a throwaway one.
+//! With feature `postgres`, `PostgresStore::connect` takes a URL such as
+//! `postgresql://custodia:secret@db.internal:5432/broker` and a `PostgresConfig` naming the schema that
+//! holds the tables (default `custodia`; created on first connect). Point every service instance at the
+//! same URL and schema to share one ledger. The PostgreSQL half of the test suite runs with `--features
+//! postgres-tests` (which turns on `postgres`) against the server in `CUSTODIA_PG_URL` (it fails, rather
+//! than passes, when the variable is missing); `.ci/postgres.sh` starts a throwaway one.
+//!
+//! ## Errors through the seams
+//!
+//! A failure reaches a caller of the seams as the source of `LedgerError::Store`, `CryptoError::KeyStore`
+//! or `CryptoError::Vault`; downcast it to [`StoreError`] to tell [`StoreError::Busy`] (retry) from
+//! [`StoreError::Corrupt`] (stop and restore).
 //!
 //! ## Example
 //!
 //! ```
+//! # #[cfg(feature = "sqlite")] {
 //! use chrono::{TimeZone, Utc};
-//! use custodia_crypto::{CryptoError, KeyStore, Keyring, KeyringConfig, seal_section};
+//! use custodia_crypto::{CryptoError, KeyStore, Keyring, KeyringConfig, SectionVault, seal_section};
 //! use custodia_ledger::Log;
 //! use custodia_model::{CustomerId, DataCategory};
-//! use custodia_store::{SectionVault, SqliteConfig, SqliteStore};
+//! use custodia_store::{SqliteConfig, SqliteStore};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("custodia.db");
+//! // One store value: the log borrows it, and it is the key store and the vault as well.
+//! let store = SqliteStore::open(&path, &SqliteConfig::new())?;
 //!
 //! // The ledger: appends are durable when they return.
-//! let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new())?)?;
+//! let mut log = Log::new(&store)?;
 //! let appended = log.append(&[b"consent granted: customer 7f3c, marketing".as_slice()])?;
 //! assert_eq!(appended.size(), 1);
-//! let mut store = log.into_store();
 //!
 //! // A customer's key and a sealed section.
 //! let keyring = Keyring::derive_from_master(&[7u8; 32], 1, KeyringConfig::default())?;
@@ -93,6 +110,7 @@
 //! store.put_section(customer, DataCategory::Contact, 1, &sealed)?;
 //!
 //! // Reopened later, it is all still there.
+//! drop(log);
 //! drop(store);
 //! let store = SqliteStore::open(&path, &SqliteConfig::new())?;
 //! let latest = store.latest_section(customer, DataCategory::Contact)?.expect("stored above");
@@ -106,18 +124,24 @@
 //!     keyring.open_stored_section(&store, customer, DataCategory::Contact, 1, latest.sealed()).unwrap_err(),
 //!     CryptoError::KeyDestroyed { customer },
 //! );
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// A build with no backend feature keeps the shared row checks and schema it would need, unused.
+#![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+
 mod error;
+#[cfg(feature = "postgres")]
 mod pg;
 mod rows;
 mod schema;
+#[cfg(feature = "sqlite")]
 mod sqlite;
-mod vault;
 
 pub use error::StoreError;
+#[cfg(feature = "postgres")]
 pub use pg::{PostgresConfig, PostgresStore};
 pub use schema::SCHEMA_VERSION;
+#[cfg(feature = "sqlite")]
 pub use sqlite::{APPLICATION_ID, Durability, SqliteConfig, SqliteStore};
-pub use vault::{MemoryVault, SectionVault, VersionedSection};

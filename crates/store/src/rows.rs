@@ -1,7 +1,7 @@
 //! Checks of stored rows shared by both backends: every column read back is checked before it becomes a value.
 
 use chrono::{DateTime, Utc};
-use custodia_crypto::{DekId, SealedSection, WrappedKey};
+use custodia_crypto::{DekId, SealedSection, SectionTombstone, WrappedKey};
 use custodia_ledger::{Entry, EntryContent, LedgerError, MerkleHash, NodeId, Salt, StoredCheckpoint};
 use custodia_model::{CustomerId, DataCategory};
 
@@ -154,6 +154,27 @@ pub(crate) fn time_from_columns(
             key: customer.to_string(),
             what: "destruction time",
         })
+}
+
+/// Reads a stored section tombstone: its erasure time and the newest version erased, both checked.
+pub(crate) fn section_tombstone_from_columns(
+    customer: CustomerId,
+    category: DataCategory,
+    seconds: i64,
+    nanos: i64,
+    last_version: i64,
+) -> Result<SectionTombstone, StoreError> {
+    let bad = |what| StoreError::RowCheck {
+        table: "section_tombstones",
+        key: format!("{customer}/{category}"),
+        what,
+    };
+    let erased_at = u32::try_from(nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(seconds, nanos))
+        .ok_or(bad("erasure time"))?;
+    let last_version = u64::try_from(last_version).map_err(|_| bad("negative last version"))?;
+    Ok(SectionTombstone::new(erased_at, last_version))
 }
 
 /// Reads a stored customer id.

@@ -1,5 +1,7 @@
 //! Crash safety of the SQLite log: a child appends batches and reports each commit; SIGKILL at random moments loses nothing reported and tears no batch.
 //!
+//! A `harness = false` test binary: its test re-runs the binary as the appending child
+//! (`crash --child append <iteration> <path>`, see `harness`), so the child is never a test of its own.
 //! 20 kills by default; the long run is
 //! `CUSTODIA_CRASH_ITERATIONS=1000 cargo test -p custodia-store --release --test crash`.
 //! `CUSTODIA_CRASH_SEED=<n>` replays the random kill moments of a failed run (the seed is in its message).
@@ -8,30 +10,36 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod harness;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use custodia_ledger::{Log, LogStore};
 use custodia_store::{SqliteConfig, SqliteStore};
 
-const CHILD_ENV: &str = "CUSTODIA_CRASH_CHILD";
+fn main() -> ExitCode {
+    harness::main(
+        &[(
+            "sigkill_never_loses_or_tears_a_batch",
+            sigkill_never_loses_or_tears_a_batch,
+        )],
+        &[("append", crash_child)],
+    )
+}
 
 /// The payload of entry `item` of a batch of `len` entries.
 fn payload(iteration: u64, batch: u64, item: u64, len: u64) -> String {
     format!("i{iteration} b{batch} e{item}/{len}")
 }
 
-/// Not a test on its own: the appending child of `sigkill_never_loses_or_tears_a_batch`, which re-runs
-/// this test binary with `CUSTODIA_CRASH_CHILD` set. Without that variable it returns at once. It stops
-/// by itself after 30 seconds so that it never outlives a parent that died.
-#[test]
-fn crash_child() {
-    let Ok(spec) = std::env::var(CHILD_ENV) else {
-        return;
+/// The appending child of `sigkill_never_loses_or_tears_a_batch`: `--child append <iteration> <path>`.
+/// It stops by itself after 30 seconds so that it never outlives a parent that died.
+fn crash_child(args: &[String]) {
+    let [iteration, path] = args else {
+        panic!("usage: --child append <iteration> <path>, got {args:?}");
     };
-    let (iteration, path) = spec.split_once(':').unwrap();
     let iteration: u64 = iteration.parse().unwrap();
     let mut log = Log::new(SqliteStore::open(path, &SqliteConfig::new()).unwrap()).unwrap();
     let mut out = std::io::stdout().lock();
@@ -80,7 +88,7 @@ struct Reported {
     size: u64,
 }
 
-/// Reads one report line (libtest may print its `test crash_child ... ` prefix on the first one).
+/// Reads one report line.
 fn parse(line: &str) -> Option<Reported> {
     let at = line.find("COMMITTED ")?;
     let rest = line[at..].strip_prefix("COMMITTED ")?.trim_end();
@@ -94,7 +102,6 @@ fn parse(line: &str) -> Option<Reported> {
     })
 }
 
-#[test]
 fn sigkill_never_loses_or_tears_a_batch() {
     let iterations: u64 = std::env::var("CUSTODIA_CRASH_ITERATIONS")
         .ok()
@@ -113,16 +120,13 @@ fn sigkill_never_loses_or_tears_a_batch() {
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
-    let exe = std::env::current_exe().unwrap();
     let signer = common::signer();
     let policy = common::policy(&signer);
     let mut reported: Vec<Reported> = Vec::new();
 
     for iteration in 0..iterations {
         let context = format!("seed {seed}, iteration {iteration}");
-        let mut child = Command::new(&exe)
-            .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, format!("{iteration}:{}", path.display()))
+        let mut child = harness::child("append", &[iteration.to_string(), path.display().to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -1,4 +1,4 @@
-//! The shared suite, schema checks and the four-writer concurrency test against PostgreSQL (feature `postgres-tests`, server from `CUSTODIA_PG_URL`).
+//! The conformance suite and schema checks against PostgreSQL (feature `postgres-tests`, server from `CUSTODIA_PG_URL`); the four writers are `postgres_writers.rs`.
 
 // Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -6,9 +6,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use custodia_ledger::{LedgerError, Log};
@@ -56,17 +53,17 @@ fn raw_client() -> postgres::Client {
 
 #[test]
 fn postgres_log_store_passes_the_suite() {
-    common::log_store_suite(&fresh_store, 8);
+    custodia_conformance::log_store_suite(&fresh_store, 8);
 }
 
 #[test]
 fn postgres_vault_passes_the_suite() {
-    common::vault_suite(&fresh_store, 8);
+    custodia_conformance::section_vault_suite(&fresh_store, 8);
 }
 
 #[test]
 fn postgres_key_store_passes_the_suite() {
-    common::key_store_suite(&fresh_store, 8);
+    custodia_conformance::key_store_suite(&fresh_store, 8);
 }
 
 #[test]
@@ -171,105 +168,6 @@ fn a_tampered_row_is_named() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Four processes, 2,500 entries each, one log.
-
-const WRITERS: usize = 4;
-const PER_WRITER: usize = 2_500;
-const BATCH: usize = 25;
-
-/// Not a test on its own: the entry point of one writer process of
-/// `four_processes_append_to_one_log`, which re-runs this test binary with `CUSTODIA_PG_WRITER` set.
-/// Without that variable it returns at once.
-#[test]
-fn pg_writer_child() {
-    let Ok(spec) = std::env::var("CUSTODIA_PG_WRITER") else {
-        return;
-    };
-    let (schema, writer) = spec.split_once(':').unwrap();
-    let mut log = Log::new(connect(schema)).unwrap();
-    let mut written = 0;
-    let mut conflicts = 0u64;
-    while written < PER_WRITER {
-        let payloads: Vec<Vec<u8>> = (written..written + BATCH)
-            .map(|n| format!("writer {writer} entry {n}").into_bytes())
-            .collect();
-        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        match log.append(&refs) {
-            Ok(_) => written += BATCH,
-            // Another writer got there first; the log has re-read the store's right edge. Retry.
-            Err(LedgerError::Conflict { .. }) => conflicts += 1,
-            Err(other) => panic!("writer {writer}: {other}"),
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "WRITER-DONE {writer} conflicts={conflicts}").unwrap();
-}
-
-#[test]
-fn four_processes_append_to_one_log() {
-    let schema = fresh_schema();
-    drop(connect(&schema)); // migrate once up front; the writers' connects then only check
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..WRITERS)
-        .map(|writer| {
-            Command::new(&exe)
-                .args(["pg_writer_child", "--exact", "--nocapture", "--test-threads=1"])
-                .env("CUSTODIA_PG_WRITER", format!("{schema}:{writer}"))
-                .env("CUSTODIA_PG_URL", url())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for (writer, child) in children.into_iter().enumerate() {
-        let output = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.contains(&format!("WRITER-DONE {writer} ")),
-            "writer {writer} failed: {}\n{stdout}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        // libtest may print its "test ... " prefix on the same line.
-        for line in stdout
-            .lines()
-            .filter_map(|l| l.find("WRITER-DONE").map(|at| &l[at..]))
-        {
-            eprintln!("{line}");
-        }
-    }
-
-    let log = Log::new(connect(&schema)).unwrap();
-    assert_eq!(log.size(), (WRITERS * PER_WRITER) as u64);
-    let signer = common::signer();
-    let verified = log.verify(&common::policy(&signer)).unwrap();
-    assert_eq!(verified.size(), (WRITERS * PER_WRITER) as u64);
-    assert_eq!(*verified.root(), log.root());
-
-    // Every entry of every writer exactly once, each writer's entries in its own order, no gap.
-    use custodia_ledger::LogStore;
-    let entries = log.store().entries(0..log.size()).unwrap();
-    let mut next: HashMap<usize, usize> = HashMap::new();
-    for entry in &entries {
-        let text = std::str::from_utf8(entry.payload().unwrap()).unwrap();
-        let rest = text.strip_prefix("writer ").unwrap();
-        let (writer, n) = rest.split_once(" entry ").unwrap();
-        let (writer, n): (usize, usize) = (writer.parse().unwrap(), n.parse().unwrap());
-        let expected = next.entry(writer).or_insert(0);
-        assert_eq!(
-            n,
-            *expected,
-            "writer {writer}'s entries out of order at index {}",
-            entry.index()
-        );
-        *expected += 1;
-    }
-    assert_eq!(next.len(), WRITERS);
-    assert!(next.values().all(|&n| n == PER_WRITER));
-}
-
 #[test]
 fn a_deleted_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
     use custodia_ledger::{LogStore, StoredCheckpoint};
@@ -281,7 +179,7 @@ fn a_deleted_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
         log.append(&[&[n]]).unwrap();
         log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
     }
-    let mut store = log.into_store();
+    let store = log.into_store();
     let stale = StoredCheckpoint::new(1, b"a writer that missed two appends".to_vec());
     assert_eq!(
         store.add_checkpoint(stale),

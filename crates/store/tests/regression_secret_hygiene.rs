@@ -1,9 +1,11 @@
 //! Secret hygiene of the store (issue 10): the PostgreSQL connection string may carry a password, and
 //! neither a failed connect's error (`Display` or `Debug`) nor anything the store keeps may repeat it.
-//! No server is needed: every connection string here fails before or at connecting.
+//! No server is needed: every connection string here fails before or at connecting (feature `postgres`,
+//! which `.ci/run` turns on with `postgres-tests`).
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::panic)]
+#![cfg(feature = "postgres")]
 
 use custodia_store::{PostgresConfig, PostgresStore};
 

@@ -4,6 +4,7 @@
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(feature = "sqlite")]
 
 use chrono::{DateTime, Utc};
 use custodia_crypto::SigningKey;

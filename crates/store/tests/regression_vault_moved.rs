@@ -4,10 +4,11 @@
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(feature = "sqlite")]
 
-use custodia_crypto::{CryptoError, KeyStore, Keyring, KeyringConfig, seal_section};
+use custodia_crypto::{CryptoError, KeyStore, Keyring, KeyringConfig, SectionVault, seal_section};
 use custodia_model::{CustomerId, DataCategory};
-use custodia_store::{SectionVault, SqliteConfig, SqliteStore};
+use custodia_store::{SqliteConfig, SqliteStore};
 use rusqlite::{Connection, params};
 
 const VERSION: u64 = 3;
@@ -17,7 +18,7 @@ fn a_section_row_moved_to_another_customer_category_or_version_fails_to_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.sqlite");
     let keyring = Keyring::derive_from_master(&[0x33; 32], 1, KeyringConfig::default()).unwrap();
-    let mut store = SqliteStore::open(&path, &SqliteConfig::default()).unwrap();
+    let store = SqliteStore::open(&path, &SqliteConfig::default()).unwrap();
     let (alice, bob) = (CustomerId::new_v7(), CustomerId::new_v7());
     for customer in [alice, bob] {
         let (dek, wrapped) = keyring.generate_dek(customer).unwrap();

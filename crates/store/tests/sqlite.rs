@@ -1,7 +1,8 @@
-//! The shared suite against SQLite, in memory and in WAL files, plus what only a file can show: reopening, schema versions, corruption.
+//! The conformance suite against SQLite, in memory and in WAL files, plus what only a file can show: reopening, schema versions, corruption.
 
 // Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(feature = "sqlite")]
 
 mod common;
 
@@ -11,7 +12,7 @@ use custodia_store::{Durability, SqliteConfig, SqliteStore};
 
 #[test]
 fn sqlite_in_memory_log_store_passes_the_suite() {
-    common::log_store_suite(&|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(), 64);
+    custodia_conformance::log_store_suite(&|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(), 64);
 }
 
 #[test]
@@ -26,7 +27,7 @@ fn sqlite_file_log_store_passes_the_suite() {
         )
         .unwrap()
     };
-    common::log_store_suite(&make, 24);
+    custodia_conformance::log_store_suite(&make, 24);
 }
 
 #[test]
@@ -38,12 +39,15 @@ fn sqlite_file_with_normal_durability_passes_the_suite() {
         counter.set(counter.get() + 1);
         SqliteStore::open(dir.path().join(format!("log-{}.db", counter.get())), &config).unwrap()
     };
-    common::log_store_suite(&make, 8);
+    custodia_conformance::log_store_suite(&make, 8);
 }
 
 #[test]
 fn sqlite_vault_passes_the_suite() {
-    common::vault_suite(&|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(), 64);
+    custodia_conformance::section_vault_suite(
+        &|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(),
+        64,
+    );
     let dir = tempfile::tempdir().unwrap();
     let counter = Cell::new(0u32);
     let make = || {
@@ -54,12 +58,32 @@ fn sqlite_vault_passes_the_suite() {
         )
         .unwrap()
     };
-    common::vault_suite(&make, 16);
+    custodia_conformance::section_vault_suite(&make, 16);
+}
+
+#[test]
+fn one_sqlite_store_passes_all_three_suites_through_references() {
+    // The main job's shape: one store value is the log (`Log<&SqliteStore>`), the keys and the vault.
+    let dir = tempfile::tempdir().unwrap();
+    let counter = Cell::new(0u32);
+    let make = || {
+        counter.set(counter.get() + 1);
+        std::sync::Arc::new(
+            SqliteStore::open(
+                dir.path().join(format!("all-{}.db", counter.get())),
+                &SqliteConfig::new(),
+            )
+            .unwrap(),
+        )
+    };
+    custodia_conformance::log_store_suite(&make, 4);
+    custodia_conformance::key_store_suite(&make, 4);
+    custodia_conformance::section_vault_suite(&make, 4);
 }
 
 #[test]
 fn sqlite_key_store_passes_the_suite() {
-    common::key_store_suite(&|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(), 64);
+    custodia_conformance::key_store_suite(&|| SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap(), 64);
     let dir = tempfile::tempdir().unwrap();
     let counter = Cell::new(0u32);
     let make = || {
@@ -70,16 +94,17 @@ fn sqlite_key_store_passes_the_suite() {
         )
         .unwrap()
     };
-    common::key_store_suite(&make, 8);
+    custodia_conformance::key_store_suite(&make, 8);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // What only a file can show.
 
 use custodia_crypto::KeyStore;
+use custodia_crypto::{CryptoError, SectionVault};
 use custodia_ledger::{LedgerError, Log, LogStore};
 use custodia_model::{CustomerId, DataCategory};
-use custodia_store::{APPLICATION_ID, SCHEMA_VERSION, SectionVault, StoreError};
+use custodia_store::{APPLICATION_ID, SCHEMA_VERSION, StoreError};
 
 fn raw(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
@@ -227,6 +252,33 @@ fn a_corrupted_file_is_a_typed_error() {
 }
 
 #[test]
+fn a_busy_database_reaches_the_ledger_as_busy_through_the_seam() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custodia.db");
+    let config = SqliteConfig::new().with_busy_timeout(std::time::Duration::from_millis(50));
+    let mut log = Log::new(SqliteStore::open(&path, &config).unwrap()).unwrap();
+    // Another program holds the write lock.
+    let other = raw(&path);
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let refused = log.append(&[b"waits too long"]).unwrap_err();
+    assert!(matches!(refused, LedgerError::Store { .. }), "{refused:?}");
+    assert!(
+        matches!(
+            common::store_error(&refused),
+            StoreError::Busy {
+                operation: "begin an append",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    // Nothing was written, and once the lock is gone the append goes through.
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(log.size(), 0);
+    assert_eq!(log.append(&[b"now"]).unwrap().size(), 1);
+}
+
+#[test]
 fn a_tampered_row_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");
@@ -236,7 +288,7 @@ fn a_tampered_row_is_named() {
     let keyring = common::keyring();
     let customer = CustomerId::new_v7();
     let (dek, wrapped) = keyring.generate_dek(customer).unwrap();
-    let mut store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
     store.put_wrapped_key(&wrapped).unwrap();
     let sealed = custodia_crypto::seal_section(&dek, customer, DataCategory::Health, 1, b"h").unwrap();
     store
@@ -270,8 +322,13 @@ fn a_tampered_row_is_named() {
             index: 0
         }
     );
+    let bad_section = store.section(customer, DataCategory::Health, 1).unwrap_err();
+    assert!(
+        matches!(bad_section, CryptoError::Vault { .. }),
+        "{bad_section:?}"
+    );
     assert_eq!(
-        store.section(customer, DataCategory::Health, 1).unwrap_err(),
+        common::store_error(&bad_section),
         StoreError::RowCheck {
             table: "sections",
             key: format!("{customer}/health/1"),
@@ -280,9 +337,11 @@ fn a_tampered_row_is_named() {
     );
     // A wrapped key moved under another customer's row is named, not opened.
     let moved = store.wrapped_keys(other).unwrap_err();
+    assert!(matches!(moved, CryptoError::KeyStore { .. }), "{moved:?}");
+    let cause = common::store_error(&moved);
     assert!(
-        moved.to_string().contains("wrapped key names another customer"),
-        "{moved}"
+        cause.to_string().contains("wrapped key names another customer"),
+        "{cause}"
     );
 }
 
@@ -327,7 +386,7 @@ fn redaction_and_shredding_leave_no_bytes_in_the_files() {
 fn purged_categories_leave_the_file_and_the_wal_at_the_next_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");
-    let mut store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+    let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
     let customer = CustomerId::new_v7();
     let (key, _) = common::keyring().generate_dek(customer).unwrap();
     let seal = |category, text: &str| {
@@ -343,11 +402,18 @@ fn purged_categories_leave_the_file_and_the_wal_at_the_next_checkpoint() {
         .unwrap();
     assert!(contains(&file_bytes(&path), erased.as_bytes()));
     assert_eq!(
-        store.purge_categories(customer, &[DataCategory::Health]).unwrap(),
+        store
+            .purge_categories(
+                customer,
+                &[DataCategory::Health],
+                chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap()
+            )
+            .unwrap(),
         1
     );
-    // The documented contract: a batch of purges, then one checkpoint, and the bytes are gone everywhere.
-    store.checkpoint_wal().unwrap();
+    // The documented contract: a batch of purges, then one flush (a WAL checkpoint), and the bytes are
+    // gone everywhere.
+    store.flush_erasures().unwrap();
     let bytes = file_bytes(&path);
     assert!(
         !contains(&bytes, erased.as_bytes()),
@@ -391,7 +457,7 @@ fn a_deleted_or_reordered_checkpoint_row_is_caught_and_a_stale_checkpoint_refuse
         log.append(&[&[n]]).unwrap();
         log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
     }
-    let mut store = log.into_store();
+    let store = log.into_store();
     let stale = StoredCheckpoint::new(1, b"a writer that missed two appends".to_vec());
     assert_eq!(
         store.add_checkpoint(stale),
@@ -436,6 +502,7 @@ fn both_stores_can_be_shared_between_threads() {
     // The KeyStore contract: safe to share behind `&self`. A compile-time check.
     fn shareable<T: Send + Sync>() {}
     shareable::<SqliteStore>();
+    #[cfg(feature = "postgres")]
     shareable::<custodia_store::PostgresStore>();
     let store = std::sync::Arc::new(SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap());
     let keyring = common::keyring();

@@ -1,13 +1,17 @@
 //! Several processes appending to one SQLite file: the write lock and the expected-size check keep one log, no fork, no gap, no duplicate.
+//!
+//! A `harness = false` test binary: its test re-runs the binary as the writers
+//! (`sqlite_writers --child write <writer> <path>`, see `harness`), so a writer is never a test of its own.
 
 // Test code: a panic here is a failed assertion (clippy.toml allows it in #[test] functions only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod harness;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{ExitCode, Stdio};
 
 use custodia_ledger::{LedgerError, Log, LogStore};
 use custodia_store::{SqliteConfig, SqliteStore};
@@ -16,14 +20,21 @@ const WRITERS: usize = 4;
 const PER_WRITER: usize = 500;
 const BATCH: usize = 20;
 
-/// Not a test on its own: one writer process of `four_processes_share_one_sqlite_log`, which re-runs
-/// this test binary with `CUSTODIA_SQLITE_WRITER` set. Without that variable it returns at once.
-#[test]
-fn sqlite_writer_child() {
-    let Ok(spec) = std::env::var("CUSTODIA_SQLITE_WRITER") else {
-        return;
+fn main() -> ExitCode {
+    harness::main(
+        &[(
+            "four_processes_share_one_sqlite_log",
+            four_processes_share_one_sqlite_log,
+        )],
+        &[("write", sqlite_writer_child)],
+    )
+}
+
+/// One writer process of `four_processes_share_one_sqlite_log`: `--child write <writer> <path>`.
+fn sqlite_writer_child(args: &[String]) {
+    let [writer, path] = args else {
+        panic!("usage: --child write <writer> <path>, got {args:?}");
     };
-    let (writer, path) = spec.split_once(':').unwrap();
     let mut log = Log::new(SqliteStore::open(path, &SqliteConfig::new()).unwrap()).unwrap();
     let (mut written, mut conflicts) = (0, 0u64);
     while written < PER_WRITER {
@@ -44,22 +55,13 @@ fn sqlite_writer_child() {
     .unwrap();
 }
 
-#[test]
 fn four_processes_share_one_sqlite_log() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
     drop(SqliteStore::open(&path, &SqliteConfig::new()).unwrap());
-    let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..WRITERS)
         .map(|writer| {
-            Command::new(&exe)
-                .args([
-                    "sqlite_writer_child",
-                    "--exact",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("CUSTODIA_SQLITE_WRITER", format!("{writer}:{}", path.display()))
+            harness::child("write", &[writer.to_string(), path.display().to_string()])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -16,8 +16,9 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use custodia_consent::{BasisPolicy, Channel, ConsentIndex, NoticeId, TransferPath};
 use custodia_crypto::{
-    CryptoError, DekId, DestructionEvidence, KeyStore, Keyring, KeyringConfig, RecipientKeyPair,
-    SealedSection, SigningKey, WrappedKey, seal_section,
+    CryptoError, DekId, DestructionEvidence, InsertOutcome, KeyStore, Keyring, KeyringConfig,
+    RecipientKeyPair, SealedSection, SectionInsert, SectionRows, SectionTombstone, SigningKey,
+    VersionedSection, WrappedKey, seal_section,
 };
 use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose, TransferId};
 use custodia_retention::{HeldData, Holding, Holds, Profile, PurposeBasis, RetentionFacts};
@@ -70,25 +71,44 @@ impl KeyStore for Counting {
     }
 }
 
-/// The buyer's section sink for the measurement: counts sections and keeps nothing.
+/// The buyer's section vault for the measurement: counts sections and keeps nothing (so it holds no
+/// customer, and every put is of a new category).
 #[derive(Default)]
 struct Sink {
-    sections: u64,
+    sections: std::sync::atomic::AtomicU64,
 }
 
-impl SectionSink for Sink {
-    fn holds_customer(&self, _customer: CustomerId) -> Result<bool, TransferError> {
-        Ok(false)
+impl SectionRows for Sink {
+    fn insert_row_if_newest(&self, _insert: &SectionInsert<'_>) -> Result<InsertOutcome, CryptoError> {
+        self.sections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(InsertOutcome::Inserted)
     }
-    fn put_section(
-        &mut self,
+    fn row(&self, _c: CustomerId, _k: DataCategory, _v: u64) -> Result<Option<SealedSection>, CryptoError> {
+        Ok(None)
+    }
+    fn newest_row(&self, _c: CustomerId, _k: DataCategory) -> Result<Option<VersionedSection>, CryptoError> {
+        Ok(None)
+    }
+    fn rows(&self, _c: CustomerId, _k: DataCategory) -> Result<Vec<VersionedSection>, CryptoError> {
+        Ok(Vec::new())
+    }
+    fn row_categories(&self, _c: CustomerId) -> Result<Vec<DataCategory>, CryptoError> {
+        Ok(Vec::new())
+    }
+    fn tombstone_row(
+        &self,
         _c: CustomerId,
         _k: DataCategory,
-        _v: u64,
-        _s: &SealedSection,
-    ) -> Result<(), TransferError> {
-        self.sections += 1;
-        Ok(())
+    ) -> Result<Option<SectionTombstone>, CryptoError> {
+        Ok(None)
+    }
+    fn delete_rows(
+        &self,
+        _c: CustomerId,
+        _k: &[DataCategory],
+        _at: DateTime<Utc>,
+    ) -> Result<u64, CryptoError> {
+        Ok(0)
     }
 }
 
@@ -257,7 +277,7 @@ fn main() -> Fallible<()> {
     // Import: everything verified, every section opened, nothing kept but counts and the proof tree.
     let buyer_ring = Keyring::derive_from_master(&[8; 32], 1, KeyringConfig::default())?;
     let keys = Counting::default();
-    let mut sink = Sink::default();
+    let sink = Sink::default();
     let outcome = import(
         BufReader::new(File::open(&path)?),
         &agreement,
@@ -265,7 +285,7 @@ fn main() -> Fallible<()> {
             recipient: &buyer_box,
             keyring: &buyer_ring,
             keys: &keys,
-            sections: &mut sink,
+            sections: &sink,
         },
         &ImportSettings {
             progress_every: u64::MAX,

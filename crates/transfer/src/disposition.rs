@@ -4,35 +4,142 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use custodia_model::{ActorId, CustomerId, DataCategory};
+use custodia_model::{ActorId, DataCategory};
 use custodia_retention::{
-    DestructionMethod, DestructionPlan, FactsBuilder, Holding, Holds, PlanId, PlanItem, Profile,
-    RetentionFacts, RetentionOutcome as Outcome, ShredRequest, Shredded, Shredder,
+    DestructionPlan, FactsBuilder, Holding, Holds, PlanId, PlanItem, Profile, RecordKind, RetentionFacts,
+    RetentionOutcome as Outcome,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::TransferError;
-use crate::import::MemorySections;
 
-/// Counts of a disposition by outcome and holding.
+/// What a disposition does with one holding, the key of [`DispositionCounts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DispositionOutcome {
+    /// Destroyed: the seller may no longer hold it (PIPL Art 47(1)(2) after the transfer).
+    Destroy,
+    /// Restricted to storage: a floor still runs (PIPL Art 47 last paragraph; Broker Rule 2018 Art 51,
+    /// AML Law 2024 Art 34).
+    StorageOnly,
+    /// Still in use: no duty to delete has arisen.
+    Retain,
+}
+
+/// Counts of a disposition by outcome and holding: typed keys, so a caller asks
+/// `counts.count(DispositionOutcome::Destroy, Holding::Category(DataCategory::Health))` or
+/// `counts.destroyed()` instead of filtering strings. In JSON each map is keyed by the holding's code
+/// (`"health"`, `"record:impact_assessment"`), as before.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DispositionCounts {
     /// Customers decided.
     pub customers: u64,
     /// Customers all of whose holdings are destroyed (crypto-shredded whole).
     pub whole_customers: u64,
-    /// Holdings to destroy, by holding code.
-    pub destroy: BTreeMap<String, u64>,
-    /// Holdings restricted to storage (PIPL Art 47 last paragraph; NDSR Art 24), by holding code.
-    pub storage_only: BTreeMap<String, u64>,
-    /// Holdings the seller may still use (no duty to delete has arisen), by holding code.
-    pub retain: BTreeMap<String, u64>,
+    /// Holdings to destroy, by holding.
+    #[serde(with = "by_holding")]
+    pub destroy: BTreeMap<Holding, u64>,
+    /// Holdings restricted to storage (PIPL Art 47 last paragraph; NDSR Art 24), by holding.
+    #[serde(with = "by_holding")]
+    pub storage_only: BTreeMap<Holding, u64>,
+    /// Holdings the seller may still use (no duty to delete has arisen), by holding.
+    #[serde(with = "by_holding")]
+    pub retain: BTreeMap<Holding, u64>,
 }
 
 impl DispositionCounts {
-    /// Total holdings with an outcome.
-    pub fn total(map: &BTreeMap<String, u64>) -> u64 {
-        map.values().sum()
+    /// The holdings with `outcome`, by holding.
+    pub fn by_outcome(&self, outcome: DispositionOutcome) -> &BTreeMap<Holding, u64> {
+        match outcome {
+            DispositionOutcome::Destroy => &self.destroy,
+            DispositionOutcome::StorageOnly => &self.storage_only,
+            DispositionOutcome::Retain => &self.retain,
+        }
+    }
+
+    /// How many of `holding` have `outcome`.
+    pub fn count(&self, outcome: DispositionOutcome, holding: Holding) -> u64 {
+        self.by_outcome(outcome).get(&holding).copied().unwrap_or(0)
+    }
+
+    /// Holdings with `outcome`, over every holding.
+    pub fn total(&self, outcome: DispositionOutcome) -> u64 {
+        self.by_outcome(outcome).values().sum()
+    }
+
+    /// Holdings to destroy, in all.
+    pub fn destroyed(&self) -> u64 {
+        self.total(DispositionOutcome::Destroy)
+    }
+
+    /// Holdings restricted to storage, in all.
+    pub fn restricted(&self) -> u64 {
+        self.total(DispositionOutcome::StorageOnly)
+    }
+
+    /// Holdings still in use, in all.
+    pub fn retained(&self) -> u64 {
+        self.total(DispositionOutcome::Retain)
+    }
+
+    /// Every holding that has any outcome, in order.
+    pub fn holdings(&self) -> Vec<Holding> {
+        let mut out: Vec<Holding> = self
+            .destroy
+            .keys()
+            .chain(self.storage_only.keys())
+            .chain(self.retain.keys())
+            .copied()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn add(&mut self, outcome: DispositionOutcome, holding: Holding) {
+        let map = match outcome {
+            DispositionOutcome::Destroy => &mut self.destroy,
+            DispositionOutcome::StorageOnly => &mut self.storage_only,
+            DispositionOutcome::Retain => &mut self.retain,
+        };
+        *map.entry(holding).or_default() += 1;
+    }
+}
+
+/// Serializes a count map keyed by [`Holding`] as a JSON object keyed by the holding's code (its
+/// `Display`: a category code, or `record:` and a record code), which JSON object keys require.
+mod by_holding {
+    use std::collections::BTreeMap;
+
+    use custodia_retention::Holding;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(map: &BTreeMap<Holding, u64>, s: S) -> Result<S::Ok, S::Error> {
+        let by_code: BTreeMap<String, u64> = map.iter().map(|(h, n)| (h.to_string(), *n)).collect();
+        by_code.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Holding, u64>, D::Error> {
+        let by_code = BTreeMap::<String, u64>::deserialize(d)?;
+        by_code
+            .into_iter()
+            .map(|(code, n)| {
+                super::holding_from_code(&code)
+                    .map(|h| (h, n))
+                    .ok_or_else(|| D::Error::custom(format!("unknown holding {code:?}")))
+            })
+            .collect()
+    }
+}
+
+/// The holding a code names: the inverse of `Holding`'s `Display`.
+fn holding_from_code(code: &str) -> Option<Holding> {
+    match code.strip_prefix("record:") {
+        Some(record) => RecordKind::from_code(record).map(Holding::Record),
+        None => code.parse::<DataCategory>().ok().map(Holding::Category),
     }
 }
 
@@ -49,9 +156,12 @@ pub struct DispositionPlanner<'a> {
     counts: DispositionCounts,
 }
 
-/// The destruction plans a disposition proposes: whole customers (crypto-shredding their keys) and single
-/// categories of customers the seller must partly keep (section deletion). Each needs two approvers.
+/// The destruction plans a disposition proposes: whole customers (crypto-shredding their keys, through
+/// `custodia_retention::KeyStoreShredder`) and single categories of customers the seller must partly keep
+/// (section deletion, through `custodia_retention::SectionShredder` over the seller's vault). Each needs
+/// two approvers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Disposition {
     /// Whole customers, to crypto-shred through a key store.
     pub crypto_shred: Option<DestructionPlan>,
@@ -89,13 +199,12 @@ impl<'a> DispositionPlanner<'a> {
         let decisions = self.profile.decide(&facts, self.holds, self.on)?;
         self.counts.customers += 1;
         for d in &decisions {
-            let key = d.holding().to_string();
-            let map = match d.outcome() {
-                Outcome::Destroy { .. } => &mut self.counts.destroy,
-                Outcome::StorageOnly { .. } => &mut self.counts.storage_only,
-                _ => &mut self.counts.retain,
+            let outcome = match d.outcome() {
+                Outcome::Destroy { .. } => DispositionOutcome::Destroy,
+                Outcome::StorageOnly { .. } => DispositionOutcome::StorageOnly,
+                _ => DispositionOutcome::Retain,
             };
-            *map.entry(key).or_default() += 1;
+            self.counts.add(outcome, d.holding());
         }
         if let Some(item) = PlanItem::from_decisions(customer, &decisions) {
             if item.whole_customer() {
@@ -134,70 +243,36 @@ impl<'a> DispositionPlanner<'a> {
     }
 }
 
-/// Deletes single categories of a customer from a section store: the seam a store implements so that a
-/// customer the seller must partly keep loses exactly the categories due (PIPL Art 47).
-pub trait CategoryEraser {
-    /// Deletes every stored version of `categories` of `customer`. Returns `false` if none was stored any
-    /// more (a re-run), `true` if something was deleted.
-    fn erase_categories(
-        &mut self,
-        customer: CustomerId,
-        categories: &[DataCategory],
-    ) -> Result<bool, TransferError>;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl CategoryEraser for MemorySections {
-    fn erase_categories(
-        &mut self,
-        customer: CustomerId,
-        categories: &[DataCategory],
-    ) -> Result<bool, TransferError> {
-        let mut any = false;
-        for c in categories {
-            any |= self.remove(customer, *c);
-        }
-        Ok(any)
-    }
-}
-
-/// A retention [`Shredder`] that deletes single categories through a [`CategoryEraser`]. Record holdings
-/// (not sections) are refused: they live elsewhere.
-#[derive(Debug)]
-pub struct SectionShredder<'a, E: CategoryEraser + ?Sized> {
-    eraser: &'a mut E,
-}
-
-impl<'a, E: CategoryEraser + ?Sized> SectionShredder<'a, E> {
-    /// Shreds through `eraser`.
-    pub fn new(eraser: &'a mut E) -> Self {
-        Self { eraser }
-    }
-}
-
-impl<E: CategoryEraser + ?Sized> Shredder for SectionShredder<'_, E> {
-    type Error = TransferError;
-
-    fn method(&self) -> DestructionMethod {
-        DestructionMethod::SectionDeletion
-    }
-
-    fn shred(&mut self, request: &ShredRequest<'_>) -> Result<Shredded, Self::Error> {
-        let mut categories = Vec::with_capacity(request.holdings.len());
-        for h in request.holdings {
-            match h {
-                Holding::Category(c) => categories.push(*c),
-                Holding::Record(r) => {
-                    return Err(TransferError::invalid(
-                        "disposition.holding",
-                        format!("record {} is not a section", r.code()),
-                    ));
-                }
-            }
-        }
-        Ok(if self.eraser.erase_categories(request.customer, &categories)? {
-            Shredded::Destroyed
-        } else {
-            Shredded::AlreadyDestroyed
-        })
+    #[test]
+    fn counts_are_keyed_by_holding_and_serialize_by_code() {
+        let mut counts = DispositionCounts::default();
+        let health = Holding::Category(DataCategory::Health);
+        let record = Holding::Record(RecordKind::ImpactAssessment);
+        counts.add(DispositionOutcome::Destroy, health);
+        counts.add(DispositionOutcome::Destroy, health);
+        counts.add(DispositionOutcome::StorageOnly, record);
+        counts.add(
+            DispositionOutcome::Retain,
+            Holding::Category(DataCategory::Identity),
+        );
+        assert_eq!(counts.count(DispositionOutcome::Destroy, health), 2);
+        assert_eq!(
+            (counts.destroyed(), counts.restricted(), counts.retained()),
+            (2, 1, 1)
+        );
+        assert_eq!(counts.holdings().len(), 3);
+        let json = serde_json::to_value(&counts).unwrap();
+        assert_eq!(json["destroy"]["health"], 2);
+        assert_eq!(json["storage_only"]["record:impact_assessment"], 1);
+        let back: DispositionCounts = serde_json::from_value(json).unwrap();
+        assert_eq!(back, counts);
+        let unknown = serde_json::json!({
+            "customers": 0, "whole_customers": 0, "destroy": {"nonsense": 1}, "storage_only": {}, "retain": {}
+        });
+        assert!(serde_json::from_value::<DispositionCounts>(unknown).is_err());
     }
 }

@@ -1,10 +1,16 @@
 //! The crate's one error type: every failure of agreement, plan, package, import, receipt and disposition.
 
+use custodia_crypto::{BackendFailure, CryptoError};
 use custodia_model::{CustomerId, DataCategory, TransferId};
 
 /// Everything that can go wrong in a transfer. Each variant names the field, entry or offset that failed;
 /// cryptographic failures are opaque on purpose ([`TransferError::Crypto`] carries the crypto crate's
 /// opaque error, never a reason why a key did not open).
+///
+/// A variant that wraps another crate's error keeps it as its `source()` and does not repeat its message,
+/// so a chain reporter prints every cause once. A storage failure ([`TransferError::Storage`]) carries the
+/// backend's own error: downcast it (to `custodia_store::StoreError` for custodia's backends) to tell a
+/// busy database from a corrupt one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransferError {
@@ -103,12 +109,12 @@ pub enum TransferError {
         customer: CustomerId,
     },
     /// A cryptographic operation failed. Opaque on purpose.
-    #[error("cryptographic operation failed in {context}: {source}")]
+    #[error("cryptographic operation failed in {context}")]
     Crypto {
         /// What was being done.
         context: &'static str,
         /// The crypto crate's error.
-        source: custodia_crypto::CryptoError,
+        source: CryptoError,
     },
     /// Reading from or writing to the package stream failed.
     #[error("package i/o failed while {context}: {message}")]
@@ -118,25 +124,38 @@ pub enum TransferError {
         /// The I/O error's message.
         message: String,
     },
-    /// A storage backend behind one of this crate's traits failed.
-    #[error("storage failed while {context}: {message}")]
+    /// A storage backend behind the key store or section vault seam failed: the backend's own error is the
+    /// source (for custodia-store, a `custodia_store::StoreError`).
+    #[error("storage failed while {context}")]
     Storage {
         /// What was being done.
         context: &'static str,
-        /// The backend's message.
-        message: String,
+        /// The backend's error.
+        #[source]
+        source: BackendFailure,
+    },
+    /// A value is too long for the length field the package format gives it. Nothing is written with a
+    /// clipped length: a package whose lengths lie would be corrupt but signed.
+    #[error("{field} is {bytes} bytes; the package format allows at most {limit}")]
+    TooLongToEncode {
+        /// What was being encoded, such as `section` or `transfer-wrapped key`.
+        field: &'static str,
+        /// Its length, in bytes.
+        bytes: u64,
+        /// The largest length the format's field can carry.
+        limit: u64,
     },
     /// The consent ledger could not be read or written.
-    #[error("consent ledger failed: {0}")]
+    #[error("consent ledger failed")]
     Consent(#[from] custodia_consent::ConsentError),
     /// The transfer ledger could not be read or written.
-    #[error("ledger failed: {0}")]
+    #[error("ledger failed")]
     Ledger(#[from] custodia_ledger::LedgerError),
     /// A retention decision or destruction failed.
-    #[error("retention failed: {0}")]
+    #[error("retention failed")]
     Retention(#[from] custodia_retention::RetentionError),
     /// A model value (an id, a code) was invalid.
-    #[error("model value invalid: {0}")]
+    #[error("model value invalid")]
     Model(#[from] custodia_model::ModelError),
     /// A receipt does not match the package the seller sent.
     #[error("receipt does not match the package: {what}")]
@@ -169,8 +188,34 @@ pub enum TransferError {
 }
 
 impl TransferError {
-    pub(crate) fn crypto(context: &'static str) -> impl Fn(custodia_crypto::CryptoError) -> Self {
+    pub(crate) fn crypto(context: &'static str) -> impl Fn(CryptoError) -> Self {
         move |source| TransferError::Crypto { context, source }
+    }
+
+    /// A key store or vault error: a backend failure becomes [`TransferError::Storage`] with the backend's
+    /// error as its source; anything else (a destroyed key, a stale version) stays
+    /// [`TransferError::Crypto`].
+    pub(crate) fn stores(context: &'static str) -> impl Fn(CryptoError) -> Self {
+        move |error| match error.backend() {
+            Some(source) => TransferError::Storage {
+                context,
+                source: source.clone(),
+            },
+            None => TransferError::Crypto {
+                context,
+                source: error,
+            },
+        }
+    }
+
+    /// `len` as the length prefix type `T` the format gives `field` (whose largest value is `limit`), or
+    /// [`TransferError::TooLongToEncode`]: never a clipped length.
+    pub(crate) fn length<T: TryFrom<usize>>(field: &'static str, len: usize, limit: u64) -> Result<T, Self> {
+        T::try_from(len).map_err(|_| TransferError::TooLongToEncode {
+            field,
+            bytes: len as u64,
+            limit,
+        })
     }
 
     pub(crate) fn io(context: &'static str) -> impl Fn(std::io::Error) -> Self {
@@ -185,5 +230,47 @@ impl TransferError {
             field,
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_length_too_long_for_its_field_is_refused_not_clipped() {
+        assert_eq!(TransferError::length::<u8>("section count", 9, 255), Ok(9u8));
+        assert_eq!(
+            TransferError::length::<u8>("section count", 300, 255),
+            Err(TransferError::TooLongToEncode {
+                field: "section count",
+                bytes: 300,
+                limit: 255
+            })
+        );
+        let shown = TransferError::length::<u16>("transfer-wrapped key", 70_000, 65_535)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            shown,
+            "transfer-wrapped key is 70000 bytes; the package format allows at most 65535"
+        );
+    }
+
+    #[test]
+    fn a_storage_failure_keeps_the_backend_error_as_its_source_and_says_it_once() {
+        let backend = std::io::Error::other("database is locked");
+        let error = TransferError::stores("storing a section")(CryptoError::vault(backend));
+        assert!(matches!(error, TransferError::Storage { .. }));
+        assert_eq!(error.to_string(), "storage failed while storing a section");
+        let source = std::error::Error::source(&error).unwrap();
+        assert_eq!(source.to_string(), "database is locked");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        // A key store error that is not a backend failure stays a crypto error.
+        let customer = CustomerId::new_v7();
+        assert!(matches!(
+            TransferError::stores("loading a key")(CryptoError::KeyDestroyed { customer }),
+            TransferError::Crypto { .. }
+        ));
     }
 }

@@ -1,12 +1,11 @@
-//! The seller's and buyer's storage seams, packaging from a store, and the buyer's verified import.
+//! Packaging from the seller's stores and the buyer's verified import, both over custodia-crypto's key store and section vault seams.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::num::NonZeroU32;
 
 use chrono::{DateTime, Utc};
 use custodia_crypto::{
-    KeyStore, Keyring, RecipientKeyPair, SealedSection, SigningKey, open_section, seal_section,
+    KeyStore, Keyring, RecipientKeyPair, SectionVault, SigningKey, open_section, seal_section,
 };
 use custodia_ledger::MerkleHash;
 use custodia_model::{CustomerId, DataCategory};
@@ -20,91 +19,6 @@ use crate::package::{
 };
 use crate::progress::{Phase, Progress};
 
-/// Where the seller's sealed sections come from. `custodia-store`'s vaults fit behind it with a few lines
-/// (this crate does not depend on the store crate: domain crates never name a backend).
-pub trait SectionSource {
-    /// The newest stored version of `customer`'s `category` section: its record version and sealed bytes.
-    fn latest_section(
-        &self,
-        customer: CustomerId,
-        category: DataCategory,
-    ) -> Result<Option<(u64, SealedSection)>, TransferError>;
-}
-
-/// Where the buyer puts imported sections.
-pub trait SectionSink {
-    /// Whether the sink already holds any section of `customer` (import refuses a sink that is not fresh).
-    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError>;
-
-    /// Stores `sealed` as `customer`'s `category` section at `record_version`.
-    fn put_section(
-        &mut self,
-        customer: CustomerId,
-        category: DataCategory,
-        record_version: u64,
-        sealed: &SealedSection,
-    ) -> Result<(), TransferError>;
-}
-
-/// An in-memory section store implementing both seams, for tests and examples.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MemorySections {
-    sections: BTreeMap<(CustomerId, DataCategory), (u64, SealedSection)>,
-}
-
-impl MemorySections {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sections stored.
-    pub fn len(&self) -> usize {
-        self.sections.len()
-    }
-
-    /// Whether nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.sections.is_empty()
-    }
-
-    /// Deletes `customer`'s `category` section; whether there was one.
-    pub fn remove(&mut self, customer: CustomerId, category: DataCategory) -> bool {
-        self.sections.remove(&(customer, category)).is_some()
-    }
-}
-
-impl SectionSource for MemorySections {
-    fn latest_section(
-        &self,
-        customer: CustomerId,
-        category: DataCategory,
-    ) -> Result<Option<(u64, SealedSection)>, TransferError> {
-        Ok(self.sections.get(&(customer, category)).cloned())
-    }
-}
-
-impl SectionSink for MemorySections {
-    fn holds_customer(&self, customer: CustomerId) -> Result<bool, TransferError> {
-        // Nine lookups, not a scan: import asks this once per customer.
-        Ok(DataCategory::ALL
-            .into_iter()
-            .any(|c| self.sections.contains_key(&(customer, c))))
-    }
-
-    fn put_section(
-        &mut self,
-        customer: CustomerId,
-        category: DataCategory,
-        record_version: u64,
-        sealed: &SealedSection,
-    ) -> Result<(), TransferError> {
-        self.sections
-            .insert((customer, category), (record_version, sealed.clone()));
-        Ok(())
-    }
-}
-
 /// One customer to package: who, and which categories the plan includes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Moving {
@@ -114,29 +28,58 @@ pub struct Moving {
     pub categories: Vec<DataCategory>,
 }
 
-/// The seller's side of packaging, in one call: for each customer (any order; sorted here by id, 16 bytes
-/// per customer held), the included sections read from `sections`, the DEK from `keys`, re-wrapped under
-/// the transfer key by `keyring`; written to `out`.
-#[allow(clippy::too_many_arguments)]
-pub fn package<W: Write, S: SectionSource + ?Sized, K: KeyStore + ?Sized>(
+/// The seller's side: the keys and stores packaging reads from. The same store value may serve as both
+/// `keys` and `sections` (custodia-store's `SqliteStore` does).
+#[derive(Debug)]
+pub struct Seller<'a, K: KeyStore + ?Sized, V: SectionVault + ?Sized> {
+    /// The seller's Ed25519 key; it must be the agreement's seller key.
+    pub signing_key: &'a SigningKey,
+    /// The seller's keyring, which unwraps each customer's data key to re-wrap it for the transfer.
+    pub keyring: &'a Keyring,
+    /// Where the seller's wrapped keys are.
+    pub keys: &'a K,
+    /// Where the seller's sealed sections are.
+    pub sections: &'a V,
+}
+
+/// What goes into a package: who moves (any order; sorted by id when packaging, 16 bytes per customer
+/// held), when the package is made, and whether to keep the manifest tree for customers' proofs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageContents {
+    /// The customers and their included categories, from the plan.
+    pub moving: Vec<Moving>,
+    /// When the package is made (the header records it; library code reads no clock).
+    pub created_at: DateTime<Utc>,
+    /// Whether to keep the manifest tree (about 80 bytes per customer) to answer customers' proofs.
+    pub proof_tree: ProofTree,
+}
+
+/// The seller's side of packaging, in one call: for each customer, the newest version of each included
+/// section read from `seller.sections`, the data key from `seller.keys`, re-wrapped under the transfer
+/// key by `seller.keyring`; written to `out`.
+pub fn package<W: Write, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
     out: W,
     agreement: &SignedAgreement,
-    seller_key: &SigningKey,
-    keyring: &Keyring,
-    keys: &K,
-    sections: &S,
-    mut moving: Vec<Moving>,
-    created_at: DateTime<Utc>,
-    proof_tree: ProofTree,
+    seller: Seller<'_, K, V>,
+    contents: PackageContents,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
+    let PackageContents {
+        mut moving,
+        created_at,
+        proof_tree,
+    } = contents;
     moving.sort_by_key(|m| m.customer);
     let total = moving.len() as u64;
-    let mut writer = PackageWriter::start(out, agreement, seller_key, created_at, proof_tree)?;
+    let mut writer = PackageWriter::start(out, agreement, seller.signing_key, created_at, proof_tree)?;
     for (n, m) in moving.iter().enumerate() {
         let mut travelling = Vec::with_capacity(m.categories.len());
         for category in &m.categories {
-            let Some((record_version, sealed)) = sections.latest_section(m.customer, *category)? else {
+            let latest = seller
+                .sections
+                .latest_section(m.customer, *category)
+                .map_err(TransferError::stores("reading a section"))?;
+            let Some(latest) = latest else {
                 return Err(TransferError::EntryFailed {
                     entry: writer.customers(),
                     customer: m.customer,
@@ -145,17 +88,18 @@ pub fn package<W: Write, S: SectionSource + ?Sized, K: KeyStore + ?Sized>(
             };
             travelling.push(TravellingSection {
                 category: *category,
-                record_version,
-                sealed,
+                record_version: latest.record_version(),
+                sealed: latest.into_sealed(),
             });
         }
         let Some(dek_id) = travelling.first().map(|s| s.sealed.dek_id()) else {
             continue;
         };
-        let wrapped = keys
+        let wrapped = seller
+            .keys
             .wrapped_key(m.customer, dek_id)
-            .map_err(TransferError::crypto("load the seller's wrapped key"))?;
-        writer.add(keyring, &wrapped, travelling)?;
+            .map_err(TransferError::stores("load the seller's wrapped key"))?;
+        writer.add(seller.keyring, &wrapped, travelling)?;
         if (n as u64 + 1).is_multiple_of(1000) {
             progress(Progress::new(Phase::Package, n as u64 + 1, Some(total)));
         }
@@ -213,6 +157,7 @@ impl Default for ImportSettings {
 
 /// What an import did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImportOutcome {
     /// The verified manifest root.
     pub root: MerkleHash,
@@ -228,9 +173,10 @@ pub struct ImportOutcome {
     pub tree: ManifestTree,
 }
 
-/// The buyer's side: the keys and stores an import needs.
+/// The buyer's side: the keys and stores an import needs. The same store value may serve as both `keys`
+/// and `sections`.
 #[derive(Debug)]
-pub struct Buyer<'a, K: KeyStore + ?Sized, S: SectionSink + ?Sized> {
+pub struct Buyer<'a, K: KeyStore + ?Sized, V: SectionVault + ?Sized> {
     /// The buyer's X25519 key pair; its public half must be the agreement's buyer recipient key.
     pub recipient: &'a RecipientKeyPair,
     /// The buyer's keyring, which wraps every imported DEK.
@@ -238,7 +184,7 @@ pub struct Buyer<'a, K: KeyStore + ?Sized, S: SectionSink + ?Sized> {
     /// Where wrapped keys go. Must be a fresh staging store (see [`import`]).
     pub keys: &'a K,
     /// Where sections go. Must be a fresh staging store.
-    pub sections: &'a mut S,
+    pub sections: &'a V,
 }
 
 /// Imports a package for `agreement`, verifying everything:
@@ -256,10 +202,10 @@ pub struct Buyer<'a, K: KeyStore + ?Sized, S: SectionSink + ?Sized> {
 /// [`TransferError::StagingNotFresh`]); on any error the caller discards them, and the buyer's live store
 /// is exactly as it was. The main job (`examples/license_transfer.rs`) stages into a new SQLite file and
 /// renames it into place only after `Ok`.
-pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
+pub fn import<R: Read, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
     input: R,
     agreement: &SignedAgreement,
-    buyer: Buyer<'_, K, S>,
+    buyer: Buyer<'_, K, V>,
     settings: &ImportSettings,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportOutcome, TransferError> {
@@ -318,7 +264,11 @@ pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
                 {
                     return Err(fail("a section names another data key".into()));
                 }
-                if buyer.sections.holds_customer(customer)? {
+                if buyer
+                    .sections
+                    .holds_customer(customer)
+                    .map_err(TransferError::stores("checking the staging store is fresh"))?
+                {
                     return Err(TransferError::StagingNotFresh { customer });
                 }
                 let dek = transfer_key
@@ -346,13 +296,14 @@ pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
                             .map_err(TransferError::crypto("re-seal a section"))?;
                         buyer
                             .sections
-                            .put_section(customer, s.category, s.record_version, &resealed)?;
+                            .put_section(customer, s.category, s.record_version, &resealed)
+                            .map_err(TransferError::stores("storing a section"))?;
                         opened += 1;
                     }
                     buyer
                         .keys
                         .put_wrapped_key(&wrapped)
-                        .map_err(TransferError::crypto("store a wrapped key"))?;
+                        .map_err(TransferError::stores("store a wrapped key"))?;
                 } else {
                     for s in &entry.sections {
                         if check {
@@ -362,7 +313,8 @@ pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
                         }
                         buyer
                             .sections
-                            .put_section(customer, s.category, s.record_version, &s.sealed)?;
+                            .put_section(customer, s.category, s.record_version, &s.sealed)
+                            .map_err(TransferError::stores("storing a section"))?;
                     }
                     let wrapped = buyer
                         .keyring
@@ -371,7 +323,7 @@ pub fn import<R: Read, K: KeyStore + ?Sized, S: SectionSink + ?Sized>(
                     buyer
                         .keys
                         .put_wrapped_key(&wrapped)
-                        .map_err(TransferError::crypto("store a wrapped key"))?;
+                        .map_err(TransferError::stores("store a wrapped key"))?;
                 }
                 sections += entry.sections.len() as u64;
                 let leaf = entry.manifest_entry().leaf_hash();

@@ -32,8 +32,9 @@
 //!   record was, or was not, moved.
 //! - **Disposition** ([`DispositionPlanner`]): after the receipt, the retention profile's transfer duty
 //!   (PIPL Art 47(1)(2)) against its floors (Broker Rule 2018 Art 51, AML Law 2024 Art 34) gives destruction
-//!   plans for two approvers (whole customers crypto-shredded; single categories deleted) and storage-only
-//!   restrictions, with certificates on the ledger.
+//!   plans for two approvers (whole customers crypto-shredded; single categories deleted from the vault by
+//!   `custodia_retention::SectionShredder`) and storage-only restrictions, with certificates on the ledger;
+//!   [`DispositionCounts`] counts them by [`DispositionOutcome`] and holding.
 //! - **The report** ([`TransferReport`]): JSON, Markdown and one self-contained HTML page with an SVG chart.
 //!
 //! ## The key design decision: move keys, not bytes, and commit to what moved
@@ -73,8 +74,10 @@
 //!
 //! ## What it must not do
 //!
-//! Talk to a database or name a backend: sections come in through [`SectionSource`] / [`SectionSink`] /
-//! [`CategoryEraser`] and keys through `custodia_crypto::KeyStore` (custodia-store is not a dependency).
+//! Talk to a database or name a backend: sections come in and go out through custodia-crypto's one vault
+//! seam, `custodia_crypto::SectionVault`, and keys through `custodia_crypto::KeyStore` (custodia-store is
+//! not a dependency; one store value may serve as both). Draw randomness itself: the package's salts come
+//! from `custodia_crypto::random`.
 //! Print, or read the clock: times are arguments (only new UUID v7 ids, for events and destruction plans,
 //! take the current time, as v7 requires), and progress goes to a caller-owned callback
 //! (`&mut dyn FnMut(custodia_model::Progress)`).
@@ -87,7 +90,9 @@
 //! ```
 //! use chrono::{NaiveDate, TimeZone, Utc};
 //! use custodia_consent::{PartyId, TransferPath};
-//! use custodia_crypto::{InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey};
+//! use custodia_crypto::{
+//!     InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault, SigningKey,
+//! };
 //! use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode};
 //! use custodia_transfer::*;
 //!
@@ -133,7 +138,7 @@
 //!
 //! // The seller's store: one customer, one sealed section.
 //! let seller_ring = Keyring::derive_from_master(&[1; 32], 1, KeyringConfig::default())?;
-//! let (keys, mut sections) = (InMemoryKeyStore::new(), MemorySections::new());
+//! let (keys, sections) = (InMemoryKeyStore::new(), InMemoryVault::new());
 //! let customer = CustomerId::new_v7();
 //! let (dek, wrapped) = seller_ring.generate_dek(customer)?;
 //! keys.put_wrapped_key(&wrapped)?;
@@ -144,12 +149,13 @@
 //! let moving = vec![Moving { customer, categories: vec![DataCategory::Policies] }];
 //! let now = Utc.with_ymd_and_hms(2026, 7, 15, 9, 0, 0).single().ok_or("time")?;
 //! let mut package_bytes = Vec::new();
-//! let (summary, _) = package(&mut package_bytes, &agreement, &seller_key, &seller_ring, &keys, &sections,
-//!     moving, now, ProofTree::Discard, &mut |_| {})?;
+//! let (summary, _) = package(&mut package_bytes, &agreement,
+//!     Seller { signing_key: &seller_key, keyring: &seller_ring, keys: &keys, sections: &sections },
+//!     PackageContents { moving, created_at: now, proof_tree: ProofTree::Discard }, &mut |_| {})?;
 //! let buyer_ring = Keyring::derive_from_master(&[2; 32], 1, KeyringConfig::default())?;
-//! let (staged_keys, mut staged) = (InMemoryKeyStore::new(), MemorySections::new());
+//! let (staged_keys, staged) = (InMemoryKeyStore::new(), InMemoryVault::new());
 //! let outcome = import(package_bytes.as_slice(), &agreement,
-//!     Buyer { recipient: &buyer_box, keyring: &buyer_ring, keys: &staged_keys, sections: &mut staged },
+//!     Buyer { recipient: &buyer_box, keyring: &buyer_ring, keys: &staged_keys, sections: &staged },
 //!     &ImportSettings::default(), &mut |_| {})?;
 //! assert_eq!((outcome.customers, outcome.root), (1, summary.root));
 //!
@@ -160,9 +166,9 @@
 //!
 //! // A flipped byte anywhere fails the import.
 //! package_bytes[200] ^= 1;
-//! let (k2, mut s2) = (InMemoryKeyStore::new(), MemorySections::new());
+//! let (k2, s2) = (InMemoryKeyStore::new(), InMemoryVault::new());
 //! assert!(import(package_bytes.as_slice(), &agreement,
-//!     Buyer { recipient: &buyer_box, keyring: &buyer_ring, keys: &k2, sections: &mut s2 },
+//!     Buyer { recipient: &buyer_box, keyring: &buyer_ring, keys: &k2, sections: &s2 },
 //!     &ImportSettings::default(), &mut |_| {}).is_err());
 //! # Ok(())
 //! # }
@@ -190,11 +196,11 @@ pub use agreement::{
     CustomerSelection, DraftAgreement, MAX_AGREEMENT_LEN, Mechanism, MinorRule, OperatorStatus,
     SIGNED_AGREEMENT_MAGIC, ScopeItem, SellerSigned, SensitiveRule, SignedAgreement,
 };
-pub use disposition::{CategoryEraser, Disposition, DispositionCounts, DispositionPlanner, SectionShredder};
+pub use disposition::{Disposition, DispositionCounts, DispositionOutcome, DispositionPlanner};
 pub use error::TransferError;
 pub use import::{
-    Buyer, ImportOutcome, ImportSettings, MemorySections, Moving, Rekey, SectionCheck, SectionSink,
-    SectionSource, import, package,
+    Buyer, ImportOutcome, ImportSettings, Moving, PackageContents, Rekey, SectionCheck, Seller, import,
+    package,
 };
 pub use manifest::{
     CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree,

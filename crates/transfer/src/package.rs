@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
+use custodia_crypto::random::BulkRandom;
 use custodia_crypto::{
     Keyring, SEALED_TRANSFER_KEY_LEN, SealedSection, SealedTransferKey, Signature, SigningKey, TransferKey,
     TransferWrappedKey, VerifyingKey, WrappedKey,
@@ -66,8 +67,11 @@ impl Header {
         buyer_key_id: [u8; 8],
         created_at: i64,
         sealed_key: SealedTransferKey,
-    ) -> Self {
+    ) -> Result<Self, TransferError> {
         let sealed = sealed_key.encode();
+        // The sealed key has a fixed length of 97 bytes; a longer one is refused, never clipped.
+        let sealed_len: u16 =
+            TransferError::length("sealed transfer key", sealed.len(), u64::from(u16::MAX))?;
         let mut bytes = Vec::with_capacity(HEADER_LEN);
         bytes.extend_from_slice(PACKAGE_MAGIC);
         bytes.push(PACKAGE_FORMAT_VERSION);
@@ -76,10 +80,9 @@ impl Header {
         bytes.extend_from_slice(&seller_key_id);
         bytes.extend_from_slice(&buyer_key_id);
         bytes.extend_from_slice(&created_at.to_be_bytes());
-        // The sealed key has a fixed length of 97 bytes.
-        bytes.extend_from_slice(&u16::try_from(sealed.len()).unwrap_or(u16::MAX).to_be_bytes());
+        bytes.extend_from_slice(&sealed_len.to_be_bytes());
         bytes.extend_from_slice(&sealed);
-        Self {
+        Ok(Self {
             transfer_id,
             agreement_digest,
             seller_key_id,
@@ -87,7 +90,7 @@ impl Header {
             created_at,
             sealed_key,
             bytes,
-        }
+        })
     }
 
     /// Decodes a header. Total: any bytes give a header or a typed error naming the field.
@@ -128,14 +131,14 @@ impl Header {
         if !r.rest().is_empty() {
             return Err(bad("trailing bytes"));
         }
-        Ok(Self::build(
+        Self::build(
             transfer_id,
             agreement_digest,
             seller_key_id,
             buyer_key_id,
             created_at,
             sealed_key,
-        ))
+        )
     }
 
     pub(crate) fn decode_hex(text: &str) -> Result<Self, TransferError> {
@@ -251,6 +254,7 @@ pub(crate) fn verify_package_signature(
 }
 
 /// One section as it travels: category, record version and the sealed bytes, unchanged.
+// Not #[non_exhaustive]: it is also an input, built by callers of `PackageWriter::add`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TravellingSection {
     /// The category.
@@ -294,26 +298,31 @@ impl PackageEntry {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    /// The entry's body. A length that does not fit its field is [`TransferError::TooLongToEncode`]:
+    /// a clipped length would write corrupt but signed bytes.
+    fn encode(&self) -> Result<Vec<u8>, TransferError> {
         let mut body = Vec::new();
         body.extend_from_slice(&self.salt);
         body.extend_from_slice(self.customer.as_bytes());
         // A transfer-wrapped key is 93 bytes; sections are at most nine (one per category).
-        body.extend_from_slice(
-            &u16::try_from(self.wrapped_key_bytes.len())
-                .unwrap_or(u16::MAX)
-                .to_be_bytes(),
-        );
+        let key_len: u16 = TransferError::length(
+            "transfer-wrapped key",
+            self.wrapped_key_bytes.len(),
+            u64::from(u16::MAX),
+        )?;
+        body.extend_from_slice(&key_len.to_be_bytes());
         body.extend_from_slice(&self.wrapped_key_bytes);
-        body.push(u8::try_from(self.sections.len()).unwrap_or(u8::MAX));
+        let count: u8 = TransferError::length("section count", self.sections.len(), u64::from(u8::MAX))?;
+        body.push(count);
         for s in &self.sections {
             body.push(s.category.tag());
             body.extend_from_slice(&s.record_version.to_be_bytes());
             let bytes = s.sealed.as_bytes();
-            body.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+            let len: u32 = TransferError::length("sealed section", bytes.len(), u64::from(u32::MAX))?;
+            body.extend_from_slice(&len.to_be_bytes());
             body.extend_from_slice(bytes);
         }
-        body
+        Ok(body)
     }
 
     fn decode(body: &[u8], offset: u64, number: u64) -> Result<Self, TransferError> {
@@ -380,6 +389,8 @@ impl PackageEntry {
 }
 
 /// What the seller has when the package is written.
+// Not #[non_exhaustive]: a program rebuilds it from a stored package to verify a receipt later (as
+// fuzz/src/oracles.rs does), so its fields are its constructor.
 #[derive(Clone, Debug)]
 pub struct PackageSummary {
     /// The header.
@@ -417,6 +428,8 @@ pub struct PackageWriter<'k, W: Write> {
     sections: u64,
     section_bytes: u64,
     written: u64,
+    /// Manifest salts, from custodia-crypto's generator (one system draw per 128 entries).
+    salts: BulkRandom,
 }
 
 impl<W: Write> std::fmt::Debug for PackageWriter<'_, W> {
@@ -455,7 +468,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             *buyer.key_id().as_bytes(),
             created_at.timestamp(),
             sealed,
-        );
+        )?;
         out.write_all(header.as_bytes())
             .map_err(TransferError::io("writing the header"))?;
         Ok(Self {
@@ -469,6 +482,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             last: None,
             sections: 0,
             section_bytes: 0,
+            salts: BulkRandom::new(),
         })
     }
 
@@ -508,9 +522,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
         let moved = keyring
             .rewrap_for_transfer(wrapped, &self.transfer_key)
             .map_err(TransferError::crypto("re-wrap for transfer"))?;
-        let mut salt = [0u8; 32];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-            .map_err(|_| TransferError::crypto("salt")(custodia_crypto::CryptoError::Random))?;
+        let salt = self.salts.array::<32>().map_err(TransferError::crypto("salt"))?;
         let entry = PackageEntry {
             salt,
             customer,
@@ -518,8 +530,8 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             wrapped_key: moved,
             sections,
         };
-        let body = entry.encode();
-        let len = u32::try_from(body.len()).map_err(|_| fail("entry longer than 4 GiB"))?;
+        let body = entry.encode()?;
+        let len: u32 = TransferError::length("package entry", body.len(), u64::from(u32::MAX))?;
         self.out
             .write_all(&[ENTRY_TAG])
             .map_err(TransferError::io("writing an entry"))?;
@@ -590,6 +602,8 @@ impl<'k, W: Write> PackageWriter<'k, W> {
 }
 
 /// One record read from a package.
+// Not #[non_exhaustive]: format v1 has exactly these records; another kind would be another format
+// version, which the reader refuses before it gets here.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     /// A customer's entry.

@@ -1,7 +1,6 @@
 //! The compliance officer's report: plan, notices, package, import and disposition as JSON, Markdown and one
 //! self-contained HTML page with an inline SVG chart. Ids, counts and digests only, never personal information.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agreement::{AgreementDigest, SignedAgreement};
 use crate::codec::{hash_hex, hex_hash};
-use crate::disposition::DispositionCounts;
+use crate::disposition::{DispositionCounts, DispositionOutcome};
 use crate::error::TransferError;
 use crate::plan::{Eligibility, EligibilityCounts, PlanSummary};
 
@@ -230,22 +229,17 @@ impl TransferReport {
             md,
             "| holding | destroy | storage only | retain |\n|---|---:|---:|---:|"
         );
-        let mut keys: Vec<&String> = d
-            .destroy
-            .keys()
-            .chain(d.storage_only.keys())
-            .chain(d.retain.keys())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        for k in keys {
-            let n = |m: &BTreeMap<String, u64>| m.get(k).copied().unwrap_or(0);
+        // Rows in the order of the holdings' codes, as the JSON keys are.
+        let mut holdings = d.holdings();
+        holdings.sort_by_key(|h| h.to_string());
+        for h in holdings {
+            let n = |outcome| d.count(outcome, h);
             let _ = writeln!(
                 md,
-                "| {k} | {} | {} | {} |",
-                n(&d.destroy),
-                n(&d.storage_only),
-                n(&d.retain)
+                "| {h} | {} | {} | {} |",
+                n(DispositionOutcome::Destroy),
+                n(DispositionOutcome::StorageOnly),
+                n(DispositionOutcome::Retain)
             );
         }
         let _ = writeln!(md, "\n## Verification\n");

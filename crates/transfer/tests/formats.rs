@@ -11,12 +11,12 @@ use std::num::NonZeroU32;
 use chrono::NaiveDate;
 use common::*;
 use custodia_consent::TransferPath;
-use custodia_crypto::{InMemoryKeyStore, KeyStore};
+use custodia_crypto::{InMemoryKeyStore, KeyStore, SectionVault};
 use custodia_ledger::{Log, MemoryStore};
 use custodia_model::{ActorId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
     Contract, ContractTerm, DestructionCertificate, Execution, HeldData, Holding, Holds, KeyStoreShredder,
-    Profile, PurposeBasis as Kept, RetentionFacts,
+    Profile, PurposeBasis as Kept, RetentionFacts, SectionShredder,
 };
 use custodia_transfer::package::{ENTRY_TAG, HEADER_LEN, PackageReader, Record};
 use custodia_transfer::*;
@@ -101,13 +101,12 @@ fn progress_is_reported_through_the_callers_callback() {
     package(
         &mut out,
         &agreement,
-        &keys.seller_sign,
-        &keys.seller_ring,
-        &store.keys,
-        &store.sections,
-        moving(&store),
-        at(2026, 7, 1),
-        ProofTree::Discard,
+        seller(&keys, &store),
+        PackageContents {
+            moving: moving(&store),
+            created_at: at(2026, 7, 1),
+            proof_tree: ProofTree::Discard,
+        },
         &mut |p| seen.push(p),
     )
     .unwrap();
@@ -152,7 +151,7 @@ fn facts_of(customer: custodia_model::CustomerId, ended: Option<NaiveDate>) -> R
 fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() {
     let keys = Keys::generate().unwrap();
     let store = seller_store(&keys.seller_ring, 2);
-    let mut sections = store.sections.clone();
+    let sections = &store.sections;
     let key_store: &InMemoryKeyStore = &store.keys;
     let (moved, old) = (store.customers[0], store.customers[1]);
     let profile = Profile::cn_insurance_broker().unwrap();
@@ -169,8 +168,16 @@ fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() 
         .unwrap();
     let d = planner.finish(&ActorId::new("ops-1").unwrap()).unwrap();
     assert_eq!(d.counts.whole_customers, 1);
-    assert_eq!(d.counts.storage_only.get("identity"), Some(&1));
-    assert_eq!(d.counts.destroy.get("health"), Some(&2));
+    assert_eq!(
+        d.counts
+            .storage_only
+            .get(&Holding::Category(DataCategory::Identity)),
+        Some(&1)
+    );
+    assert_eq!(
+        d.counts.destroy.get(&Holding::Category(DataCategory::Health)),
+        Some(&2)
+    );
 
     let mut log = Log::new(MemoryStore::new()).unwrap();
     let now = at(2026, 7, 20);
@@ -198,7 +205,7 @@ fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() 
     let report = custodia_retention::execute(
         &partial.into_approved().unwrap(),
         Execution::new(&operator, now, &holds),
-        &mut SectionShredder::new(&mut sections),
+        &mut SectionShredder::new(sections),
         &mut log,
     )
     .unwrap();

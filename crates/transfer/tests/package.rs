@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use custodia_consent::TransferPath;
-use custodia_crypto::{RecipientKeyPair, open_section};
+use custodia_crypto::{RecipientKeyPair, SectionVault, open_section};
 use custodia_ledger::{Log, MemoryStore};
 use custodia_model::{CustomerId, DataCategory};
 use custodia_transfer::*;
@@ -36,9 +36,18 @@ fn package_round_trips_and_sections_open_under_the_buyer_keyring() {
         let cats = categories(&staged, *c);
         assert_eq!(cats.len(), if i % 2 == 0 { 3 } else { 2 });
         for k in cats {
-            let (version, sealed) = staged.latest_section(*c, k).unwrap().unwrap();
+            let latest = staged.latest_section(*c, k).unwrap().unwrap();
+            let (version, sealed) = (latest.record_version(), latest.into_sealed());
             // Sections travel unchanged: same bytes as the seller's.
-            assert_eq!(store.sections.latest_section(*c, k).unwrap().unwrap().1, sealed);
+            assert_eq!(
+                store
+                    .sections
+                    .latest_section(*c, k)
+                    .unwrap()
+                    .unwrap()
+                    .into_sealed(),
+                sealed
+            );
             let plain = keys
                 .buyer_ring
                 .open_stored_section(&staged_keys, *c, k, version, &sealed)
@@ -61,16 +70,17 @@ fn rekeying_leaves_nothing_the_seller_knew_able_to_open() {
     let (outcome, staged_keys, staged) = import_into(&keys, &agreement, &bytes, &settings).unwrap();
     assert!(outcome.rekeyed);
     for c in &store.customers {
-        let (version, sealed) = staged
+        let latest = staged
             .latest_section(*c, DataCategory::Identity)
             .unwrap()
             .unwrap();
+        let (version, sealed) = (latest.record_version(), latest.into_sealed());
         let old = store
             .sections
             .latest_section(*c, DataCategory::Identity)
             .unwrap()
             .unwrap()
-            .1;
+            .into_sealed();
         assert_ne!(sealed.dek_id(), old.dek_id());
         assert!(
             keys.buyer_ring
@@ -173,7 +183,8 @@ fn a_staging_store_that_is_not_fresh_is_refused() {
     let store = seller_store(&keys.seller_ring, 2);
     let (bytes, _, _) = make_package(&keys, &agreement, &store);
     let staged_keys = custodia_crypto::InMemoryKeyStore::new();
-    let mut staged = store.sections.clone();
+    // The seller's own vault holds every customer of the package: the opposite of a fresh staging store.
+    let staged = &store.sections;
     let result = import(
         bytes.as_slice(),
         &agreement,
@@ -181,7 +192,7 @@ fn a_staging_store_that_is_not_fresh_is_refused() {
             recipient: &keys.buyer_recipient,
             keyring: &keys.buyer_ring,
             keys: &staged_keys,
-            sections: &mut staged,
+            sections: staged,
         },
         &ImportSettings::default(),
         &mut |_| {},

@@ -9,9 +9,9 @@ mod common;
 
 use common::*;
 use custodia_consent::TransferPath;
-use custodia_crypto::InMemoryKeyStore;
+use custodia_crypto::{InMemoryKeyStore, InMemoryVault};
 use custodia_transfer::package::PackageWriter;
-use custodia_transfer::{Buyer, MemorySections, ProofTree};
+use custodia_transfer::{Buyer, ProofTree};
 
 trait AmbiguousIfSerialize<A> {
     fn some_item() {}
@@ -22,7 +22,7 @@ impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<ImplementsSerialize> for
 
 const _: fn() = || {
     let _ = <PackageWriter<'static, Vec<u8>> as AmbiguousIfSerialize<_>>::some_item;
-    let _ = <Buyer<'static, InMemoryKeyStore, MemorySections> as AmbiguousIfSerialize<_>>::some_item;
+    let _ = <Buyer<'static, InMemoryKeyStore, InMemoryVault> as AmbiguousIfSerialize<_>>::some_item;
 };
 
 fn hex(bytes: &[u8]) -> String {
@@ -59,12 +59,12 @@ fn the_package_writer_and_the_buyer_print_no_key_bytes() {
     assert!(std::mem::needs_drop::<PackageWriter<'static, Vec<u8>>>());
 
     let staged = InMemoryKeyStore::new();
-    let mut sections = MemorySections::new();
+    let sections = InMemoryVault::new();
     let buyer = Buyer {
         recipient: &keys.buyer_recipient,
         keyring: &keys.buyer_ring,
         keys: &staged,
-        sections: &mut sections,
+        sections: &sections,
     };
     let private = hex(keys.buyer_recipient.expose_private_bytes());
     for shown in [format!("{buyer:?}"), format!("{buyer:#?}")] {

@@ -13,18 +13,18 @@ use custodia_consent::{
     EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, Recipient, TransferPath,
 };
 use custodia_crypto::{
-    InMemoryKeyStore, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SigningKey, seal_section,
+    InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault,
+    SigningKey, seal_section,
 };
 use custodia_ledger::{Checkpoint, Log, MemoryStore, NoteSigner, SignatureKind};
 use custodia_model::{
     ActorId, CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode,
 };
 use custodia_retention::Profile;
-use custodia_transfer::SectionSink;
 use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{
-    AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MemorySections, MinorRule, Moving,
-    PartyDetails, ProofTree, ScopeItem, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
+    AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MinorRule, Moving, PackageContents,
+    PartyDetails, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
     package,
 };
 
@@ -168,7 +168,7 @@ fn main() -> Res<()> {
     fs::write("fixtures/agreement.bin", agreement.encode())?;
 
     let keys = InMemoryKeyStore::new();
-    let mut store = MemorySections::new();
+    let store = InMemoryVault::new();
     let mut moving = Vec::new();
     for n in 0..3u8 {
         let c = CustomerId::from_bytes([0x30 + n; 16])?;
@@ -193,13 +193,17 @@ fn main() -> Res<()> {
         package(
             &mut out,
             &agreement,
-            &seller_sign,
-            &seller_ring,
-            &keys,
-            &store,
-            moving.iter().take(count).cloned().collect(),
-            at(2026, 7, 15)?,
-            ProofTree::Discard,
+            Seller {
+                signing_key: &seller_sign,
+                keyring: &seller_ring,
+                keys: &keys,
+                sections: &store,
+            },
+            PackageContents {
+                moving: moving.iter().take(count).cloned().collect(),
+                created_at: at(2026, 7, 15)?,
+                proof_tree: ProofTree::Discard,
+            },
             &mut |_| {},
         )?;
         packages.push(out);

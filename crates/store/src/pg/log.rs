@@ -33,7 +33,7 @@ impl LogStore for PostgresStore {
     }
 
     fn append(
-        &mut self,
+        &self,
         start: u64,
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
@@ -62,10 +62,7 @@ impl LogStore for PostgresStore {
 
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut client = self.client();
         let mut tx = client.transaction().map_err(err("begin an append"))?;
         // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
         // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
@@ -196,7 +193,7 @@ impl LogStore for PostgresStore {
         Ok(out)
     }
 
-    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
+    fn redact(&self, index: u64) -> Result<(), LedgerError> {
         let changed = self
             .client()
             .execute(
@@ -213,14 +210,11 @@ impl LogStore for PostgresStore {
         Ok(())
     }
 
-    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
         let size = to_i64("checkpoint size", checkpoint.size())?;
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut client = self.client();
         let mut tx = client.transaction().map_err(err("begin storing a checkpoint"))?;
         // Checkpoint writers queue here, so sequence numbers stay dense and sizes never go backwards.
         tx.batch_execute("LOCK TABLE log_checkpoints IN EXCLUSIVE MODE")

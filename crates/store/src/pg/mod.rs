@@ -100,7 +100,9 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 /// Maps a client or server error to a typed [`StoreError`]: the server's corruption codes (`XX001`,
-/// `XX002`) get [`StoreError::Corrupt`], everything else the operation and the message.
+/// `XX002`) get [`StoreError::Corrupt`]; a lock not granted in time, a deadlock or a serialization
+/// failure (`55P03`, `40P01`, `40001`) get [`StoreError::Busy`]; everything else the operation and the
+/// message.
 pub(crate) fn pg_error(schema: &str, operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
     let schema = schema.to_owned();
     move |error| match error.code() {
@@ -108,6 +110,16 @@ pub(crate) fn pg_error(schema: &str, operation: &'static str) -> impl Fn(postgre
             StoreError::Corrupt {
                 location: format!("schema {schema}"),
                 detail: error.to_string(),
+            }
+        }
+        Some(code)
+            if *code == SqlState::LOCK_NOT_AVAILABLE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::T_R_SERIALIZATION_FAILURE =>
+        {
+            StoreError::Busy {
+                location: format!("schema {schema}"),
+                operation,
             }
         }
         _ => {

@@ -1,50 +1,56 @@
-//! `SectionVault` for PostgreSQL: the `sections` table, puts serialized per customer and category by an advisory lock.
+//! `SectionRows` for PostgreSQL: the `sections` and `section_tombstones` tables, writes serialized per customer and category by an advisory lock; rows only, the rules are crypto's.
 
-use custodia_crypto::SealedSection;
+use chrono::{DateTime, Utc};
+use custodia_crypto::{
+    CryptoError, InsertOutcome, SealedSection, SectionInsert, SectionRows, SectionTombstone, VersionedSection,
+};
 use custodia_model::{CustomerId, DataCategory};
+use postgres::Transaction;
 
 use super::{PostgresStore, pg_error};
 use crate::error::{StoreError, to_i64};
-use crate::rows::{category_from_row, sealed_from_row, version_from_row};
-use crate::vault::{SectionVault, VersionedSection, sort_categories};
+use crate::rows::{
+    category_from_row, sealed_from_row, section_tombstone_from_columns, time_to_columns, version_from_row,
+};
 
-impl SectionVault for PostgresStore {
-    fn put_section(
-        &mut self,
-        customer: CustomerId,
-        category: DataCategory,
-        record_version: u64,
-        sealed: &SealedSection,
-    ) -> Result<(), StoreError> {
-        let version = to_i64("record version", record_version)?;
-        let schema = self.schema.clone();
-        let err = |operation| pg_error(&schema, operation);
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+/// The newest version of a customer's category as the `SectionRows` contract defines it: the largest
+/// stored version, or, with no row left, the tombstone's last version.
+const NEWEST: &str = "SELECT COALESCE(\
+    (SELECT MAX(version) FROM sections WHERE customer = $1 AND category = $2), \
+    (SELECT last_version FROM section_tombstones WHERE customer = $1 AND category = $2))";
+
+/// Takes the advisory lock of one customer's category for the rest of the transaction. Every put and
+/// purge of that category takes it first, so the newest-version comparison cannot race.
+fn lock_section(
+    tx: &mut Transaction<'_>,
+    schema: &str,
+    customer: CustomerId,
+    category: DataCategory,
+) -> Result<(), StoreError> {
+    let key = format!("custodia section {schema} {customer} {}", category.code());
+    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
+        .map_err(pg_error(schema, "lock the section"))?;
+    Ok(())
+}
+
+impl PostgresStore {
+    fn insert_section_row(&self, insert: &SectionInsert<'_>) -> Result<InsertOutcome, StoreError> {
+        let (customer, category) = (insert.customer, insert.category);
+        let version = to_i64("record version", insert.record_version)?;
+        let err = |operation| pg_error(&self.schema, operation);
+        let mut client = self.client();
         let mut tx = client.transaction().map_err(err("begin a section put"))?;
-        // Two writers of the same section queue here, so the newest-version check cannot race.
-        let key = format!("custodia section {schema} {customer} {}", category.code());
-        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
-            .map_err(err("lock the section"))?;
+        lock_section(&mut tx, &self.schema, customer, category)?;
         let row = tx
-            .query_one(
-                "SELECT MAX(version) FROM sections WHERE customer = $1 AND category = $2",
-                &[&customer.as_bytes().as_slice(), &category.code()],
-            )
+            .query_one(NEWEST, &[&customer.as_bytes().as_slice(), &category.code()])
             .map_err(err("read the newest section version"))?;
-        let latest: Option<i64> = row.try_get(0).map_err(err("read the newest section version"))?;
-        if let Some(latest) = latest
-            && latest >= version
-        {
-            let latest = version_from_row(customer, category, latest)?;
-            return Err(StoreError::StaleSectionVersion {
-                customer,
-                category,
-                version: record_version,
-                latest,
-            });
+        let newest: Option<i64> = row.try_get(0).map_err(err("read the newest section version"))?;
+        let newest = newest
+            .map(|v| version_from_row(customer, category, v))
+            .transpose()?;
+        if newest != insert.expected_newest {
+            // Dropping `tx` rolls back; nothing was written.
+            return Ok(InsertOutcome::NewestMoved { newest });
         }
         tx.execute(
             "INSERT INTO sections (customer, category, version, sealed) VALUES ($1, $2, $3, $4)",
@@ -52,14 +58,15 @@ impl SectionVault for PostgresStore {
                 &customer.as_bytes().as_slice(),
                 &category.code(),
                 &version,
-                &sealed.as_bytes(),
+                &insert.sealed.as_bytes(),
             ],
         )
         .map_err(err("store a section"))?;
-        tx.commit().map_err(err("commit a section put"))
+        tx.commit().map_err(err("commit a section put"))?;
+        Ok(InsertOutcome::Inserted)
     }
 
-    fn section(
+    fn section_row(
         &self,
         customer: CustomerId,
         category: DataCategory,
@@ -83,7 +90,7 @@ impl SectionVault for PostgresStore {
         }
     }
 
-    fn latest_section(
+    fn newest_section_row(
         &self,
         customer: CustomerId,
         category: DataCategory,
@@ -110,7 +117,7 @@ impl SectionVault for PostgresStore {
         }
     }
 
-    fn section_history(
+    fn section_rows(
         &self,
         customer: CustomerId,
         category: DataCategory,
@@ -135,7 +142,7 @@ impl SectionVault for PostgresStore {
         Ok(out)
     }
 
-    fn categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, StoreError> {
+    fn section_categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, StoreError> {
         let err = self.error("list a customer's categories");
         let rows = self
             .client()
@@ -149,30 +156,141 @@ impl SectionVault for PostgresStore {
             let code: String = row.try_get(0).map_err(&err)?;
             out.push(category_from_row(customer, &code)?);
         }
-        sort_categories(&mut out);
         Ok(out)
     }
 
-    fn purge_customer(&mut self, customer: CustomerId) -> Result<u64, StoreError> {
-        self.client()
-            .execute(
-                "DELETE FROM sections WHERE customer = $1",
-                &[&customer.as_bytes().as_slice()],
+    fn section_tombstone(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<SectionTombstone>, StoreError> {
+        let err = self.error("read a section tombstone");
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT erased_seconds, erased_nanos, last_version FROM section_tombstones \
+                 WHERE customer = $1 AND category = $2",
+                &[&customer.as_bytes().as_slice(), &category.code()],
             )
-            .map_err(self.error("purge a customer's sections"))
+            .map_err(&err)?;
+        match row {
+            Some(row) => {
+                let seconds: i64 = row.try_get(0).map_err(&err)?;
+                let nanos: i32 = row.try_get(1).map_err(&err)?;
+                let last: i64 = row.try_get(2).map_err(&err)?;
+                Ok(Some(section_tombstone_from_columns(
+                    customer,
+                    category,
+                    seconds,
+                    i64::from(nanos),
+                    last,
+                )?))
+            }
+            None => Ok(None),
+        }
     }
 
-    fn purge_categories(
-        &mut self,
+    fn delete_section_rows(
+        &self,
         customer: CustomerId,
         categories: &[DataCategory],
+        at: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let codes: Vec<&str> = categories.iter().map(|c| c.code()).collect();
-        self.client()
-            .execute(
-                "DELETE FROM sections WHERE customer = $1 AND category = ANY($2)",
-                &[&customer.as_bytes().as_slice(), &codes],
+        let err = |operation| pg_error(&self.schema, operation);
+        let (seconds, nanos) = time_to_columns(at);
+        let nanos = i32::try_from(nanos).map_err(|_| StoreError::OutOfRange {
+            field: "erasure nanoseconds",
+            value: nanos.unsigned_abs(),
+        })?;
+        let id = customer.as_bytes().as_slice();
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(err("begin a section purge"))?;
+        let mut removed = 0;
+        for category in categories {
+            lock_section(&mut tx, &self.schema, customer, *category)?;
+            let deleted = tx
+                .query(
+                    "DELETE FROM sections WHERE customer = $1 AND category = $2 RETURNING version",
+                    &[&id, &category.code()],
+                )
+                .map_err(err("purge a customer's sections"))?;
+            let mut last: Option<i64> = None;
+            for row in &deleted {
+                let version: i64 = row.try_get(0).map_err(err("purge a customer's sections"))?;
+                last = Some(last.map_or(version, |l| l.max(version)));
+            }
+            let Some(last) = last else { continue };
+            removed += deleted.len() as u64;
+            tx.execute(
+                "INSERT INTO section_tombstones \
+                 (customer, category, erased_seconds, erased_nanos, last_version) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer, category) DO UPDATE SET \
+                 erased_seconds = excluded.erased_seconds, erased_nanos = excluded.erased_nanos, \
+                 last_version = excluded.last_version",
+                &[&id, &category.code(), &seconds, &nanos, &last],
             )
-            .map_err(self.error("purge a customer's categories"))
+            .map_err(err("record a section tombstone"))?;
+        }
+        tx.commit().map_err(err("commit a section purge"))?;
+        Ok(removed)
     }
+}
+
+impl SectionRows for PostgresStore {
+    fn insert_row_if_newest(&self, insert: &SectionInsert<'_>) -> Result<InsertOutcome, CryptoError> {
+        self.insert_section_row(insert).map_err(CryptoError::vault)
+    }
+
+    fn row(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+        record_version: u64,
+    ) -> Result<Option<SealedSection>, CryptoError> {
+        self.section_row(customer, category, record_version)
+            .map_err(CryptoError::vault)
+    }
+
+    fn newest_row(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<VersionedSection>, CryptoError> {
+        self.newest_section_row(customer, category)
+            .map_err(CryptoError::vault)
+    }
+
+    fn rows(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Vec<VersionedSection>, CryptoError> {
+        self.section_rows(customer, category).map_err(CryptoError::vault)
+    }
+
+    fn row_categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, CryptoError> {
+        self.section_categories(customer).map_err(CryptoError::vault)
+    }
+
+    fn tombstone_row(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<SectionTombstone>, CryptoError> {
+        self.section_tombstone(customer, category)
+            .map_err(CryptoError::vault)
+    }
+
+    fn delete_rows(
+        &self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+        at: DateTime<Utc>,
+    ) -> Result<u64, CryptoError> {
+        self.delete_section_rows(customer, categories, at)
+            .map_err(CryptoError::vault)
+    }
+
+    // PostgreSQL frees row versions only at VACUUM; nothing to flush here. Erasure there rests on
+    // crypto-shredding (see `PostgresStore`).
 }

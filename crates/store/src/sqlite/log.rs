@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::{StoreError, to_i64};
@@ -41,7 +41,7 @@ impl LogStore for SqliteStore {
     }
 
     fn append(
-        &mut self,
+        &self,
         start: u64,
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
@@ -53,13 +53,11 @@ impl LogStore for SqliteStore {
         })?;
         to_i64("log index", end)?;
         check_nodes(nodes, end)?;
-        let location = self.location.clone();
-        let err = |operation| crate::sqlite::sqlite_error(&location, operation);
+        let err = |operation| crate::sqlite::sqlite_error(&self.location, operation);
+        let conn = self.conn();
         // IMMEDIATE takes the write lock before the size is read, so the size cannot change between the
         // check and the inserts: the check is what stops two writers forking the tree.
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
             .map_err(err("begin an append"))?;
         let actual: i64 = tx
             .prepare_cached(SIZE)
@@ -194,7 +192,7 @@ impl LogStore for SqliteStore {
         Ok(out)
     }
 
-    fn redact(&mut self, index: u64) -> Result<(), LedgerError> {
+    fn redact(&self, index: u64) -> Result<(), LedgerError> {
         let changed = self
             .conn()
             .execute(
@@ -214,13 +212,11 @@ impl LogStore for SqliteStore {
         Ok(())
     }
 
-    fn add_checkpoint(&mut self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
+    fn add_checkpoint(&self, checkpoint: StoredCheckpoint) -> Result<(), LedgerError> {
         let size = to_i64("checkpoint size", checkpoint.size())?;
-        let location = self.location.clone();
-        let err = |operation| crate::sqlite::sqlite_error(&location, operation);
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let err = |operation| crate::sqlite::sqlite_error(&self.location, operation);
+        let conn = self.conn();
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
             .map_err(err("begin storing a checkpoint"))?;
         let last: Option<(i64, i64)> = tx
             .prepare_cached("SELECT seq, size FROM log_checkpoints ORDER BY seq DESC LIMIT 1")

@@ -94,7 +94,11 @@ impl SqliteConfig {
 
 /// The embedded store: one SQLite file (compiled in, nothing to install) in WAL mode, holding the
 /// ledger's entries, nodes and checkpoints ([`custodia_ledger::LogStore`]), the vault of sealed sections
-/// ([`crate::SectionVault`]) and the wrapped keys.
+/// ([`custodia_crypto::SectionRows`], so [`custodia_crypto::SectionVault`] with its rules) and the wrapped
+/// keys ([`custodia_crypto::KeyStore`]).
+///
+/// **One value, three seams.** Every seam method takes `&self`, so one `SqliteStore` serves the log (as
+/// `Log<&SqliteStore>` or `Log<Arc<SqliteStore>>`), the keys and the sections over one connection.
 ///
 /// Several `SqliteStore`s — in one process or several — may open the same file: writes serialize
 /// through SQLite's write lock (`BEGIN IMMEDIATE`), and a log append whose expected size is stale is
@@ -105,7 +109,7 @@ impl SqliteConfig {
 /// old page versions leave the WAL too (PIPL Art 47). Backups taken before are out of reach; erase
 /// there too, or rely on crypto-shredding for sections.
 pub struct SqliteStore {
-    /// Behind a mutex so that the store is `Sync` and can be shared as a `KeyStore` behind `&self`.
+    /// Behind a mutex so that the store is `Sync` and every seam works behind `&self`.
     conn: Mutex<Connection>,
     location: String,
     durability: Durability,
@@ -120,8 +124,9 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// Maps a SQLite error to a typed [`StoreError`]: corruption and "not a database" get their own variants
-/// naming the file, everything else carries the operation and SQLite's message.
+/// Maps a SQLite error to a typed [`StoreError`]: corruption, "not a database" and a lock held too long
+/// (`SQLITE_BUSY`, `SQLITE_LOCKED`) get their own variants naming the file, everything else carries the
+/// operation and SQLite's message.
 pub(crate) fn sqlite_error(
     location: &str,
     operation: &'static str,
@@ -134,6 +139,10 @@ pub(crate) fn sqlite_error(
         },
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
             path: location.clone(),
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
+            location: location.clone(),
+            operation,
         },
         _ => StoreError::Sqlite {
             operation,
@@ -263,11 +272,6 @@ impl SqliteStore {
     /// connection itself is still sound, because an open transaction rolls back when dropped.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The connection, for transactions that need `&mut` (appends, puts).
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        self.conn.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn error(&self, operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {

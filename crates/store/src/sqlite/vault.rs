@@ -1,47 +1,43 @@
-//! `SectionVault` for SQLite: one row per customer, category and record version in the `sections` table.
+//! `SectionRows` for SQLite: one row per customer, category and record version in `sections`, one tombstone per erased category; rows only, the rules are crypto's.
 
-use std::sync::PoisonError;
-
-use custodia_crypto::SealedSection;
+use chrono::{DateTime, Utc};
+use custodia_crypto::{
+    CryptoError, InsertOutcome, SealedSection, SectionInsert, SectionRows, SectionTombstone, VersionedSection,
+};
 use custodia_model::{CustomerId, DataCategory};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::error::{StoreError, to_i64};
-use crate::rows::{category_from_row, sealed_from_row, version_from_row};
-use crate::vault::{SectionVault, VersionedSection, sort_categories};
+use crate::rows::{
+    category_from_row, sealed_from_row, section_tombstone_from_columns, time_to_columns, version_from_row,
+};
 
-impl SectionVault for SqliteStore {
-    fn put_section(
-        &mut self,
-        customer: CustomerId,
-        category: DataCategory,
-        record_version: u64,
-        sealed: &SealedSection,
-    ) -> Result<(), StoreError> {
-        let version = to_i64("record version", record_version)?;
+/// The newest version of a customer's category as the `SectionRows` contract defines it: the largest
+/// stored version, or, with no row left, the tombstone's last version.
+const NEWEST: &str = "SELECT COALESCE(\
+    (SELECT MAX(version) FROM sections WHERE customer = ?1 AND category = ?2), \
+    (SELECT last_version FROM section_tombstones WHERE customer = ?1 AND category = ?2))";
+
+impl SqliteStore {
+    fn insert_section_row(&self, insert: &SectionInsert<'_>) -> Result<InsertOutcome, StoreError> {
+        let (customer, category) = (insert.customer, insert.category);
+        let version = to_i64("record version", insert.record_version)?;
         let err = |operation| super::sqlite_error(&self.location, operation);
-        // IMMEDIATE takes the write lock before the check: no other writer slips a version in between.
-        let tx = self
-            .conn
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let conn = self.conn();
+        // IMMEDIATE takes the write lock before the comparison: no other writer slips a version in between.
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
             .map_err(err("begin a section put"))?;
-        let latest: Option<i64> = tx
-            .prepare_cached("SELECT MAX(version) FROM sections WHERE customer = ?1 AND category = ?2")
+        let newest: Option<i64> = tx
+            .prepare_cached(NEWEST)
             .and_then(|mut s| s.query_row(params![customer.as_bytes(), category.code()], |row| row.get(0)))
             .map_err(err("read the newest section version"))?;
-        if let Some(latest) = latest
-            && latest >= version
-        {
-            let latest = version_from_row(customer, category, latest)?;
-            return Err(StoreError::StaleSectionVersion {
-                customer,
-                category,
-                version: record_version,
-                latest,
-            });
+        let newest = newest
+            .map(|v| version_from_row(customer, category, v))
+            .transpose()?;
+        if newest != insert.expected_newest {
+            // Dropping `tx` rolls back; nothing was written.
+            return Ok(InsertOutcome::NewestMoved { newest });
         }
         tx.prepare_cached(
             "INSERT INTO sections (customer, category, version, sealed) VALUES (?1, ?2, ?3, ?4)",
@@ -51,14 +47,15 @@ impl SectionVault for SqliteStore {
                 customer.as_bytes(),
                 category.code(),
                 version,
-                sealed.as_bytes()
+                insert.sealed.as_bytes()
             ])
         })
         .map_err(err("store a section"))?;
-        tx.commit().map_err(err("commit a section put"))
+        tx.commit().map_err(err("commit a section put"))?;
+        Ok(InsertOutcome::Inserted)
     }
 
-    fn section(
+    fn section_row(
         &self,
         customer: CustomerId,
         category: DataCategory,
@@ -82,7 +79,7 @@ impl SectionVault for SqliteStore {
             .transpose()
     }
 
-    fn latest_section(
+    fn newest_section_row(
         &self,
         customer: CustomerId,
         category: DataCategory,
@@ -110,7 +107,7 @@ impl SectionVault for SqliteStore {
         .transpose()
     }
 
-    fn section_history(
+    fn section_rows(
         &self,
         customer: CustomerId,
         category: DataCategory,
@@ -139,7 +136,7 @@ impl SectionVault for SqliteStore {
         Ok(out)
     }
 
-    fn categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, StoreError> {
+    fn section_categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, StoreError> {
         let err = self.error("list a customer's categories");
         let conn = self.conn();
         let mut statement = conn
@@ -152,50 +149,143 @@ impl SectionVault for SqliteStore {
         for row in rows {
             out.push(category_from_row(customer, &row.map_err(&err)?)?);
         }
-        sort_categories(&mut out);
         Ok(out)
     }
 
-    fn purge_customer(&mut self, customer: CustomerId) -> Result<u64, StoreError> {
+    fn section_tombstone(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<SectionTombstone>, StoreError> {
         let conn = self.conn();
-        let removed = conn
-            .execute(
-                "DELETE FROM sections WHERE customer = ?1",
-                params![customer.as_bytes()],
+        let row: Option<(i64, i64, i64)> = conn
+            .prepare_cached(
+                "SELECT erased_seconds, erased_nanos, last_version FROM section_tombstones \
+                 WHERE customer = ?1 AND category = ?2",
             )
-            .map_err(self.error("purge a customer's sections"))?;
-        // The mutex is not reentrant: release it before the checkpoint takes it again.
-        drop(conn);
-        // secure_delete zeroed the rows in their pages; the checkpoint clears the WAL's older copies.
-        self.checkpoint_wal()?;
-        Ok(removed as u64)
+            .and_then(|mut s| {
+                s.query_row(params![customer.as_bytes(), category.code()], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()
+            })
+            .map_err(self.error("read a section tombstone"))?;
+        row.map(|(seconds, nanos, last)| {
+            section_tombstone_from_columns(customer, category, seconds, nanos, last)
+        })
+        .transpose()
     }
 
-    fn purge_categories(
-        &mut self,
+    fn delete_section_rows(
+        &self,
         customer: CustomerId,
         categories: &[DataCategory],
+        at: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let err = |operation| super::sqlite_error(&self.location, operation);
-        let tx = self
-            .conn
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err("begin a category purge"))?;
+        let (seconds, nanos) = time_to_columns(at);
+        let conn = self.conn();
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
+            .map_err(err("begin a section purge"))?;
         let mut removed = 0;
         {
+            let mut newest = tx
+                .prepare_cached("SELECT MAX(version) FROM sections WHERE customer = ?1 AND category = ?2")
+                .map_err(err("prepare a section purge"))?;
             let mut delete = tx
                 .prepare_cached("DELETE FROM sections WHERE customer = ?1 AND category = ?2")
-                .map_err(err("prepare a category purge"))?;
+                .map_err(err("prepare a section purge"))?;
+            let mut tombstone = tx
+                .prepare_cached(
+                    "INSERT INTO section_tombstones \
+                     (customer, category, erased_seconds, erased_nanos, last_version) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (customer, category) DO UPDATE SET \
+                     erased_seconds = excluded.erased_seconds, erased_nanos = excluded.erased_nanos, \
+                     last_version = excluded.last_version",
+                )
+                .map_err(err("prepare a section purge"))?;
             for category in categories {
-                removed += delete
-                    .execute(params![customer.as_bytes(), category.code()])
-                    .map_err(err("purge a customer's categories"))?;
+                let key = params![customer.as_bytes(), category.code()];
+                let last: Option<i64> = newest
+                    .query_row(key, |row| row.get(0))
+                    .map_err(err("purge a customer's sections"))?;
+                let Some(last) = last else { continue };
+                removed += delete.execute(key).map_err(err("purge a customer's sections"))?;
+                tombstone
+                    .execute(params![
+                        customer.as_bytes(),
+                        category.code(),
+                        seconds,
+                        nanos,
+                        last
+                    ])
+                    .map_err(err("record a section tombstone"))?;
             }
         }
-        tx.commit().map_err(err("commit a category purge"))?;
-        // secure_delete zeroed the rows in their pages; the WAL's older copies go at the caller's checkpoint.
+        tx.commit().map_err(err("commit a section purge"))?;
+        // secure_delete zeroed the rows in their pages; the WAL's older copies go at the next checkpoint
+        // (`flush_deleted_rows`).
         Ok(removed as u64)
+    }
+}
+
+impl SectionRows for SqliteStore {
+    fn insert_row_if_newest(&self, insert: &SectionInsert<'_>) -> Result<InsertOutcome, CryptoError> {
+        self.insert_section_row(insert).map_err(CryptoError::vault)
+    }
+
+    fn row(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+        record_version: u64,
+    ) -> Result<Option<SealedSection>, CryptoError> {
+        self.section_row(customer, category, record_version)
+            .map_err(CryptoError::vault)
+    }
+
+    fn newest_row(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<VersionedSection>, CryptoError> {
+        self.newest_section_row(customer, category)
+            .map_err(CryptoError::vault)
+    }
+
+    fn rows(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Vec<VersionedSection>, CryptoError> {
+        self.section_rows(customer, category).map_err(CryptoError::vault)
+    }
+
+    fn row_categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, CryptoError> {
+        self.section_categories(customer).map_err(CryptoError::vault)
+    }
+
+    fn tombstone_row(
+        &self,
+        customer: CustomerId,
+        category: DataCategory,
+    ) -> Result<Option<SectionTombstone>, CryptoError> {
+        self.section_tombstone(customer, category)
+            .map_err(CryptoError::vault)
+    }
+
+    fn delete_rows(
+        &self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+        at: DateTime<Utc>,
+    ) -> Result<u64, CryptoError> {
+        self.delete_section_rows(customer, categories, at)
+            .map_err(CryptoError::vault)
+    }
+
+    fn flush_deleted_rows(&self) -> Result<(), CryptoError> {
+        // secure_delete zeroed the rows in their pages; the checkpoint clears the WAL's older copies.
+        self.checkpoint_wal().map_err(CryptoError::vault)
     }
 }

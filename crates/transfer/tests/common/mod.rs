@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeZone, Utc};
 use custodia_consent::TransferPath;
-use custodia_crypto::{InMemoryKeyStore, KeyStore, Keyring, seal_section};
+use custodia_crypto::{InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, SectionVault, seal_section};
 use custodia_model::{CustomerId, DataCategory};
 use custodia_transfer::*;
 
@@ -30,13 +30,13 @@ pub fn signed(keys: &Keys, terms: AgreementTerms) -> SignedAgreement {
 /// A seller's store: `n` customers with two or three sealed sections each.
 pub struct SellerStore {
     pub keys: InMemoryKeyStore,
-    pub sections: MemorySections,
+    pub sections: InMemoryVault,
     pub customers: Vec<CustomerId>,
 }
 
 pub fn seller_store(keyring: &Keyring, n: usize) -> SellerStore {
     let keys = InMemoryKeyStore::new();
-    let mut sections = MemorySections::new();
+    let sections = InMemoryVault::new();
     let mut customers = Vec::new();
     for i in 0..n {
         let customer = CustomerId::new_v7();
@@ -82,6 +82,16 @@ pub fn moving(store: &SellerStore) -> Vec<Moving> {
         .collect()
 }
 
+/// The seller's side of `package` over the fixture's keys and store.
+pub fn seller<'a>(keys: &'a Keys, store: &'a SellerStore) -> Seller<'a, InMemoryKeyStore, InMemoryVault> {
+    Seller {
+        signing_key: &keys.seller_sign,
+        keyring: &keys.seller_ring,
+        keys: &store.keys,
+        sections: &store.sections,
+    }
+}
+
 pub fn make_package(
     keys: &Keys,
     agreement: &SignedAgreement,
@@ -91,13 +101,12 @@ pub fn make_package(
     let (summary, tree) = package(
         &mut out,
         agreement,
-        &keys.seller_sign,
-        &keys.seller_ring,
-        &store.keys,
-        &store.sections,
-        moving(store),
-        at(2026, 7, 15),
-        ProofTree::Keep,
+        seller(keys, store),
+        PackageContents {
+            moving: moving(store),
+            created_at: at(2026, 7, 15),
+            proof_tree: ProofTree::Keep,
+        },
         &mut |_| {},
     )
     .unwrap();
@@ -109,9 +118,9 @@ pub fn import_into(
     agreement: &SignedAgreement,
     bytes: &[u8],
     settings: &ImportSettings,
-) -> Result<(ImportOutcome, InMemoryKeyStore, MemorySections), TransferError> {
+) -> Result<(ImportOutcome, InMemoryKeyStore, InMemoryVault), TransferError> {
     let staged_keys = InMemoryKeyStore::new();
-    let mut staged = MemorySections::new();
+    let staged = InMemoryVault::new();
     let outcome = import(
         bytes,
         agreement,
@@ -119,7 +128,7 @@ pub fn import_into(
             recipient: &keys.buyer_recipient,
             keyring: &keys.buyer_ring,
             keys: &staged_keys,
-            sections: &mut staged,
+            sections: &staged,
         },
         settings,
         &mut |_| {},
@@ -127,7 +136,7 @@ pub fn import_into(
     Ok((outcome, staged_keys, staged))
 }
 
-pub fn categories(store: &MemorySections, c: CustomerId) -> BTreeSet<DataCategory> {
+pub fn categories(store: &InMemoryVault, c: CustomerId) -> BTreeSet<DataCategory> {
     DataCategory::ALL
         .into_iter()
         .filter(|k| store.latest_section(c, *k).unwrap().is_some())
