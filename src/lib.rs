@@ -12,6 +12,26 @@ pub use custodia_retention as retention;
 pub use custodia_store as store;
 pub use custodia_transfer as transfer;
 
+/// The names a licence transfer needs, in one import: `use custodia::prelude::*;`. Each is defined once, in the
+/// crate at the bottom of the layer that owns it; the prelude only gathers them.
+pub mod prelude {
+    pub use custodia_consent::{BasisPolicy, ConsentLedger, PartyId, TransferPath};
+    pub use custodia_crypto::{
+        KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault, SigningKey, VerifyingKey,
+    };
+    pub use custodia_ledger::{Log, LogStore, NoteSigner, TrustPolicy};
+    pub use custodia_model::{
+        ActorId, CategorySet, Citation, CustomerId, DataCategory, Jurisdiction, LegalBasis, Phase, Progress,
+        Purpose, TransferId,
+    };
+    pub use custodia_retention::{Holds, Profile};
+    pub use custodia_transfer::{
+        AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, Eligibility, ImportOutcome,
+        MinorRule, PlanSummary, ScopeItem, SensitiveRule, SignedAgreement, SignedReceipt, TransferError,
+        TransferParty, TransferReport,
+    };
+}
+
 /// The README's Rust examples, compiled and run as doc tests so that the README cannot drift from the code.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
