@@ -143,7 +143,7 @@ pub enum ConsentError {
         reason: String,
     },
     /// The ledger refused an operation or its store failed.
-    #[error("ledger: {0}")]
+    #[error("the consent ledger failed")]
     Ledger(#[from] custodia_ledger::LedgerError),
     /// A receipt did not verify: its record, proof, checkpoint or signature does not match. Opaque on purpose.
     #[error("consent receipt does not verify")]

@@ -190,7 +190,7 @@ pub(crate) fn customer_from_row(table: &'static str, bytes: &[u8]) -> Result<Cus
 
 /// Lower-case hex, for naming a row whose key is bytes.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Checks one stored checkpoint row against the ones before it: the `position`-th row (from 0) must

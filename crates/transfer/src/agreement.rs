@@ -414,6 +414,8 @@ impl From<AgreementDigest> for String {
 struct Canonical {
     terms: AgreementTerms,
     bytes: Vec<u8>,
+    /// The envelope's length prefix of `bytes`, checked when the bytes are made, so that encoding cannot fail.
+    len: u32,
     digest: AgreementDigest,
 }
 
@@ -421,8 +423,21 @@ impl Canonical {
     fn from_terms(terms: AgreementTerms) -> Result<Self, TransferError> {
         terms.validate()?;
         let bytes = terms.encode()?;
+        if bytes.len() > MAX_AGREEMENT_LEN {
+            return Err(TransferError::TooLongToEncode {
+                field: "agreement terms",
+                bytes: bytes.len() as u64,
+                limit: MAX_AGREEMENT_LEN as u64,
+            });
+        }
+        let len = TransferError::length("agreement terms", bytes.len(), MAX_AGREEMENT_LEN as u64)?;
         let digest = AgreementDigest(sha256(&bytes));
-        Ok(Self { terms, bytes, digest })
+        Ok(Self {
+            terms,
+            bytes,
+            len,
+            digest,
+        })
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, TransferError> {
@@ -661,9 +676,7 @@ impl SignedAgreement {
     /// The envelope: canonical bytes and both signatures.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = SIGNED_AGREEMENT_MAGIC.to_vec();
-        // The canonical bytes were produced by this crate from validated terms, far below 4 GiB.
-        let len = u32::try_from(self.canonical.bytes.len()).unwrap_or(u32::MAX);
-        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&self.canonical.len.to_be_bytes());
         out.extend_from_slice(&self.canonical.bytes);
         out.extend_from_slice(self.seller.as_bytes());
         out.extend_from_slice(self.buyer.as_bytes());

@@ -13,7 +13,7 @@ use custodia_ledger::MerkleHash;
 use custodia_model::{CustomerId, DataCategory, TransferId};
 
 use crate::agreement::{AgreementDigest, SignedAgreement};
-use crate::codec::{hex, unhex};
+use crate::codec::hex;
 use crate::error::TransferError;
 use crate::manifest::{ManifestEntry, ManifestTree, ProofTree, RootBuilder, SectionDigest};
 
@@ -142,11 +142,13 @@ impl Header {
     }
 
     pub(crate) fn decode_hex(text: &str) -> Result<Self, TransferError> {
-        let bytes = unhex_vec(text).ok_or_else(|| TransferError::MalformedPackage {
-            offset: 0,
-            entry: "header".into(),
-            reason: "not hex".into(),
-        })?;
+        let bytes = ::hex::decode(text)
+            .ok()
+            .ok_or_else(|| TransferError::MalformedPackage {
+                offset: 0,
+                entry: "header".into(),
+                reason: "not hex".into(),
+            })?;
         Self::decode(&bytes)
     }
 
@@ -184,16 +186,6 @@ impl Header {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
-}
-
-fn unhex_vec(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| std::str::from_utf8(pair).ok().and_then(unhex::<1>).map(|[b]| b))
-        .collect()
 }
 
 /// A slice reader that never panics.

@@ -51,6 +51,8 @@ pub struct TransferReceipt {
 pub struct SignedReceipt {
     receipt: TransferReceipt,
     bytes: Vec<u8>,
+    /// The envelope's length prefix of `bytes`, checked when the bytes are made, so that encoding cannot fail.
+    len: u32,
     signature: Signature,
 }
 
@@ -74,9 +76,11 @@ impl SignedReceipt {
         serde_json::to_writer(&mut bytes, &receipt).map_err(|e| TransferError::Report {
             message: e.to_string(),
         })?;
+        let len = TransferError::length("receipt", bytes.len(), u64::from(u32::MAX))?;
         let signature = key.sign(&message(&bytes));
         Ok(Self {
             receipt,
+            len,
             bytes,
             signature,
         })
@@ -90,8 +94,7 @@ impl SignedReceipt {
     /// The envelope bytes, as sent and as appended to the seller's ledger.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = RECEIPT_MAGIC.to_vec();
-        // Receipts are a few hundred bytes.
-        out.extend_from_slice(&u32::try_from(self.bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&self.len.to_be_bytes());
         out.extend_from_slice(&self.bytes);
         out.extend_from_slice(self.signature.as_bytes());
         out
@@ -136,6 +139,7 @@ impl SignedReceipt {
         expect(receipt.sections == summary.sections, "sections")?;
         Ok(Self {
             receipt,
+            len: TransferError::length("receipt", bytes.len(), u64::from(u32::MAX))?,
             bytes: bytes.to_vec(),
             signature,
         })
