@@ -63,7 +63,7 @@ impl LogStore for PostgresStore {
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
         let mut client = self.client();
-        let mut tx = client.transaction().map_err(err("begin an append"))?;
+        let mut tx = self.write_tx(&mut client).map_err(err("begin an append"))?;
         // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
         // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
         tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE")
@@ -215,7 +215,9 @@ impl LogStore for PostgresStore {
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
         let mut client = self.client();
-        let mut tx = client.transaction().map_err(err("begin storing a checkpoint"))?;
+        let mut tx = self
+            .write_tx(&mut client)
+            .map_err(err("begin storing a checkpoint"))?;
         // Checkpoint writers queue here, so sequence numbers stay dense and sizes never go backwards.
         tx.batch_execute("LOCK TABLE log_checkpoints IN EXCLUSIVE MODE")
             .map_err(err("lock the checkpoints"))?;

@@ -2,6 +2,8 @@
 
 mod keys;
 mod log;
+mod records;
+mod unit;
 mod vault;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -11,6 +13,9 @@ use postgres::{Client, NoTls};
 
 use crate::error::StoreError;
 use crate::schema;
+use crate::unit::UnitGate;
+
+pub(crate) use unit::WriteTx;
 
 /// The advisory lock every migration takes first, so that processes opening the same database at once
 /// migrate it one after another (`pg_advisory_xact_lock`, released at commit).
@@ -88,6 +93,8 @@ impl PostgresConfig {
 pub struct PostgresStore {
     client: Mutex<Client>,
     schema: String,
+    /// Keeps other threads out while a unit of work is open ([`crate::UnitOfWork`]).
+    gate: UnitGate,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -149,6 +156,7 @@ impl PostgresStore {
         Ok(Self {
             client: Mutex::new(client),
             schema,
+            gate: UnitGate::default(),
         })
     }
 
@@ -173,8 +181,19 @@ impl PostgresStore {
 
     /// The client. A panic while it was held (a bug, never a user input) poisons the mutex; the client
     /// is still sound because an open transaction rolls back when dropped.
+    ///
+    /// While another thread's unit of work is open, this waits for it to end.
     pub(crate) fn client(&self) -> MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(PoisonError::into_inner)
+        let admitted = self.gate.admit();
+        let client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(admitted);
+        client
+    }
+
+    /// Begins a seam call's write transaction on `client`: a savepoint when the current thread's unit of
+    /// work is open, a transaction of its own otherwise.
+    pub(crate) fn write_tx<'c>(&self, client: &'c mut Client) -> Result<WriteTx<'c>, postgres::Error> {
+        WriteTx::begin(client, self.gate.held_here())
     }
 
     pub(crate) fn error(&self, operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
