@@ -206,7 +206,7 @@ pub use manifest::{
     CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree,
     ProvenManifestEntry, RootBuilder, SectionDigest,
 };
-pub use package::PackageSummary;
+pub use package::{PackageSummary, WriterSettings, verify_package};
 pub use party::{MAX_PARTY_TEXT, PartyDetails, TransferParty, TransferPartyFields};
 pub use plan::{
     CategoryDecision, CrossBorderCheck, CrossBorderThresholds, CustomerCounts, CustomerFacts, CustomerPlan,

@@ -52,11 +52,19 @@ pub enum ExcludeReason {
     MinorWithoutGuardianConsent,
     /// Processing abroad without a separate consent naming the destination (PIPL Art 39).
     CrossBorderWithoutConsent,
+    /// Still waiting for the notice to be served when the transfer was executed: the customer was never
+    /// told, so nothing of theirs moves (PIPL Art 22).
+    NoticeNotServedByExecution,
+    /// The customer's objection window was still open when the transfer was executed (PIPL Arts 22, 44).
+    WindowOpenAtExecution,
+    /// The transfer consent the category needs had not been given when the transfer was executed (PIPL
+    /// Arts 23, 29, 31, 39).
+    NoConsentByExecution,
 }
 
 impl ExcludeReason {
     /// Every reason, in report order.
-    pub const ALL: [ExcludeReason; 13] = [
+    pub const ALL: [ExcludeReason; 16] = [
         ExcludeReason::CustomerOutOfScope,
         ExcludeReason::CategoryOutOfScope,
         ExcludeReason::PastRetention,
@@ -70,6 +78,9 @@ impl ExcludeReason {
         ExcludeReason::SensitiveWithoutSeparateConsent,
         ExcludeReason::MinorWithoutGuardianConsent,
         ExcludeReason::CrossBorderWithoutConsent,
+        ExcludeReason::NoticeNotServedByExecution,
+        ExcludeReason::WindowOpenAtExecution,
+        ExcludeReason::NoConsentByExecution,
     ];
 
     /// The stable code used in counts and reports.
@@ -88,6 +99,9 @@ impl ExcludeReason {
             ExcludeReason::SensitiveWithoutSeparateConsent => "sensitive_without_separate_consent",
             ExcludeReason::MinorWithoutGuardianConsent => "minor_without_guardian_consent",
             ExcludeReason::CrossBorderWithoutConsent => "cross_border_without_consent",
+            ExcludeReason::NoticeNotServedByExecution => "notice_not_served_by_execution",
+            ExcludeReason::WindowOpenAtExecution => "window_open_at_execution",
+            ExcludeReason::NoConsentByExecution => "no_consent_by_execution",
         }
     }
 
@@ -104,6 +118,10 @@ impl ExcludeReason {
             ExcludeReason::Objected => Citation::pipl("44"),
             ExcludeReason::SensitiveWithoutSeparateConsent => Citation::pipl("29"),
             ExcludeReason::CrossBorderWithoutConsent => Citation::pipl("39"),
+            ExcludeReason::NoticeNotServedByExecution | ExcludeReason::WindowOpenAtExecution => {
+                Citation::pipl("22")
+            }
+            ExcludeReason::NoConsentByExecution => Citation::pipl("23"),
         }
     }
 }
@@ -122,6 +140,16 @@ pub enum PendingReason {
 }
 
 impl PendingReason {
+    /// What this becomes in a final plan executed while it is still missing: the category stays with the
+    /// seller (a durable transfer case's execution step, custodia-brokerage).
+    pub fn at_execution(self) -> ExcludeReason {
+        match self {
+            PendingReason::NoticeNotServed => ExcludeReason::NoticeNotServedByExecution,
+            PendingReason::ObjectionWindowOpen => ExcludeReason::WindowOpenAtExecution,
+            PendingReason::TransferConsentMissing => ExcludeReason::NoConsentByExecution,
+        }
+    }
+
     /// Every reason, in report order.
     pub const ALL: [PendingReason; 3] = [
         PendingReason::NoticeNotServed,
