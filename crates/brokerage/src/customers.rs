@@ -151,15 +151,33 @@ fn kept_on_consent(purpose: &Purpose, policy: &BasisPolicy) -> bool {
             .is_some_and(|rule| rule.basis == LegalBasis::Consent)
 }
 
-/// One customer to onboard: the record (version 1, which says who collected it and when) and the
-/// privacy notice version they were shown at collection (PIPL Art 17), which must be published on this
-/// brokerage's ledger.
+/// One customer to onboard: the record (version 1, which says who collected it and when), the privacy
+/// notice version they were shown at collection (PIPL Art 17), which must be published on this brokerage's
+/// ledger, and the consents they gave with it (recorded in the same transaction as the record).
 #[derive(Clone, Debug)]
 pub struct Onboarding {
     /// The record, at version 1.
     pub customer: Customer,
     /// The notice shown at collection.
     pub notice: NoticeRef,
+    /// The consent events collected with the record (grants, refusals), each for this customer.
+    pub consents: Vec<custodia_consent::ConsentEvent>,
+}
+
+impl Onboarding {
+    /// `customer`, shown `notice`, with no consents collected.
+    pub fn new(customer: Customer, notice: NoticeRef) -> Self {
+        Self {
+            customer,
+            notice,
+            consents: Vec::new(),
+        }
+    }
+
+    /// The same onboarding with `consents` collected with it.
+    pub fn with_consents(self, consents: Vec<custodia_consent::ConsentEvent>) -> Self {
+        Self { consents, ..self }
+    }
 }
 
 /// What onboarding a batch did.
@@ -170,6 +188,8 @@ pub struct Onboarded {
     pub customers: u64,
     /// Sealed sections stored.
     pub sections: u64,
+    /// Consent events recorded with them.
+    pub consents: u64,
     /// Ledger index of the first onboarding entry, if any.
     pub first_entry: Option<u64>,
 }
@@ -247,6 +267,7 @@ impl Brokerage {
             let done = self.write(|log| self.onboard_in(log, batch))?;
             total.customers += done.customers;
             total.sections += done.sections;
+            total.consents += done.consents;
             total.first_entry = total.first_entry.or(done.first_entry);
             batch.clear();
             progress(Progress::new(
@@ -269,8 +290,21 @@ impl Brokerage {
     fn onboard_in(&self, log: &mut Ledger, batch: &[Onboarding]) -> Result<Onboarded, BrokerageError> {
         let mut payloads = Vec::with_capacity(batch.len());
         let mut done = Onboarded::default();
-        for Onboarding { customer, notice } in batch {
+        let mut consents = Vec::new();
+        for Onboarding {
+            customer,
+            notice,
+            consents: given,
+        } in batch
+        {
             let id = customer.id();
+            if let Some(other) = given.iter().find(|e| e.customer() != id) {
+                return Err(BrokerageError::InvalidInput {
+                    field: "onboarding.consents",
+                    reason: format!("event {} is for another customer", other.id()),
+                });
+            }
+            consents.extend(given.iter().cloned());
             let version = customer.version();
             if version.number() != 1 {
                 return Err(BrokerageError::NotFirstVersion {
@@ -337,6 +371,7 @@ impl Brokerage {
         let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let appended = log.append(&slices)?;
         done.first_entry = (!payloads.is_empty()).then_some(appended.first_index());
+        done.consents = self.record_consent_in(log, &consents)?.recorded;
         Ok(done)
     }
 

@@ -78,7 +78,7 @@
 //! let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", seller.now())?;
 //! seller.publish_notice(&notice)?;
 //! let book = SyntheticBook::generate(&BookConfig { customers: 20, ..Default::default() }, "2026-05-31".parse()?)?;
-//! let onboard = book.customers().iter().map(|c| Onboarding { customer: c.customer.clone(), notice: notice.reference() });
+//! let onboard = book.customers().iter().map(|c| Onboarding::new(c.customer.clone(), notice.reference()));
 //! seller.onboard_batch(onboard, &mut |_| {})?;
 //! // The agreement: the sample terms with each side's own keys, signed by both.
 //! let mut terms = parties::terms(&parties::SampleKeys::generate()?, TransferPath::MergerNotice)?;

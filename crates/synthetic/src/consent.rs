@@ -36,6 +36,19 @@ pub struct Recording {
     pub withdrawal_delay: Duration,
 }
 
+impl Recording {
+    /// Events recorded on the day they take effect, under `notice`, by `recorded_by`, with `evidence`.
+    pub fn on_the_day(notice: NoticeRef, recorded_by: ActorId, evidence: Digest) -> Self {
+        Self {
+            notice,
+            recorded_by,
+            evidence,
+            grant_delay: Duration::zero(),
+            withdrawal_delay: Duration::zero(),
+        }
+    }
+}
+
 /// The events a fact stands for: a grant by the customer or, for a minor, by a guardian, and, if the fact
 /// was withdrawn, a withdrawal of the same scope. Both take effect at 09:00 UTC of their day, on paper, for
 /// the controller itself; the event and guardian ids are fresh UUID v7.

@@ -207,6 +207,44 @@ impl BuyerCase<'_> {
         })
     }
 
+    /// Opens, with the buyer's own keys, every section of the first `customers` adopted customers (in id
+    /// order) and returns how many opened whole: the buyer's check that what it adopted is readable.
+    /// Once imported.
+    pub fn spot_check(&self, customers: usize) -> Result<u64, BrokerageError> {
+        self.imported()?;
+        let b = self.brokerage;
+        let mut opened = 0u64;
+        let mut seen = 0usize;
+        records::scan_pages(
+            &b.store,
+            CUSTOMERS,
+            custodia_store::KeyRange::all(),
+            b.batch.get(),
+            &mut |page| {
+                for record in page {
+                    if seen >= customers {
+                        return Ok(());
+                    }
+                    let entry: CustomerEntry = records::decode_json(CUSTOMERS, &record.key, &record.value)?;
+                    if entry.origin
+                        != (Origin::Imported {
+                            transfer: self.transfer_id(),
+                        })
+                    {
+                        continue;
+                    }
+                    seen += 1;
+                    let customer = records::customer_at(CUSTOMERS.as_str(), &record.key, 0)?;
+                    if !b.read_trusted(customer, &DataCategory::ALL)?.sections.is_empty() {
+                        opened += 1;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok(opened)
+    }
+
     /// What was imported, once imported.
     pub fn imported(&self) -> Result<Imported, BrokerageError> {
         let row = self.load()?.row;

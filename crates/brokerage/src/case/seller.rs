@@ -336,6 +336,13 @@ impl SellerCase<'_> {
         Ok(self.load()?.row.state)
     }
 
+    /// The published transfer notices, once published.
+    pub fn notices(&self) -> Result<PublishedNotices, BrokerageError> {
+        let row = self.load()?.row;
+        row.notices
+            .ok_or_else(|| self.refuse("read the notices", row.state))
+    }
+
     /// The first day [`SellerCase::execute`] runs: the agreement's effective date plus its objection
     /// window (PIPL Art 22: notices served on the effective date have had their full window).
     pub fn execution_date(&self) -> NaiveDate {
@@ -716,6 +723,27 @@ impl SellerCase<'_> {
             )?;
             Ok(summary)
         })
+    }
+
+    /// The final plan, a page at a time: up to `limit` customers' decisions in id order, after `after`
+    /// (from the first customer if `None`). Empty before execution.
+    pub fn final_plan(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<CustomerDecisions>, BrokerageError> {
+        let prefix = self.transfer_id().as_bytes().to_vec();
+        let range = match after {
+            Some(c) => KeyRange::prefix(&prefix).after(&records::case_customer_key(self.transfer_id(), c)),
+            None => KeyRange::prefix(&prefix),
+        };
+        let mut out = Vec::new();
+        for record in self.brokerage.store.scan_records(FINAL, &range, limit)? {
+            let customer = records::customer_at(FINAL.as_str(), &record.key, 16)?;
+            let decisions = records::decode_json(FINAL, &record.key, &record.value)?;
+            out.push(CustomerDecisions { customer, decisions });
+        }
+        Ok(out)
     }
 
     /// A customer's final decisions, once the case is executed.
