@@ -138,7 +138,16 @@ pub(crate) fn export(
             });
         }
     }
-    std::fs::create_dir_all(dir).map_err(BrokerageError::io(dir, "create"))?;
+    // The folder is written beside its place and renamed into it whole, so a crash never leaves half a
+    // folder where the evidence belongs; a half-written `<dir>.partial` of an earlier attempt is ours to
+    // replace.
+    let mut partial = dir.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(BrokerageError::io(&partial, "remove"))?;
+    }
+    std::fs::create_dir_all(&partial).map_err(BrokerageError::io(&partial, "create"))?;
     let terms = agreement.terms();
     let receipt_bytes = hex::decode(&receipt.bytes)
         .map_err(|e| BrokerageError::corrupt(crate::records::CASES.as_str(), b"receipt", e))?;
@@ -200,13 +209,24 @@ pub(crate) fn export(
     ];
     let mut manifest = BTreeMap::new();
     for (name, bytes) in &files {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(BrokerageError::io(&path, "write"))?;
+        let path = partial.join(name);
+        write_synced(&path, bytes)?;
         manifest.insert((*name).to_owned(), sha256_hex(bytes));
     }
-    let path = dir.join(MANIFEST);
-    std::fs::write(&path, json(&manifest)?).map_err(BrokerageError::io(&path, "write"))?;
+    write_synced(&partial.join(MANIFEST), &json(&manifest)?)?;
+    if dir.exists() {
+        std::fs::remove_dir(dir).map_err(BrokerageError::io(dir, "replace the empty folder"))?;
+    }
+    std::fs::rename(&partial, dir).map_err(BrokerageError::io(dir, "rename the evidence into"))?;
     Ok(EvidenceFolder { files: manifest })
+}
+
+/// Writes `bytes` to a new file at `path` and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BrokerageError> {
+    use std::io::Write;
+    let mut file = File::create(path).map_err(BrokerageError::io(path, "create"))?;
+    file.write_all(bytes).map_err(BrokerageError::io(path, "write"))?;
+    file.sync_all().map_err(BrokerageError::io(path, "sync"))
 }
 
 fn fail(file: &'static str, check: &'static str) -> impl Fn(String) -> BrokerageError {
