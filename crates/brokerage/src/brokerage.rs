@@ -287,6 +287,7 @@ impl Brokerage {
         let mut ring = self.keys.keyring(next, current_min, self.keyring_config)?;
         let mut rewrapped = 0u64;
         let result = self.store.unit_of_work(|| -> Result<(), BrokerageError> {
+            self.catch_up(&mut log)?;
             let batch = self.batch.get();
             records::scan_pages(
                 &self.store,
@@ -355,6 +356,7 @@ impl Brokerage {
     ) -> Result<T, BrokerageError> {
         let mut log = self.log();
         let result = self.store.unit_of_work(|| {
+            self.catch_up(&mut log)?;
             let value = body(&mut log)?;
             self.persist_wrap_count()?;
             Ok(value)
@@ -366,16 +368,37 @@ impl Brokerage {
         result
     }
 
-    /// Persists the primary KEK's wrap count if it moved, inside the current unit of work.
+    /// Re-reads the ledger's right edge if another instance appended since (PostgreSQL, where several
+    /// brokerages share one store). Inside a unit of work, whose locks keep every other writer out until it
+    /// ends, so the edge read here stays the edge.
+    fn catch_up(&self, log: &mut Ledger) -> Result<(), BrokerageError> {
+        if custodia_ledger::LogStore::size(&*self.store)? != log.size() {
+            log.reload()?;
+        }
+        Ok(())
+    }
+
+    /// Adds the wraps the primary KEK made since the last time to the count in the store, inside the
+    /// current unit of work, and takes the stored total back into the keyring: the cap counts every wrap
+    /// of every instance sharing the store (PostgreSQL), across restarts.
     fn persist_wrap_count(&self) -> Result<(), BrokerageError> {
-        let ring = self.keyring();
+        let mut ring = self.keyring.write().unwrap_or_else(PoisonError::into_inner);
         let primary = ring.primary_version();
         let count = ring.wrap_count(primary).unwrap_or(0);
-        if count > self.persisted_wraps.load(Ordering::SeqCst) {
-            self.store
-                .put_record(WRAPS, &primary.to_be_bytes(), &count.to_be_bytes())?;
-            self.persisted_wraps.store(count, Ordering::SeqCst);
+        let delta = count.saturating_sub(self.persisted_wraps.load(Ordering::SeqCst));
+        if delta == 0 {
+            return Ok(());
         }
+        let key = primary.to_be_bytes();
+        let stored = match self.store.record(WRAPS, &key)? {
+            Some(bytes) => records::u64_at(WRAPS.as_str(), &key, &bytes, 0)?,
+            None => 0,
+        };
+        let total = stored.saturating_add(delta);
+        self.store.put_record(WRAPS, &key, &total.to_be_bytes())?;
+        ring.restore_wrap_count(primary, total)?;
+        self.persisted_wraps
+            .store(ring.wrap_count(primary).unwrap_or(total), Ordering::SeqCst);
         Ok(())
     }
 

@@ -595,6 +595,20 @@ impl Brokerage {
             "last_verified".into(),
             serde_json::to_value(facts.last_verified).map_err(json_error)?,
         );
+        // A category the record does not hold has no section: its field is the empty value.
+        for category in DataCategory::ALL {
+            let empty = match category {
+                DataCategory::Contact => {
+                    serde_json::to_value(custodia_model::ContactSection::default()).map_err(json_error)?
+                }
+                DataCategory::FinancialAccounts
+                | DataCategory::Policies
+                | DataCategory::Claims
+                | DataCategory::Beneficiaries => serde_json::Value::Array(Vec::new()),
+                _ => serde_json::Value::Null,
+            };
+            fields.insert(field_of(category).into(), empty);
+        }
         for (category, plain) in &read.sections {
             let name = field_of(*category);
             let value: serde_json::Value = serde_json::from_slice(plain).map_err(json_error)?;
