@@ -41,7 +41,7 @@ pub(crate) enum StoreLocation {
 ///
 /// | setting | default | why |
 /// |---|---|---|
-/// | store | (required) | an SQLite file ([`BrokerageConfig::sqlite`]) or PostgreSQL ([`BrokerageConfig::postgres`], feature `postgres`) |
+/// | store | (required) | an SQLite file (`BrokerageConfig::sqlite`) or PostgreSQL (`BrokerageConfig::postgres`, feature `postgres`) |
 /// | clock | the system clock | tests and simulations inject a [`crate::ManualClock`] |
 /// | ledger origin | `brokerage.invalid/ledger` | the C2SP checkpoint origin; set your own domain |
 /// | consent bases | `BasisPolicy::cn_insurance_broker` | the legal basis of each purpose (PIPL Art 13) |
