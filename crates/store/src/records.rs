@@ -165,7 +165,7 @@ pub struct Record {
 /// What [`Records::insert_record`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
-#[non_exhaustive]
+// Not `#[non_exhaustive]`: an insert-if-absent inserts or finds a value; there is no third outcome.
 pub enum Inserted {
     /// The key was free; the value is stored.
     Inserted,
@@ -176,7 +176,7 @@ pub enum Inserted {
 /// What [`Records::swap_record`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
-#[non_exhaustive]
+// Not `#[non_exhaustive]`: a compare-and-swap swaps or finds another value; there is no third outcome.
 pub enum Swapped {
     /// The value was as expected and is replaced.
     Swapped,
