@@ -106,6 +106,21 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(ManifestEntry::digest(bytes))
 }
 
+/// The SHA-256 of the file at `path`, read in 1 MiB pieces (a package does not fit in memory at scale).
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(hex::encode(context.finish().as_ref()));
+        }
+        context.update(buffer.get(..n).unwrap_or(&[]));
+    }
+}
+
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, BrokerageError> {
     serde_json::to_vec_pretty(value).map_err(|e| BrokerageError::InvalidInput {
         field: "evidence",
@@ -193,11 +208,9 @@ pub(crate) fn export(
         .iter()
         .map(|c| String::from_utf8_lossy(&c.to_bytes()).into_owned())
         .collect();
-    let package_bytes = std::fs::read(&package.path).map_err(BrokerageError::io(&package.path, "read"))?;
     let files: Vec<(&str, Vec<u8>)> = vec![
         (AGREEMENT, agreement.encode()),
         (KEYS, json(&keys)?),
-        (PACKAGE, package_bytes),
         (RECEIPT, receipt_bytes),
         (CHECKPOINTS, json(&notes)?),
         (CONSISTENCY, json(&consistency)?),
@@ -213,6 +226,14 @@ pub(crate) fn export(
         write_synced(&path, bytes)?;
         manifest.insert((*name).to_owned(), sha256_hex(bytes));
     }
+    // The package is copied, never held in memory.
+    let copy = partial.join(PACKAGE);
+    std::fs::copy(&package.path, &copy).map_err(BrokerageError::io(&package.path, "copy"))?;
+    File::open(&copy)
+        .and_then(|f| f.sync_all())
+        .map_err(BrokerageError::io(&copy, "sync"))?;
+    let digest = sha256_file(&copy).map_err(BrokerageError::io(&copy, "read"))?;
+    manifest.insert(PACKAGE.to_owned(), digest);
     write_synced(&partial.join(MANIFEST), &json(&manifest)?)?;
     if dir.exists() {
         std::fs::remove_dir(dir).map_err(BrokerageError::io(dir, "replace the empty folder"))?;
@@ -259,8 +280,8 @@ pub fn verify_evidence(dir: &Path) -> Result<VerifiedEvidence, BrokerageError> {
         REPORT_MD,
         REPORT_HTML,
     ] {
-        let bytes = read(dir, file)?;
-        if manifest.get(file) != Some(&sha256_hex(&bytes)) {
+        let digest = sha256_file(&dir.join(file)).map_err(|e| fail(file, "read")(e.to_string()))?;
+        if manifest.get(file) != Some(&digest) {
             return Err(fail(file, "digest")("not the file the manifest names".into()));
         }
     }

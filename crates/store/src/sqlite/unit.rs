@@ -23,11 +23,14 @@ impl<'c> WriteTx<'c> {
     /// Begins a write transaction, or a savepoint inside the open one.
     pub(crate) fn begin(conn: &'c Connection) -> rusqlite::Result<Self> {
         let nested = !conn.is_autocommit();
-        conn.execute_batch(if nested {
-            "SAVEPOINT custodia_call"
-        } else {
-            "BEGIN IMMEDIATE"
-        })?;
+        run(
+            conn,
+            if nested {
+                "SAVEPOINT custodia_call"
+            } else {
+                "BEGIN IMMEDIATE"
+            },
+        )?;
         Ok(Self {
             conn,
             nested,
@@ -38,12 +41,21 @@ impl<'c> WriteTx<'c> {
     /// Commits (or releases the savepoint into the unit).
     pub(crate) fn commit(mut self) -> rusqlite::Result<()> {
         self.done = true;
-        self.conn.execute_batch(if self.nested {
-            "RELEASE custodia_call"
-        } else {
-            "COMMIT"
-        })
+        run(
+            self.conn,
+            if self.nested {
+                "RELEASE custodia_call"
+            } else {
+                "COMMIT"
+            },
+        )
     }
+}
+
+/// Runs one transaction-control statement through the statement cache: a unit of work takes a savepoint
+/// for every seam call, and parsing the same few words each time would cost more than the call's insert.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 impl Deref for WriteTx<'_> {
@@ -61,11 +73,12 @@ impl Drop for WriteTx<'_> {
         }
         // Nothing to report to: the caller is already returning the error that made it drop us, and a
         // failed rollback leaves SQLite rolling back on its own when the connection closes.
-        let _ = self.conn.execute_batch(if self.nested {
-            "ROLLBACK TO custodia_call; RELEASE custodia_call"
+        if self.nested {
+            let _ = run(self.conn, "ROLLBACK TO custodia_call")
+                .and_then(|()| run(self.conn, "RELEASE custodia_call"));
         } else {
-            "ROLLBACK"
-        });
+            let _ = run(self.conn, "ROLLBACK");
+        }
     }
 }
 
