@@ -53,6 +53,21 @@
 //! relationship dates, contract ends, transactions, residence) is a record sealed under the customer's
 //! own data key: crypto-shredding a customer erases it with their sections.
 //!
+//! ## Speed and memory
+//!
+//! The main job (`examples/license_transfer.rs`: onboarding, notices, answers, preview, execution, package,
+//! import, receipt, disposition, report, evidence folder), SQLite at full durability, release build, on a
+//! 2-core machine shared with other builds (`/usr/bin/time -v`, "Maximum resident set size"):
+//!
+//! | customers | wall time | of which onboarding | peak resident memory |
+//! |---:|---:|---:|---:|
+//! | 10,000 | 13.4 s | 7 s | 24 MiB |
+//! | 100,000 | 139 s | 86 s | 36 MiB |
+//!
+//! Memory holds one batch of customers, the package's O(log n) tree state, and — for the import and the
+//! customers' proofs — the manifest tree (about 80 bytes a customer); the one-million-customer run is the
+//! scale issue's to measure.
+//!
 //! ## What it must not do
 //!
 //! - Talk to a database itself (custodia-store does), touch key bytes (custodia-crypto does), or decide a

@@ -275,3 +275,12 @@ fn key_sources_refuse_what_they_must() {
     .public_keys();
     assert_ne!(first.signing, other.signing);
 }
+
+/// A service shares one brokerage (and the cases it opens) between request handlers.
+#[test]
+fn the_brokerage_and_its_cases_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Brokerage>();
+    assert_send_sync::<custodia_brokerage::SellerCase<'static>>();
+    assert_send_sync::<custodia_brokerage::BuyerCase<'static>>();
+}
