@@ -155,8 +155,9 @@ fn parse_hex_secret(text: &[u8]) -> Result<RootSecret, &'static str> {
     RootSecret::from_slice(&bytes).map_err(|_| "not 32 bytes")
 }
 
-/// A fixed root secret, held in memory: for tests that open the same brokerage several times without a
-/// file. `Debug` is redacted.
+/// A root secret the program already holds — fetched from a KMS or unwrapped by an HSM before the
+/// brokerage opens — kept in zeroizing memory (tests use it with fixed bytes, to open one brokerage many
+/// times without a file). `Debug` is redacted.
 pub struct StaticKeySource(Zeroizing<[u8; 32]>);
 
 impl StaticKeySource {

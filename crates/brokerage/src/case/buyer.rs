@@ -130,6 +130,11 @@ impl BuyerCase<'_> {
         self.agreement.transfer_id()
     }
 
+    /// The signed agreement.
+    pub fn agreement(&self) -> &SignedAgreement {
+        &self.agreement
+    }
+
     /// Where the case stands.
     pub fn state(&self) -> Result<CaseState, BrokerageError> {
         Ok(self.load()?.row.state)
