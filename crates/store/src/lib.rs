@@ -141,7 +141,7 @@ mod sqlite;
 
 pub use error::StoreError;
 #[cfg(feature = "postgres")]
-pub use pg::{PostgresConfig, PostgresStore};
+pub use pg::{PostgresConfig, PostgresStore, SslMode, Transport};
 pub use schema::SCHEMA_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{APPLICATION_ID, Durability, SqliteConfig, SqliteStore};
