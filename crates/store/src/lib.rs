@@ -131,6 +131,7 @@
 // A build with no backend feature keeps the shared row checks and schema it would need, unused.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
+mod backup;
 mod error;
 #[cfg(feature = "postgres")]
 mod pg;
@@ -139,6 +140,7 @@ mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use backup::{OlderThanCheckpoint, RestoreCheck, RestoreReport, verify_restored};
 pub use error::StoreError;
 #[cfg(feature = "postgres")]
 pub use pg::{PostgresConfig, PostgresStore, SslMode, Transport};

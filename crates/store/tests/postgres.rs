@@ -322,3 +322,51 @@ fn a_deleted_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
         }
     );
 }
+
+#[test]
+fn the_keyring_state_and_shredded_kek_versions_persist_and_a_retirement_rewraps() {
+    use custodia_crypto::{CryptoError, KeyStore, Keyring, KeyringConfig, KeyringStore, RetirementPolicy};
+    let store = fresh_store();
+    assert_eq!(store.keyring_state().unwrap(), None);
+    let mut keyring = Keyring::derive_from_master(&[5u8; 32], 1, KeyringConfig::default()).unwrap();
+    let (gone, live) = (
+        custodia_model::CustomerId::new_v7(),
+        custodia_model::CustomerId::new_v7(),
+    );
+    let (_, wrapped_gone) = keyring.generate_dek(gone).unwrap();
+    let (_, wrapped_live) = keyring.generate_dek(live).unwrap();
+    store.put_wrapped_key(&wrapped_gone).unwrap();
+    store.put_wrapped_key(&wrapped_live).unwrap();
+    store.save_keyring_state(&keyring.state()).unwrap();
+    assert_eq!(store.keyring_state().unwrap(), Some(keyring.state()));
+    let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    store.destroy_customer(gone, t).unwrap();
+    let shreds = store.shredded_kek_versions(1).unwrap();
+    assert_eq!(
+        (shreds.len(), shreds[0].kek_version, shreds[0].first_destroyed_at),
+        (1, 1, t)
+    );
+    let retirement = keyring
+        .retire_shredded(
+            &store,
+            t + chrono::TimeDelta::days(8),
+            &RetirementPolicy::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            retirement.retired_through,
+            retirement.primary,
+            retirement.rewrapped
+        ),
+        (1, 2, 1)
+    );
+    assert_eq!(store.wrapped_keys(live).unwrap()[0].kek_version(), 2);
+    assert_eq!(store.keyring_state().unwrap().unwrap().min_decrypt, 2);
+    let stale = Keyring::derive_from_master(&[5u8; 32], 2, KeyringConfig::default()).unwrap();
+    assert!(matches!(
+        store.save_keyring_state(&stale.state()),
+        Err(CryptoError::KeyringStateRegressed { .. })
+    ));
+}

@@ -163,11 +163,30 @@ impl KeyStore for PostgresStore {
         let err = self.error("destroy a customer's keys");
         let id = customer.as_bytes().as_slice();
         self.write_keys(customer, "destroy a customer's keys", |tx| {
-            let deleted = tx.query("DELETE FROM wrapped_keys WHERE customer = $1 RETURNING dek_id", &[&id]).map_err(&err)?;
+            let deleted = tx
+                .query("DELETE FROM wrapped_keys WHERE customer = $1 RETURNING dek_id, wrapped", &[&id])
+                .map_err(&err)?;
             let mut dek_ids = Vec::with_capacity(deleted.len());
+            let mut kek_versions = std::collections::BTreeSet::new();
             for row in &deleted {
                 let bytes: Vec<u8> = row.try_get(0).map_err(&err)?;
+                let wrapped: Vec<u8> = row.try_get(1).map_err(&err)?;
                 dek_ids.push(dek_id_from_row(customer, &bytes)?);
+                kek_versions.insert(wrapped_from_row(customer, &bytes, &wrapped)?.kek_version());
+            }
+            // The KEK versions that wrapped these keys, for their scheduled retirement (KeyringStore).
+            let (first_seconds, first_nanos) = time_to_columns(at);
+            let first_nanos = i32::try_from(first_nanos).map_err(|_| StoreError::OutOfRange {
+                field: "destruction nanoseconds",
+                value: first_nanos.unsigned_abs(),
+            })?;
+            for version in kek_versions {
+                tx.execute(
+                    "INSERT INTO kek_shreds (kek_version, first_destroyed_seconds, first_destroyed_nanos) \
+                     VALUES ($1, $2, $3) ON CONFLICT (kek_version) DO NOTHING",
+                    &[&i64::from(version), &first_seconds, &first_nanos],
+                )
+                .map_err(&err)?;
             }
             let entries = tx.execute("DELETE FROM blind_index WHERE customer = $1", &[&id]).map_err(&err)?;
             let (seconds, nanos) = time_to_columns(at);

@@ -1,5 +1,6 @@
 //! `PostgresStore`: the server backend, for several service instances sharing one ledger, vault and key store.
 
+mod keyring;
 mod keys;
 mod log;
 mod tls;
