@@ -50,7 +50,7 @@ pub struct RestoreReport {
 /// the held checkpoint — its root at the checkpoint's size is the checkpoint's root. A log shorter than
 /// the checkpoint is refused unless `check.older` says [`OlderThanCheckpoint::Restore`].
 ///
-/// For PostgreSQL, run it on a [`crate::PostgresStore`] connected to the restored database (after
+/// For PostgreSQL, run it on a `PostgresStore` (feature `postgres`) connected to the restored database (after
 /// `pg_restore` or a base-backup recovery) before any service uses it.
 pub fn verify_restored<S: LogStore>(store: S, check: &RestoreCheck<'_>) -> Result<RestoreReport, StoreError> {
     let refused = |error: custodia_ledger::LedgerError| StoreError::BackupDoesNotVerify {

@@ -24,8 +24,8 @@ use custodia_retention::Profile;
 use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{
     AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MinorRule, Moving, PackageContents,
-    PartyDetails, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
-    package,
+    PartyDetails, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, TransferParty,
+    TransferReceipt, package,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
