@@ -207,7 +207,7 @@ fn run(args: Args) -> Fallible<bool> {
         SignatureKind::Ed25519,
         SigningKey::generate()?,
     )?;
-    let trust = TrustPolicy::log_only(vec![ledger_signer.verifier().clone()])?;
+    let trust = TrustPolicy::log_only(ledger_signer.name(), vec![ledger_signer.verifier().clone()])?;
 
     // 1. The agreement, signed by both; the buyer checks the seller's signature before countersigning.
     let seller_party = party(
@@ -757,7 +757,7 @@ fn run(args: Args) -> Fallible<bool> {
 
     // 11. Verify every ledger.
     let now = final_plan_at + Duration::days(2);
-    seller_log.checkpoint(&ledger_signer, "seller.example/ledger", now)?;
+    seller_log.checkpoint(&ledger_signer, "seller.example/ledger")?;
     let verified_log = seller_log.verify(&trust);
     checks.record(
         "seller ledger (consents, notices, receipt, certificates) verifies",

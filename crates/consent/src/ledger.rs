@@ -122,7 +122,7 @@ impl<S: LogStore> ConsentLedger<S> {
         origin: &str,
         time: DateTime<Utc>,
     ) -> Result<SignedCheckpoint, ConsentError> {
-        Ok(self.log.checkpoint(signer, origin, time)?)
+        Ok(self.log.checkpoint_with_time(signer, origin, time)?)
     }
 
     /// A consent receipt for the event at ledger index `event`, proven against `checkpoint`.

@@ -111,7 +111,8 @@ pub use blind_index::{
 };
 pub use error::{BackendFailure, CryptoError};
 pub use keyring::{
-    DataKey, DekId, Keyring, KeyringConfig, MAX_WRAPS_PER_KEK, MIN_MASTER_SECRET_LEN,
+    DataKey, DekId, KEYRING_STATE_FORMAT_VERSION, KekChainSecret, Keyring, KeyringConfig, KeyringState,
+    KeyringStore, MAX_WRAPS_PER_KEK, MIN_MASTER_SECRET_LEN, Retirement, RetirementPolicy, ShreddedUnder,
     WRAPPED_KEY_FORMAT_VERSION, WRAPPED_KEY_LEN, WrappedKey,
 };
 pub use keystore::{DestructionEvidence, InMemoryKeyStore, KeyStore};

@@ -20,6 +20,7 @@ use crate::version::RecordVersion;
 /// The contact section (category [`DataCategory::Contact`]). Every field is optional because records from
 /// real books are incomplete; data-quality reports say what is missing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContactSection {
     /// Mainland mobile number.
     pub mobile: Option<MobileNumber>,
@@ -42,6 +43,7 @@ impl ContactSection {
 /// PIPL Art 28, processed on separate consent under PIPL Art 29). Its `Debug` shows the date and how many
 /// conditions were declared, never the health facts themselves.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HealthDeclaration {
     /// The day the declaration was signed.
     pub declared_on: NaiveDate,
@@ -67,6 +69,7 @@ impl std::fmt::Debug for HealthDeclaration {
 /// Marketing preferences (category [`DataCategory::MarketingPreferences`]). A `false` is an opt-out the
 /// brokerage must honour (PIPL Art 24 for automated marketing, Art 15 for withdrawn consent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MarketingPreferences {
     /// Marketing by SMS allowed.
     pub sms: bool,
@@ -109,6 +112,7 @@ pub enum TransactionKind {
 /// A transaction record. AML Law 2024 Art 34 keeps it at least 10 years after the transaction, so its date
 /// matters to retention.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AmlTransaction {
     /// The day of the transaction.
     pub date: NaiveDate,
@@ -121,6 +125,7 @@ pub struct AmlTransaction {
 /// Customer due diligence and transaction records (category [`DataCategory::KycAml`]). AML Law 2024 Art 34
 /// keeps identity data at least 10 years after the relationship ends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KycRecord {
     /// When due diligence was last done.
     pub verified_on: NaiveDate,
@@ -134,6 +139,7 @@ pub struct KycRecord {
 
 /// The fields of a [`Customer`] before the cross-field checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerFields {
     /// The customer's id.
     pub id: CustomerId,
@@ -177,6 +183,7 @@ pub struct Customer {
 
 /// The serialized form of a [`Customer`]: its fields and current version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StoredCustomer {
     /// The fields.
     pub fields: CustomerFields,

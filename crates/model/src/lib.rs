@@ -75,6 +75,7 @@ mod customer;
 mod error;
 mod identity;
 mod ids;
+mod input;
 mod jurisdiction;
 mod mask;
 mod party;
@@ -111,6 +112,7 @@ pub use customer::{
 pub use error::ModelError;
 pub use identity::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
 pub use ids::{AccountId, ClaimId, CustomerId, PolicyId, TransferId};
+pub use input::{InputProblem, from_json, from_json_str};
 pub use jurisdiction::Jurisdiction;
 pub use party::{
     DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, MINOR_AGE, Organization,

@@ -157,6 +157,32 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             );
         ",
     },
+    Migration {
+        version: 5,
+        name: "keyring state",
+        sqlite: "
+            CREATE TABLE keyring_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                state BLOB NOT NULL
+            );
+            CREATE TABLE kek_shreds (
+                kek_version INTEGER PRIMARY KEY CHECK (kek_version > 0),
+                first_destroyed_seconds INTEGER NOT NULL,
+                first_destroyed_nanos INTEGER NOT NULL
+            );
+        ",
+        postgres: "
+            CREATE TABLE keyring_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                state BYTEA NOT NULL
+            );
+            CREATE TABLE kek_shreds (
+                kek_version BIGINT PRIMARY KEY CHECK (kek_version > 0),
+                first_destroyed_seconds BIGINT NOT NULL,
+                first_destroyed_nanos INTEGER NOT NULL
+            );
+        ",
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -229,7 +255,10 @@ mod tests {
     fn a_partly_migrated_database_needs_the_rest() {
         let applied = vec![(1, "ledger".to_owned())];
         let rest = pending(&applied).unwrap();
-        assert_eq!(rest.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(
+            rest.iter().map(|m| m.version).collect::<Vec<_>>(),
+            vec![2, 3, 4, 5]
+        );
     }
 
     #[test]

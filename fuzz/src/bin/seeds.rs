@@ -277,7 +277,7 @@ fn main() -> Res<()> {
     for i in 0..13u32 {
         log.append(&[format!("entry {i}").as_bytes()])?;
     }
-    let cp = log.checkpoint(&log_signer, "fuzz.example/log", at(2026, 7, 1)?)?;
+    let cp = log.checkpoint_with_time(&log_signer, "fuzz.example/log", at(2026, 7, 1)?)?;
     let cosigned = cp.cosigned(&witness, at(2026, 7, 2)?)?;
     let plain = Checkpoint::new("fuzz.example/log", 13, log.root())?;
     write_corpus(
