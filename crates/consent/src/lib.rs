@@ -81,6 +81,7 @@
 //!     language: "zh-CN".into(),
 //!     text_digest: Digest::of("the exact text shown".as_bytes()),
 //!     published_at: day(1)?,
+//!     recorded_at: day(1)?,
 //! })?;
 //! ledger.publish(&notice)?;
 //!
@@ -128,21 +129,29 @@ mod index;
 mod ledger;
 mod notice;
 mod policy;
+mod propagation;
 mod receipt;
 mod record;
 mod scope;
 
 pub use decision::{
-    ConsentDecision, ConsentOutcome, ConsentReason, ConsentRule, Dimension, SeparateBecause, Subject,
+    AgeAt, ConsentDecision, ConsentOutcome, ConsentReason, ConsentRule, Dimension, SeparateBecause, Subject,
 };
 pub use digest::{Digest, DigestParseError};
 pub use error::ConsentError;
 pub use event::{Channel, ConsentEvent, ConsentForm, EventDraft, EventKind};
 pub use ids::{EventId, GuardianId, NoticeId, PartyId};
-pub use index::{ConsentIndex, IndexStats, MAX_PURPOSES, Propagation};
+pub use index::{ConsentIndex, IndexStats, MAX_PURPOSES};
 pub use ledger::{ConsentLedger, REBUILD_BATCH};
 pub use notice::{MAX_TEXT, Notice, NoticeChange, NoticeDraft, NoticeRecipient, NoticeRef};
-pub use policy::{BasisPolicy, BasisPolicyDraft, PurposeRule, Regime, TransferPath};
+pub use policy::{
+    BasisPolicy, BasisPolicyDraft, ClaimsData, GdprPurposeRule, GdprTerms, PurposeRule, Regime, TransferPath,
+    TransferRule,
+};
+pub use propagation::{
+    Confirm, Confirmed, Propagation, PropagationDraft, PropagationDuty, PropagationRecord, PropagationStep,
+    PropagationTarget, PropagationTask, StoredPropagationTask, Tell, TextLanguage, ToTell, Told,
+};
 pub use receipt::{
     ConsentReceipt, Controller, ProvenLedgerEntry, RECEIPT_SCHEMA, ReceiptFields, ReceiptRecipient,
     VerifiedReceipt,

@@ -319,6 +319,7 @@ fn main() -> Res<()> {
         language: "zh-CN".into(),
         text_digest: Digest::of(b"the privacy notice as shown"),
         published_at: published,
+        recorded_at: published,
     })?;
     ledger.publish(&notice)?;
     let event = ConsentEvent::new(EventDraft {
