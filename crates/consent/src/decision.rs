@@ -170,8 +170,9 @@ pub enum Dimension {
     Destination,
 }
 
-/// Why a use needs separate consent (PIPL; the GDPR refuses bundled consent altogether, see
-/// [`ConsentRule::BundledConsent`]).
+/// Why a use needs separate consent. Under the GDPR, which refuses bundled consent altogether
+/// ([`ConsentRule::BundledConsent`]), the sensitive and cross-border reasons stand for the explicit consent
+/// of Art 9(2)(a) and Art 49(1)(a).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

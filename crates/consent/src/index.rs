@@ -889,10 +889,28 @@ impl ConsentIndex {
             reasons.extend(grounds);
             return decide(ConsentOutcome::Permitted, evidence, reasons);
         }
-        let mut reasons: Vec<ConsentReason> = walk.failed.into_iter().flatten().collect();
-        if reasons.is_empty() {
+        // Say first why consent was needed where the basis alone would not have asked for it: explicit
+        // consent for special categories (Art 9(2)(a)) or for a transfer (Art 49(1)(a)).
+        let mut reasons: Vec<ConsentReason> = Vec::new();
+        if terms.is_special_category(use_.category())
+            && rule.special_categories == Some(SpecialCategoryCondition::ExplicitConsent)
+        {
+            reasons.push(reason(
+                ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory),
+                None,
+            ));
+        }
+        if grant_names_destination {
+            reasons.push(reason(
+                ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder),
+                None,
+            ));
+        }
+        let grant_reasons: Vec<ConsentReason> = walk.failed.into_iter().flatten().collect();
+        if grant_reasons.is_empty() {
             reasons.push(reason(ConsentRule::NoConsent, None));
         }
+        reasons.extend(grant_reasons);
         decide(ConsentOutcome::Denied, walk.evidence, reasons)
     }
 

@@ -526,6 +526,11 @@ fn notice_text(t: &PropagationTarget, language: TextLanguage) -> String {
             EventKind::Objected => "对该处理提出反对",
             _ => "撤回同意",
         };
+        let not_retroactive = if t.ending == EventKind::Withdrawn {
+            "撤回不影响撤回前基于同意已进行的处理活动的效力。"
+        } else {
+            ""
+        };
         let law = if gdpr {
             "《通用数据保护条例》（欧盟）第七条第三款、第十七条第二款及第十九条"
         } else {
@@ -533,7 +538,7 @@ fn notice_text(t: &PropagationTarget, language: TextLanguage) -> String {
         };
         let duty = match t.propagation.duty {
             PropagationDuty::StopProcessing => format!(
-                "贵方系基于该同意接收上述个人信息。依据{law}，自上述日期起，贵方不得再以该同意为依据处理上述个人信息，请停止相关处理，并在完成后向我方书面确认。撤回不影响撤回前基于同意已进行的处理活动的效力。"
+                "贵方系基于该同意接收上述个人信息。依据{law}，自上述日期起，贵方不得再以该同意为依据处理上述个人信息，请停止相关处理，并在完成后向我方书面确认。{not_retroactive}"
             ),
             PropagationDuty::Inform => format!(
                 "贵方系基于同意以外的依据接收上述个人信息。依据{law}，现将上述情况告知贵方：请核查贵方的处理是否以该同意为依据；如是，请停止相关处理，并向我方书面确认核查结果。"
@@ -548,6 +553,11 @@ fn notice_text(t: &PropagationTarget, language: TextLanguage) -> String {
             EventKind::Objected => "objected to the processing",
             _ => "withdrew consent",
         };
+        let not_retroactive = if t.ending == EventKind::Withdrawn {
+            " The withdrawal does not affect processing carried out before it."
+        } else {
+            ""
+        };
         let law = if gdpr {
             "GDPR Arts 7(3), 17(2) and 19"
         } else {
@@ -555,7 +565,7 @@ fn notice_text(t: &PropagationTarget, language: TextLanguage) -> String {
         };
         let duty = match t.propagation.duty {
             PropagationDuty::StopProcessing => format!(
-                "You received this data from us on that consent. Under {law}, you may no longer process it on that consent from that date: please stop, and confirm to us in writing when you have. The withdrawal does not affect processing carried out before it."
+                "You received this data from us on that consent. Under {law}, you may no longer process it on that consent from that date: please stop, and confirm to us in writing when you have.{not_retroactive}"
             ),
             PropagationDuty::Inform => format!(
                 "You received this data from us on a basis other than that consent. Under {law}, we tell you so that you can check whether any of your processing rests on that consent; if it does, please stop it, and confirm the result of your check to us in writing."

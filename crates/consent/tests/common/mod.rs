@@ -87,6 +87,7 @@ pub fn notice_v1() -> Notice {
     })
 }
 
+#[derive(Clone)]
 pub struct EventSpec {
     pub customer: CustomerId,
     pub kind: EventKind,
