@@ -43,6 +43,7 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
         language: "zh-CN".into(),
         text_digest: Digest::of(b"text"),
         published_at: day(0),
+        recorded_at: day(0),
     })
     .unwrap();
     let mut index = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent));

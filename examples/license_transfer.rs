@@ -303,6 +303,7 @@ fn run(args: Args) -> Fallible<bool> {
         language: "zh-CN".into(),
         text_digest: Digest::of("the privacy notice as shown at onboarding".as_bytes()),
         published_at: nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?,
+        recorded_at: nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?,
     })?;
     consent.publish(&general)?;
     let clerk = ActorId::new("clerk-0001")?;

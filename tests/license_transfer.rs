@@ -290,6 +290,7 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
         language: "zh-CN".into(),
         text_digest: Digest::of(b"general notice"),
         published_at: nine(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()),
+        recorded_at: nine(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()),
     })
     .unwrap();
     ledger.publish(&general).unwrap();

@@ -46,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         language: "zh-CN".into(),
         text_digest: Digest::of(b"the privacy notice as shown"),
         published_at: at_nine(today - Duration::days(365 * 20)),
+        recorded_at: at_nine(today - Duration::days(365 * 20)),
     })?;
     ledger.publish(&notice)?;
 

@@ -10,6 +10,7 @@ use crate::event::ConsentEvent;
 use crate::index::ConsentIndex;
 use crate::notice::Notice;
 use crate::policy::BasisPolicy;
+use crate::propagation::{Confirm, Confirmed, PropagationTask, Tell, ToTell, Told};
 use crate::receipt::ConsentReceipt;
 use crate::record::ConsentRecord;
 use crate::scope::ProposedUse;
@@ -109,6 +110,30 @@ impl<S: LogStore> ConsentLedger<S> {
             self.index.insert(i, record)?;
         }
         Ok(appended.first_index())
+    }
+
+    /// Records that the recipient of `task` was told, and returns the task in its next state. The entry is
+    /// checked before it is appended (the recipient must be one to tell, and told only once), so the task
+    /// and the ledger move together.
+    pub fn record_told(
+        &mut self,
+        task: &PropagationTask<ToTell>,
+        tell: Tell,
+    ) -> Result<PropagationTask<Told>, ConsentError> {
+        let record = task.tell(tell);
+        let entry = self.append(ConsentRecord::Propagation(record.clone()))?;
+        task.clone().told(entry, &record)
+    }
+
+    /// Records that the recipient of `task` confirmed, and returns the task in its last state.
+    pub fn record_confirmed(
+        &mut self,
+        task: &PropagationTask<Told>,
+        confirm: Confirm,
+    ) -> Result<PropagationTask<Confirmed>, ConsentError> {
+        let record = task.confirm(confirm)?;
+        let entry = self.append(ConsentRecord::Propagation(record.clone()))?;
+        task.clone().confirmed(entry, &record)
     }
 
     fn append(&mut self, record: ConsentRecord) -> Result<u64, ConsentError> {

@@ -316,7 +316,7 @@ impl ConsentReceipt {
         let notice = match &notice_entry {
             Some(e) => match ConsentRecord::decode(e.index, e.payload.as_bytes())? {
                 ConsentRecord::Notice(n) => Some(n),
-                ConsentRecord::Event(_) => None,
+                ConsentRecord::Event(_) | ConsentRecord::Propagation(_) => None,
             },
             None => None,
         };

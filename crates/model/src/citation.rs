@@ -26,6 +26,10 @@ pub enum Instrument {
     Gb32100,
     /// Regulation (EU) 2016/679, the GDPR.
     Gdpr,
+    /// Directive (EU) 2015/849, the fourth anti-money-laundering directive as amended (Art 40: keep customer
+    /// due diligence and transaction records five years after the relationship ends), Union law for GDPR
+    /// Art 6(3). Regulation (EU) 2024/1624 Art 77 replaces it from 10 July 2027.
+    EuAmlDirective2015,
     /// A rule the user wrote into a profile themselves.
     Custom,
 }
@@ -43,6 +47,7 @@ impl Instrument {
             Instrument::Gb11643 => "GB 11643",
             Instrument::Gb32100 => "GB 32100",
             Instrument::Gdpr => "GDPR",
+            Instrument::EuAmlDirective2015 => "AMLD (EU) 2015/849",
             Instrument::Custom => "Custom",
         }
     }

@@ -73,6 +73,7 @@ mod citation;
 mod contact;
 mod customer;
 mod error;
+mod gdpr;
 mod identity;
 mod ids;
 mod input;
@@ -110,6 +111,9 @@ pub use customer::{
     MarketingPreferences, StoredCustomer, TransactionKind,
 };
 pub use error::ModelError;
+pub use gdpr::{
+    BalancingTest, BalancingTestFields, GdprBasis, LawOrigin, SpecialCategoryCondition, TransferGround,
+};
 pub use identity::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
 pub use ids::{AccountId, ClaimId, CustomerId, PolicyId, TransferId};
 pub use input::{InputProblem, from_json, from_json_str};

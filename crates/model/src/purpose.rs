@@ -146,16 +146,18 @@ impl LegalBasis {
     }
 
     /// The GDPR Art 6(1) basis that corresponds, where one does. Items (5) to (7) of PIPL Art 13 have no
-    /// exact counterpart, so an EU customer's processing on those bases needs its own analysis.
+    /// exact counterpart, so an EU customer's processing on those bases needs its own analysis. Neither has
+    /// item (3): a PIPL legal obligation is a duty under Chinese law, and only Union or member-state law
+    /// founds a GDPR Art 6(1)(c) obligation (GDPR Art 6(3); see [`crate::GdprBasis`]).
     pub fn gdpr_counterpart(self) -> Option<Citation> {
         match self {
             LegalBasis::Consent => Some(Citation::gdpr("6(1)(a)")),
             LegalBasis::Contract => Some(Citation::gdpr("6(1)(b)")),
-            LegalBasis::LegalObligation => Some(Citation::gdpr("6(1)(c)")),
             LegalBasis::Emergency => Some(Citation::gdpr("6(1)(d)")),
-            LegalBasis::PublicInterestReporting | LegalBasis::LawfullyDisclosed | LegalBasis::OtherLaw => {
-                None
-            }
+            LegalBasis::LegalObligation
+            | LegalBasis::PublicInterestReporting
+            | LegalBasis::LawfullyDisclosed
+            | LegalBasis::OtherLaw => None,
         }
     }
 
@@ -192,6 +194,8 @@ mod tests {
             "GDPR Art 6(1)(a)"
         );
         assert!(LegalBasis::OtherLaw.gdpr_counterpart().is_none());
+        // GDPR Art 6(3): a Chinese legal obligation is not a GDPR Art 6(1)(c) ground.
+        assert!(LegalBasis::LegalObligation.gdpr_counterpart().is_none());
         assert!(LegalBasis::Consent.requires_consent());
         assert!(!LegalBasis::LegalObligation.requires_consent());
     }

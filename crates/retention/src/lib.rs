@@ -10,7 +10,11 @@
 //!   a minimum period (a legal floor) and an optional maximum (a duty to delete). Profiles load from and
 //!   save to JSON or TOML and are validated on load, every error naming the rule. Two profiles are
 //!   shipped: `cn-insurance-broker` (Broker Rule 2018 Art 51, AML Law 2024 Art 34, PIPL Arts 19, 47, 56,
-//!   NDSR Art 12) and `gdpr` (GDPR Arts 5(1)(e), 17(1)(a), 17(1)(b)).
+//!   NDSR Art 12) and `gdpr` (GDPR Arts 5(1)(e), 17(1)(a), 17(1)(b); floors for legal claims, Art 17(3)(e),
+//!   and for the EU AML rules, Directive (EU) 2015/849 Art 40(1), a setting). For an EEA customer
+//!   [`RetentionDecision::gdpr_grounds`] says on which GDPR ground each floor keeps the data: a Chinese
+//!   duty is never a GDPR Art 6(1)(c) or 17(3)(b) ground (Art 6(3)), and no rule may cite those articles in
+//!   place of the law that imposes the duty.
 //! - **Calendar periods** ([`Period`]) counted as the Civil Code counts them (民法典 Arts 201, 202): one
 //!   year from 29 February ends on 28 February.
 //! - **Legal holds** ([`Holds`]): placed and released with reason, scope and who; a hold always wins.
@@ -81,6 +85,7 @@ mod decision;
 mod destruction;
 mod error;
 mod facts;
+mod gdpr;
 mod hold;
 mod period;
 mod profile;
@@ -99,6 +104,7 @@ pub use facts::{
     Contract, ContractTerm, FactsBuilder, HeldData, Holding, PurposeBasis, PurposeEvent, RecordKind,
     RetentionFacts,
 };
+pub use gdpr::{ForeignFloorGround, GdprFloorGround, GdprRetentionGround};
 pub use hold::{HeldCustomers, HoldId, HoldScope, Holds, LegalHold, PlaceHold, Release};
 pub use period::Period;
 pub use profile::{Profile, ProfileDocument, Settings};

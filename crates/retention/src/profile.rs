@@ -21,6 +21,12 @@ pub struct Settings {
     /// AML Law 2024 Art 34 floors apply unless someone decides otherwise.
     #[serde(default = "default_true")]
     pub aml_obligated: bool,
+    /// Whether the broker is an obliged entity under the EU anti-money-laundering rules (Directive (EU)
+    /// 2015/849 Art 2(1)(2) and Art 3(2)(e): insurance intermediaries in life insurance and other
+    /// investment-related services), so that the `gdpr` profile keeps due-diligence records under its
+    /// Art 40(1). Default: yes, for the same reason as `aml_obligated`.
+    #[serde(default = "default_true")]
+    pub eu_aml_obligated: bool,
 }
 
 fn default_true() -> bool {
@@ -29,7 +35,10 @@ fn default_true() -> bool {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { aml_obligated: true }
+        Self {
+            aml_obligated: true,
+            eu_aml_obligated: true,
+        }
     }
 }
 
@@ -39,6 +48,7 @@ impl Settings {
         match condition {
             None => true,
             Some(Condition::AmlObligated) => self.aml_obligated,
+            Some(Condition::EuAmlObligated) => self.eu_aml_obligated,
         }
     }
 }
@@ -164,9 +174,13 @@ impl Profile {
         Self::from_toml(CN_INSURANCE_BROKER)
     }
 
-    /// The shipped profile for customers in EU member states: GDPR Arts 5(1)(e), 17(1)(a), 17(1)(b)
-    /// (text: `profiles/gdpr.toml`). It sets no floors; combine it with [`Profile::cn_insurance_broker`]
-    /// for an EU customer of a Chinese broker.
+    /// The shipped profile for customers in the EEA: the duties of GDPR Arts 5(1)(e), 17(1)(a), 17(1)(b),
+    /// and the floors the GDPR recognises — legal claims (Art 17(3)(e): the policy file and claims for the
+    /// limitation period, ten years from the end of the contract by default) and the EU AML rules (Directive
+    /// (EU) 2015/849 Art 40(1): due-diligence records five years after the relationship, under the setting
+    /// `eu_aml_obligated`), so a policy file is not destroyed the day after the relationship ends (text:
+    /// `profiles/gdpr.toml`). Combine it with [`Profile::cn_insurance_broker`] for an EEA customer of a
+    /// Chinese broker, and ask [`crate::RetentionDecision::gdpr_grounds`] for the GDPR ground of each floor.
     pub fn gdpr() -> Result<Self, RetentionError> {
         Self::from_toml(GDPR)
     }
@@ -200,6 +214,11 @@ impl Profile {
             if part.settings.aml_obligated != document.settings.aml_obligated {
                 return Err(RetentionError::ConflictingSettings {
                     setting: "aml_obligated",
+                });
+            }
+            if part.settings.eu_aml_obligated != document.settings.eu_aml_obligated {
+                return Err(RetentionError::ConflictingSettings {
+                    setting: "eu_aml_obligated",
                 });
             }
             document.rules.extend(part.to_document().rules);
@@ -378,7 +397,10 @@ mod tests {
             Profile::combined("twice", &[&cn, &cn]),
             Err(RetentionError::DuplicateRule { .. })
         ));
-        let not_aml = eu.with_settings(Settings { aml_obligated: false });
+        let not_aml = eu.with_settings(Settings {
+            aml_obligated: false,
+            ..Settings::default()
+        });
         assert_eq!(
             Profile::combined("x", &[&cn, &not_aml]),
             Err(RetentionError::ConflictingSettings {

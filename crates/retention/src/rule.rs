@@ -121,6 +121,9 @@ pub enum Condition {
     /// Only if the broker is an AML-obligated institution (AML Law 2024 Art 63; an open legal question,
     /// so a profile setting, default yes).
     AmlObligated,
+    /// Only if the broker is an obliged entity under the EU anti-money-laundering rules (Directive (EU)
+    /// 2015/849 Art 2(1)(2), Art 3(2)(e); a setting, default yes).
+    EuAmlObligated,
 }
 
 impl Condition {
@@ -128,6 +131,7 @@ impl Condition {
     pub fn code(self) -> &'static str {
         match self {
             Condition::AmlObligated => "aml_obligated",
+            Condition::EuAmlObligated => "eu_aml_obligated",
         }
     }
 }
@@ -282,7 +286,7 @@ pub struct RuleDocument {
     /// The maximum as an ISO 8601 period, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<String>,
-    /// A setting the rule depends on (`aml_obligated`), if any.
+    /// A setting the rule depends on (`aml_obligated`, `eu_aml_obligated`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
@@ -304,7 +308,11 @@ impl RuleDocument {
                 value: self.instrument.clone(),
             },
         )?;
-        if self.article.trim().is_empty() {
+        // GDPR Art 6(1)(c) and 17(3)(b) are grounds only through the Union or member-state law that imposes
+        // the duty (Art 6(3)): a rule cites that law, so no rule can present another law's duty as one.
+        if self.article.trim().is_empty()
+            || crate::gdpr::cites_obligation_ground(&Citation::new(instrument, self.article.clone()))
+        {
             return Err(RetentionError::InvalidCitation {
                 rule: rule.clone(),
                 field: "article",
@@ -369,6 +377,7 @@ impl RuleDocument {
         let condition = match self.condition.as_deref() {
             None => None,
             Some("aml_obligated") => Some(Condition::AmlObligated),
+            Some("eu_aml_obligated") => Some(Condition::EuAmlObligated),
             Some(other) => return Err(unknown("condition", other)),
         };
         Ok(RetentionRule {

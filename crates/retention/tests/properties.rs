@@ -34,7 +34,11 @@ fn profiles() -> &'static [Profile; 2] {
             ],
         )
         .unwrap();
-        let not_aml = both.with_settings(Settings { aml_obligated: false });
+        // Not an AML-obligated institution under either law.
+        let not_aml = both.with_settings(Settings {
+            aml_obligated: false,
+            eu_aml_obligated: false,
+        });
         [both, not_aml]
     })
 }
@@ -308,7 +312,7 @@ proptest! {
         for dec in decide(&spec, &f, &Holds::new(), on) {
             let held = f.held().iter().find(|h| h.holding() == dec.holding()).unwrap();
             let withdrawn = held.uses().iter().map(|u| f.withdrawn_on(u.purpose()).unwrap()).max().unwrap();
-            let want = match oracle_floor(&f, dec.holding(), spec.aml) {
+            let want = match oracle_floor(&f, dec.holding(), spec.aml, spec.eu) {
                 Floor::Open => RetentionOutcome::StorageOnly { until: None },
                 Floor::Until(l) if l >= day(on) => RetentionOutcome::StorageOnly { until: Some(l) },
                 Floor::Until(l) => RetentionOutcome::Destroy { due_since: (l + Days::new(1)).max(withdrawn + Days::new(1)) },
@@ -330,9 +334,11 @@ fn plus_years(d: NaiveDate, years: u32) -> NaiveDate {
 }
 
 /// The legal floor of the shipped `cn-insurance-broker` profile, written out by hand from the law
-/// (Broker Rule Art 51, AML Law 2024 Art 34, PIPL Art 56, NDSR Art 12), for a customer whose
-/// relationship has not ended.
-fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool) -> Floor {
+/// (Broker Rule Art 51, AML Law 2024 Art 34, PIPL Art 56, NDSR Art 12), and for a customer in the EEA of
+/// the `gdpr` profile's floors too (GDPR Art 17(3)(e): the policy file ten years after the last contract
+/// ends; Directive (EU) 2015/849 Art 40(1): due diligence five years after the relationship), for a
+/// customer whose relationship has not ended.
+fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool, eu: bool) -> Floor {
     use DataCategory as C;
     let mut ends: Vec<NaiveDate> = Vec::new();
     let business = [
@@ -357,6 +363,25 @@ fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool) -> Floor {
             }
             if aml && [C::Identity, C::KycAml].contains(&c) {
                 return Floor::Open; // the relationship has not ended
+            }
+            let claims_file = [
+                C::Identity,
+                C::Policies,
+                C::Claims,
+                C::Beneficiaries,
+                C::FinancialAccounts,
+                C::Health,
+            ];
+            if eu && claims_file.contains(&c) && !f.contracts().is_empty() {
+                let mut latest = None;
+                for k in f.contracts() {
+                    let Some(end) = k.ended() else { return Floor::Open };
+                    latest = latest.max(Some(end));
+                }
+                ends.extend(latest.map(|end| plus_years(end, 10)));
+            }
+            if eu && aml && [C::Identity, C::KycAml, C::FinancialAccounts].contains(&c) {
+                return Floor::Open; // the relationship has not ended (Directive (EU) 2015/849 Art 40(1))
             }
             if let Some(t) = f
                 .last_transaction()

@@ -271,7 +271,10 @@ fn aml_34_identity_keeps_ten_years_after_the_relationship_and_is_a_setting() {
             ),
         ],
     );
-    let not_obligated = cn().with_settings(Settings { aml_obligated: false });
+    let not_obligated = cn().with_settings(Settings {
+        aml_obligated: false,
+        ..Settings::default()
+    });
     check(
         &not_obligated,
         &f,

@@ -244,6 +244,8 @@ pub fn transfer_notice(
         language: language.tag().into(),
         text_digest: Digest::of(text.as_bytes()),
         published_at,
+        // The transfer notice is published to the ledger when it is made: its publication is its recording.
+        recorded_at: published_at,
     })?)
 }
 
