@@ -246,7 +246,7 @@ fn run(args: Args) -> Fallible<bool> {
                 categories: servicing,
             },
             ScopeItem {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: [DataCategory::Health].into(),
             },
             ScopeItem {

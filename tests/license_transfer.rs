@@ -104,7 +104,7 @@ fn terms_on(k: &Keys, path: TransferPath) -> AgreementTerms {
                 categories: servicing,
             },
             ScopeItem {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: [DataCategory::Health].into(),
             },
             ScopeItem {

@@ -91,7 +91,8 @@ impl BasisPolicy {
     }
 
     /// The default profile of a Chinese insurance broker (`cn-insurance-broker`): policy servicing,
-    /// underwriting and claims rest on the contract (PIPL Art 13(1)(2)); legal compliance on legal
+    /// proposal preparation, application handling and claims assistance (Broker Rule 2018 Art 36) rest on the
+    /// contract (PIPL Art 13(1)(2)); legal compliance on legal
     /// obligation (Art 13(1)(3): AML Law 2024 Art 34, Broker Rule Art 51); marketing and analytics on consent
     /// (Art 13(1)(1)); transfer to a buyer per `transfer`: Art 22 notice or Art 23 separate consent.
     pub fn cn_insurance_broker(transfer: TransferPath) -> Self {
@@ -119,8 +120,9 @@ impl BasisPolicy {
                 guardian_age_years: 14,
                 rules: vec![
                     rule(Purpose::PolicyServicing, LegalBasis::Contract),
-                    rule(Purpose::Underwriting, LegalBasis::Contract),
-                    rule(Purpose::ClaimsHandling, LegalBasis::Contract),
+                    rule(Purpose::ProposalPreparation, LegalBasis::Contract),
+                    rule(Purpose::ApplicationHandling, LegalBasis::Contract),
+                    rule(Purpose::ClaimsAssistance, LegalBasis::Contract),
                     rule(Purpose::LegalCompliance, LegalBasis::LegalObligation),
                     rule(Purpose::Marketing, LegalBasis::Consent),
                     rule(Purpose::Analytics, LegalBasis::Consent),
@@ -146,8 +148,9 @@ impl BasisPolicy {
                 guardian_age_years: 16,
                 rules: vec![
                     rule(Purpose::PolicyServicing, LegalBasis::Contract, "6(1)(b)"),
-                    rule(Purpose::Underwriting, LegalBasis::Contract, "6(1)(b)"),
-                    rule(Purpose::ClaimsHandling, LegalBasis::Contract, "6(1)(b)"),
+                    rule(Purpose::ProposalPreparation, LegalBasis::Contract, "6(1)(b)"),
+                    rule(Purpose::ApplicationHandling, LegalBasis::Contract, "6(1)(b)"),
+                    rule(Purpose::ClaimsAssistance, LegalBasis::Contract, "6(1)(b)"),
                     rule(Purpose::LegalCompliance, LegalBasis::LegalObligation, "6(1)(c)"),
                     rule(Purpose::Marketing, LegalBasis::Consent, "6(1)(a)"),
                     rule(Purpose::Analytics, LegalBasis::Consent, "6(1)(a)"),
@@ -218,7 +221,7 @@ mod tests {
         }
         let cn = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
         assert_eq!(
-            cn.rule(&Purpose::ClaimsHandling).unwrap().basis,
+            cn.rule(&Purpose::ClaimsAssistance).unwrap().basis,
             LegalBasis::Contract
         );
         assert_eq!(cn.rule(&Purpose::Marketing).unwrap().basis, LegalBasis::Consent);

@@ -57,7 +57,7 @@ const HOLDINGS: [Holding; 12] = [
 const PURPOSES: [Purpose; 4] = [
     Purpose::PolicyServicing,
     Purpose::Marketing,
-    Purpose::Underwriting,
+    Purpose::ProposalPreparation,
     Purpose::LegalCompliance,
 ];
 

@@ -500,9 +500,9 @@ fn pipl_47_purpose_fulfilled_deletes() {
         vec![(
             cat(DataCategory::Health),
             d(2022, 1, 1),
-            uses(&[(Purpose::Underwriting, LegalBasis::Contract)]),
+            uses(&[(Purpose::ProposalPreparation, LegalBasis::Contract)]),
         )],
-        |b| b.purpose_fulfilled(Purpose::Underwriting, d(2022, 2, 1)),
+        |b| b.purpose_fulfilled(Purpose::ProposalPreparation, d(2022, 2, 1)),
     );
     check(
         &cn(),

@@ -142,7 +142,7 @@ pub fn terms(keys: &SampleKeys, path: TransferPath) -> Result<AgreementTerms, Tr
                 categories: servicing_categories(),
             },
             ScopeItem {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: [DataCategory::Health].into(),
             },
             ScopeItem {

@@ -72,12 +72,15 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         }
     }
     if r.chance(30) {
-        let uses = vec![PurposeBasis::new(Purpose::Underwriting, LegalBasis::Contract)];
+        let uses = vec![PurposeBasis::new(
+            Purpose::ProposalPreparation,
+            LegalBasis::Contract,
+        )];
         if let Ok(h) = HeldData::new(customer, Holding::Category(DataCategory::Health), joined, uses) {
             b = b.held(h);
         }
         if r.chance(50) {
-            b = b.purpose_fulfilled(Purpose::Underwriting, date(joined, r.below(span)));
+            b = b.purpose_fulfilled(Purpose::ProposalPreparation, date(joined, r.below(span)));
         }
     }
     if r.chance(60) {

@@ -17,8 +17,8 @@ use crate::plan::CustomerFacts;
 /// for KYC records, policy servicing for the rest.
 pub fn purposes_of(category: DataCategory) -> Vec<Purpose> {
     match category {
-        DataCategory::Health => vec![Purpose::Underwriting],
-        DataCategory::Claims => vec![Purpose::ClaimsHandling],
+        DataCategory::Health => vec![Purpose::ProposalPreparation],
+        DataCategory::Claims => vec![Purpose::ClaimsAssistance],
         DataCategory::MarketingPreferences => vec![Purpose::Marketing],
         DataCategory::KycAml => vec![Purpose::PolicyServicing, Purpose::LegalCompliance],
         _ => vec![Purpose::PolicyServicing],

@@ -68,8 +68,13 @@ fn purpose_name(purpose: &Purpose, language: Language) -> String {
     let zh = language == Language::SimplifiedChinese;
     match purpose {
         Purpose::PolicyServicing => if zh { "保单服务" } else { "policy servicing" }.to_owned(),
-        Purpose::Underwriting => if zh { "核保" } else { "underwriting" }.to_owned(),
-        Purpose::ClaimsHandling => if zh { "理赔服务" } else { "claims handling" }.to_owned(),
+        Purpose::ProposalPreparation => if zh {
+            "拟订投保方案"
+        } else {
+            "preparing your insurance proposal"
+        }
+        .to_owned(),
+        Purpose::ClaimsAssistance => if zh { "理赔服务" } else { "claims handling" }.to_owned(),
         Purpose::Marketing => if zh { "产品营销" } else { "marketing" }.to_owned(),
         Purpose::Analytics => if zh { "统计分析" } else { "analytics" }.to_owned(),
         Purpose::LegalCompliance => if zh {

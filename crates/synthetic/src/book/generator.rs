@@ -681,7 +681,7 @@ impl Draw<'_> {
                 None
             };
             consents.push(ConsentFact {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: vec![DataCategory::Health],
                 separate: true,
                 granted_at: h.declared_on,
@@ -701,7 +701,7 @@ impl Draw<'_> {
         }
         for c in claims.iter().filter(|c| c.has_medical_records) {
             consents.push(ConsentFact {
-                purpose: Purpose::ClaimsHandling,
+                purpose: Purpose::ClaimsAssistance,
                 categories: vec![DataCategory::Claims, DataCategory::Health],
                 separate: true,
                 granted_at: c.reported_on,
