@@ -67,6 +67,7 @@
 
 mod account;
 mod actor;
+mod calendar;
 mod category;
 mod category_set;
 mod citation;
@@ -78,11 +79,13 @@ mod ids;
 mod jurisdiction;
 mod mask;
 mod party;
+mod people;
 mod policy;
 mod progress;
 mod purpose;
 mod quality;
 mod reader;
+mod sensitivity;
 
 /// Re-exported because its `NaiveDate` and `DateTime` are in this crate's public API: a downstream crate (or an
 /// example using only the `custodia` facade) names the same version without depending on chrono itself.
@@ -100,9 +103,10 @@ mod version;
 
 pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
 pub use actor::ActorId;
+pub use calendar::{CalendarFields, Deadline, WorkingDayCalendar, beijing_date, beijing_end_of_day};
 pub use category::{DataCategory, SensitiveKind};
 pub use category_set::{CategorySet, CategorySetIter};
-pub use citation::{Citation, Instrument};
+pub use citation::{Citation, Instrument, Rank};
 pub use contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
 pub use customer::{
     AmlRisk, AmlTransaction, ContactSection, Customer, CustomerFields, HealthDeclaration, KycRecord,
@@ -116,6 +120,7 @@ pub use party::{
     DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, MINOR_AGE, Organization,
     OrganizationName, Party, PartyKind, Person, PersonFields, PersonName,
 };
+pub use people::{AmlDuty, CoveredPerson, CoveredPersonFields, PersonBasis, PersonId, PersonRole};
 pub use policy::{
     Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, PolicyStatus,
     ProductLine, Termination, TerminationReason,
@@ -127,4 +132,7 @@ pub use quality::{
     WorstCustomer, assess_customer,
 };
 pub use reader::{ByteReader, LimitedReader};
+pub use sensitivity::{
+    ClaimsSensitivity, Sensitivity, SensitivityOverride, SensitivityPolicy, SensitivityPolicyFields,
+};
 pub use version::{RecordVersion, VersionHistory, VersionHistoryFields};

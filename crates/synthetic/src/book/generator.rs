@@ -816,6 +816,7 @@ impl Draw<'_> {
                 policies,
                 claims,
                 beneficiaries,
+                covered_people: Vec::new(),
                 marketing,
                 kyc,
                 relationship_start,
