@@ -59,7 +59,8 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         Jurisdiction::MAINLAND_CHINA
     };
     let servicing = || vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)];
-    let mut b = RetentionFacts::builder(customer, jurisdiction);
+    // Every customer of this book has a business relationship, which opens the AML Law 2024 Art 34 floor.
+    let mut b = RetentionFacts::builder(customer, jurisdiction).relationship_started(joined);
     for category in [
         DataCategory::Identity,
         DataCategory::Contact,
@@ -109,7 +110,9 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
             date(joined, 10),
             uses,
         ) {
-            b = b.held(h);
+            // The processing the assessment documents ended a year after it was made (PIPL Art 56 counts
+            // from there).
+            b = b.held(h.processing_ended(date(joined, 375)));
         }
     }
     let ended = r.chance(40).then(|| date(joined, r.below(span)));
