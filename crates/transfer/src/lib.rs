@@ -131,6 +131,7 @@
 //!         security_measures: "envelope encryption".into(),
 //!     },
 //!     impact_assessment: "PIA-2026-001".into(),
+//!     deal: DealTerms::default(),
 //!     effective: NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?,
 //! };
 //! // Both sign the same canonical bytes; only the fully signed agreement is usable.
@@ -176,6 +177,7 @@
 
 mod agreement;
 mod codec;
+pub mod data_room;
 mod disposition;
 mod error;
 pub mod facts;
@@ -187,14 +189,16 @@ mod party;
 mod plan;
 mod progress;
 mod proof;
+mod readiness;
 mod receipt;
 mod report;
 mod responses;
 
 pub use agreement::{
     AGREEMENT_FORMAT, AgreementDigest, AgreementTerms, BuyerObligations, BuyerSigned, CrossBorderTerms,
-    CustomerSelection, DraftAgreement, MAX_AGREEMENT_LEN, Mechanism, MinorRule, OperatorStatus,
-    SIGNED_AGREEMENT_MAGIC, ScopeItem, SellerSigned, SensitiveRule, SignedAgreement,
+    CustomerSelection, DealKind, DealTerms, DisposalPlanReport, DraftAgreement, ExemptionGround,
+    MAX_AGREEMENT_LEN, Mechanism, MinorRule, OperatorStatus, RecordKeeper, SIGNED_AGREEMENT_MAGIC, ScopeItem,
+    SellerAfterTransfer, SellerSigned, SensitiveRule, SignedAgreement,
 };
 pub use disposition::{Disposition, DispositionCounts, DispositionOutcome, DispositionPlanner};
 pub use error::TransferError;
@@ -207,12 +211,18 @@ pub use manifest::{
     ProvenManifestEntry, RootBuilder, SectionDigest,
 };
 pub use package::PackageSummary;
-pub use party::{MAX_PARTY_TEXT, PartyDetails, TransferParty, TransferPartyFields};
+pub use party::{
+    ForeignPartyDetails, ForeignRegistration, MAX_PARTY_TEXT, PartyDetails, TransferParty,
+    TransferPartyFields,
+};
 pub use plan::{
-    CategoryDecision, CrossBorderCheck, CrossBorderThresholds, CustomerCounts, CustomerFacts, CustomerPlan,
-    Eligibility, EligibilityCounts, ExcludeReason, PendingReason, PlanContext, PlanSummary, Planner,
+    CategoryDecision, ConsentRequirement, CoveredPersonFacts, CrossBorderCheck, CrossBorderThresholds,
+    CrossBorderYear, CustomerCounts, CustomerFacts, CustomerFactsFields, CustomerPlan, DeclaredExports,
+    Eligibility, EligibilityCounts, ExcludeReason, ExportedPerson, PendingReason, PersonKey, PlanContext,
+    PlanSummary, Planner, PriorExport,
 };
 pub use proof::prove;
+pub use readiness::{DisposalPlanRule, DisposalPlanStatus};
 pub use receipt::{RECEIPT_FORMAT, RECEIPT_MAGIC, SignedReceipt, TransferReceipt};
 pub use report::{AgreementSection, Check, PackageSection, TransferReport};
-pub use responses::{Response, ResponseIndex, ResponseKind};
+pub use responses::{Observed, Response, ResponseIndex, ResponseKind};
