@@ -1387,10 +1387,27 @@ fn consent_failures(needs: &Needs, decisions: &[&ConsentDecision]) -> Vec<Eligib
                 ) if needs.has(ConsentRequirement::Sensitive) => {
                     Some(ExcludeReason::SensitiveWithoutSeparateConsent)
                 }
-                ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty)
-                    if needs.has(ConsentRequirement::Provision) =>
-                {
-                    Some(ExcludeReason::ConsentNotSeparate)
+                // A consent to the buyer as third party that was bundled: it is no PIPL Art 23 consent, and
+                // no separate consent for whatever else this category needs (a section the customer's
+                // facts make sensitive, such as one holding a child's data, which the consent index cannot
+                // see from the category alone).
+                ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty) => {
+                    for (requirement, reason) in [
+                        (ConsentRequirement::Provision, ExcludeReason::ConsentNotSeparate),
+                        (
+                            ConsentRequirement::Sensitive,
+                            ExcludeReason::SensitiveWithoutSeparateConsent,
+                        ),
+                        (
+                            ConsentRequirement::CrossBorder,
+                            ExcludeReason::CrossBorderWithoutConsent,
+                        ),
+                    ] {
+                        if needs.has(requirement) {
+                            out.push(Eligibility::Exclude(reason));
+                        }
+                    }
+                    None
                 }
                 _ => None,
             };
