@@ -425,6 +425,16 @@ impl AgreementTerms {
                 "a purpose with no category",
             ));
         }
+        if self
+            .scope
+            .iter()
+            .any(|s| crate::notice::purpose_name(&s.purpose, crate::notice::Language::English).is_err())
+        {
+            return Err(TransferError::invalid(
+                "agreement.scope",
+                "a purpose the notice cannot name in words (PIPL Art 17): use a built-in purpose",
+            ));
+        }
         if self.scope.iter().any(|s| s.purpose == Purpose::Transfer) {
             return Err(TransferError::invalid(
                 "agreement.scope",

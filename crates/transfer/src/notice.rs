@@ -463,22 +463,22 @@ pub fn render(context: &NoticeContext<'_>, addressee: &Addressee) -> Result<Stri
         (false, false, false) => "Notice of a provision of your personal information, and a request for your separate consent".to_owned(),
         (false, true, false) => "Notice of a provision of your personal information abroad, and a request for your separate consent".to_owned(),
     });
-    let your = match (addressee.reader, zh) {
+    let (your, your_cap) = match (addressee.reader, zh) {
         (Reader::Guardian, true) => {
             parts.push("尊敬的监护人：本告知涉及您监护的不满十四周岁的未成年人的个人信息，需由您作出决定（《个人信息保护法》第三十一条）。".into());
-            "您监护的未成年人的"
+            ("您监护的未成年人的", "您监护的未成年人的")
         }
         (Reader::Guardian, false) => {
             parts.push("Dear parent or guardian: this notice concerns the personal information of a child under 14 in your care, and the decisions are yours to make (PIPL Art 31).".into());
-            "the child's "
+            ("the child's ", "The child's ")
         }
         (Reader::Customer, true) => {
             parts.push("尊敬的客户：".into());
-            "您的"
+            ("您的", "您的")
         }
         (Reader::Customer, false) => {
             parts.push("Dear customer,".into());
-            "your "
+            ("your ", "Your ")
         }
     };
 
@@ -539,6 +539,11 @@ pub fn render(context: &NoticeContext<'_>, addressee: &Addressee) -> Result<Stri
     // Sensitive categories: necessity and impact (PIPL Arts 28, 30).
     if !addressee.sensitive.is_empty() {
         let sens = names(&addressee.sensitive);
+        let verb = if addressee.sensitive.len() == 1 {
+            "is"
+        } else {
+            "are"
+        };
         parts.push(if zh {
             format!(
                 "其中{sens}属于敏感个人信息。处理的必要性：为继续为{}提供保险经纪服务（如协助索赔、保单服务、反洗钱义务）所必需；\
@@ -548,9 +553,9 @@ pub fn render(context: &NoticeContext<'_>, addressee: &Addressee) -> Result<Stri
             )
         } else {
             format!(
-                "Of these, {sens} are sensitive personal information. They are needed to go on providing the brokerage service (assistance \
-                 with claims, policy servicing, anti-money-laundering duties); if leaked or misused they could harm personal or property \
-                 safety or dignity, so the receiving broker keeps them encrypted, under access control and audit (PIPL Arts 28, 30)."
+                "Of these, {sens} {verb} sensitive personal information. It is needed to go on providing the brokerage service (assistance \
+                 with claims, policy servicing, anti-money-laundering duties); if leaked or misused it could harm personal or property \
+                 safety or dignity, so the receiving broker keeps it encrypted, under access control and audit (PIPL Arts 28, 30)."
             )
         });
     }
@@ -666,8 +671,8 @@ pub fn render(context: &NoticeContext<'_>, addressee: &Addressee) -> Result<Stri
             format!(
                 "If you object to the transfer, contact {} or {} {window}. Nothing of yours moves before then, and you can still object at any \
                  time afterwards: every objection we receive before your information moves is honoured (PIPL Art 44). If you object, {your}\
-                 information does not go to {}; {} keeps it only for the periods above after it stops serving you. {your}insurance contracts \
-                 stay in force, and you are free to appoint another broker. Objecting never costs you a service the law says we must provide \
+                 information does not go to {}; {} keeps it only for the periods above after it stops serving you. {your_cap}insurance \
+                 contracts stay in force, and you are free to appoint another broker. Objecting never costs you a service the law says we must provide \
                  (PIPL Art 16).",
                 seller.contact(),
                 buyer.contact(),
@@ -686,10 +691,10 @@ pub fn render(context: &NoticeContext<'_>, addressee: &Addressee) -> Result<Stri
                 )
             } else {
                 format!(
-                    "These need {} separate consent: {}. To consent, say so expressly through {}. You may refuse: if you refuse or do not answer, \
-                     that information does not move and the rest follows this notice. You can withdraw a consent at any time; the withdrawal \
-                     does not undo what was done before it (PIPL Art 15).",
-                    if addressee.reader == Reader::Guardian { "your, as guardian," } else { "your" },
+                    "The following also need {} separate consent: {}. To consent, say so expressly through {}. You may refuse: if you refuse or \
+                     do not answer, that information does not move and the rest follows this notice. You can withdraw a consent at any time; \
+                     the withdrawal does not undo what was done before it (PIPL Art 15).",
+                    if addressee.reader == Reader::Guardian { "your (as guardian)" } else { "your" },
                     join(needs_consent, language),
                     buyer.contact()
                 )
@@ -721,7 +726,8 @@ pub fn render(context: &NoticeContext<'_>, addressee: &Addressee) -> Result<Stri
             )
         });
     }
-    Ok(parts.join(if zh { "" } else { " " }))
+    // One paragraph per item, in both languages: a notice is read, so its items stand apart.
+    Ok(parts.join("\n"))
 }
 
 /// The recipient a transfer event names: the buyer as successor on the notice path, as third party on the
