@@ -141,9 +141,6 @@ fn every_notice_carries_each_pipl_17_item_per_path_and_language_with_no_raw_code
                     [DataCategory::Identity, DataCategory::Health].into();
                 let addressee = Addressee::new(CustomerId::new_v7(), categories, language);
                 let text = render(&context, &addressee).unwrap();
-                if std::env::var("SHOW_NOTICE").is_ok() && language == Language::English {
-                    eprintln!("=== {path:?} abroad {abroad}\n{text}\n");
-                }
                 for item in items(language, abroad) {
                     assert!(
                         text.contains(item),

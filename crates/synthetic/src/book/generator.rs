@@ -633,7 +633,8 @@ impl Draw<'_> {
         // 22 to 33 years before.
         let mut covered_people = Vec::new();
         for (j, b) in beneficiaries.iter().enumerate() {
-            let h = mix64(g.config.seed ^ mix64(id_ms ^ (j as u64).wrapping_add(0xB0B)));
+            let (hi, lo) = id.as_uuid().as_u64_pair();
+            let h = mix64(g.config.seed ^ mix64(hi ^ mix64(lo ^ (j as u64).wrapping_add(0xB0B))));
             let more = mix64(h);
             let mut random = [0u8; 10];
             random[..8].copy_from_slice(&h.to_be_bytes());
