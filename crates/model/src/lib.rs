@@ -2,9 +2,12 @@
 //!
 //! The vocabulary every other custodia crate speaks, and the only place where customer data is shaped and
 //! checked: ids, data categories and their sensitivity (PIPL Art 28), purposes and the legal bases of PIPL
-//! Art 13, jurisdictions, legal citations; customers (persons and organizations) with their data in sections
-//! by [`DataCategory`]; policies, claims and beneficiaries; validated identifiers with display masks; record
-//! versions; data-quality reports (PIPL Art 8). It is also the one place a name shared by several crates is
+//! Art 13, jurisdictions, legal citations and the rank of the instrument they cite; customers (persons and
+//! organizations) with their data in sections by [`DataCategory`]; policies, claims and beneficiaries, and
+//! the insured persons and beneficiaries as people with their own ids ([`CoveredPerson`]); which of a
+//! customer's categories are sensitive under a book's settings ([`SensitivityPolicy`]); working-day
+//! calendars and Civil Code deadlines ([`WorkingDayCalendar`]); validated identifiers with display masks;
+//! record versions; data-quality reports (PIPL Art 8). It is also the one place a name shared by several crates is
 //! defined: the id macro ([`typed_id!`]), who acted ([`ActorId`]), the progress event of every long operation
 //! ([`Progress`]), sets of categories ([`CategorySet`]) and the bounded reader of every decoder
 //! ([`ByteReader`]). Synthetic books for examples, benches and tests live in the `custodia-synthetic` test kit,
