@@ -50,8 +50,8 @@ pub struct ScopeItem {
 pub enum DealKind {
     /// A share acquisition of the licensed company: the processor of the data stays the same, so no personal
     /// information moves and no package is planned. The new owner's access is governed by the access
-    /// policies; the notice changes only if the controller's name or contact does (PIPL Art 17, last
-    /// paragraph but one).
+    /// policies; the notice changes only if the controller's name or contact does (PIPL Art 17,
+    /// second paragraph: a change of the notified items is told).
     ShareAcquisition,
     /// A transfer of the business or the book to another company: the data moves, on the legal path the
     /// agreement names (PIPL Art 22 with a merger, division or similar; Art 23 otherwise).
