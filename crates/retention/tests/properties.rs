@@ -313,15 +313,10 @@ proptest! {
         let on = last_withdrawal + after;
         for dec in decide(&spec, &f, &Holds::new(), on) {
             if let Holding::Record(_) = dec.holding() {
-                // A customer's withdrawal does not delete records about the book: they run from the end of
-                // the processing they document, which goes on here. (The GDPR profile, issue 22's, still
-                // names records in its withdrawal duty; under the CN floor that is storage only.)
-                let want = if spec.eu {
-                    RetentionOutcome::StorageOnly { until: None }
-                } else {
-                    RetentionOutcome::Retain { until: None }
-                };
-                prop_assert_eq!(dec.outcome(), want, "{:?}", dec);
+                // A customer's withdrawal does not delete records about the book, under either profile: they
+                // run from the end of the processing they document, which goes on here (PIPL Art 19, GDPR
+                // Art 5(1)(e) and 5(2)).
+                prop_assert_eq!(dec.outcome(), RetentionOutcome::Retain { until: None }, "{:?}", dec);
                 continue;
             }
             let held = f.held().iter().find(|h| h.holding() == dec.holding()).unwrap();
