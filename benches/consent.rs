@@ -43,6 +43,7 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
         language: "zh-CN".into(),
         text_digest: Digest::of(b"text"),
         published_at: day(0),
+        recorded_at: day(0),
     })
     .unwrap();
     let mut index = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent));
@@ -194,7 +195,7 @@ fn bench(c: &mut Criterion) {
         Recipient::Controller,
         Jurisdiction::HONG_KONG,
     );
-    let contract = ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+    let contract = ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health);
     let questions = [
         ("consent_marketing", &marketing),
         ("consent_sensitive", &health),

@@ -131,6 +131,51 @@ fn ledger_size(path: &Path) -> u64 {
         .unwrap()
 }
 
+/// The first ledger entry where two stores differ in kind (ids and times differ between runs; a step's
+/// name, a consent record's type and an event's kind do not).
+fn first_difference(a: &Path, b: &Path) -> String {
+    let open = |p: &Path| SqliteStore::open(p, &SqliteConfig::new()).unwrap();
+    let (a, b) = (open(a), open(b));
+    let n = a.size().unwrap().max(b.size().unwrap());
+    let kind = |s: &SqliteStore, i: u64| -> String {
+        let Ok(entries) = s.entries(i..i + 1) else {
+            return "none".to_owned();
+        };
+        let Some(payload) = entries.first().and_then(|e| e.payload()) else {
+            return "none".to_owned();
+        };
+        let text = String::from_utf8_lossy(payload);
+        let json = text.split_once('\n').map_or(&*text, |(_, rest)| rest);
+        let Ok(value) =
+            serde_json::from_str::<serde_json::Value>(json).or_else(|_| serde_json::from_str(&text))
+        else {
+            return format!("{} bytes", payload.len());
+        };
+        let pick = |v: &serde_json::Value, k: &str| v.get(k).map(|x| x.to_string()).unwrap_or_default();
+        let record = value.get("record");
+        format!(
+            "{} {} {} {}",
+            pick(&value, "kind"),
+            pick(&value, "step"),
+            record
+                .and_then(|r| r.as_object())
+                .and_then(|o| o.keys().next().cloned())
+                .unwrap_or_default(),
+            record
+                .and_then(|r| r.get("event"))
+                .map(|e| pick(e, "kind"))
+                .unwrap_or_default()
+        )
+    };
+    for i in 0..n {
+        let (x, y) = (kind(&a, i), kind(&b, i));
+        if x != y {
+            return format!("entry {i}: clean {x:?} / crashed {y:?}");
+        }
+    }
+    "none".to_owned()
+}
+
 /// Every path under `dir` whose name ends in `.partial`.
 fn partials(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -212,10 +257,12 @@ fn every_step_survives_kills_at_random_points() {
     assert_eq!(a.disposition, b.disposition, "disposition differs (seed {seed})");
     assert_eq!(a, b, "outcome differs (seed {seed})");
     for side in ["seller.db", "buyer.db"] {
+        let (a, b) = (clean.dir.join(side), crashed.dir.join(side));
         assert_eq!(
-            ledger_size(&clean.dir.join(side)),
-            ledger_size(&crashed.dir.join(side)),
-            "{side}: a killed step left entries behind or was counted twice (seed {seed})"
+            ledger_size(&a),
+            ledger_size(&b),
+            "{side}: a killed step left entries behind or was counted twice (seed {seed}); first difference: {}",
+            first_difference(&a, &b)
         );
     }
     assert_eq!(

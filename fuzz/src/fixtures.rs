@@ -29,7 +29,7 @@ pub static LOG_SIGNER: LazyLock<NoteSigner> = LazyLock::new(|| {
 });
 pub static LOG_VERIFIER: LazyLock<NoteVerifier> = LazyLock::new(|| LOG_SIGNER.verifier().clone());
 pub static LOG_POLICY: LazyLock<TrustPolicy> =
-    LazyLock::new(|| TrustPolicy::log_only(vec![LOG_VERIFIER.clone()]).unwrap());
+    LazyLock::new(|| TrustPolicy::log_only(LOG_VERIFIER.name(), vec![LOG_VERIFIER.clone()]).unwrap());
 pub static AGREEMENT: LazyLock<SignedAgreement> =
     LazyLock::new(|| SignedAgreement::decode(include_bytes!("../fixtures/agreement.bin")).unwrap());
 pub static PACKAGE: &[u8] = include_bytes!("../fixtures/package.bin");

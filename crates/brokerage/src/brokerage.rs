@@ -13,11 +13,12 @@ use custodia_crypto::{
 use custodia_ledger::{
     Log, NoteSigner, NoteVerifier, SignatureKind, SignedCheckpoint, TrustPolicy, VerifiedLog,
 };
-use custodia_model::CustomerId;
+use custodia_model::{CustomerId, WorkingDayCalendar};
 use custodia_retention::{Holds, PlaceHold, Profile};
 use custodia_store::{KeyRange, Records, UnitOfWork};
 use custodia_transfer::{
-    BuyerSigned, DraftAgreement, PartyDetails, SellerSigned, SignedAgreement, TransferParty,
+    BuyerSigned, DraftAgreement, ForeignPartyDetails, PartyDetails, SellerSigned, SignedAgreement,
+    TransferParty,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +72,8 @@ pub struct Brokerage {
     pub(crate) origin: String,
     pub(crate) policy: BasisPolicy,
     pub(crate) profile: Profile,
+    /// The working days deadlines are counted in (Civil Code Art 203).
+    pub(crate) calendar: WorkingDayCalendar,
     pub(crate) keyring_config: KeyringConfig,
     pub(crate) batch: NonZeroUsize,
     persisted_wraps: AtomicU64,
@@ -153,6 +156,10 @@ impl Brokerage {
             Some(p) => p,
             None => Profile::cn_insurance_broker()?,
         };
+        let calendar = match config.calendar {
+            Some(c) => c,
+            None => WorkingDayCalendar::mainland_2026()?,
+        };
         Ok(Self {
             ledger: Mutex::new(log),
             party_key: hierarchy.party_signing_key()?,
@@ -166,6 +173,7 @@ impl Brokerage {
             origin: config.origin,
             policy: config.basis_policy,
             profile,
+            calendar,
             keyring_config: config.keyring,
             batch: config.batch,
             persisted_wraps: AtomicU64::new(persisted),
@@ -201,14 +209,38 @@ impl Brokerage {
     /// elsewhere.
     pub fn as_party(&self, party: &TransferParty) -> Result<TransferParty, BrokerageError> {
         let f = party.fields();
-        self.party(PartyDetails {
-            party_id: f.party_id,
-            name: f.name.clone(),
-            credit_code: f.credit_code,
-            licence: f.licence.clone(),
-            contact: f.contact.clone(),
-            jurisdiction: f.jurisdiction,
-        })
+        let (signing, recipient) = (self.party_key.verifying_key(), self.recipient.public_key());
+        let party = match (f.credit_code, &f.registration) {
+            (Some(credit_code), _) => TransferParty::with_keys(
+                PartyDetails {
+                    party_id: f.party_id,
+                    name: f.name.clone(),
+                    credit_code,
+                    licence: f.licence.clone(),
+                    contact: f.contact.clone(),
+                    jurisdiction: f.jurisdiction,
+                },
+                &signing,
+                &recipient,
+            ),
+            (None, registration) => TransferParty::foreign_with_keys(
+                ForeignPartyDetails {
+                    party_id: f.party_id,
+                    name: f.name.clone(),
+                    // A party is made with one of the two (`TransferParty::new` refuses neither).
+                    registration: registration.clone().ok_or(BrokerageError::InvalidInput {
+                        field: "party.registration",
+                        reason: "neither a credit code nor a foreign registration".into(),
+                    })?,
+                    licence: f.licence.clone(),
+                    contact: f.contact.clone(),
+                    jurisdiction: f.jurisdiction,
+                },
+                &signing,
+                &recipient,
+            ),
+        };
+        Ok(party?)
     }
 
     /// Signs `draft` as its seller (the key never leaves the brokerage).
@@ -260,13 +292,13 @@ impl Brokerage {
     }
 
     pub(crate) fn checkpoint_in(&self, log: &mut Ledger) -> Result<SignedCheckpoint, BrokerageError> {
-        Ok(log.checkpoint(&self.ledger_signer, &self.origin, self.now())?)
+        Ok(log.checkpoint_with_time(&self.ledger_signer, &self.origin, self.now())?)
     }
 
     /// Verifies the whole ledger against its own checkpoints and the brokerage's ledger key: every
     /// entry, every stored node and every signed checkpoint. O(entries).
     pub fn verify_ledger(&self) -> Result<VerifiedLog, BrokerageError> {
-        let trust = TrustPolicy::log_only(vec![self.ledger_signer.verifier().clone()])?;
+        let trust = TrustPolicy::log_only(&self.origin, vec![self.ledger_signer.verifier().clone()])?;
         Ok(self.log().verify(&trust)?)
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use custodia_consent::{BasisPolicy, TransferPath};
 use custodia_crypto::{BlindIndexConfig, KeyringConfig};
+use custodia_model::WorkingDayCalendar;
 use custodia_retention::Profile;
 #[cfg(feature = "postgres")]
 use custodia_store::PostgresConfig;
@@ -46,6 +47,7 @@ pub(crate) enum StoreLocation {
 /// | ledger origin | `brokerage.invalid/ledger` | the C2SP checkpoint origin; set your own domain |
 /// | consent bases | `BasisPolicy::cn_insurance_broker` | the legal basis of each purpose (PIPL Art 13) |
 /// | retention profile | `Profile::cn_insurance_broker` | periods and floors (Broker Rule 2018 Art 51, AML Law 2024 Art 34) |
+/// | working-day calendar | `WorkingDayCalendar::mainland_2026` | deadlines that end on a holiday move to the next working day (Civil Code Art 203); past its last day a deadline is an error, never a guess |
 /// | blind index | sized for 10 million customers, 3 indexes each | fixed at the store's first opening; later openings keep it |
 /// | keyring | one KEK wraps at most 2³⁰ keys | NIST SP 800-38D §8.3 |
 /// | batch | 500 customers per transaction | [`DEFAULT_BATCH`] |
@@ -55,6 +57,7 @@ pub struct BrokerageConfig {
     pub(crate) origin: String,
     pub(crate) basis_policy: BasisPolicy,
     pub(crate) profile: Option<Profile>,
+    pub(crate) calendar: Option<WorkingDayCalendar>,
     pub(crate) blind_index: Option<BlindIndexConfig>,
     pub(crate) keyring: KeyringConfig,
     pub(crate) batch: NonZeroUsize,
@@ -68,6 +71,7 @@ impl BrokerageConfig {
             origin: "brokerage.invalid/ledger".to_owned(),
             basis_policy: BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice),
             profile: None,
+            calendar: None,
             blind_index: None,
             keyring: KeyringConfig::default(),
             batch: DEFAULT_BATCH,
@@ -127,6 +131,15 @@ impl BrokerageConfig {
     pub fn with_profile(self, profile: Profile) -> Self {
         Self {
             profile: Some(profile),
+            ..self
+        }
+    }
+
+    /// The same settings with another working-day calendar (the State Council's holidays and make-up
+    /// working days of the years the brokerage's deadlines fall in).
+    pub fn with_calendar(self, calendar: WorkingDayCalendar) -> Self {
+        Self {
+            calendar: Some(calendar),
             ..self
         }
     }

@@ -202,7 +202,7 @@ impl Brokerage {
                 }
                 let record = ConsentRecord::decode(entry.index(), payload)?;
                 if let ConsentRecord::Event(event) = &record {
-                    view.observe(event);
+                    view.observe(event)?;
                 }
                 view.index.insert(entry.index(), &record)?;
             }
@@ -221,9 +221,11 @@ pub(crate) struct ConsentView {
 }
 
 impl ConsentView {
-    fn observe(&mut self, event: &ConsentEvent) {
+    /// Takes note of `event`; an answer the response index cannot attribute to a party is an error, never
+    /// passed over.
+    fn observe(&mut self, event: &ConsentEvent) -> Result<(), BrokerageError> {
         if let Some(responses) = &mut self.responses {
-            responses.observe(event);
+            responses.observe(event)?;
         }
         if event.kind() == EventKind::Withdrawn {
             let on = event.effective_at().date_naive();
@@ -232,6 +234,7 @@ impl ConsentView {
                 list.push((purpose.clone(), on));
             }
         }
+        Ok(())
     }
 
     /// The customer's consent withdrawals, by purpose and day.

@@ -9,13 +9,13 @@ use custodia_crypto::{
     seal_customer_record, seal_section,
 };
 use custodia_model::{
-    ActorId, Customer, CustomerFields, CustomerId, DataCategory, IdentityDocument, Jurisdiction, LegalBasis,
-    Party, Progress, Purpose, RecordVersion,
+    ActorId, Customer, CustomerFields, CustomerId, DataCategory, IdentityDocument, LegalBasis, Party,
+    Progress, Purpose, RecordVersion,
 };
-use custodia_retention::{Contract, ContractTerm, HeldData, Holding, RetentionFacts};
+use custodia_retention::RetentionFacts;
 use custodia_store::{Inserted, Records};
 use custodia_transfer::CustomerFacts;
-use custodia_transfer::facts::{category_plaintexts, purposes_of, uses_of};
+use custodia_transfer::facts::{category_plaintexts, customer_facts, retention_facts, uses_of};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -26,129 +26,48 @@ use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VER
 /// The kind of the sealed facts record (custodia-crypto's customer records).
 const FACTS_KIND: &str = "facts";
 
-/// What the planner and the retention rules need about a customer, kept sealed under the customer's own
-/// data key (so crypto-shredding erases it too) and read back one batch at a time. Never in the clear in
-/// the store, never on the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What the planner and the retention rules read about a customer: the model record itself, sealed whole
+/// under the customer's own data key (so crypto-shredding erases it too) and read back one batch at a time,
+/// so that the facts are derived by custodia-transfer's one function ([`customer_facts`]) and can never
+/// drift from what the record says. Never in the clear in the store, never on the ledger.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
 pub(crate) struct StoredFacts {
-    pub(crate) residence: Jurisdiction,
-    pub(crate) birth_date: Option<NaiveDate>,
-    pub(crate) relationship_start: NaiveDate,
-    pub(crate) relationship_end: Option<NaiveDate>,
-    pub(crate) last_verified: NaiveDate,
-    pub(crate) categories: Vec<DataCategory>,
-    pub(crate) contracts: Vec<StoredContract>,
-    pub(crate) transactions: Vec<NaiveDate>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StoredContract {
-    term: ContractTerm,
-    ends: NaiveDate,
+    customer: Customer,
 }
 
 impl StoredFacts {
     fn of(customer: &Customer) -> Self {
         Self {
-            residence: customer.residence(),
-            birth_date: customer.party().as_person().map(|p| p.birth_date()),
-            relationship_start: customer.relationship_start(),
-            relationship_end: customer.relationship_end(),
-            last_verified: customer.last_verified(),
-            categories: customer.categories_held(),
-            contracts: customer
-                .policies()
-                .iter()
-                .map(|p| StoredContract {
-                    term: if p.term_exceeds_one_year() {
-                        ContractTerm::MoreThanOneYear
-                    } else {
-                        ContractTerm::OneYearOrLess
-                    },
-                    ends: p.contract_end(),
-                })
-                .collect(),
-            transactions: customer
-                .kyc()
-                .map(|k| k.transactions.iter().map(|t| t.date).collect())
-                .unwrap_or_default(),
+            customer: customer.clone(),
         }
     }
 
-    /// The retention facts as known on `as_of`: each category held since the relationship started, with
-    /// its purposes on `policy`'s bases; contracts in force or ended; the relationship's end; AML
-    /// transactions; and the consent `withdrawals` that bear on retention by `as_of` (PIPL Art 15: only a
-    /// use resting on consent ends with it). The same facts `custodia_transfer::facts::retention_facts`
-    /// derives from a model record.
+    /// The record the facts are read from.
+    pub(crate) fn customer(&self) -> &Customer {
+        &self.customer
+    }
+
+    /// The retention facts as known on `as_of` (custodia-transfer's [`retention_facts`]), with the consent
+    /// `withdrawals` that bear on retention (PIPL Art 15: only a use resting on consent ends with it).
     pub(crate) fn retention(
         &self,
-        customer: CustomerId,
         withdrawals: &[(Purpose, NaiveDate)],
         policy: &BasisPolicy,
         as_of: NaiveDate,
     ) -> Result<RetentionFacts, BrokerageError> {
-        let mut b = RetentionFacts::builder(customer, self.residence);
-        for category in &self.categories {
-            b = b.held(HeldData::new(
-                customer,
-                Holding::Category(*category),
-                self.relationship_start,
-                uses_of(*category, policy)?,
-            )?);
-        }
-        for c in &self.contracts {
-            b = b.contract(if c.ends <= as_of {
-                Contract::ending(c.term, c.ends)
-            } else {
-                Contract::in_force(c.term)
-            });
-        }
-        if let Some(end) = self.relationship_end {
-            b = b.relationship_ended(end);
-        }
-        for t in &self.transactions {
-            b = b.transaction(*t);
-        }
-        let mut withdrawn: Vec<(Purpose, NaiveDate)> = withdrawals
-            .iter()
-            .filter(|(p, w)| kept_on_consent(p, policy) && *w <= as_of)
-            .cloned()
-            .collect();
-        withdrawn.sort();
-        withdrawn.dedup_by(|a, b| a.0 == b.0);
-        for (purpose, on) in withdrawn {
-            b = b.consent_withdrawn(purpose, on);
-        }
-        Ok(b.build()?)
+        Ok(retention_facts(&self.customer, withdrawals, policy, as_of)?)
     }
 
-    /// The planner's facts (see [`StoredFacts::retention`]).
+    /// The planner's facts (custodia-transfer's [`customer_facts`]).
     pub(crate) fn planner(
         &self,
-        customer: CustomerId,
         withdrawals: &[(Purpose, NaiveDate)],
         policy: &BasisPolicy,
         as_of: NaiveDate,
     ) -> Result<CustomerFacts, BrokerageError> {
-        Ok(CustomerFacts {
-            customer,
-            birth_date: self.birth_date,
-            categories: self.categories.clone(),
-            relationship_end: self.relationship_end,
-            retention: self.retention(customer, withdrawals, policy, as_of)?,
-        })
+        Ok(customer_facts(&self.customer, withdrawals, policy, as_of)?)
     }
-}
-
-/// Whether a withdrawal of consent for `purpose` bears on retention: some category is kept for it, and
-/// the policy rests it on consent (the rule of `custodia_transfer::facts`).
-fn kept_on_consent(purpose: &Purpose, policy: &BasisPolicy) -> bool {
-    DataCategory::ALL
-        .into_iter()
-        .any(|c| purposes_of(c).contains(purpose))
-        && policy
-            .rule(purpose)
-            .is_some_and(|rule| rule.basis == LegalBasis::Consent)
 }
 
 /// One customer to onboard: the record (version 1, which says who collected it and when), the privacy
@@ -539,7 +458,7 @@ impl Brokerage {
             (self.store.categories(customer)?, dek)
         } else {
             let (_, facts, dek) = self.customer_facts(customer)?;
-            (facts.categories, dek)
+            (facts.customer().categories_held(), dek)
         };
         let mut sections = Vec::new();
         let dek = self.data_key(customer, dek_id)?;
@@ -569,53 +488,8 @@ impl Brokerage {
     /// The whole model record, reassembled from the sealed sections and facts through the trusted path
     /// (see [`Brokerage::read_trusted`]): what an update starts from.
     pub fn read_customer_trusted(&self, customer: CustomerId) -> Result<Customer, BrokerageError> {
-        let (entry, facts, _) = self.customer_facts(customer)?;
-        let read = self.read_trusted(customer, &DataCategory::ALL)?;
-        let version: RecordVersion = records::get_json(
-            &self.store,
-            VERSIONS,
-            &records::versioned_key(customer, entry.version),
-        )?
-        .ok_or(BrokerageError::UnknownCustomer { customer })?;
-        let mut fields = serde_json::Map::new();
-        fields.insert("id".into(), serde_json::to_value(customer).map_err(json_error)?);
-        fields.insert(
-            "residence".into(),
-            serde_json::to_value(facts.residence).map_err(json_error)?,
-        );
-        fields.insert(
-            "relationship_start".into(),
-            serde_json::to_value(facts.relationship_start).map_err(json_error)?,
-        );
-        fields.insert(
-            "relationship_end".into(),
-            serde_json::to_value(facts.relationship_end).map_err(json_error)?,
-        );
-        fields.insert(
-            "last_verified".into(),
-            serde_json::to_value(facts.last_verified).map_err(json_error)?,
-        );
-        // A category the record does not hold has no section: its field is the empty value.
-        for category in DataCategory::ALL {
-            let empty = match category {
-                DataCategory::Contact => {
-                    serde_json::to_value(custodia_model::ContactSection::default()).map_err(json_error)?
-                }
-                DataCategory::FinancialAccounts
-                | DataCategory::Policies
-                | DataCategory::Claims
-                | DataCategory::Beneficiaries => serde_json::Value::Array(Vec::new()),
-                _ => serde_json::Value::Null,
-            };
-            fields.insert(field_of(category).into(), empty);
-        }
-        for (category, plain) in &read.sections {
-            let name = field_of(*category);
-            let value: serde_json::Value = serde_json::from_slice(plain).map_err(json_error)?;
-            fields.insert(name.into(), value);
-        }
-        let stored = serde_json::json!({ "fields": fields, "version": version });
-        serde_json::from_value::<Customer>(stored).map_err(json_error)
+        let (_, facts, _) = self.customer_facts(customer)?;
+        Ok(facts.customer().clone())
     }
 
     /// A customer's index entry, facts (opened) and the data key id that sealed them.

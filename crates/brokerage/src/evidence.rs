@@ -314,7 +314,8 @@ pub fn verify_evidence(dir: &Path) -> Result<VerifiedEvidence, BrokerageError> {
         .map_err(|e| fail(RECEIPT, "receipt")(e.to_string()))?;
     // 5. The checkpoints and the consistency between them.
     let notes: Vec<String> = parse(dir, CHECKPOINTS)?;
-    let trust = TrustPolicy::log_only(vec![ledger]).map_err(|e| fail(CHECKPOINTS, "trust")(e.to_string()))?;
+    let trust = TrustPolicy::log_only(ledger.name(), vec![ledger.clone()])
+        .map_err(|e| fail(CHECKPOINTS, "trust")(e.to_string()))?;
     let mut checkpoints = Vec::with_capacity(notes.len());
     for note in &notes {
         let signed = SignedCheckpoint::parse(note.as_bytes())

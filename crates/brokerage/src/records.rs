@@ -37,6 +37,7 @@ pub(crate) const SERVED: Namespace = Namespace::new("transfer/served");
 pub(crate) const FINAL: Namespace = Namespace::new("transfer/final");
 pub(crate) const DISPOSITION: Namespace = Namespace::new("transfer/disposition");
 pub(crate) const EXPORTS: Namespace = Namespace::new("transfer/exports");
+pub(crate) const DECLARED_EXPORTS: Namespace = Namespace::new("transfer/declared-exports");
 pub(crate) const SETTINGS: Namespace = Namespace::new("brokerage/settings");
 pub(crate) const WRAPS: Namespace = Namespace::new("keys/wraps");
 

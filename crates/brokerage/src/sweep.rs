@@ -24,8 +24,7 @@ impl Brokerage {
             let ids: Vec<_> = batch.iter().map(|(c, _)| *c).collect();
             let view = self.consent_view(&ids, self.policy.clone(), None)?;
             for (customer, facts) in &batch {
-                let retention =
-                    facts.retention(*customer, view.withdrawals(*customer), &self.policy, today)?;
+                let retention = facts.retention(view.withdrawals(*customer), &self.policy, today)?;
                 sweep.record(&retention)?;
             }
             seen += batch.len() as u64;

@@ -18,7 +18,7 @@ fn signer() -> NoteSigner {
 }
 
 fn policy(signer: &NoteSigner) -> TrustPolicy {
-    TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap()
+    TrustPolicy::log_only(signer.name(), vec![signer.verifier().clone()]).unwrap()
 }
 
 fn payload(batch: usize, item: usize) -> Vec<u8> {
@@ -160,18 +160,24 @@ fn stale_appends_are_refused_and_write_nothing<S: LogStore>(store: S) {
         .append(0, &rows, &[(NodeId::new(1, 0).unwrap(), node)])
         .unwrap();
     assert_eq!(store.size().unwrap(), 2);
-    // A second writer that still thinks the log is empty.
+    let more: Vec<NewEntry<'_>> = (2u8..4)
+        .map(|i| NewEntry::new(leaf(i), Salt::from_bytes([i; 32]), &payloads[i as usize]))
+        .collect();
+    // A second writer that still thinks the log is empty, with its own batch.
     assert_eq!(
-        store.append(0, &rows, &[]),
+        store.append(0, &more, &[]),
         Err(LedgerError::Conflict {
             expected: 0,
             actual: 2
         })
     );
+    // The first writer retrying the very batch it already appended (its commit's answer was lost):
+    // recognised by its salted leaves, it succeeds and writes nothing (LogStore::append is idempotent).
+    store
+        .append(0, &rows, &[(NodeId::new(1, 0).unwrap(), node)])
+        .unwrap();
+    assert_eq!(store.size().unwrap(), 2);
     // A writer from the future.
-    let more: Vec<NewEntry<'_>> = (2u8..4)
-        .map(|i| NewEntry::new(leaf(i), Salt::from_bytes([i; 32]), &payloads[i as usize]))
-        .collect();
     assert_eq!(
         store.append(5, &more, &[]),
         Err(LedgerError::Conflict {
@@ -288,9 +294,13 @@ fn checkpoints_keep_exact_bytes<S: LogStore>(store: S) {
     let time = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
     let mut log = Log::new(store).unwrap();
     log.append(&[b"one"]).unwrap();
-    let first = log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    let first = log
+        .checkpoint_with_time(&signer, "broker.example/ledger", time)
+        .unwrap();
     log.append(&[b"two", b"three"]).unwrap();
-    let second = log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    let second = log
+        .checkpoint_with_time(&signer, "broker.example/ledger", time)
+        .unwrap();
     let stored = log.store().checkpoints().unwrap();
     assert_eq!(
         stored,
@@ -309,7 +319,9 @@ fn checkpoint_sizes_never_go_backwards<S: LogStore>(store: S) {
     let time = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
     let mut log = Log::new(store).unwrap();
     log.append(&[b"one", b"two"]).unwrap();
-    let at_two = log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    let at_two = log
+        .checkpoint_with_time(&signer, "broker.example/ledger", time)
+        .unwrap();
     let store = log.into_store();
     // A checkpoint of a smaller tree than the newest stored one (a writer with a stale view) is refused…
     assert!(matches!(

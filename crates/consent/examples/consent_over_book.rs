@@ -46,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         language: "zh-CN".into(),
         text_digest: Digest::of(b"the privacy notice as shown"),
         published_at: at_nine(today - Duration::days(365 * 20)),
+        recorded_at: at_nine(today - Duration::days(365 * 20)),
     })?;
     ledger.publish(&notice)?;
 
@@ -100,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         (
             "claims handling, health",
-            ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health),
+            ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health),
         ),
     ];
     for (label, u) in &questions {

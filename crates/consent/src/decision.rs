@@ -2,11 +2,15 @@
 //! that name the rule and its article.
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
-use custodia_model::{Citation, CustomerId, LegalBasis};
+use custodia_model::{Citation, CustomerId, GdprBasis, Jurisdiction, LegalBasis};
 use serde::{Deserialize, Serialize};
 
 use crate::event::EventKind;
 use crate::policy::Regime;
+
+fn mainland() -> Jurisdiction {
+    Jurisdiction::MAINLAND_CHINA
+}
 
 /// The facts about a customer that the rules need, supplied by the caller: this crate never reads a
 /// customer record, so the decision stays pure logic over its inputs.
@@ -14,24 +18,76 @@ use crate::policy::Regime;
 pub struct Subject {
     customer: CustomerId,
     birth_date: Option<NaiveDate>,
+    /// Whose calendar dates the person's age: mainland China unless the caller says otherwise.
+    #[serde(default = "mainland")]
+    jurisdiction: Jurisdiction,
+}
+
+/// How old a person was at an instant, against an age threshold (PIPL Art 31: 14; GDPR Art 8(1): 16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AgeAt {
+    /// Younger than the threshold.
+    Under,
+    /// The threshold birthday has begun in the person's jurisdiction.
+    Reached,
+    /// Not known: no birth date, or a birthday whose local date custodia cannot tell (a jurisdiction whose
+    /// civil time it does not know, within the day around the birthday).
+    Unknown,
+}
+
+/// When the threshold birthday begins, in microseconds since the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ComingOfAge {
+    /// No birth date.
+    NoBirthDate,
+    /// Local midnight of the birthday in the person's jurisdiction. `i64::MAX` when the arithmetic overflows
+    /// (always a minor, the cautious answer).
+    At(i64),
+    /// The civil time is unknown: the birthday begins somewhere between its start at UTC+14 and at UTC−12.
+    Between(i64, i64),
+}
+
+impl ComingOfAge {
+    pub(crate) fn age_at(self, at_us: i64) -> AgeAt {
+        match self {
+            ComingOfAge::NoBirthDate => AgeAt::Unknown,
+            ComingOfAge::At(t) if at_us < t => AgeAt::Under,
+            ComingOfAge::At(_) => AgeAt::Reached,
+            ComingOfAge::Between(early, _) if at_us < early => AgeAt::Under,
+            ComingOfAge::Between(_, late) if at_us >= late => AgeAt::Reached,
+            ComingOfAge::Between(..) => AgeAt::Unknown,
+        }
+    }
 }
 
 impl Subject {
     /// A customer whose birth date is not known (an organization, or a person whose identity document has
-    /// not been read). The minor rules cannot apply to it.
+    /// not been read). The minor rules cannot apply to it, and a guardian's consent cannot count for it
+    /// ([`crate::ConsentRule::GuardianAgeUnknown`]).
     pub fn new(customer: CustomerId) -> Self {
         Self {
             customer,
             birth_date: None,
+            jurisdiction: mainland(),
         }
     }
 
-    /// A natural person born on `birth_date` (read from the identity document, GB 11643).
+    /// A natural person born on `birth_date` (read from the identity document, GB 11643), living in mainland
+    /// China: ages are counted on Beijing-time calendar dates. See [`Subject::in_jurisdiction`].
     pub fn born(customer: CustomerId, birth_date: NaiveDate) -> Self {
         Self {
             customer,
             birth_date: Some(birth_date),
+            jurisdiction: mainland(),
         }
+    }
+
+    /// The same subject, whose age is counted on the calendar of `jurisdiction` (where the person lives):
+    /// a birthday begins at local midnight there ([`Jurisdiction::start_of_day`]).
+    pub fn in_jurisdiction(self, jurisdiction: Jurisdiction) -> Self {
+        Self { jurisdiction, ..self }
     }
 
     /// The customer.
@@ -44,17 +100,46 @@ impl Subject {
         self.birth_date
     }
 
-    /// Whether the person is younger than `age_years` at `at` (PIPL Art 31: 14). The birthday counts as
-    /// reached on the same calendar date; a 29 February birthday is reached on 28 February in common years
-    /// (chrono clamps to the month's end). A date so far out that the arithmetic overflows counts as a
-    /// minor, the cautious answer.
+    /// Whose calendar dates the person's age.
+    pub fn jurisdiction(&self) -> Jurisdiction {
+        self.jurisdiction
+    }
+
+    pub(crate) fn coming_of_age(&self, age_years: u32) -> ComingOfAge {
+        let Some(born) = self.birth_date else {
+            return ComingOfAge::NoBirthDate;
+        };
+        // The birthday counts as reached on the same calendar date; a 29 February birthday is reached on
+        // 28 February in common years (chrono clamps to the month's end).
+        let Some(birthday) = born.checked_add_months(Months::new(age_years.saturating_mul(12))) else {
+            return ComingOfAge::At(i64::MAX);
+        };
+        if let Some(start) = self.jurisdiction.start_of_day(birthday) {
+            return ComingOfAge::At(start.timestamp_micros());
+        }
+        let midnight = birthday
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_micros());
+        let hour = 3_600_000_000i64;
+        match midnight {
+            Some(m) => ComingOfAge::Between(m.saturating_sub(14 * hour), m.saturating_add(12 * hour)),
+            None => ComingOfAge::At(i64::MAX),
+        }
+    }
+
+    /// How old the person is at `at` against `age_years`, on the calendar of the person's jurisdiction.
+    pub fn age_at(&self, at: DateTime<Utc>, age_years: u32) -> AgeAt {
+        self.coming_of_age(age_years).age_at(at.timestamp_micros())
+    }
+
+    /// Whether the person is younger than `age_years` at `at` (PIPL Art 31: 14), counted on the calendar date
+    /// in the person's jurisdiction (Beijing time for the mainland: a 14th birthday begins at 16:00 UTC the
+    /// day before). An unknown birth date is never a minor; a birthday whose local date cannot be told counts
+    /// as not yet reached, the cautious answer.
     pub fn is_minor_at(&self, at: DateTime<Utc>, age_years: u32) -> bool {
-        match self.birth_date {
-            None => false,
-            Some(born) => match born.checked_add_months(Months::new(age_years.saturating_mul(12))) {
-                Some(comes_of_age) => at.date_naive() < comes_of_age,
-                None => true,
-            },
+        match self.coming_of_age(age_years) {
+            ComingOfAge::NoBirthDate => false,
+            other => other.age_at(at.timestamp_micros()) != AgeAt::Reached,
         }
     }
 }
@@ -85,7 +170,9 @@ pub enum Dimension {
     Destination,
 }
 
-/// Why a use needs separate consent.
+/// Why a use needs separate consent. Under the GDPR, which refuses bundled consent altogether
+/// ([`ConsentRule::BundledConsent`]), the sensitive and cross-border reasons stand for the explicit consent
+/// of Art 9(2)(a) and Art 49(1)(a).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -133,6 +220,32 @@ pub enum ConsentRule {
     SuccessorNotified,
     /// The use is by a successor, and the customer has not been told its name and contact (PIPL Art 22).
     SuccessorNotNotified,
+    /// The grant took effect before the notice it cites was published: consent must be informed, so the
+    /// notice comes first (PIPL Arts 14, 17; GDPR Art 13(1): at the time the data are obtained).
+    NoticeAfterConsent,
+    /// A guardian's grant for a person who had reached the guardian age when it took effect: it does not count
+    /// (PIPL Art 31 covers persons under 14; GDPR Art 8(1)).
+    GuardianForAdult,
+    /// A guardian's grant for a person whose age at the time is not known: it does not count until the age is
+    /// shown (PIPL Art 31; GDPR Art 8(2), reasonable efforts to verify).
+    GuardianAgeUnknown,
+    /// Under the GDPR, a consent given together with other matters is not a consent (Art 7(2): clearly
+    /// distinguishable; Art 7(4): not a condition of the contract).
+    BundledConsent,
+    /// Special-category data (GDPR Art 9(1)) for a purpose with no Art 9(2) condition.
+    SpecialCategoryWithoutCondition,
+    /// Special-category data used under the Art 9(2) condition the reason cites.
+    SpecialCategoryAllowed,
+    /// Under the GDPR, a use outside the EEA with no Chapter V ground recorded for the destination (Art 44).
+    NoTransferGround,
+    /// A use outside the EEA under the Chapter V ground the reason cites.
+    TransferGroundApplies,
+    /// Under legitimate interests, a recipient other than the controller receives the data and the customer
+    /// was served a notice naming it (GDPR Arts 13(1)(e), 14).
+    RecipientNotified,
+    /// Under legitimate interests, a recipient other than the controller would receive the data and the
+    /// customer has not been served a notice naming it (GDPR Arts 13(1)(e), 14).
+    RecipientNotNotified,
 }
 
 impl ConsentRule {
@@ -164,6 +277,13 @@ fn pipl_article(rule: ConsentRule) -> &'static str {
         ConsentRule::Ended(EventKind::Objected) => "44",
         ConsentRule::Ended(_) => "14",
         ConsentRule::SuccessorNotified | ConsentRule::SuccessorNotNotified => "22",
+        ConsentRule::NoticeAfterConsent => "17",
+        ConsentRule::GuardianForAdult | ConsentRule::GuardianAgeUnknown => "31",
+        // The rules below are the GDPR's; under the PIPL they never decide, and cite its nearest article.
+        ConsentRule::BundledConsent => "14",
+        ConsentRule::SpecialCategoryWithoutCondition | ConsentRule::SpecialCategoryAllowed => "29",
+        ConsentRule::NoTransferGround | ConsentRule::TransferGroundApplies => "38",
+        ConsentRule::RecipientNotified | ConsentRule::RecipientNotNotified => "23",
     }
 }
 
@@ -173,6 +293,7 @@ fn gdpr_article(rule: ConsentRule) -> &'static str {
     match rule {
         ConsentRule::BasisWithoutConsent | ConsentRule::NoBasis => "6(1)",
         ConsentRule::ConsentCovers | ConsentRule::Expired => "7(1)",
+        ConsentRule::OutsideScope(Dimension::Destination) => "49(1)(a)",
         ConsentRule::NoConsent | ConsentRule::OutsideScope(_) | ConsentRule::Ended(EventKind::Refused) => {
             "6(1)(a)"
         }
@@ -186,6 +307,14 @@ fn gdpr_article(rule: ConsentRule) -> &'static str {
         ConsentRule::Ended(EventKind::Objected) => "21",
         ConsentRule::Ended(_) => "7(3)",
         ConsentRule::SuccessorNotified | ConsentRule::SuccessorNotNotified => "14",
+        ConsentRule::NoticeAfterConsent => "13(1)",
+        ConsentRule::GuardianForAdult => "8(1)",
+        ConsentRule::GuardianAgeUnknown => "8(2)",
+        ConsentRule::BundledConsent => "7(2)",
+        ConsentRule::SpecialCategoryWithoutCondition => "9(1)",
+        ConsentRule::SpecialCategoryAllowed => "9(2)",
+        ConsentRule::NoTransferGround | ConsentRule::TransferGroundApplies => "44",
+        ConsentRule::RecipientNotified | ConsentRule::RecipientNotNotified => "13(1)(e)",
     }
 }
 
@@ -207,6 +336,8 @@ pub struct ConsentReason {
 pub struct ConsentDecision {
     outcome: ConsentOutcome,
     basis: Option<LegalBasis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gdpr_basis: Option<GdprBasis>,
     evidence: Vec<u64>,
     reasons: Vec<ConsentReason>,
 }
@@ -223,9 +354,15 @@ impl ConsentDecision {
         Self {
             outcome,
             basis,
+            gdpr_basis: None,
             evidence,
             reasons,
         }
+    }
+
+    pub(crate) fn with_gdpr_basis(mut self, basis: GdprBasis) -> Self {
+        self.gdpr_basis = Some(basis);
+        self
     }
 
     /// Permitted or denied.
@@ -238,9 +375,16 @@ impl ConsentDecision {
         self.outcome == ConsentOutcome::Permitted
     }
 
-    /// The basis the use rests on, when the policy names one: consent or another PIPL Art 13 basis.
+    /// The basis the use rests on, when the policy names one: consent or another PIPL Art 13 basis. Under
+    /// the GDPR, the nearest PIPL item of [`ConsentDecision::gdpr_basis`] (see
+    /// [`GdprBasis::nearest_pipl_basis`]).
     pub fn basis(&self) -> Option<LegalBasis> {
         self.basis
+    }
+
+    /// Under the GDPR, the Art 6(1) basis the use rests on, when the policy names one.
+    pub fn gdpr_basis(&self) -> Option<&GdprBasis> {
+        self.gdpr_basis.as_ref()
     }
 
     /// Ledger indices of the evidence, ascending. When permitted on consent: every grant in force that
@@ -280,6 +424,48 @@ mod tests {
     }
 
     #[test]
+    fn the_fourteenth_birthday_begins_at_midnight_beijing_time() {
+        let s = Subject::born(CustomerId::new_v7(), NaiveDate::from_ymd_opt(2011, 3, 1).unwrap());
+        // 2025-03-01 00:00 in Beijing is 2025-02-28 16:00 UTC.
+        let birthday = Utc.with_ymd_and_hms(2025, 2, 28, 16, 0, 0).unwrap();
+        let before = birthday - chrono::Duration::seconds(1);
+        assert_eq!(s.age_at(before, 14), AgeAt::Under);
+        assert_eq!(s.age_at(birthday, 14), AgeAt::Reached);
+        assert!(s.is_minor_at(before, 14));
+        assert!(!s.is_minor_at(birthday, 14));
+        // In Germany (UTC+1 in winter) it begins at 23:00 UTC.
+        let de = s.in_jurisdiction(Jurisdiction::new("DE").unwrap());
+        assert_eq!(de.age_at(birthday, 14), AgeAt::Under);
+        let berlin = Utc.with_ymd_and_hms(2025, 2, 28, 23, 0, 0).unwrap();
+        assert_eq!(de.age_at(berlin, 14), AgeAt::Reached);
+        // Where custodia does not know the civil time, the day around the birthday is unknown, never guessed.
+        let us = s.in_jurisdiction(Jurisdiction::new("US").unwrap());
+        let midnight_utc = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+        assert_eq!(us.age_at(midnight_utc, 14), AgeAt::Unknown);
+        assert!(
+            us.is_minor_at(midnight_utc, 14),
+            "unknown counts as not yet reached"
+        );
+        assert_eq!(
+            us.age_at(midnight_utc - chrono::Duration::hours(15), 14),
+            AgeAt::Under
+        );
+        assert_eq!(
+            us.age_at(midnight_utc + chrono::Duration::hours(12), 14),
+            AgeAt::Reached
+        );
+        assert_eq!(
+            Subject::new(CustomerId::new_v7()).age_at(midnight_utc, 14),
+            AgeAt::Unknown
+        );
+        // Stored subjects from before the jurisdiction existed read as mainland customers.
+        let json = serde_json::to_value(s).unwrap();
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("jurisdiction");
+        assert_eq!(serde_json::from_value::<Subject>(old).unwrap(), s);
+    }
+
+    #[test]
     fn every_rule_cites_an_article_in_both_regimes() {
         let rules = [
             ConsentRule::BasisWithoutConsent,
@@ -294,6 +480,16 @@ mod tests {
             ConsentRule::Expired,
             ConsentRule::Ended(EventKind::Withdrawn),
             ConsentRule::SuccessorNotNotified,
+            ConsentRule::NoticeAfterConsent,
+            ConsentRule::GuardianForAdult,
+            ConsentRule::GuardianAgeUnknown,
+            ConsentRule::BundledConsent,
+            ConsentRule::SpecialCategoryWithoutCondition,
+            ConsentRule::SpecialCategoryAllowed,
+            ConsentRule::NoTransferGround,
+            ConsentRule::TransferGroundApplies,
+            ConsentRule::RecipientNotified,
+            ConsentRule::RecipientNotNotified,
         ];
         for r in rules {
             assert!(r.citation(Regime::Pipl).to_string().starts_with("PIPL Art "));

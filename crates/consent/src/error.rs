@@ -24,14 +24,6 @@ pub enum ConsentError {
         /// The longest text accepted.
         max: usize,
     },
-    /// Mainland China was named as a cross-border destination; PIPL Art 38 destinations are outside it.
-    #[error("{field}: {code} is not a cross-border destination (PIPL Art 38)")]
-    DomesticDestination {
-        /// The field that named it.
-        field: &'static str,
-        /// The code given.
-        code: String,
-    },
     /// Two timestamps are in an impossible order (an expiry at or before the effective time, ...).
     #[error("{field}: {detail}")]
     InvalidTime {
@@ -77,6 +69,41 @@ pub enum ConsentError {
         policy: String,
         /// The purpose code.
         purpose: String,
+    },
+    /// A basis policy mixes the regimes: PIPL rules in a GDPR policy, or GDPR terms in a PIPL one.
+    #[error("basis policy {policy}: {detail}")]
+    PolicyShape {
+        /// The policy name.
+        policy: String,
+        /// What is wrong with its shape.
+        detail: &'static str,
+    },
+    /// A GDPR rule rests a legal obligation, a public task or an Art 9(2)(g) condition on law that is not
+    /// Union or member-state law (GDPR Art 6(3)): a Chinese duty is not a GDPR legal obligation.
+    #[error(
+        "basis policy {policy}: purpose {purpose} rests on law that is not Union or member-state law (GDPR Art 6(3))"
+    )]
+    UnfoundedGdprGround {
+        /// The policy name.
+        policy: String,
+        /// The purpose code.
+        purpose: String,
+    },
+    /// A transfer ground was recorded for a destination inside the EEA, where the GDPR needs none.
+    #[error("basis policy {policy}: {destination} is inside the EEA; no Chapter V ground applies")]
+    TransferInsideEea {
+        /// The policy name.
+        policy: String,
+        /// The destination code.
+        destination: String,
+    },
+    /// A destination has two transfer grounds.
+    #[error("basis policy {policy}: destination {destination} has two transfer grounds")]
+    DuplicateDestination {
+        /// The policy name.
+        policy: String,
+        /// The destination code.
+        destination: String,
     },
     /// A guardian age outside 1..=25 years was configured.
     #[error("basis policy {policy}: guardian age {years} is outside 1..=25")]
@@ -141,6 +168,27 @@ pub enum ConsentError {
         what: &'static str,
         /// The serializer's message.
         reason: String,
+    },
+    /// A propagation step does not belong to the task or the ledger it is offered to: another customer,
+    /// withdrawal or recipient, or another kind of step.
+    #[error("propagation of ledger entry {ending} to {recipient}: the step does not match the task")]
+    PropagationMismatch {
+        /// The ledger index of the withdrawal, refusal or objection.
+        ending: u64,
+        /// The recipient.
+        recipient: String,
+    },
+    /// A propagation step is out of order on the ledger: a confirmation before the recipient was told, a
+    /// second telling, or a step for an entry that is not a withdrawal, refusal or objection of the customer,
+    /// or for a recipient that did not receive the data.
+    #[error("propagation of ledger entry {ending} to {recipient}: {detail}")]
+    PropagationOrder {
+        /// The ledger index of the withdrawal, refusal or objection.
+        ending: u64,
+        /// The recipient.
+        recipient: String,
+        /// What is out of order.
+        detail: &'static str,
     },
     /// The ledger refused an operation or its store failed.
     #[error("the consent ledger failed")]

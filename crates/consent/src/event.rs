@@ -1,5 +1,5 @@
 //! Consent events: notice served, granted, refused, withdrawn, objected, granted by a guardian (PIPL Arts
-//! 14–17, 31), bitemporal (effective and recorded times).
+//! 14–17, 31), and data provided to a recipient; bitemporal (effective and recorded times).
 
 use chrono::{DateTime, Utc};
 use custodia_model::{ActorId, Citation, CustomerId};
@@ -27,11 +27,17 @@ pub enum EventKind {
     Withdrawn,
     /// The customer objected to or opted out of a processing (PIPL Art 44; PIPL Art 24 for marketing).
     Objected,
-    /// A parent or guardian consented for a minor under 14 (PIPL Art 31).
+    /// A parent or guardian consented for a minor under 14 (PIPL Art 31). It counts only for a person under
+    /// the guardian age when it took effect, on the calendar of the person's jurisdiction.
     GuardianGranted {
         /// Who consented, pseudonymously.
         guardian: GuardianId,
     },
+    /// The controller provided data in the scope to its recipient at the effective time, on whatever basis
+    /// the policy gives the purposes (a contract with an insurer, a legal duty, a consent). It grants and
+    /// ends nothing; it records who holds the data, so that a withdrawal, refusal or objection reaches every
+    /// recipient that received it, on consent or not (PIPL Art 23; GDPR Arts 17(2), 19).
+    Provided,
 }
 
 impl EventKind {
@@ -56,6 +62,7 @@ impl EventKind {
             EventKind::Withdrawn => "15",
             EventKind::Objected => "44",
             EventKind::GuardianGranted { .. } => "31",
+            EventKind::Provided => "23",
         })
     }
 }

@@ -1,20 +1,29 @@
 //! The in-memory consent index by customer, rebuilt from the ledger, that answers `permits` in time
 //! proportional to that customer's events, whatever the size of the book.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 
-use chrono::{DateTime, Months, Utc};
-use custodia_model::{CategorySet, Citation, CustomerId, Jurisdiction, Purpose};
+use chrono::{DateTime, Utc};
+use custodia_model::{
+    CategorySet, Citation, CustomerId, GdprBasis, Jurisdiction, Purpose, SpecialCategoryCondition,
+    TransferGround,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{
-    ConsentDecision, ConsentOutcome, ConsentReason, ConsentRule, Dimension, SeparateBecause, Subject,
+    AgeAt, ComingOfAge, ConsentDecision, ConsentOutcome, ConsentReason, ConsentRule, Dimension,
+    SeparateBecause, Subject,
 };
 use crate::error::ConsentError;
 use crate::event::{ConsentEvent, ConsentForm, EventKind};
 use crate::notice::{Notice, NoticeRef};
 use crate::policy::{BasisPolicy, Regime};
+use crate::propagation::{
+    Propagation, PropagationDuty, PropagationRecord, PropagationStep, PropagationTarget, PropagationTask,
+    StoredPropagationTask,
+};
+use crate::receipt::Controller;
 use crate::record::ConsentRecord;
 use crate::scope::{ProposedUse, Recipient};
 
@@ -69,6 +78,7 @@ enum Kind {
     Refused,
     Withdrawn,
     Objected,
+    Provided,
 }
 
 impl Kind {
@@ -80,6 +90,7 @@ impl Kind {
             EventKind::Refused => Kind::Refused,
             EventKind::Withdrawn => Kind::Withdrawn,
             EventKind::Objected => Kind::Objected,
+            EventKind::Provided => Kind::Provided,
         }
     }
 
@@ -128,6 +139,10 @@ struct CompactNotice {
     recipients: Vec<u32>,
     /// Sorted.
     destinations: Vec<Jurisdiction>,
+    /// When the version was published (valid time).
+    published: i64,
+    /// When it was recorded (transaction time).
+    recorded: i64,
 }
 
 /// Microseconds since the Unix epoch. Every time chrono can represent fits in an `i64` of microseconds
@@ -141,20 +156,6 @@ fn purpose_bit(id: u32) -> u64 {
     1u64.checked_shl(id).unwrap_or(0)
 }
 
-/// A recipient who must be told of a withdrawal, and the ledger entries that show it received the data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Propagation {
-    /// Who must be told.
-    pub recipient: Recipient,
-    /// Ledger indices of the grants (and, for a successor, the PIPL Art 22 notice) through which it received
-    /// data in the withdrawn scope.
-    pub because: Vec<u64>,
-    /// The duty to tell: PIPL Art 22 / Art 23 (the recipient processes only within the person's consent),
-    /// GDPR Art 17(2) and 19.
-    pub citation: Citation,
-}
-
 /// Counts, for reports and capacity planning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -165,8 +166,15 @@ pub struct IndexStats {
     pub events: usize,
     /// Notice versions indexed.
     pub notices: usize,
+    /// Propagation steps indexed.
+    pub propagations: usize,
     /// Ledger entries skipped because they were not consent records (other crates' entries, redactions).
     pub skipped: usize,
+    /// Entries whose recorded time is earlier than that of an entry before them in the ledger. The answer
+    /// to a question as of K never changes when entries recorded after K are appended; an entry appended
+    /// later but dated as recorded earlier (keyed in by several clerks at once, or backdated) can change an
+    /// answer already given, and an auditor can see how many there are.
+    pub recorded_out_of_order: usize,
 }
 
 /// All consent events grouped by customer, with the notices they refer to and the basis policy. Built by
@@ -180,10 +188,15 @@ pub struct ConsentIndex {
     notice_refs: Interner<NoticeRef>,
     notices: Vec<Option<CompactNotice>>,
     customers: HashMap<CustomerId, Vec<CompactEvent>>,
+    /// Propagation steps by customer, in ledger order, with their ledger indices.
+    propagations: HashMap<CustomerId, Vec<(u64, PropagationRecord)>>,
     last: Option<u64>,
     events: usize,
     notice_count: usize,
+    propagation_count: usize,
     skipped: usize,
+    newest_recorded: i64,
+    recorded_out_of_order: usize,
 }
 
 /// The use, translated once into the index's compact terms.
@@ -192,8 +205,33 @@ struct Query {
     category: CategorySet,
     recipient: Option<u32>,
     controller: Option<u32>,
+    /// Whether the use is abroad under the deciding law (outside the mainland, or outside the EEA).
     abroad: bool,
     destination: Jurisdiction,
+    /// Whether the use is by a successor; from the use itself, never from what the index has seen, so that
+    /// an answer does not depend on entries recorded later.
+    by_successor: bool,
+}
+
+/// What a grant must satisfy for one use, under the deciding law.
+struct GrantRules {
+    regime: Regime,
+    /// PIPL: separate consent needed whatever the grant (sensitive category, third party, abroad).
+    separate_needed: Vec<SeparateBecause>,
+    /// GDPR: a grant bundled with other matters is no consent (Art 7(2)).
+    bundled_refused: bool,
+    /// Whether a grant must list the destination of a use abroad (PIPL Art 39; GDPR Art 49(1)(a) only).
+    grant_names_destination: bool,
+    /// PIPL Art 22: a successor inherits the controller's grants once notified.
+    successor_inherits: bool,
+    age: ComingOfAge,
+}
+
+/// What the walk over one customer's grants found.
+struct Walk {
+    covering: Vec<u64>,
+    failed: Vec<Vec<ConsentReason>>,
+    evidence: Vec<u64>,
 }
 
 impl ConsentIndex {
@@ -207,10 +245,14 @@ impl ConsentIndex {
             notice_refs: Interner::new(),
             notices: Vec::new(),
             customers: HashMap::new(),
+            propagations: HashMap::new(),
             last: None,
             events: 0,
             notice_count: 0,
+            propagation_count: 0,
             skipped: 0,
+            newest_recorded: i64::MIN,
+            recorded_out_of_order: 0,
         }
     }
 
@@ -225,7 +267,9 @@ impl ConsentIndex {
             customers: self.customers.len(),
             events: self.events,
             notices: self.notice_count,
+            propagations: self.propagation_count,
             skipped: self.skipped,
+            recorded_out_of_order: self.recorded_out_of_order,
         }
     }
 
@@ -292,21 +336,27 @@ impl ConsentIndex {
         self.customers.shrink_to_fit();
     }
 
-    /// Forgets every event of `customer`, after their ledger entries were redacted (PIPL Art 47 erasure),
-    /// so that the live index agrees with what a rebuild would find. Returns how many events were dropped.
+    /// Forgets every event and propagation step of `customer`, after their ledger entries were redacted
+    /// (PIPL Art 47 erasure), so that the live index agrees with what a rebuild would find. Returns how many
+    /// events were dropped.
     pub fn forget_customer(&mut self, customer: CustomerId) -> usize {
         let dropped = self.customers.remove(&customer).map_or(0, |v| v.len());
         self.events = self.events.saturating_sub(dropped);
+        let steps = self.propagations.remove(&customer).map_or(0, |v| v.len());
+        self.propagation_count = self.propagation_count.saturating_sub(steps);
         dropped
     }
 
     /// Checks, without changing anything, that [`ConsentIndex::insert`] would take in `records` one after
-    /// the other: no notice version that conflicts with one indexed or earlier in the batch, and room for
-    /// every new purpose. [`crate::ConsentLedger`] runs this before it appends, so that an entry the index
-    /// would refuse never reaches the ledger (where it would stay for ever and block every rebuild).
+    /// the other: no notice version that conflicts with one indexed or earlier in the batch, room for every
+    /// new purpose, and propagation steps in order (each for a withdrawal, refusal or objection already
+    /// indexed and a recipient that must be told of it; told once, confirmed once and only after telling).
+    /// [`crate::ConsentLedger`] runs this before it appends, so that an entry the index would refuse never
+    /// reaches the ledger (where it would stay for ever and block every rebuild).
     pub fn check(&self, records: &[ConsentRecord]) -> Result<(), ConsentError> {
         let mut new_purposes: Vec<&Purpose> = Vec::new();
         let mut batch_notices: Vec<&Notice> = Vec::new();
+        let mut batch_steps: Vec<&PropagationRecord> = Vec::new();
         for record in records {
             let purposes: Vec<&Purpose> = match record {
                 ConsentRecord::Notice(n) => {
@@ -327,6 +377,11 @@ impl ConsentIndex {
                     n.fields().purposes.iter().collect()
                 }
                 ConsentRecord::Event(e) => e.scope().purposes().iter().collect(),
+                ConsentRecord::Propagation(p) => {
+                    self.check_step(p, &batch_steps)?;
+                    batch_steps.push(p);
+                    Vec::new()
+                }
             };
             for p in purposes {
                 if self.purposes.get(p).is_none() && !new_purposes.contains(&p) {
@@ -343,14 +398,73 @@ impl ConsentIndex {
         Ok(())
     }
 
+    fn check_step(&self, p: &PropagationRecord, batch: &[&PropagationRecord]) -> Result<(), ConsentError> {
+        let f = p.fields();
+        let order = |detail| ConsentError::PropagationOrder {
+            ending: f.ending_entry,
+            recipient: f.recipient.to_string(),
+            detail,
+        };
+        let to_tell = self
+            .recipients_to_tell(f.customer, f.ending_entry)
+            .map_err(|_| order("not a withdrawal, refusal or objection of the customer"))?;
+        if !to_tell.iter().any(|t| t.recipient == f.recipient) {
+            return Err(order("the recipient did not receive data in the ended scope"));
+        }
+        let same = |q: &&PropagationRecord| {
+            let g = q.fields();
+            g.customer == f.customer && g.ending_entry == f.ending_entry && g.recipient == f.recipient
+        };
+        let earlier: Vec<&PropagationRecord> = self
+            .propagations
+            .get(&f.customer)
+            .into_iter()
+            .flatten()
+            .map(|(_, r)| r)
+            .chain(batch.iter().copied())
+            .filter(same)
+            .collect();
+        let told = earlier.iter().any(|r| r.is_told());
+        let confirmed = earlier.iter().any(|r| !r.is_told());
+        match f.step {
+            PropagationStep::Told { .. } if told => Err(order("the recipient was already told")),
+            PropagationStep::Confirmed { .. } if !told => {
+                Err(order("a confirmation before the recipient was told"))
+            }
+            PropagationStep::Confirmed { .. } if confirmed => Err(order("already confirmed")),
+            _ => Ok(()),
+        }
+    }
+
     /// Takes in a decoded record stored at ledger index `index`. Indices must increase, so that replaying
     /// the ledger twice, or out of order, is caught rather than double counted.
     pub fn insert(&mut self, index: u64, record: &ConsentRecord) -> Result<(), ConsentError> {
         self.check_order(index)?;
-        match record {
-            ConsentRecord::Notice(n) => self.insert_notice(index, n)?,
-            ConsentRecord::Event(e) => self.insert_event(index, e)?,
+        let recorded = match record {
+            ConsentRecord::Notice(n) => {
+                self.insert_notice(index, n)?;
+                n.fields().recorded_at
+            }
+            ConsentRecord::Event(e) => {
+                self.insert_event(index, e)?;
+                e.recorded_at()
+            }
+            ConsentRecord::Propagation(p) => {
+                // Taken in as recorded: `check` keeps steps in order before they reach the ledger, and a
+                // ledger entry cannot be refused on rebuild.
+                self.propagations
+                    .entry(p.customer())
+                    .or_default()
+                    .push((index, p.clone()));
+                self.propagation_count += 1;
+                p.fields().recorded_at
+            }
+        };
+        let recorded = micros(recorded);
+        if recorded < self.newest_recorded {
+            self.recorded_out_of_order += 1;
         }
+        self.newest_recorded = self.newest_recorded.max(recorded);
         self.last = Some(index);
         Ok(())
     }
@@ -397,6 +511,8 @@ impl ConsentIndex {
             categories,
             recipients,
             destinations: fields.destinations.iter().copied().collect(),
+            published: micros(fields.published_at),
+            recorded: micros(fields.recorded_at),
         };
         let slot = id as usize;
         if self.notices.len() <= slot {
@@ -447,28 +563,59 @@ impl ConsentIndex {
         self.notices.get(id as usize).and_then(Option::as_ref)
     }
 
+    /// The notice version as the ledger knew it at `as_of_us`: a notice recorded later is unknown then, so
+    /// an answer as of K never changes when a notice is appended after K (notices are bitemporal too).
+    fn notice_as_of(&self, id: u32, as_of_us: i64) -> Option<&CompactNotice> {
+        self.compact_notice(id).filter(|n| n.recorded <= as_of_us)
+    }
+
     fn destinations(&self, id: u32) -> &[Jurisdiction] {
         self.destination_sets.value(id).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    fn query(&self, use_: &ProposedUse) -> Query {
+    fn query(&self, policy: &BasisPolicy, use_: &ProposedUse) -> Query {
         Query {
             purpose: self.purposes.get(use_.purpose()).map(purpose_bit).unwrap_or(0),
             category: CategorySet::from([use_.category()]),
             recipient: self.recipients.get(&use_.recipient()),
             controller: self.recipients.get(&Recipient::Controller),
-            abroad: use_.is_cross_border(),
+            abroad: policy.is_cross_border(use_.destination()),
             destination: use_.destination(),
+            by_successor: matches!(use_.recipient(), Recipient::Successor(_)),
         }
     }
 
-    /// Whether a withdrawal, refusal or objection reaches the use (ignoring recipient): an empty destination
-    /// list means every destination; a non-empty one only those abroad.
+    /// Whether a withdrawal, refusal or objection reaches the use: its purpose and category, and its
+    /// destination (an empty destination list means every destination; a non-empty one only those abroad),
+    /// addressed to the use's recipient or to the controller. An ending addressed to the controller reaches
+    /// every recipient the controller provides to: the customer who withdraws from the controller withdraws
+    /// the provision to third parties too (PIPL Art 15; GDPR Art 7(3)).
     fn ending_reaches(&self, e: &CompactEvent, q: &Query) -> bool {
         let dests = self.destinations(e.destinations);
         e.purposes & q.purpose != 0
             && e.categories.intersects(q.category)
             && (dests.is_empty() || (q.abroad && dests.binary_search(&q.destination).is_ok()))
+            && (Some(e.recipient) == q.recipient || Some(e.recipient) == q.controller)
+    }
+
+    /// The first notice served to the customer, known at (`at_us`, `as_of_us`), whose notice version was
+    /// published by then and names `recipient`.
+    fn served_naming(
+        &self,
+        events: &[CompactEvent],
+        recipient: Option<u32>,
+        at_us: i64,
+        as_of_us: i64,
+    ) -> Option<u64> {
+        let r = recipient?;
+        events
+            .iter()
+            .filter(|e| e.recorded <= as_of_us && e.effective <= at_us && e.kind == Kind::NoticeServed)
+            .find(|e| {
+                self.notice_as_of(e.notice, as_of_us)
+                    .is_some_and(|n| n.published <= e.effective && n.recipients.binary_search(&r).is_ok())
+            })
+            .map(|e| e.index)
     }
 
     /// May `use_` of `subject`'s data happen at `at`, as the ledger knew it at `as_of`? Decided under the
@@ -483,25 +630,61 @@ impl ConsentIndex {
         self.permits_under(&self.policy, subject, use_, at, as_of)
     }
 
-    /// May `use_` happen at `at` (valid time), judged only on events recorded at or before `as_of`
-    /// (transaction time)? An auditor asks with a past `as_of` what the system would have answered then.
+    /// May `use_` happen at `at` (valid time), judged only on entries recorded at or before `as_of`
+    /// (transaction time)? An auditor asks with a past `as_of` what the system would have answered then,
+    /// and the answer for (`at`, `as_of`) never changes when entries recorded after `as_of` are appended:
+    /// events and notices alike are taken only as recorded by `as_of`.
     ///
-    /// The rules, each named in the reasons with its article:
+    /// Under the PIPL ([`Regime::Pipl`]), each rule named in the reasons with its article:
     /// - the purpose needs a basis in `policy`; a basis other than consent permits without consent
     ///   (PIPL Art 13);
     /// - otherwise some grant, effective at or before `at`, must cover purpose, category, recipient and
-    ///   destination (PIPL Arts 14, 23, 39), and its notice version must have disclosed them: a grant under
-    ///   an older notice does not reach what a material change added (PIPL Art 14);
-    /// - sensitive categories, minors' data, third parties and destinations abroad need a separate grant
-    ///   (PIPL Arts 28, 29, 23, 39);
-    /// - a grant made while the person was under the guardian age must come from a guardian (PIPL Art 31);
+    ///   destination (PIPL Arts 14, 23, 39), and its notice version — published before the grant took effect
+    ///   (PIPL Arts 14, 17: the notice comes first) and recorded by `as_of` — must have disclosed them: a grant
+    ///   under an older notice does not reach what a material change added (PIPL Art 14);
+    /// - sensitive categories, third parties and destinations abroad need a separate grant (PIPL Arts 29,
+    ///   23, 39), and so does any grant given while the person was under 14 (all of a minor's data is
+    ///   sensitive, Art 28);
+    /// - a grant given while the person was under the guardian age must come from a guardian, and a
+    ///   guardian's grant counts only for a person under that age when it took effect, on the calendar date
+    ///   of the person's jurisdiction (PIPL Art 31); a grant invalid when given stays invalid;
     /// - a grant ends at its expiry, and at the effective time of a later withdrawal, refusal or objection
-    ///   that reaches the use; nothing ends retroactively (PIPL Art 15);
+    ///   that reaches the use — addressed to its recipient, or to the controller, which reaches every
+    ///   recipient; nothing ends retroactively (PIPL Art 15);
     /// - a successor inherits the controller's grants once the person was served a notice naming it
     ///   (PIPL Art 22).
     ///
+    /// Under the GDPR ([`Regime::Gdpr`]): the purpose needs an Art 6(1) basis; special-category data
+    /// (health; claims unless the setting says otherwise) needs the purpose's Art 9(2) condition, and where
+    /// that is explicit consent, a grant; a use outside the EEA needs the destination's Chapter V ground
+    /// (Art 44), and where that is explicit consent (Art 49(1)(a)), a grant naming the destination; a grant
+    /// bundled with other matters is no consent (Art 7(2), 7(4)); legitimate interests (Art 6(1)(f)) end at an
+    /// objection (Art 21) and reach a recipient other than the controller only once the person was served a
+    /// notice naming it (Arts 13(1)(e), 14); there is no PIPL Art 22 inheritance.
+    ///
     /// Time is proportional to the number of this customer's events.
     pub fn permits_under(
+        &self,
+        policy: &BasisPolicy,
+        subject: &Subject,
+        use_: &ProposedUse,
+        at: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+    ) -> ConsentDecision {
+        match policy.regime() {
+            Regime::Gdpr => self.permits_gdpr(policy, subject, use_, at, as_of),
+            _ => self.permits_pipl(policy, subject, use_, at, as_of),
+        }
+    }
+
+    fn events_of(&self, subject: &Subject) -> &[CompactEvent] {
+        self.customers
+            .get(&subject.customer())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn permits_pipl(
         &self,
         policy: &BasisPolicy,
         subject: &Subject,
@@ -537,20 +720,12 @@ impl ConsentIndex {
         }
         let basis = Some(purpose_rule.basis);
         let (at_us, as_of_us) = (micros(at), micros(as_of));
-        let events: &[CompactEvent] = self
-            .customers
-            .get(&subject.customer())
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let q = self.query(use_);
-        let adult_from = adult_from(subject, policy.guardian_age_years());
+        let events = self.events_of(subject);
+        let q = self.query(policy, use_);
 
         let mut separate_needed = Vec::new();
         if use_.category().is_sensitive() {
             separate_needed.push(SeparateBecause::SensitiveCategory);
-        }
-        if at_us < adult_from {
-            separate_needed.push(SeparateBecause::MinorData);
         }
         if matches!(use_.recipient(), Recipient::ThirdParty(_)) {
             separate_needed.push(SeparateBecause::ThirdParty);
@@ -558,38 +733,214 @@ impl ConsentIndex {
         if q.abroad {
             separate_needed.push(SeparateBecause::CrossBorder);
         }
-
-        let known = |e: &&CompactEvent| e.recorded <= as_of_us && e.effective <= at_us;
-        let is_successor = matches!(use_.recipient(), Recipient::Successor(_));
-        let successor_notice = match (is_successor, q.recipient) {
-            (true, Some(r)) => events
-                .iter()
-                .filter(known)
-                .filter(|e| e.kind == Kind::NoticeServed)
-                .find(|e| {
-                    self.compact_notice(e.notice)
-                        .is_some_and(|n| n.recipients.binary_search(&r).is_ok())
-                })
-                .map(|e| e.index),
+        let rules = GrantRules {
+            regime,
+            separate_needed,
+            bundled_refused: false,
+            grant_names_destination: true,
+            successor_inherits: true,
+            age: subject.coming_of_age(policy.guardian_age_years()),
+        };
+        let successor_notice = match use_.recipient() {
+            Recipient::Successor(_) => self.served_naming(events, q.recipient, at_us, as_of_us),
             _ => None,
         };
+        let walk = self.walk(events, &q, &rules, successor_notice, (at_us, as_of_us));
+        if !walk.covering.is_empty() {
+            let mut reasons: Vec<ConsentReason> = walk
+                .covering
+                .iter()
+                .map(|i| reason(ConsentRule::ConsentCovers, Some(*i)))
+                .collect();
+            if let Some(served) = successor_notice {
+                reasons.push(reason(ConsentRule::SuccessorNotified, Some(served)));
+            }
+            return ConsentDecision::new(ConsentOutcome::Permitted, basis, walk.covering, reasons);
+        }
+        let mut reasons: Vec<ConsentReason> = walk.failed.into_iter().flatten().collect();
+        if reasons.is_empty() {
+            reasons.push(reason(ConsentRule::NoConsent, None));
+        }
+        ConsentDecision::new(ConsentOutcome::Denied, basis, walk.evidence, reasons)
+    }
 
-        // One backward pass: an ending event only affects grants before it, so walking from the latest
-        // event back, "has a later ending event reached the use" is a flag carried along.
-        let mut ended_for_use: Option<(u64, EventKind)> = None;
-        let mut ended_for_controller: Option<(u64, EventKind)> = None;
-        let mut covering = Vec::new();
-        let mut failed: Vec<Vec<ConsentReason>> = Vec::new();
-        let mut evidence = Vec::new();
+    fn permits_gdpr(
+        &self,
+        policy: &BasisPolicy,
+        subject: &Subject,
+        use_: &ProposedUse,
+        at: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+    ) -> ConsentDecision {
+        let regime = policy.regime();
+        let reason = |rule: ConsentRule, entry: Option<u64>| ConsentReason {
+            rule,
+            citation: rule.citation(regime),
+            entry,
+        };
+        let cited = |rule: ConsentRule, citation: Citation| ConsentReason {
+            rule,
+            citation,
+            entry: None,
+        };
+        let (Some(rule), Some(terms)) = (policy.gdpr_rule(use_.purpose()), policy.gdpr_terms()) else {
+            return ConsentDecision::new(
+                ConsentOutcome::Denied,
+                None,
+                vec![],
+                vec![reason(ConsentRule::NoBasis, None)],
+            );
+        };
+        let basis = Some(rule.basis.nearest_pipl_basis());
+        let decide = |outcome, evidence, reasons| {
+            ConsentDecision::new(outcome, basis, evidence, reasons).with_gdpr_basis(rule.basis.clone())
+        };
+        let (at_us, as_of_us) = (micros(at), micros(as_of));
+        let events = self.events_of(subject);
+        let q = self.query(policy, use_);
+
+        // The grounds that need no consent, named in the reasons of a permitted use; and whether consent is
+        // needed after all (explicit consent for special categories or a transfer, or consent as the basis).
+        let mut grounds = Vec::new();
+        let mut consent_needed = rule.basis.requires_consent();
+        if terms.is_special_category(use_.category()) {
+            match &rule.special_categories {
+                None => {
+                    return decide(
+                        ConsentOutcome::Denied,
+                        vec![],
+                        vec![reason(ConsentRule::SpecialCategoryWithoutCondition, None)],
+                    );
+                }
+                Some(SpecialCategoryCondition::ExplicitConsent) => consent_needed = true,
+                Some(condition) => {
+                    grounds.push(cited(ConsentRule::SpecialCategoryAllowed, condition.citation()))
+                }
+            }
+        }
+        let mut grant_names_destination = false;
+        if q.abroad {
+            match policy.transfer_ground(use_.destination()) {
+                None => {
+                    return decide(
+                        ConsentOutcome::Denied,
+                        vec![],
+                        vec![reason(ConsentRule::NoTransferGround, None)],
+                    );
+                }
+                Some(TransferGround::ExplicitConsent) => {
+                    consent_needed = true;
+                    grant_names_destination = true;
+                }
+                Some(ground) => grounds.push(cited(ConsentRule::TransferGroundApplies, ground.citation())),
+            }
+        }
+        if let GdprBasis::LegitimateInterests { .. } = rule.basis {
+            // Art 21(1): an objection ends processing on legitimate interests (for marketing, absolutely:
+            // Art 21(3)); the controller's compelling grounds are a human decision, not this one.
+            let objection = events
+                .iter()
+                .filter(|e| e.recorded <= as_of_us && e.effective <= at_us && e.kind == Kind::Objected)
+                .rfind(|e| self.ending_reaches(e, &q));
+            if let Some(o) = objection {
+                return decide(
+                    ConsentOutcome::Denied,
+                    vec![o.index],
+                    vec![reason(ConsentRule::Ended(EventKind::Objected), Some(o.index))],
+                );
+            }
+            if use_.recipient() != Recipient::Controller {
+                match self.served_naming(events, q.recipient, at_us, as_of_us) {
+                    Some(served) => grounds.push(reason(ConsentRule::RecipientNotified, Some(served))),
+                    None => {
+                        return decide(
+                            ConsentOutcome::Denied,
+                            vec![],
+                            vec![reason(ConsentRule::RecipientNotNotified, None)],
+                        );
+                    }
+                }
+            }
+        }
+        if !consent_needed {
+            let mut reasons = vec![cited(ConsentRule::BasisWithoutConsent, rule.basis.citation())];
+            let evidence = grounds.iter().filter_map(|r| r.entry).collect();
+            reasons.extend(grounds);
+            return decide(ConsentOutcome::Permitted, evidence, reasons);
+        }
+
+        let rules = GrantRules {
+            regime,
+            separate_needed: Vec::new(),
+            bundled_refused: true,
+            grant_names_destination,
+            successor_inherits: false,
+            age: subject.coming_of_age(policy.guardian_age_years()),
+        };
+        let walk = self.walk(events, &q, &rules, None, (at_us, as_of_us));
+        if !walk.covering.is_empty() {
+            let mut reasons: Vec<ConsentReason> = walk
+                .covering
+                .iter()
+                .map(|i| reason(ConsentRule::ConsentCovers, Some(*i)))
+                .collect();
+            let mut evidence = walk.covering;
+            evidence.extend(grounds.iter().filter_map(|r| r.entry));
+            reasons.extend(grounds);
+            return decide(ConsentOutcome::Permitted, evidence, reasons);
+        }
+        // Say first why consent was needed where the basis alone would not have asked for it: explicit
+        // consent for special categories (Art 9(2)(a)) or for a transfer (Art 49(1)(a)).
+        let mut reasons: Vec<ConsentReason> = Vec::new();
+        if terms.is_special_category(use_.category())
+            && rule.special_categories == Some(SpecialCategoryCondition::ExplicitConsent)
+        {
+            reasons.push(reason(
+                ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory),
+                None,
+            ));
+        }
+        if grant_names_destination {
+            reasons.push(reason(
+                ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder),
+                None,
+            ));
+        }
+        let grant_reasons: Vec<ConsentReason> = walk.failed.into_iter().flatten().collect();
+        if grant_reasons.is_empty() {
+            reasons.push(reason(ConsentRule::NoConsent, None));
+        }
+        reasons.extend(grant_reasons);
+        decide(ConsentOutcome::Denied, walk.evidence, reasons)
+    }
+
+    /// One backward pass over the customer's known events: an ending event only affects grants before it,
+    /// so walking from the latest event back, "has a later ending event reached the use" is a flag carried
+    /// along. Every grant of the use's purpose and category is judged against `rules`.
+    fn walk(
+        &self,
+        events: &[CompactEvent],
+        q: &Query,
+        rules: &GrantRules,
+        successor_notice: Option<u64>,
+        (at_us, as_of_us): (i64, i64),
+    ) -> Walk {
+        let reason = |rule: ConsentRule, entry: Option<u64>| ConsentReason {
+            rule,
+            citation: rule.citation(rules.regime),
+            entry,
+        };
+        let known = |e: &&CompactEvent| e.recorded <= as_of_us && e.effective <= at_us;
+        let mut ended: Option<(u64, EventKind)> = None;
+        let mut walk = Walk {
+            covering: Vec::new(),
+            failed: Vec::new(),
+            evidence: Vec::new(),
+        };
         for e in events.iter().rev().filter(known) {
             if e.kind.ends_grants() {
-                if self.ending_reaches(e, &q) {
-                    if Some(e.recipient) == q.recipient {
-                        ended_for_use = Some((e.index, e.kind.ending()));
-                    }
-                    if Some(e.recipient) == q.controller {
-                        ended_for_controller = Some((e.index, e.kind.ending()));
-                    }
+                if self.ending_reaches(e, q) {
+                    ended = Some((e.index, e.kind.ending()));
                 }
                 continue;
             }
@@ -605,7 +956,8 @@ impl ConsentIndex {
             }
             let entry = Some(e.index);
             let mut fails = Vec::new();
-            let via_controller = is_successor && Some(e.recipient) == q.controller;
+            let via_controller =
+                rules.successor_inherits && q.by_successor && Some(e.recipient) == q.controller;
             let recipient_ok = if Some(e.recipient) == q.recipient {
                 true
             } else if via_controller {
@@ -618,6 +970,7 @@ impl ConsentIndex {
                 false
             };
             let destination_ok = !q.abroad
+                || !rules.grant_names_destination
                 || self
                     .destinations(e.destinations)
                     .binary_search(&q.destination)
@@ -625,9 +978,12 @@ impl ConsentIndex {
             if !destination_ok {
                 fails.push(reason(ConsentRule::OutsideScope(Dimension::Destination), entry));
             }
-            match self.compact_notice(e.notice) {
+            match self.notice_as_of(e.notice, as_of_us) {
                 None => fails.push(reason(ConsentRule::UnknownNotice, entry)),
                 Some(n) => {
+                    if n.published > e.effective {
+                        fails.push(reason(ConsentRule::NoticeAfterConsent, entry));
+                    }
                     let named =
                         Some(e.recipient) == q.controller || n.recipients.binary_search(&e.recipient).is_ok();
                     for (scope_ok, notice_ok, dim) in [
@@ -650,72 +1006,77 @@ impl ConsentIndex {
                     }
                 }
             }
-            if !e.separate {
-                for because in &separate_needed {
+            // The person's age when the grant took effect decides who could give it, whatever their age
+            // at the use: a grant invalid when given stays invalid (PIPL Art 31).
+            let age = rules.age.age_at(e.effective);
+            let maybe_minor = match (age, rules.age) {
+                (AgeAt::Under, _) => true,
+                (AgeAt::Unknown, ComingOfAge::NoBirthDate) => false,
+                (AgeAt::Unknown, _) => true,
+                _ => false,
+            };
+            if e.kind == Kind::GuardianGranted {
+                match age {
+                    AgeAt::Under => {}
+                    AgeAt::Reached => fails.push(reason(ConsentRule::GuardianForAdult, entry)),
+                    _ => fails.push(reason(ConsentRule::GuardianAgeUnknown, entry)),
+                }
+            } else if maybe_minor {
+                fails.push(reason(ConsentRule::GuardianConsentRequired, entry));
+            }
+            if rules.bundled_refused && !e.separate {
+                fails.push(reason(ConsentRule::BundledConsent, entry));
+            }
+            if !rules.bundled_refused && !e.separate {
+                for because in &rules.separate_needed {
                     fails.push(reason(ConsentRule::SeparateConsentRequired(*because), entry));
                 }
-            }
-            if e.effective < adult_from && e.kind != Kind::GuardianGranted {
-                fails.push(reason(ConsentRule::GuardianConsentRequired, entry));
+                if maybe_minor {
+                    fails.push(reason(
+                        ConsentRule::SeparateConsentRequired(SeparateBecause::MinorData),
+                        entry,
+                    ));
+                }
             }
             if e.expires <= at_us {
                 fails.push(reason(ConsentRule::Expired, entry));
             }
-            let ended = if via_controller {
-                ended_for_use.or(ended_for_controller)
-            } else {
-                ended_for_use
-            };
             if let Some((by, kind)) = ended {
                 fails.push(reason(ConsentRule::Ended(kind), Some(by)));
-                evidence.push(by);
+                walk.evidence.push(by);
             }
             if fails.is_empty() {
-                covering.push(e.index);
+                walk.covering.push(e.index);
             } else {
-                evidence.push(e.index);
-                failed.push(fails);
+                walk.evidence.push(e.index);
+                walk.failed.push(fails);
             }
         }
-
-        if !covering.is_empty() {
-            covering.reverse();
-            let mut reasons: Vec<ConsentReason> = covering
-                .iter()
-                .map(|i| reason(ConsentRule::ConsentCovers, Some(*i)))
-                .collect();
-            if let Some(served) = successor_notice {
-                reasons.push(reason(ConsentRule::SuccessorNotified, Some(served)));
-            }
-            return ConsentDecision::new(ConsentOutcome::Permitted, basis, covering, reasons);
-        }
-        failed.reverse();
-        let mut reasons: Vec<ConsentReason> = failed.into_iter().flatten().collect();
-        if reasons.is_empty() {
-            reasons.push(reason(ConsentRule::NoConsent, None));
-        }
-        ConsentDecision::new(ConsentOutcome::Denied, basis, evidence, reasons)
+        walk.covering.reverse();
+        walk.failed.reverse();
+        walk
     }
 
     /// Which recipients must be told of the withdrawal, refusal or objection recorded at ledger index
-    /// `ending` for `customer` (GDPR Art 17(2), PIPL Art 22): every third party or successor that was granted
-    /// data in an overlapping purpose and category before it took effect, and every successor served a
-    /// PIPL Art 22 notice while a controller grant overlapping it was in the book. An ending event addressed
-    /// to the controller reaches all of them; one addressed to a recipient reaches only that recipient.
+    /// `ending` for `customer` (PIPL Arts 15, 22, 23; GDPR Arts 17(2), 19), and what each must do:
+    ///
+    /// - every third party or successor granted data in an overlapping purpose and category before it took
+    ///   effect, and every successor served a PIPL Art 22 notice while a controller grant overlapping it was
+    ///   in the book: [`PropagationDuty::StopProcessing`];
+    /// - every recipient the controller recorded providing overlapping data to ([`EventKind::Provided`]):
+    ///   [`PropagationDuty::StopProcessing`] when the provided purposes rest on consent under the index's
+    ///   policy (or, for an objection, on legitimate interests), [`PropagationDuty::Inform`] when they rest
+    ///   on another basis.
+    ///
+    /// An ending event addressed to the controller reaches all of them; one addressed to a recipient reaches
+    /// only that recipient.
     pub fn recipients_to_tell(
         &self,
         customer: CustomerId,
         ending: u64,
     ) -> Result<Vec<Propagation>, ConsentError> {
-        let not_found = ConsentError::NotIndexed {
-            index: ending,
-            expected: "withdrawal, refusal or objection",
-        };
-        let events = self.customers.get(&customer).ok_or(not_found.clone())?;
-        let w = events
-            .iter()
-            .find(|e| e.index == ending && e.kind.ends_grants())
-            .ok_or(not_found)?;
+        let w = self.ending_event(customer, ending)?;
+        let events = self.customers.get(&customer).map(Vec::as_slice).unwrap_or(&[]);
         let w_key = (w.effective, w.index);
         let controller = self.recipients.get(&Recipient::Controller);
         let to_controller = Some(w.recipient) == controller;
@@ -723,20 +1084,31 @@ impl ConsentIndex {
             |e: &CompactEvent| e.purposes & w.purposes != 0 && e.categories.intersects(w.categories);
         let earlier = events.iter().filter(|e| (e.effective, e.index) < w_key);
 
-        let mut found: BTreeMap<Recipient, Vec<u64>> = BTreeMap::new();
+        let mut found: BTreeMap<Recipient, (Vec<u64>, PropagationDuty)> = BTreeMap::new();
+        let mut add = |recipient: Recipient, because: &[u64], duty: PropagationDuty| {
+            let entry = found.entry(recipient).or_insert((Vec::new(), duty));
+            entry.0.extend_from_slice(because);
+            entry.1 = entry.1.min(duty);
+        };
         let controller_grants: Vec<u64> = earlier
             .clone()
             .filter(|e| e.kind.is_grant() && Some(e.recipient) == controller && overlaps(e))
             .map(|e| e.index)
             .collect();
         for e in earlier {
-            if e.kind.is_grant()
+            let reaches = to_controller || e.recipient == w.recipient;
+            if (e.kind.is_grant() || e.kind == Kind::Provided)
                 && Some(e.recipient) != controller
                 && overlaps(e)
-                && (to_controller || e.recipient == w.recipient)
+                && reaches
                 && let Some(r) = self.recipients.value(e.recipient)
             {
-                found.entry(*r).or_default().push(e.index);
+                let duty = if e.kind.is_grant() || self.provision_ends(e.purposes & w.purposes, w.kind) {
+                    PropagationDuty::StopProcessing
+                } else {
+                    PropagationDuty::Inform
+                };
+                add(*r, &[e.index], duty);
             }
             if e.kind == Kind::NoticeServed
                 && !controller_grants.is_empty()
@@ -747,9 +1119,9 @@ impl ConsentIndex {
                         continue;
                     };
                     if matches!(recipient, Recipient::Successor(_)) && (to_controller || *r == w.recipient) {
-                        let because = found.entry(*recipient).or_default();
-                        because.push(e.index);
+                        let mut because = vec![e.index];
                         because.extend(&controller_grants);
+                        add(*recipient, &because, PropagationDuty::StopProcessing);
                     }
                 }
             }
@@ -757,35 +1129,133 @@ impl ConsentIndex {
         let regime = self.policy.regime();
         Ok(found
             .into_iter()
-            .map(|(recipient, mut because)| {
+            .map(|(recipient, (mut because, duty))| {
                 because.sort_unstable();
                 because.dedup();
-                let citation = match (regime, recipient) {
-                    (Regime::Gdpr, _) => Citation::gdpr("17(2)"),
-                    (_, Recipient::Successor(_)) => Citation::pipl("22"),
+                let citation = match (regime, recipient, duty) {
+                    (Regime::Gdpr, _, PropagationDuty::Inform) => Citation::gdpr("19"),
+                    (Regime::Gdpr, _, _) => Citation::gdpr("17(2)"),
+                    (_, Recipient::Successor(_), _) => Citation::pipl("22"),
                     _ => Citation::pipl("23"),
                 };
                 Propagation {
                     recipient,
                     because,
                     citation,
+                    duty,
                 }
             })
             .collect())
     }
-}
 
-/// The first instant (microseconds) at which the subject is no longer under the guardian age: midnight UTC
-/// of the birthday. `i64::MIN` when the birth date is unknown (never a minor); `i64::MAX` when the
-/// arithmetic overflows (always a minor, the cautious answer). Same rule as [`Subject::is_minor_at`].
-fn adult_from(subject: &Subject, age_years: u32) -> i64 {
-    match subject.birth_date() {
-        None => i64::MIN,
-        Some(born) => born
-            .checked_add_months(Months::new(age_years.saturating_mul(12)))
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|dt| micros(dt.and_utc()))
-            .unwrap_or(i64::MAX),
+    fn ending_event(&self, customer: CustomerId, ending: u64) -> Result<&CompactEvent, ConsentError> {
+        let not_found = ConsentError::NotIndexed {
+            index: ending,
+            expected: "withdrawal, refusal or objection",
+        };
+        self.customers
+            .get(&customer)
+            .and_then(|events| events.iter().find(|e| e.index == ending && e.kind.ends_grants()))
+            .ok_or(not_found)
+    }
+
+    /// Whether a provision of the purposes in `mask` rested on what an ending of `kind` ends: consent, or
+    /// for an objection also legitimate interests (GDPR Art 21).
+    fn provision_ends(&self, mask: u64, kind: Kind) -> bool {
+        (0..MAX_PURPOSES as u32)
+            .filter(|bit| mask & purpose_bit(*bit) != 0)
+            .filter_map(|bit| self.purposes.value(bit))
+            .any(|p| {
+                let consent = self.policy.rule(p).is_some_and(|r| r.basis.requires_consent());
+                let objectable = kind == Kind::Objected
+                    && self
+                        .policy
+                        .gdpr_rule(p)
+                        .is_some_and(|r| matches!(r.basis, GdprBasis::LegitimateInterests { .. }));
+                consent || objectable
+            })
+    }
+
+    /// The propagation tasks of the withdrawal, refusal or objection at ledger index `ending`: one per
+    /// recipient of [`ConsentIndex::recipients_to_tell`], each in the state the ledger shows (told or
+    /// confirmed when a [`PropagationRecord`] says so), with the recipient's and the controller's details
+    /// from the notices on the ledger. The caller stores them and advances them; calling this again after a
+    /// crash gives the same tasks back from the ledger.
+    pub fn propagation_tasks(
+        &self,
+        customer: CustomerId,
+        ending: u64,
+    ) -> Result<Vec<StoredPropagationTask>, ConsentError> {
+        let w = self.ending_event(customer, ending)?;
+        let to_tell = self.recipients_to_tell(customer, ending)?;
+        let purposes: BTreeSet<Purpose> = (0..MAX_PURPOSES as u32)
+            .filter(|bit| w.purposes & purpose_bit(*bit) != 0)
+            .filter_map(|bit| self.purposes.value(bit).cloned())
+            .collect();
+        let controller = self.compact_notice(w.notice).map(|n| {
+            let f = n.notice.fields();
+            Controller {
+                name: f.controller_name.clone(),
+                contact: f.controller_contact.clone(),
+            }
+        });
+        let steps: &[(u64, PropagationRecord)] =
+            self.propagations.get(&customer).map(Vec::as_slice).unwrap_or(&[]);
+        let mut out = Vec::with_capacity(to_tell.len());
+        for propagation in to_tell {
+            let recipient = propagation.recipient;
+            let target = PropagationTarget {
+                customer,
+                ending_entry: ending,
+                ending: w.kind.ending(),
+                ending_effective: DateTime::from_timestamp_micros(w.effective).unwrap_or_default(),
+                purposes: purposes.clone(),
+                categories: w.categories.iter().collect(),
+                recipient_details: self.details_of(recipient),
+                controller: controller.clone(),
+                propagation,
+                regime: self.policy.regime(),
+            };
+            let mut task = StoredPropagationTask::ToTell(PropagationTask::new(target));
+            for (entry, step) in steps {
+                let f = step.fields();
+                if f.ending_entry != ending || f.recipient != recipient {
+                    continue;
+                }
+                task = match task {
+                    StoredPropagationTask::ToTell(t) if step.is_told() => {
+                        StoredPropagationTask::Told(t.told(*entry, step)?)
+                    }
+                    StoredPropagationTask::Told(t) if !step.is_told() => {
+                        StoredPropagationTask::Confirmed(t.confirmed(*entry, step)?)
+                    }
+                    // `check` keeps steps in order; a step out of order on the ledger changes nothing.
+                    other => other,
+                };
+            }
+            out.push(task);
+        }
+        Ok(out)
+    }
+
+    /// The recipient's name and contact from the latest notice version on the ledger that names it.
+    fn details_of(&self, recipient: Recipient) -> Option<Controller> {
+        self.notices
+            .iter()
+            .flatten()
+            .filter_map(|n| {
+                n.notice
+                    .fields()
+                    .recipients
+                    .iter()
+                    .find(|r| r.recipient == recipient)
+                    .map(|r| (n.index, r))
+            })
+            .max_by_key(|(index, _)| *index)
+            .map(|(_, r)| Controller {
+                name: r.name.clone(),
+                contact: r.contact.clone(),
+            })
     }
 }
 

@@ -10,6 +10,7 @@ use crate::event::ConsentEvent;
 use crate::index::ConsentIndex;
 use crate::notice::Notice;
 use crate::policy::BasisPolicy;
+use crate::propagation::{Confirm, Confirmed, PropagationTask, Tell, ToTell, Told};
 use crate::receipt::ConsentReceipt;
 use crate::record::ConsentRecord;
 use crate::scope::ProposedUse;
@@ -111,6 +112,30 @@ impl<S: LogStore> ConsentLedger<S> {
         Ok(appended.first_index())
     }
 
+    /// Records that the recipient of `task` was told, and returns the task in its next state. The entry is
+    /// checked before it is appended (the recipient must be one to tell, and told only once), so the task
+    /// and the ledger move together.
+    pub fn record_told(
+        &mut self,
+        task: &PropagationTask<ToTell>,
+        tell: Tell,
+    ) -> Result<PropagationTask<Told>, ConsentError> {
+        let record = task.tell(tell);
+        let entry = self.append(ConsentRecord::Propagation(record.clone()))?;
+        task.clone().told(entry, &record)
+    }
+
+    /// Records that the recipient of `task` confirmed, and returns the task in its last state.
+    pub fn record_confirmed(
+        &mut self,
+        task: &PropagationTask<Told>,
+        confirm: Confirm,
+    ) -> Result<PropagationTask<Confirmed>, ConsentError> {
+        let record = task.confirm(confirm)?;
+        let entry = self.append(ConsentRecord::Propagation(record.clone()))?;
+        task.clone().confirmed(entry, &record)
+    }
+
     fn append(&mut self, record: ConsentRecord) -> Result<u64, ConsentError> {
         self.record_batch(std::slice::from_ref(&record))
     }
@@ -122,7 +147,7 @@ impl<S: LogStore> ConsentLedger<S> {
         origin: &str,
         time: DateTime<Utc>,
     ) -> Result<SignedCheckpoint, ConsentError> {
-        Ok(self.log.checkpoint(signer, origin, time)?)
+        Ok(self.log.checkpoint_with_time(signer, origin, time)?)
     }
 
     /// A consent receipt for the event at ledger index `event`, proven against `checkpoint`.

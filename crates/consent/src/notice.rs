@@ -55,7 +55,8 @@ pub struct NoticeDraft {
     pub categories: BTreeSet<DataCategory>,
     /// Recipients other than the controller (PIPL Arts 22, 23).
     pub recipients: Vec<NoticeRecipient>,
-    /// Destinations outside mainland China (PIPL Art 39).
+    /// Destinations of transfers abroad (PIPL Art 39; GDPR Art 13(1)(f)). For a customer in mainland China
+    /// the places outside it; for a customer in the EEA the places outside the EEA, mainland China included.
     pub destinations: BTreeSet<Jurisdiction>,
     /// How long the data is kept (PIPL Art 17(1)(3)).
     pub retention: String,
@@ -65,8 +66,13 @@ pub struct NoticeDraft {
     pub language: String,
     /// SHA-256 of the exact text shown, so the text can be proven later without storing it on the ledger.
     pub text_digest: Digest,
-    /// When this version was published.
+    /// When this version was published: from then on it is what the person is shown (valid time). A consent
+    /// that took effect before its notice was published is refused ([`crate::ConsentRule::NoticeAfterConsent`]:
+    /// PIPL Arts 14, 17, the notice comes first).
     pub published_at: DateTime<Utc>,
+    /// When the controller recorded this version (transaction time): a question asked as of an earlier time
+    /// does not know it, so a notice appended later never changes an answer already given.
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A validated, versioned notice. A value that exists has every field PIPL Art 17 asks for.
@@ -94,7 +100,8 @@ fn language_tag(tag: &str) -> bool {
 
 impl Notice {
     /// Checks the draft: every text present, at least one purpose and category, recipients unique and not the
-    /// controller itself, destinations abroad, a version of 1 or more.
+    /// controller itself, a version of 1 or more. Publication and recording may come in either order (a
+    /// version recorded ahead of its publication date, or keyed in after it).
     pub fn new(mut draft: NoticeDraft) -> Result<Self, ConsentError> {
         let id = draft.id.to_string();
         if draft.version == 0 {
@@ -118,12 +125,6 @@ impl Notice {
         if draft.categories.is_empty() {
             return Err(ConsentError::Empty {
                 field: "notice.categories",
-            });
-        }
-        if let Some(cn) = draft.destinations.iter().find(|d| d.is_mainland_china()) {
-            return Err(ConsentError::DomesticDestination {
-                field: "notice.destinations",
-                code: cn.code().to_owned(),
             });
         }
         for r in &draft.recipients {
@@ -282,6 +283,7 @@ mod tests {
             language: "zh-CN".into(),
             text_digest: Digest::of(b"v1 text"),
             published_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+            recorded_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
         }
     }
 

@@ -316,7 +316,7 @@ impl ConsentReceipt {
         let notice = match &notice_entry {
             Some(e) => match ConsentRecord::decode(e.index, e.payload.as_bytes())? {
                 ConsentRecord::Notice(n) => Some(n),
-                ConsentRecord::Event(_) => None,
+                ConsentRecord::Event(_) | ConsentRecord::Propagation(_) => None,
             },
             None => None,
         };
@@ -340,8 +340,8 @@ impl ConsentReceipt {
 
     /// Verifies with only the controller's public log key. See [`ConsentReceipt::verify_with`].
     pub fn verify(&self, log_key: &NoteVerifier) -> Result<VerifiedReceipt, ConsentError> {
-        let policy =
-            TrustPolicy::log_only(vec![log_key.clone()]).map_err(|_| ConsentError::ReceiptInvalid)?;
+        let policy = TrustPolicy::log_only(log_key.name(), vec![log_key.clone()])
+            .map_err(|_| ConsentError::ReceiptInvalid)?;
         self.verify_with(&policy)
     }
 

@@ -1,19 +1,29 @@
 //! The ledger payload of a consent record: a documented, versioned, canonical JSON encoding.
 //!
-//! Format 1 is the UTF-8 JSON object that `serde_json` writes for
-//! `{"schema":"custodia-consent","format":1,"record":{"notice":{…}}}` or `…"record":{"event":{…}}}`, fields in
-//! declaration order, sets in sorted order, no whitespace. It always starts with [`PAYLOAD_PREFIX`], so a
-//! shared ledger can hold other crates' entries beside ours. The bytes are stored once and never
-//! re-serialized: a receipt proves the stored bytes, and decoding is the only thing a reader does to them.
+//! Format 2 is the UTF-8 JSON object that `serde_json` writes for
+//! `{"schema":"custodia-consent","format":2,"record":{"notice":{…}}}`, `…"record":{"event":{…}}}` or
+//! `…"record":{"propagation":{…}}}`, fields in declaration order, sets in sorted order, no whitespace. It
+//! always starts with [`PAYLOAD_PREFIX`], so a shared ledger can hold other crates' entries beside ours. The
+//! bytes are stored once and never re-serialized: a receipt proves the stored bytes, and decoding is the only
+//! thing a reader does to them.
+//!
+//! Format 2 added a notice's `recorded_at` (notices are bitemporal), the `provided` event kind and the
+//! `propagation` record. Format 1 payloads, written before, still decode: a format-1 notice was known from
+//! its publication, so its `recorded_at` is its `published_at`; a format-1 payload holding anything format 2
+//! added is refused.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConsentError;
-use crate::event::ConsentEvent;
+use crate::event::{ConsentEvent, EventKind};
 use crate::notice::Notice;
+use crate::propagation::PropagationRecord;
 
 /// The format version written by this crate.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this crate still reads.
+const OLDEST_FORMAT: u32 = 1;
 
 /// Every consent payload starts with these bytes.
 pub const PAYLOAD_PREFIX: &[u8] = br#"{"schema":"custodia-consent","#;
@@ -31,6 +41,9 @@ pub enum ConsentRecord {
     Notice(Notice),
     /// A consent event.
     Event(ConsentEvent),
+    /// A step of passing a withdrawal, refusal or objection on to a recipient: told, or confirmed
+    /// (PIPL Arts 15, 23; GDPR Arts 7(3), 17(2), 19).
+    Propagation(PropagationRecord),
 }
 
 #[derive(Serialize)]
@@ -49,7 +62,7 @@ struct EnvelopeIn {
 }
 
 impl ConsentRecord {
-    /// The format-1 payload bytes to append to the ledger.
+    /// The payload bytes, in format [`FORMAT_VERSION`], to append to the ledger.
     pub fn encode(&self) -> Result<Vec<u8>, ConsentError> {
         serde_json::to_vec(&EnvelopeOut {
             schema: SCHEMA,
@@ -77,13 +90,34 @@ impl ConsentRecord {
                 reason: format!("schema is not {SCHEMA:?}"),
             });
         }
-        if envelope.format != FORMAT_VERSION {
+        if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&envelope.format) {
             return Err(ConsentError::UnsupportedFormat {
                 index,
                 version: envelope.format,
             });
         }
-        serde_json::from_value(envelope.record).map_err(payload)
+        let mut value = envelope.record;
+        if envelope.format == 1 {
+            upgrade_format_1(index, &mut value)?;
+        }
+        let record: ConsentRecord = serde_json::from_value(value).map_err(payload)?;
+        if record.format_introduced() > envelope.format {
+            return Err(ConsentError::Payload {
+                index,
+                reason: format!("not a format {} record", envelope.format),
+            });
+        }
+        Ok(record)
+    }
+
+    /// The first format version that can hold this record.
+    fn format_introduced(&self) -> u32 {
+        match self {
+            ConsentRecord::Notice(_) => 1,
+            ConsentRecord::Event(e) if e.kind() == EventKind::Provided => 2,
+            ConsentRecord::Event(_) => 1,
+            ConsentRecord::Propagation(_) => 2,
+        }
     }
 
     /// Whether `bytes` claim to be a consent payload (start with [`PAYLOAD_PREFIX`]). Other crates' entries
@@ -91,6 +125,27 @@ impl ConsentRecord {
     pub fn is_consent_payload(bytes: &[u8]) -> bool {
         bytes.starts_with(PAYLOAD_PREFIX)
     }
+}
+
+/// A format-1 notice has no `recorded_at`: it was known from its publication, so `recorded_at` becomes its
+/// `published_at`. A format-1 notice that names a `recorded_at` is not format 1.
+fn upgrade_format_1(index: u64, record: &mut serde_json::Value) -> Result<(), ConsentError> {
+    let Some(notice) = record
+        .get_mut("notice")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    if notice.contains_key("recorded_at") {
+        return Err(ConsentError::Payload {
+            index,
+            reason: "recorded_at is not a format 1 notice field".to_owned(),
+        });
+    }
+    if let Some(published) = notice.get("published_at").cloned() {
+        notice.insert("recorded_at".to_owned(), published);
+    }
+    Ok(())
 }
 
 /// The decoder's message with every value it quotes replaced by `…`: an error names what was wrong and
@@ -150,6 +205,10 @@ mod tests {
         assert_eq!(
             ConsentRecord::decode(7, br#"{"schema":"custodia-consent","format":9,"record":null}"#),
             Err(ConsentError::UnsupportedFormat { index: 7, version: 9 })
+        );
+        assert_eq!(
+            ConsentRecord::decode(7, br#"{"schema":"custodia-consent","format":0,"record":null}"#),
+            Err(ConsentError::UnsupportedFormat { index: 7, version: 0 })
         );
     }
 

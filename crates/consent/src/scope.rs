@@ -47,11 +47,14 @@ impl fmt::Display for Recipient {
 /// The scope of a consent event: every purpose in `purposes`, for every category in `categories`, for one
 /// recipient, and for the listed cross-border destinations (PIPL Arts 14, 23, 39).
 ///
-/// Destinations are jurisdictions outside mainland China. For a grant they are the places the data may go
-/// besides the mainland: domestic use is always within a grant's reach, a destination abroad only when
-/// listed (PIPL Art 39 wants the destination named). For a withdrawal, refusal or objection an empty list
-/// means "wherever the data would go" and a non-empty one withdraws only those destinations, so that a
-/// customer can take back a transfer abroad and keep domestic processing.
+/// Destinations are the places abroad the scope names. Which places are abroad depends on the law that
+/// decides: outside mainland China under the PIPL (Art 38), outside the EEA under the GDPR (Chapter V), so
+/// mainland China can be a destination for a customer in the EEA. For a grant they are the places the data
+/// may go besides home: use at home is always within a grant's reach, a destination abroad only when listed
+/// (PIPL Art 39 wants the destination named; GDPR Art 49(1)(a) too when the transfer rests on consent). A
+/// destination that is home under the deciding law is never consulted. For a withdrawal, refusal or
+/// objection an empty list means "wherever the data would go" and a non-empty one withdraws only those
+/// destinations, so that a customer can take back a transfer abroad and keep processing at home.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "ScopeWire")]
 pub struct ConsentScope {
@@ -79,8 +82,7 @@ impl TryFrom<ScopeWire> for ConsentScope {
 }
 
 impl ConsentScope {
-    /// A scope. Purposes and categories must not be empty (consent is specific, PIPL Art 14); destinations
-    /// must lie outside mainland China (PIPL Art 38).
+    /// A scope. Purposes and categories must not be empty (consent is specific, PIPL Art 14).
     pub fn new(
         purposes: impl IntoIterator<Item = Purpose>,
         categories: impl IntoIterator<Item = DataCategory>,
@@ -98,12 +100,6 @@ impl ConsentScope {
         if categories.is_empty() {
             return Err(ConsentError::Empty {
                 field: "scope.categories",
-            });
-        }
-        if let Some(cn) = destinations.iter().find(|d| d.is_mainland_china()) {
-            return Err(ConsentError::DomesticDestination {
-                field: "scope.destinations",
-                code: cn.code().to_owned(),
             });
         }
         Ok(Self {
@@ -129,7 +125,7 @@ impl ConsentScope {
         self.recipient
     }
 
-    /// The cross-border destinations (never mainland China).
+    /// The destinations abroad.
     pub fn destinations(&self) -> &BTreeSet<Jurisdiction> {
         &self.destinations
     }
@@ -191,7 +187,8 @@ impl ProposedUse {
         self.destination
     }
 
-    /// Whether the data leaves mainland China (PIPL Art 38).
+    /// Whether the data leaves mainland China (PIPL Art 38). Under the GDPR the question is whether it
+    /// leaves the EEA: [`crate::BasisPolicy::is_cross_border`].
     pub fn is_cross_border(&self) -> bool {
         self.destination.is_outside_mainland()
     }
@@ -202,7 +199,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_and_domestic_scopes_are_refused() {
+    fn empty_scopes_are_refused_and_mainland_china_is_a_destination_for_the_eea() {
         let r = Recipient::Controller;
         assert_eq!(
             ConsentScope::new([], [DataCategory::Contact], r, []),
@@ -216,15 +213,16 @@ mod tests {
                 field: "scope.categories"
             })
         );
-        assert!(matches!(
-            ConsentScope::new(
-                [Purpose::Marketing],
-                [DataCategory::Contact],
-                r,
-                [Jurisdiction::MAINLAND_CHINA]
-            ),
-            Err(ConsentError::DomesticDestination { .. })
-        ));
+        // For a customer in the EEA, use in mainland China is a transfer to a third country (GDPR Chapter V),
+        // which an Art 49(1)(a) consent must name; under the PIPL the mainland is home and never consulted.
+        let cn = ConsentScope::new(
+            [Purpose::Marketing],
+            [DataCategory::Contact],
+            r,
+            [Jurisdiction::MAINLAND_CHINA],
+        )
+        .unwrap();
+        assert!(cn.destinations().contains(&Jurisdiction::MAINLAND_CHINA));
     }
 
     #[test]
@@ -238,7 +236,9 @@ mod tests {
         .unwrap();
         let json = serde_json::to_string(&ok).unwrap();
         assert_eq!(serde_json::from_str::<ConsentScope>(&json).unwrap(), ok);
-        let bad = json.replace("\"HK\"", "\"CN\"");
+        let bad = json.replace("\"HK\"", "\"ZZ\"");
         assert!(serde_json::from_str::<ConsentScope>(&bad).is_err());
+        let empty = json.replace("[\"marketing\"]", "[]");
+        assert!(serde_json::from_str::<ConsentScope>(&empty).is_err());
     }
 }

@@ -332,3 +332,63 @@ fn what_the_index_would_refuse_never_reaches_the_ledger() {
     assert!(ledger.publish(&notice_v1()).is_ok());
     assert!(ConsentIndex::rebuild(ledger.log(), cn_policy(), &mut |_| {}).is_ok());
 }
+
+#[test]
+fn format_1_payloads_written_before_notices_were_bitemporal_still_decode() {
+    // A format-1 notice had no recorded_at: it was known from its publication.
+    let published_late = notice_at(
+        NoticeSpec {
+            version: 1,
+            purposes: vec![Purpose::Marketing],
+            categories: vec![DataCategory::Contact],
+            recipients: vec![],
+            destinations: vec![],
+        },
+        day(3),
+        day(3),
+    );
+    let to_format_1 = |record: &ConsentRecord, drop_recorded_at: bool| {
+        let mut v: serde_json::Value = serde_json::from_slice(&record.encode().unwrap()).unwrap();
+        v["format"] = 1.into();
+        // `get_mut`, not indexing: indexing a JSON object inserts the key it does not find.
+        if drop_recorded_at
+            && let Some(n) = v
+                .get_mut("record")
+                .and_then(|r| r.get_mut("notice"))
+                .and_then(|n| n.as_object_mut())
+        {
+            n.remove("recorded_at");
+        }
+        serde_json::to_vec(&v).unwrap()
+    };
+    let record = ConsentRecord::Notice(published_late.clone());
+    assert_eq!(
+        ConsentRecord::decode(0, &to_format_1(&record, true)).unwrap(),
+        record
+    );
+    // recorded_at is not a format-1 field, and nothing format 2 added decodes as format 1.
+    assert!(matches!(
+        ConsentRecord::decode(0, &to_format_1(&record, false)),
+        Err(ConsentError::Payload { index: 0, .. })
+    ));
+    let provided = ConsentRecord::Event(
+        EventSpec::grant(customer(1), day(4))
+            .kind(EventKind::Provided)
+            .build(),
+    );
+    assert!(matches!(
+        ConsentRecord::decode(0, &to_format_1(&provided, true)),
+        Err(ConsentError::Payload { index: 0, .. })
+    ));
+    let grant = ConsentRecord::Event(EventSpec::grant(customer(1), day(4)).build());
+    assert_eq!(
+        ConsentRecord::decode(0, &to_format_1(&grant, true)).unwrap(),
+        grant
+    );
+    // The bytes written today are format 2.
+    assert!(
+        String::from_utf8(grant.encode().unwrap())
+            .unwrap()
+            .contains("\"format\":2")
+    );
+}

@@ -257,8 +257,15 @@ fn a_minor_needs_a_guardian_and_a_grant_made_as_a_minor_stays_invalid() {
     );
     let analytics = ProposedUse::domestic(Purpose::Analytics, DataCategory::Contact);
     assert!(index.permits(&s, &analytics, day(30), day(99)).is_permitted());
-    // Under the GDPR profile the guardian age is 16, the same grants are judged the same way.
-    let d = index.permits_under(&BasisPolicy::gdpr(), &s, &marketing_contact(), day(30), day(99));
+    // Under the GDPR profile the guardian age is 16, the same grants are judged the same way (asked about a
+    // use in Germany: a use in mainland China would first need a Chapter V ground, GDPR Art 44).
+    let in_germany = ProposedUse::new(
+        Purpose::Marketing,
+        DataCategory::Contact,
+        Recipient::Controller,
+        Jurisdiction::new("DE").unwrap(),
+    );
+    let d = index.permits_under(&BasisPolicy::gdpr(), &s, &in_germany, day(30), day(99));
     assert_eq!(
         d.reasons()
             .iter()
@@ -310,7 +317,7 @@ fn contract_and_legal_obligation_need_no_consent_but_name_the_basis() {
     let s = Subject::new(customer(9));
     let d = index.permits(
         &s,
-        &ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health),
+        &ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health),
         day(1),
         day(1),
     );
@@ -461,29 +468,84 @@ fn withdrawing_one_destination_keeps_domestic_processing() {
 #[test]
 fn gdpr_profile_cites_the_gdpr() {
     let c = customer(13);
+    let mut separate = EventSpec::grant(c, day(1));
+    separate.separate = true;
     let index = index_of(&[
         ConsentRecord::Notice(notice_v1()),
-        ConsentRecord::Event(EventSpec::grant(c, day(1)).build()),
+        ConsentRecord::Event(separate.build()),
         ConsentRecord::Event(EventSpec::grant(c, day(3)).kind(EventKind::Withdrawn).build()),
     ]);
     let s = Subject::new(c);
     let policy = BasisPolicy::gdpr();
-    let ok = index.permits_under(&policy, &s, &marketing_contact(), day(2), day(9));
+    // Used in Germany: inside the EEA, no transfer (GDPR Chapter V).
+    let de = Jurisdiction::new("DE").unwrap();
+    let marketing = ProposedUse::new(
+        Purpose::Marketing,
+        DataCategory::Contact,
+        Recipient::Controller,
+        de,
+    );
+    let ok = index.permits_under(&policy, &s, &marketing, day(2), day(9));
+    assert!(ok.is_permitted());
     assert_eq!(ok.reasons()[0].citation.to_string(), "GDPR Art 7(1)");
-    let no = index.permits_under(&policy, &s, &marketing_contact(), day(4), day(9));
+    assert_eq!(ok.gdpr_basis(), Some(&custodia_model::GdprBasis::Consent));
+    let no = index.permits_under(&policy, &s, &marketing, day(4), day(9));
     assert!(
         no.reasons()
             .iter()
             .any(|r| r.citation.to_string() == "GDPR Art 7(3)")
     );
-    let contract = index.permits_under(
+    let servicing = ProposedUse::new(
+        Purpose::PolicyServicing,
+        DataCategory::Identity,
+        Recipient::Controller,
+        de,
+    );
+    let contract = index.permits_under(&policy, &s, &servicing, day(4), day(9));
+    assert!(contract.is_permitted());
+    assert_eq!(contract.reasons()[0].citation.to_string(), "GDPR Art 6(1)(b)");
+    // The same use in mainland China is a transfer to a third country: refused until a ground is recorded.
+    let in_china = index.permits_under(
         &policy,
         &s,
         &ProposedUse::domestic(Purpose::PolicyServicing, DataCategory::Identity),
         day(4),
         day(9),
     );
-    assert_eq!(contract.reasons()[0].citation.to_string(), "GDPR Art 6(1)(b)");
+    assert!(!in_china.is_permitted());
+    assert!(in_china.has_rule(ConsentRule::NoTransferGround));
+    assert_eq!(in_china.reasons()[0].citation.to_string(), "GDPR Art 44");
+}
+
+#[test]
+fn a_bundled_consent_is_no_consent_under_the_gdpr() {
+    let c = customer(15);
+    let index = index_of(&[
+        ConsentRecord::Notice(notice_v1()),
+        ConsentRecord::Event(EventSpec::grant(c, day(1)).build()),
+    ]);
+    let s = Subject::new(c);
+    let de = Jurisdiction::new("DE").unwrap();
+    let marketing = ProposedUse::new(
+        Purpose::Marketing,
+        DataCategory::Contact,
+        Recipient::Controller,
+        de,
+    );
+    let d = index.permits_under(&BasisPolicy::gdpr(), &s, &marketing, day(2), day(9));
+    assert!(!d.is_permitted());
+    let bundled = d
+        .reasons()
+        .iter()
+        .find(|r| r.rule == ConsentRule::BundledConsent)
+        .unwrap();
+    assert_eq!(bundled.citation.to_string(), "GDPR Art 7(2)");
+    // Under the PIPL the same bundled grant covers non-sensitive domestic marketing.
+    assert!(
+        index
+            .permits(&s, &marketing_contact(), day(2), day(9))
+            .is_permitted()
+    );
 }
 
 #[test]

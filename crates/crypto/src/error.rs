@@ -129,6 +129,17 @@ pub enum CryptoError {
         /// The keyring's minimum decryption version.
         minimum: u32,
     },
+    /// A keyring state would go backwards: a stored state's primary above the keyring's, or a state to
+    /// save whose minimum or primary is below the stored one's (a stale keyring undoing a retirement).
+    #[error("keyring state {field} would go back: stored {stored}, given {given}")]
+    KeyringStateRegressed {
+        /// Which version.
+        field: &'static str,
+        /// The stored value.
+        stored: u32,
+        /// The value given.
+        given: u32,
+    },
     /// The key-encryption key version already exists in the keyring.
     #[error("key-encryption key version {version} already exists")]
     DuplicateKekVersion {

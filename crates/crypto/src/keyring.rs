@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use custodia_model::CustomerId;
 use ring::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
-use ring::hkdf;
-use zeroize::{ZeroizeOnDrop, Zeroizing};
+use ring::{hkdf, hmac};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::aead::{self, KEY_LEN, NONCE_LEN, TAG_LEN};
 use crate::codec::Reader;
@@ -31,6 +32,10 @@ pub const WRAPPED_KEY_LEN: usize = 1 + 16 + 16 + 4 + NONCE_LEN + KEY_LEN + TAG_L
 
 const WRAP_AAD_LABEL: &[u8] = b"custodia/dek-wrap/v1";
 const KEK_HKDF_SALT: &[u8] = b"custodia/kek/v1";
+/// HKDF info of one step of the KEK chain (see [`Keyring::derive_from_master`]).
+const KEK_CHAIN_INFO: &[u8] = b"custodia/kek-chain/v1 next";
+/// Version byte of the [`KeyringState`] binary format.
+pub const KEYRING_STATE_FORMAT_VERSION: u8 = 1;
 
 custodia_model::typed_id!(
     /// The id of one data key (DEK) of one customer. A customer has one DEK, and more after the DEK itself is
@@ -232,7 +237,10 @@ impl WrappedKey {
 /// key schedules are not zeroized by ring).
 ///
 /// KEKs come either from explicit key material (for example from an HSM or KMS export) or are derived
-/// from one master secret with HKDF-SHA256, one per version. Rotation adds a version and makes it
+/// from one master secret with HKDF-SHA256, along a one-way chain: the master's chain secret derives KEK
+/// 1 and the next chain secret, which derives KEK 2 and the next, and so on ([`KekChainSecret`]). A
+/// keyring rebuilt from the chain secret of version `m` has versions `m..` and can never derive an
+/// earlier one, which is how a retired KEK is destroyed for good, backups included. Rotation adds a version and makes it
 /// primary; old versions keep opening what they wrapped until [`Keyring::set_min_decrypt_version`] rises
 /// past them, which is the point of rotation: rewrap ([`Keyring::rewrap`]) first, then retire. Rotation
 /// re-wraps keys, never data. Each KEK counts its wraps and refuses past [`KeyringConfig::wrap_limit`].
@@ -264,10 +272,99 @@ pub struct Keyring {
     primary: u32,
     #[zeroize(skip)]
     min_decrypt: u32,
-    master: Option<Zeroizing<Vec<u8>>>,
+    /// For a derived keyring, the chain secret of its lowest derivable version; `None` for explicit key
+    /// material.
+    chain: Option<Chain>,
     #[zeroize(skip)]
     config: KeyringConfig,
 }
+
+/// The KEK chain of a derived keyring at version `base`: `secret` derives KEK `base` and, step by step,
+/// every later version, and no earlier one.
+#[derive(Zeroize)]
+struct Chain {
+    #[zeroize(skip)]
+    base: u32,
+    secret: Zeroizing<[u8; KEY_LEN]>,
+}
+
+impl Chain {
+    /// The chain secret of `version` (≥ base), walking forward.
+    fn secret_at(&self, version: u32) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
+        if version < self.base {
+            return Err(CryptoError::KekRetired {
+                version,
+                minimum: self.base,
+            });
+        }
+        let mut secret = self.secret.clone();
+        for _ in self.base..version {
+            secret = chain_next(&secret)?;
+        }
+        Ok(secret)
+    }
+}
+
+/// The secret a derived keyring is rebuilt from, at a version: the operator's master secret is the chain
+/// secret of version 1, and after KEK versions are retired ([`Keyring::retire_shredded`]) the chain
+/// secret of the new minimum version replaces it. From it, that version and every later one are derived;
+/// no earlier one can be, because each step of the chain is one-way (HKDF). Destroying the older secret
+/// is what destroys the retired KEKs — and with them every wrapped key they wrapped, in the live store and
+/// in every backup.
+///
+/// Secret: no `Debug` of its bytes, no `Serialize`, zeroized on drop; [`KekChainSecret::expose_secret`]
+/// is the one way to the bytes (to put them in the operator's secret store).
+pub struct KekChainSecret {
+    version: u32,
+    bytes: Zeroizing<[u8; KEY_LEN]>,
+}
+
+impl KekChainSecret {
+    /// The chain secret of version 1 for a master secret (at least [`MIN_MASTER_SECRET_LEN`] bytes): what
+    /// [`Keyring::derive_from_master`] starts from.
+    pub fn from_master(master: &[u8]) -> Result<Self, CryptoError> {
+        if master.len() < MIN_MASTER_SECRET_LEN {
+            return Err(CryptoError::InvalidKey {
+                what: "master secret (at least 32 bytes)",
+            });
+        }
+        Ok(Self {
+            version: 1,
+            bytes: chain_start(master),
+        })
+    }
+
+    /// A chain secret as the operator stored it: its version and its 32 bytes.
+    pub fn from_bytes(version: u32, bytes: [u8; KEY_LEN]) -> Result<Self, CryptoError> {
+        check_version(version)?;
+        Ok(Self {
+            version,
+            bytes: Zeroizing::new(bytes),
+        })
+    }
+
+    /// The version this secret derives first.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The secret bytes, for the operator's secret store. Greppable on purpose.
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.bytes
+    }
+}
+
+impl fmt::Debug for KekChainSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "KekChainSecret {{ version: {}, secret: [REDACTED] }}",
+            self.version
+        )
+    }
+}
+
+impl ZeroizeOnDrop for KekChainSecret {}
 
 impl Keyring {
     /// A keyring with one KEK, `version` (≥ 1), from 32 bytes of explicit key material.
@@ -279,36 +376,66 @@ impl Keyring {
             keks,
             primary: version,
             min_decrypt: version,
-            master: None,
+            chain: None,
             config,
         })
     }
 
     /// A keyring whose versions `1..=versions` are derived from `master` (at least
-    /// [`MIN_MASTER_SECRET_LEN`] bytes) with HKDF-SHA256; the highest is primary. The same master always
-    /// gives the same KEKs, so only the master needs safekeeping.
+    /// [`MIN_MASTER_SECRET_LEN`] bytes) with HKDF-SHA256 along the KEK chain; the highest is primary. The
+    /// same master always gives the same KEKs, so only the master needs safekeeping — until versions are
+    /// retired, when the chain secret of the new minimum replaces it ([`Keyring::chain_secret`]).
     pub fn derive_from_master(
         master: &[u8],
         versions: u32,
         config: KeyringConfig,
     ) -> Result<Self, CryptoError> {
-        if master.len() < MIN_MASTER_SECRET_LEN {
-            return Err(CryptoError::InvalidKey {
-                what: "master secret (at least 32 bytes)",
+        Self::from_chain_secret(&KekChainSecret::from_master(master)?, versions, config)
+    }
+
+    /// A keyring rebuilt from a chain secret of version `m` ([`Keyring::chain_secret`] after a
+    /// retirement): versions `m..=highest`, the highest primary, `m` the minimum decryption version.
+    pub fn from_chain_secret(
+        secret: &KekChainSecret,
+        highest: u32,
+        config: KeyringConfig,
+    ) -> Result<Self, CryptoError> {
+        check_version(highest)?;
+        if highest < secret.version {
+            return Err(CryptoError::InvalidInput {
+                field: "versions",
+                reason: "below the chain secret's version",
             });
         }
-        check_version(versions)?;
-        let master = Zeroizing::new(master.to_vec());
+        let chain = Chain {
+            base: secret.version,
+            secret: secret.bytes.clone(),
+        };
         let mut keks = BTreeMap::new();
-        for version in 1..=versions {
-            keks.insert(version, kek_from_master(&master, version)?);
+        let mut current = chain.secret.clone();
+        for version in secret.version..=highest {
+            keks.insert(version, kek_from_chain(&current, version)?);
+            if version < highest {
+                current = chain_next(&current)?;
+            }
         }
         Ok(Self {
             keks,
-            primary: versions,
-            min_decrypt: 1,
-            master: Some(master),
+            primary: highest,
+            min_decrypt: secret.version,
+            chain: Some(chain),
             config,
+        })
+    }
+
+    /// For a derived keyring, the chain secret of its lowest derivable version: after
+    /// [`Keyring::retire_shredded`] (or [`Keyring::set_min_decrypt_version`]) raised the minimum, store
+    /// this in place of the master secret and destroy the master — that is the destruction of the
+    /// retired KEKs. `None` for a keyring of explicit key material (destroy retired versions in the KMS).
+    pub fn chain_secret(&self) -> Option<KekChainSecret> {
+        self.chain.as_ref().map(|chain| KekChainSecret {
+            version: chain.base,
+            bytes: chain.secret.clone(),
         })
     }
 
@@ -336,8 +463,11 @@ impl Keyring {
     /// by [`Keyring::derive_from_master`]; others use [`Keyring::rotate_with_key_material`].
     pub fn rotate(&mut self) -> Result<u32, CryptoError> {
         let next = self.next_version()?;
-        let kek = match &self.master {
-            Some(master) => kek_from_master(master, next)?,
+        let kek = match &self.chain {
+            Some(chain) => {
+                let secret = chain.secret_at(next)?;
+                kek_from_chain(&secret, next)?
+            }
             None => {
                 return Err(CryptoError::InvalidInput {
                     field: "keyring",
@@ -359,8 +489,9 @@ impl Keyring {
     }
 
     /// Raises the minimum decryption version: keys wrapped under lower versions fail with
-    /// [`CryptoError::KekRetired`] from now on, and the retired KEKs are dropped from memory. The minimum
-    /// never falls and never passes the primary.
+    /// [`CryptoError::KekRetired`] from now on, and the retired KEKs are dropped from memory — for a
+    /// derived keyring the chain moves forward too, so that [`Keyring::chain_secret`] can no longer
+    /// derive them. The minimum never falls and never passes the primary.
     pub fn set_min_decrypt_version(&mut self, version: u32) -> Result<(), CryptoError> {
         if version < self.min_decrypt {
             return Err(CryptoError::InvalidInput {
@@ -373,6 +504,14 @@ impl Keyring {
                 field: "min_decrypt_version",
                 reason: "above the primary version",
             });
+        }
+        if let Some(chain) = &mut self.chain
+            && version > chain.base
+        {
+            *chain = Chain {
+                base: version,
+                secret: chain.secret_at(version)?,
+            };
         }
         self.min_decrypt = version;
         self.keks.retain(|v, _| *v >= version);
@@ -486,13 +625,271 @@ impl Keyring {
     }
 }
 
+/// What a keyring must find again after a restart, kept in the store beside the keys it wrapped
+/// ([`KeyringStore`]): the primary version, the minimum decryption version and every version's wrap
+/// count. Not secret. Without it a keyring derived again from its master comes back with every version
+/// and minimum 1, so a retirement would last only until the next restart.
+///
+/// Binary format v1 ([`KeyringState::encode`]): version byte `0x01`, primary (u32, big-endian), minimum
+/// (u32), the number of counts (u32), then per count the version (u32) and the wraps (u64).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyringState {
+    /// The primary version.
+    pub primary: u32,
+    /// The minimum decryption version.
+    pub min_decrypt: u32,
+    /// How many keys each version has wrapped.
+    pub wrap_counts: BTreeMap<u32, u64>,
+}
+
+impl KeyringState {
+    /// The binary form, for storage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(13 + self.wrap_counts.len() * 12);
+        out.push(KEYRING_STATE_FORMAT_VERSION);
+        out.extend_from_slice(&self.primary.to_be_bytes());
+        out.extend_from_slice(&self.min_decrypt.to_be_bytes());
+        // A keyring holds far fewer than 2^32 versions (each one is a rotation).
+        out.extend_from_slice(
+            &u32::try_from(self.wrap_counts.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
+        for (version, wraps) in &self.wrap_counts {
+            out.extend_from_slice(&version.to_be_bytes());
+            out.extend_from_slice(&wraps.to_be_bytes());
+        }
+        out
+    }
+
+    /// Parses the binary form. Total: malformed input is an error, never a panic.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CryptoError> {
+        const WHAT: &str = "keyring state";
+        let mut r = Reader::new(bytes, WHAT);
+        let version = r.byte("format version")?;
+        if version != KEYRING_STATE_FORMAT_VERSION {
+            return Err(CryptoError::UnsupportedFormatVersion { what: WHAT, version });
+        }
+        let primary = r.u32_be("primary")?;
+        let min_decrypt = r.u32_be("minimum")?;
+        let count = r.u32_be("count")?;
+        let mut wrap_counts = BTreeMap::new();
+        for _ in 0..count {
+            let version = r.u32_be("version")?;
+            let wraps = u64::from_be_bytes(r.array("wraps")?);
+            if wrap_counts.insert(version, wraps).is_some() {
+                return Err(CryptoError::Malformed {
+                    what: WHAT,
+                    reason: "a version twice",
+                });
+            }
+        }
+        r.finish()?;
+        if primary == 0 || min_decrypt == 0 || min_decrypt > primary {
+            return Err(CryptoError::Malformed {
+                what: WHAT,
+                reason: "versions",
+            });
+        }
+        Ok(Self {
+            primary,
+            min_decrypt,
+            wrap_counts,
+        })
+    }
+}
+
+/// When the KEK versions that wrapped a shredded customer's keys are retired and destroyed: at the first
+/// [`Keyring::retire_shredded`] run at least `delay` after the shred. The delay is the window in which a
+/// destruction can still be undone by restoring a backup (a wrong erasure, PIPL Art 47's "technically
+/// impossible" aside); after it the data is gone from every backup. Default: 7 days. Run
+/// `retire_shredded` at least daily; the guarantee's delay is then `delay` plus a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetirementPolicy {
+    delay: TimeDelta,
+}
+
+impl RetirementPolicy {
+    /// A policy retiring `delay` (0 to 90 days) after a shred.
+    pub fn new(delay: TimeDelta) -> Result<Self, CryptoError> {
+        if delay < TimeDelta::zero() || delay > TimeDelta::days(90) {
+            return Err(CryptoError::InvalidInput {
+                field: "delay",
+                reason: "must be between 0 and 90 days",
+            });
+        }
+        Ok(Self { delay })
+    }
+
+    /// How long after a shred its KEK versions are retired.
+    pub fn delay(&self) -> TimeDelta {
+        self.delay
+    }
+}
+
+impl Default for RetirementPolicy {
+    fn default() -> Self {
+        Self {
+            delay: TimeDelta::days(7),
+        }
+    }
+}
+
+/// A KEK version that wrapped a key destroyed by crypto-shredding, and when the first such key was
+/// destroyed: what a store records at [`crate::KeyStore::destroy_customer`] so that the version can be
+/// retired on schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShreddedUnder {
+    /// The KEK version.
+    pub kek_version: u32,
+    /// The first destruction of a key it wrapped.
+    pub first_destroyed_at: DateTime<Utc>,
+}
+
+impl ShreddedUnder {
+    /// A record, as a store reads it back.
+    pub fn new(kek_version: u32, first_destroyed_at: DateTime<Utc>) -> Self {
+        Self {
+            kek_version,
+            first_destroyed_at,
+        }
+    }
+}
+
+/// Where a keyring's persistent half lives, beside the wrapped keys: its [`KeyringState`], the KEK
+/// versions that wrapped shredded keys, and a bulk rewrap. Implemented by custodia-store's SQLite and
+/// PostgreSQL stores (the state is one row of their `keyring_state` table).
+pub trait KeyringStore {
+    /// The stored state, if one was ever saved.
+    fn keyring_state(&self) -> Result<Option<KeyringState>, CryptoError>;
+
+    /// Saves the state. Refuses ([`CryptoError::KeyringStateRegressed`]) a state whose minimum or
+    /// primary version is below the stored one's: a stale keyring must not undo a retirement.
+    fn save_keyring_state(&self, state: &KeyringState) -> Result<(), CryptoError>;
+
+    /// Every KEK version at or above `from` that wrapped a destroyed key, with its first destruction.
+    fn shredded_kek_versions(&self, from: u32) -> Result<Vec<ShreddedUnder>, CryptoError>;
+
+    /// Rewraps every stored wrapped key whose KEK version is below `below` with `keyring`'s primary, in
+    /// one atomic step, and returns how many moved.
+    fn rewrap_keys_below(&self, keyring: &Keyring, below: u32) -> Result<u64, CryptoError>;
+}
+
+/// What a [`Keyring::retire_shredded`] run did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Retirement {
+    /// Every version up to this one is retired (the minimum decryption version is one above).
+    pub retired_through: u32,
+    /// The primary after the run (a new version, if the retired one was primary).
+    pub primary: u32,
+    /// How many live keys were rewrapped to the primary.
+    pub rewrapped: u64,
+    /// For a derived keyring, the chain secret to store in place of the master, which must then be
+    /// destroyed (with every copy) for the retired KEKs to be gone.
+    pub chain_secret: Option<KekChainSecret>,
+}
+
+impl Keyring {
+    /// The state to persist ([`KeyringStore::save_keyring_state`]).
+    pub fn state(&self) -> KeyringState {
+        KeyringState {
+            primary: self.primary,
+            min_decrypt: self.min_decrypt,
+            wrap_counts: self
+                .keks
+                .iter()
+                .map(|(v, k)| (*v, k.wraps.load(Ordering::SeqCst)))
+                .collect(),
+        }
+    }
+
+    /// Applies a persisted state after a restart: the minimum decryption version rises to the stored
+    /// one (retired versions are dropped, and a derived keyring's chain moves past them), and the wrap
+    /// counts are restored. Refuses a state whose primary is above this keyring's
+    /// ([`CryptoError::KeyringStateRegressed`]: the store holds keys wrapped under versions this keyring
+    /// was not given).
+    pub fn apply_state(&mut self, state: &KeyringState) -> Result<(), CryptoError> {
+        if state.primary > self.primary {
+            return Err(CryptoError::KeyringStateRegressed {
+                field: "primary version",
+                stored: state.primary,
+                given: self.primary,
+            });
+        }
+        if state.min_decrypt > self.min_decrypt {
+            self.set_min_decrypt_version(state.min_decrypt)?;
+        }
+        for (version, count) in &state.wrap_counts {
+            if let Some(kek) = self.keks.get(version) {
+                kek.wraps.fetch_max(*count, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+
+    /// The scheduled retirement of the KEK versions that wrapped shredded keys (PIPL Art 47: deletion
+    /// that holds against backups). When some version `v` at or above the minimum wrapped a key
+    /// destroyed at least `policy.delay()` before `now`, the run: rotates to a new primary if `v` is the
+    /// primary (a derived keyring does it itself; one of explicit key material must have been given a
+    /// newer version with [`Keyring::rotate_with_key_material`] first); rewraps every live key under a
+    /// version up to `v` to the primary ([`KeyringStore::rewrap_keys_below`]); raises the minimum
+    /// decryption version to `v + 1`, so the retired KEKs leave memory and the chain; and saves the
+    /// state. Returns `None` when nothing is due.
+    ///
+    /// After it, store [`Retirement::chain_secret`] in place of the master secret and destroy the
+    /// master; then every backup taken before the run holds the shredded customer's wrapped key under a
+    /// KEK nobody can derive any more. (It also holds other customers' keys under those versions, which
+    /// that backup can then no longer open: take a backup after every run, and restore the newest.)
+    pub fn retire_shredded(
+        &mut self,
+        store: &dyn KeyringStore,
+        now: DateTime<Utc>,
+        policy: &RetirementPolicy,
+    ) -> Result<Option<Retirement>, CryptoError> {
+        let due = store
+            .shredded_kek_versions(self.min_decrypt)?
+            .into_iter()
+            .filter(|s| s.first_destroyed_at + policy.delay <= now)
+            .map(|s| s.kek_version)
+            .max();
+        let Some(through) = due else {
+            return Ok(None);
+        };
+        if through >= self.primary {
+            if self.chain.is_none() {
+                return Err(CryptoError::InvalidInput {
+                    field: "keyring",
+                    reason: "the version to retire is primary: add a newer one with rotate_with_key_material",
+                });
+            }
+            self.rotate()?;
+        }
+        let below = through.checked_add(1).ok_or(CryptoError::InvalidInput {
+            field: "version",
+            reason: "no version left above the highest",
+        })?;
+        let rewrapped = store.rewrap_keys_below(self, below)?;
+        self.set_min_decrypt_version(below)?;
+        store.save_keyring_state(&self.state())?;
+        Ok(Some(Retirement {
+            retired_through: through,
+            primary: self.primary,
+            rewrapped,
+            chain_secret: self.chain_secret(),
+        }))
+    }
+}
+
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keyring")
             .field("versions", &self.versions())
             .field("primary", &self.primary)
             .field("min_decrypt", &self.min_decrypt)
-            .field("derived", &self.master.is_some())
+            .field("derived", &self.chain.is_some())
             .field("keys", &"[REDACTED]")
             .finish()
     }
@@ -519,8 +916,43 @@ fn kek_from_material(key: &[u8]) -> Result<Kek, CryptoError> {
     })
 }
 
-fn kek_from_master(master: &[u8], version: u32) -> Result<Kek, CryptoError> {
-    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, KEK_HKDF_SALT).extract(master);
+/// The chain secret of version 1: HKDF-Extract(salt, master), which is HMAC-SHA256 keyed by the salt.
+fn chain_start(master: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, KEK_HKDF_SALT), master);
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    // HMAC-SHA256 gives 32 bytes, KEY_LEN.
+    out.copy_from_slice(tag.as_ref().get(..KEY_LEN).unwrap_or(&[0; KEY_LEN]));
+    out
+}
+
+/// 32 bytes of HKDF output.
+struct ChainLen;
+
+impl hkdf::KeyType for ChainLen {
+    fn len(&self) -> usize {
+        KEY_LEN
+    }
+}
+
+/// One step of the chain: HKDF-Expand(secret, "custodia/kek-chain/v1 next"). One-way: the next secret
+/// tells nothing of this one.
+fn chain_next(secret: &[u8; KEY_LEN]) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
+    let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, secret);
+    let info: [&[u8]; 1] = [KEK_CHAIN_INFO];
+    let okm = prk.expand(&info, ChainLen).map_err(|_| CryptoError::InvalidKey {
+        what: "derived key-encryption chain",
+    })?;
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    okm.fill(out.as_mut()).map_err(|_| CryptoError::InvalidKey {
+        what: "derived key-encryption chain",
+    })?;
+    Ok(out)
+}
+
+/// KEK `version` from its chain secret: HKDF-Expand(secret, "custodia kek version " ‖ version). For
+/// version 1 the secret is HKDF-Extract of the master, so KEK 1 is exactly what earlier builds derived.
+fn kek_from_chain(secret: &[u8; KEY_LEN], version: u32) -> Result<Kek, CryptoError> {
+    let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, secret);
     let version_bytes = version.to_be_bytes();
     let info: [&[u8]; 2] = [b"custodia kek version ", &version_bytes];
     let okm = prk
@@ -644,6 +1076,101 @@ mod tests {
         assert!(b.unwrap(&wrapped).is_ok());
         let other = Keyring::derive_from_master(&[8u8; 32], 1, KeyringConfig::default()).unwrap();
         assert_eq!(other.unwrap(&wrapped).unwrap_err(), CryptoError::DecryptionFailed);
+    }
+
+    #[test]
+    fn version_one_is_the_kek_earlier_builds_derived() {
+        // The derivation before the chain: KEK v = HKDF(salt, master, "custodia kek version " || v).
+        let master = [4u8; 32];
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, KEK_HKDF_SALT).extract(&master);
+        let version = 1u32.to_be_bytes();
+        let info: [&[u8]; 2] = [b"custodia kek version ", &version];
+        let old = Kek {
+            key: LessSafeKey::new(UnboundKey::from(prk.expand(&info, &AES_256_GCM).unwrap())),
+            wraps: AtomicU64::new(0),
+        };
+        let old_ring = Keyring {
+            keks: BTreeMap::from([(1, old)]),
+            primary: 1,
+            min_decrypt: 1,
+            chain: None,
+            config: KeyringConfig::default(),
+        };
+        let (_, wrapped) = old_ring.generate_dek(CustomerId::new_v7()).unwrap();
+        let ring = Keyring::derive_from_master(&master, 1, KeyringConfig::default()).unwrap();
+        assert!(
+            ring.unwrap(&wrapped).is_ok(),
+            "stored keys of version 1 still open"
+        );
+    }
+
+    #[test]
+    fn a_chain_secret_derives_its_version_and_later_ones_never_earlier() {
+        let master = [6u8; 32];
+        let mut ring = Keyring::derive_from_master(&master, 1, KeyringConfig::default()).unwrap();
+        let c = CustomerId::new_v7();
+        let (_, under1) = ring.generate_dek(c).unwrap();
+        ring.rotate().unwrap();
+        let (_, under2) = ring.generate_dek(c).unwrap();
+        ring.rotate().unwrap();
+        assert_eq!(ring.chain_secret().unwrap().version(), 1);
+        ring.set_min_decrypt_version(2).unwrap();
+        let secret = ring.chain_secret().unwrap();
+        assert_eq!(secret.version(), 2);
+        // What the operator keeps now: the version-2 chain secret, the master destroyed.
+        let rebuilt = Keyring::from_chain_secret(
+            &KekChainSecret::from_bytes(2, *secret.expose_secret()).unwrap(),
+            3,
+            KeyringConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(rebuilt.versions(), vec![2, 3]);
+        assert!(rebuilt.unwrap(&under2).is_ok());
+        assert!(matches!(
+            rebuilt.unwrap(&under1),
+            Err(CryptoError::KekRetired {
+                version: 1,
+                minimum: 2
+            })
+        ));
+        // The same KEKs as the master gives for those versions.
+        let from_master = Keyring::derive_from_master(&master, 3, KeyringConfig::default()).unwrap();
+        assert!(from_master.unwrap(&under2).is_ok());
+        let (_, under3) = rebuilt.generate_dek(c).unwrap();
+        assert!(from_master.unwrap(&under3).is_ok());
+        assert!(format!("{secret:?}").contains("REDACTED"));
+        assert!(!format!("{secret:?}").contains(&format!("{:?}", secret.expose_secret())));
+        assert!(Keyring::from_chain_secret(&secret, 1, KeyringConfig::default()).is_err());
+    }
+
+    #[test]
+    fn keyring_state_round_trips_decodes_totally_and_is_applied_after_a_restart() {
+        let mut ring = Keyring::derive_from_master(&[3u8; 32], 2, KeyringConfig::default()).unwrap();
+        ring.generate_dek(CustomerId::new_v7()).unwrap();
+        ring.set_min_decrypt_version(2).unwrap();
+        let state = ring.state();
+        assert_eq!((state.primary, state.min_decrypt), (2, 2));
+        let bytes = state.encode();
+        assert_eq!(KeyringState::decode(&bytes).unwrap(), state);
+        for len in 0..bytes.len() {
+            assert!(KeyringState::decode(&bytes[..len]).is_err());
+        }
+        // A keyring derived again from the master after a restart comes back with version 1...
+        let mut again = Keyring::derive_from_master(&[3u8; 32], 2, KeyringConfig::default()).unwrap();
+        assert_eq!(again.min_decrypt_version(), 1);
+        // ...and the persisted state takes it back to where it was.
+        again.apply_state(&state).unwrap();
+        assert_eq!(again.min_decrypt_version(), 2);
+        assert_eq!(again.versions(), vec![2]);
+        assert_eq!(again.wrap_count(2), Some(1));
+        // A keyring that lacks versions the store used is refused.
+        let mut behind = Keyring::derive_from_master(&[3u8; 32], 1, KeyringConfig::default()).unwrap();
+        assert!(matches!(
+            behind.apply_state(&state),
+            Err(CryptoError::KeyringStateRegressed { .. })
+        ));
+        assert!(RetirementPolicy::new(TimeDelta::days(-1)).is_err());
+        assert_eq!(RetirementPolicy::default().delay(), TimeDelta::days(7));
     }
 
     #[test]

@@ -119,7 +119,8 @@ pub use customer_record::{open_customer_record, seal_customer_record};
 pub use error::{BackendFailure, CryptoError};
 pub use hierarchy::{KeyHierarchy, PackageRandomness, ROOT_SECRET_LEN, RootSecret, TransferSecret};
 pub use keyring::{
-    DataKey, DekId, Keyring, KeyringConfig, MAX_WRAPS_PER_KEK, MIN_MASTER_SECRET_LEN,
+    DataKey, DekId, KEYRING_STATE_FORMAT_VERSION, KekChainSecret, Keyring, KeyringConfig, KeyringState,
+    KeyringStore, MAX_WRAPS_PER_KEK, MIN_MASTER_SECRET_LEN, Retirement, RetirementPolicy, ShreddedUnder,
     WRAPPED_KEY_FORMAT_VERSION, WRAPPED_KEY_LEN, WrappedKey,
 };
 pub use keystore::{DestructionEvidence, InMemoryKeyStore, KeyStore};

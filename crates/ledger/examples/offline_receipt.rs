@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let appended = log.append(&[b"consent c-17 granted purpose=claims categories=health"])?;
     let index = appended.first_index();
     let signed = log
-        .checkpoint(&broker, "broker.example/ledger", now)?
+        .checkpoint(&broker, "broker.example/ledger")?
         .cosigned(&witness, now)?;
     let entry = log.entry(index)?;
     let salt = match entry.content() {
@@ -61,16 +61,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The customer's side: two public keys and the JSON, nothing else.
     let receipt: Receipt = serde_json::from_str(&json)?;
     let policy = TrustPolicy::new(
+        "broker.example/ledger",
         vec![NoteVerifier::from_vkey(&log_vkey)?],
         vec![NoteVerifier::from_vkey(&witness_vkey)?],
         1,
     )?;
     let verified = receipt.checkpoint.verify(&policy)?;
     let leaf: MerkleHash = leaf_hash(&receipt.salt, receipt.payload.as_bytes());
+    // The size is the verified checkpoint's, never the one the proof carries: the proof is untrusted
+    // input, and only the signed size and root say which tree the entry must be in.
+    let size = verified.checkpoint().size();
     verify_inclusion(
         &leaf,
         receipt.proof.index(),
-        receipt.proof.size(),
+        size,
         receipt.proof.path(),
         verified.checkpoint().root(),
     )?;
@@ -90,12 +94,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     verify_inclusion(
         &leaf,
         index,
-        receipt.proof.size(),
-        log.inclusion_proof(index, receipt.proof.size())?.path(),
+        size,
+        log.inclusion_proof(index, size)?.path(),
         verified.checkpoint().root(),
     )?;
-    log.checkpoint(&broker, "broker.example/ledger", now)?;
-    let whole = log.verify(&TrustPolicy::log_only(vec![broker.verifier().clone()])?)?;
+    log.checkpoint(&broker, "broker.example/ledger")?;
+    let whole = log.verify(&TrustPolicy::log_only(
+        "broker.example/ledger",
+        vec![broker.verifier().clone()],
+    )?)?;
     println!(
         "whole log verified: {} entries, {} redacted, {} checkpoints",
         whole.size(),

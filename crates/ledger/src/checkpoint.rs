@@ -9,11 +9,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::LedgerError;
 use crate::hash::MerkleHash;
-use crate::note::{NoteSigner, NoteVerifier, SignatureKind, SignedNote, VerifiedSignature};
+use crate::note::{
+    NoteSigner, NoteVerifier, SignatureKind, SignedNote, VerifiedSignature, is_forbidden_in_note,
+};
 
-/// The prefix of the extension line that carries a checkpoint's time: `time <POSIX seconds>`, written
-/// like the time line of a C2SP cosignature. Being part of the note text it is covered by the log's
-/// signature; verifiers that do not know it ignore it, as tlog-checkpoint requires of extension lines.
+/// The prefix of the optional extension line that carries a checkpoint's time: `time <POSIX seconds>`,
+/// written like the time line of a C2SP cosignature. Being part of the note text it is covered by the
+/// log's signature; verifiers that do not know it ignore it, as tlog-checkpoint requires of extension
+/// lines. tlog-checkpoint marks extension lines NOT RECOMMENDED (log monitors cannot audit them), so
+/// checkpoints carry none unless asked ([`Checkpoint::with_time`], `Log::checkpoint_with_time`); notes
+/// that carry one still parse.
 const TIME_EXTENSION: &str = "time ";
 
 /// A checkpoint body (C2SP tlog-checkpoint): origin, tree size, root hash, and optional extension lines.
@@ -25,8 +30,10 @@ pub struct Checkpoint {
     extensions: Vec<String>,
 }
 
+/// A line of a checkpoint body: non-empty (tlog-checkpoint) and free of the ASCII control characters no
+/// note may hold (signed-note; DEL and C1 characters are allowed there, so they are here).
 fn check_line(line: &str, field: &'static str) -> Result<(), LedgerError> {
-    if line.is_empty() || line.chars().any(char::is_control) {
+    if line.is_empty() || line.chars().any(|c| is_forbidden_in_note(c) || c == '\n') {
         return Err(LedgerError::CheckpointSyntax { field });
     }
     Ok(())
@@ -34,7 +41,8 @@ fn check_line(line: &str, field: &'static str) -> Result<(), LedgerError> {
 
 impl Checkpoint {
     /// A checkpoint for the tree of `size` leaves with `root`, issued by the log `origin` (non-empty, no
-    /// control characters; tlog-checkpoint recommends a schema-less URL such as `broker.example/ledger`).
+    /// ASCII control characters; tlog-checkpoint recommends a schema-less URL such as
+    /// `broker.example/ledger`), with no extension line.
     pub fn new(origin: &str, size: u64, root: MerkleHash) -> Result<Self, LedgerError> {
         check_line(origin, "origin")?;
         Ok(Self {
@@ -46,7 +54,8 @@ impl Checkpoint {
     }
 
     /// The same checkpoint carrying its issue time in a `time <seconds>` extension line (whole seconds;
-    /// the fraction is dropped). Refuses times before 1970 and a second time line.
+    /// the fraction is dropped). Optional and off by default: tlog-checkpoint marks extension lines NOT
+    /// RECOMMENDED, because monitors cannot audit them. Refuses times before 1970 and a second time line.
     pub fn with_time(&self, time: DateTime<Utc>) -> Result<Self, LedgerError> {
         if self.time()?.is_some() {
             return Err(LedgerError::CheckpointSyntax {
@@ -208,9 +217,10 @@ impl SignedCheckpoint {
         &self.note
     }
 
-    /// Verifies the signatures against `policy`: at least one trusted log key must have signed, every
-    /// signature by a trusted key must verify, and at least the policy's threshold of distinct trusted
-    /// witnesses must have cosigned.
+    /// Verifies the checkpoint against `policy`: at least one trusted log key must have signed, every
+    /// signature by a trusted key must verify, at least the policy's threshold of distinct trusted
+    /// witnesses must have cosigned, and the checkpoint's origin must be the policy's origin
+    /// ([`LedgerError::OriginMismatch`] otherwise: a key trusted for one log vouches for no other).
     pub fn verify(&self, policy: &TrustPolicy) -> Result<VerifiedCheckpoint, LedgerError> {
         let mut trusted: Vec<NoteVerifier> = policy.log_keys.clone();
         trusted.extend(policy.witnesses.iter().cloned());
@@ -227,6 +237,12 @@ impl SignedCheckpoint {
             return Err(LedgerError::WitnessThreshold {
                 required: policy.witness_threshold,
                 verified: witnesses,
+            });
+        }
+        // Checked after the signatures, so that an unsigned note learns nothing about the policy.
+        if self.checkpoint.origin != policy.origin {
+            return Err(LedgerError::OriginMismatch {
+                expected: policy.origin.clone(),
             });
         }
         Ok(VerifiedCheckpoint {
@@ -274,29 +290,36 @@ impl VerifiedCheckpoint {
     }
 }
 
-/// Whom to trust for checkpoints: the log's key(s) (several during a key rotation), the witnesses, and
-/// how many distinct witnesses must have cosigned.
+/// Whom to trust for checkpoints, and of which log: the log's origin (its identity, the first line of
+/// every checkpoint it signs), the log's key(s) (several during a key rotation), the witnesses, and how
+/// many distinct witnesses must have cosigned. A checkpoint signed by a trusted key for another origin is
+/// refused: a broker that runs two logs under one key cannot pass one log's checkpoint off as the other's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustPolicy {
+    origin: String,
     log_keys: Vec<NoteVerifier>,
     witnesses: Vec<NoteVerifier>,
     witness_threshold: usize,
 }
 
 impl TrustPolicy {
-    /// A policy with only log keys and no witness requirement.
-    pub fn log_only(log_keys: Vec<NoteVerifier>) -> Result<Self, LedgerError> {
-        Self::new(log_keys, Vec::new(), 0)
+    /// A policy for the log `origin` with only log keys and no witness requirement.
+    pub fn log_only(origin: &str, log_keys: Vec<NoteVerifier>) -> Result<Self, LedgerError> {
+        Self::new(origin, log_keys, Vec::new(), 0)
     }
 
-    /// A policy. Refuses an empty log key list, a log key that is not [`SignatureKind::Ed25519`], a
-    /// witness key that is not a [`SignatureKind::Cosignature`] key, and a threshold above the number of
-    /// witnesses (a policy that nothing could ever satisfy).
+    /// A policy for the log `origin`. Refuses an origin that is not a checkpoint origin line (empty, or
+    /// holding an ASCII control character), an empty log key list, a log key that is not
+    /// [`SignatureKind::Ed25519`], a witness key that is not a [`SignatureKind::Cosignature`] key, and a
+    /// threshold above the number of witnesses (a policy that nothing could ever satisfy).
     pub fn new(
+        origin: &str,
         log_keys: Vec<NoteVerifier>,
         witnesses: Vec<NoteVerifier>,
         witness_threshold: usize,
     ) -> Result<Self, LedgerError> {
+        check_line(origin, "origin")?;
         if log_keys.is_empty() {
             return Err(LedgerError::VerifierKey {
                 what: "trust policy has no log key",
@@ -319,10 +342,16 @@ impl TrustPolicy {
             });
         }
         Ok(Self {
+            origin: origin.to_owned(),
             log_keys,
             witnesses,
             witness_threshold,
         })
+    }
+
+    /// The origin of the one log this policy trusts checkpoints of.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The trusted log keys.

@@ -103,7 +103,8 @@ pub enum LedgerError {
         /// Which line or field is malformed.
         field: &'static str,
     },
-    /// A key name is empty or contains a space or `+` (C2SP signed-note).
+    /// A key name is empty or contains a Unicode space, a `+` or an ASCII control character (C2SP
+    /// signed-note).
     #[error("invalid note key name {name:?}")]
     KeyName {
         /// The refused name.
@@ -124,6 +125,14 @@ pub enum LedgerError {
     /// No signature from any trusted log key verified (C2SP signed-note: the note must be rejected).
     #[error("note carries no valid signature from a trusted log key")]
     Untrusted,
+    /// A checkpoint verified under a trusted log key, but for another log than the one the trust policy
+    /// names: a key trusted for one origin vouches for that log only (C2SP tlog-checkpoint: the origin is
+    /// the log's identity).
+    #[error("checkpoint is for another log than {expected}")]
+    OriginMismatch {
+        /// The origin the trust policy accepts.
+        expected: String,
+    },
     /// Fewer trusted witness cosignatures verified than the policy demands.
     #[error("only {verified} of {required} required witness cosignatures verified")]
     WitnessThreshold {

@@ -31,9 +31,15 @@
 //!   bytes of node hashes per entry (see [`LogStore`] and [`MemoryStore`] for the full per-entry budget).
 //! - **Sign what you store.** Checkpoints are stored as the exact signed note bytes; parsing and
 //!   serializing are byte-exact inverses, and anything not in the C2SP grammar is refused, never repaired.
-//!   A checkpoint's time rides in a signed `time <seconds>` extension line, which other verifiers ignore.
-//!   Witnesses add C2SP `cosignature/v1` lines; a [`TrustPolicy`] demands the log's key and a threshold of
-//!   distinct trusted witnesses.
+//!   Checkpoints carry no extension line unless asked ([`Log::checkpoint_with_time`] adds a signed
+//!   `time <seconds>` line; tlog-checkpoint marks extension lines NOT RECOMMENDED), and notes that carry
+//!   one still parse. DEL and C1 characters are accepted where signed-note allows them (it forbids only
+//!   ASCII controls below U+0020 other than newline). Witnesses add C2SP `cosignature/v1` lines; a
+//!   [`TrustPolicy`] binds one log origin and demands that log's key and a threshold of distinct trusted
+//!   witnesses, so a checkpoint signed by a trusted key for another origin is refused.
+//! - **Retried appends never duplicate.** A store checks inside the append's transaction whether the
+//!   batch's salted leaves are already at its start index, and [`Log::append`] retries a failed batch
+//!   with the same salts, so an append whose commit outcome was lost can be retried safely.
 //! - **Verification names the place.** [`Log::verify`] recomputes every unredacted leaf, every stored
 //!   node and every checkpoint root, checks each earlier checkpoint against the latest by consistency
 //!   proof, and reports the first bad index ([`LedgerError::Tampered`]), not just "invalid".
@@ -52,7 +58,6 @@
 //! ## Example
 //!
 //! ```
-//! use chrono::DateTime;
 //! use custodia_crypto::SigningKey;
 //! use custodia_ledger::{
 //!     Log, MemoryStore, NoteSigner, SignatureKind, SignedCheckpoint, TrustPolicy, verify_inclusion,
@@ -64,8 +69,7 @@
 //!
 //! // A batch of opaque records: pseudonymous ids and digests, never plaintext PII.
 //! let appended = log.append(&[b"consent c-17 granted purpose=claims", b"access a-9 by staff s-2"])?;
-//! let now = DateTime::from_timestamp(1_790_000_000, 0).ok_or("time")?;
-//! let checkpoint = log.checkpoint(&signer, "broker.example/ledger", now)?;
+//! let checkpoint = log.checkpoint(&signer, "broker.example/ledger")?;
 //!
 //! // What a receipt carries: the entry's leaf hash, its inclusion proof and the signed checkpoint.
 //! let index = appended.first_index();
@@ -73,17 +77,21 @@
 //! let proof = log.inclusion_proof(index, checkpoint.checkpoint().size())?;
 //! let note_bytes = checkpoint.to_bytes();
 //!
-//! // Offline, the customer trusts only the broker's public key.
-//! let policy = TrustPolicy::log_only(vec![signer.verifier().clone()])?;
+//! // Offline, the customer trusts only the broker's public key, for the broker's log.
+//! let policy = TrustPolicy::log_only("broker.example/ledger", vec![signer.verifier().clone()])?;
 //! let verified = SignedCheckpoint::parse(&note_bytes)?.verify(&policy)?;
-//! verify_inclusion(&leaf, proof.index(), proof.size(), proof.path(), verified.checkpoint().root())?;
+//! // The tree size comes from the verified checkpoint, never from the proof: a proof that claims another
+//! // size than the signed one is not a proof of inclusion in the signed tree.
+//! let size = verified.checkpoint().size();
+//! verify_inclusion(&leaf, proof.index(), size, proof.path(), verified.checkpoint().root())?;
 //!
 //! // Erasure: salt and payload go, the leaf hash and every proof stay valid, a record is appended.
 //! let record = log.redact(index, b"erasure request e-4 (PIPL Art 47)")?;
 //! assert!(log.entry(index)?.is_redacted());
 //! assert_eq!(record, 2);
-//! verify_inclusion(&leaf, index, 2, log.inclusion_proof(index, 2)?.path(), verified.checkpoint().root())?;
-//! log.checkpoint(&signer, "broker.example/ledger", now)?;
+//! let after = log.inclusion_proof(index, size)?;
+//! verify_inclusion(&leaf, index, size, after.path(), verified.checkpoint().root())?;
+//! log.checkpoint(&signer, "broker.example/ledger")?;
 //! let whole = log.verify(&policy)?;
 //! assert_eq!((whole.size(), whole.redacted()), (3, 1));
 //! # Ok(())
@@ -113,6 +121,6 @@ pub use note::{
 };
 pub use proof::{ConsistencyProof, InclusionProof, verify_consistency, verify_inclusion};
 pub use redaction::{REDACTION_TAG, RedactionRecord};
-pub use store::{Entry, EntryContent, LogStore, NewEntry, StoredCheckpoint};
+pub use store::{Entry, EntryContent, LogStore, NewEntry, StoredCheckpoint, already_appended};
 pub use tree::NodeId;
 pub use verify::VerifiedLog;

@@ -61,6 +61,17 @@ pub struct Log<S: LogStore> {
     /// Reused across appends: the batch's salts, and the leaf preimage being hashed.
     salt_buffer: Vec<u8>,
     scratch: Vec<u8>,
+    /// The last batch whose append failed with an error other than a conflict: the store may have
+    /// committed it all the same (a connection lost at commit). A retry of the same payloads at the same
+    /// start reuses its salts, so the store recognises the batch and does not append it twice.
+    pending: Option<PendingBatch>,
+}
+
+/// A batch whose append outcome is unknown (see `Log::pending`).
+struct PendingBatch {
+    start: u64,
+    payloads: Vec<Vec<u8>>,
+    salts: Vec<u8>,
 }
 
 /// Fills `out` with `count` fresh 32-byte salts from custodia-crypto's bulk generator
@@ -92,6 +103,7 @@ impl<S: LogStore> Log<S> {
             suffixes: OnceLock::new(),
             salt_buffer: Vec::new(),
             scratch: Vec::new(),
+            pending: None,
         };
         log.reload()?;
         Ok(log)
@@ -164,6 +176,13 @@ impl<S: LogStore> Log<S> {
     /// generator (one system draw for the whole batch). Refuses a payload that starts with
     /// [`REDACTION_TAG`]. On [`LedgerError::Conflict`] (another writer appended first) nothing was written
     /// and this log has re-read the store; the caller may retry.
+    ///
+    /// **Retrying after any other error never duplicates.** An error such as a connection lost at
+    /// commit leaves the outcome unknown: the store may hold the batch. The log keeps that batch's salts,
+    /// and the next call with the same payloads (before any other append on this log) reuses them, so its
+    /// entries hash to the same leaves; the store, which checks inside its transaction whether exactly
+    /// those leaves are already at that index ([`LogStore::append`]), then succeeds without appending
+    /// them a second time.
     pub fn append(&mut self, payloads: &[&[u8]]) -> Result<Appended, LedgerError> {
         if let Some(position) = payloads.iter().position(|p| p.starts_with(REDACTION_TAG)) {
             return Err(LedgerError::ReservedPayload { position });
@@ -185,8 +204,33 @@ impl<S: LogStore> Log<S> {
             });
         }
         let mut salt_bytes = std::mem::take(&mut self.salt_buffer);
-        let result = draw_salts(&mut salt_bytes, payloads.len())
-            .and_then(|()| self.hash_and_store(start, end, payloads, &salt_bytes));
+        let retry = self.pending.take().filter(|pending| {
+            pending.start == start
+                && pending.payloads.len() == payloads.len()
+                && pending
+                    .payloads
+                    .iter()
+                    .zip(payloads)
+                    .all(|(a, b)| a.as_slice() == *b)
+        });
+        let drawn = match retry {
+            Some(pending) => {
+                salt_bytes = pending.salts;
+                Ok(())
+            }
+            None => draw_salts(&mut salt_bytes, payloads.len()),
+        };
+        let result = drawn.and_then(|()| self.hash_and_store(start, end, payloads, &salt_bytes));
+        if let Err(error) = &result
+            && !matches!(error, LedgerError::Conflict { .. } | LedgerError::Random)
+        {
+            // Copied only on failure, so a successful append costs nothing extra.
+            self.pending = Some(PendingBatch {
+                start,
+                payloads: payloads.iter().map(|p| p.to_vec()).collect(),
+                salts: salt_bytes.clone(),
+            });
+        }
         self.salt_buffer = salt_bytes;
         result
     }
@@ -384,17 +428,33 @@ impl<S: LogStore> Log<S> {
         Ok(appended)
     }
 
-    /// Signs a checkpoint of the current tree for `origin` at `time` with the log's key, and stores its
-    /// exact bytes. The time travels in a signed `time <seconds>` extension line. On
-    /// [`LedgerError::Conflict`] (another writer appended or checkpointed a larger tree first) nothing was
-    /// stored and this log has re-read the store, as [`Log::append`] does; the caller may retry.
-    pub fn checkpoint(
+    /// Signs a checkpoint of the current tree for `origin` with the log's key, and stores its exact
+    /// bytes. The checkpoint carries no extension line (tlog-checkpoint marks them NOT RECOMMENDED); use
+    /// [`Log::checkpoint_with_time`] for one that carries its time. On [`LedgerError::Conflict`] (another
+    /// writer appended or checkpointed a larger tree first) nothing was stored and this log has re-read
+    /// the store, as [`Log::append`] does; the caller may retry.
+    pub fn checkpoint(&mut self, signer: &NoteSigner, origin: &str) -> Result<SignedCheckpoint, LedgerError> {
+        let checkpoint = Checkpoint::new(origin, self.size, self.root())?;
+        self.sign_and_store(checkpoint, signer)
+    }
+
+    /// As [`Log::checkpoint`], with the time in a signed `time <seconds>` extension line (opt-in; other
+    /// verifiers ignore the line, and log monitors cannot audit it).
+    pub fn checkpoint_with_time(
         &mut self,
         signer: &NoteSigner,
         origin: &str,
         time: DateTime<Utc>,
     ) -> Result<SignedCheckpoint, LedgerError> {
         let checkpoint = Checkpoint::new(origin, self.size, self.root())?.with_time(time)?;
+        self.sign_and_store(checkpoint, signer)
+    }
+
+    fn sign_and_store(
+        &mut self,
+        checkpoint: Checkpoint,
+        signer: &NoteSigner,
+    ) -> Result<SignedCheckpoint, LedgerError> {
         let signed = SignedCheckpoint::sign(checkpoint, signer)?;
         match self
             .store

@@ -47,12 +47,21 @@ impl SignatureKind {
     }
 }
 
-/// A note key name: non-empty, no Unicode spaces, no `+` (C2SP signed-note).
+/// Whether `c` is one of the characters C2SP signed-note forbids anywhere in a note: an ASCII control
+/// character (below U+0020) other than newline. DEL (U+007F) and the C1 controls (U+0080 to U+009F) are
+/// not ASCII controls in the spec's sense ("those below U+0020") and are allowed, as Go's `note` package
+/// allows them; `char::is_control` would refuse them, so it is not used here.
+pub(crate) fn is_forbidden_in_note(c: char) -> bool {
+    c < '\u{20}' && c != '\n'
+}
+
+/// A note key name: non-empty, no Unicode spaces (which include U+0085), no `+` (C2SP signed-note), and
+/// none of the characters no note may hold.
 fn check_key_name(name: &str) -> Result<(), LedgerError> {
     if name.is_empty()
         || name
             .chars()
-            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+            .any(|c| c.is_whitespace() || c == '+' || is_forbidden_in_note(c))
     {
         return Err(LedgerError::KeyName {
             name: name.to_owned(),
@@ -219,8 +228,8 @@ impl NoteSigner {
         self.verifier.name()
     }
 
-    /// Signs `text` (which must be valid note text: ending in a newline, no control characters other than
-    /// newline, no blank last line) into a note with this single signature. For a cosigner, `time` is the
+    /// Signs `text` (which must be valid note text: ending in a newline, no ASCII control characters other
+    /// than newline, no blank last line) into a note with this single signature. For a cosigner, `time` is the
     /// cosignature timestamp; a log signer ignores it.
     pub fn sign(&self, text: &str, time: DateTime<Utc>) -> Result<SignedNote, LedgerError> {
         check_text(text)?;
@@ -340,7 +349,7 @@ fn check_text(text: &str) -> Result<(), LedgerError> {
     if !text.ends_with('\n') {
         return Err(bad("text does not end in a newline"));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
+    if text.chars().any(is_forbidden_in_note) {
         return Err(bad("text contains a control character"));
     }
     if text.ends_with("\n\n") || text == "\n" {
@@ -350,7 +359,8 @@ fn check_text(text: &str) -> Result<(), LedgerError> {
 }
 
 impl SignedNote {
-    /// Parses a signed note strictly: valid UTF-8, no ASCII control characters but newline, text ending
+    /// Parses a signed note strictly: valid UTF-8, no ASCII control characters (below U+0020) but newline —
+    /// DEL and C1 characters are allowed, as the spec allows them —, text ending
     /// in a newline, one blank line, then one or more lines `— <name> <base64(key id ‖ signature)>`, each
     /// ending in a newline, with canonical base64. Anything else is refused, never repaired.
     pub fn parse(bytes: &[u8]) -> Result<Self, LedgerError> {
@@ -359,7 +369,7 @@ impl SignedNote {
             return Err(bad("note is too long"));
         }
         let note = std::str::from_utf8(bytes).map_err(|_| bad("note is not utf-8"))?;
-        if note.chars().any(|c| c.is_control() && c != '\n') {
+        if note.chars().any(is_forbidden_in_note) {
             return Err(bad("note contains a control character"));
         }
         let split = note

@@ -37,9 +37,24 @@ impl InclusionProof {
         &self.path
     }
 
-    /// Checks this proof for `leaf_hash` against the tree `root` (see [`verify_inclusion`]).
+    /// Checks this proof for `leaf_hash` against the tree `root` (see [`verify_inclusion`]), **at the size
+    /// the proof itself carries**. The size is part of untrusted input: when the root comes from a
+    /// checkpoint, use [`InclusionProof::verify_in`], which takes size and root from the verified
+    /// checkpoint.
     pub fn verify(&self, leaf_hash: &MerkleHash, root: &MerkleHash) -> Result<(), LedgerError> {
         verify_inclusion(leaf_hash, self.index, self.size, &self.path, root)
+    }
+
+    /// Checks this proof for `leaf_hash` in the tree a verified checkpoint signs: its size and its root,
+    /// never the size the proof carries (a proof claiming another size is refused, as a path for another
+    /// size does not fold to the signed root).
+    pub fn verify_in(
+        &self,
+        leaf_hash: &MerkleHash,
+        checkpoint: &crate::checkpoint::VerifiedCheckpoint,
+    ) -> Result<(), LedgerError> {
+        let signed = checkpoint.checkpoint();
+        verify_inclusion(leaf_hash, self.index, signed.size(), &self.path, signed.root())
     }
 }
 

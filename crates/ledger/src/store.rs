@@ -161,6 +161,13 @@ pub trait LogStore {
     /// perfect-subtree hashes, level ≥ 1, that these entries complete) — all or nothing, in one
     /// transaction. Must refuse with [`LedgerError::Conflict`], writing nothing, unless the store's size is
     /// exactly `start`: that check is what stops two writers from forking the tree.
+    ///
+    /// **Idempotent.** If the store already holds, at `start..start + entries.len()`, entries with exactly
+    /// these leaf hashes, the batch was committed by an earlier call whose outcome the caller never
+    /// learnt (a connection lost at commit): the append succeeds without writing anything. Leaf hashes are
+    /// salted with fresh randomness, so only a retry of the very same batch matches; a different batch at
+    /// a stale `start` is still a [`LedgerError::Conflict`]. The check runs inside the append's
+    /// transaction, under its lock. (Use [`already_appended`] for it.)
     fn append(
         &self,
         start: u64,
@@ -188,6 +195,19 @@ pub trait LogStore {
 
     /// Every stored checkpoint, in the order stored.
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError>;
+}
+
+/// The idempotency check of [`LogStore::append`] for a backend: whether `stored` — the leaf hashes a store
+/// holds at `start..start + batch.len()`, read inside the append's transaction — are exactly the batch's.
+/// A backend calls it when its size is not `start`; `true` means "already appended, succeed without
+/// writing", `false` means [`LedgerError::Conflict`].
+pub fn already_appended(stored: &[MerkleHash], batch: &[NewEntry<'_>]) -> bool {
+    !batch.is_empty()
+        && stored.len() == batch.len()
+        && stored
+            .iter()
+            .zip(batch)
+            .all(|(stored, new)| stored == new.leaf_hash())
 }
 
 macro_rules! forward_log_store {

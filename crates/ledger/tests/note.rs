@@ -10,7 +10,7 @@ use chrono::DateTime;
 use custodia_crypto::SigningKey;
 use custodia_ledger::{
     Checkpoint, LedgerError, Log, MemoryStore, NoteSigner, NoteVerifier, SignatureKind, SignedCheckpoint,
-    SignedNote, TrustPolicy,
+    SignedNote, TrustPolicy, empty_root,
 };
 
 // Known-answer vectors from golang.org/x/mod, file sumdb/note/note_test.go (TestNewVerifier, TestSign,
@@ -154,7 +154,9 @@ fn checkpoints_parse_byte_exact_and_carry_their_time() {
     log.append(&[b"one", b"two", b"three"]).unwrap();
     let signer = key("broker.example/ledger", SignatureKind::Ed25519);
     let time = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
-    let signed = log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+    let signed = log
+        .checkpoint_with_time(&signer, "broker.example/ledger", time)
+        .unwrap();
     let bytes = signed.to_bytes();
     let text = String::from_utf8(bytes.clone()).unwrap();
     let root = STANDARD.encode(log.root().as_bytes());
@@ -166,7 +168,7 @@ fn checkpoints_parse_byte_exact_and_carry_their_time() {
     assert_eq!(parsed.to_bytes(), bytes);
     assert_eq!(parsed.checkpoint().time().unwrap(), Some(time));
     assert_eq!(parsed.checkpoint().root(), &log.root());
-    let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+    let policy = TrustPolicy::log_only(signer.name(), vec![signer.verifier().clone()]).unwrap();
     parsed.verify(&policy).unwrap();
     // serde carries the exact note string.
     let json = serde_json::to_string(&parsed).unwrap();
@@ -201,6 +203,91 @@ fn checkpoints_parse_byte_exact_and_carry_their_time() {
     assert_eq!(fine.to_text(), format!("o\n0\n{root_line}\nsomething else\n"));
 }
 
+const ORIGIN: &str = "broker.example/ledger";
+
+#[test]
+fn checkpoints_carry_no_time_line_unless_asked_and_notes_with_one_still_parse() {
+    let mut log = Log::new(MemoryStore::new()).unwrap();
+    log.append(&[b"one"]).unwrap();
+    let signer = key(ORIGIN, SignatureKind::Ed25519);
+    let plain = log.checkpoint(&signer, ORIGIN).unwrap();
+    assert!(plain.checkpoint().extensions().is_empty());
+    assert_eq!(plain.checkpoint().time().unwrap(), None);
+    let text = String::from_utf8(plain.to_bytes()).unwrap();
+    assert_eq!(text.split("\n\n").next().unwrap().lines().count(), 3, "{text}");
+    let time = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let timed = log.checkpoint_with_time(&signer, ORIGIN, time).unwrap();
+    let parsed = SignedCheckpoint::parse(&timed.to_bytes()).unwrap();
+    assert_eq!(parsed.checkpoint().time().unwrap(), Some(time));
+    let policy = TrustPolicy::log_only(ORIGIN, vec![signer.verifier().clone()]).unwrap();
+    parsed.verify(&policy).unwrap();
+    plain.verify(&policy).unwrap();
+}
+
+#[test]
+fn a_trusted_key_vouches_only_for_the_origin_the_policy_names() {
+    let mut log = Log::new(MemoryStore::new()).unwrap();
+    log.append(&[b"one"]).unwrap();
+    // One key, two logs: the broker signs its consent log and its access log with the same key.
+    let signer = key(ORIGIN, SignatureKind::Ed25519);
+    let other = log.checkpoint(&signer, "broker.example/access-log").unwrap();
+    let policy = TrustPolicy::log_only(ORIGIN, vec![signer.verifier().clone()]).unwrap();
+    assert_eq!(policy.origin(), ORIGIN);
+    assert_eq!(
+        other.verify(&policy),
+        Err(LedgerError::OriginMismatch {
+            expected: ORIGIN.to_owned()
+        })
+    );
+    let right = log.checkpoint(&signer, ORIGIN).unwrap();
+    right.verify(&policy).unwrap();
+    // A policy for no origin at all is refused up front.
+    assert!(TrustPolicy::log_only("", vec![signer.verifier().clone()]).is_err());
+    assert!(TrustPolicy::log_only("a\u{1}b", vec![signer.verifier().clone()]).is_err());
+    // An unsigned checkpoint still fails as untrusted, not as the wrong origin.
+    let stranger = key(ORIGIN, SignatureKind::Ed25519);
+    let forged = log.checkpoint(&stranger, "broker.example/access-log").unwrap();
+    assert_eq!(forged.verify(&policy), Err(LedgerError::Untrusted));
+}
+
+#[test]
+fn del_and_c1_characters_are_accepted_where_signed_note_allows_them() {
+    // signed-note forbids only "ASCII control characters (those below U+0020) other than newline".
+    let signer = key("log.example/k\u{80}", SignatureKind::Ed25519);
+    let origin = "broker.example/led\u{7f}ger\u{9f}";
+    let text = format!(
+        "{origin}\n0\n{}\nnote \u{85} with NEL and \u{7f} DEL\n",
+        STANDARD.encode(empty_root().as_bytes())
+    );
+    let note = signer.sign(&text, DateTime::UNIX_EPOCH).unwrap();
+    let parsed = SignedCheckpoint::parse(&note.to_bytes()).unwrap();
+    assert_eq!(parsed.checkpoint().origin(), origin);
+    assert_eq!(parsed.to_bytes(), note.to_bytes());
+    let policy = TrustPolicy::log_only(origin, vec![signer.verifier().clone()]).unwrap();
+    parsed.verify(&policy).unwrap();
+    let vkey = signer.verifier().to_vkey();
+    assert_eq!(NoteVerifier::from_vkey(&vkey).unwrap(), *signer.verifier());
+    // U+0085 is a Unicode space, which a key name must not hold; ASCII controls stay refused everywhere.
+    assert!(
+        NoteSigner::new(
+            "a\u{85}b",
+            SignatureKind::Ed25519,
+            SigningKey::generate().unwrap()
+        )
+        .is_err()
+    );
+    assert!(
+        NoteSigner::new(
+            "a\u{1f}b",
+            SignatureKind::Ed25519,
+            SigningKey::generate().unwrap()
+        )
+        .is_err()
+    );
+    assert!(signer.sign("a\u{1b}b\n", DateTime::UNIX_EPOCH).is_err());
+    assert!(Checkpoint::parse(&format!("o\u{1}\n0\n{}\n", STANDARD.encode([0u8; 32]))).is_err());
+}
+
 #[test]
 fn witness_cosignatures_and_thresholds() {
     let mut log = Log::new(MemoryStore::new()).unwrap();
@@ -210,7 +297,9 @@ fn witness_cosignatures_and_thresholds() {
     let w2 = key("witness.example/w2", SignatureKind::Cosignature);
     let w3 = key("witness.example/w3", SignatureKind::Cosignature);
     let t = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
-    let signed = log.checkpoint(&signer, "broker.example/ledger", t).unwrap();
+    let signed = log
+        .checkpoint_with_time(&signer, "broker.example/ledger", t)
+        .unwrap();
     let cosigned = signed.cosigned(&w1, t).unwrap().cosigned(&w2, t).unwrap();
     let reparsed = SignedCheckpoint::parse(&cosigned.to_bytes()).unwrap();
     assert_eq!(reparsed, cosigned);
@@ -220,7 +309,7 @@ fn witness_cosignatures_and_thresholds() {
         w3.verifier().clone(),
     ];
     let log_key = vec![signer.verifier().clone()];
-    let two = TrustPolicy::new(log_key.clone(), witnesses.clone(), 2).unwrap();
+    let two = TrustPolicy::new(ORIGIN, log_key.clone(), witnesses.clone(), 2).unwrap();
     let verified = reparsed.verify(&two).unwrap();
     assert_eq!(
         verified
@@ -230,7 +319,7 @@ fn witness_cosignatures_and_thresholds() {
             .count(),
         2
     );
-    let three = TrustPolicy::new(log_key.clone(), witnesses.clone(), 3).unwrap();
+    let three = TrustPolicy::new(ORIGIN, log_key.clone(), witnesses.clone(), 3).unwrap();
     assert_eq!(
         reparsed.verify(&three),
         Err(LedgerError::WitnessThreshold {
@@ -272,10 +361,10 @@ fn witness_cosignatures_and_thresholds() {
         })
     );
     // Impossible policies are refused up front.
-    assert!(TrustPolicy::new(log_key.clone(), witnesses.clone(), 4).is_err());
-    assert!(TrustPolicy::new(vec![], witnesses.clone(), 0).is_err());
-    assert!(TrustPolicy::new(witnesses.clone(), vec![], 0).is_err());
-    assert!(TrustPolicy::new(log_key.clone(), log_key.clone(), 0).is_err());
+    assert!(TrustPolicy::new(ORIGIN, log_key.clone(), witnesses.clone(), 4).is_err());
+    assert!(TrustPolicy::new(ORIGIN, vec![], witnesses.clone(), 0).is_err());
+    assert!(TrustPolicy::new(ORIGIN, witnesses.clone(), vec![], 0).is_err());
+    assert!(TrustPolicy::new(ORIGIN, log_key.clone(), log_key.clone(), 0).is_err());
 }
 
 #[test]
@@ -357,7 +446,7 @@ mod parsing_properties {
             let bytes = note.to_bytes();
             let parsed = SignedCheckpoint::parse(&bytes).unwrap();
             prop_assert_eq!(parsed.to_bytes(), bytes.clone());
-            let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+            let policy = TrustPolicy::log_only(&origin, vec![signer.verifier().clone()]).unwrap();
             prop_assert!(parsed.verify(&policy).is_ok());
             let mut changed = bytes.clone();
             let i = position.index(changed.len());

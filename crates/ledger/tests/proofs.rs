@@ -376,7 +376,7 @@ proptest! {
     #[test]
     fn random_sequences_keep_every_invariant(ops in proptest::collection::vec(op(), 1..24)) {
         let signer = NoteSigner::new("broker.example/ledger", SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
-        let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+        let policy = TrustPolicy::log_only(signer.name(), vec![signer.verifier().clone()]).unwrap();
         let mut log = Log::new(MemoryStore::new()).unwrap();
         let mut model: Vec<Option<Vec<u8>>> = Vec::new();
         let mut roots = vec![log.root()];
@@ -446,7 +446,7 @@ proptest! {
                     }
                 }
                 Op::Checkpoint => {
-                    let signed = log.checkpoint(&signer, "broker.example/ledger", time(step as i64)).unwrap();
+                    let signed = log.checkpoint_with_time(&signer, "broker.example/ledger", time(step as i64)).unwrap();
                     prop_assert_eq!(signed.checkpoint().size(), log.size());
                     prop_assert_eq!(signed.checkpoint().time().unwrap(), Some(time(step as i64)));
                     checkpoint_sizes.push(log.size());
@@ -579,9 +579,9 @@ fn a_failed_store_write_leaves_the_log_as_it_was() {
     assert_eq!(log.redact(1, b"r").unwrap(), 5);
     assert!(log.entry(1).unwrap().is_redacted());
     let signer = NoteSigner::new("o", SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
-    log.checkpoint(&signer, "o", time(0)).unwrap();
+    log.checkpoint_with_time(&signer, "o", time(0)).unwrap();
     let verified = log
-        .verify(&TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap())
+        .verify(&TrustPolicy::log_only(signer.name(), vec![signer.verifier().clone()]).unwrap())
         .unwrap();
     assert_eq!(verified.redacted(), 1);
 }

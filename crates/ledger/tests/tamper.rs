@@ -117,7 +117,7 @@ fn build(delta: u8) -> (Log<TamperStore>, TrustPolicy) {
         SigningKey::generate().unwrap(),
     )
     .unwrap();
-    let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+    let policy = TrustPolicy::log_only(signer.name(), vec![signer.verifier().clone()]).unwrap();
     let store = TamperStore {
         inner: MemoryStore::new(),
         target: Cell::new(Target::None),
@@ -131,11 +131,13 @@ fn build(delta: u8) -> (Log<TamperStore>, TrustPolicy) {
         b"destruction certificate 9",
     ])
     .unwrap();
-    log.checkpoint(&signer, "broker.example/ledger", t).unwrap();
+    log.checkpoint_with_time(&signer, "broker.example/ledger", t)
+        .unwrap();
     log.append(&[b"transfer receipt 4", b"access record 77"]).unwrap();
     log.redact(1, b"erasure request e-5").unwrap();
     log.append(&[b"x"]).unwrap();
-    log.checkpoint(&signer, "broker.example/ledger", t).unwrap();
+    log.checkpoint_with_time(&signer, "broker.example/ledger", t)
+        .unwrap();
     (log, policy)
 }
 
@@ -227,13 +229,13 @@ fn a_consistently_rewritten_history_is_caught_by_the_signed_checkpoint() {
         SigningKey::generate().unwrap(),
     )
     .unwrap();
-    let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+    let policy = TrustPolicy::log_only("o", vec![signer.verifier().clone()]).unwrap();
     let t = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
     let mut honest = Log::new(MemoryStore::new()).unwrap();
     honest.append(&[b"a", b"b", b"c", b"d"]).unwrap();
-    honest.checkpoint(&signer, "o", t).unwrap();
+    honest.checkpoint_with_time(&signer, "o", t).unwrap();
     honest.append(&[b"e", b"f"]).unwrap();
-    let signed = honest.checkpoint(&signer, "o", t).unwrap();
+    let signed = honest.checkpoint_with_time(&signer, "o", t).unwrap();
     // The forger rebuilds the log with a different entry 4 and copies the signed checkpoints over.
     let mut forged = Log::new(MemoryStore::new()).unwrap();
     forged.append(&[b"a", b"b", b"c", b"d"]).unwrap();

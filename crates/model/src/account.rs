@@ -106,6 +106,7 @@ pub struct Money {
 
 /// The serialized form of [`Money`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MoneyFields {
     /// The amount in the currency's minor unit.
     pub minor_units: u64,
@@ -193,6 +194,7 @@ pub enum AccountUse {
 
 /// A bank account of a customer, identified by its card number.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BankAccount {
     /// The account's id.
     pub id: AccountId,

@@ -177,7 +177,9 @@ impl EmailAddress {
     /// The field name used in errors.
     pub const FIELD: &'static str = "contact.email";
 
-    /// Parses an address. Surrounding whitespace is refused, not trimmed.
+    /// Parses an address. Surrounding whitespace is refused, not trimmed. The error repeats no part of
+    /// the value: what looks like a domain after an `@` of a mistyped address may be a phone number or a
+    /// name.
     pub fn new(value: &str) -> Result<Self, ModelError> {
         if value.validate_email() && value.len() <= 254 {
             Ok(Self(value.to_owned()))
@@ -185,7 +187,7 @@ impl EmailAddress {
             Err(ModelError::InvalidFormat {
                 field: Self::FIELD,
                 expected: "e-mail address",
-                masked: mask_email(value),
+                masked: "***".to_owned(),
             })
         }
     }
@@ -195,17 +197,59 @@ impl EmailAddress {
         &self.0
     }
 
-    /// The mask: the first character of the local part, `***`, and the domain (`z***@example.com`).
+    /// The mask: the first character of the local part, `***`, and the domain if it is a common mail
+    /// provider's (`z***@qq.com`), else only its top-level domain (`z***@***.cn`): a personal or a small
+    /// company's domain names its owner.
     pub fn mask(&self) -> String {
         mask_email(&self.0)
     }
 }
 
+/// Mail providers so widely used that their domain identifies no one (lower case).
+const COMMON_MAIL_DOMAINS: &[&str] = &[
+    "qq.com",
+    "foxmail.com",
+    "163.com",
+    "126.com",
+    "yeah.net",
+    "sina.com",
+    "sina.cn",
+    "sohu.com",
+    "139.com",
+    "189.cn",
+    "wo.cn",
+    "aliyun.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.de",
+    "web.de",
+    "example.com",
+    "example.org",
+    "example.net",
+];
+
 fn mask_email(value: &str) -> String {
     match value.rsplit_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+            let lower = domain.to_ascii_lowercase();
+            if COMMON_MAIL_DOMAINS.contains(&lower.as_str()) {
+                format!("{first}***@{domain}")
+            } else {
+                match domain.rsplit_once('.') {
+                    Some((_, tld)) if !tld.is_empty() && tld.len() <= 6 => format!("{first}***@***.{tld}"),
+                    _ => format!("{first}***@***"),
+                }
+            }
         }
         None => mask_middle(value, 1, 0),
     }
@@ -226,6 +270,7 @@ pub struct PostalAddress {
 
 /// The fields of a [`PostalAddress`] before validation, also its serialized form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PostalAddressFields {
     /// The country or territory.
     pub country: Jurisdiction,
@@ -261,7 +306,8 @@ impl PostalAddress {
             return Err(ModelError::InvalidFormat {
                 field: "contact.address.region_code",
                 expected: "six-digit GB/T 2260 code",
-                masked: mask_middle(code, 2, 0),
+                // Nothing of it: a code that fails may be anything typed into the field.
+                masked: mask_middle(code, 0, 0),
             });
         }
         if let Some(code) = &fields.postal_code
@@ -274,7 +320,7 @@ impl PostalAddress {
             return Err(ModelError::InvalidFormat {
                 field: "contact.address.postal_code",
                 expected: "postal code",
-                masked: mask_middle(code, 2, 0),
+                masked: mask_middle(code, 0, 0),
             });
         }
         Ok(Self {
@@ -305,11 +351,43 @@ impl PostalAddress {
         self.postal_code.as_deref()
     }
 
-    /// The mask: only the first (most general) line, the rest replaced by `***`.
+    /// The mask: only the most general part, the rest replaced by `***`. For an address on several
+    /// lines that is the first line (`CN 北京市 ***`); for one written on a single line, the same part
+    /// is cut out of it — the leading province or municipality up to its `省`, `市` or `自治区` when
+    /// that comes early (`CN 北京市 ***` for `北京市朝阳区建国路88号`) — and otherwise nothing
+    /// (`CN ***`): a line whose general part cannot be told apart is shown not at all.
     pub fn mask(&self) -> String {
-        let first = self.lines.first().map(String::as_str).unwrap_or("");
-        format!("{} {first} ***", self.country)
+        match self.lines.as_slice() {
+            [first, _, ..] => format!("{} {first} ***", self.country),
+            [only] => match leading_region(only) {
+                Some(region) => format!("{} {region} ***", self.country),
+                None => format!("{} ***", self.country),
+            },
+            [] => format!("{} ***", self.country),
+        }
     }
+}
+
+/// The province, autonomous region or municipality at the start of a one-line mainland address: the text
+/// up to and including the first `省`, `自治区` or `市` within its first eight characters, provided
+/// something follows (else the whole line would show).
+fn leading_region(line: &str) -> Option<&str> {
+    let mut end = None;
+    for (position, (index, c)) in line.char_indices().enumerate() {
+        if position >= 8 {
+            break;
+        }
+        if c == '省' || c == '市' {
+            end = Some(index + c.len_utf8());
+            break;
+        }
+        if c == '区' && line.get(..index).is_some_and(|head| head.ends_with("自治")) {
+            end = Some(index + c.len_utf8());
+            break;
+        }
+    }
+    let end = end?;
+    (end < line.len()).then(|| line.get(..end)).flatten()
 }
 
 impl fmt::Debug for PostalAddress {
@@ -393,6 +471,21 @@ mod tests {
     fn email_addresses() {
         let e = EmailAddress::new("zhang.san@example.com").unwrap();
         assert_eq!(e.mask(), "z***@example.com");
+        assert_eq!(
+            EmailAddress::new("zhangsan@QQ.com").unwrap().mask(),
+            "z***@QQ.com"
+        );
+        // A personal domain names its owner: only its top-level domain shows.
+        let own = EmailAddress::new("me@zhangsan-family.cn").unwrap();
+        assert_eq!(own.mask(), "m***@***.cn");
+        assert!(!format!("{own:?} {own}").contains("zhangsan"));
+        // An invalid address repeats nothing of itself, not even what follows its last `@`.
+        let err = EmailAddress::new("zhang@@13812345678").unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("13812345678") && !shown.contains("zhang"),
+            "{shown}"
+        );
         for bad in [
             "",
             "no-at-sign",
@@ -425,6 +518,21 @@ mod tests {
         };
         let a = PostalAddress::new(fields.clone()).unwrap();
         assert_eq!(a.mask(), "CN 北京市 ***");
+        // The same address on one line is masked the same way, and a line with no early region not at all.
+        let mut one_line = fields.clone();
+        one_line.lines = vec!["北京市朝阳区建国路88号".into()];
+        assert_eq!(PostalAddress::new(one_line).unwrap().mask(), "CN 北京市 ***");
+        let mut western = fields.clone();
+        western.lines = vec!["Flat 3, 88 Jianguo Road, Chaoyang, Beijing".into()];
+        let western = PostalAddress::new(western).unwrap();
+        assert_eq!(western.mask(), "CN ***");
+        assert!(!format!("{western:?}").contains("Jianguo"));
+        let mut region = fields.clone();
+        region.lines = vec!["内蒙古自治区呼和浩特市新城区".into()];
+        assert_eq!(PostalAddress::new(region).unwrap().mask(), "CN 内蒙古自治区 ***");
+        let mut bare = fields.clone();
+        bare.lines = vec!["上海市".into()];
+        assert_eq!(PostalAddress::new(bare).unwrap().mask(), "CN ***");
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<PostalAddress>(&json).unwrap(), a);
         let mut empty = fields.clone();

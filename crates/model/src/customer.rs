@@ -14,12 +14,14 @@ use crate::error::ModelError;
 use crate::ids::{CustomerId, PolicyId};
 use crate::jurisdiction::Jurisdiction;
 use crate::party::{Party, PartyKind};
+use crate::people::CoveredPerson;
 use crate::policy::{Beneficiary, Claim, Policy};
 use crate::version::RecordVersion;
 
 /// The contact section (category [`DataCategory::Contact`]). Every field is optional because records from
 /// real books are incomplete; data-quality reports say what is missing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContactSection {
     /// Mainland mobile number.
     pub mobile: Option<MobileNumber>,
@@ -42,6 +44,7 @@ impl ContactSection {
 /// PIPL Art 28, processed on separate consent under PIPL Art 29). Its `Debug` shows the date and how many
 /// conditions were declared, never the health facts themselves.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HealthDeclaration {
     /// The day the declaration was signed.
     pub declared_on: NaiveDate,
@@ -67,6 +70,7 @@ impl std::fmt::Debug for HealthDeclaration {
 /// Marketing preferences (category [`DataCategory::MarketingPreferences`]). A `false` is an opt-out the
 /// brokerage must honour (PIPL Art 24 for automated marketing, Art 15 for withdrawn consent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MarketingPreferences {
     /// Marketing by SMS allowed.
     pub sms: bool,
@@ -109,6 +113,7 @@ pub enum TransactionKind {
 /// A transaction record. AML Law 2024 Art 34 keeps it at least 10 years after the transaction, so its date
 /// matters to retention.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AmlTransaction {
     /// The day of the transaction.
     pub date: NaiveDate,
@@ -121,6 +126,7 @@ pub struct AmlTransaction {
 /// Customer due diligence and transaction records (category [`DataCategory::KycAml`]). AML Law 2024 Art 34
 /// keeps identity data at least 10 years after the relationship ends.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KycRecord {
     /// When due diligence was last done.
     pub verified_on: NaiveDate,
@@ -134,6 +140,7 @@ pub struct KycRecord {
 
 /// The fields of a [`Customer`] before the cross-field checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerFields {
     /// The customer's id.
     pub id: CustomerId,
@@ -154,6 +161,11 @@ pub struct CustomerFields {
     pub claims: Vec<Claim>,
     /// Beneficiaries named in those policies.
     pub beneficiaries: Vec<Beneficiary>,
+    /// Insured persons and beneficiaries as people with their own ids and rights (PIPL Arts 28, 31, 44):
+    /// section [`DataCategory::Beneficiaries`] with [`CustomerFields::beneficiaries`]. Absent in records
+    /// written before people had ids (serde default: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered_people: Vec<CoveredPerson>,
     /// Marketing preferences.
     pub marketing: Option<MarketingPreferences>,
     /// AML due diligence and transactions.
@@ -177,6 +189,7 @@ pub struct Customer {
 
 /// The serialized form of a [`Customer`]: its fields and current version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StoredCustomer {
     /// The fields.
     pub fields: CustomerFields,
@@ -243,6 +256,21 @@ fn check_fields(f: &CustomerFields) -> Result<(), ModelError> {
             });
         }
     }
+    let mut people = BTreeSet::new();
+    for p in &f.covered_people {
+        if !people.insert(p.id()) {
+            return Err(ModelError::Duplicate {
+                field: "covered_people.id",
+                id: p.id().to_string(),
+            });
+        }
+        if !policy_ids.contains(&p.policy_id()) {
+            return Err(ModelError::DanglingReference {
+                field: "covered_people.policy_id",
+                id: p.policy_id().to_string(),
+            });
+        }
+    }
     Ok(())
 }
 
@@ -284,6 +312,7 @@ fn changed_fields(old: &CustomerFields, new: &CustomerFields) -> Vec<String> {
     check(old.policies != new.policies, "policies");
     check(old.claims != new.claims, "claims");
     check(old.beneficiaries != new.beneficiaries, "beneficiaries");
+    check(old.covered_people != new.covered_people, "covered_people");
     check(old.marketing != new.marketing, "marketing_preferences");
     check(old.kyc != new.kyc, "kyc_aml");
     check(
@@ -309,6 +338,7 @@ fn held_paths(f: &CustomerFields) -> Vec<String> {
         (!f.policies.is_empty(), "policies"),
         (!f.claims.is_empty(), "claims"),
         (!f.beneficiaries.is_empty(), "beneficiaries"),
+        (!f.covered_people.is_empty(), "covered_people"),
         (f.marketing.is_some(), "marketing_preferences"),
         (f.kyc.is_some(), "kyc_aml"),
         (true, "relationship_start"),
@@ -433,6 +463,11 @@ impl Customer {
         &self.fields.beneficiaries
     }
 
+    /// Insured persons and beneficiaries, each with their own id.
+    pub fn covered_people(&self) -> &[CoveredPerson] {
+        &self.fields.covered_people
+    }
+
     /// Marketing preferences.
     pub fn marketing(&self) -> Option<&MarketingPreferences> {
         self.fields.marketing.as_ref()
@@ -475,7 +510,7 @@ impl Customer {
                 DataCategory::Health => f.health.is_some(),
                 DataCategory::Policies => !f.policies.is_empty(),
                 DataCategory::Claims => !f.claims.is_empty(),
-                DataCategory::Beneficiaries => !f.beneficiaries.is_empty(),
+                DataCategory::Beneficiaries => !f.beneficiaries.is_empty() || !f.covered_people.is_empty(),
                 DataCategory::MarketingPreferences => f.marketing.is_some(),
                 // No wildcard: a new category must decide here which section holds it.
                 DataCategory::KycAml => f.kyc.is_some(),
@@ -483,11 +518,16 @@ impl Customer {
             .collect()
     }
 
-    /// Whether `category` of this customer is sensitive personal information at `date`: when the category is
-    /// (health, financial accounts, claims), or when the customer is a minor under 14, all of whose personal
-    /// information is sensitive (PIPL Art 28).
+    /// Whether `category` of this customer is sensitive personal information at `date`, cautiously and
+    /// without a book's settings: when the category is (health, financial accounts, claims, KYC/AML), when
+    /// the customer is a minor under 14, all of whose personal information is sensitive, or, for the insured
+    /// persons and beneficiaries section, when one of them is a minor (PIPL Art 28). A book's
+    /// [`crate::SensitivityPolicy`] refines claims by line of business.
     pub fn is_sensitive_at(&self, category: DataCategory, date: NaiveDate) -> bool {
-        category.is_sensitive() || self.is_minor_at(date)
+        category.is_sensitive()
+            || self.is_minor_at(date)
+            || (category == DataCategory::Beneficiaries
+                && self.fields.covered_people.iter().any(|p| p.is_minor_at(date)))
     }
 
     /// The categories held that are sensitive at `date`, with the article that makes them so.

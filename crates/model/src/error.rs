@@ -1,12 +1,19 @@
-//! The one error type of custodia-model: every variant names the field or value that failed.
+//! The one error type of custodia-model: every variant names the field that failed, never the value.
 
-/// Why a value could not become a model type. Messages name the field; they never echo a full
-/// identity number, phone or account number, only what is needed to find the mistake.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+use std::fmt;
+
+use crate::input::InputProblem;
+
+/// Why a value could not become a model type. Messages — `Display` and `Debug` alike, since both reach
+/// logs — name the field and what was expected; they never repeat the value given, not even a value
+/// that was meant to be a code (a phone number typed into a category field is still a phone number).
+/// Masked fragments (`138****5678`) appear where the mask is the display form of the field. The values
+/// stay in the variants' fields for the program that matches on them.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
     /// An id was not a UUID, or was the nil UUID.
-    #[error("{field}: not a valid id: {value:?}")]
+    #[error("{field}: not a valid id ({} characters)", value.chars().count())]
     InvalidId {
         /// The field that held the id.
         field: &'static str,
@@ -14,19 +21,19 @@ pub enum ModelError {
         value: String,
     },
     /// A data category code or tag is not one custodia knows.
-    #[error("unknown data category {value:?}")]
+    #[error("unknown data category ({} characters)", value.chars().count())]
     UnknownCategory {
         /// The code or tag given.
         value: String,
     },
     /// A custom purpose code is malformed or shadows a built-in purpose.
-    #[error("invalid purpose code {value:?}: use 1-64 of a-z, 0-9, _ and not a built-in name")]
+    #[error("invalid purpose code ({} characters): use 1-64 of a-z, 0-9, _ and not a built-in name", value.chars().count())]
     InvalidPurpose {
         /// The code given.
         value: String,
     },
     /// Not an assigned ISO 3166-1 alpha-2 code.
-    #[error("not an ISO 3166-1 alpha-2 country code: {value:?}")]
+    #[error("not an ISO 3166-1 alpha-2 country code ({} characters)", value.chars().count())]
     InvalidCountryCode {
         /// The code given.
         value: String,
@@ -167,4 +174,69 @@ pub enum ModelError {
         /// The current version number.
         current: u32,
     },
+    /// Deserializing an input failed at `path` ([`crate::from_json`]): the path and what was wrong,
+    /// never serde's own message, which quotes the offending value.
+    #[error("{path}: {problem} (line {line}, column {column})")]
+    Input {
+        /// Where in the input, as field names and indices from the top (`fields.policies[0].term_end`);
+        /// a key that is not a plain identifier shows as `?`.
+        path: String,
+        /// What was wrong there.
+        problem: InputProblem,
+        /// The input's line (1-based; 0 when the format has none).
+        line: usize,
+        /// The column in that line.
+        column: usize,
+    },
+    /// A date is outside the days a working-day calendar knows: whether it is a working day is not known,
+    /// and custodia never guesses (Civil Code Art 203 needs the real calendar).
+    #[error("{calendar}: {date} is outside the calendar ({first} to {last})")]
+    OutsideCalendar {
+        /// The calendar's name.
+        calendar: String,
+        /// The date asked about.
+        date: chrono::NaiveDate,
+        /// The calendar's first day.
+        first: chrono::NaiveDate,
+        /// The calendar's last day.
+        last: chrono::NaiveDate,
+    },
+}
+
+impl ModelError {
+    fn variant(&self) -> &'static str {
+        match self {
+            ModelError::InvalidId { .. } => "InvalidId",
+            ModelError::UnknownCategory { .. } => "UnknownCategory",
+            ModelError::InvalidPurpose { .. } => "InvalidPurpose",
+            ModelError::InvalidCountryCode { .. } => "InvalidCountryCode",
+            ModelError::InvalidLength { .. } => "InvalidLength",
+            ModelError::InvalidCharacter { .. } => "InvalidCharacter",
+            ModelError::ChecksumMismatch { .. } => "ChecksumMismatch",
+            ModelError::InvalidEmbeddedDate { .. } => "InvalidEmbeddedDate",
+            ModelError::Inconsistent { .. } => "Inconsistent",
+            ModelError::InvalidFormat { .. } => "InvalidFormat",
+            ModelError::Empty { .. } => "Empty",
+            ModelError::DateOrder { .. } => "DateOrder",
+            ModelError::DanglingReference { .. } => "DanglingReference",
+            ModelError::Duplicate { .. } => "Duplicate",
+            ModelError::OutOfRange { .. } => "OutOfRange",
+            ModelError::Truncated { .. } => "Truncated",
+            ModelError::TrailingBytes { .. } => "TrailingBytes",
+            ModelError::TooLong { .. } => "TooLong",
+            ModelError::NoChange { .. } => "NoChange",
+            ModelError::VersionConflict { .. } => "VersionConflict",
+            ModelError::Input { .. } => "Input",
+            ModelError::OutsideCalendar { .. } => "OutsideCalendar",
+        }
+    }
+}
+
+/// Not derived: a derived `Debug` would print the values some variants keep (an id that did not parse
+/// may be a phone number typed into the wrong field). It shows the variant and the message instead,
+/// which are written to name fields only.
+impl fmt::Debug for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ModelError::{}({:?})", self.variant(), self.to_string())
+    }
 }

@@ -333,7 +333,10 @@ impl UnifiedSocialCreditCode {
         if expected != Some(bytes[17]) {
             return Err(ModelError::ChecksumMismatch {
                 field,
-                masked: mask_middle(value, 8, 2),
+                // Harder than the code's display mask (8 and 3): a value that fails the check may be
+                // something else typed into the field — a resident identity number, whose first eight
+                // characters are the region and the birth year.
+                masked: mask_middle(value, 2, 2),
             });
         }
         Ok(Self(bytes))

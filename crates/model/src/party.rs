@@ -73,7 +73,11 @@ impl PersonName {
     }
 
     /// The mask: the first character kept, every other non-space character a star (`张*`, `欧阳**`→`欧***`).
+    /// A one-character name is all star (`*`): keeping its first character would show all of it.
     pub fn mask(&self) -> String {
+        if self.0.chars().count() == 1 {
+            return "*".to_owned();
+        }
         self.0
             .chars()
             .enumerate()
@@ -176,6 +180,7 @@ text_newtype_impls!(DocumentNumber);
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[serde(deny_unknown_fields)]
 pub enum IdentityDocument {
     /// A mainland resident identity card (GB 11643 number).
     ResidentId(ResidentIdNumber),
@@ -211,6 +216,7 @@ pub enum GuardianRelationship {
 
 /// The parent or guardian who consents for a person under 14 (PIPL Art 31).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Guardian {
     /// The guardian's name.
     pub name: PersonName,
@@ -220,8 +226,10 @@ pub struct Guardian {
     pub mobile: Option<MobileNumber>,
 }
 
-/// The fields of a [`Person`] before the cross-field checks, also its serialized form.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The fields of a [`Person`] before the cross-field checks, also its serialized form. Its `Debug` masks
+/// the birth date (see the impl).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PersonFields {
     /// Full name.
     pub name: PersonName,
@@ -235,6 +243,23 @@ pub struct PersonFields {
     pub document: IdentityDocument,
     /// The parent or guardian, required in practice for minors (PIPL Art 31); quality checks flag its absence.
     pub guardian: Option<Guardian>,
+}
+
+/// Not derived: the birth date is the middle of a resident identity number (GB 11643 digits 7 to 14), so
+/// printed beside the number's mask (`110105********002X`, region and last four) it would give the whole
+/// number back. `Debug` shows neither the date nor anything else the mask hides; the gender it shows is
+/// in the mask's last four already.
+impl fmt::Debug for PersonFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonFields")
+            .field("name", &self.name)
+            .field("birth_date", &"****-**-**")
+            .field("gender", &self.gender)
+            .field("nationality", &self.nationality)
+            .field("document", &self.document)
+            .field("guardian", &self.guardian)
+            .finish()
+    }
 }
 
 /// A natural person. A value that exists has a resident identity number consistent with its birth date and
@@ -317,6 +342,7 @@ impl From<Person> for PersonFields {
 
 /// An organization customer (a company buying group or property cover), registered in mainland China.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Organization {
     /// Registered name.
     pub name: OrganizationName,
@@ -403,6 +429,8 @@ mod tests {
 
     #[test]
     fn names_mask_and_validate() {
+        assert_eq!(PersonName::new("张").unwrap().mask(), "*");
+        assert_eq!(format!("{:?}", PersonName::new("张").unwrap()), "PersonName(*)");
         assert_eq!(PersonName::new("张三").unwrap().mask(), "张*");
         assert_eq!(PersonName::new("张三丰").unwrap().to_string(), "张**");
         assert_eq!(PersonName::new("Anna Schmidt").unwrap().mask(), "A*** *******");
@@ -447,6 +475,16 @@ mod tests {
         assert!(serde_json::from_value::<Person>(json).is_err());
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Person>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn debug_of_a_person_cannot_be_combined_into_the_identity_number() {
+        let p = Person::new(fields()).unwrap();
+        let shown = format!("{p:?}");
+        assert!(shown.contains("110105********002X"), "{shown}");
+        for secret in ["11010519491231002X", "19491231", "1949-12-31", "张三"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 
     #[test]

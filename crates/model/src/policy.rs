@@ -7,6 +7,7 @@ use crate::account::Money;
 use crate::citation::{Citation, Instrument};
 use crate::error::ModelError;
 use crate::ids::{ClaimId, PolicyId};
+use crate::mask::mask_middle;
 use crate::party::PersonName;
 
 /// Broad line of business of a product; short-term lines usually run one year or less.
@@ -59,6 +60,7 @@ pub enum TerminationReason {
 
 /// An early end of a contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Termination {
     /// The day the contract ended.
     pub date: NaiveDate,
@@ -81,8 +83,10 @@ pub enum PolicyStatus {
     Terminated(TerminationReason),
 }
 
-/// The fields of a [`Policy`] before validation, also its serialized form.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The fields of a [`Policy`] before validation, also its serialized form. Its `Debug` masks the policy
+/// number, which the insurer's systems key the policyholder by.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyFields {
     /// The policy's id.
     pub id: PolicyId,
@@ -102,6 +106,31 @@ pub struct PolicyFields {
     pub premium: Money,
     /// Early termination, if any.
     pub termination: Option<Termination>,
+}
+
+impl PolicyFields {
+    /// The policy number's mask: at most its first two and last two characters (`P2****89`), less
+    /// for short numbers (see the model's masks).
+    pub fn masked_policy_number(&self) -> String {
+        mask_middle(&self.policy_number, 2, 2)
+    }
+}
+
+/// Not derived: the policy number is shown masked (it identifies the policyholder at the insurer).
+impl std::fmt::Debug for PolicyFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyFields")
+            .field("id", &self.id)
+            .field("policy_number", &self.masked_policy_number())
+            .field("insurer", &self.insurer)
+            .field("product", &self.product)
+            .field("line", &self.line)
+            .field("term_start", &self.term_start)
+            .field("term_end", &self.term_end)
+            .field("premium", &self.premium)
+            .field("termination", &self.termination)
+            .finish()
+    }
 }
 
 /// An insurance contract placed by the brokerage (its business file: Broker Rule 2018 Art 44).
@@ -267,6 +296,7 @@ pub enum ClaimStatus {
 
 /// A claim under a policy the customer holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Claim {
     /// The claim's id.
     pub id: ClaimId,
@@ -328,6 +358,7 @@ pub enum BeneficiaryRelationship {
 
 /// A beneficiary named in a policy: a third person's data held by the broker.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Beneficiary {
     /// The policy naming the beneficiary; must be one of the customer's policies.
     pub policy_id: PolicyId,
@@ -393,6 +424,17 @@ mod tests {
         let q = Policy::new(fields(date(2020, 1, 1), date(2020, 12, 31))).unwrap();
         assert!(q.is_active_at(date(2020, 12, 31)));
         assert_eq!(q.status_at(date(2021, 1, 1)), PolicyStatus::Expired);
+    }
+
+    #[test]
+    fn debug_masks_the_policy_number() {
+        let mut f = fields(date(2024, 1, 1), date(2024, 12, 31));
+        f.policy_number = "P2026000123456789".into();
+        let p = Policy::new(f).unwrap();
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("P2026000123456789"), "{shown}");
+        assert!(!shown.contains("2026000123"), "{shown}");
+        assert!(shown.contains("P2*************89"), "{shown}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::ids::CustomerId;
 /// accuracy duty of PIPL Art 8 need this trail; the crypto layer binds the number into each section's AAD.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(deny_unknown_fields)]
 pub struct RecordVersion {
     number: u32,
     at: DateTime<Utc>,
@@ -62,6 +63,7 @@ pub struct VersionHistory {
 
 /// The serialized form of a [`VersionHistory`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VersionHistoryFields {
     /// The customer.
     pub customer: CustomerId,

@@ -100,6 +100,25 @@ pub enum StoreError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A restored backup's log is shorter than a checkpoint the caller holds: the backup is older than
+    /// evidence already given out, and restoring it rolls that evidence back. Refused unless the restore
+    /// was told [`crate::OlderThanCheckpoint::Restore`].
+    #[error(
+        "backup holds {backup_size} log entries, older than the held checkpoint of size {checkpoint_size}"
+    )]
+    BackupOlderThanCheckpoint {
+        /// The restored log's size.
+        backup_size: u64,
+        /// The held checkpoint's size.
+        checkpoint_size: u64,
+    },
+    /// A restored backup's log does not verify, or does not extend the held checkpoint (its root at the
+    /// checkpoint's size differs): it was altered, or it is another log.
+    #[error("backup does not verify: {detail}")]
+    BackupDoesNotVerify {
+        /// What failed (the ledger's error, which names indices and sizes only).
+        detail: String,
+    },
     /// A number does not fit the database's signed 64-bit integers.
     #[error("{field} value {value} exceeds the database's 64-bit signed range")]
     OutOfRange {

@@ -74,11 +74,25 @@
 //! ## PostgreSQL
 //!
 //! With feature `postgres`, `PostgresStore::connect` takes a URL such as
-//! `postgresql://custodia:secret@db.internal:5432/broker` and a `PostgresConfig` naming the schema that
-//! holds the tables (default `custodia`; created on first connect). Point every service instance at the
+//! `postgresql://custodia:secret@db.internal:5432/broker?sslmode=verify-full&sslrootcert=/etc/custodia/ca.pem`
+//! and a `PostgresConfig` naming the schema that holds the tables (default `custodia`; created on first
+//! connect). TLS is rustls with ring; `SslMode` says exactly what each libpq mode does here (only
+//! `verify-full` authenticates the server; `prefer`, the default, falls back to plaintext when the server
+//! refuses TLS). A lost server is found again on the next call, and appends are idempotent, so an append
+//! retried after a crash at commit never lands twice. Point every service instance at the
 //! same URL and schema to share one ledger. The PostgreSQL half of the test suite runs with `--features
 //! postgres-tests` (which turns on `postgres`) against the server in `CUSTODIA_PG_URL` (it fails, rather
 //! than passes, when the variable is missing); `.ci/postgres.sh` starts a throwaway one.
+//!
+//! ## Backups and restores
+//!
+//! `SqliteStore::backup_to` takes a consistent online backup (SQLite's backup API); for PostgreSQL use
+//! `pg_dump --format=custom --schema=<schema>` or a base backup with WAL archiving. A restore is checked
+//! before use against the ledger and a checkpoint held outside the store ([`verify_restored`],
+//! `SqliteStore::restore`); a backup older than that checkpoint is refused unless the caller passes
+//! [`OlderThanCheckpoint::Restore`]. Crypto-shredding holds against backups once the KEK versions that
+//! wrapped the shredded keys are retired on schedule (`custodia_crypto::Keyring::retire_shredded`, over
+//! the stores' `custodia_crypto::KeyringStore`), and the keyring's state persists in the store.
 //!
 //! ## Errors through the seams
 //!
@@ -136,6 +150,7 @@
 // A build with no backend feature keeps the shared row checks and schema it would need, unused.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
+mod backup;
 mod error;
 #[cfg(feature = "postgres")]
 mod pg;
@@ -146,9 +161,10 @@ mod schema;
 mod sqlite;
 mod unit;
 
+pub use backup::{OlderThanCheckpoint, RestoreCheck, RestoreReport, verify_restored};
 pub use error::StoreError;
 #[cfg(feature = "postgres")]
-pub use pg::{PostgresConfig, PostgresStore};
+pub use pg::{PostgresConfig, PostgresStore, SslMode, Transport};
 pub use records::{
     Inserted, KeyRange, MAX_RECORD_KEY_LEN, MAX_RECORD_VALUE_LEN, Namespace, Record, Records, Swapped,
 };

@@ -1,7 +1,7 @@
 //! Checks of stored rows shared by both backends: every column read back is checked before it becomes a value.
 
 use chrono::{DateTime, Utc};
-use custodia_crypto::{DekId, SealedSection, SectionTombstone, WrappedKey};
+use custodia_crypto::{CryptoError, DekId, KeyringState, SealedSection, SectionTombstone, WrappedKey};
 use custodia_ledger::{Entry, EntryContent, LedgerError, MerkleHash, NodeId, Salt, StoredCheckpoint};
 use custodia_model::{CustomerId, DataCategory};
 
@@ -255,4 +255,61 @@ pub(crate) fn checkpoint_sequence(
             })
         }
     }
+}
+
+/// Reads the stored keyring state.
+pub(crate) fn keyring_state_from_row(bytes: &[u8]) -> Result<KeyringState, StoreError> {
+    KeyringState::decode(bytes).map_err(|_| StoreError::RowCheck {
+        table: "keyring_state",
+        key: "1".to_owned(),
+        what: "bytes are not a keyring state",
+    })
+}
+
+/// Reads a stored KEK version.
+pub(crate) fn kek_version_from_row(version: i64) -> Result<u32, StoreError> {
+    u32::try_from(version)
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or(StoreError::RowCheck {
+            table: "kek_shreds",
+            key: version.to_string(),
+            what: "kek version",
+        })
+}
+
+/// Reads the first destruction time of a shredded KEK version.
+pub(crate) fn shred_time_from_columns(
+    version: u32,
+    seconds: i64,
+    nanos: i64,
+) -> Result<DateTime<Utc>, StoreError> {
+    u32::try_from(nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(seconds, nanos))
+        .ok_or(StoreError::RowCheck {
+            table: "kek_shreds",
+            key: version.to_string(),
+            what: "destruction time",
+        })
+}
+
+/// A keyring state may only move forward: its minimum and primary versions never fall below the
+/// stored ones (a stale keyring must not undo a retirement).
+pub(crate) fn check_forward(stored: &KeyringState, new: &KeyringState) -> Result<(), CryptoError> {
+    if new.min_decrypt < stored.min_decrypt {
+        return Err(CryptoError::KeyringStateRegressed {
+            field: "minimum decryption version",
+            stored: stored.min_decrypt,
+            given: new.min_decrypt,
+        });
+    }
+    if new.primary < stored.primary {
+        return Err(CryptoError::KeyringStateRegressed {
+            field: "primary version",
+            stored: stored.primary,
+            given: new.primary,
+        });
+    }
+    Ok(())
 }

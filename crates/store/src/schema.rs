@@ -157,10 +157,36 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             );
         ",
     },
+    Migration {
+        version: 5,
+        name: "keyring state",
+        sqlite: "
+            CREATE TABLE keyring_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                state BLOB NOT NULL
+            );
+            CREATE TABLE kek_shreds (
+                kek_version INTEGER PRIMARY KEY CHECK (kek_version > 0),
+                first_destroyed_seconds INTEGER NOT NULL,
+                first_destroyed_nanos INTEGER NOT NULL
+            );
+        ",
+        postgres: "
+            CREATE TABLE keyring_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                state BYTEA NOT NULL
+            );
+            CREATE TABLE kek_shreds (
+                kek_version BIGINT PRIMARY KEY CHECK (kek_version > 0),
+                first_destroyed_seconds BIGINT NOT NULL,
+                first_destroyed_nanos INTEGER NOT NULL
+            );
+        ",
+    },
     // The application layer's own records (custodia-brokerage): one rule-free table of namespaced keys and
     // values, read in key order. Later issues add namespaces, not tables.
     Migration {
-        version: 5,
+        version: 6,
         name: "records",
         sqlite: "
             CREATE TABLE records (

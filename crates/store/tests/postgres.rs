@@ -9,7 +9,7 @@ mod common;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use custodia_ledger::{LedgerError, Log};
-use custodia_store::{PostgresConfig, PostgresStore, SCHEMA_VERSION, StoreError};
+use custodia_store::{PostgresConfig, PostgresStore, SCHEMA_VERSION, SslMode, StoreError, Transport};
 
 /// The server's URL. With the feature on and no server named, the test fails: nothing pretends to pass
 /// without a server.
@@ -47,8 +47,127 @@ fn connect(schema: &str) -> PostgresStore {
     PostgresStore::connect(&url(), &PostgresConfig::new().with_schema(schema).unwrap()).unwrap()
 }
 
+/// A plaintext client over the server's Unix socket (`CUSTODIA_PG_SOCKET_URL`), for SQL behind the
+/// store's back; TCP to the test server takes TLS only.
 fn raw_client() -> postgres::Client {
-    postgres::Client::connect(&url(), postgres::NoTls).unwrap()
+    postgres::Client::connect(&env("CUSTODIA_PG_SOCKET_URL"), postgres::NoTls).unwrap()
+}
+
+fn env(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!("{name} is not set: start the server with `source .ci/postgres.sh && custodia_pg_start`"),
+    }
+}
+
+/// A URL to the test server at `host` with the given TLS query (`sslmode=…&sslrootcert=…`).
+fn url_with(host: &str, query: &str) -> String {
+    format!(
+        "postgresql://postgres@{host}:{}/postgres?{query}",
+        env("CUSTODIA_PG_PORT")
+    )
+}
+
+fn try_connect(url: &str) -> Result<PostgresStore, StoreError> {
+    PostgresStore::connect(url, &PostgresConfig::new().with_schema(&fresh_schema()).unwrap())
+}
+
+#[test]
+fn every_sslmode_does_what_its_documentation_says_against_a_tls_only_server() {
+    let ca = env("CUSTODIA_PG_CA");
+    let other = env("CUSTODIA_PG_OTHER_CA");
+    // verify-full: the chain and the name (the certificate names `localhost`).
+    let full = try_connect(&url_with(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ))
+    .unwrap();
+    assert_eq!(full.ssl_mode(), SslMode::VerifyFull);
+    assert_eq!(full.transport().unwrap(), Transport::Tls);
+    // …refuses the right CA's certificate at an address it does not name, and another CA's anywhere.
+    let err = |result: Result<PostgresStore, StoreError>| match result {
+        Ok(_) => panic!("connected"),
+        Err(error) => error,
+    };
+    let wrong_name = err(try_connect(&url_with(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    )));
+    assert!(
+        matches!(
+            wrong_name,
+            StoreError::Postgres {
+                operation: "connect",
+                ..
+            }
+        ),
+        "{wrong_name}"
+    );
+    let wrong_ca = err(try_connect(&url_with(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={other}"),
+    )));
+    assert!(
+        matches!(
+            wrong_ca,
+            StoreError::Postgres {
+                operation: "connect",
+                ..
+            }
+        ),
+        "{wrong_ca}"
+    );
+    // verify-ca: the chain only, so the address need not be named…
+    let chain = try_connect(&url_with(
+        "127.0.0.1",
+        &format!("sslmode=verify-ca&sslrootcert={ca}"),
+    ))
+    .unwrap();
+    assert_eq!(chain.transport().unwrap(), Transport::Tls);
+    // …but the chain must hold.
+    err(try_connect(&url_with(
+        "127.0.0.1",
+        &format!("sslmode=verify-ca&sslrootcert={other}"),
+    )));
+    // require: encrypted, certificate unchecked without a CA file, checked with one.
+    let required = try_connect(&url_with("127.0.0.1", "sslmode=require")).unwrap();
+    assert_eq!(required.transport().unwrap(), Transport::Tls);
+    err(try_connect(&url_with(
+        "127.0.0.1",
+        &format!("sslmode=require&sslrootcert={other}"),
+    )));
+    // prefer against a server that offers TLS: encrypted.
+    let preferred = try_connect(&url_with("127.0.0.1", "sslmode=prefer")).unwrap();
+    assert_eq!(preferred.transport().unwrap(), Transport::Tls);
+    // No sslmode at all is prefer, as in libpq.
+    let default = try_connect(&url_with("127.0.0.1", "application_name=custodia")).unwrap();
+    assert_eq!(default.ssl_mode(), SslMode::Prefer);
+    assert_eq!(default.transport().unwrap(), Transport::Tls);
+    // disable: plaintext, which this server refuses (its pg_hba rejects TCP without TLS).
+    err(try_connect(&url_with("127.0.0.1", "sslmode=disable")));
+    // The config wins over the string: the string says disable, the config verify-full.
+    let config = PostgresConfig::new()
+        .with_schema(&fresh_schema())
+        .unwrap()
+        .with_ssl_mode(SslMode::VerifyFull)
+        .with_root_certificates(&ca);
+    let overridden = PostgresStore::connect(&url_with("localhost", "sslmode=disable"), &config).unwrap();
+    assert_eq!(overridden.transport().unwrap(), Transport::Tls);
+    // Modes that need a CA file refuse to start without one, and nobody can ask for `allow`.
+    for query in [
+        "sslmode=verify-ca",
+        "sslmode=verify-full",
+        "sslmode=allow",
+        "sslmode=verify-full&sslrootcert=/nonexistent.pem",
+    ] {
+        assert!(
+            matches!(
+                err(try_connect(&url_with("localhost", query))),
+                StoreError::InvalidConfig { .. }
+            ),
+            "{query}"
+        );
+    }
 }
 
 #[test]
@@ -177,7 +296,8 @@ fn a_deleted_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
     let mut log = Log::new(connect(&schema)).unwrap();
     for n in 0..3u8 {
         log.append(&[&[n]]).unwrap();
-        log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+        log.checkpoint_with_time(&signer, "broker.example/ledger", time)
+            .unwrap();
     }
     let store = log.into_store();
     let stale = StoredCheckpoint::new(1, b"a writer that missed two appends".to_vec());
@@ -201,4 +321,52 @@ fn a_deleted_checkpoint_row_is_caught_and_a_stale_checkpoint_refused() {
             index: 1
         }
     );
+}
+
+#[test]
+fn the_keyring_state_and_shredded_kek_versions_persist_and_a_retirement_rewraps() {
+    use custodia_crypto::{CryptoError, KeyStore, Keyring, KeyringConfig, KeyringStore, RetirementPolicy};
+    let store = fresh_store();
+    assert_eq!(store.keyring_state().unwrap(), None);
+    let mut keyring = Keyring::derive_from_master(&[5u8; 32], 1, KeyringConfig::default()).unwrap();
+    let (gone, live) = (
+        custodia_model::CustomerId::new_v7(),
+        custodia_model::CustomerId::new_v7(),
+    );
+    let (_, wrapped_gone) = keyring.generate_dek(gone).unwrap();
+    let (_, wrapped_live) = keyring.generate_dek(live).unwrap();
+    store.put_wrapped_key(&wrapped_gone).unwrap();
+    store.put_wrapped_key(&wrapped_live).unwrap();
+    store.save_keyring_state(&keyring.state()).unwrap();
+    assert_eq!(store.keyring_state().unwrap(), Some(keyring.state()));
+    let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    store.destroy_customer(gone, t).unwrap();
+    let shreds = store.shredded_kek_versions(1).unwrap();
+    assert_eq!(
+        (shreds.len(), shreds[0].kek_version, shreds[0].first_destroyed_at),
+        (1, 1, t)
+    );
+    let retirement = keyring
+        .retire_shredded(
+            &store,
+            t + chrono::TimeDelta::days(8),
+            &RetirementPolicy::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            retirement.retired_through,
+            retirement.primary,
+            retirement.rewrapped
+        ),
+        (1, 2, 1)
+    );
+    assert_eq!(store.wrapped_keys(live).unwrap()[0].kek_version(), 2);
+    assert_eq!(store.keyring_state().unwrap().unwrap().min_decrypt, 2);
+    let stale = Keyring::derive_from_master(&[5u8; 32], 2, KeyringConfig::default()).unwrap();
+    assert!(matches!(
+        store.save_keyring_state(&stale.state()),
+        Err(CryptoError::KeyringStateRegressed { .. })
+    ));
 }

@@ -40,7 +40,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.sqlite");
     let signer = NoteSigner::new(ORIGIN, SignatureKind::Ed25519, SigningKey::generate().unwrap()).unwrap();
-    let policy = TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap();
+    let policy = TrustPolicy::log_only(ORIGIN, vec![signer.verifier().clone()]).unwrap();
     let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::default()).unwrap()).unwrap();
     let payloads = ENTRIES - ERASED.len() as u64;
     for (batch, start) in (0..payloads).step_by(BATCH as usize).enumerate() {
@@ -50,11 +50,12 @@ fn fixture() -> Fixture {
         let refs: Vec<&[u8]> = batch_payloads.iter().map(Vec::as_slice).collect();
         log.append(&refs).unwrap();
         if (batch as u64 + 1).is_multiple_of(CHECKPOINT_EVERY) {
-            log.checkpoint(&signer, ORIGIN, time(batch as i64)).unwrap();
+            log.checkpoint_with_time(&signer, ORIGIN, time(batch as i64))
+                .unwrap();
         }
     }
     log.redact_many(&ERASED, b"erasure request 2026-114").unwrap();
-    let anchor = log.checkpoint(&signer, ORIGIN, time(100)).unwrap();
+    let anchor = log.checkpoint_with_time(&signer, ORIGIN, time(100)).unwrap();
     assert_eq!(log.size(), ENTRIES);
     let sql = Connection::open(&path).unwrap();
     // The tampering connection needs no durability: thousands of edits, none of them worth an fsync.

@@ -455,7 +455,8 @@ fn a_deleted_or_reordered_checkpoint_row_is_caught_and_a_stale_checkpoint_refuse
     let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
     for n in 0..3u8 {
         log.append(&[&[n]]).unwrap();
-        log.checkpoint(&signer, "broker.example/ledger", time).unwrap();
+        log.checkpoint_with_time(&signer, "broker.example/ledger", time)
+            .unwrap();
     }
     let store = log.into_store();
     let stale = StoredCheckpoint::new(1, b"a writer that missed two appends".to_vec());

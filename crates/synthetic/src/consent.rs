@@ -138,5 +138,6 @@ pub fn privacy_notice(
         language: "zh-CN".into(),
         text_digest: Digest::of(b"the privacy notice as shown at onboarding"),
         published_at,
+        recorded_at: published_at,
     })
 }

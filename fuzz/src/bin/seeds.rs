@@ -10,7 +10,8 @@ use std::path::Path;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use custodia_consent::{
     BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest,
-    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, Recipient, TransferPath,
+    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, PropagationDraft,
+    PropagationRecord, PropagationStep, Recipient, TransferPath,
 };
 use custodia_crypto::{
     InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault,
@@ -24,8 +25,8 @@ use custodia_retention::Profile;
 use custodia_transfer::package::{PackageReader, Record};
 use custodia_transfer::{
     AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MinorRule, Moving, PackageContents,
-    PartyDetails, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
-    package,
+    PartyDetails, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, TransferParty,
+    TransferReceipt, package,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -158,6 +159,7 @@ fn main() -> Res<()> {
             security_measures: "AES-256-GCM per customer".into(),
         },
         impact_assessment: "PIA-FUZZ-1".into(),
+        deal: Default::default(),
         effective: NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?,
     };
     let draft = DraftAgreement::new(terms)?;
@@ -277,7 +279,7 @@ fn main() -> Res<()> {
     for i in 0..13u32 {
         log.append(&[format!("entry {i}").as_bytes()])?;
     }
-    let cp = log.checkpoint(&log_signer, "fuzz.example/log", at(2026, 7, 1)?)?;
+    let cp = log.checkpoint_with_time(&log_signer, "fuzz.example/log", at(2026, 7, 1)?)?;
     let cosigned = cp.cosigned(&witness, at(2026, 7, 2)?)?;
     let plain = Checkpoint::new("fuzz.example/log", 13, log.root())?;
     write_corpus(
@@ -319,6 +321,7 @@ fn main() -> Res<()> {
         language: "zh-CN".into(),
         text_digest: Digest::of(b"the privacy notice as shown"),
         published_at: published,
+        recorded_at: published,
     })?;
     ledger.publish(&notice)?;
     let event = ConsentEvent::new(EventDraft {
@@ -343,12 +346,51 @@ fn main() -> Res<()> {
     let index = ledger.record(&event)?;
     let cp = ledger.checkpoint(&log_signer, "fuzz.example/log", at(2026, 7, 1)?)?;
     let consent_receipt = ledger.receipt(index, &cp)?;
+    // Format 2 added a provision event and propagation steps; a format-1 notice (no recorded_at) still
+    // decodes, so one is kept as a seed.
+    let provided = ConsentEvent::new(EventDraft {
+        id: EventId::from_uuid(uuid_of(0x44))?,
+        kind: EventKind::Provided,
+        ..event.fields().clone()
+    })?;
+    let withdrawal = ConsentEvent::new(EventDraft {
+        id: EventId::from_uuid(uuid_of(0x45))?,
+        kind: EventKind::Withdrawn,
+        effective_at: published + Duration::days(9),
+        recorded_at: published + Duration::days(9),
+        ..event.fields().clone()
+    })?;
+    let told = PropagationRecord::new(PropagationDraft {
+        id: EventId::from_uuid(uuid_of(0x46))?,
+        customer,
+        ending_entry: 3,
+        recipient: Recipient::ThirdParty(PartyId::from_uuid(uuid_of(0x47))?),
+        step: PropagationStep::Told {
+            channel: Channel::Email,
+            text_digest: Digest::of(b"the withdrawal notice sent"),
+        },
+        at: published + Duration::days(10),
+        recorded_at: published + Duration::days(10),
+        recorded_by: ActorId::new("fuzz-clerk-43")?,
+    });
+    let notice_bytes = ConsentRecord::Notice(notice.clone()).encode()?;
+    // The format-1 bytes as format 1 wrote them: the same canonical JSON without recorded_at.
+    let text = String::from_utf8(notice_bytes.clone())?;
+    let field = text
+        .find(",\"recorded_at\":\"")
+        .ok_or("no recorded_at in a notice")?;
+    let end = text[field + 16..].find('"').ok_or("unterminated recorded_at")? + field + 17;
+    let format_1 = format!("{}{}", &text[..field], &text[end..]).replacen("\"format\":2", "\"format\":1", 1);
     write_corpus(
         "consent",
         &[
-            with_tag(0, &ConsentRecord::Notice(notice).encode()?),
+            with_tag(0, &notice_bytes),
             with_tag(0, &ConsentRecord::Event(event).encode()?),
             with_tag(1, &serde_json::to_vec(&consent_receipt)?),
+            with_tag(0, &ConsentRecord::Event(provided).encode()?),
+            with_tag(0, &ConsentRecord::Event(withdrawal).encode()?),
+            with_tag(0, &ConsentRecord::Propagation(told).encode()?),
+            with_tag(0, format_1.as_bytes()),
         ],
     )?;
 

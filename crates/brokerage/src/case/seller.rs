@@ -6,7 +6,7 @@ use std::io::{BufReader, BufWriter};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia_consent::{Channel, ConsentEvent, NoticeId, NoticeRef, Recipient};
 use custodia_crypto::{KeyStore, PackageRandomness, SectionVault};
 use custodia_ledger::MerkleHash;
@@ -15,7 +15,10 @@ use custodia_retention::{
     DestructionPlan, Execution, ExecutionReport, KeyStoreShredder, RetentionError, SectionShredder,
 };
 use custodia_store::{KeyRange, Records};
-use custodia_transfer::notice::{Addressee, Language, NoticeDelivery, notice_served, transfer_notice};
+use custodia_transfer::notice::{
+    Addressee, Language, NoticeDelivery, NoticePublication, Reader, RetentionStatement, notice_served,
+    transfer_notice,
+};
 use custodia_transfer::package::{DEFAULT_MAX_ENTRY_LEN, Header, PackageWriter, TravellingSection};
 use custodia_transfer::{
     AgreementSection, Check, CustomerProof, DispositionCounts, DispositionPlanner, Eligibility,
@@ -390,13 +393,15 @@ impl SellerCase<'_> {
                 return Err(self.refuse("publish notices", row.state));
             }
             let at = b.now();
-            let zh = transfer_notice(
-                &self.agreement,
-                NoticeId::new_v7(),
-                Language::SimplifiedChinese,
-                at,
-            )?;
-            let en = transfer_notice(&self.agreement, NoticeId::new_v7(), Language::English, at)?;
+            let publication = |language| NoticePublication {
+                agreement: &self.agreement,
+                id: NoticeId::new_v7(),
+                language,
+                published_at: at,
+                retention: RetentionStatement::of(&b.profile),
+            };
+            let zh = transfer_notice(&publication(Language::SimplifiedChinese))?;
+            let en = transfer_notice(&publication(Language::English))?;
             b.publish_notice_in(log, &zh)?;
             b.publish_notice_in(log, &en)?;
             let notices = PublishedNotices {
@@ -530,23 +535,34 @@ impl SellerCase<'_> {
     /// Whom to tell and in which language, if the agreement addresses the customer at all.
     fn addressee(&self, customer: CustomerId, facts: &crate::customers::StoredFacts) -> Option<Addressee> {
         let terms = self.agreement.terms();
-        if !terms.selects(facts.relationship_end, terms.effective) {
+        let c = facts.customer();
+        if !terms.selects(c.relationship_end(), terms.effective) {
             return None;
         }
         let in_scope = terms.categories();
-        let categories: BTreeSet<DataCategory> = facts
-            .categories
-            .iter()
-            .copied()
-            .filter(|c| in_scope.contains(c))
+        let categories: BTreeSet<DataCategory> = c
+            .categories_held()
+            .into_iter()
+            .filter(|k| in_scope.contains(k))
             .collect();
         if categories.is_empty() {
             return None;
         }
         Some(Addressee {
             customer,
+            sensitive: categories
+                .iter()
+                .copied()
+                .filter(|k| c.is_sensitive_at(*k, terms.effective))
+                .collect(),
             categories,
-            language: if facts.residence.is_mainland_china() {
+            // A child's notice is addressed to the guardian (PIPL Art 31).
+            reader: if c.is_minor_at(terms.effective) {
+                Reader::Guardian
+            } else {
+                Reader::Customer
+            },
+            language: if c.residence().is_mainland_china() {
                 Language::SimplifiedChinese
             } else {
                 Language::English
@@ -570,6 +586,8 @@ impl SellerCase<'_> {
             served_at: b.now(),
             recorded_by: round.by.clone(),
             channel: round.channel,
+            retention: RetentionStatement::of(&b.profile),
+            calendar: &b.calendar,
         };
         let mut done = Served::default();
         let mut events = Vec::new();
@@ -609,16 +627,21 @@ impl SellerCase<'_> {
 
     /// Records customers' answers as they arrive — objections, refusals, separate (or guardian's)
     /// consents and their withdrawals, any day and in any order — on the seller's ledger. Each event must
-    /// be a transfer response to this case's buyer ([`BrokerageError::NotAResponse`]); an event already
+    /// be a transfer response addressed to the seller or to this case's buyer ([`BrokerageError::NotAResponse`]); an event already
     /// recorded is skipped, so a retry never counts an answer twice. Runs in every state after opened (an
     /// answer after execution is evidence too; it does not change the final plan).
     pub fn record_responses(&self, events: &[ConsentEvent]) -> Result<Recorded, BrokerageError> {
         let buyer = self.agreement.terms().buyer.party_id();
         for event in events {
             let scope = event.scope();
-            let to_buyer =
-                matches!(scope.recipient(), Recipient::Successor(p) | Recipient::ThirdParty(p) if p == buyer);
-            if !scope.purposes().contains(&Purpose::Transfer) || !to_buyer {
+            // Addressed to the seller (the party the customer deals with) or to the buyer as successor or
+            // third party: the three conventions the planner reads (custodia_transfer::responses).
+            let addressed = match scope.recipient() {
+                Recipient::Controller => true,
+                Recipient::Successor(p) | Recipient::ThirdParty(p) => p == buyer,
+                _ => false,
+            };
+            if !scope.purposes().contains(&Purpose::Transfer) || !addressed {
                 return Err(BrokerageError::NotAResponse {
                     transfer: self.transfer_id(),
                     event: event.id().to_string(),
@@ -690,19 +713,15 @@ impl SellerCase<'_> {
                 records::put_json(&b.store, FINAL, &key, &decided.decisions)
             })?;
             if let Some(cb) = &summary.cross_border {
-                // The cumulative count of people exported abroad this calendar year (issue 15 makes the
-                // planner read it back).
-                let mut key = now.year().to_be_bytes().to_vec();
-                key.extend_from_slice(transfer.as_bytes());
+                // This case's part of the year's running total, read back by every later plan.
                 records::put_json(
                     &b.store,
                     EXPORTS,
-                    &key,
-                    &serde_json::json!({
-                        "destination": cb.destination,
-                        "non_sensitive": cb.people_non_sensitive,
-                        "sensitive": cb.people_sensitive,
-                    }),
+                    &crate::planning::exports_key(crate::planning::export_year(now), transfer),
+                    &crate::planning::YearExports {
+                        non_sensitive: cb.people_non_sensitive,
+                        sensitive: cb.people_sensitive,
+                    },
                 )?;
             }
             row.executed = Some(Executed {
@@ -960,7 +979,7 @@ impl SellerCase<'_> {
                 let view = b.consent_view(&ids, policy.clone(), None)?;
                 let mut planner = DispositionPlanner::new(&b.profile, &holds, on);
                 for (customer, facts) in &batch {
-                    let retention = facts.retention(*customer, view.withdrawals(*customer), &policy, on)?;
+                    let retention = facts.retention(view.withdrawals(*customer), &policy, on)?;
                     let moved = self
                         .final_decisions(*customer)?
                         .is_some_and(|d| !d.included().is_empty());

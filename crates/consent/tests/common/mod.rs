@@ -38,7 +38,13 @@ pub struct NoticeSpec {
     pub destinations: Vec<Jurisdiction>,
 }
 
+/// A notice version published and recorded on day 0.
 pub fn notice(spec: NoticeSpec) -> Notice {
+    notice_at(spec, day(0), day(0))
+}
+
+/// A notice version published at `published` and recorded at `recorded`.
+pub fn notice_at(spec: NoticeSpec, published: DateTime<Utc>, recorded: DateTime<Utc>) -> Notice {
     Notice::new(NoticeDraft {
         id: notice_id(),
         version: spec.version,
@@ -60,7 +66,8 @@ pub fn notice(spec: NoticeSpec) -> Notice {
         rights: "access, copy, correct, delete, withdraw at privacy@seller.invalid".into(),
         language: "zh-CN".into(),
         text_digest: Digest::of(format!("notice text v{}", spec.version).as_bytes()),
-        published_at: day(0),
+        published_at: published,
+        recorded_at: recorded,
     })
     .unwrap()
 }
@@ -80,6 +87,7 @@ pub fn notice_v1() -> Notice {
     })
 }
 
+#[derive(Clone)]
 pub struct EventSpec {
     pub customer: CustomerId,
     pub kind: EventKind,

@@ -35,7 +35,7 @@ fn lock_alive(tx: &mut WriteTx<'_>, schema: &str, customer: CustomerId) -> Resul
 impl PostgresStore {
     fn check_alive(&self, customer: CustomerId) -> Result<(), CryptoError> {
         let tombstone = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT 1 FROM key_tombstones WHERE customer = $1",
                 &[&customer.as_bytes().as_slice()],
@@ -55,7 +55,7 @@ impl PostgresStore {
         body: impl FnOnce(&mut WriteTx<'_>) -> Result<T, CryptoError>,
     ) -> Result<T, CryptoError> {
         let err = self.error(operation);
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = self.write_tx(&mut client).map_err(&err)?;
         lock_alive(&mut tx, &self.schema, customer)?;
         let out = body(&mut tx)?;
@@ -86,7 +86,7 @@ impl KeyStore for PostgresStore {
         self.check_alive(customer)?;
         let err = self.error("read wrapped keys");
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT dek_id, wrapped FROM wrapped_keys WHERE customer = $1 ORDER BY dek_id",
                 &[&customer.as_bytes().as_slice()],
@@ -105,7 +105,7 @@ impl KeyStore for PostgresStore {
         self.check_alive(customer)?;
         let err = self.error("read a wrapped key");
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT wrapped FROM wrapped_keys WHERE customer = $1 AND dek_id = $2",
                 &[&customer.as_bytes().as_slice(), &dek_id.as_bytes().as_slice()],
@@ -138,7 +138,7 @@ impl KeyStore for PostgresStore {
     fn find_customers(&self, index: &BlindIndex) -> Result<Vec<CustomerId>, CryptoError> {
         let err = self.error("look up a blind index");
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT customer FROM blind_index WHERE field = $1 AND normalization = $2 AND bits = $3 \
                  AND value = $4 ORDER BY customer",
@@ -166,11 +166,30 @@ impl KeyStore for PostgresStore {
         let err = self.error("destroy a customer's keys");
         let id = customer.as_bytes().as_slice();
         self.write_keys(customer, "destroy a customer's keys", |tx| {
-            let deleted = tx.query("DELETE FROM wrapped_keys WHERE customer = $1 RETURNING dek_id", &[&id]).map_err(&err)?;
+            let deleted = tx
+                .query("DELETE FROM wrapped_keys WHERE customer = $1 RETURNING dek_id, wrapped", &[&id])
+                .map_err(&err)?;
             let mut dek_ids = Vec::with_capacity(deleted.len());
+            let mut kek_versions = std::collections::BTreeSet::new();
             for row in &deleted {
                 let bytes: Vec<u8> = row.try_get(0).map_err(&err)?;
+                let wrapped: Vec<u8> = row.try_get(1).map_err(&err)?;
                 dek_ids.push(dek_id_from_row(customer, &bytes)?);
+                kek_versions.insert(wrapped_from_row(customer, &bytes, &wrapped)?.kek_version());
+            }
+            // The KEK versions that wrapped these keys, for their scheduled retirement (KeyringStore).
+            let (first_seconds, first_nanos) = time_to_columns(at);
+            let first_nanos = i32::try_from(first_nanos).map_err(|_| StoreError::OutOfRange {
+                field: "destruction nanoseconds",
+                value: first_nanos.unsigned_abs(),
+            })?;
+            for version in kek_versions {
+                tx.execute(
+                    "INSERT INTO kek_shreds (kek_version, first_destroyed_seconds, first_destroyed_nanos) \
+                     VALUES ($1, $2, $3) ON CONFLICT (kek_version) DO NOTHING",
+                    &[&i64::from(version), &first_seconds, &first_nanos],
+                )
+                .map_err(&err)?;
             }
             let entries = tx.execute("DELETE FROM blind_index WHERE customer = $1", &[&id]).map_err(&err)?;
             let (seconds, nanos) = time_to_columns(at);
@@ -188,7 +207,7 @@ impl KeyStore for PostgresStore {
     fn destroyed_at(&self, customer: CustomerId) -> Result<Option<DateTime<Utc>>, CryptoError> {
         let err = self.error("read a key tombstone");
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT destroyed_seconds, destroyed_nanos FROM key_tombstones WHERE customer = $1",
                 &[&customer.as_bytes().as_slice()],

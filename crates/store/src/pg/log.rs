@@ -1,8 +1,11 @@
 //! `LogStore` for PostgreSQL: appends serialize through a table lock, batches travel as arrays in one round trip.
 
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
-use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint};
+use custodia_ledger::{
+    Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint, already_appended,
+};
 
 use super::{PostgresStore, pg_error};
 use crate::error::{StoreError, to_i64};
@@ -12,10 +15,97 @@ use crate::rows::{
 
 const SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0)::BIGINT FROM log_entries";
 
+/// One append's rows, ready for the server (arrays travel in one round trip each).
+#[derive(Clone, Copy)]
+struct Batch<'a, 'b> {
+    start: u64,
+    end: u64,
+    entries: &'a [NewEntry<'b>],
+    indices: &'a [i64],
+    leaves: &'a [&'b [u8]],
+    salts: &'a [&'b [u8]],
+    payloads: &'a [&'b [u8]],
+    levels: &'a [i16],
+    node_indices: &'a [i64],
+    hashes: &'a [&'a [u8]],
+}
+
 impl PostgresStore {
+    /// One attempt at an append, in one transaction.
+    fn append_once(&self, batch: &Batch<'_, '_>) -> Result<(), LedgerError> {
+        let Batch {
+            start,
+            end,
+            entries,
+            indices,
+            leaves,
+            salts,
+            payloads,
+            levels,
+            node_indices,
+            hashes,
+        } = *batch;
+        let schema = self.schema.clone();
+        let err = |operation| pg_error(&schema, operation);
+        let mut client = self.client()?;
+        let mut tx = self.write_tx(&mut client).map_err(err("begin an append"))?;
+        // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
+        // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
+        tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE")
+            .map_err(err("lock the log"))?;
+        let row = tx.query_one(SIZE, &[]).map_err(err("read the log size"))?;
+        let actual: i64 = row.try_get(0).map_err(err("read the log size"))?;
+        let actual = u64::try_from(actual).map_err(|_| LedgerError::CorruptStore {
+            what: "negative log index",
+            index: 0,
+        })?;
+        if actual != start {
+            // A retry of a batch an earlier attempt committed (its answer lost) is recognised by its
+            // salted leaves and succeeds; anything else is a stale writer. Either way nothing is written
+            // (dropping `tx` rolls back).
+            let mut stored = Vec::new();
+            if actual >= end {
+                let rows = tx
+                    .query(
+                        "SELECT idx, leaf_hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                        &[&(start as i64), &(end as i64)],
+                    )
+                    .map_err(err("read the log"))?;
+                for (index, row) in (start..end).zip(&rows) {
+                    let bytes: Vec<u8> = row.try_get(1).map_err(err("read the log"))?;
+                    stored.push(hash_column(&bytes, "leaf hash", index)?);
+                }
+            }
+            if already_appended(&stored, entries) {
+                return Ok(());
+            }
+            return Err(LedgerError::Conflict {
+                expected: start,
+                actual,
+            });
+        }
+        if !entries.is_empty() {
+            tx.execute(
+                "INSERT INTO log_entries (idx, leaf_hash, salt, payload) \
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[])",
+                &[&indices, &leaves, &salts, &payloads],
+            )
+            .map_err(err("append to the log"))?;
+        }
+        if !levels.is_empty() {
+            tx.execute(
+                "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM UNNEST($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[])",
+                &[&levels, &node_indices, &hashes],
+            )
+            .map_err(err("store tree nodes"))?;
+        }
+        tx.commit().map_err(err("commit an append"))?;
+        Ok(())
+    }
+
     fn size_now(&self) -> Result<u64, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_one(SIZE, &[])
             .map_err(self.error("read the log size"))?;
         let size: i64 = row.try_get(0).map_err(self.error("read the log size"))?;
@@ -60,44 +150,38 @@ impl LogStore for PostgresStore {
             .collect::<Result<_, _>>()?;
         let hashes: Vec<&[u8]> = nodes.iter().map(|(_, h)| h.as_bytes().as_slice()).collect();
 
-        let schema = self.schema.clone();
-        let err = |operation| pg_error(&schema, operation);
-        let mut client = self.client();
-        let mut tx = self.write_tx(&mut client).map_err(err("begin an append"))?;
-        // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
-        // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
-        tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE")
-            .map_err(err("lock the log"))?;
-        let row = tx.query_one(SIZE, &[]).map_err(err("read the log size"))?;
-        let actual: i64 = row.try_get(0).map_err(err("read the log size"))?;
-        let actual = u64::try_from(actual).map_err(|_| LedgerError::CorruptStore {
-            what: "negative log index",
-            index: 0,
-        })?;
-        if actual != start {
-            // Dropping `tx` rolls back; nothing was written.
-            return Err(LedgerError::Conflict {
-                expected: start,
-                actual,
-            });
+        let batch = Batch {
+            start,
+            end,
+            entries,
+            indices: &indices,
+            leaves: &leaves,
+            salts: &salts,
+            payloads: &payloads,
+            levels: &levels,
+            node_indices: &node_indices,
+            hashes: &hashes,
+        };
+        // A lost connection (a server restart, a crash, a dropped network) is retried with the same
+        // batch until the reconnect window closes: the attempt that got through — or the commit whose
+        // answer was lost — is recognised inside the retry's transaction, so nothing lands twice. Inside a
+        // unit of work there is no retry: the unit's transaction died with the connection.
+        let deadline = Instant::now() + self.reconnect_window;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.append_once(&batch) {
+                Err(error)
+                    if !matches!(error, LedgerError::Conflict { .. })
+                        && self.connection_lost()
+                        && !self.gate.held_here()
+                        && Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                outcome => return outcome,
+            }
         }
-        if !entries.is_empty() {
-            tx.execute(
-                "INSERT INTO log_entries (idx, leaf_hash, salt, payload) \
-                 SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[])",
-                &[&indices, &leaves, &salts, &payloads],
-            )
-            .map_err(err("append to the log"))?;
-        }
-        if !nodes.is_empty() {
-            tx.execute(
-                "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM UNNEST($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[])",
-                &[&levels, &node_indices, &hashes],
-            )
-            .map_err(err("store tree nodes"))?;
-        }
-        tx.commit().map_err(err("commit an append"))?;
-        Ok(())
     }
 
     fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
@@ -113,7 +197,7 @@ impl LogStore for PostgresStore {
         }
         let err = self.error("read log entries");
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT idx, leaf_hash, salt, payload, redacted FROM log_entries \
                  WHERE idx >= $1 AND idx < $2 ORDER BY idx",
@@ -161,7 +245,7 @@ impl LogStore for PostgresStore {
         let err = self.error("read tree nodes");
         // One round trip for the whole plan: level 0 reads the leaf hash, higher levels the node table.
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT q.ord, COALESCE(n.hash, e.leaf_hash) \
                  FROM UNNEST($1::SMALLINT[], $2::BIGINT[]) WITH ORDINALITY AS q(level, idx, ord) \
@@ -195,7 +279,7 @@ impl LogStore for PostgresStore {
 
     fn redact(&self, index: u64) -> Result<(), LedgerError> {
         let changed = self
-            .client()
+            .client()?
             .execute(
                 "UPDATE log_entries SET salt = NULL, payload = NULL, redacted = TRUE WHERE idx = $1",
                 &[&to_i64("log index", index)?],
@@ -214,7 +298,7 @@ impl LogStore for PostgresStore {
         let size = to_i64("checkpoint size", checkpoint.size())?;
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = self
             .write_tx(&mut client)
             .map_err(err("begin storing a checkpoint"))?;
@@ -252,7 +336,7 @@ impl LogStore for PostgresStore {
     fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, LedgerError> {
         let err = self.error("read checkpoints");
         let rows = self
-            .client()
+            .client()?
             .query("SELECT seq, size, note FROM log_checkpoints ORDER BY seq", &[])
             .map_err(&err)?;
         let mut out: Vec<StoredCheckpoint> = Vec::with_capacity(rows.len());

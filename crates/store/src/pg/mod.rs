@@ -1,15 +1,22 @@
 //! `PostgresStore`: the server backend, for several service instances sharing one ledger, vault and key store.
 
+mod keyring;
 mod keys;
 mod log;
 mod records;
+mod tls;
 mod unit;
 mod vault;
 
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
+use postgres::config::SslMode as ClientSslMode;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::StoreError;
 use crate::schema;
@@ -17,21 +24,31 @@ use crate::unit::UnitGate;
 
 pub(crate) use unit::WriteTx;
 
+pub use tls::{SslMode, Transport};
+
 /// The advisory lock every migration takes first, so that processes opening the same database at once
 /// migrate it one after another (`pg_advisory_xact_lock`, released at commit).
 const MIGRATION_LOCK: i64 = 0x4375_5374_4d69_6772; // "CuStMigr"
 
 /// Settings for connecting a [`PostgresStore`]: which schema (namespace) of the database holds the
-/// store's tables. One schema is one store: one log, one vault, one key store.
+/// store's tables (one schema is one store: one log, one vault, one key store), how the connection is
+/// protected ([`SslMode`] and a CA file; by default whatever the connection string says, else
+/// `prefer`), and how long an append waits for a lost server to come back before it gives up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostgresConfig {
     schema: String,
+    ssl_mode: Option<SslMode>,
+    root_cert: Option<PathBuf>,
+    reconnect_window: Duration,
 }
 
 impl Default for PostgresConfig {
     fn default() -> Self {
         Self {
             schema: "custodia".to_owned(),
+            ssl_mode: None,
+            root_cert: None,
+            reconnect_window: Duration::from_secs(30),
         }
     }
 }
@@ -62,22 +79,73 @@ impl PostgresConfig {
         if schema.starts_with(|c: char| c.is_ascii_digit()) || schema.starts_with("pg_") {
             return Err(bad("must not start with a digit or pg_"));
         }
-        drop(self);
         Ok(Self {
             schema: schema.to_owned(),
+            ..self
         })
+    }
+
+    /// The same settings with TLS mode `mode`, whatever the connection string's `sslmode` says.
+    pub fn with_ssl_mode(self, mode: SslMode) -> Self {
+        Self {
+            ssl_mode: Some(mode),
+            ..self
+        }
+    }
+
+    /// The same settings with the CA certificates (PEM) that the server's certificate must chain to,
+    /// whatever the connection string's `sslrootcert` says.
+    pub fn with_root_certificates(self, path: impl AsRef<Path>) -> Self {
+        Self {
+            root_cert: Some(path.as_ref().to_path_buf()),
+            ..self
+        }
+    }
+
+    /// The same settings with another reconnect window: how long a log append that lost its
+    /// connection keeps reconnecting and retrying (the retry is safe, appends being idempotent) before it
+    /// reports the failure. Other calls never wait: they reconnect once, on the next call.
+    pub fn with_reconnect_window(self, reconnect_window: Duration) -> Self {
+        Self {
+            reconnect_window,
+            ..self
+        }
     }
 
     /// The schema holding the tables.
     pub fn schema(&self) -> &str {
         &self.schema
     }
+
+    /// The TLS mode set here, if any (else the connection string's, else `prefer`).
+    pub fn ssl_mode(&self) -> Option<SslMode> {
+        self.ssl_mode
+    }
+
+    /// The CA file set here, if any.
+    pub fn root_certificates(&self) -> Option<&Path> {
+        self.root_cert.as_deref()
+    }
+
+    /// How long an append retries after losing its connection.
+    pub fn reconnect_window(&self) -> Duration {
+        self.reconnect_window
+    }
 }
 
 /// The server store: the same tables as [`crate::SqliteStore`] in one PostgreSQL schema, reached through
-/// a connection URL (`postgresql://user:password@host:port/database`; any libpq-style URL or key-value
-/// string the `postgres` crate accepts; TLS is not enabled by this build, so keep the server on a
-/// trusted network or a local socket).
+/// a connection URL (`postgresql://user:password@host:port/database?sslmode=verify-full&sslrootcert=ca.pem`;
+/// any libpq-style URL or key-value string the `postgres` crate accepts, plus libpq's `sslmode` values
+/// `verify-ca` and `verify-full` and `sslrootcert`). TLS is rustls with ring; what each [`SslMode`] does
+/// is spelled out there — in short, only `verify-full` authenticates the server, and `prefer` (the
+/// default, as in libpq) falls back to plaintext when the server refuses TLS.
+///
+/// **A lost server is found again.** When the server restarts (or the connection drops), the call that
+/// meets the dead connection fails, and the next call reconnects (same settings, same TLS). A log
+/// append that loses its connection keeps reconnecting and retrying for the configured reconnect
+/// window: appends are idempotent ([`custodia_ledger::LogStore::append`]: a batch already committed is
+/// recognised by its salted leaf hashes inside the retry's transaction), so a retry after an ambiguous
+/// commit never duplicates entries.
 ///
 /// **Several writers.** Any number of processes may hold a `PostgresStore` on the same schema and
 /// append to the one log. Each append runs in one transaction that first takes
@@ -92,9 +160,52 @@ impl PostgresConfig {
 /// Sections and wrapped keys are ciphertext, so crypto-shredding is what makes erasure final.
 pub struct PostgresStore {
     client: Mutex<Client>,
+    connector: Connector,
     schema: String,
     /// Keeps other threads out while a unit of work is open ([`crate::UnitOfWork`]).
     gate: UnitGate,
+    reconnect_window: Duration,
+}
+
+/// What it takes to open a connection again: the parsed settings (they hold the password, so this type
+/// has no `Debug`) and the TLS connector.
+struct Connector {
+    config: postgres::Config,
+    tls: Option<MakeRustlsConnect>,
+    mode: SslMode,
+}
+
+impl Connector {
+    fn new(url: &str, config: &PostgresConfig) -> Result<Self, StoreError> {
+        let (rest, from_string) = tls::split_tls_settings(url)?;
+        let mode = config.ssl_mode.or(from_string.mode).unwrap_or(SslMode::Prefer);
+        let root_cert = config.root_cert.clone().or(from_string.root_cert);
+        let tls = tls::connector(mode, root_cert.as_deref())?;
+        let mut parsed = postgres::Config::from_str(&rest).map_err(|error| StoreError::Postgres {
+            operation: "parse the connection string",
+            // The client's message names the option, never echoes the string (which holds the password).
+            message: error.to_string(),
+        })?;
+        parsed.ssl_mode(match mode {
+            SslMode::Disable => ClientSslMode::Disable,
+            SslMode::Prefer => ClientSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => ClientSslMode::Require,
+        });
+        Ok(Self {
+            config: parsed,
+            tls,
+            mode,
+        })
+    }
+
+    fn open(&self, schema: &str) -> Result<Client, StoreError> {
+        let err = |operation| pg_error(schema, operation);
+        let client = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        };
+        client.map_err(err("connect"))
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -144,20 +255,44 @@ impl PostgresStore {
     /// migrations this build knows — refusing a schema newer than or unknown to this build
     /// ([`StoreError::SchemaTooNew`], [`StoreError::UnknownSchema`]) and a schema that holds another
     /// program's tables ([`StoreError::ForeignDatabase`]), without changing them.
+    ///
+    /// TLS follows [`SslMode`]: from `config` if set there, else from the connection string's `sslmode`
+    /// and `sslrootcert`, else `prefer`. A `verify-ca` or `verify-full` without a CA file, an unreadable
+    /// CA file, or an `sslmode` libpq does not define (or `allow`) is [`StoreError::InvalidConfig`].
     pub fn connect(url: &str, config: &PostgresConfig) -> Result<Self, StoreError> {
         let schema = config.schema.clone();
-        let err = |operation| pg_error(&schema, operation);
-        let mut client = Client::connect(url, NoTls).map_err(err("connect"))?;
+        let connector = Connector::new(url, config)?;
+        let mut client = connector.open(&schema)?;
         migrate(&mut client, &schema)?;
-        // The schema name was checked to be a plain identifier, so it can be spliced in.
-        client
-            .batch_execute(&format!("SET search_path TO {schema}"))
-            .map_err(err("select the schema"))?;
+        select_schema(&mut client, &schema)?;
         Ok(Self {
             client: Mutex::new(client),
+            connector,
             schema,
             gate: UnitGate::default(),
+            reconnect_window: config.reconnect_window,
         })
+    }
+
+    /// The TLS mode in force.
+    pub fn ssl_mode(&self) -> SslMode {
+        self.connector.mode
+    }
+
+    /// Whether the connection is encrypted now, as the server sees it (`pg_stat_ssl`): under
+    /// [`SslMode::Prefer`] the one way to learn that the server refused TLS.
+    pub fn transport(&self) -> Result<Transport, StoreError> {
+        let row = self
+            .client()?
+            .query_one(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), FALSE)",
+                &[],
+            )
+            .map_err(self.error("read the connection's transport"))?;
+        let tls: bool = row
+            .try_get(0)
+            .map_err(self.error("read the connection's transport"))?;
+        Ok(if tls { Transport::Tls } else { Transport::Plaintext })
     }
 
     /// The schema holding this store's tables.
@@ -168,7 +303,7 @@ impl PostgresStore {
     /// The schema version recorded in the database (after connect, always [`crate::SCHEMA_VERSION`]).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_one("SELECT COALESCE(MAX(version), 0) FROM custodia_schema", &[])
             .map_err(self.error("read the schema version"))?;
         let version: i32 = row.try_get(0).map_err(self.error("read the schema version"))?;
@@ -179,15 +314,31 @@ impl PostgresStore {
         })
     }
 
-    /// The client. A panic while it was held (a bug, never a user input) poisons the mutex; the client
-    /// is still sound because an open transaction rolls back when dropped.
+    /// The client, connected: if the connection was found dead by an earlier call (a server restart, a
+    /// dropped network), it is opened again first, with the same settings, and the schema selected — but
+    /// never inside an open unit of work, whose transaction died with the connection: there the call
+    /// fails, and the unit with it. A panic while it was held (a bug, never a user input) poisons the
+    /// mutex; the client is still sound because an open transaction rolls back when dropped.
     ///
     /// While another thread's unit of work is open, this waits for it to end.
-    pub(crate) fn client(&self) -> MutexGuard<'_, Client> {
+    pub(crate) fn client(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
+        // Only this thread can make itself the owner, so the answer holds until it returns.
+        let in_unit = self.gate.held_here();
         let admitted = self.gate.admit();
-        let client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
         drop(admitted);
-        client
+        if guard.is_closed() {
+            if in_unit {
+                return Err(StoreError::Postgres {
+                    operation: "continue a unit of work",
+                    message: "the connection closed while the unit was open; it was rolled back".into(),
+                });
+            }
+            let mut fresh = self.connector.open(&self.schema)?;
+            select_schema(&mut fresh, &self.schema)?;
+            *guard = fresh;
+        }
+        Ok(guard)
     }
 
     /// Begins a seam call's write transaction on `client`: a savepoint when the current thread's unit of
@@ -196,9 +347,25 @@ impl PostgresStore {
         WriteTx::begin(client, self.gate.held_here())
     }
 
+    /// Whether the connection is known to be dead (the last call met a closed connection).
+    pub(crate) fn connection_lost(&self) -> bool {
+        self.client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_closed()
+    }
+
     pub(crate) fn error(&self, operation: &'static str) -> impl Fn(postgres::Error) -> StoreError {
         pg_error(&self.schema, operation)
     }
+}
+
+/// Points a connection at the store's schema. The schema name was checked to be a plain identifier, so
+/// it can be spliced in.
+fn select_schema(client: &mut Client, schema: &str) -> Result<(), StoreError> {
+    client
+        .batch_execute(&format!("SET search_path TO {schema}"))
+        .map_err(pg_error(schema, "select the schema"))
 }
 
 /// Creates the schema if needed and applies the pending migrations in one transaction under

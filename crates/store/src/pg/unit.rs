@@ -10,7 +10,8 @@ use crate::unit::{Leave, UnitOfWork};
 /// Every table a unit of work may write, in one fixed order (so that two units never deadlock on them).
 /// `EXCLUSIVE` lets readers through and queues every other writer, in this process or another instance.
 const LOCK_TABLES: &str = "LOCK TABLE log_entries, log_nodes, log_checkpoints, sections, section_tombstones, \
-                           wrapped_keys, blind_index, key_tombstones, records IN EXCLUSIVE MODE";
+                           wrapped_keys, blind_index, key_tombstones, keyring_state, kek_shreds, records \
+                           IN EXCLUSIVE MODE";
 
 /// A seam call's write transaction: a transaction of its own, or a savepoint inside the current thread's
 /// open unit of work. Rolled back when dropped without [`WriteTx::commit`].

@@ -41,7 +41,7 @@ impl PostgresStore {
         let (customer, category) = (insert.customer, insert.category);
         let version = to_i64("record version", insert.record_version)?;
         let err = |operation| pg_error(&self.schema, operation);
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = self.write_tx(&mut client).map_err(err("begin a section put"))?;
         lock_section(&mut tx, &self.schema, customer, category)?;
         let row = tx
@@ -78,7 +78,7 @@ impl PostgresStore {
         let version = to_i64("record version", record_version)?;
         let err = self.error("read a section");
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT sealed FROM sections WHERE customer = $1 AND category = $2 AND version = $3",
                 &[&customer.as_bytes().as_slice(), &category.code(), &version],
@@ -100,7 +100,7 @@ impl PostgresStore {
     ) -> Result<Option<VersionedSection>, StoreError> {
         let err = self.error("read the newest section");
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT version, sealed FROM sections WHERE customer = $1 AND category = $2 \
                  ORDER BY version DESC LIMIT 1",
@@ -127,7 +127,7 @@ impl PostgresStore {
     ) -> Result<Vec<VersionedSection>, StoreError> {
         let err = self.error("read a section history");
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT version, sealed FROM sections WHERE customer = $1 AND category = $2 ORDER BY version",
                 &[&customer.as_bytes().as_slice(), &category.code()],
@@ -148,7 +148,7 @@ impl PostgresStore {
     fn section_categories(&self, customer: CustomerId) -> Result<Vec<DataCategory>, StoreError> {
         let err = self.error("list a customer's categories");
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT DISTINCT category FROM sections WHERE customer = $1",
                 &[&customer.as_bytes().as_slice()],
@@ -169,7 +169,7 @@ impl PostgresStore {
     ) -> Result<Option<SectionTombstone>, StoreError> {
         let err = self.error("read a section tombstone");
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT erased_seconds, erased_nanos, last_version FROM section_tombstones \
                  WHERE customer = $1 AND category = $2",
@@ -206,7 +206,7 @@ impl PostgresStore {
             value: nanos.unsigned_abs(),
         })?;
         let id = customer.as_bytes().as_slice();
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = self.write_tx(&mut client).map_err(err("begin a section purge"))?;
         let mut removed = 0;
         for category in categories {

@@ -6,7 +6,6 @@ use custodia_model::CustomerId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, WriteTx, sqlite_error};
-use crate::error::StoreError;
 use crate::rows::{customer_from_row, dek_id_from_row, time_from_columns, time_to_columns, wrapped_from_row};
 
 /// Fails with [`CryptoError::KeyDestroyed`] if `customer` has a tombstone.
@@ -154,14 +153,32 @@ impl KeyStore for SqliteStore {
         let evidence = self.write_keys("destroy a customer's keys", |tx| {
             check_alive(tx, &location, customer)?;
             let err = sqlite_error(&location, "destroy a customer's keys");
-            let dek_ids: Vec<Vec<u8>> = {
-                let mut statement =
-                    tx.prepare_cached("SELECT dek_id FROM wrapped_keys WHERE customer = ?1").map_err(&err)?;
-                let rows = statement.query_map(params![customer.as_bytes()], |row| row.get(0)).map_err(&err)?;
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+                let mut statement = tx
+                    .prepare_cached("SELECT dek_id, wrapped FROM wrapped_keys WHERE customer = ?1")
+                    .map_err(&err)?;
+                let rows = statement
+                    .query_map(params![customer.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .map_err(&err)?;
                 rows.collect::<Result<_, _>>().map_err(&err)?
             };
-            let dek_ids: Vec<DekId> =
-                dek_ids.iter().map(|b| dek_id_from_row(customer, b)).collect::<Result<_, StoreError>>()?;
+            let mut dek_ids: Vec<DekId> = Vec::with_capacity(rows.len());
+            let mut kek_versions = std::collections::BTreeSet::new();
+            for (dek_id, wrapped) in &rows {
+                dek_ids.push(dek_id_from_row(customer, dek_id)?);
+                kek_versions.insert(wrapped_from_row(customer, dek_id, wrapped)?.kek_version());
+            }
+            // The KEK versions that wrapped these keys, so that they are retired on schedule and the
+            // keys die in every backup too (KeyringStore, Keyring::retire_shredded).
+            let (first_seconds, first_nanos) = time_to_columns(at);
+            for version in kek_versions {
+                tx.prepare_cached(
+                    "INSERT INTO kek_shreds (kek_version, first_destroyed_seconds, first_destroyed_nanos) \
+                     VALUES (?1, ?2, ?3) ON CONFLICT (kek_version) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![version, first_seconds, first_nanos]))
+                .map_err(&err)?;
+            }
             tx.execute("DELETE FROM wrapped_keys WHERE customer = ?1", params![customer.as_bytes()])
                 .map_err(&err)?;
             let entries = tx

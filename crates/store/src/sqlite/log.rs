@@ -2,7 +2,9 @@
 
 use std::ops::Range;
 
-use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint};
+use custodia_ledger::{
+    Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint, already_appended,
+};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, WriteTx};
@@ -18,6 +20,7 @@ const INSERT_NODE: &str = "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, 
 const SELECT_ENTRIES: &str = "SELECT idx, leaf_hash, salt, payload, redacted FROM log_entries \
                               WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
 const SELECT_LEAF: &str = "SELECT leaf_hash FROM log_entries WHERE idx = ?1";
+const SELECT_LEAVES: &str = "SELECT leaf_hash FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
 const SELECT_NODE: &str = "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2";
 
 impl SqliteStore {
@@ -67,7 +70,29 @@ impl LogStore for SqliteStore {
             index: 0,
         })?;
         if actual != start {
-            // Dropping `tx` rolls back; nothing was written.
+            // A retry of a batch an earlier call committed (its answer lost) is recognised by its
+            // salted leaves and succeeds; anything else is a stale writer. Either way nothing is written
+            // (dropping `tx` rolls back).
+            let stored = if actual >= end {
+                let mut select = tx.prepare_cached(SELECT_LEAVES).map_err(err("read the log"))?;
+                let rows = select
+                    .query_map(params![start as i64, end as i64], |row| row.get::<_, Vec<u8>>(0))
+                    .map_err(err("read the log"))?;
+                let mut stored = Vec::with_capacity(entries.len());
+                for (index, row) in (start..end).zip(rows) {
+                    stored.push(hash_column(
+                        &row.map_err(err("read the log"))?,
+                        "leaf hash",
+                        index,
+                    )?);
+                }
+                stored
+            } else {
+                Vec::new()
+            };
+            if already_appended(&stored, entries) {
+                return Ok(());
+            }
             return Err(LedgerError::Conflict {
                 expected: start,
                 actual,

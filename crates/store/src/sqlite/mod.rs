@@ -1,5 +1,7 @@
 //! `SqliteStore`: the embedded default backend — one file in WAL mode holding the log, the vault and the keys.
 
+mod backup;
+mod keyring;
 mod keys;
 mod log;
 mod records;

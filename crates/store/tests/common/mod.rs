@@ -18,7 +18,7 @@ pub fn signer() -> NoteSigner {
 }
 
 pub fn policy(signer: &NoteSigner) -> TrustPolicy {
-    TrustPolicy::log_only(vec![signer.verifier().clone()]).unwrap()
+    TrustPolicy::log_only(signer.name(), vec![signer.verifier().clone()]).unwrap()
 }
 
 pub fn keyring() -> Keyring {
