@@ -26,7 +26,7 @@ pub(crate) enum Backend {
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteStore),
     #[cfg(feature = "postgres")]
-    Postgres(PostgresStore),
+    Postgres(Box<PostgresStore>),
 }
 
 /// Runs the same expression on whichever store this is.
@@ -60,7 +60,7 @@ impl Backend {
             }
             #[cfg(feature = "postgres")]
             StoreLocation::Postgres { url, config } => {
-                Ok((Backend::Postgres(PostgresStore::connect(url, config)?), None))
+                Ok((Backend::Postgres(Box::new(PostgresStore::connect(url, config)?)), None))
             }
         }
     }

@@ -323,12 +323,17 @@ impl PostgresStore {
     /// While another thread's unit of work is open, this waits for it to end.
     pub(crate) fn client(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
         // Only this thread can make itself the owner, so the answer holds until it returns.
-        let in_unit = self.gate.held_here();
+        self.connected_client(!self.gate.held_here())
+    }
+
+    /// The client; a dead connection is opened again only if `may_reconnect` (no transaction of a unit
+    /// of work is open on it), and is an error otherwise.
+    pub(crate) fn connected_client(&self, may_reconnect: bool) -> Result<MutexGuard<'_, Client>, StoreError> {
         let admitted = self.gate.admit();
         let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
         drop(admitted);
         if guard.is_closed() {
-            if in_unit {
+            if !may_reconnect {
                 return Err(StoreError::Postgres {
                     operation: "continue a unit of work",
                     message: "the connection closed while the unit was open; it was rolled back".into(),

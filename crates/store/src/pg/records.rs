@@ -13,7 +13,7 @@ impl Records for PostgresStore {
         check_record(namespace, key, None)?;
         let err = self.error("read a record");
         let row = self
-            .client()
+            .client()?
             .query_opt(SELECT, &[&namespace.as_str(), &key])
             .map_err(&err)?;
         row.map(|r| r.try_get(0)).transpose().map_err(&err)
@@ -21,7 +21,7 @@ impl Records for PostgresStore {
 
     fn put_record(&self, namespace: Namespace, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         check_record(namespace, key, Some(value))?;
-        self.client()
+        self.client()?
             .execute(
                 "INSERT INTO records (namespace, key, value) VALUES ($1, $2, $3) \
                  ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
@@ -34,7 +34,7 @@ impl Records for PostgresStore {
     fn insert_record(&self, namespace: Namespace, key: &[u8], value: &[u8]) -> Result<Inserted, StoreError> {
         check_record(namespace, key, Some(value))?;
         let err = self.error("insert a record");
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = self.write_tx(&mut client).map_err(&err)?;
         let inserted = tx
             .execute(
@@ -63,7 +63,7 @@ impl Records for PostgresStore {
     ) -> Result<Swapped, StoreError> {
         check_record(namespace, key, Some(new))?;
         let err = self.error("swap a record");
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = self.write_tx(&mut client).map_err(&err)?;
         let changed = match expected {
             Some(expected) => tx
@@ -96,7 +96,7 @@ impl Records for PostgresStore {
     fn delete_record(&self, namespace: Namespace, key: &[u8]) -> Result<bool, StoreError> {
         check_record(namespace, key, None)?;
         let deleted = self
-            .client()
+            .client()?
             .execute(
                 "DELETE FROM records WHERE namespace = $1 AND key = $2",
                 &[&namespace.as_str(), &key],
@@ -131,7 +131,7 @@ impl Records for PostgresStore {
         );
         let err = self.error("scan records");
         let rows = self
-            .client()
+            .client()?
             .query(sql.as_str(), &[&namespace.as_str(), &low, &high, &limit])
             .map_err(&err)?;
         let mut out = Vec::with_capacity(rows.len());

@@ -131,7 +131,7 @@ impl Unit<'_> {
 
     fn commit(mut self) -> Result<(), StoreError> {
         self.done = true;
-        let mut client = self.store.client();
+        let mut client = self.store.client()?;
         let statement = if self.nested {
             "RELEASE SAVEPOINT custodia_unit"
         } else {
@@ -153,7 +153,10 @@ impl Drop for Unit<'_> {
             return;
         }
         let statement = self.rollback_statement();
-        let _ = self.store.client().batch_execute(statement);
+        // A lost connection rolled the unit back already.
+        if let Ok(mut client) = self.store.client() {
+            let _ = client.batch_execute(statement);
+        }
     }
 }
 
@@ -167,7 +170,8 @@ impl UnitOfWork for PostgresStore {
         let _leave = Leave(&self.gate);
         let nested = depth > 0;
         {
-            let mut client = self.client();
+            // An outermost unit has no transaction yet, so a lost connection may be opened again here.
+            let mut client = self.connected_client(!nested)?;
             let begin = if nested {
                 "SAVEPOINT custodia_unit".to_owned()
             } else {
@@ -177,7 +181,7 @@ impl UnitOfWork for PostgresStore {
                 if !nested {
                     let _ = client.batch_execute("ROLLBACK");
                 }
-                return Err(self.error("begin a unit of work")(e).into());
+                return Err(E::from(self.error("begin a unit of work")(e)));
             }
         }
         let unit = Unit {
