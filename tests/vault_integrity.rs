@@ -166,6 +166,56 @@ fn a_finished_transfer_reconciles_and_every_row_tampering_is_found() {
     }
 }
 
+/// A category the disposition erased from a kept customer's vault is gone from what the brokerage reads
+/// about them too — the planner's and retention's facts come from the vault's sections, so no copy of an
+/// erased section survives in a facts record (PIPL Art 47).
+#[test]
+fn an_erased_category_is_gone_from_the_record_the_brokerage_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = finished(dir.path());
+    let erased: Vec<(String, String)> = {
+        let conn = rusqlite::Connection::open(s.dir.join("seller.db")).unwrap();
+        let mut st = conn
+            .prepare(
+                "SELECT lower(hex(customer)), category FROM section_tombstones t WHERE NOT EXISTS \
+                 (SELECT 1 FROM key_tombstones k WHERE k.customer = t.customer)",
+            )
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(
+        !erased.is_empty(),
+        "the disposition erased no category of a kept customer"
+    );
+    let seller = s.seller(day(46)).unwrap();
+    for (hex, code) in &erased {
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        );
+        let customer: custodia::model::CustomerId = uuid.parse().unwrap();
+        let category: custodia::model::DataCategory =
+            serde_json::from_value(serde_json::Value::String(code.clone())).unwrap();
+        let record = seller.read_customer_trusted(customer).unwrap();
+        assert!(
+            !record.categories_held().contains(&category),
+            "customer {customer}: erased {category} is still in the record the brokerage reads"
+        );
+        let read = seller.read_trusted(customer, &[category]).unwrap();
+        assert!(
+            read.sections.is_empty(),
+            "customer {customer}: erased {category} was read"
+        );
+    }
+}
+
 #[test]
 fn a_store_restored_from_an_older_copy_is_found_against_a_held_checkpoint() {
     let dir = tempfile::tempdir().unwrap();

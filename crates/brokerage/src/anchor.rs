@@ -195,7 +195,7 @@ const PAGE: u64 = 4096;
 impl Brokerage {
     /// Verifies the ledger ([`Brokerage::verify_ledger`]), then reconciles the vault and the key store with
     /// it: every section version, wrapped key, blind-index row and tombstone the store holds must be the one
-    /// the ledger anchored, and every one anchored must be there ([`crate::anchor`]). The first difference is
+    /// the ledger anchored, and every one anchored must be there (ARCHITECTURE.md, "The vault anchored in the ledger"). The first difference is
     /// [`BrokerageError::VaultMismatch`], naming the customer and the category.
     ///
     /// `held` is the newest checkpoint an auditor keeps outside the store (see

@@ -16,7 +16,7 @@ use custodia_retention::RetentionFacts;
 use custodia_store::{Inserted, Records};
 use custodia_transfer::CustomerFacts;
 use custodia_transfer::facts::{category_plaintexts, customer_facts, retention_facts, uses_of};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::brokerage::{Brokerage, Ledger};
@@ -26,23 +26,19 @@ use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VER
 /// The kind of the sealed facts record (custodia-crypto's customer records).
 const FACTS_KIND: &str = "facts";
 
-/// What the planner and the retention rules read about a customer: the model record itself, sealed whole
-/// under the customer's own data key (so crypto-shredding erases it too) and read back one batch at a time,
-/// so that the facts are derived by custodia-transfer's one function ([`customer_facts`]) and can never
-/// drift from what the record says. Never in the clear in the store, never on the ledger.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
+/// What the planner and the retention rules read about a customer: the model record, reassembled from two
+/// parts sealed under the customer's own data key — a facts record holding every field that is not a
+/// category's (the id, residence, relationship dates, the version's who and when) and the newest sealed
+/// section of each category in the vault. So the facts are derived by custodia-transfer's one function
+/// ([`customer_facts`]) and can never drift from the record, and a category erased from the vault is gone
+/// from the facts too (PIPL Art 47): no second copy of a section lives in the facts. Never in the clear in
+/// the store, never on the ledger.
+#[derive(Clone, Debug)]
 pub(crate) struct StoredFacts {
     customer: Customer,
 }
 
 impl StoredFacts {
-    fn of(customer: &Customer) -> Self {
-        Self {
-            customer: customer.clone(),
-        }
-    }
-
     /// The record the facts are read from.
     pub(crate) fn customer(&self) -> &Customer {
         &self.customer
@@ -251,7 +247,7 @@ impl Brokerage {
                 done.sections += 1;
             }
             self.index_customer(customer)?;
-            let facts = Zeroizing::new(records::to_json(&StoredFacts::of(customer))?);
+            let facts = Zeroizing::new(facts_shell(customer)?);
             let sealed = seal_customer_record(&dek, id, FACTS_KIND, 1, &facts)?;
             self.store
                 .put_record(FACTS, &records::versioned_key(id, 1), sealed.as_bytes())?;
@@ -401,7 +397,7 @@ impl Brokerage {
                     .put_section(customer, category, u64::from(version), &sealed)?;
             }
             self.index_customer(&next)?;
-            let facts = Zeroizing::new(records::to_json(&StoredFacts::of(&next))?);
+            let facts = Zeroizing::new(facts_shell(&next)?);
             let sealed = seal_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &facts)?;
             self.store.put_record(
                 FACTS,
@@ -444,40 +440,7 @@ impl Brokerage {
         let entry: CustomerEntry =
             records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
                 .ok_or(BrokerageError::UnknownCustomer { customer })?;
-        // An imported customer whose facts the buyer has not recorded yet: what the vault holds.
-        let (held, dek_id) = if entry.version == 0 {
-            let dek = match self.store.wrapped_keys(customer) {
-                Err(custodia_crypto::CryptoError::KeyDestroyed { .. }) => {
-                    return Err(BrokerageError::CustomerErased { customer });
-                }
-                other => other?,
-            }
-            .last()
-            .map(|w| w.dek_id())
-            .ok_or(BrokerageError::UnknownCustomer { customer })?;
-            (self.store.categories(customer)?, dek)
-        } else {
-            let (_, facts, dek) = self.customer_facts(customer)?;
-            (facts.customer().categories_held(), dek)
-        };
-        let mut sections = Vec::new();
-        let dek = self.data_key(customer, dek_id)?;
-        for category in categories {
-            if !held.contains(category) {
-                continue;
-            }
-            let Some(latest) = self.store.latest_section(customer, *category)? else {
-                continue;
-            };
-            let plain = open_section(
-                &dek,
-                customer,
-                *category,
-                latest.record_version(),
-                latest.sealed(),
-            )?;
-            sections.push((*category, plain));
-        }
+        let sections = self.open_latest(customer, categories)?;
         Ok(TrustedRead {
             customer,
             version: entry.version,
@@ -526,8 +489,74 @@ impl Brokerage {
             other => other?,
         };
         let plain = open_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &sealed)?;
-        let facts: StoredFacts = records::decode_json(FACTS, key, &plain)?;
-        Ok((facts, sealed.dek_id()))
+        let mut record: serde_json::Value = records::decode_json(FACTS, key, &plain)?;
+        let sections = self.open_latest(customer, &DataCategory::ALL)?;
+        // Every record holds its identity (PIPL Art 13's purposes need a person): a customer whose
+        // identity section was erased is, for plans and sweeps, an erased customer.
+        if !sections.iter().any(|(c, _)| *c == DataCategory::Identity) {
+            return Err(BrokerageError::CustomerErased { customer });
+        }
+        let fields = record
+            .get_mut("fields")
+            .and_then(serde_json::Value::as_object_mut)
+            .ok_or_else(|| BrokerageError::corrupt(FACTS.as_str(), key, "no fields"))?;
+        for (category, plain) in &sections {
+            let value: serde_json::Value =
+                serde_json::from_slice(plain).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
+            match (category, value) {
+                // With people, the section holds both lists (custodia_transfer::facts::category_plaintexts).
+                (DataCategory::Beneficiaries, serde_json::Value::Object(mut both)) => {
+                    for name in ["beneficiaries", "covered_people"] {
+                        fields.insert(name.into(), both.remove(name).unwrap_or_default());
+                    }
+                }
+                (category, value) => {
+                    fields.insert(field_of(*category).into(), value);
+                }
+            }
+        }
+        let customer_record: Customer =
+            serde_json::from_value(record).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
+        Ok((
+            StoredFacts {
+                customer: customer_record,
+            },
+            sealed.dek_id(),
+        ))
+    }
+
+    /// The newest section of each of `categories` the vault holds for `customer`, opened, each with the
+    /// data key that sealed it.
+    fn open_latest(
+        &self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+    ) -> Result<Vec<(DataCategory, Zeroizing<Vec<u8>>)>, BrokerageError> {
+        let held = self.store.categories(customer)?;
+        let mut sections = Vec::new();
+        for category in categories {
+            if !held.contains(category) {
+                continue;
+            }
+            let Some(latest) = self.store.latest_section(customer, *category)? else {
+                continue;
+            };
+            let dek = match self.data_key(customer, latest.sealed().dek_id()) {
+                Err(BrokerageError::Crypto(custodia_crypto::CryptoError::KeyDestroyed { .. })) => {
+                    return Err(BrokerageError::CustomerErased { customer });
+                }
+                other => other?,
+            };
+            let plain = open_section(
+                &dek,
+                customer,
+                *category,
+                latest.record_version(),
+                latest.sealed(),
+            )?;
+            sections.push((*category, plain));
+        }
+        Ok(sections)
     }
 
     /// The customers of the book with their facts, in id order, `batch` at a time: erased customers and
@@ -583,6 +612,35 @@ fn field_of(category: DataCategory) -> &'static str {
         DataCategory::KycAml => "kyc",
         _ => "other",
     }
+}
+
+/// The model record with every category's field at its empty value: the sealed facts record, which keeps
+/// no copy of a section (see [`StoredFacts`]).
+fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
+    let mut record = serde_json::to_value(customer).map_err(json_error)?;
+    let fields = record
+        .get_mut("fields")
+        .and_then(serde_json::Value::as_object_mut)
+        .ok_or_else(|| BrokerageError::InvalidInput {
+            field: "customer record",
+            reason: "no fields".into(),
+        })?;
+    for category in DataCategory::ALL {
+        let empty = match category {
+            DataCategory::Contact => {
+                serde_json::to_value(custodia_model::ContactSection::default()).map_err(json_error)?
+            }
+            DataCategory::FinancialAccounts
+            | DataCategory::Policies
+            | DataCategory::Claims
+            | DataCategory::Beneficiaries => serde_json::Value::Array(Vec::new()),
+            // Identity too: it is always overlaid from its section, or the customer counts as erased.
+            _ => serde_json::Value::Null,
+        };
+        fields.insert(field_of(category).into(), empty);
+    }
+    fields.insert("covered_people".into(), serde_json::Value::Array(Vec::new()));
+    serde_json::to_vec(&record).map_err(json_error)
 }
 
 /// The section a record has for a category it no longer holds: that field's empty value.
