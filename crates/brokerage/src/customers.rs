@@ -23,6 +23,9 @@ use crate::brokerage::{Brokerage, Ledger};
 use crate::error::BrokerageError;
 use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VERSIONS};
 
+/// Sections opened through the trusted path: each category with its plaintext.
+type OpenedSections = Vec<(DataCategory, Zeroizing<Vec<u8>>)>;
+
 /// The kind of the sealed facts record (custodia-crypto's customer records).
 const FACTS_KIND: &str = "facts";
 
@@ -531,7 +534,7 @@ impl Brokerage {
         &self,
         customer: CustomerId,
         categories: &[DataCategory],
-    ) -> Result<Vec<(DataCategory, Zeroizing<Vec<u8>>)>, BrokerageError> {
+    ) -> Result<OpenedSections, BrokerageError> {
         let held = self.store.categories(customer)?;
         let mut sections = Vec::new();
         for category in categories {
