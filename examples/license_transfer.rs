@@ -304,6 +304,9 @@ fn run(args: Args) -> Fallible<bool> {
         text_digest: Digest::of("the privacy notice as shown at onboarding".as_bytes()),
         published_at: nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?,
         recorded_at: nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?,
+        processing: Some(custodia_synthetic::notices::processing_details(
+            agreement.terms().seller.contact(),
+        )),
     })?;
     consent.publish(&general)?;
     let clerk = ActorId::new("clerk-0001")?;

@@ -35,5 +35,6 @@
 
 pub mod book;
 pub mod consent;
+pub mod notices;
 pub mod parties;
 pub mod retention;

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use custodia_consent::{
     Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest, EventDraft,
-    EventId, EventKind, Notice, NoticeDraft, NoticeId, NoticeRecipient, NoticeRef, Recipient, TransferPath,
+    EventId, EventKind, Notice, NoticeDraft, NoticeId, NoticeRecipient, NoticeRef, ProcessingDetails,
+    Recipient, TransferPath, WithdrawalMethod,
 };
 use custodia_ledger::LogStore;
 use custodia_model::{ActorId, CustomerId, DataCategory, Purpose};
@@ -246,6 +247,18 @@ pub fn transfer_notice(
         published_at,
         // The transfer notice is published to the ledger when it is made: its publication is its recording.
         recorded_at: published_at,
+        processing: Some(ProcessingDetails {
+            controller_id: t.seller.credit_code().to_string(),
+            // The agreement names no postal address for its parties: the seller's registered contact, which
+            // every customer is told (PIPL Art 22), stands for it.
+            controller_address: t.seller.contact().to_owned(),
+            jurisdiction: t.seller.jurisdiction(),
+            storage_locations: [t.seller.jurisdiction(), t.buyer.jurisdiction()].into(),
+            withdrawal: WithdrawalMethod {
+                channels: [Channel::Email, Channel::Paper].into(),
+                contact: t.seller.contact().to_owned(),
+            },
+        }),
     })?)
 }
 
