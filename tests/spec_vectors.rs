@@ -1,0 +1,981 @@
+//! The test vectors of `spec/vectors/` (issue 25): a generator that writes them deterministically from fixed
+//! seeds, a test that the committed files are exactly what it writes (so a format cannot change without new
+//! vectors), and a test that they verify and decode with custodia's own readers.
+//!
+//! Regenerate after a deliberate format change with `CUSTODIA_WRITE_VECTORS=1 cargo test --test
+//! spec_vectors`, then run the second verifier (`spec/verify_py/`). Every value here is synthetic: names end
+//! in "(synthetic)", ids are fixed, keys come from public seeds and must never protect anything.
+//!
+//! Where custodia itself draws fresh randomness (a ledger leaf salt, a section's nonce, a data key), the
+//! generator computes the value from a seed and builds the bytes the way the specification says — with ring
+//! directly for sections and wrapped keys, and through the ledger's storage seam for salted leaves — so the
+//! vectors are reproducible and the specification is checked by a second encoder as well.
+
+// Test code: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use custodia_consent::{
+    BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentReceipt, ConsentRecord,
+    ConsentScope, Digest, EventDraft, EventId, EventKind, GuardianId, Notice, NoticeDraft, NoticeId,
+    NoticeRecipient, PartyId, ProcessingDetails, Recipient, TransferPath, WithdrawalMethod,
+};
+use custodia_crypto::{
+    DekId, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey, WrappedKey, open_section,
+};
+use custodia_ledger::{
+    Checkpoint, ConsistencyProof, InclusionProof, Log, LogStore, MemoryStore, MerkleHash, NewEntry, NodeId,
+    NoteSigner, NoteVerifier, REDACTION_TAG, Salt, SignatureKind, SignedCheckpoint, TrustPolicy, leaf_hash,
+    node_hash,
+};
+use custodia_model::chrono::{self, DateTime, NaiveDate, TimeZone, Utc};
+use custodia_model::uuid;
+use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, Purpose, TransferId};
+use custodia_transfer::{
+    AgreementTerms, BuyerObligations, CrossBorderTerms, CustomerSelection, DraftAgreement, Mechanism,
+    MinorRule, OperatorStatus, PartyDetails, ScopeItem, SensitiveRule, SignedAgreement, TransferParty,
+    TransferReceipt,
+};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use serde_json::{Value, json};
+
+/// Where the vectors live, from the repository root.
+const DIR: &str = "spec/vectors";
+
+/// The prefix every seed is hashed from: `seed(label) = SHA-256("custodia spec vectors/v1\0" ‖ label)`.
+const SEED_DOMAIN: &[u8] = b"custodia spec vectors/v1\0";
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    d.as_ref().try_into().unwrap()
+}
+
+fn seed(label: &str) -> [u8; 32] {
+    let mut preimage = SEED_DOMAIN.to_vec();
+    preimage.extend_from_slice(label.as_bytes());
+    sha256(&preimage)
+}
+
+fn nonce(label: &str) -> [u8; 12] {
+    seed(label)[..12].try_into().unwrap()
+}
+
+fn uuid(label: &str, version: u8) -> uuid::Uuid {
+    let mut b: [u8; 16] = seed(label)[..16].try_into().unwrap();
+    b[6] = (version << 4) | (b[6] & 0x0f);
+    b[8] = 0x80 | (b[8] & 0x3f);
+    uuid::Uuid::from_bytes(b)
+}
+
+/// A UUID v7 as custodia makes customer ids: the first 48 bits are the Unix time in milliseconds, here that
+/// of `created`, so the vectors show what such an id reveals.
+fn uuid_v7(label: &str, created: DateTime<Utc>) -> uuid::Uuid {
+    let mut b = *uuid(label, 7).as_bytes();
+    let millis = u64::try_from(created.timestamp_millis()).unwrap();
+    b[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    uuid::Uuid::from_bytes(b)
+}
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().unwrap()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    assert!(text.len().is_multiple_of(2), "odd hex");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// An Ed25519 signing key from a 32-byte seed: the PKCS#8 v2 document (RFC 8410) ring reads, built around
+/// the seed and its public key.
+fn signing_key(seed: [u8; 32]) -> SigningKey {
+    use ring::signature::KeyPair;
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
+    let mut der = unhex("3053020101300506032b657004220420");
+    der.extend_from_slice(&seed);
+    der.extend_from_slice(&unhex("a123032100"));
+    der.extend_from_slice(pair.public_key().as_ref());
+    SigningKey::from_pkcs8(&der).unwrap()
+}
+
+fn aes_gcm(key: &[u8; 32], nonce: [u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
+    let mut out = plaintext.to_vec();
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut out)
+        .unwrap();
+    out
+}
+
+/// A log whose leaf `i` is salted with `seed("{label} salt {i}")`, built through the storage seam exactly
+/// as `Log::append` would store it (leaf hashes and the perfect-subtree nodes each entry completes).
+fn deterministic_log(payloads: &[Vec<u8>], label: &str) -> Log<MemoryStore> {
+    let store = MemoryStore::new();
+    let mut frontier: Vec<MerkleHash> = Vec::new();
+    for (i, payload) in payloads.iter().enumerate() {
+        let salt = Salt::from_bytes(seed(&format!("{label} salt {i}")));
+        let leaf = leaf_hash(&salt, payload);
+        let (mut hash, mut position, mut level) = (leaf, i as u64, 0u8);
+        let mut nodes = Vec::new();
+        while position & 1 == 1 {
+            let left = frontier.pop().unwrap();
+            hash = node_hash(&left, &hash);
+            position >>= 1;
+            level += 1;
+            nodes.push((NodeId::new(level, position).unwrap(), hash));
+        }
+        frontier.push(hash);
+        store
+            .append(i as u64, &[NewEntry::new(leaf, salt, payload)], &nodes)
+            .unwrap();
+    }
+    Log::new(store).unwrap()
+}
+
+/// The files of `spec/vectors/`, by path relative to it.
+type Files = BTreeMap<String, Vec<u8>>;
+
+fn put_json(files: &mut Files, name: &str, value: &Value) {
+    let mut text = serde_json::to_string_pretty(value).unwrap();
+    text.push('\n');
+    files.insert(name.to_owned(), text.into_bytes());
+}
+
+/// Every key of the vectors, from its seed.
+struct Keys {
+    seller_sign: SigningKey,
+    buyer_sign: SigningKey,
+    log: NoteSigner,
+    consent_log: NoteSigner,
+    witness: NoteSigner,
+    recipient: RecipientKeyPair,
+}
+
+impl Keys {
+    fn new() -> Self {
+        Self {
+            seller_sign: signing_key(seed("seller signing key")),
+            buyer_sign: signing_key(seed("buyer signing key")),
+            log: NoteSigner::new(
+                "vectors.example/ledger",
+                SignatureKind::Ed25519,
+                signing_key(seed("ledger log key")),
+            )
+            .unwrap(),
+            consent_log: NoteSigner::new(
+                "vectors.example/consent",
+                SignatureKind::Ed25519,
+                signing_key(seed("consent log key")),
+            )
+            .unwrap(),
+            witness: NoteSigner::new(
+                "vectors.example/witness",
+                SignatureKind::Cosignature,
+                signing_key(seed("witness key")),
+            )
+            .unwrap(),
+            recipient: RecipientKeyPair::derive_from_ikm(&seed("buyer recipient key")).unwrap(),
+        }
+    }
+
+    fn describe(&self) -> Value {
+        json!({
+            "note": "Synthetic test keys derived from public seeds: never use them to protect anything.",
+            "seed_rule": "seed(label) = SHA-256(\"custodia spec vectors/v1\\0\" || UTF-8 label)",
+            "seller_signing": {
+                "ed25519_seed_label": "seller signing key",
+                "ed25519_seed": hex(&seed("seller signing key")),
+                "public": hex(self.seller_sign.verifying_key().as_bytes()),
+            },
+            "buyer_signing": {
+                "ed25519_seed_label": "buyer signing key",
+                "ed25519_seed": hex(&seed("buyer signing key")),
+                "public": hex(self.buyer_sign.verifying_key().as_bytes()),
+            },
+            "ledger_log": {
+                "ed25519_seed_label": "ledger log key",
+                "ed25519_seed": hex(&seed("ledger log key")),
+                "vkey": self.log.verifier().to_vkey(),
+            },
+            "consent_log": {
+                "ed25519_seed_label": "consent log key",
+                "ed25519_seed": hex(&seed("consent log key")),
+                "vkey": self.consent_log.verifier().to_vkey(),
+            },
+            "witness": {
+                "ed25519_seed_label": "witness key",
+                "ed25519_seed": hex(&seed("witness key")),
+                "vkey": self.witness.verifier().to_vkey(),
+            },
+            "buyer_recipient": {
+                "x25519_ikm_label": "buyer recipient key",
+                "x25519_ikm": hex(&seed("buyer recipient key")),
+                "private": hex(self.recipient.expose_private_bytes()),
+                "public": hex(self.recipient.public_key().as_bytes()),
+            },
+        })
+    }
+}
+
+/// The ledger: seven opaque payloads, entry 2 redacted (its redaction record is entry 7), roots at every
+/// size, every inclusion and consistency proof, and checkpoints (plain, with a time line, cosigned).
+fn ledger_vectors(keys: &Keys, files: &mut Files) {
+    let mut payloads: Vec<Vec<u8>> = (0..7)
+        .map(|i| format!("synthetic opaque entry {i}").into_bytes())
+        .collect();
+    let salt_2 = Salt::from_bytes(seed("ledger salt 2"));
+    let target_leaf = leaf_hash(&salt_2, &payloads[2]);
+    let mut redaction = REDACTION_TAG.to_vec();
+    redaction.extend_from_slice(&2u64.to_be_bytes());
+    redaction.extend_from_slice(target_leaf.as_bytes());
+    redaction.extend_from_slice(b"synthetic erasure request 1 (PIPL Art 47)");
+    payloads.push(redaction);
+    let mut log = deterministic_log(&payloads, "ledger");
+    log.store().redact(2).unwrap();
+    log.reload().unwrap();
+    let size = log.size();
+    let mut entries = Vec::new();
+    for i in 0..size {
+        let entry = log.entry(i).unwrap();
+        let mut e = json!({"index": i, "leaf_hash": hex(entry.leaf_hash().as_bytes())});
+        if let custodia_ledger::EntryContent::Present { salt, payload } = entry.content() {
+            e["salt"] = json!(hex(salt.as_bytes()));
+            e["payload_hex"] = json!(hex(payload));
+        } else {
+            e["redacted"] = json!(true);
+        }
+        entries.push(e);
+    }
+    let roots: Vec<Value> = (0..=size)
+        .map(|n| json!({"size": n, "root": hex(log.root_at(n).unwrap().as_bytes())}))
+        .collect();
+    let mut inclusion = Vec::new();
+    for n in 1..=size {
+        for i in 0..n {
+            let proof: InclusionProof = log.inclusion_proof(i, n).unwrap();
+            inclusion.push(serde_json::to_value(&proof).unwrap());
+        }
+    }
+    let mut consistency = Vec::new();
+    for n in 0..=size {
+        for m in 0..=n {
+            let proof: ConsistencyProof = log.consistency_proof(m, n).unwrap();
+            consistency.push(serde_json::to_value(&proof).unwrap());
+        }
+    }
+    let origin = "vectors.example/ledger";
+    let plain = log.checkpoint(&keys.log, origin).unwrap();
+    let timed = SignedCheckpoint::sign(
+        Checkpoint::new(origin, size, log.root())
+            .unwrap()
+            .with_time(at(2026, 7, 1))
+            .unwrap(),
+        &keys.log,
+    )
+    .unwrap();
+    let cosigned = plain.cosigned(&keys.witness, at(2026, 7, 2)).unwrap();
+    files.insert("ledger/checkpoint.note".into(), plain.to_bytes());
+    files.insert("ledger/checkpoint-with-time.note".into(), timed.to_bytes());
+    files.insert("ledger/checkpoint-cosigned.note".into(), cosigned.to_bytes());
+    put_json(
+        files,
+        "ledger/log.json",
+        &json!({
+            "origin": origin,
+            "log_vkey": keys.log.verifier().to_vkey(),
+            "witness_vkey": keys.witness.verifier().to_vkey(),
+            "entries": entries,
+            "roots": roots,
+            "redaction": {"record_index": 7, "target": 2, "reason_utf8": "synthetic erasure request 1 (PIPL Art 47)"},
+        }),
+    );
+    put_json(files, "ledger/inclusion-proofs.json", &Value::Array(inclusion));
+    put_json(
+        files,
+        "ledger/consistency-proofs.json",
+        &Value::Array(consistency),
+    );
+}
+
+fn processing() -> ProcessingDetails {
+    ProcessingDetails {
+        controller_id: custodia_synthetic::parties::credit_code(custodia_synthetic::parties::SELLER_STEM)
+            .unwrap()
+            .to_string(),
+        controller_address: "上海市浦东新区示例路 1 号 (synthetic)".into(),
+        jurisdiction: Jurisdiction::MAINLAND_CHINA,
+        storage_locations: [Jurisdiction::MAINLAND_CHINA].into(),
+        withdrawal: WithdrawalMethod {
+            channels: [Channel::Web, Channel::Email, Channel::Paper].into(),
+            contact: "privacy@seller.example".into(),
+        },
+    }
+}
+
+/// The consent ledger: a notice (format 3) and one event of every kind, a checkpoint, and the receipt of
+/// every event (a consent record for the grants and the withdrawal, a record of its own kind for the rest).
+fn consent_vectors(keys: &Keys, files: &mut Files) {
+    let buyer = PartyId::from_uuid(uuid("buyer party id", 4)).unwrap();
+    let published = at(2026, 1, 5);
+    let notice = Notice::new(NoticeDraft {
+        id: NoticeId::from_uuid(uuid("notice id", 4)).unwrap(),
+        version: 1,
+        controller_name: "示例保险经纪有限公司 (synthetic)".into(),
+        controller_contact: "privacy@seller.example".into(),
+        purposes: [Purpose::PolicyServicing, Purpose::Marketing, Purpose::Transfer].into(),
+        categories: [
+            DataCategory::Identity,
+            DataCategory::Contact,
+            DataCategory::Health,
+            DataCategory::Policies,
+        ]
+        .into(),
+        recipients: vec![NoticeRecipient {
+            recipient: Recipient::ThirdParty(buyer),
+            name: "承接保险经纪有限公司 (synthetic)".into(),
+            contact: "privacy@buyer.example".into(),
+        }],
+        destinations: [Jurisdiction::HONG_KONG].into(),
+        retention: "policy term plus 10 years (Broker Rule 2018 Art 51)".into(),
+        rights: "access, copy, correct, delete, withdraw at privacy@seller.example".into(),
+        language: "zh-CN".into(),
+        text_digest: Digest::of("synthetic notice text v1".as_bytes()),
+        published_at: published,
+        recorded_at: published,
+        processing: Some(processing()),
+    })
+    .unwrap();
+    let customer = |label: &str, created| CustomerId::from_uuid(uuid_v7(label, created)).unwrap();
+    let (a, b, c) = (
+        customer("customer A", at(2019, 3, 14)),
+        customer("customer B", at(2021, 8, 2)),
+        customer("customer C", at(2024, 11, 30)),
+    );
+    let scope =
+        |purposes: &[Purpose], categories: &[DataCategory], recipient, destinations: &[Jurisdiction]| {
+            ConsentScope::new(
+                purposes.iter().cloned(),
+                categories.iter().copied(),
+                recipient,
+                destinations.iter().copied(),
+            )
+            .unwrap()
+        };
+    let event = |n: u8, customer, kind, scope, form, channel, effective: DateTime<Utc>, expires| {
+        ConsentEvent::new(EventDraft {
+            id: EventId::from_uuid(uuid(&format!("event {n}"), 4)).unwrap(),
+            customer,
+            kind,
+            scope,
+            form,
+            notice: notice.reference(),
+            channel,
+            evidence: Digest::of(format!("synthetic evidence {n}").as_bytes()),
+            effective_at: effective,
+            recorded_at: effective + chrono::Duration::hours(2),
+            recorded_by: ActorId::new("clerk-synthetic-1").unwrap(),
+            expires_at: expires,
+        })
+        .unwrap()
+    };
+    let guardian = GuardianId::from_uuid(uuid("guardian of B", 4)).unwrap();
+    let controller = Recipient::Controller;
+    let third = Recipient::ThirdParty(buyer);
+    let events = vec![
+        event(
+            1,
+            a,
+            EventKind::Granted,
+            scope(&[Purpose::Marketing], &[DataCategory::Contact], controller, &[]),
+            ConsentForm::Bundled,
+            Channel::Web,
+            at(2026, 2, 1),
+            Some(at(2028, 2, 1)),
+        ),
+        event(
+            2,
+            b,
+            EventKind::GuardianGranted { guardian },
+            scope(
+                &[Purpose::PolicyServicing],
+                &[DataCategory::Identity, DataCategory::Health],
+                controller,
+                &[],
+            ),
+            ConsentForm::Separate,
+            Channel::Paper,
+            at(2026, 2, 2),
+            None,
+        ),
+        event(
+            3,
+            a,
+            EventKind::Granted,
+            scope(
+                &[Purpose::Transfer],
+                &[DataCategory::Policies, DataCategory::Health],
+                third,
+                &[Jurisdiction::HONG_KONG],
+            ),
+            ConsentForm::Separate,
+            Channel::MobileApp,
+            at(2026, 2, 3),
+            None,
+        ),
+        event(
+            4,
+            a,
+            EventKind::Withdrawn,
+            scope(&[Purpose::Marketing], &[DataCategory::Contact], controller, &[]),
+            ConsentForm::Bundled,
+            Channel::Email,
+            at(2026, 3, 1),
+            None,
+        ),
+        event(
+            5,
+            c,
+            EventKind::NoticeServed,
+            scope(
+                &[Purpose::Transfer],
+                &[DataCategory::Identity, DataCategory::Policies],
+                Recipient::Successor(buyer),
+                &[],
+            ),
+            ConsentForm::Bundled,
+            Channel::Sms,
+            at(2026, 3, 2),
+            None,
+        ),
+        event(
+            6,
+            c,
+            EventKind::Objected,
+            scope(&[Purpose::Marketing], &[DataCategory::Contact], controller, &[]),
+            ConsentForm::Bundled,
+            Channel::Phone,
+            at(2026, 3, 3),
+            None,
+        ),
+        event(
+            7,
+            c,
+            EventKind::Refused,
+            scope(&[Purpose::Transfer], &[DataCategory::Policies], third, &[]),
+            ConsentForm::Separate,
+            Channel::InPerson,
+            at(2026, 3, 4),
+            None,
+        ),
+        event(
+            8,
+            a,
+            EventKind::Provided,
+            scope(
+                &[Purpose::Transfer],
+                &[DataCategory::Policies],
+                third,
+                &[Jurisdiction::HONG_KONG],
+            ),
+            ConsentForm::Separate,
+            Channel::Other,
+            at(2026, 3, 5),
+            None,
+        ),
+    ];
+    let mut records = vec![ConsentRecord::Notice(notice.clone())];
+    records.extend(events.iter().cloned().map(ConsentRecord::Event));
+    let payloads: Vec<Vec<u8>> = records.iter().map(|r| r.encode().unwrap()).collect();
+    let log = deterministic_log(&payloads, "consent");
+    let policy = BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent);
+    let mut ledger = ConsentLedger::open(log, policy, &mut |_| {}).unwrap();
+    let origin = "vectors.example/consent";
+    let checkpoint = ledger
+        .checkpoint(&keys.consent_log, origin, at(2026, 4, 1))
+        .unwrap();
+    files.insert("consent/checkpoint.note".into(), checkpoint.to_bytes());
+    for (i, payload) in payloads.iter().enumerate() {
+        files.insert(format!("consent/payload-{i}.json"), payload.clone());
+    }
+    // The same notice as formats 2 and 1 wrote it, which a reader still decodes.
+    let text = String::from_utf8(payloads[0].clone()).unwrap();
+    let cut = text.find(",\"processing\":").unwrap();
+    let format_2 = format!("{}}}}}}}", &text[..cut]).replacen("\"format\":3", "\"format\":2", 1);
+    let field = format_2.find(",\"recorded_at\":\"").unwrap();
+    let end = format_2[field + 16..].find('"').unwrap() + field + 17;
+    let format_1 =
+        format!("{}{}", &format_2[..field], &format_2[end..]).replacen("\"format\":2", "\"format\":1", 1);
+    files.insert("consent/notice-format-2.json".into(), format_2.into_bytes());
+    files.insert("consent/notice-format-1.json".into(), format_1.into_bytes());
+    let mut receipts = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let index = i as u64 + 1;
+        let receipt = ledger.receipt(index, &checkpoint).unwrap();
+        let name = format!("consent/receipt-{index}.json");
+        let mut text = serde_json::to_string_pretty(&receipt).unwrap();
+        text.push('\n');
+        files.insert(name.clone(), text.into_bytes());
+        receipts.push(json!({
+            "file": name,
+            "ledger_index": index,
+            "event_kind": serde_json::to_value(e.kind()).unwrap(),
+            "record_kind": serde_json::to_value(receipt.fields().record_kind).unwrap(),
+            "receipt_id": receipt.fields().receipt_id.to_string(),
+        }));
+    }
+    put_json(
+        files,
+        "consent/consent.json",
+        &json!({
+            "origin": origin,
+            "log_vkey": keys.consent_log.verifier().to_vkey(),
+            "tree_size": checkpoint.checkpoint().size(),
+            "root": hex(checkpoint.checkpoint().root().as_bytes()),
+            "payloads": (0..payloads.len()).map(|i| json!({
+                "file": format!("consent/payload-{i}.json"),
+                "ledger_index": i,
+                "salt": hex(&seed(&format!("consent salt {i}"))),
+            })).collect::<Vec<_>>(),
+            "receipts": receipts,
+            "customers": {
+                "A": {"id": a.to_string(), "created": "2019-03-14T09:00:00Z"},
+                "B": {"id": b.to_string(), "created": "2021-08-02T09:00:00Z"},
+                "C": {"id": c.to_string(), "created": "2024-11-30T09:00:00Z"},
+            },
+        }),
+    );
+}
+
+fn parties(keys: &Keys) -> (TransferParty, TransferParty) {
+    let party = |name: &str, stem: &str, label: &str, contact: &str, key: &SigningKey| {
+        TransferParty::with_keys(
+            PartyDetails {
+                party_id: PartyId::from_uuid(uuid(label, 4)).unwrap(),
+                name: name.into(),
+                credit_code: custodia_synthetic::parties::credit_code(stem).unwrap(),
+                licence: "260000000000001".into(),
+                contact: contact.into(),
+                jurisdiction: Jurisdiction::MAINLAND_CHINA,
+            },
+            &key.verifying_key(),
+            &keys.recipient.public_key(),
+        )
+        .unwrap()
+    };
+    (
+        party(
+            "示例保险经纪有限公司 (synthetic)",
+            custodia_synthetic::parties::SELLER_STEM,
+            "seller party id",
+            "privacy@seller.example",
+            &keys.seller_sign,
+        ),
+        party(
+            "承接保险经纪有限公司 (synthetic)",
+            custodia_synthetic::parties::BUYER_STEM,
+            "buyer party id",
+            "privacy@buyer.example",
+            &keys.buyer_sign,
+        ),
+    )
+}
+
+fn agreement(keys: &Keys) -> SignedAgreement {
+    let (seller, buyer) = parties(keys);
+    let terms = AgreementTerms {
+        transfer_id: TransferId::from_uuid(uuid("transfer id", 4)).unwrap(),
+        seller,
+        buyer,
+        legal_path: TransferPath::MergerNotice,
+        scope: vec![
+            ScopeItem {
+                purpose: Purpose::PolicyServicing,
+                categories: [
+                    DataCategory::Identity,
+                    DataCategory::Contact,
+                    DataCategory::Policies,
+                ]
+                .into(),
+            },
+            ScopeItem {
+                purpose: Purpose::ClaimsHandling,
+                categories: [DataCategory::Claims, DataCategory::Health].into(),
+            },
+        ],
+        selection: CustomerSelection::LapsedWithinYears(5),
+        objection_window_days: 30,
+        sensitive: SensitiveRule::RequireSeparateConsent,
+        minors: MinorRule::RequireGuardianConsent,
+        cross_border: Some(CrossBorderTerms {
+            destination: Jurisdiction::HONG_KONG,
+            mechanism: Mechanism::StandardContract,
+            reference: "SC-2026-0001 (synthetic)".into(),
+            operator: OperatorStatus::Ordinary,
+            prior_people_non_sensitive: 0,
+            prior_people_sensitive: 0,
+        }),
+        obligations: BuyerObligations {
+            continue_retention_duties: true,
+            purpose_limitation: true,
+            security_measures: "AES-256-GCM per customer and category; keys under a KMS (synthetic)".into(),
+        },
+        impact_assessment: "PIA-2026-001 (synthetic)".into(),
+        effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+    };
+    DraftAgreement::new(terms)
+        .unwrap()
+        .sign_as_seller(&keys.seller_sign)
+        .unwrap()
+        .countersign_as_buyer(&keys.buyer_sign)
+        .unwrap()
+}
+
+/// The agreement envelope and its canonical terms.
+fn agreement_vectors(keys: &Keys, files: &mut Files) -> SignedAgreement {
+    let agreement = agreement(keys);
+    files.insert("transfer/agreement.bin".into(), agreement.encode());
+    files.insert(
+        "transfer/agreement-terms.txt".into(),
+        agreement.as_bytes().to_vec(),
+    );
+    agreement
+}
+
+/// One customer's data key and sections, sealed the way `spec/crypto.md` says, with ring directly.
+struct SealedCustomer {
+    customer: CustomerId,
+    dek_id: DekId,
+    dek: [u8; 32],
+    wrapped: WrappedKey,
+    sections: Vec<(DataCategory, u64, Vec<u8>, SealedSection)>,
+}
+
+/// The seller's explicit KEK (version 1).
+fn seller_kek() -> [u8; 32] {
+    seed("seller kek version 1")
+}
+
+fn sealed_customer(
+    label: &str,
+    created: DateTime<Utc>,
+    categories: &[(DataCategory, u64)],
+) -> SealedCustomer {
+    let customer = CustomerId::from_uuid(uuid_v7(label, created)).unwrap();
+    let dek_id = DekId::from_uuid(uuid(&format!("{label} dek id"), 4)).unwrap();
+    let dek = seed(&format!("{label} dek"));
+    let kek_version = 1u32;
+    let mut aad = b"custodia/dek-wrap/v1".to_vec();
+    aad.extend_from_slice(customer.as_bytes());
+    aad.extend_from_slice(dek_id.as_bytes());
+    aad.extend_from_slice(&kek_version.to_be_bytes());
+    let wrap_nonce = nonce(&format!("{label} wrap nonce"));
+    let mut wrapped = vec![1u8];
+    wrapped.extend_from_slice(customer.as_bytes());
+    wrapped.extend_from_slice(dek_id.as_bytes());
+    wrapped.extend_from_slice(&kek_version.to_be_bytes());
+    wrapped.extend_from_slice(&wrap_nonce);
+    wrapped.extend_from_slice(&aes_gcm(&seller_kek(), wrap_nonce, &aad, &dek));
+    let wrapped = WrappedKey::decode(&wrapped).unwrap();
+    let mut sections = Vec::new();
+    for (category, version) in categories {
+        let plaintext = format!(
+            "{{\"synthetic\":true,\"customer\":\"{label}\",\"category\":\"{category}\",\"version\":{version}}}"
+        )
+        .into_bytes();
+        let mut aad = b"custodia/section/v1".to_vec();
+        aad.push(1);
+        aad.extend_from_slice(customer.as_bytes());
+        aad.push(category.tag());
+        aad.extend_from_slice(&version.to_be_bytes());
+        aad.extend_from_slice(dek_id.as_bytes());
+        let n = nonce(&format!("{label} {category} v{version} nonce"));
+        let mut bytes = vec![1u8];
+        bytes.extend_from_slice(dek_id.as_bytes());
+        bytes.extend_from_slice(&n);
+        bytes.extend_from_slice(&aes_gcm(&dek, n, &aad, &plaintext));
+        let sealed = SealedSection::from_bytes(&bytes).unwrap();
+        sections.push((*category, *version, plaintext, sealed));
+    }
+    SealedCustomer {
+        customer,
+        dek_id,
+        dek,
+        wrapped,
+        sections,
+    }
+}
+
+/// The formats of custodia-crypto a buyer meets: a sealed section and a wrapped key.
+fn crypto_vectors(files: &mut Files) {
+    let c = sealed_customer("crypto customer", at(2020, 5, 20), &[(DataCategory::Health, 3)]);
+    let (category, version, plaintext, sealed) = &c.sections[0];
+    files.insert("crypto/section.bin".into(), sealed.to_bytes());
+    files.insert("crypto/wrapped-key.bin".into(), c.wrapped.encode());
+    put_json(
+        files,
+        "crypto/crypto.json",
+        &json!({
+            "section": {
+                "file": "crypto/section.bin",
+                "customer": c.customer.to_string(),
+                "category": category.code(),
+                "category_tag": category.tag(),
+                "record_version": version,
+                "dek_id": c.dek_id.to_string(),
+                "dek": hex(&c.dek),
+                "plaintext_utf8": String::from_utf8(plaintext.clone()).unwrap(),
+            },
+            "wrapped_key": {
+                "file": "crypto/wrapped-key.bin",
+                "kek_version": 1,
+                "kek": hex(&seller_kek()),
+                "customer": c.customer.to_string(),
+                "dek_id": c.dek_id.to_string(),
+                "dek": hex(&c.dek),
+            },
+        }),
+    );
+}
+
+/// The buyer's signed receipt of the package (until the package vector is written, of a fixed root).
+fn transfer_receipt_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) {
+    let receipt = TransferReceipt {
+        transfer_id: agreement.transfer_id(),
+        agreement_digest: agreement.digest(),
+        root: MerkleHash::from_bytes(seed("placeholder root")),
+        customers: 3,
+        sections: 7,
+        rekeyed: false,
+        received_at: at(2026, 7, 16),
+    };
+    let signed = custodia_transfer::SignedReceipt::sign(receipt, agreement, &keys.buyer_sign).unwrap();
+    files.insert("transfer/receipt.bin".into(), signed.encode());
+}
+
+fn generate() -> Files {
+    let keys = Keys::new();
+    let mut files = Files::new();
+    put_json(&mut files, "keys.json", &keys.describe());
+    ledger_vectors(&keys, &mut files);
+    consent_vectors(&keys, &mut files);
+    let agreement = agreement_vectors(&keys, &mut files);
+    crypto_vectors(&mut files);
+    transfer_receipt_vectors(&keys, &agreement, &mut files);
+    let index: BTreeMap<String, String> = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), hex(&sha256(bytes))))
+        .collect();
+    put_json(
+        &mut files,
+        "SHA256SUMS.json",
+        &serde_json::to_value(index).unwrap(),
+    );
+    files
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR)
+}
+
+fn read_dir(dir: &Path, prefix: &str, out: &mut Files) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type().unwrap().is_dir() {
+            read_dir(&entry.path(), &format!("{name}/"), out);
+        } else {
+            out.insert(name, std::fs::read(entry.path()).unwrap());
+        }
+    }
+}
+
+/// The committed vectors are exactly what the generator writes: a format that changes without new vectors
+/// fails here, naming the first file that differs. With `CUSTODIA_WRITE_VECTORS=1` the generator writes
+/// them instead (and removes files it no longer writes).
+#[test]
+fn the_committed_vectors_are_what_the_generator_writes() {
+    let generated = generate();
+    let dir = vectors_dir();
+    if std::env::var_os("CUSTODIA_WRITE_VECTORS").is_some() {
+        let mut old = Files::new();
+        if dir.exists() {
+            read_dir(&dir, "", &mut old);
+        }
+        for name in old.keys().filter(|n| !generated.contains_key(*n)) {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        for (name, bytes) in &generated {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        return;
+    }
+    let mut committed = Files::new();
+    read_dir(&dir, "", &mut committed);
+    let committed: Files = committed
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("README"))
+        .collect();
+    for (name, bytes) in &generated {
+        let found = committed.get(name);
+        assert!(
+            found == Some(bytes),
+            "spec/vectors/{name} is not what the generator writes: a format changed without new vectors \
+             (regenerate with CUSTODIA_WRITE_VECTORS=1 and run spec/verify_py)"
+        );
+    }
+    let extra: Vec<&String> = committed.keys().filter(|n| !generated.contains_key(*n)).collect();
+    assert!(
+        extra.is_empty(),
+        "files the generator no longer writes: {extra:?}"
+    );
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(vectors_dir().join(name)).unwrap()
+}
+
+fn read_json(name: &str) -> Value {
+    serde_json::from_slice(&read(name)).unwrap()
+}
+
+/// The committed vectors verify and decode with custodia's readers, and every file's SHA-256 is the one
+/// `SHA256SUMS.json` states.
+#[test]
+fn the_committed_vectors_verify_and_decode() {
+    let sums = read_json("SHA256SUMS.json");
+    for (name, digest) in sums.as_object().unwrap() {
+        assert_eq!(hex(&sha256(&read(name))), digest.as_str().unwrap(), "{name}");
+    }
+
+    // Ledger: every proof verifies against the root of its size; the checkpoints verify for their origin.
+    let log = read_json("ledger/log.json");
+    let roots: BTreeMap<u64, MerkleHash> = log["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let bytes: [u8; 32] = unhex(r["root"].as_str().unwrap()).try_into().unwrap();
+            (r["size"].as_u64().unwrap(), MerkleHash::from_bytes(bytes))
+        })
+        .collect();
+    let leaves: Vec<MerkleHash> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let bytes: [u8; 32] = unhex(e["leaf_hash"].as_str().unwrap()).try_into().unwrap();
+            let leaf = MerkleHash::from_bytes(bytes);
+            if let (Some(salt), Some(payload)) = (e["salt"].as_str(), e["payload_hex"].as_str()) {
+                let salt: [u8; 32] = unhex(salt).try_into().unwrap();
+                assert_eq!(leaf_hash(&Salt::from_bytes(salt), &unhex(payload)), leaf);
+            }
+            leaf
+        })
+        .collect();
+    for p in read_json("ledger/inclusion-proofs.json").as_array().unwrap() {
+        let proof: InclusionProof = serde_json::from_value(p.clone()).unwrap();
+        proof
+            .verify(&leaves[proof.index() as usize], &roots[&proof.size()])
+            .unwrap();
+    }
+    for p in read_json("ledger/consistency-proofs.json").as_array().unwrap() {
+        let proof: ConsistencyProof = serde_json::from_value(p.clone()).unwrap();
+        proof
+            .verify(&roots[&proof.old_size()], &roots[&proof.new_size()])
+            .unwrap();
+    }
+    let log_key = NoteVerifier::from_vkey(log["log_vkey"].as_str().unwrap()).unwrap();
+    let witness = NoteVerifier::from_vkey(log["witness_vkey"].as_str().unwrap()).unwrap();
+    let origin = log["origin"].as_str().unwrap();
+    let policy = TrustPolicy::log_only(origin, vec![log_key.clone()]).unwrap();
+    let witnessed = TrustPolicy::new(origin, vec![log_key.clone()], vec![witness], 1).unwrap();
+    for (name, policy) in [
+        ("ledger/checkpoint.note", &policy),
+        ("ledger/checkpoint-with-time.note", &policy),
+        ("ledger/checkpoint-cosigned.note", &witnessed),
+    ] {
+        let bytes = read(name);
+        let cp = SignedCheckpoint::parse(&bytes).unwrap();
+        assert_eq!(cp.to_bytes(), bytes, "{name} re-encodes byte for byte");
+        let verified = cp.verify(policy).unwrap();
+        assert_eq!(
+            verified.checkpoint().root(),
+            &roots[&verified.checkpoint().size()]
+        );
+    }
+
+    // Consent: every payload decodes (and today's re-encode byte for byte); every receipt verifies.
+    let consent = read_json("consent/consent.json");
+    for p in consent["payloads"].as_array().unwrap() {
+        let bytes = read(p["file"].as_str().unwrap());
+        let record = ConsentRecord::decode(p["ledger_index"].as_u64().unwrap(), &bytes).unwrap();
+        assert_eq!(record.encode().unwrap(), bytes);
+    }
+    for (name, format) in [
+        ("consent/notice-format-2.json", 2),
+        ("consent/notice-format-1.json", 1),
+    ] {
+        let record = ConsentRecord::decode(0, &read(name)).unwrap();
+        let ConsentRecord::Notice(n) = record else {
+            panic!("{name} is not a notice");
+        };
+        assert!(n.fields().processing.is_none(), "format {format}");
+    }
+    let log_key = NoteVerifier::from_vkey(consent["log_vkey"].as_str().unwrap()).unwrap();
+    for r in consent["receipts"].as_array().unwrap() {
+        let receipt: ConsentReceipt = serde_json::from_slice(&read(r["file"].as_str().unwrap())).unwrap();
+        let verified = receipt.verify(&log_key).unwrap();
+        assert_eq!(
+            verified.fields().receipt_id.to_string(),
+            r["receipt_id"].as_str().unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(verified.fields().record_kind).unwrap(),
+            r["record_kind"]
+        );
+    }
+
+    // Transfer: the agreement decodes with both signatures; its canonical terms are the envelope's.
+    let envelope = read("transfer/agreement.bin");
+    let agreement = SignedAgreement::decode(&envelope).unwrap();
+    assert_eq!(agreement.encode(), envelope);
+    assert_eq!(agreement.as_bytes(), read("transfer/agreement-terms.txt"));
+    assert_eq!(
+        DraftAgreement::from_bytes(&read("transfer/agreement-terms.txt"))
+            .unwrap()
+            .digest(),
+        agreement.digest()
+    );
+
+    // Crypto: the section opens under its data key, which the wrapped key gives back under the KEK.
+    let crypto = read_json("crypto/crypto.json");
+    let keyring = Keyring::from_key_material(
+        1,
+        &unhex(crypto["wrapped_key"]["kek"].as_str().unwrap()),
+        KeyringConfig::default(),
+    )
+    .unwrap();
+    let wrapped = WrappedKey::decode(&read("crypto/wrapped-key.bin")).unwrap();
+    let dek = keyring.unwrap(&wrapped).unwrap();
+    let section = SealedSection::from_bytes(&read("crypto/section.bin")).unwrap();
+    let s = &crypto["section"];
+    let category: DataCategory = s["category"].as_str().unwrap().parse().unwrap();
+    let plain = open_section(
+        &dek,
+        s["customer"].as_str().unwrap().parse().unwrap(),
+        category,
+        s["record_version"].as_u64().unwrap(),
+        &section,
+    )
+    .unwrap();
+    assert_eq!(plain.as_slice(), s["plaintext_utf8"].as_str().unwrap().as_bytes());
+}
