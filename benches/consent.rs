@@ -198,7 +198,7 @@ fn bench(c: &mut Criterion) {
         Recipient::Controller,
         Jurisdiction::HONG_KONG,
     );
-    let contract = ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+    let contract = ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health);
     let questions = [
         ("consent_marketing", &marketing),
         ("consent_sensitive", &health),

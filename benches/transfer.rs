@@ -88,6 +88,7 @@ fn agreement(keys: &Keys) -> SignedAgreement {
             security_measures: "AES-256-GCM per customer, access control, audit log".into(),
         },
         impact_assessment: "PIA-2026-017".into(),
+        deal: Default::default(),
         effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
     };
     DraftAgreement::new(terms)

@@ -59,6 +59,7 @@ fn rekey(c: &mut Criterion) {
             security_measures: "x".into(),
         },
         impact_assessment: "PIA".into(),
+        deal: Default::default(),
         effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
     })
     .unwrap()

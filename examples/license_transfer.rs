@@ -30,11 +30,14 @@ use custodia::consent::{
 use custodia::crypto::{KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault, SigningKey};
 use custodia::ledger::{Log, NoteSigner, SignatureKind, TrustPolicy};
 use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
-use custodia::model::{ActorId, CustomerId, DataCategory, Progress, Purpose, TransferId};
+use custodia::model::{ActorId, CustomerId, DataCategory, Progress, Purpose, TransferId, WorkingDayCalendar};
 use custodia::retention::{Execution, Holds, KeyStoreShredder, Profile, SectionShredder};
 use custodia::store::{Durability, SqliteConfig, SqliteStore};
 use custodia::transfer::facts::{category_plaintexts, customer_facts};
-use custodia::transfer::notice::{Addressee, Language, NoticeDelivery, serve_notices, transfer_notice};
+use custodia::transfer::notice::{
+    Addressee, Language, NoticeDelivery, NoticePublication, Reader, RetentionStatement, serve_notices,
+    transfer_notice,
+};
 use custodia::transfer::package::DEFAULT_MAX_ENTRY_LEN;
 use custodia::transfer::{
     AgreementSection, AgreementTerms, Buyer, BuyerObligations, Check, CustomerSelection, DispositionPlanner,
@@ -246,7 +249,7 @@ fn run(args: Args) -> Fallible<bool> {
                 categories: servicing,
             },
             ScopeItem {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: [DataCategory::Health].into(),
             },
             ScopeItem {
@@ -266,6 +269,7 @@ fn run(args: Args) -> Fallible<bool> {
                 "per-customer AES-256-GCM envelope encryption, role-based access, audit ledger".into(),
         },
         impact_assessment: "PIA-2026-031 (PIPL Art 55), approved 2026-05-20".into(),
+        deal: Default::default(),
         effective,
     };
     let draft = DraftAgreement::new(terms)?;
@@ -357,13 +361,17 @@ fn run(args: Args) -> Fallible<bool> {
     );
 
     // 3. Notices: published in both languages, served to every selected customer with data in scope.
-    let notice_zh = transfer_notice(
-        &agreement,
-        NoticeId::new_v7(),
-        Language::SimplifiedChinese,
-        served_at,
-    )?;
-    let notice_en = transfer_notice(&agreement, NoticeId::new_v7(), Language::English, served_at)?;
+    let retention = RetentionStatement::of(&Profile::cn_insurance_broker()?);
+    let calendar = WorkingDayCalendar::mainland_2026()?;
+    let publication = |language| NoticePublication {
+        agreement: &agreement,
+        id: NoticeId::new_v7(),
+        language,
+        published_at: served_at,
+        retention,
+    };
+    let notice_zh = transfer_notice(&publication(Language::SimplifiedChinese))?;
+    let notice_en = transfer_notice(&publication(Language::English))?;
     consent.publish(&notice_zh)?;
     consent.publish(&notice_en)?;
     let in_scope = agreement.terms().categories();
@@ -373,13 +381,22 @@ fn run(args: Args) -> Fallible<bool> {
         if !agreement.terms().selects(c.relationship_end(), effective) {
             continue;
         }
+        let categories: BTreeSet<DataCategory> = c
+            .categories_held()
+            .into_iter()
+            .filter(|k| in_scope.contains(k))
+            .collect();
+        let minor = c.is_minor_at(effective);
         addressees.push(Addressee {
             customer: c.id(),
-            categories: c
-                .categories_held()
-                .into_iter()
-                .filter(|k| in_scope.contains(k))
+            sensitive: categories
+                .iter()
+                .copied()
+                .filter(|k| c.is_sensitive_at(*k, effective))
                 .collect(),
+            categories,
+            // A child's notice is addressed to the guardian (PIPL Art 31).
+            reader: if minor { Reader::Guardian } else { Reader::Customer },
             language: if c.residence().is_mainland_china() {
                 Language::SimplifiedChinese
             } else {
@@ -392,6 +409,8 @@ fn run(args: Args) -> Fallible<bool> {
         served_at,
         recorded_by: clerk.clone(),
         channel: Channel::Sms,
+        retention,
+        calendar: &calendar,
     };
     let served = serve_notices(
         &mut consent,
@@ -522,6 +541,8 @@ fn run(args: Args) -> Fallible<bool> {
                 at,
                 as_of: at,
                 thresholds: Default::default(),
+                calendar: &calendar,
+                cross_border_year: None,
             };
             let mut planner = Planner::new(&agreement, &context)?;
             let mut moving = Vec::new();

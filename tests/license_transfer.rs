@@ -18,10 +18,15 @@ use custodia::crypto::{
 };
 use custodia::ledger::{Log, MemoryStore};
 use custodia::model::chrono::{DateTime, Duration, Months, NaiveDate, Utc};
-use custodia::model::{ActorId, CustomerId, DataCategory, Purpose, TransferId};
+use custodia::model::{
+    ActorId, CustomerId, DataCategory, Purpose, SensitivityPolicy, TransferId, WorkingDayCalendar,
+};
 use custodia::retention::{Holding, Holds, Profile, RetentionOutcome};
 use custodia::transfer::facts::{category_plaintexts, customer_facts, retention_facts};
-use custodia::transfer::notice::{Addressee, Language, NoticeDelivery, serve_notices, transfer_notice};
+use custodia::transfer::notice::{
+    Addressee, Language, NoticeDelivery, NoticePublication, RetentionStatement, serve_notices,
+    transfer_notice,
+};
 use custodia::transfer::*;
 use custodia_synthetic::book::{BookConfig, ConsentFact, SyntheticBook, SyntheticCustomer};
 use custodia_synthetic::consent::{Recording, consent_events, withdrawals};
@@ -104,7 +109,7 @@ fn terms_on(k: &Keys, path: TransferPath) -> AgreementTerms {
                 categories: servicing,
             },
             ScopeItem {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: [DataCategory::Health].into(),
             },
             ScopeItem {
@@ -123,6 +128,7 @@ fn terms_on(k: &Keys, path: TransferPath) -> AgreementTerms {
             security_measures: "per-customer envelope encryption".into(),
         },
         impact_assessment: "PIA-TEST-1".into(),
+        deal: Default::default(),
         effective: effective(),
     }
 }
@@ -187,11 +193,9 @@ fn selected(c: &SyntheticCustomer) -> bool {
     }
 }
 
-fn sensitive(category: DataCategory) -> bool {
-    matches!(
-        category,
-        DataCategory::Health | DataCategory::FinancialAccounts | DataCategory::Claims
-    )
+/// Sensitive as the book's default settings say (PIPL Art 28: health, accounts, KYC/AML; claims by line).
+fn sensitive(c: &SyntheticCustomer, category: DataCategory) -> bool {
+    SensitivityPolicy::default().is_sensitive(&c.customer, category, effective())
 }
 
 /// The expected decision key, written plainly from the rules of the agreement and the simulation; the
@@ -224,6 +228,20 @@ fn expected(
     if past {
         return "exclude:past_retention".into();
     }
+    // Restricted to storage at the seller, which keeps its records (the default): it does not move
+    // (PIPL Art 47(2)).
+    let restricted = Profile::cn_insurance_broker()
+        .unwrap()
+        .decide(&facts, &Holds::new(), today)
+        .unwrap()
+        .iter()
+        .any(|d| {
+            d.holding() == Holding::Category(category)
+                && matches!(d.outcome(), RetentionOutcome::StorageOnly { .. })
+        });
+    if restricted {
+        return "exclude:restricted_to_storage".into();
+    }
     let minor = is_minor(c, today);
     if category == DataCategory::MarketingPreferences {
         // Marketing rests on consent: a bundled grant, not withdrawn, and not for a minor (whose data needs
@@ -238,26 +256,47 @@ fn expected(
         }
     }
     let notice_path = path == TransferPath::MergerNotice;
+    let day = |d: i64| served_at() + Duration::days(d);
+    let needs_consent = !notice_path || minor || sensitive(c, category);
+    // PIPL Art 44: an objection or refusal on file before the plan excludes, inside the window or after
+    // it; on the notice path a refusal is an objection.
+    if notice_path && objection_day(index).is_some_and(|d| day(d) <= at) {
+        return "exclude:objected".into();
+    }
+    if needs_consent && answer(index) == Answer::Refused && day(5) <= at {
+        return if notice_path {
+            "exclude:objected".into()
+        } else {
+            "exclude:consent_refused".into()
+        };
+    }
     if notice_path {
-        // PIPL Art 22: the notice was served to every selected customer; the window is 30 days.
-        let closes = served_at() + Duration::days(30);
-        if objection_day(index).is_some_and(|d| served_at() + Duration::days(d) <= closes.min(at)) {
-            return "exclude:objected".into();
-        }
+        // PIPL Art 22: the notice was served to every selected customer at 09:00 UTC on 1 June; the window
+        // of 30 days runs to 24:00 Beijing time on 1 July (Civil Code Arts 201, 203).
+        let closes = DateTime::parse_from_rfc3339("2026-07-01T16:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         if at < closes {
             return "pending:objection_window_open".into();
         }
-        if !(minor || sensitive(category)) {
+        if !needs_consent {
             return "include".into();
         }
     }
-    let day = |d: i64| served_at() + Duration::days(d);
+    // The most specific missing consent: a guardian's (PIPL Art 31), a sensitive category's (Art 29), the
+    // provision's (Art 23).
+    let missing = if minor {
+        "pending:guardian_consent_missing"
+    } else if sensitive(c, category) {
+        "pending:sensitive_consent_missing"
+    } else {
+        "pending:transfer_consent_missing"
+    };
     match answer(index) {
-        Answer::Refused => "exclude:consent_refused".into(),
-        Answer::Silent => "pending:transfer_consent_missing".into(),
-        Answer::Late if day(38) > at => "pending:transfer_consent_missing".into(),
+        Answer::Silent => missing.into(),
+        Answer::Late if day(38) > at => missing.into(),
         Answer::Withdrawn if day(25) <= at => "exclude:consent_withdrawn".into(),
-        Answer::Bundled if minor || sensitive(category) => {
+        Answer::Bundled if minor || sensitive(c, category) => {
             "exclude:sensitive_without_separate_consent".into()
         }
         // PIPL Art 23: providing to another processor needs a separate consent even for other data.
@@ -333,29 +372,33 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
     }
     ledger.record_batch(&records).unwrap();
 
-    let zh = transfer_notice(
+    let retention = RetentionStatement::of(&Profile::cn_insurance_broker().unwrap());
+    let calendar = WorkingDayCalendar::mainland_2026().unwrap();
+    let publication = |language| NoticePublication {
         agreement,
-        NoticeId::new_v7(),
-        Language::SimplifiedChinese,
-        served_at(),
-    )
-    .unwrap();
-    let en = transfer_notice(agreement, NoticeId::new_v7(), Language::English, served_at()).unwrap();
+        id: NoticeId::new_v7(),
+        language,
+        published_at: served_at(),
+        retention,
+    };
+    let zh = transfer_notice(&publication(Language::SimplifiedChinese)).unwrap();
+    let en = transfer_notice(&publication(Language::English)).unwrap();
     ledger.publish(&zh).unwrap();
     ledger.publish(&en).unwrap();
     let scope_cats = in_scope();
     let addressees: Vec<Addressee> = book
         .iter()
         .filter(|c| selected(c))
-        .map(|c| Addressee {
-            customer: c.customer.id(),
-            categories: c
-                .customer
-                .categories_held()
-                .into_iter()
-                .filter(|k| scope_cats.contains(k))
-                .collect(),
-            language: Language::SimplifiedChinese,
+        .map(|c| {
+            Addressee::new(
+                c.customer.id(),
+                c.customer
+                    .categories_held()
+                    .into_iter()
+                    .filter(|k| scope_cats.contains(k))
+                    .collect(),
+                Language::SimplifiedChinese,
+            )
         })
         .collect();
     let delivery = NoticeDelivery {
@@ -363,6 +406,8 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
         served_at: served_at(),
         recorded_by: clerk.clone(),
         channel: Channel::Sms,
+        retention,
+        calendar: &calendar,
     };
     serve_notices(
         &mut ledger,
@@ -415,7 +460,7 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
         let needing: Vec<DataCategory> = held
             .iter()
             .copied()
-            .filter(|k| path == TransferPath::SeparateConsent || minor || sensitive(*k))
+            .filter(|k| path == TransferPath::SeparateConsent || minor || sensitive(c, *k))
             .collect();
         if needing.is_empty() {
             continue;
@@ -458,6 +503,7 @@ fn plan_at(
     let responses = ResponseIndex::from_log(ledger.log(), agreement.terms().buyer.party_id()).unwrap();
     let profile = Profile::cn_insurance_broker().unwrap();
     let holds = Holds::new();
+    let calendar = WorkingDayCalendar::mainland_2026().unwrap();
     let context = PlanContext {
         consent: ledger.index(),
         responses: &responses,
@@ -466,6 +512,8 @@ fn plan_at(
         at,
         as_of: at,
         thresholds: CrossBorderThresholds::default(),
+        calendar: &calendar,
+        cross_border_year: None,
     };
     let mut planner = Planner::new(agreement, &context).unwrap();
     let plans = book
@@ -521,11 +569,17 @@ fn counts_match_on(k: &Keys, book: &[SyntheticCustomer], path: TransferPath) {
     // The book exercises every rule the simulation can reach on this path.
     let (summary, _) = plan_at(&agreement, &ledger, book, served_at() + Duration::days(45));
     let path_keys: &[&str] = if path == TransferPath::MergerNotice {
-        &["exclude:objected", "exclude:sensitive_without_separate_consent"]
+        &[
+            "exclude:objected",
+            "exclude:sensitive_without_separate_consent",
+            "pending:sensitive_consent_missing",
+        ]
     } else {
         &[
             "exclude:consent_not_separate",
             "exclude:minor_without_guardian_consent",
+            "exclude:consent_refused",
+            "pending:transfer_consent_missing",
         ]
     };
     for key in [
@@ -534,8 +588,6 @@ fn counts_match_on(k: &Keys, book: &[SyntheticCustomer], path: TransferPath) {
         "exclude:category_out_of_scope",
         "exclude:past_retention",
         "exclude:consent_withdrawn",
-        "exclude:consent_refused",
-        "pending:transfer_consent_missing",
     ]
     .iter()
     .chain(path_keys)
@@ -724,12 +776,20 @@ fn customers_are_told_in_both_languages_with_the_buyer_named() {
     let k = keys();
     let agreement = sign(&k, terms(&k));
     let cats: BTreeSet<DataCategory> = [DataCategory::Identity, DataCategory::Health].into();
-    let zh = custodia::transfer::notice::render(&agreement, &cats, Language::SimplifiedChinese);
-    let en = custodia::transfer::notice::render(&agreement, &cats, Language::English);
+    let context = custodia::transfer::notice::NoticeContext {
+        agreement: &agreement,
+        retention: RetentionStatement::of(&Profile::cn_insurance_broker().unwrap()),
+        deadline: None,
+    };
+    let render = |language| {
+        let addressee = Addressee::new(CustomerId::new_v7(), cats.clone(), language);
+        custodia::transfer::notice::render(&context, &addressee).unwrap()
+    };
+    let (zh, en) = (render(Language::SimplifiedChinese), render(Language::English));
     for text in [&zh, &en] {
         assert!(text.contains(agreement.terms().buyer.name()));
         assert!(text.contains(agreement.terms().buyer.contact()));
-        assert!(text.contains(agreement.terms().buyer.credit_code().as_str()));
+        assert!(text.contains(agreement.terms().buyer.credit_code().unwrap().as_str()));
     }
     assert!(zh.contains("第二十二条") && zh.contains("健康信息") && zh.contains("30日"));
     assert!(en.contains("PIPL Art 22") && en.contains("health information") && en.contains("30 days"));

@@ -34,9 +34,9 @@ use custodia_model::chrono::{self, DateTime, NaiveDate, TimeZone, Utc};
 use custodia_model::uuid;
 use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, Purpose, TransferId};
 use custodia_transfer::{
-    AgreementTerms, BuyerObligations, CrossBorderTerms, CustomerSelection, DraftAgreement, Mechanism,
-    MinorRule, OperatorStatus, PartyDetails, ScopeItem, SensitiveRule, SignedAgreement, TransferParty,
-    TransferReceipt,
+    AgreementTerms, BuyerObligations, CrossBorderTerms, CustomerSelection, DealKind, DealTerms,
+    DisposalPlanReport, DraftAgreement, Mechanism, MinorRule, OperatorStatus, PartyDetails, RecordKeeper,
+    ScopeItem, SellerAfterTransfer, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
 };
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use serde_json::{Value, json};
@@ -605,7 +605,7 @@ fn agreement(keys: &Keys) -> SignedAgreement {
                 .into(),
             },
             ScopeItem {
-                purpose: Purpose::ClaimsHandling,
+                purpose: Purpose::ClaimsAssistance,
                 categories: [DataCategory::Claims, DataCategory::Health].into(),
             },
         ],
@@ -617,9 +617,8 @@ fn agreement(keys: &Keys) -> SignedAgreement {
             destination: Jurisdiction::HONG_KONG,
             mechanism: Mechanism::StandardContract,
             reference: "SC-2026-0001 (synthetic)".into(),
+            exemption: None,
             operator: OperatorStatus::Ordinary,
-            prior_people_non_sensitive: 0,
-            prior_people_sensitive: 0,
         }),
         obligations: BuyerObligations {
             continue_retention_duties: true,
@@ -628,6 +627,16 @@ fn agreement(keys: &Keys) -> SignedAgreement {
         },
         impact_assessment: "PIA-2026-001 (synthetic)".into(),
         effective: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        deal: DealTerms {
+            kind: DealKind::BookTransfer,
+            records_kept_by: RecordKeeper::Buyer,
+            seller_after: SellerAfterTransfer::Dissolves,
+            disposal_plan_report: Some(DisposalPlanReport {
+                reference: "NDSR-32-2026-0001 (synthetic)".into(),
+                authority: "Shanghai CAC (synthetic)".into(),
+                filed_on: NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
+            }),
+        },
     };
     DraftAgreement::new(terms)
         .unwrap()

@@ -104,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         (
             "claims handling, health",
-            ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health),
+            ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health),
         ),
     ];
     for (label, u) in &questions {

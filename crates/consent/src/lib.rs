@@ -174,7 +174,7 @@
 //! assert_eq!(decision.reasons()[0].citation.to_string(), "PIPL Art 14");
 //!
 //! // Claims handling rests on the contract: no consent needed, and the decision says so.
-//! let claims = ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health);
+//! let claims = ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health);
 //! let decision = ledger.permits(&subject, &claims, day(3)?, day(3)?);
 //! assert_eq!(decision.basis(), Some(custodia_model::LegalBasis::Contract));
 //! # Ok(())

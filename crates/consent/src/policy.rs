@@ -275,7 +275,8 @@ impl BasisPolicy {
     }
 
     /// The default profile of a Chinese insurance broker (`cn-insurance-broker`): policy servicing,
-    /// underwriting and claims rest on the contract (PIPL Art 13(1)(2)); legal compliance on legal
+    /// proposal preparation, application handling and claims assistance (Broker Rule 2018 Art 36) rest on the
+    /// contract (PIPL Art 13(1)(2)); legal compliance on legal
     /// obligation (Art 13(1)(3): AML Law 2024 Art 34, Broker Rule Art 51); marketing and analytics on consent
     /// (Art 13(1)(1)); transfer to a buyer per `transfer`: Art 22 notice or Art 23 separate consent.
     pub fn cn_insurance_broker(transfer: TransferPath) -> Self {
@@ -303,8 +304,9 @@ impl BasisPolicy {
                 guardian_age_years: 14,
                 rules: vec![
                     rule(Purpose::PolicyServicing, LegalBasis::Contract),
-                    rule(Purpose::Underwriting, LegalBasis::Contract),
-                    rule(Purpose::ClaimsHandling, LegalBasis::Contract),
+                    rule(Purpose::ProposalPreparation, LegalBasis::Contract),
+                    rule(Purpose::ApplicationHandling, LegalBasis::Contract),
+                    rule(Purpose::ClaimsAssistance, LegalBasis::Contract),
                     rule(Purpose::LegalCompliance, LegalBasis::LegalObligation),
                     rule(Purpose::Marketing, LegalBasis::Consent),
                     rule(Purpose::Analytics, LegalBasis::Consent),
@@ -341,8 +343,17 @@ impl BasisPolicy {
         let terms = GdprTerms {
             rules: vec![
                 rule(Purpose::PolicyServicing, GdprBasis::Contract, explicit.clone()),
-                rule(Purpose::Underwriting, GdprBasis::Contract, explicit.clone()),
-                rule(Purpose::ClaimsHandling, GdprBasis::Contract, explicit),
+                rule(
+                    Purpose::ProposalPreparation,
+                    GdprBasis::Contract,
+                    explicit.clone(),
+                ),
+                rule(
+                    Purpose::ApplicationHandling,
+                    GdprBasis::Contract,
+                    explicit.clone(),
+                ),
+                rule(Purpose::ClaimsAssistance, GdprBasis::Contract, explicit),
                 rule(
                     Purpose::LegalCompliance,
                     GdprBasis::LegalObligation {
@@ -551,7 +562,7 @@ mod tests {
         }
         let cn = BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice);
         assert_eq!(
-            cn.rule(&Purpose::ClaimsHandling).unwrap().basis,
+            cn.rule(&Purpose::ClaimsAssistance).unwrap().basis,
             LegalBasis::Contract
         );
         assert_eq!(cn.rule(&Purpose::Marketing).unwrap().basis, LegalBasis::Consent);
@@ -638,11 +649,11 @@ mod tests {
         });
         assert!(translated.rule(&Purpose::LegalCompliance).is_none());
         let consent = eu.with_rule(PurposeRule {
-            purpose: Purpose::ClaimsHandling,
+            purpose: Purpose::ClaimsAssistance,
             basis: LegalBasis::Consent,
             citation: Citation::pipl("23"),
         });
-        let rule = consent.gdpr_rule(&Purpose::ClaimsHandling).unwrap();
+        let rule = consent.gdpr_rule(&Purpose::ClaimsAssistance).unwrap();
         assert_eq!(rule.basis, GdprBasis::Consent);
         assert_eq!(
             rule.special_categories,

@@ -318,14 +318,25 @@ fn cite(regime: Regime, pipl: &str, gdpr: &str) -> String {
     }
 }
 
-/// Whether `category` is sensitive, and why: under the PIPL its list (Art 28), and every category of a minor
-/// whose guardian consented (Art 28: a minor's information is sensitive); under the GDPR the special
-/// categories (Art 9: health, and claims, which may carry medical records — the cautious reading).
+/// Whether `category` is sensitive, and why: under the PIPL the categories Art 28 names (medical health —
+/// claims carry medical records —, financial accounts, and the specific identity of AML due diligence), and
+/// every category of a minor whose guardian consented (Art 28: a minor's information is sensitive); under the
+/// GDPR the special categories (Art 9: health, and claims, which may carry medical records — the cautious
+/// reading). The lists are part of receipt format 2 (`spec/consent-receipt.md`), written out here rather than
+/// taken from the model, so that a receipt issued today verifies tomorrow: a change is a new receipt version.
 fn sensitivity(regime: Regime, category: DataCategory, guardian: bool) -> Option<String> {
     match regime {
         Regime::Gdpr => matches!(category, DataCategory::Health | DataCategory::Claims)
             .then(|| Citation::gdpr("9").to_string()),
-        _ => (guardian || category.is_sensitive()).then(|| Citation::pipl("28").to_string()),
+        _ => (guardian
+            || matches!(
+                category,
+                DataCategory::FinancialAccounts
+                    | DataCategory::Health
+                    | DataCategory::Claims
+                    | DataCategory::KycAml
+            ))
+        .then(|| Citation::pipl("28").to_string()),
     }
 }
 

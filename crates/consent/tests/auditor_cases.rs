@@ -66,7 +66,7 @@ fn broad_notice(v: u32, t: DateTime<Utc>) -> Notice {
                 Purpose::Marketing,
                 Purpose::Analytics,
                 Purpose::Transfer,
-                Purpose::Underwriting,
+                Purpose::ProposalPreparation,
             ],
             categories: vec![
                 DataCategory::Contact,
@@ -356,7 +356,7 @@ fn cases() -> Vec<Case> {
         policy: gdpr.clone(),
         records: vec![ConsentRecord::Notice(broad_notice(1, day(0)))],
         subject: Subject::new(c(9)),
-        use_: in_de(Purpose::Underwriting, DataCategory::Health),
+        use_: in_de(Purpose::ProposalPreparation, DataCategory::Health),
         at: day(3),
         as_of: day(3),
         outcome: ConsentOutcome::Denied,
@@ -365,14 +365,14 @@ fn cases() -> Vec<Case> {
         later: vec![],
     });
     let mut explicit = grant(c(9), day(1));
-    explicit.purposes = vec![Purpose::Underwriting];
+    explicit.purposes = vec![Purpose::ProposalPreparation];
     explicit.categories = vec![DataCategory::Health];
     rows.push(Case {
         name: "health data for underwriting with explicit consent",
         policy: gdpr.clone(),
         records: vec![ConsentRecord::Notice(broad_notice(1, day(0))), ev(explicit)],
         subject: Subject::new(c(9)),
-        use_: in_de(Purpose::Underwriting, DataCategory::Health),
+        use_: in_de(Purpose::ProposalPreparation, DataCategory::Health),
         at: day(3),
         as_of: day(3),
         outcome: ConsentOutcome::Permitted,
@@ -528,7 +528,11 @@ fn generic_later(case: &Case) -> Vec<ConsentRecord> {
     let late = case.as_of + Duration::days(30);
     let before = case.at - Duration::days(1);
     let wide = |mut g: EventSpec| {
-        g.purposes = vec![Purpose::Marketing, Purpose::Underwriting, Purpose::Transfer];
+        g.purposes = vec![
+            Purpose::Marketing,
+            Purpose::ProposalPreparation,
+            Purpose::Transfer,
+        ];
         g.categories = vec![
             DataCategory::Contact,
             DataCategory::Health,

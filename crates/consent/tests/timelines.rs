@@ -317,7 +317,7 @@ fn contract_and_legal_obligation_need_no_consent_but_name_the_basis() {
     let s = Subject::new(customer(9));
     let d = index.permits(
         &s,
-        &ProposedUse::domestic(Purpose::ClaimsHandling, DataCategory::Health),
+        &ProposedUse::domestic(Purpose::ClaimsAssistance, DataCategory::Health),
         day(1),
         day(1),
     );

@@ -26,11 +26,14 @@ pub enum DataCategory {
     Policies,
     /// Claims and their handling.
     Claims,
-    /// Beneficiaries and insured persons named in policies.
+    /// Insured persons and beneficiaries named in policies (被保险人及受益人信息): other people's data, each
+    /// person with their own id and rights (see [`crate::CoveredPerson`]).
     Beneficiaries,
     /// Marketing preferences and opt-outs.
     MarketingPreferences,
-    /// Customer due diligence and transaction records kept for anti-money-laundering duties.
+    /// Customer due diligence and transaction records kept for anti-money-laundering duties: identity
+    /// document images, transaction records, politically-exposed-person and sanctions status. Sensitive
+    /// (PIPL Art 28: 特定身份, 金融账户).
     KycAml,
 }
 
@@ -43,6 +46,13 @@ pub enum SensitiveKind {
     MedicalHealth,
     /// 金融账户 (financial accounts), PIPL Art 28.
     FinancialAccount,
+    /// 特定身份 (specific identity: politically exposed person, sanctions status) together with the
+    /// transaction records and identity-document images of AML due diligence, PIPL Art 28.
+    SpecificIdentity,
+    /// 生物识别 (biometrics): a voice or face recording used to recognize a person, PIPL Art 28.
+    Biometric,
+    /// 不满十四周岁未成年人的个人信息 (any information of a minor under 14), PIPL Art 28.
+    MinorsInformation,
 }
 
 impl SensitiveKind {
@@ -106,15 +116,20 @@ impl DataCategory {
             })
     }
 
-    /// Whether the category is sensitive personal information under PIPL Art 28, and why.
+    /// Whether the category is sensitive personal information under PIPL Art 28, and why, when nothing is
+    /// known about the customer: the cautious, category-level answer.
     ///
-    /// Claims carry medical records of the injury or illness, so they count as health data. Every category
-    /// of a minor under 14 is also sensitive (PIPL Art 28), but that depends on the person, not the
-    /// category: see the customer type's minor check.
+    /// Claims are sensitive here because claims of the health, accident and life lines carry medical
+    /// records; whether one customer's claims are depends on their lines and is decided with the facts by a
+    /// [`crate::SensitivityPolicy`] (a property or motor claim without medical documents is not). KYC/AML
+    /// records are sensitive (document images, transaction records, PEP and sanctions status). Every category
+    /// of a minor under 14 is sensitive too (PIPL Art 28), but that depends on the person, not the category:
+    /// see the customer type's minor check.
     pub fn sensitivity(self) -> Option<SensitiveKind> {
         match self {
             DataCategory::Health | DataCategory::Claims => Some(SensitiveKind::MedicalHealth),
             DataCategory::FinancialAccounts => Some(SensitiveKind::FinancialAccount),
+            DataCategory::KycAml => Some(SensitiveKind::SpecificIdentity),
             _ => None,
         }
     }
@@ -170,6 +185,11 @@ mod tests {
             Some(SensitiveKind::FinancialAccount)
         );
         assert!(!DataCategory::Contact.is_sensitive());
+        assert_eq!(
+            DataCategory::KycAml.sensitivity(),
+            Some(SensitiveKind::SpecificIdentity),
+            "PEP status, transactions and document images (PIPL Art 28)"
+        );
         assert_eq!(SensitiveKind::MedicalHealth.citation().to_string(), "PIPL Art 28");
     }
 }

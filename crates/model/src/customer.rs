@@ -14,6 +14,7 @@ use crate::error::ModelError;
 use crate::ids::{CustomerId, PolicyId};
 use crate::jurisdiction::Jurisdiction;
 use crate::party::{Party, PartyKind};
+use crate::people::CoveredPerson;
 use crate::policy::{Beneficiary, Claim, Policy};
 use crate::version::RecordVersion;
 
@@ -160,6 +161,11 @@ pub struct CustomerFields {
     pub claims: Vec<Claim>,
     /// Beneficiaries named in those policies.
     pub beneficiaries: Vec<Beneficiary>,
+    /// Insured persons and beneficiaries as people with their own ids and rights (PIPL Arts 28, 31, 44):
+    /// section [`DataCategory::Beneficiaries`] with [`CustomerFields::beneficiaries`]. Absent in records
+    /// written before people had ids (serde default: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered_people: Vec<CoveredPerson>,
     /// Marketing preferences.
     pub marketing: Option<MarketingPreferences>,
     /// AML due diligence and transactions.
@@ -250,6 +256,21 @@ fn check_fields(f: &CustomerFields) -> Result<(), ModelError> {
             });
         }
     }
+    let mut people = BTreeSet::new();
+    for p in &f.covered_people {
+        if !people.insert(p.id()) {
+            return Err(ModelError::Duplicate {
+                field: "covered_people.id",
+                id: p.id().to_string(),
+            });
+        }
+        if !policy_ids.contains(&p.policy_id()) {
+            return Err(ModelError::DanglingReference {
+                field: "covered_people.policy_id",
+                id: p.policy_id().to_string(),
+            });
+        }
+    }
     Ok(())
 }
 
@@ -291,6 +312,7 @@ fn changed_fields(old: &CustomerFields, new: &CustomerFields) -> Vec<String> {
     check(old.policies != new.policies, "policies");
     check(old.claims != new.claims, "claims");
     check(old.beneficiaries != new.beneficiaries, "beneficiaries");
+    check(old.covered_people != new.covered_people, "covered_people");
     check(old.marketing != new.marketing, "marketing_preferences");
     check(old.kyc != new.kyc, "kyc_aml");
     check(
@@ -316,6 +338,7 @@ fn held_paths(f: &CustomerFields) -> Vec<String> {
         (!f.policies.is_empty(), "policies"),
         (!f.claims.is_empty(), "claims"),
         (!f.beneficiaries.is_empty(), "beneficiaries"),
+        (!f.covered_people.is_empty(), "covered_people"),
         (f.marketing.is_some(), "marketing_preferences"),
         (f.kyc.is_some(), "kyc_aml"),
         (true, "relationship_start"),
@@ -440,6 +463,11 @@ impl Customer {
         &self.fields.beneficiaries
     }
 
+    /// Insured persons and beneficiaries, each with their own id.
+    pub fn covered_people(&self) -> &[CoveredPerson] {
+        &self.fields.covered_people
+    }
+
     /// Marketing preferences.
     pub fn marketing(&self) -> Option<&MarketingPreferences> {
         self.fields.marketing.as_ref()
@@ -482,7 +510,7 @@ impl Customer {
                 DataCategory::Health => f.health.is_some(),
                 DataCategory::Policies => !f.policies.is_empty(),
                 DataCategory::Claims => !f.claims.is_empty(),
-                DataCategory::Beneficiaries => !f.beneficiaries.is_empty(),
+                DataCategory::Beneficiaries => !f.beneficiaries.is_empty() || !f.covered_people.is_empty(),
                 DataCategory::MarketingPreferences => f.marketing.is_some(),
                 // No wildcard: a new category must decide here which section holds it.
                 DataCategory::KycAml => f.kyc.is_some(),
@@ -490,11 +518,16 @@ impl Customer {
             .collect()
     }
 
-    /// Whether `category` of this customer is sensitive personal information at `date`: when the category is
-    /// (health, financial accounts, claims), or when the customer is a minor under 14, all of whose personal
-    /// information is sensitive (PIPL Art 28).
+    /// Whether `category` of this customer is sensitive personal information at `date`, cautiously and
+    /// without a book's settings: when the category is (health, financial accounts, claims, KYC/AML), when
+    /// the customer is a minor under 14, all of whose personal information is sensitive, or, for the insured
+    /// persons and beneficiaries section, when one of them is a minor (PIPL Art 28). A book's
+    /// [`crate::SensitivityPolicy`] refines claims by line of business.
     pub fn is_sensitive_at(&self, category: DataCategory, date: NaiveDate) -> bool {
-        category.is_sensitive() || self.is_minor_at(date)
+        category.is_sensitive()
+            || self.is_minor_at(date)
+            || (category == DataCategory::Beneficiaries
+                && self.fields.covered_people.iter().any(|p| p.is_minor_at(date)))
     }
 
     /// The categories held that are sensitive at `date`, with the article that makes them so.

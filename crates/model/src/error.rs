@@ -188,6 +188,19 @@ pub enum ModelError {
         /// The column in that line.
         column: usize,
     },
+    /// A date is outside the days a working-day calendar knows: whether it is a working day is not known,
+    /// and custodia never guesses (Civil Code Art 203 needs the real calendar).
+    #[error("{calendar}: {date} is outside the calendar ({first} to {last})")]
+    OutsideCalendar {
+        /// The calendar's name.
+        calendar: String,
+        /// The date asked about.
+        date: chrono::NaiveDate,
+        /// The calendar's first day.
+        first: chrono::NaiveDate,
+        /// The calendar's last day.
+        last: chrono::NaiveDate,
+    },
 }
 
 impl ModelError {
@@ -214,6 +227,7 @@ impl ModelError {
             ModelError::NoChange { .. } => "NoChange",
             ModelError::VersionConflict { .. } => "VersionConflict",
             ModelError::Input { .. } => "Input",
+            ModelError::OutsideCalendar { .. } => "OutsideCalendar",
         }
     }
 }

@@ -49,7 +49,12 @@ impl Instrument {
             | Instrument::InsuranceLaw2015
             | Instrument::CacCrossBorder2024
             | Instrument::Gb11643
-            | Instrument::Gb32100 => LawOrigin::ThirdCountry,
+            | Instrument::Gb32100
+            | Instrument::CivilCode2020
+            | Instrument::CybersecurityLaw2016
+            | Instrument::SalesTraceability2017
+            | Instrument::AccountingArchives2015
+            | Instrument::IntermediaryIt2021 => LawOrigin::ThirdCountry,
             Instrument::Custom => LawOrigin::Unknown,
         }
     }

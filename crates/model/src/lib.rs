@@ -2,9 +2,12 @@
 //!
 //! The vocabulary every other custodia crate speaks, and the only place where customer data is shaped and
 //! checked: ids, data categories and their sensitivity (PIPL Art 28), purposes and the legal bases of PIPL
-//! Art 13, jurisdictions, legal citations; customers (persons and organizations) with their data in sections
-//! by [`DataCategory`]; policies, claims and beneficiaries; validated identifiers with display masks; record
-//! versions; data-quality reports (PIPL Art 8). It is also the one place a name shared by several crates is
+//! Art 13, jurisdictions, legal citations and the rank of the instrument they cite; customers (persons and
+//! organizations) with their data in sections by [`DataCategory`]; policies, claims and beneficiaries, and
+//! the insured persons and beneficiaries as people with their own ids ([`CoveredPerson`]); which of a
+//! customer's categories are sensitive under a book's settings ([`SensitivityPolicy`]); working-day
+//! calendars and Civil Code deadlines ([`WorkingDayCalendar`]); validated identifiers with display masks;
+//! record versions; data-quality reports (PIPL Art 8). It is also the one place a name shared by several crates is
 //! defined: the id macro ([`typed_id!`]), who acted ([`ActorId`]), the progress event of every long operation
 //! ([`Progress`]), sets of categories ([`CategorySet`]) and the bounded reader of every decoder
 //! ([`ByteReader`]). Synthetic books for examples, benches and tests live in the `custodia-synthetic` test kit,
@@ -67,6 +70,7 @@
 
 mod account;
 mod actor;
+mod calendar;
 mod category;
 mod category_set;
 mod citation;
@@ -80,11 +84,13 @@ mod input;
 mod jurisdiction;
 mod mask;
 mod party;
+mod people;
 mod policy;
 mod progress;
 mod purpose;
 mod quality;
 mod reader;
+mod sensitivity;
 
 /// Re-exported because its `NaiveDate` and `DateTime` are in this crate's public API: a downstream crate (or an
 /// example using only the `custodia` facade) names the same version without depending on chrono itself.
@@ -102,9 +108,10 @@ mod version;
 
 pub use account::{AccountUse, BankAccount, BankCardNumber, Money, MoneyFields};
 pub use actor::ActorId;
+pub use calendar::{CalendarFields, Deadline, WorkingDayCalendar, beijing_date, beijing_end_of_day};
 pub use category::{DataCategory, SensitiveKind};
 pub use category_set::{CategorySet, CategorySetIter};
-pub use citation::{Citation, Instrument};
+pub use citation::{Citation, Instrument, Rank};
 pub use contact::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
 pub use customer::{
     AmlRisk, AmlTransaction, ContactSection, Customer, CustomerFields, HealthDeclaration, KycRecord,
@@ -122,6 +129,7 @@ pub use party::{
     DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, MINOR_AGE, Organization,
     OrganizationName, Party, PartyKind, Person, PersonFields, PersonName,
 };
+pub use people::{AmlDuty, CoveredPerson, CoveredPersonFields, PersonBasis, PersonId, PersonRole};
 pub use policy::{
     Beneficiary, BeneficiaryRelationship, Claim, ClaimStatus, Policy, PolicyFields, PolicyStatus,
     ProductLine, Termination, TerminationReason,
@@ -133,4 +141,7 @@ pub use quality::{
     WorstCustomer, assess_customer,
 };
 pub use reader::{ByteReader, LimitedReader};
+pub use sensitivity::{
+    ClaimsSensitivity, Sensitivity, SensitivityOverride, SensitivityPolicy, SensitivityPolicyFields,
+};
 pub use version::{RecordVersion, VersionHistory, VersionHistoryFields};

@@ -9,16 +9,32 @@ use crate::citation::Citation;
 use crate::error::ModelError;
 
 /// Why the brokerage processes a customer's data. Consent and notices are scoped by purpose (PIPL Art 14, 17).
+///
+/// The broker's own purposes follow what Broker Rule 2018 Art 36 lets a broker do: prepare the insurance
+/// proposal (拟订投保方案), handle the application (办理投保手续), assist with claims (协助索赔). Underwriting
+/// (核保) is the insurer's act, not the broker's, so it is no purpose here: the variants that were called
+/// `Underwriting` and `ClaimsHandling` are [`Purpose::ProposalPreparation`] and [`Purpose::ClaimsAssistance`],
+/// and their old stored codes (`underwriting`, `claims_handling`) still read as those (a serde alias and
+/// [`FromStr`]), so ledgers and profiles written before the rename stay readable. They are written with the
+/// new codes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Purpose {
     /// Administering policies the customer holds: renewals, changes, premium collection.
     PolicyServicing,
-    /// Assessing a risk before placing a policy.
-    Underwriting,
-    /// Handling claims on the customer's behalf.
-    ClaimsHandling,
+    /// Preparing the insurance proposal for the customer (拟订投保方案, Broker Rule 2018 Art 36): assessing
+    /// the risk to be insured, including the health declaration an insurer will ask for. Formerly
+    /// `underwriting`.
+    #[serde(alias = "underwriting")]
+    ProposalPreparation,
+    /// Handling the application with the insurer on the customer's behalf (办理投保手续, Broker Rule 2018
+    /// Art 36).
+    ApplicationHandling,
+    /// Assisting the insured or the beneficiary with a claim (协助索赔, Broker Rule 2018 Art 36). Formerly
+    /// `claims_handling`.
+    #[serde(alias = "claims_handling")]
+    ClaimsAssistance,
     /// Marketing of products to the customer.
     Marketing,
     /// Statistics and analysis of the book.
@@ -40,7 +56,7 @@ impl Purpose {
             && code
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !well_formed || Self::builtin(code).is_some() {
+        if !well_formed || Self::builtin(code).is_some() || Self::legacy(code).is_some() {
             return Err(ModelError::InvalidPurpose {
                 value: code.to_owned(),
             });
@@ -49,10 +65,11 @@ impl Purpose {
     }
 
     /// The built-in purposes.
-    pub const BUILTIN: [Purpose; 7] = [
+    pub const BUILTIN: [Purpose; 8] = [
         Purpose::PolicyServicing,
-        Purpose::Underwriting,
-        Purpose::ClaimsHandling,
+        Purpose::ProposalPreparation,
+        Purpose::ApplicationHandling,
+        Purpose::ClaimsAssistance,
         Purpose::Marketing,
         Purpose::Analytics,
         Purpose::LegalCompliance,
@@ -63,12 +80,22 @@ impl Purpose {
         Self::BUILTIN.into_iter().find(|p| p.code() == code)
     }
 
+    /// The purpose an old code, written before the Broker Rule Art 36 rename, now reads as.
+    fn legacy(code: &str) -> Option<Purpose> {
+        match code {
+            "underwriting" => Some(Purpose::ProposalPreparation),
+            "claims_handling" => Some(Purpose::ClaimsAssistance),
+            _ => None,
+        }
+    }
+
     /// The stable code used in storage and ledger payloads.
     pub fn code(&self) -> &str {
         match self {
             Purpose::PolicyServicing => "policy_servicing",
-            Purpose::Underwriting => "underwriting",
-            Purpose::ClaimsHandling => "claims_handling",
+            Purpose::ProposalPreparation => "proposal_preparation",
+            Purpose::ApplicationHandling => "application_handling",
+            Purpose::ClaimsAssistance => "claims_assistance",
             Purpose::Marketing => "marketing",
             Purpose::Analytics => "analytics",
             Purpose::LegalCompliance => "legal_compliance",
@@ -88,7 +115,7 @@ impl FromStr for Purpose {
     type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match Self::builtin(s) {
+        match Self::builtin(s).or_else(|| Self::legacy(s)) {
             Some(p) => Ok(p),
             None => Self::custom(s),
         }
@@ -184,6 +211,28 @@ mod tests {
             "a custom purpose must not shadow a built-in one"
         );
         assert_eq!("marketing".parse::<Purpose>().unwrap(), Purpose::Marketing);
+    }
+
+    #[test]
+    fn the_broker_rule_36_purposes_replace_underwriting_and_old_codes_still_read() {
+        assert_eq!(Purpose::ProposalPreparation.code(), "proposal_preparation");
+        assert_eq!(
+            "underwriting".parse::<Purpose>().unwrap(),
+            Purpose::ProposalPreparation
+        );
+        assert_eq!(
+            serde_json::from_str::<Purpose>("\"claims_handling\"").unwrap(),
+            Purpose::ClaimsAssistance
+        );
+        assert_eq!(
+            serde_json::to_string(&Purpose::ClaimsAssistance).unwrap(),
+            "\"claims_assistance\""
+        );
+        assert!(
+            Purpose::custom("underwriting").is_err(),
+            "an old code is not free for reuse"
+        );
+        assert!(Purpose::BUILTIN.iter().all(|p| p.code() != "underwriting"));
     }
 
     #[test]

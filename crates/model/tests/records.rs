@@ -72,6 +72,7 @@ fn base(party: Party) -> CustomerFields {
         policies: vec![],
         claims: vec![],
         beneficiaries: vec![],
+        covered_people: vec![],
         marketing: None,
         kyc: None,
         relationship_start: date(2020, 1, 1),

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use custodia_model::{Citation, LegalBasis};
+use chrono::{Days, NaiveDate};
+use custodia_model::{Citation, Instrument, LegalBasis};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
@@ -11,7 +11,7 @@ use crate::error::RetentionError;
 use crate::facts::{HeldData, Holding, RetentionFacts};
 use crate::hold::{HoldId, Holds};
 use crate::profile::Profile;
-use crate::rule::{RetentionRule, RuleId, Trigger};
+use crate::rule::{OnDue, RetentionRule, RuleId, Trigger};
 
 /// What the brokerage must do with a holding on the evaluation date.
 ///
@@ -43,6 +43,12 @@ pub enum RetentionOutcome {
         /// The first day destruction was due.
         due_since: NaiveDate,
     },
+    /// The institution was dissolved, revoked or declared bankrupt: the holding goes to the body the State
+    /// Council designates, neither destroyed nor handed to a buyer (AML Law 2024 Art 34).
+    HandOver {
+        /// The first day the hand-over was due.
+        since: NaiveDate,
+    },
 }
 
 impl RetentionOutcome {
@@ -51,15 +57,22 @@ impl RetentionOutcome {
         matches!(self, RetentionOutcome::Destroy { .. })
     }
 
-    /// The articles that define the outcome itself, beyond the rules in the reasons: for `StorageOnly`,
-    /// PIPL Art 47 paragraph 2 and NDSR Art 24 (stop all processing but storage and necessary security
-    /// measures); none for the others.
+    /// Whether this is `HandOver`.
+    pub fn is_hand_over(&self) -> bool {
+        matches!(self, RetentionOutcome::HandOver { .. })
+    }
+
+    /// The articles that define the outcome itself when a statutory period is what keeps the holding: for
+    /// `StorageOnly`, PIPL Art 47 paragraph 2 and NDSR Art 24 (stop all processing but storage and necessary
+    /// security measures); for `HandOver`, AML Law 2024 Art 34; none for the others. A decision kept only by
+    /// a departmental rule's floor cites PIPL Art 13(1)(3) instead ([`RetentionDecision::kept_under`]).
     pub fn defining_citations(&self) -> Vec<Citation> {
         match self {
             RetentionOutcome::StorageOnly { .. } => vec![
                 Citation::pipl("47(2)"),
                 Citation::new(custodia_model::Instrument::Ndsr, "24"),
             ],
+            RetentionOutcome::HandOver { .. } => vec![Citation::new(Instrument::AmlLaw2024, "34")],
             _ => Vec::new(),
         }
     }
@@ -93,6 +106,10 @@ pub enum RuleEffect {
     },
     /// A duty to delete applies to the holding but its trigger has not happened.
     DutyNotTriggered,
+    /// A legal floor would apply, but the holding was handed over in a completed transfer and the recipient
+    /// keeps the records the law says must be kept (PIPL Art 22: it continues the obligations); the seller's
+    /// copy is no longer held by it.
+    FloorPassedToRecipient,
 }
 
 /// One reason of a decision: a rule, its citation, and what it says here.
@@ -145,6 +162,7 @@ pub struct RetentionDecision {
     reasons: Vec<RetentionReason>,
     holds: Vec<HoldId>,
     destroyable_from: Option<NaiveDate>,
+    kept_under: Vec<Citation>,
 }
 
 impl RetentionDecision {
@@ -188,10 +206,20 @@ impl RetentionDecision {
         }
     }
 
-    /// The citations behind the decision, without repeats, in order: the outcome's own (see
-    /// [`RetentionOutcome::defining_citations`]), then each reason's.
+    /// What keeps a holding that must otherwise go, named by its article: for `StorageOnly` under a floor
+    /// a law or administrative regulation sets (AML Law 2024 Art 34) or under a legal hold, PIPL Art 47(2)
+    /// and NDSR Art 24 (storage only); under floors of departmental rules alone (Broker Rule 2018 Art 51,
+    /// whose article is in the reasons), PIPL Art 13(1)(3): kept as a legal obligation, because PIPL Art 47(2)
+    /// speaks of periods set by laws and administrative regulations; for `HandOver`, AML Law 2024 Art 34.
+    /// Empty for `Retain` and `Destroy`.
+    pub fn kept_under(&self) -> &[Citation] {
+        &self.kept_under
+    }
+
+    /// The citations behind the decision, without repeats, in order: what keeps it
+    /// ([`RetentionDecision::kept_under`]), then each reason's.
     pub fn citations(&self) -> Vec<Citation> {
-        let mut out = self.outcome.defining_citations();
+        let mut out = self.kept_under.clone();
         for r in &self.reasons {
             if !out.contains(r.citation()) {
                 out.push(r.citation().clone());
@@ -249,6 +277,18 @@ fn purpose_state(facts: &RetentionFacts, held: &HeldData) -> PurposeState {
     state
 }
 
+fn on_or_absent(date: Option<NaiveDate>) -> Event {
+    date.map_or(Event::Absent, Event::On)
+}
+
+fn closures(c: crate::facts::Closures) -> Event {
+    match c {
+        crate::facts::Closures::AllClosed(d) => Event::On(d),
+        crate::facts::Closures::Open => Event::Pending,
+        _ => Event::Absent,
+    }
+}
+
 fn event(trigger: Trigger, facts: &RetentionFacts, held: &HeldData, purposes: &PurposeState) -> Event {
     match trigger {
         Trigger::Collection => Event::On(held.collected()),
@@ -256,10 +296,15 @@ fn event(trigger: Trigger, facts: &RetentionFacts, held: &HeldData, purposes: &P
             let mut any = false;
             let mut open = false;
             let mut latest: Option<NaiveDate> = None;
+            let concerned = |c: &&crate::facts::Contract| match held.concerns() {
+                None => true,
+                Some(policies) => c.policy().is_some_and(|p| policies.contains(&p)),
+            };
             for c in facts
                 .contracts()
                 .iter()
                 .filter(|c| term.is_none_or(|t| c.term() == t))
+                .filter(concerned)
             {
                 any = true;
                 match c.ended() {
@@ -273,7 +318,24 @@ fn event(trigger: Trigger, facts: &RetentionFacts, held: &HeldData, purposes: &P
                 (true, false, Some(e)) => Event::On(e),
             }
         }
-        Trigger::RelationshipEnd => facts.relationship_ended().map_or(Event::Pending, Event::On),
+        Trigger::RelationshipEnd => match facts.relationship_ended() {
+            Some(end) => Event::On(end),
+            None if facts.has_business_relationship() => Event::Pending,
+            // A prospect: no relationship, no due diligence, so nothing for this floor to count from.
+            None => Event::Absent,
+        },
+        Trigger::RelationshipEndOrCollection => match facts.relationship_ended() {
+            Some(end) => Event::On(end),
+            None if facts.has_business_relationship() => Event::Pending,
+            None => Event::On(held.collected()),
+        },
+        Trigger::ClaimClosed => closures(facts.claims()),
+        Trigger::ComplaintClosed => closures(facts.complaints()),
+        Trigger::AccountClosed => on_or_absent(facts.account_closed()),
+        Trigger::UnlawfulProcessing => on_or_absent(facts.processed_unlawfully()),
+        Trigger::EntrustmentEnded => on_or_absent(facts.entrustment_ended()),
+        Trigger::InstitutionDissolved => on_or_absent(facts.institution_dissolved()),
+        Trigger::ProcessingEnded => held.processing_end().map_or(Event::Pending, Event::On),
         Trigger::Transaction => facts.last_transaction().map_or(Event::Absent, Event::On),
         Trigger::TransferCompleted => facts.transfer_completed().map_or(Event::Absent, Event::On),
         Trigger::ConsentWithdrawn => match purposes.ended_on {
@@ -286,6 +348,11 @@ fn event(trigger: Trigger, facts: &RetentionFacts, held: &HeldData, purposes: &P
         },
     }
 }
+
+/// How far past a period's nominal last day a rest-day extension can reach (Civil Code Art 203). No run of
+/// rest days in the mainland calendar has been longer than nine days; a month is a bound no arrangement
+/// comes near, used only to know when a day outside the calendar cannot change a decision.
+const MAX_EXTENSION_DAYS: u64 = 31;
 
 impl Profile {
     /// Decides every holding of one customer on `on`.
@@ -315,6 +382,36 @@ impl Profile {
             .collect()
     }
 
+    /// The last day of a period whose counting ends on `nominal` (Civil Code Art 203 with the profile's
+    /// calendar). Outside the calendar the nominal day stands where the answer on `on` cannot depend on it
+    /// (`on` is not after it, or is more than a month after it); otherwise it is an error, never a guess.
+    fn last_day(
+        &self,
+        rule: &RetentionRule,
+        nominal: NaiveDate,
+        on: NaiveDate,
+    ) -> Result<NaiveDate, RetentionError> {
+        let Some(calendar) = self.calendar() else {
+            return Ok(nominal);
+        };
+        match calendar.period_last_day(nominal) {
+            Ok(day) => Ok(day),
+            Err(source) => {
+                let far = nominal
+                    .checked_add_days(Days::new(MAX_EXTENSION_DAYS))
+                    .is_none_or(|limit| on > limit);
+                if on <= nominal || far {
+                    Ok(nominal)
+                } else {
+                    Err(RetentionError::Calendar {
+                        rule: rule.id().to_string(),
+                        source,
+                    })
+                }
+            }
+        }
+    }
+
     fn decide_one(
         &self,
         facts: &RetentionFacts,
@@ -323,12 +420,26 @@ impl Profile {
         on: NaiveDate,
     ) -> Result<RetentionDecision, RetentionError> {
         let holding = held.holding();
+        if !self.shared_rules().iter().any(|r| r.scope().covers(holding)) {
+            return Err(RetentionError::NoRule {
+                customer: facts.customer().to_string(),
+                holding: holding.to_string(),
+                profile: self.name().to_owned(),
+            });
+        }
         let settings = self.settings();
         let purposes = purpose_state(facts, held);
+        let floors_passed = facts.transfer_completed().is_some()
+            && match holding {
+                Holding::Category(c) => facts.record_duties_passed().contains(c),
+                Holding::Record(_) => false,
+            };
         let mut reasons = Vec::new();
         let mut floor_open = false;
         let mut floor_end: Option<NaiveDate> = None;
+        let mut statutory_floor = false;
         let mut duty_due: Option<NaiveDate> = None;
+        let mut hand_over_due: Option<NaiveDate> = None;
         for rule in self.shared_rules() {
             let scope = rule.scope();
             let applies = scope.covers(holding)
@@ -346,19 +457,33 @@ impl Profile {
             };
             let ev = event(rule.trigger(), facts, held, &purposes);
             if rule.is_floor() {
+                let statutory = rule.citation().instrument().sets_statutory_periods();
                 match ev {
                     Event::Absent => {}
+                    Event::Pending | Event::On(_) if floors_passed => {
+                        reasons.push(RetentionReason {
+                            rule: Arc::clone(rule),
+                            effect: RuleEffect::FloorPassedToRecipient,
+                        });
+                    }
                     Event::Pending => {
                         floor_open = true;
+                        statutory_floor |= statutory;
                         reasons.push(RetentionReason {
                             rule: Arc::clone(rule),
                             effect: RuleEffect::FloorInForce { until: None },
                         });
                     }
                     Event::On(t) => {
-                        let end = rule.minimum().end_from(t).ok_or_else(|| out_of_range(t))?;
+                        let nominal = rule
+                            .minimum()
+                            .resolve(&settings)
+                            .end_from(t)
+                            .ok_or_else(|| out_of_range(t))?;
+                        let end = self.last_day(rule, nominal, on)?;
                         floor_end = Some(floor_end.map_or(end, |f| f.max(end)));
                         let effect = if end >= on {
+                            statutory_floor |= statutory;
                             RuleEffect::FloorInForce { until: Some(end) }
                         } else {
                             RuleEffect::FloorExpired { ended: end }
@@ -373,11 +498,20 @@ impl Profile {
             if let Some(max) = rule.maximum() {
                 let effect = match ev {
                     Event::On(t) => {
-                        let due = max
+                        let nominal = max
+                            .resolve(&settings)
                             .end_from(t)
-                            .and_then(|end| end.succ_opt())
                             .ok_or_else(|| out_of_range(t))?;
-                        duty_due = Some(duty_due.map_or(due, |d| d.min(due)));
+                        let due = self
+                            .last_day(rule, nominal, on)?
+                            .succ_opt()
+                            .ok_or_else(|| out_of_range(t))?;
+                        match rule.on_due() {
+                            OnDue::HandToDesignatedBody => {
+                                hand_over_due = Some(hand_over_due.map_or(due, |d| d.min(due)));
+                            }
+                            _ => duty_due = Some(duty_due.map_or(due, |d| d.min(due))),
+                        }
                         if due <= on {
                             RuleEffect::DutyDue { since: due }
                         } else {
@@ -414,16 +548,23 @@ impl Profile {
                 },
             },
             Some(due) => RetentionOutcome::Retain {
-                until: due.pred_opt(),
+                until: hand_over_due.map_or(due, |h| h.min(due)).pred_opt(),
             },
-            None => RetentionOutcome::Retain { until: None },
+            None => RetentionOutcome::Retain {
+                until: hand_over_due.and_then(|h| h.pred_opt()),
+            },
         };
+        // A hand-over to the designated body (AML Law 2024 Art 34) replaces destruction and storage alike.
+        let mut destroyable_from = destroyable_from;
+        if let Some(since) = hand_over_due.filter(|d| *d <= on) {
+            outcome = RetentionOutcome::HandOver { since };
+            destroyable_from = None;
+        }
 
         let hold_ids: Vec<HoldId> = holds
             .covering(facts.customer(), holding, on)
             .map(|h| h.id())
             .collect();
-        let mut destroyable_from = destroyable_from;
         if !hold_ids.is_empty() {
             // A hold always wins over destruction; how long it lasts is not known until it is released.
             destroyable_from = None;
@@ -431,6 +572,16 @@ impl Profile {
                 outcome = RetentionOutcome::StorageOnly { until: None };
             }
         }
+        let kept_under = match outcome {
+            RetentionOutcome::StorageOnly { .. } if statutory_floor || !hold_ids.is_empty() => {
+                outcome.defining_citations()
+            }
+            // Only departmental rules' floors keep it (PIPL Art 47(2) speaks of laws and administrative
+            // regulations): kept as a legal obligation.
+            RetentionOutcome::StorageOnly { .. } => vec![Citation::pipl("13(1)(3)")],
+            RetentionOutcome::HandOver { .. } => outcome.defining_citations(),
+            _ => Vec::new(),
+        };
         Ok(RetentionDecision {
             holding,
             on,
@@ -438,6 +589,7 @@ impl Profile {
             reasons,
             holds: hold_ids,
             destroyable_from,
+            kept_under,
         })
     }
 }

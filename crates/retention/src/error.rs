@@ -103,6 +103,27 @@ pub enum RetentionError {
         /// The setting.
         setting: &'static str,
     },
+    /// No rule of the profile covers a holding: a category with no retention entry is a gap in the profile,
+    /// never "keep forever".
+    #[error("customer {customer}: no rule of profile {profile} covers {holding}")]
+    NoRule {
+        /// The customer.
+        customer: String,
+        /// The holding.
+        holding: String,
+        /// The profile.
+        profile: String,
+    },
+    /// A period's last day depends on whether a day is a working day, and the profile's calendar does not
+    /// know that day (Civil Code Art 203): load the calendar of that year.
+    #[error("rule {rule}: the last day of its period depends on a day outside the calendar")]
+    Calendar {
+        /// The rule.
+        rule: String,
+        /// The calendar's error.
+        #[source]
+        source: custodia_model::ModelError,
+    },
     /// A date computed from a rule's period falls outside the calendar chrono supports.
     #[error("rule {rule}: period from {from} falls outside the supported calendar")]
     DateOutOfRange {

@@ -3,11 +3,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use custodia_model::WorkingDayCalendar;
 use serde::{Deserialize, Serialize};
 
 use crate::error::RetentionError;
 use crate::facts::Holding;
-use crate::rule::{Condition, RetentionRule, RuleDocument, RuleId};
+use crate::period::Period;
+use crate::rule::{Condition, PeriodSetting, RetentionRule, RuleDocument, RuleId};
 
 const CN_INSURANCE_BROKER: &str = include_str!("../profiles/cn-insurance-broker.toml");
 const GDPR: &str = include_str!("../profiles/gdpr.toml");
@@ -27,6 +29,10 @@ pub struct Settings {
     /// Art 40(1). Default: yes, for the same reason as `aml_obligated`.
     #[serde(default = "default_true")]
     pub eu_aml_obligated: bool,
+    /// The periods the law leaves open or whose texts are not in the project's folder (rules name them as
+    /// `$setting`); in TOML the table `[settings.periods]`.
+    #[serde(default)]
+    pub periods: PeriodSettings,
 }
 
 fn default_true() -> bool {
@@ -38,6 +44,83 @@ impl Default for Settings {
         Self {
             aml_obligated: true,
             eu_aml_obligated: true,
+            periods: PeriodSettings::default(),
+        }
+    }
+}
+
+fn years(n: u32) -> Period {
+    // Every default below is at most 30 years, far under Period's bound, so `new` cannot fail.
+    Period::new(n, 0, 0).unwrap_or_default()
+}
+
+/// The periods a profile's `$setting` rules use, each with its documented default. The notice states the
+/// ones a customer must be told (the post-relationship period, the marketing limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeriodSettings {
+    /// After the relationship ends, data stays necessary for complaints, beneficiaries' claims and
+    /// liability (PIPL Art 47(1)(2)). Default 3 years: the general limitation period for civil claims
+    /// (Civil Code Art 188, not in the project's folder).
+    pub post_relationship_period: Period,
+    /// Marketing preferences, from collection. Default 3 years, as the notice states (PIPL Art 17).
+    pub marketing_limit: Period,
+    /// Records about the book, after the processing they document ended. Default 3 years: the floor of PIPL
+    /// Art 56 and NDSR Art 12, kept no longer (PIPL Art 19).
+    pub record_retention: Period,
+    /// Sales recordings of contracts of one year or less, from the contract's end. Default 5 years (the
+    /// 2017 traceability rules as the issue quotes them; text not in the folder).
+    pub sales_recording_short_term: Period,
+    /// Sales recordings of contracts of more than one year. Default 10 years.
+    pub sales_recording_long_term: Period,
+    /// Sales recordings after a complaint or dispute ends. Default 2 years.
+    pub sales_recording_after_complaint: Period,
+    /// Accounting and tax records from when they were made. Default 30 years, the accounting-archive rules'
+    /// period for vouchers and ledgers (text not in the folder).
+    pub accounting_records: Period,
+    /// Complaint records after the complaint ends. Default 3 years (PIPL Art 19: no law sets one; the general
+    /// limitation period).
+    pub complaint_records: Period,
+    /// Network and system logs. Default 6 months, the floor of Cybersecurity Law 2016 Art 21(3) and kept no
+    /// longer (PIPL Art 19).
+    pub network_logs: Period,
+    /// Medical documents of claims after the claims are closed. Default 2 years, the limitation period for
+    /// non-life insurance claims (Insurance Law 2015 Art 26, not in the folder); a broker placing life cover
+    /// may choose 5.
+    pub claim_documents: Period,
+}
+
+impl Default for PeriodSettings {
+    fn default() -> Self {
+        Self {
+            post_relationship_period: years(3),
+            marketing_limit: years(3),
+            record_retention: years(3),
+            sales_recording_short_term: years(5),
+            sales_recording_long_term: years(10),
+            sales_recording_after_complaint: years(2),
+            accounting_records: years(30),
+            complaint_records: years(3),
+            network_logs: Period::new(0, 6, 0).unwrap_or_default(),
+            claim_documents: years(2),
+        }
+    }
+}
+
+impl PeriodSettings {
+    /// The period of `setting`.
+    pub fn get(&self, setting: PeriodSetting) -> Period {
+        match setting {
+            PeriodSetting::PostRelationship => self.post_relationship_period,
+            PeriodSetting::MarketingLimit => self.marketing_limit,
+            PeriodSetting::RecordRetention => self.record_retention,
+            PeriodSetting::SalesRecordingShortTerm => self.sales_recording_short_term,
+            PeriodSetting::SalesRecordingLongTerm => self.sales_recording_long_term,
+            PeriodSetting::SalesRecordingAfterComplaint => self.sales_recording_after_complaint,
+            PeriodSetting::AccountingRecords => self.accounting_records,
+            PeriodSetting::ComplaintRecords => self.complaint_records,
+            PeriodSetting::NetworkLogs => self.network_logs,
+            PeriodSetting::ClaimDocuments => self.claim_documents,
         }
     }
 }
@@ -73,6 +156,10 @@ pub struct ProfileDocument {
 /// A validated retention profile. A value that exists has a name, unique rule ids and only valid rules.
 /// It (de)serializes as its [`ProfileDocument`], checked on the way in, so it can sit inside a larger
 /// configuration; [`Profile::from_json`] and [`Profile::from_toml`] give typed errors instead.
+///
+/// A profile may carry a [`WorkingDayCalendar`] ([`Profile::with_calendar`]): then a period's last day that
+/// falls on a rest day moves to the next working day (Civil Code Art 203). The calendar is not part of the
+/// document: it is attached where the profile is used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "ProfileDocument", into = "ProfileDocument")]
 pub struct Profile {
@@ -80,6 +167,7 @@ pub struct Profile {
     description: String,
     settings: Settings,
     rules: Vec<Arc<RetentionRule>>,
+    calendar: Option<Arc<WorkingDayCalendar>>,
 }
 
 impl TryFrom<ProfileDocument> for Profile {
@@ -115,6 +203,7 @@ impl Profile {
             description: document.description,
             settings: document.settings,
             rules,
+            calendar: None,
         })
     }
 
@@ -221,9 +310,19 @@ impl Profile {
                     setting: "eu_aml_obligated",
                 });
             }
+            if let Some(setting) = PeriodSetting::ALL
+                .into_iter()
+                .find(|s| part.settings.periods.get(*s) != document.settings.periods.get(*s))
+            {
+                return Err(RetentionError::ConflictingSettings {
+                    setting: setting.code(),
+                });
+            }
             document.rules.extend(part.to_document().rules);
         }
-        Self::from_document(document)
+        let mut combined = Self::from_document(document)?;
+        combined.calendar = parts.iter().find_map(|p| p.calendar.clone());
+        Ok(combined)
     }
 
     /// The name.
@@ -266,6 +365,21 @@ impl Profile {
             settings,
             ..self.clone()
         }
+    }
+
+    /// The same profile counting periods against `calendar`: a last day on a rest day moves to the next
+    /// working day (Civil Code Art 203). Where the calendar does not know a day and the answer depends on
+    /// it, a decision is [`RetentionError::Calendar`], never a guess.
+    pub fn with_calendar(&self, calendar: WorkingDayCalendar) -> Self {
+        Self {
+            calendar: Some(Arc::new(calendar)),
+            ..self.clone()
+        }
+    }
+
+    /// The calendar periods are counted against, if one is attached.
+    pub fn calendar(&self) -> Option<&WorkingDayCalendar> {
+        self.calendar.as_deref()
     }
 
     /// The ids of all rules.

@@ -64,14 +64,22 @@ impl From<RuleId> for String {
 pub enum Trigger {
     /// The day the holding was collected (for a record: made).
     Collection,
-    /// The end of the customer's contracts (of the given term, or any). While a matching contract is in
-    /// force, a floor on this trigger holds open; the latest end counts (Broker Rule 2018 Art 51).
+    /// The end of the contracts the holding concerns (of the given term, or any): every contract of the
+    /// customer, or only those the holding names ([`crate::HeldData::concerning`]), so that each contract's
+    /// floor counts from its own end. While a matching contract is in force, a floor on this trigger holds
+    /// open; among ended ones the latest end counts (Broker Rule 2018 Art 51).
     ContractEnd {
         /// Only contracts of this term count; `None` means every contract.
         term: Option<ContractTerm>,
     },
-    /// The end of the business relationship (AML Law 2024 Art 34). A floor holds open until it ends.
+    /// The end of the business relationship (AML Law 2024 Art 34). A floor holds open until it ends — but
+    /// only once a relationship or customer due diligence exists: for a prospect the event is absent, so a
+    /// lead's data is not held by a floor that could never close.
     RelationshipEnd,
+    /// The end of the business relationship, or, for a prospect with none, the day the holding was
+    /// collected: for the minimal records that must outlive a customer's data (suppression, consent
+    /// evidence).
+    RelationshipEndOrCollection,
     /// The latest transaction (AML Law 2024 Art 34).
     Transaction,
     /// Every purpose of the holding has ended and at least one ended by withdrawal of the consent it rested
@@ -83,6 +91,20 @@ pub enum Trigger {
     PurposeFulfilled,
     /// The customer's data was handed over in a completed licence transfer.
     TransferCompleted,
+    /// The customer's claims are all closed (the last closure counts); open while one is not.
+    ClaimClosed,
+    /// The customer's complaints are all closed (the last closure counts); open while one is not.
+    ComplaintClosed,
+    /// The customer closed their account (NDSR Art 24).
+    AccountClosed,
+    /// Processing was found to breach the law or the agreement (PIPL Art 47(1)(4)).
+    UnlawfulProcessing,
+    /// The entrustment under which the broker processed the data for another processor ended (PIPL Art 21).
+    EntrustmentEnded,
+    /// The institution was dissolved, revoked or declared bankrupt (AML Law 2024 Art 34).
+    InstitutionDissolved,
+    /// The processing a record documents ended (PIPL Art 56, NDSR Art 12); open while it goes on.
+    ProcessingEnded,
 }
 
 impl Trigger {
@@ -96,6 +118,14 @@ impl Trigger {
             Trigger::ConsentWithdrawn => "consent_withdrawn",
             Trigger::PurposeFulfilled => "purpose_fulfilled",
             Trigger::TransferCompleted => "transfer_completed",
+            Trigger::RelationshipEndOrCollection => "relationship_end_or_collection",
+            Trigger::ClaimClosed => "claim_closed",
+            Trigger::ComplaintClosed => "complaint_closed",
+            Trigger::AccountClosed => "account_closed",
+            Trigger::UnlawfulProcessing => "unlawful_processing",
+            Trigger::EntrustmentEnded => "entrustment_ended",
+            Trigger::InstitutionDissolved => "institution_dissolved",
+            Trigger::ProcessingEnded => "processing_ended",
         }
     }
 
@@ -108,6 +138,14 @@ impl Trigger {
             "consent_withdrawn" => Trigger::ConsentWithdrawn,
             "purpose_fulfilled" => Trigger::PurposeFulfilled,
             "transfer_completed" => Trigger::TransferCompleted,
+            "relationship_end_or_collection" => Trigger::RelationshipEndOrCollection,
+            "claim_closed" => Trigger::ClaimClosed,
+            "complaint_closed" => Trigger::ComplaintClosed,
+            "account_closed" => Trigger::AccountClosed,
+            "unlawful_processing" => Trigger::UnlawfulProcessing,
+            "entrustment_ended" => Trigger::EntrustmentEnded,
+            "institution_dissolved" => Trigger::InstitutionDissolved,
+            "processing_ended" => Trigger::ProcessingEnded,
             _ => return None,
         })
     }
@@ -132,6 +170,131 @@ impl Condition {
         match self {
             Condition::AmlObligated => "aml_obligated",
             Condition::EuAmlObligated => "eu_aml_obligated",
+        }
+    }
+}
+
+/// A period a setting gives: for rules whose period the law leaves open, or whose text is not in the
+/// project's folder, so that a compliance officer sets it (each with a documented default in
+/// [`crate::PeriodSettings`]). Written `$name` in a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PeriodSetting {
+    /// How long after the relationship ends data is still necessary (complaints, beneficiaries' claims,
+    /// liability; PIPL Art 47(1)(2)), stated in the notice.
+    PostRelationship,
+    /// How long marketing preferences are kept from collection, stated in the notice (PIPL Art 17).
+    MarketingLimit,
+    /// How long records about the book are kept after the processing they document ended.
+    RecordRetention,
+    /// Sales recordings of contracts of one year or less, from the contract's end.
+    SalesRecordingShortTerm,
+    /// Sales recordings of contracts of more than one year, from the contract's end.
+    SalesRecordingLongTerm,
+    /// Sales recordings after a complaint or dispute about the sale ends.
+    SalesRecordingAfterComplaint,
+    /// Accounting and tax records, from when they were made.
+    AccountingRecords,
+    /// Complaint records, from the complaint's end.
+    ComplaintRecords,
+    /// Network and system logs, from when they were written.
+    NetworkLogs,
+    /// Medical documents of claims, after the claims are closed.
+    ClaimDocuments,
+}
+
+impl PeriodSetting {
+    /// Every setting, in a stable order.
+    pub const ALL: [PeriodSetting; 10] = [
+        PeriodSetting::PostRelationship,
+        PeriodSetting::MarketingLimit,
+        PeriodSetting::RecordRetention,
+        PeriodSetting::SalesRecordingShortTerm,
+        PeriodSetting::SalesRecordingLongTerm,
+        PeriodSetting::SalesRecordingAfterComplaint,
+        PeriodSetting::AccountingRecords,
+        PeriodSetting::ComplaintRecords,
+        PeriodSetting::NetworkLogs,
+        PeriodSetting::ClaimDocuments,
+    ];
+
+    /// The name used in profiles (after `$`) and in the settings table.
+    pub fn code(self) -> &'static str {
+        match self {
+            PeriodSetting::PostRelationship => "post_relationship_period",
+            PeriodSetting::MarketingLimit => "marketing_limit",
+            PeriodSetting::RecordRetention => "record_retention",
+            PeriodSetting::SalesRecordingShortTerm => "sales_recording_short_term",
+            PeriodSetting::SalesRecordingLongTerm => "sales_recording_long_term",
+            PeriodSetting::SalesRecordingAfterComplaint => "sales_recording_after_complaint",
+            PeriodSetting::AccountingRecords => "accounting_records",
+            PeriodSetting::ComplaintRecords => "complaint_records",
+            PeriodSetting::NetworkLogs => "network_logs",
+            PeriodSetting::ClaimDocuments => "claim_documents",
+        }
+    }
+
+    /// The setting named `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// A rule's period: fixed by the rule (`P10Y`) or given by a setting (`$post_relationship_period`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PeriodSpec {
+    /// A period written in the rule.
+    Fixed(Period),
+    /// The period a setting gives.
+    Setting(PeriodSetting),
+}
+
+impl PeriodSpec {
+    /// The period under `settings`.
+    pub fn resolve(self, settings: &crate::profile::Settings) -> Period {
+        match self {
+            PeriodSpec::Fixed(p) => p,
+            PeriodSpec::Setting(s) => settings.periods.get(s),
+        }
+    }
+
+    /// Whether the period is the empty period written in the rule (a setting never counts as empty: its
+    /// value may change).
+    pub fn is_zero(self) -> bool {
+        matches!(self, PeriodSpec::Fixed(p) if p.is_zero())
+    }
+}
+
+impl fmt::Display for PeriodSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeriodSpec::Fixed(p) => p.fmt(f),
+            PeriodSpec::Setting(s) => write!(f, "${}", s.code()),
+        }
+    }
+}
+
+/// What happens when a rule's duty falls due.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OnDue {
+    /// The holding is destroyed (PIPL Art 47), unless a floor or hold keeps it.
+    #[default]
+    Destroy,
+    /// The holding is handed to the body the State Council designates, neither destroyed nor given to a
+    /// buyer (AML Law 2024 Art 34, on dissolution, revocation or bankruptcy).
+    HandToDesignatedBody,
+}
+
+impl OnDue {
+    /// The stable code used in profiles.
+    pub fn code(self) -> &'static str {
+        match self {
+            OnDue::Destroy => "destroy",
+            OnDue::HandToDesignatedBody => "hand_to_designated_body",
         }
     }
 }
@@ -187,9 +350,10 @@ pub struct RetentionRule {
     summary: String,
     scope: RuleScope,
     trigger: Trigger,
-    minimum: Period,
-    maximum: Option<Period>,
+    minimum: PeriodSpec,
+    maximum: Option<PeriodSpec>,
     condition: Option<Condition>,
+    on_due: OnDue,
 }
 
 impl RetentionRule {
@@ -225,13 +389,18 @@ impl RetentionRule {
     }
 
     /// The floor: keep at least this long after the trigger. Zero for a pure duty to delete.
-    pub fn minimum(&self) -> Period {
+    pub fn minimum(&self) -> PeriodSpec {
         self.minimum
     }
 
     /// The maximum: delete once this long after the trigger has passed. `None` for a pure floor.
-    pub fn maximum(&self) -> Option<Period> {
+    pub fn maximum(&self) -> Option<PeriodSpec> {
         self.maximum
+    }
+
+    /// What happens when the duty falls due: destroy, or hand to the designated body.
+    pub fn on_due(&self) -> OnDue {
+        self.on_due
     }
 
     /// The setting the rule depends on, if any.
@@ -239,7 +408,7 @@ impl RetentionRule {
         self.condition
     }
 
-    /// Whether this rule sets a floor.
+    /// Whether this rule sets a floor (a period a setting gives counts as one).
     pub fn is_floor(&self) -> bool {
         !self.minimum.is_zero()
     }
@@ -281,14 +450,18 @@ pub struct RuleDocument {
     /// With `contract_end` only: `one_year_or_less` or `more_than_one_year`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_term: Option<String>,
-    /// The floor as an ISO 8601 period (`P10Y`); `P0D` for none.
+    /// The floor as an ISO 8601 period (`P10Y`), or `$setting` for a period a setting gives
+    /// (`$post_relationship_period`); `P0D` for none.
     pub minimum: String,
-    /// The maximum as an ISO 8601 period, if any.
+    /// The maximum as an ISO 8601 period or `$setting`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<String>,
     /// A setting the rule depends on (`aml_obligated`, `eu_aml_obligated`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// What a due duty does: `destroy` (the default) or `hand_to_designated_body`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_due: Option<String>,
 }
 
 impl RuleDocument {
@@ -308,9 +481,12 @@ impl RuleDocument {
                 value: self.instrument.clone(),
             },
         )?;
-        // GDPR Art 6(1)(c) and 17(3)(b) are grounds only through the Union or member-state law that imposes
-        // the duty (Art 6(3)): a rule cites that law, so no rule can present another law's duty as one.
-        if self.article.trim().is_empty()
+        // An empty article cites the whole instrument (a rule whose text is not in the project's folder:
+        // naming no article is better than guessing one); blank space is a mistake. GDPR Art 6(1)(c) and
+        // 17(3)(b) are grounds only through the Union or member-state law that imposes the duty (Art 6(3)): a
+        // rule cites that law, so no rule can present another law's duty as one.
+        if self.article.trim() != self.article
+            || (!self.article.is_empty() && self.article.trim().is_empty())
             || crate::gdpr::cites_obligation_ground(&Citation::new(instrument, self.article.clone()))
         {
             return Err(RetentionError::InvalidCitation {
@@ -351,34 +527,46 @@ impl RuleDocument {
         if term.is_some() && !matches!(trigger, Trigger::ContractEnd { .. }) {
             return Err(RetentionError::MisplacedContractTerm { rule });
         }
-        let period = |field: &'static str, text: &str| {
-            text.parse::<Period>().map_err(|_| RetentionError::InvalidPeriod {
-                rule: rule.clone(),
-                field,
-                value: text.to_owned(),
-            })
+        let period = |field: &'static str, text: &str| -> Result<PeriodSpec, RetentionError> {
+            if let Some(name) = text.strip_prefix('$') {
+                return PeriodSetting::from_code(name)
+                    .map(PeriodSpec::Setting)
+                    .ok_or_else(|| unknown(field, text));
+            }
+            text.parse::<Period>()
+                .map(PeriodSpec::Fixed)
+                .map_err(|_| RetentionError::InvalidPeriod {
+                    rule: rule.clone(),
+                    field,
+                    value: text.to_owned(),
+                })
         };
         let minimum = period("minimum", &self.minimum)?;
         let maximum = match &self.maximum {
             None => None,
             Some(m) => Some(period("maximum", m)?),
         };
-        if let Some(max) = maximum {
-            if max.can_end_before(&minimum) {
+        match (minimum, maximum) {
+            (PeriodSpec::Fixed(min), Some(PeriodSpec::Fixed(max))) if max.can_end_before(&min) => {
                 return Err(RetentionError::MaximumBelowMinimum {
                     rule,
-                    minimum: minimum.to_string(),
+                    minimum: min.to_string(),
                     maximum: max.to_string(),
                 });
             }
-        } else if minimum.is_zero() {
-            return Err(RetentionError::NoEffect { rule });
+            (min, None) if min.is_zero() => return Err(RetentionError::NoEffect { rule }),
+            _ => {}
         }
         let condition = match self.condition.as_deref() {
             None => None,
             Some("aml_obligated") => Some(Condition::AmlObligated),
             Some("eu_aml_obligated") => Some(Condition::EuAmlObligated),
             Some(other) => return Err(unknown("condition", other)),
+        };
+        let on_due = match self.on_due.as_deref() {
+            None | Some("destroy") => OnDue::Destroy,
+            Some("hand_to_designated_body") => OnDue::HandToDesignatedBody,
+            Some(other) => return Err(unknown("on_due", other)),
         };
         Ok(RetentionRule {
             id,
@@ -394,6 +582,7 @@ impl RuleDocument {
             minimum,
             maximum,
             condition,
+            on_due,
         })
     }
 }
@@ -439,6 +628,7 @@ impl From<&RetentionRule> for RuleDocument {
             minimum: rule.minimum.to_string(),
             maximum: rule.maximum.map(|m| m.to_string()),
             condition: rule.condition.map(|c| c.code().to_owned()),
+            on_due: (rule.on_due != OnDue::Destroy).then(|| rule.on_due.code().to_owned()),
         }
     }
 }

@@ -77,6 +77,7 @@ pub struct SweepSummary {
     retain: u64,
     storage_only: u64,
     destroy: u64,
+    hand_over: u64,
     held: u64,
     destroyable_customers: u64,
     becoming_destroyable: BTreeMap<NaiveDate, u64>,
@@ -113,6 +114,11 @@ impl SweepSummary {
     /// Holdings to destroy now.
     pub fn destroy(&self) -> u64 {
         self.destroy
+    }
+
+    /// Holdings to hand to the body the State Council designates (AML Law 2024 Art 34).
+    pub fn hand_over(&self) -> u64 {
+        self.hand_over
     }
 
     /// Holdings under an active legal hold.
@@ -188,6 +194,7 @@ impl<'a> Sweep<'a> {
                 RetentionOutcome::Retain { .. } => s.retain += 1,
                 RetentionOutcome::StorageOnly { .. } => s.storage_only += 1,
                 RetentionOutcome::Destroy { .. } => s.destroy += 1,
+                _ => s.hand_over += 1,
             }
             if let Some(from) = d.destroyable_from().filter(|f| *f > self.as_of) {
                 *s.becoming_destroyable.entry(from).or_insert(0) += 1;

@@ -37,7 +37,7 @@ fn plan_id() -> PlanId {
     PlanId::from_uuid(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001)).unwrap()
 }
 
-/// A customer whose relationship ended in 2020, holding contact data (no floor) and, if `with_identity`,
+/// A customer whose relationship ended in 2020, holding marketing preferences (no floor) and, if `with_identity`,
 /// identity data still under the AML floor until 2030.
 fn customer(with_identity: bool) -> RetentionFacts {
     let c = CustomerId::new_v7();
@@ -46,7 +46,7 @@ fn customer(with_identity: bool) -> RetentionFacts {
         .held(
             HeldData::new(
                 c,
-                Holding::Category(DataCategory::Contact),
+                Holding::Category(DataCategory::MarketingPreferences),
                 d(2015, 1, 1),
                 servicing(),
             )
@@ -172,20 +172,20 @@ fn plans_refuse_empty_and_duplicate_items_and_only_destroy_decisions_enter() {
         PlanId::from_uuid(Uuid::nil()),
         Err(custodia_model::ModelError::InvalidId { field: "plan_id", .. })
     ));
-    // Identity is under the AML floor until 2030: only contact enters the plan, and not as a whole customer.
+    // Identity is under the AML floor until 2030: only marketing preferences enter the plan, and not as a whole customer.
     let partial = items(&[customer(true)]);
     assert_eq!(partial.len(), 1);
     assert_eq!(partial[0].holdings().len(), 1);
     assert_eq!(
         partial[0].holdings()[0].holding(),
-        Holding::Category(DataCategory::Contact)
+        Holding::Category(DataCategory::MarketingPreferences)
     );
     assert!(!partial[0].whole_customer());
     assert!(
         partial[0].holdings()[0]
             .rules()
             .iter()
-            .any(|r| r.rule().as_str() == "pipl-19-relationship-ended")
+            .any(|r| r.rule().as_str() == "pipl-47-relationship-ended")
     );
 }
 
@@ -224,9 +224,9 @@ fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
         stored
             .rules()
             .iter()
-            .any(|r| r.citation().to_string() == "PIPL Art 19")
+            .any(|r| r.citation().to_string() == "PIPL Art 47(1)(2)")
     );
-    assert!(payload.contains("\"instrument\":\"Pipl\"") && payload.contains("pipl-19-relationship-ended"));
+    assert!(payload.contains("\"instrument\":\"Pipl\"") && payload.contains("pipl-47-relationship-ended"));
 
     // The failing store recovers; a re-run destroys the rest and certifies the first ones as already done.
     shredder.failing.clear();
@@ -270,7 +270,7 @@ fn a_hold_placed_after_approval_still_wins_at_execution() {
         report.items()[0].status(),
         &ItemStatus::Held {
             holds: vec![hold],
-            kept: vec![Holding::Category(DataCategory::Contact)],
+            kept: vec![Holding::Category(DataCategory::MarketingPreferences)],
             rest: None,
         }
     );
@@ -386,7 +386,10 @@ fn certificates_carry_ids_and_citations_only() {
         ["already_destroyed", "customer", "holdings", "rules"]
     );
     assert_eq!(json["entries"][0]["customer"], book[0].customer().to_string());
-    assert_eq!(json["entries"][0]["holdings"][0]["category"], "contact");
+    assert_eq!(
+        json["entries"][0]["holdings"][0]["category"],
+        "marketing_preferences"
+    );
 }
 
 proptest! {

@@ -38,6 +38,7 @@ fn profiles() -> &'static [Profile; 2] {
         let not_aml = both.with_settings(Settings {
             aml_obligated: false,
             eu_aml_obligated: false,
+            ..Settings::default()
         });
         [both, not_aml]
     })
@@ -61,7 +62,7 @@ const HOLDINGS: [Holding; 12] = [
 const PURPOSES: [Purpose; 4] = [
     Purpose::PolicyServicing,
     Purpose::Marketing,
-    Purpose::Underwriting,
+    Purpose::ProposalPreparation,
     Purpose::LegalCompliance,
 ];
 
@@ -191,6 +192,7 @@ fn rank(o: RetentionOutcome) -> u8 {
         RetentionOutcome::Retain { .. } => 0,
         RetentionOutcome::StorageOnly { .. } => 1,
         RetentionOutcome::Destroy { .. } => 2,
+        RetentionOutcome::HandOver { .. } => 3,
         _ => unreachable!("a new outcome needs a rank"),
     }
 }
@@ -310,6 +312,13 @@ proptest! {
         let last_withdrawal = withdrawal_offsets.iter().copied().max().unwrap_or(0);
         let on = last_withdrawal + after;
         for dec in decide(&spec, &f, &Holds::new(), on) {
+            if let Holding::Record(_) = dec.holding() {
+                // A customer's withdrawal does not delete records about the book, under either profile: they
+                // run from the end of the processing they document, which goes on here (PIPL Art 19, GDPR
+                // Art 5(1)(e) and 5(2)).
+                prop_assert_eq!(dec.outcome(), RetentionOutcome::Retain { until: None }, "{:?}", dec);
+                continue;
+            }
             let held = f.held().iter().find(|h| h.holding() == dec.holding()).unwrap();
             let withdrawn = held.uses().iter().map(|u| f.withdrawn_on(u.purpose()).unwrap()).max().unwrap();
             let want = match oracle_floor(&f, dec.holding(), spec.aml, spec.eu) {
@@ -334,10 +343,10 @@ fn plus_years(d: NaiveDate, years: u32) -> NaiveDate {
 }
 
 /// The legal floor of the shipped `cn-insurance-broker` profile, written out by hand from the law
-/// (Broker Rule Art 51, AML Law 2024 Art 34, PIPL Art 56, NDSR Art 12), and for a customer in the EEA of
-/// the `gdpr` profile's floors too (GDPR Art 17(3)(e): the policy file ten years after the last contract
-/// ends; Directive (EU) 2015/849 Art 40(1): due diligence five years after the relationship), for a
-/// customer whose relationship has not ended.
+/// (Broker Rule Art 51, AML Law 2024 Art 34), and for a customer in the EEA of the `gdpr` profile's floors too
+/// (GDPR Art 17(3)(e): the policy file ten years after the last contract ends), for a customer data section of a
+/// prospect: no relationship and no due diligence recorded, so neither AML identity floor (AML Law 2024 Art 34,
+/// Directive (EU) 2015/849 Art 40(1)) has opened.
 fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool, eu: bool) -> Floor {
     use DataCategory as C;
     let mut ends: Vec<NaiveDate> = Vec::new();
@@ -361,9 +370,9 @@ fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool, eu: bool) -> Floor {
                     ends.push(plus_years(end, years));
                 }
             }
-            if aml && [C::Identity, C::KycAml].contains(&c) {
-                return Floor::Open; // the relationship has not ended
-            }
+            // A prospect: no AML identity floor (AML Law 2024 Art 34 and Directive (EU) 2015/849 Art 40(1)
+            // open it with a relationship or due diligence). The transaction floor covers the payment records
+            // of policies and claims too.
             let claims_file = [
                 C::Identity,
                 C::Policies,
@@ -380,20 +389,14 @@ fn oracle_floor(f: &RetentionFacts, h: Holding, aml: bool, eu: bool) -> Floor {
                 }
                 ends.extend(latest.map(|end| plus_years(end, 10)));
             }
-            if eu && aml && [C::Identity, C::KycAml, C::FinancialAccounts].contains(&c) {
-                return Floor::Open; // the relationship has not ended (Directive (EU) 2015/849 Art 40(1))
-            }
             if let Some(t) = f
                 .last_transaction()
-                .filter(|_| aml && [C::KycAml, C::FinancialAccounts].contains(&c))
+                .filter(|_| aml && [C::KycAml, C::FinancialAccounts, C::Policies, C::Claims].contains(&c))
             {
                 ends.push(plus_years(t, 10));
             }
         }
-        Holding::Record(_) => {
-            let held = f.held().iter().find(|x| x.holding() == h).unwrap();
-            ends.push(plus_years(held.collected(), 3));
-        }
+        Holding::Record(_) => return Floor::Open,
     }
     ends.into_iter().max().map_or(Floor::None, Floor::Until)
 }

@@ -10,6 +10,9 @@
 //! - [`retention`]: a synthetic book of retention facts with shapes of its own (EU residents, long-ended
 //!   relationships, impact-assessment records).
 //! - [`parties`]: a sample seller and buyer with keys, and the sample transfer agreement.
+//! - [`answers`]: customers' simulated answers to a transfer notice (objections in and after the window,
+//!   refusals, answers to the seller, the successor or the third party, separate, bundled, late, withdrawn,
+//!   a minor's own and cross-border consents), so that a plan over a book exercises every answer rule.
 //!
 //! ## What it must not be
 //!
@@ -33,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod answers;
 pub mod book;
 pub mod consent;
 pub mod notices;

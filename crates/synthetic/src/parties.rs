@@ -142,7 +142,7 @@ pub fn terms(keys: &SampleKeys, path: TransferPath) -> Result<AgreementTerms, Tr
                 categories: servicing_categories(),
             },
             ScopeItem {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: [DataCategory::Health].into(),
             },
             ScopeItem {
@@ -161,6 +161,7 @@ pub fn terms(keys: &SampleKeys, path: TransferPath) -> Result<AgreementTerms, Tr
             security_measures: "AES-256-GCM per customer, access control, audit log".into(),
         },
         impact_assessment: "PIA-2026-017".into(),
+        deal: Default::default(),
         effective: NaiveDate::from_ymd_opt(2026, 6, 1).ok_or(TransferError::Model(ModelError::Empty {
             field: "agreement.effective",
         }))?,

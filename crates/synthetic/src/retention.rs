@@ -59,7 +59,8 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         Jurisdiction::MAINLAND_CHINA
     };
     let servicing = || vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)];
-    let mut b = RetentionFacts::builder(customer, jurisdiction);
+    // Every customer of this book has a business relationship, which opens the AML Law 2024 Art 34 floor.
+    let mut b = RetentionFacts::builder(customer, jurisdiction).relationship_started(joined);
     for category in [
         DataCategory::Identity,
         DataCategory::Contact,
@@ -72,12 +73,15 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
         }
     }
     if r.chance(30) {
-        let uses = vec![PurposeBasis::new(Purpose::Underwriting, LegalBasis::Contract)];
+        let uses = vec![PurposeBasis::new(
+            Purpose::ProposalPreparation,
+            LegalBasis::Contract,
+        )];
         if let Ok(h) = HeldData::new(customer, Holding::Category(DataCategory::Health), joined, uses) {
             b = b.held(h);
         }
         if r.chance(50) {
-            b = b.purpose_fulfilled(Purpose::Underwriting, date(joined, r.below(span)));
+            b = b.purpose_fulfilled(Purpose::ProposalPreparation, date(joined, r.below(span)));
         }
     }
     if r.chance(60) {
@@ -106,7 +110,9 @@ pub fn facts(seed: u64, index: u64, as_of: NaiveDate) -> RetentionFacts {
             date(joined, 10),
             uses,
         ) {
-            b = b.held(h);
+            // The processing the assessment documents ended a year after it was made (PIPL Art 56 counts
+            // from there).
+            b = b.held(h.processing_ended(date(joined, 375)));
         }
     }
     let ended = r.chance(40).then(|| date(joined, r.below(span)));

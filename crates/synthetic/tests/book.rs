@@ -155,7 +155,7 @@ fn facts_are_coherent() {
             assert!(t.date <= as_of());
         }
         for f in &s.consents {
-            assert!(f.granted_at >= c.relationship_start() || f.purpose == Purpose::Underwriting);
+            assert!(f.granted_at >= c.relationship_start() || f.purpose == Purpose::ProposalPreparation);
             assert!(f.granted_at <= as_of());
             if let Some(w) = f.withdrawn_at {
                 assert!(w >= f.granted_at && w <= as_of());

@@ -20,9 +20,11 @@ use custodia_crypto::{
     RecipientKeyPair, SealedSection, SectionInsert, SectionRows, SectionTombstone, SigningKey,
     VersionedSection, WrappedKey, seal_section,
 };
-use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose, TransferId};
+use custodia_model::{
+    ActorId, CustomerId, DataCategory, Jurisdiction, LegalBasis, Purpose, TransferId, WorkingDayCalendar,
+};
 use custodia_retention::{HeldData, Holding, Holds, Profile, PurposeBasis, RetentionFacts};
-use custodia_transfer::notice::{Addressee, Language, NoticeDelivery, notice_served};
+use custodia_transfer::notice::{Addressee, Language, NoticeDelivery, RetentionStatement, notice_served};
 use custodia_transfer::package::PackageWriter;
 use custodia_transfer::*;
 
@@ -33,7 +35,8 @@ const CATEGORIES: [DataCategory; 5] = [
     DataCategory::Contact,
     DataCategory::Policies,
     DataCategory::Beneficiaries,
-    DataCategory::KycAml,
+    // Not KYC/AML records: they are sensitive (PIPL Art 28) and this book records no separate consents.
+    DataCategory::MarketingPreferences,
 ];
 
 /// The buyer's key store for the measurement: counts keys and keeps nothing.
@@ -165,6 +168,7 @@ fn main() -> Fallible<()> {
             security_measures: "x".into(),
         },
         impact_assessment: "PIA".into(),
+        deal: Default::default(),
         effective,
     })?
     .sign_as_seller(&seller_key)?
@@ -177,23 +181,22 @@ fn main() -> Fallible<()> {
         id: NoticeId::new_v7(),
         version: 1,
     };
+    let profile = Profile::cn_insurance_broker()?;
+    let calendar = WorkingDayCalendar::mainland_2026()?;
     let delivery = NoticeDelivery {
         agreement: &agreement,
         served_at: served,
         recorded_by: ActorId::new("svc-notices")?,
         channel: Channel::Sms,
+        retention: RetentionStatement::of(&profile),
+        calendar: &calendar,
     };
     let all: BTreeSet<DataCategory> = CATEGORIES.into_iter().collect();
     for i in 0..n {
-        let addressee = Addressee {
-            customer: customer(i)?,
-            categories: all.clone(),
-            language: Language::SimplifiedChinese,
-        };
-        responses.observe(&notice_served(&delivery, notice, &addressee)?);
+        let addressee = Addressee::new(customer(i)?, all.clone(), Language::SimplifiedChinese);
+        responses.observe(&notice_served(&delivery, notice, &addressee)?)?;
     }
     let consent = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::MergerNotice));
-    let profile = Profile::cn_insurance_broker()?;
     let holds = Holds::new();
     let at = served + Duration::days(40);
     let context = PlanContext {
@@ -204,6 +207,8 @@ fn main() -> Fallible<()> {
         at,
         as_of: at,
         thresholds: CrossBorderThresholds::default(),
+        calendar: &calendar,
+        cross_border_year: None,
     };
     let mut planner = Planner::new(&agreement, &context)?;
     let mut moving = Vec::new();
@@ -218,13 +223,13 @@ fn main() -> Fallible<()> {
                 vec![PurposeBasis::new(Purpose::PolicyServicing, LegalBasis::Contract)],
             )?);
         }
-        let facts = CustomerFacts {
-            customer: id,
+        let facts = CustomerFacts::new(CustomerFactsFields {
+            retention: b.relationship_started(effective).build()?,
             birth_date: None,
-            categories: CATEGORIES.to_vec(),
-            relationship_end: None,
-            retention: b.build()?,
-        };
+            sensitive: Default::default(),
+            people: Vec::new(),
+            prior_export: PriorExport::default(),
+        })?;
         let plan = planner.plan(&facts)?;
         moving.push(Moving {
             customer: id,

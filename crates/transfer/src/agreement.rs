@@ -40,14 +40,103 @@ pub struct ScopeItem {
     pub categories: BTreeSet<DataCategory>,
 }
 
+/// What kind of deal the market's "licence transfer" (保险经纪牌照转让) is. The licence itself may not be
+/// sold: the Broker Rule 2018 forbids transferring the business licence (the rule's text is not in the
+/// project's folder and its article number is not verified here, so it is cited as the rule, without an
+/// article). What changes hands is the company or its business.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DealKind {
+    /// A share acquisition of the licensed company: the processor of the data stays the same, so no personal
+    /// information moves and no package is planned. The new owner's access is governed by the access
+    /// policies; the notice changes only if the controller's name or contact does (PIPL Art 17,
+    /// second paragraph: a change of the notified items is told).
+    ShareAcquisition,
+    /// A transfer of the business or the book to another company: the data moves, on the legal path the
+    /// agreement names (PIPL Art 22 with a merger, division or similar; Art 23 otherwise).
+    #[default]
+    BookTransfer,
+}
+
+impl DealKind {
+    fn is_book_transfer(&self) -> bool {
+        *self == DealKind::BookTransfer
+    }
+}
+
+/// Who keeps, after the transfer, the records the law says must be kept (Broker Rule 2018 Art 51 business
+/// files, AML Law 2024 Art 34 records): an open question, so a term with a cautious default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RecordKeeper {
+    /// The seller keeps its records under the floors, restricted (the cautious default): the seller's copy
+    /// becomes storage only after the transfer, and data the seller has already restricted to storage
+    /// (PIPL Art 47(2)) does not move at all.
+    #[default]
+    Seller,
+    /// The buyer keeps them (PIPL Art 22: the recipient continues the processor's obligations): the seller
+    /// destroys its copy of what moved, and data restricted to storage at the seller may move to be kept
+    /// by the buyer.
+    Buyer,
+}
+
+impl RecordKeeper {
+    fn is_seller(&self) -> bool {
+        *self == RecordKeeper::Seller
+    }
+}
+
+/// What becomes of the seller after the transfer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SellerAfterTransfer {
+    /// The seller goes on (the default).
+    #[default]
+    Continues,
+    /// The seller is dissolved, its licence revoked or it is declared bankrupt: its AML due-diligence and
+    /// transaction records go to the body the State Council designates, neither destroyed nor handed to the
+    /// buyer (AML Law 2024 Art 34).
+    Dissolves,
+}
+
+impl SellerAfterTransfer {
+    fn is_continues(&self) -> bool {
+        *self == SellerAfterTransfer::Continues
+    }
+}
+
+/// The disposal-plan report to the provincial authority that a processor of the personal information of
+/// 10 million people or more files on a merger, division, dissolution or bankruptcy (NDSR Arts 28 and 32:
+/// the disposal plan and the recipient's name and contact). See [`crate::DisposalPlanRule`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisposalPlanReport {
+    /// The filing's reference.
+    pub reference: String,
+    /// The authority it was filed with.
+    pub authority: String,
+    /// The day it was filed.
+    pub filed_on: NaiveDate,
+}
+
 /// Which customers the agreement covers.
+///
+/// `Active` is judged on the plan date: a customer whose relationship has ended by the day the data would
+/// move is no longer active (the cautious reading; a relationship ending on the plan date itself has
+/// ended). `LapsedWithinYears` is counted back from the **effective date**, so that the book the parties
+/// signed for does not shrink while notices run: a relationship that ended on or after the effective date
+/// minus N years is selected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CustomerSelection {
-    /// Only customers whose relationship has not ended by the effective date.
+    /// Only customers whose relationship has not ended on the plan date.
     Active,
-    /// Active customers and those whose relationship ended within this many years before the effective date.
+    /// Customers whose relationship has not ended, and those whose relationship ended on or after the day
+    /// this many years before the effective date.
     LapsedWithinYears(u32),
     /// Every customer on the book.
     All,
@@ -58,7 +147,9 @@ pub enum CustomerSelection {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SensitiveRule {
-    /// Sensitive categories move on the legal path like the rest.
+    /// Sensitive categories move on the legal path with what it requires. Either path requires the
+    /// customer's separate consent for a sensitive category (PIPL Art 29), so this now behaves as
+    /// `RequireSeparateConsent`; it is kept so that agreements that name it still read.
     FollowPath,
     /// Sensitive categories move only with the customer's separate consent to the transfer (PIPL Art 29).
     RequireSeparateConsent,
@@ -82,7 +173,13 @@ pub enum MinorRule {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Mechanism {
-    /// No mechanism: the export claims the CAC 2024 exemption (below 100,000 people's non-sensitive PI).
+    /// No mechanism and no exemption claimed: allowed only while this year's exports stay below every
+    /// threshold of the CAC 2024 provisions (fewer than 100,000 people's non-sensitive information, no
+    /// sensitive information, not a critical information infrastructure operator).
+    None,
+    /// An exemption the parties claim, with its ground ([`CrossBorderTerms::exemption`]): the provisions then
+    /// ask for none of the three mechanisms. PIPL Art 39's separate consent and Art 55's impact assessment
+    /// still apply.
     Exempt,
     /// A standard contract filed with the provincial CAC (PIPL Art 38(1)(3)).
     StandardContract,
@@ -93,23 +190,54 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
-    /// Strength for comparison: a standard contract and a certification stand at the same level under the
-    /// CAC 2024 rules; a security assessment above both.
+    /// Strength for comparison: none 0; a standard contract and a certification stand at the same level
+    /// under the CAC 2024 rules (1); a security assessment above both (2). An exemption is not a strength:
+    /// see [`Mechanism::satisfies`].
     pub fn strength(self) -> u8 {
         match self {
-            Mechanism::Exempt => 0,
+            Mechanism::None | Mechanism::Exempt => 0,
             Mechanism::StandardContract | Mechanism::Certification => 1,
             Mechanism::SecurityAssessment => 2,
         }
     }
 
+    /// Whether relying on this mechanism meets what the thresholds require: a claimed exemption meets any
+    /// requirement (its ground is the parties' legal claim, reported with its article); otherwise the
+    /// strength must be at least the required one's.
+    pub fn satisfies(self, required: Mechanism) -> bool {
+        self == Mechanism::Exempt || self.strength() >= required.strength()
+    }
+
     /// The stable code used in reports.
     pub fn code(self) -> &'static str {
         match self {
+            Mechanism::None => "none",
             Mechanism::Exempt => "exempt",
             Mechanism::StandardContract => "standard_contract",
             Mechanism::Certification => "certification",
             Mechanism::SecurityAssessment => "security_assessment",
+        }
+    }
+}
+
+/// The ground of a claimed exemption from the cross-border mechanisms (CAC 2024 provisions Art 5; NDSR
+/// Art 35). Customers of a broker are not employees, so the human-resources ground is not offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExemptionGround {
+    /// Necessary to conclude or perform a contract to which the person is a party (NDSR Art 35(4)).
+    ContractNecessity,
+    /// Necessary in an emergency to protect a person's life, health or property (NDSR Art 35(7)).
+    Emergency,
+}
+
+impl ExemptionGround {
+    /// The article the ground rests on.
+    pub fn citation(self) -> Citation {
+        match self {
+            ExemptionGround::ContractNecessity => Citation::new(custodia_model::Instrument::Ndsr, "35(4)"),
+            ExemptionGround::Emergency => Citation::new(custodia_model::Instrument::Ndsr, "35(7)"),
         }
     }
 }
@@ -149,24 +277,29 @@ mod operator_flag {
     }
 }
 
-/// Terms for a buyer that processes the data outside mainland China (PIPL Arts 38–39).
+/// Terms for a buyer that processes the data outside mainland China (PIPL Arts 38–39). The overseas
+/// recipient is the buyer: its name, contact and registration are the buyer's, and the notice names them.
+///
+/// The people the seller already exported this year are no term: they change with every plan of every
+/// case, so the planner takes them as an input ([`crate::CrossBorderYear`]), kept by the caller's durable
+/// counter. (Agreements that carried `prior_people_*` counts do not read any more: re-sign them.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrossBorderTerms {
     /// Where the data goes; must be outside the mainland.
     pub destination: Jurisdiction,
-    /// The mechanism relied on.
+    /// The mechanism relied on: [`Mechanism::None`] is its own value, distinct from a claimed exemption.
     pub mechanism: Mechanism,
-    /// Its reference (filing number, certificate number, assessment approval); required unless exempt.
+    /// Its reference (filing number, certificate number, assessment approval); required for a standard
+    /// contract, certification or assessment, empty otherwise.
     pub reference: String,
+    /// The ground of a claimed exemption; required with [`Mechanism::Exempt`], absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<ExemptionGround>,
     /// Whether the seller operates critical information infrastructure, so that any export needs a security
     /// assessment (PIPL Art 40). Written `"ciio": true | false` in the canonical bytes.
     #[serde(rename = "ciio", with = "operator_flag")]
     pub operator: OperatorStatus,
-    /// People whose non-sensitive PI the seller already exported this year (counted from 1 January, CAC 2024).
-    pub prior_people_non_sensitive: u64,
-    /// People whose sensitive PI the seller already exported this year.
-    pub prior_people_sensitive: u64,
 }
 
 /// What the buyer undertakes (PIPL Art 22; NDSR Art 14).
@@ -212,6 +345,37 @@ pub struct AgreementTerms {
     pub impact_assessment: String,
     /// The day the agreement takes effect; plans are judged on or after it.
     pub effective: NaiveDate,
+    /// The kind of deal and what follows from it. Omitted from the canonical bytes when every part is its
+    /// default (a book transfer, records kept by the seller, the seller continuing, no disposal-plan report):
+    /// the terms agreements had before, whose bytes stay valid.
+    #[serde(default, skip_serializing_if = "DealTerms::is_default")]
+    pub deal: DealTerms,
+}
+
+/// The kind of deal and the terms that follow from it, each with a cautious default
+/// ([`DealTerms::default`]: a book transfer, the seller keeping its records, the seller continuing).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealTerms {
+    /// The kind of deal; a share acquisition plans no package.
+    #[serde(default, skip_serializing_if = "DealKind::is_book_transfer")]
+    pub kind: DealKind,
+    /// Who keeps the records the law says must be kept after the transfer.
+    #[serde(default, skip_serializing_if = "RecordKeeper::is_seller")]
+    pub records_kept_by: RecordKeeper,
+    /// What becomes of the seller.
+    #[serde(default, skip_serializing_if = "SellerAfterTransfer::is_continues")]
+    pub seller_after: SellerAfterTransfer,
+    /// The NDSR Art 32 disposal-plan report, when it was filed before signing; a case may record it later
+    /// ([`crate::DisposalPlanRule::check`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposal_plan_report: Option<DisposalPlanReport>,
+}
+
+impl DealTerms {
+    fn is_default(&self) -> bool {
+        *self == DealTerms::default()
+    }
 }
 
 fn term_text(field: &'static str, value: &str) -> Result<(), TransferError> {
@@ -230,10 +394,10 @@ fn term_text(field: &'static str, value: &str) -> Result<(), TransferError> {
 impl AgreementTerms {
     /// Checks the terms. Every refusal names the term.
     pub fn validate(&self) -> Result<(), TransferError> {
-        if self.seller.credit_code() == self.buyer.credit_code() {
+        if self.seller.same_registration(&self.buyer) {
             return Err(TransferError::invalid(
                 "agreement.buyer",
-                "same credit code as the seller",
+                "same registration as the seller",
             ));
         }
         if self.seller.party_id() == self.buyer.party_id() {
@@ -259,6 +423,16 @@ impl AgreementTerms {
             return Err(TransferError::invalid(
                 "agreement.scope",
                 "a purpose with no category",
+            ));
+        }
+        if self
+            .scope
+            .iter()
+            .any(|s| crate::notice::purpose_name(&s.purpose, crate::notice::Language::English).is_err())
+        {
+            return Err(TransferError::invalid(
+                "agreement.scope",
+                "a purpose the notice cannot name in words (PIPL Art 17): use a built-in purpose",
             ));
         }
         if self.scope.iter().any(|s| s.purpose == Purpose::Transfer) {
@@ -294,8 +468,39 @@ impl AgreementTerms {
                     "must be outside mainland China",
                 ));
             }
-            if cb.mechanism != Mechanism::Exempt {
-                term_text("agreement.cross_border.reference", &cb.reference)?;
+            if crate::notice::jurisdiction_name(cb.destination, crate::notice::Language::SimplifiedChinese)
+                .is_none()
+            {
+                return Err(TransferError::invalid(
+                    "agreement.cross_border.destination",
+                    "a jurisdiction the notice can name in words (add it to the notice's table)",
+                ));
+            }
+            match cb.mechanism {
+                Mechanism::None | Mechanism::Exempt => {
+                    if !cb.reference.is_empty() {
+                        return Err(TransferError::invalid(
+                            "agreement.cross_border.reference",
+                            "no reference without a standard contract, certification or assessment",
+                        ));
+                    }
+                }
+                _ => term_text("agreement.cross_border.reference", &cb.reference)?,
+            }
+            match (cb.mechanism, cb.exemption) {
+                (Mechanism::Exempt, None) => {
+                    return Err(TransferError::invalid(
+                        "agreement.cross_border.exemption",
+                        "an exemption names its ground (CAC 2024 Art 5; NDSR Art 35)",
+                    ));
+                }
+                (Mechanism::Exempt, Some(_)) | (_, None) => {}
+                (_, Some(_)) => {
+                    return Err(TransferError::invalid(
+                        "agreement.cross_border.exemption",
+                        "a ground only with the exempt mechanism",
+                    ));
+                }
             }
         } else if self.buyer.jurisdiction().is_outside_mainland() {
             return Err(TransferError::invalid(
@@ -314,11 +519,16 @@ impl AgreementTerms {
             &self.obligations.security_measures,
         )?;
         term_text("agreement.impact_assessment", &self.impact_assessment)?;
+        if let Some(report) = &self.deal.disposal_plan_report {
+            term_text("agreement.disposal_plan_report.reference", &report.reference)?;
+            term_text("agreement.disposal_plan_report.authority", &report.authority)?;
+        }
         Ok(())
     }
 
     /// Whether the selection covers a customer whose relationship ended on `relationship_end` (`None`: it
-    /// has not), judged on `today`.
+    /// has not), judged on `today` (the plan date). See [`CustomerSelection`] for what each selection is
+    /// measured against: `Active` against `today`, the lapsed cutoff against the effective date.
     pub fn selects(&self, relationship_end: Option<NaiveDate>, today: NaiveDate) -> bool {
         match (self.selection, relationship_end) {
             (CustomerSelection::All, _) | (_, None) => true,
@@ -352,6 +562,16 @@ impl AgreementTerms {
             TransferPath::MergerNotice => Citation::pipl("22"),
             _ => Citation::pipl("23"),
         }
+    }
+
+    /// The purposes continued for any of `categories`, in the scope's order: what one customer's notice lists
+    /// (a customer holding no health data is not told of proposal preparation).
+    pub fn purposes_for_categories(&self, categories: &BTreeSet<DataCategory>) -> Vec<&Purpose> {
+        self.scope
+            .iter()
+            .filter(|s| s.categories.iter().any(|c| categories.contains(c)))
+            .map(|s| &s.purpose)
+            .collect()
     }
 
     /// The canonical bytes: [`AGREEMENT_FORMAT`] and then the terms as compact JSON, fields in declaration

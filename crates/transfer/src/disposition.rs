@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use custodia_model::{ActorId, DataCategory};
+use custodia_model::{ActorId, CategorySet, DataCategory};
 use custodia_retention::{
     DestructionPlan, FactsBuilder, Holding, Holds, PlanId, PlanItem, Profile, RecordKind, RetentionFacts,
     RetentionOutcome as Outcome,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::agreement::RecordKeeper;
 use crate::error::TransferError;
 
 /// What a disposition does with one holding, the key of [`DispositionCounts`].
@@ -25,6 +26,9 @@ pub enum DispositionOutcome {
     StorageOnly,
     /// Still in use: no duty to delete has arisen.
     Retain,
+    /// Handed to the body the State Council designates, neither destroyed nor given to the buyer (AML Law
+    /// 2024 Art 34, on the seller's dissolution).
+    HandOver,
 }
 
 /// Counts of a disposition by outcome and holding: typed keys, so a caller asks
@@ -47,6 +51,9 @@ pub struct DispositionCounts {
     /// Holdings the seller may still use (no duty to delete has arisen), by holding.
     #[serde(with = "by_holding")]
     pub retain: BTreeMap<Holding, u64>,
+    /// Holdings to hand to the designated body (AML Law 2024 Art 34), by holding.
+    #[serde(with = "by_holding", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hand_over: BTreeMap<Holding, u64>,
 }
 
 impl DispositionCounts {
@@ -56,6 +63,7 @@ impl DispositionCounts {
             DispositionOutcome::Destroy => &self.destroy,
             DispositionOutcome::StorageOnly => &self.storage_only,
             DispositionOutcome::Retain => &self.retain,
+            DispositionOutcome::HandOver => &self.hand_over,
         }
     }
 
@@ -91,6 +99,7 @@ impl DispositionCounts {
             .keys()
             .chain(self.storage_only.keys())
             .chain(self.retain.keys())
+            .chain(self.hand_over.keys())
             .copied()
             .collect();
         out.sort();
@@ -103,6 +112,7 @@ impl DispositionCounts {
             DispositionOutcome::Destroy => &mut self.destroy,
             DispositionOutcome::StorageOnly => &mut self.storage_only,
             DispositionOutcome::Retain => &mut self.retain,
+            DispositionOutcome::HandOver => &mut self.hand_over,
         };
         *map.entry(holding).or_default() += 1;
     }
@@ -151,6 +161,7 @@ pub struct DispositionPlanner<'a> {
     profile: &'a Profile,
     holds: &'a Holds,
     on: NaiveDate,
+    keeper: RecordKeeper,
     whole: Vec<PlanItem>,
     partial: Vec<PlanItem>,
     counts: DispositionCounts,
@@ -178,30 +189,60 @@ impl<'a> DispositionPlanner<'a> {
             profile,
             holds,
             on,
+            keeper: RecordKeeper::Seller,
             whole: Vec::new(),
             partial: Vec::new(),
             counts: DispositionCounts::default(),
         }
     }
 
+    /// The same planner, with the agreement's answer to who keeps the records the law says must be kept
+    /// (default: the seller). With the buyer keeping them, the seller's copy of what moved is no longer held
+    /// by its floors ([`DispositionPlanner::add_moved`]).
+    pub fn with_record_keeper(mut self, keeper: RecordKeeper) -> Self {
+        self.keeper = keeper;
+        self
+    }
+
     /// Decides one customer. `transferred_on` is the day the buyer's receipt covered the customer's data
-    /// (`None` if it did not move): the profile's transfer duty then runs from that day.
+    /// (`None` if it did not move): the profile's transfer duty then runs from that day. Records stay the
+    /// seller's to keep; see [`DispositionPlanner::add_moved`] for a buyer that keeps them.
     pub fn add(
         &mut self,
         facts: RetentionFacts,
         transferred_on: Option<NaiveDate>,
     ) -> Result<Vec<(Holding, Outcome)>, TransferError> {
+        match transferred_on {
+            Some(day) => self.add_moved(facts, day, CategorySet::EMPTY),
+            None => self.decide(facts),
+        }
+    }
+
+    /// Decides one customer whose `moved` categories the buyer's receipt covered on `on`: the profile's
+    /// transfer duty runs from that day, and where the agreement has the buyer keep the records (PIPL Art
+    /// 22), the floors of the moved categories no longer hold the seller's copy.
+    pub fn add_moved(
+        &mut self,
+        facts: RetentionFacts,
+        on: NaiveDate,
+        moved: CategorySet,
+    ) -> Result<Vec<(Holding, Outcome)>, TransferError> {
+        let mut b = FactsBuilder::from(facts).transfer_completed(on);
+        if self.keeper == RecordKeeper::Buyer {
+            b = b.record_duties_passed_to_recipient(moved);
+        }
+        self.decide(b.build()?)
+    }
+
+    fn decide(&mut self, facts: RetentionFacts) -> Result<Vec<(Holding, Outcome)>, TransferError> {
         let customer = facts.customer();
-        let facts = match transferred_on {
-            Some(day) => FactsBuilder::from(facts).transfer_completed(day).build()?,
-            None => facts,
-        };
         let decisions = self.profile.decide(&facts, self.holds, self.on)?;
         self.counts.customers += 1;
         for d in &decisions {
             let outcome = match d.outcome() {
                 Outcome::Destroy { .. } => DispositionOutcome::Destroy,
                 Outcome::StorageOnly { .. } => DispositionOutcome::StorageOnly,
+                Outcome::HandOver { .. } => DispositionOutcome::HandOver,
                 _ => DispositionOutcome::Retain,
             };
             self.counts.add(outcome, d.holding());

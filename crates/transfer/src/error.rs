@@ -55,6 +55,58 @@ pub enum TransferError {
         /// People whose sensitive information would leave, this year including the plan.
         people_sensitive: u64,
     },
+    /// The year's cross-border counts the planner needs are missing, or are for another year than the plan's
+    /// (CAC 2024: counted from 1 January of the plan's year).
+    #[error("cross-border counts: {reason}")]
+    CrossBorderYear {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The deal moves no personal information (a share acquisition: the processor does not change), so
+    /// there is nothing to plan or package.
+    #[error("a {deal} moves no personal information: nothing to plan")]
+    NothingMoves {
+        /// The deal kind, such as `share acquisition`.
+        deal: &'static str,
+    },
+    /// An answer to this transfer's notice names a recipient that is neither the seller nor this buyer, so
+    /// it cannot be attributed (see `custodia_transfer::responses`).
+    #[error("answer {event} cannot be attributed: {reason}")]
+    UnattributableAnswer {
+        /// The consent event's id.
+        event: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The planner's facts about a customer contradict each other (a sensitive category not held, another
+    /// customer's retention facts).
+    #[error("customer {customer}: facts disagree on {field}")]
+    FactsMismatch {
+        /// The customer.
+        customer: CustomerId,
+        /// What disagrees.
+        field: &'static str,
+    },
+    /// A deadline depends on a day the working-day calendar does not know (Civil Code Art 203).
+    #[error("{what}: the working-day calendar does not reach the deadline")]
+    Calendar {
+        /// What was being computed.
+        what: &'static str,
+        /// The calendar's error.
+        #[source]
+        source: custodia_model::ModelError,
+    },
+    /// The seller processes the personal information of 10 million people or more and the disposal-plan
+    /// report to the provincial authority is not recorded (NDSR Arts 28, 32): execution is refused.
+    #[error(
+        "the NDSR Art 32 disposal-plan report is not recorded ({people} people processed, threshold {threshold})"
+    )]
+    DisposalPlanReportMissing {
+        /// People whose information the seller processes.
+        people: u64,
+        /// The threshold (NDSR Art 28: 10 million).
+        threshold: u64,
+    },
     /// A package or one of its records is malformed; decoding stopped at `offset`.
     #[error("malformed package at byte {offset} ({entry}): {reason}")]
     MalformedPackage {

@@ -4,21 +4,24 @@
 //! The legal basis of every purpose comes from the consent crate's [`BasisPolicy`] (data a user can load,
 //! inspect and change), never from a table here: this module only says what each category is kept for.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use custodia_consent::BasisPolicy;
-use custodia_model::{Customer, DataCategory, LegalBasis, Purpose};
+use custodia_model::{Customer, DataCategory, LegalBasis, PolicyId, Purpose, SensitivityPolicy};
 use custodia_retention::{Contract, ContractTerm, HeldData, Holding, PurposeBasis, RetentionFacts};
 
 use crate::error::TransferError;
-use crate::plan::CustomerFacts;
+use crate::plan::{CoveredPersonFacts, CustomerFacts, CustomerFactsFields, PriorExport};
 
-/// What the brokerage keeps each category for: underwriting for health declarations, claims handling for
-/// claims, marketing for marketing preferences, policy servicing and legal compliance (AML Law 2024 Art 34)
-/// for KYC records, policy servicing for the rest.
+/// What the brokerage keeps each category for (Broker Rule 2018 Art 36): preparing the proposal and
+/// assisting with claims for health information (declarations and the medical documents of claims),
+/// assisting with claims for claims, marketing for marketing preferences, policy servicing and legal
+/// compliance (AML Law 2024 Art 34) for KYC records, policy servicing for the rest.
 pub fn purposes_of(category: DataCategory) -> Vec<Purpose> {
     match category {
-        DataCategory::Health => vec![Purpose::Underwriting],
-        DataCategory::Claims => vec![Purpose::ClaimsHandling],
+        DataCategory::Health => vec![Purpose::ProposalPreparation, Purpose::ClaimsAssistance],
+        DataCategory::Claims => vec![Purpose::ClaimsAssistance],
         DataCategory::MarketingPreferences => vec![Purpose::Marketing],
         DataCategory::KycAml => vec![Purpose::PolicyServicing, Purpose::LegalCompliance],
         _ => vec![Purpose::PolicyServicing],
@@ -50,10 +53,29 @@ fn kept_on_consent(purpose: &Purpose, policy: &BasisPolicy) -> bool {
             .is_some_and(|rule| rule.basis == LegalBasis::Consent)
 }
 
+/// The policies a category's section is about, where it is about some only: claims concern the policies
+/// claimed under, the beneficiaries section the policies naming its people. Their Broker Rule 2018 Art 51
+/// floors count from those contracts' own ends.
+fn concerned_policies(customer: &Customer, category: DataCategory) -> Option<Vec<PolicyId>> {
+    let ids: BTreeSet<PolicyId> = match category {
+        DataCategory::Claims => customer.claims().iter().map(|c| c.policy_id).collect(),
+        DataCategory::Beneficiaries => customer
+            .beneficiaries()
+            .iter()
+            .map(|b| b.policy_id)
+            .chain(customer.covered_people().iter().map(|p| p.policy_id()))
+            .collect(),
+        _ => return None,
+    };
+    Some(ids.into_iter().collect())
+}
+
 /// The retention facts of a model customer as known on `as_of`: every category held (collected when the
-/// relationship started) with its purposes and their bases under `policy`, every contract with its term
-/// and end, the relationship's end, AML transactions, and the consent `withdrawals` (purpose and date) that
-/// bear on retention and happened by `as_of`, the earliest per purpose.
+/// relationship started) with its purposes and their bases under `policy` and, for claims and
+/// beneficiaries, the policies they concern; every contract with its policy id, term and end; the
+/// relationship's start and end and due diligence (which open the AML Law 2024 Art 34 floor); claims and
+/// when they closed; AML transactions; and the consent `withdrawals` (purpose and date) that bear on
+/// retention and happened by `as_of`, the earliest per purpose.
 pub fn retention_facts(
     customer: &Customer,
     withdrawals: &[(Purpose, NaiveDate)],
@@ -61,14 +83,19 @@ pub fn retention_facts(
     as_of: NaiveDate,
 ) -> Result<RetentionFacts, TransferError> {
     let id = customer.id();
-    let mut b = RetentionFacts::builder(id, customer.residence());
+    let mut b =
+        RetentionFacts::builder(id, customer.residence()).relationship_started(customer.relationship_start());
     for category in customer.categories_held() {
-        b = b.held(HeldData::new(
+        let held = HeldData::new(
             id,
             Holding::Category(category),
             customer.relationship_start(),
             uses_of(category, policy)?,
-        )?);
+        )?;
+        b = b.held(match concerned_policies(customer, category) {
+            Some(policies) => held.concerning(policies),
+            None => held,
+        });
     }
     for p in customer.policies() {
         let term = if p.term_exceeds_one_year() {
@@ -77,14 +104,21 @@ pub fn retention_facts(
             ContractTerm::OneYearOrLess
         };
         let end = p.contract_end();
-        b = b.contract(if end <= as_of {
+        let contract = if end <= as_of {
             Contract::ending(term, end)
         } else {
             Contract::in_force(term)
-        });
+        };
+        b = b.contract(contract.for_policy(p.id()));
+    }
+    for claim in customer.claims() {
+        b = b.claim(claim.closed_on.filter(|closed| *closed <= as_of));
     }
     if let Some(end) = customer.relationship_end() {
         b = b.relationship_ended(end);
+    }
+    if let Some(kyc) = customer.kyc() {
+        b = b.due_diligence(kyc.verified_on);
     }
     if let Some(kyc) = customer.kyc() {
         for t in &kyc.transactions {
@@ -104,19 +138,63 @@ pub fn retention_facts(
     Ok(b.build()?)
 }
 
-/// The planner's facts for a model customer (see [`retention_facts`]).
+/// The planner's facts for a model customer, with the book's cautious default sensitivity
+/// ([`SensitivityPolicy::default`]); see [`customer_facts_with`].
 pub fn customer_facts(
     customer: &Customer,
     withdrawals: &[(Purpose, NaiveDate)],
     policy: &BasisPolicy,
     as_of: NaiveDate,
 ) -> Result<CustomerFacts, TransferError> {
-    Ok(CustomerFacts {
-        customer: customer.id(),
+    customer_facts_with(&FactsInput {
+        customer,
+        withdrawals,
+        basis: policy,
+        sensitivity: &SensitivityPolicy::default(),
+        as_of,
+    })
+}
+
+/// What [`customer_facts_with`] builds the planner's facts from.
+#[derive(Clone, Copy, Debug)]
+pub struct FactsInput<'a> {
+    /// The customer record: the one source of the categories, the relationship's end, the people.
+    pub customer: &'a Customer,
+    /// The consent withdrawals (purpose and day) that bear on retention.
+    pub withdrawals: &'a [(Purpose, NaiveDate)],
+    /// The legal bases of the purposes (PIPL Art 13).
+    pub basis: &'a BasisPolicy,
+    /// Which categories are sensitive for this book (claims by line, overrides; PIPL Art 28).
+    pub sensitivity: &'a SensitivityPolicy,
+    /// The day the facts are known on.
+    pub as_of: NaiveDate,
+}
+
+/// The planner's facts for a model customer, all derived from the one record: the retention facts (see
+/// [`retention_facts`]), which also give the categories held and the relationship's end; the birth date;
+/// the sensitive categories under the book's `sensitivity` on `as_of`; the insured persons and
+/// beneficiaries. Nothing is marked as exported before: a caller with a yearly counter marks that with
+/// [`CustomerFacts::with_prior_exports`].
+pub fn customer_facts_with(input: &FactsInput<'_>) -> Result<CustomerFacts, TransferError> {
+    let customer = input.customer;
+    let retention = retention_facts(customer, input.withdrawals, input.basis, input.as_of)?;
+    let people = customer
+        .covered_people()
+        .iter()
+        .map(|p| CoveredPersonFacts {
+            person: p.id(),
+            customer: p.customer(),
+            birth_date: p.birth_date(),
+            policyholder_is_parent: p.policyholder_is_parent(),
+            prior_export: PriorExport::default(),
+        })
+        .collect();
+    CustomerFacts::new(CustomerFactsFields {
+        retention,
         birth_date: customer.party().as_person().map(|p| p.birth_date()),
-        categories: customer.categories_held(),
-        relationship_end: customer.relationship_end(),
-        retention: retention_facts(customer, withdrawals, policy, as_of)?,
+        sensitive: input.sensitivity.sensitive_categories(customer, input.as_of),
+        people,
+        prior_export: PriorExport::default(),
     })
 }
 
@@ -138,7 +216,14 @@ pub fn category_plaintexts(customer: &Customer) -> Result<Vec<(DataCategory, Vec
                 DataCategory::Health => json(serde_json::to_vec(&f.health)),
                 DataCategory::Policies => json(serde_json::to_vec(&f.policies)),
                 DataCategory::Claims => json(serde_json::to_vec(&f.claims)),
-                DataCategory::Beneficiaries => json(serde_json::to_vec(&f.beneficiaries)),
+                // Records written before people had ids stay a plain list; with people, both together.
+                DataCategory::Beneficiaries if f.covered_people.is_empty() => {
+                    json(serde_json::to_vec(&f.beneficiaries))
+                }
+                DataCategory::Beneficiaries => json(serde_json::to_vec(&serde_json::json!({
+                    "beneficiaries": f.beneficiaries,
+                    "covered_people": f.covered_people,
+                }))),
                 DataCategory::MarketingPreferences => json(serde_json::to_vec(&f.marketing)),
                 DataCategory::KycAml => json(serde_json::to_vec(&f.kyc)),
                 _ => json(serde_json::to_vec(&())),

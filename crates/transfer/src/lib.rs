@@ -5,22 +5,40 @@
 //!
 //! ## What it owns
 //!
-//! - **Parties and the agreement** ([`TransferParty`], [`AgreementTerms`]): names, GB 32100-checked credit codes,
-//!   licences, contacts, jurisdictions and public keys; the legal path ([`custodia_consent::TransferPath`]:
-//!   PIPL Art 22 notice or Art 23 separate consent — an open legal question, so a term the parties choose,
-//!   never an answer this crate hard-codes); scope (purposes the buyer continues and their categories);
-//!   which customers; the objection window; rules for sensitive data and minors; cross-border terms; the
-//!   buyer's obligations; the impact-assessment reference (PIPL Art 55, required). The terms have exact
-//!   canonical bytes ([`AGREEMENT_FORMAT`]), both parties sign those bytes, and the typestate
+//! - **Parties and the agreement** ([`TransferParty`], [`AgreementTerms`]): names, registrations (a GB
+//!   32100-checked credit code in mainland China, the local register's number elsewhere), licences,
+//!   contacts, jurisdictions and public keys; the kind of deal ([`DealTerms`]: a share acquisition moves
+//!   nothing and plans nothing; a book transfer moves the data; who keeps the records the law says must be
+//!   kept; whether the seller dissolves; the NDSR Art 32 report); the legal path
+//!   ([`custodia_consent::TransferPath`]: PIPL Art 22 notice or Art 23 separate consent — an open legal
+//!   question, so a term the parties choose, never an answer this crate hard-codes); scope (purposes the
+//!   buyer continues and their categories); which customers; the objection window; rules for sensitive data
+//!   and minors; cross-border terms (a mechanism, [`Mechanism::None`] distinct from a claimed exemption with
+//!   its ground); the buyer's obligations; the impact-assessment reference (PIPL Art 55, required). The terms
+//!   have exact canonical bytes ([`AGREEMENT_FORMAT`]), both parties sign those bytes, and the typestate
 //!   [`DraftAgreement`] → [`SellerSigned`] / [`BuyerSigned`] → [`SignedAgreement`] means only a fully signed
-//!   agreement can plan, package or import.
+//!   agreement can plan, package or import. Terms added since the format's first version are left out of
+//!   the bytes at their defaults, so agreements signed before them keep verifying.
 //! - **The plan** ([`Planner`]): for every customer and category `Include`, `Exclude(reason)` or
-//!   `Pending(what is missing)` ([`Eligibility`]), each with its citation, counted by reason, and the CAC 2024
-//!   cross-border check ([`CrossBorderThresholds`], data with the 2024 defaults) that refuses a plan whose
-//!   agreed mechanism is weaker than required.
-//! - **Notices** ([`notice`]): the text each path requires in Simplified Chinese and English, published as
-//!   versioned consent-crate notices and served as notice-served events on the consent ledger; customers'
-//!   objections and refusals are read back from the same ledger ([`ResponseIndex`]).
+//!   `Pending(what is missing)` ([`Eligibility`]), each with its citation and, where several requirements
+//!   fail, the others listed; counted by reason. The rules are on [`Planner`]; in short: an objection or
+//!   refusal recorded at any time before packaging excludes, whoever it is addressed to (PIPL Art 44); each
+//!   consent a category needs is its own requirement with its own article ([`ConsentRequirement`]: PIPL
+//!   Arts 31, 39, 29 on either path, 23 on the consent path); the objection window runs as the Civil Code
+//!   counts it on a working-day calendar. The CAC 2024 cross-border check ([`CrossBorderThresholds`], data)
+//!   counts the year's running total — custodia's earlier exports and a declared outside figure, inputs
+//!   the caller's durable counter supplies ([`CrossBorderYear`], [`PriorExport`]), plus this plan's people,
+//!   insured persons and beneficiaries included — and refuses a plan whose agreed mechanism falls short,
+//!   so splitting a book into plans cannot avoid a mechanism. [`DisposalPlanRule`] is the NDSR Arts 28, 32
+//!   gate a case runs before executing.
+//! - **Notices** ([`notice`]): what each path requires in Simplified Chinese and English — every PIPL Art
+//!   17 item, PIPL Arts 30, 31 and 39, the window's deadline and the consequences of objecting or refusing,
+//!   with no raw codes — published as versioned consent-crate notices and served as notice-served events on
+//!   the consent ledger; customers' answers are read back from the same ledger ([`ResponseIndex`]; [`responses`]
+//!   documents which addressees count).
+//! - **The data room** ([`data_room`]): what a buyer may see before signing, with no personal information
+//!   (PIPL Art 73(4)): counts with small cells suppressed and a k-anonymous sample, and the ledger record of
+//!   what was shown.
 //! - **The package** ([`mod@package`], [`PackageWriter`](package::PackageWriter), [`fn@package`]): a streaming, versioned,
 //!   length-prefixed format, documented byte by byte; sealed sections travel as they are, each customer's
 //!   DEK re-wrapped under one fresh transfer key, which is sealed once to the buyer with HPKE; a manifest of
@@ -71,6 +89,28 @@
 //! /usr/bin/time -v target/release/examples/scale 1000000 /tmp/scale.pkg` (read "Maximum resident set
 //! size"). The whole main job on SQLite (`examples/license_transfer.rs`) runs 10,000 customers in about 25 s,
 //! most of it in SQLite commits of the evidence ledger at full durability.
+//!
+//! ## Legal readings this crate makes (each a setting or a documented choice)
+//!
+//! - The licence itself may not be sold (the Broker Rule 2018 forbids transferring the licence; its text
+//!   is not in the project's folder and the article is not verified here, so it is cited as the rule): a
+//!   "licence transfer" is a share acquisition or a book transfer ([`DealKind`]).
+//! - A sensitive category needs separate consent on the PIPL Art 22 path too (PIPL Art 29 does not
+//!   distinguish the path); [`SensitiveRule::FollowPath`] therefore behaves as `RequireSeparateConsent`.
+//! - The objection window is the parties' term for when silence may be taken as no objection; it never cuts
+//!   off the right to object (PIPL Art 44), so an objection after it and before packaging excludes.
+//! - A refusal on the notice path is an objection; a refusal on the consent path cites PIPL Art 44.
+//! - A guardian's consent for a beneficiary under 14 comes through the policyholder only when the
+//!   policyholder is the child's parent (Civil Code Art 27); otherwise the section stays behind.
+//! - Who keeps the records after the transfer ([`RecordKeeper`], default the seller); data the seller keeps
+//!   restricted to storage (PIPL Art 47(2)) does not move unless the buyer keeps the records.
+//! - A dissolving seller's AML due-diligence records go to the designated body (AML Law 2024 Art 34), so
+//!   [`DataCategory::KycAml`](custodia_model::DataCategory::KycAml) stays behind; identity moves, because the
+//!   buyer must serve the customer.
+//! - NDSR Art 32 is read to cover a book transfer ("合并、分立、解散、破产等"), the cautious reading.
+//! - The declared outside export figure is added to custodia's count, never deduplicated against it.
+//! - The CAC 2024 provisions are not in the project's folder: their thresholds are the regulations
+//!   README's and are cited as the whole instrument.
 //!
 //! ## What it must not do
 //!
@@ -131,6 +171,7 @@
 //!         security_measures: "envelope encryption".into(),
 //!     },
 //!     impact_assessment: "PIA-2026-001".into(),
+//!     deal: DealTerms::default(),
 //!     effective: NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?,
 //! };
 //! // Both sign the same canonical bytes; only the fully signed agreement is usable.
@@ -176,6 +217,7 @@
 
 mod agreement;
 mod codec;
+pub mod data_room;
 mod disposition;
 mod error;
 pub mod facts;
@@ -187,14 +229,16 @@ mod party;
 mod plan;
 mod progress;
 mod proof;
+mod readiness;
 mod receipt;
 mod report;
-mod responses;
+pub mod responses;
 
 pub use agreement::{
     AGREEMENT_FORMAT, AgreementDigest, AgreementTerms, BuyerObligations, BuyerSigned, CrossBorderTerms,
-    CustomerSelection, DraftAgreement, MAX_AGREEMENT_LEN, Mechanism, MinorRule, OperatorStatus,
-    SIGNED_AGREEMENT_MAGIC, ScopeItem, SellerSigned, SensitiveRule, SignedAgreement,
+    CustomerSelection, DealKind, DealTerms, DisposalPlanReport, DraftAgreement, ExemptionGround,
+    MAX_AGREEMENT_LEN, Mechanism, MinorRule, OperatorStatus, RecordKeeper, SIGNED_AGREEMENT_MAGIC, ScopeItem,
+    SellerAfterTransfer, SellerSigned, SensitiveRule, SignedAgreement,
 };
 pub use disposition::{Disposition, DispositionCounts, DispositionOutcome, DispositionPlanner};
 pub use error::TransferError;
@@ -207,12 +251,18 @@ pub use manifest::{
     ProvenManifestEntry, RootBuilder, SectionDigest,
 };
 pub use package::PackageSummary;
-pub use party::{MAX_PARTY_TEXT, PartyDetails, TransferParty, TransferPartyFields};
+pub use party::{
+    ForeignPartyDetails, ForeignRegistration, MAX_PARTY_TEXT, PartyDetails, TransferParty,
+    TransferPartyFields,
+};
 pub use plan::{
-    CategoryDecision, CrossBorderCheck, CrossBorderThresholds, CustomerCounts, CustomerFacts, CustomerPlan,
-    Eligibility, EligibilityCounts, ExcludeReason, PendingReason, PlanContext, PlanSummary, Planner,
+    CategoryDecision, ConsentRequirement, CoveredPersonFacts, CrossBorderCheck, CrossBorderThresholds,
+    CrossBorderYear, CustomerCounts, CustomerFacts, CustomerFactsFields, CustomerPlan, DeclaredExports,
+    Eligibility, EligibilityCounts, ExcludeReason, ExportedPerson, PendingReason, PersonKey, PlanContext,
+    PlanSummary, Planner, PriorExport,
 };
 pub use proof::prove;
+pub use readiness::{DisposalPlanRule, DisposalPlanStatus};
 pub use receipt::{RECEIPT_FORMAT, RECEIPT_MAGIC, SignedReceipt, TransferReceipt};
 pub use report::{AgreementSection, Check, PackageSection, TransferReport};
-pub use responses::{Response, ResponseIndex, ResponseKind};
+pub use responses::{Observed, Response, ResponseIndex, ResponseKind};

@@ -1,34 +1,40 @@
 //! The transfer plan: for every customer and category, `Include`, `Exclude(reason)` or `Pending(what is missing)`,
-//! with counts by reason and the cross-border threshold check.
+//! with counts by reason and the cross-border threshold check over the year's running total.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use custodia_consent::{
-    BasisPolicy, ConsentDecision, ConsentIndex, ConsentRule, EventKind, ProposedUse, PurposeRule, Recipient,
-    SeparateBecause, Subject, TransferPath,
+    BasisPolicy, ConsentDecision, ConsentIndex, ConsentRule, Dimension, EventKind, ProposedUse, PurposeRule,
+    Recipient, SeparateBecause, Subject, TransferPath,
 };
 use custodia_model::{
-    Citation, CustomerId, DataCategory, Instrument, Jurisdiction, LegalBasis, MINOR_AGE, Purpose,
+    CategorySet, Citation, CustomerId, DataCategory, Instrument, Jurisdiction, LegalBasis, MINOR_AGE,
+    PersonId, Purpose, WorkingDayCalendar, beijing_date,
 };
 use custodia_retention::{Holding, Holds, Profile, RetentionFacts, RetentionOutcome};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::agreement::{Mechanism, MinorRule, OperatorStatus, SensitiveRule, SignedAgreement};
+use crate::agreement::{
+    DealKind, ExemptionGround, Mechanism, MinorRule, OperatorStatus, RecordKeeper, SellerAfterTransfer,
+    SensitiveRule, SignedAgreement,
+};
 use crate::error::TransferError;
 use crate::progress::{Phase, Progress};
 use crate::responses::{ResponseIndex, ResponseKind};
 
-/// Why a category of a customer does not move.
+/// Why a category of a customer does not move. Each reason cites the article behind it
+/// ([`ExcludeReason::citation`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExcludeReason {
-    /// The customer is outside the agreement's selection (active, lapsed within N years).
+    /// The customer is outside the agreement's selection (active, lapsed within N years) (PIPL Art 22: the
+    /// recipient continues only what the transfer covers).
     CustomerOutOfScope,
-    /// The category is outside the agreement's scope.
+    /// The category is outside the agreement's scope (PIPL Art 22).
     CategoryOutOfScope,
     /// The retention period is over: flag for destruction instead of moving it (PIPL Art 47).
     PastRetention,
@@ -36,27 +42,35 @@ pub enum ExcludeReason {
     MinorExcluded,
     /// The agreement excludes sensitive categories (PIPL Art 28).
     SensitiveExcluded,
-    /// Every purpose the buyer continues for this category rests on consent, and there is none (PIPL Art 13).
+    /// Every purpose the buyer continues for this category rests on consent, and there is none (PIPL Art
+    /// 13(1)(1)).
     ConsentMissing,
-    /// Every purpose the buyer continues for this category rests on consent, and it was withdrawn (PIPL Art 15).
+    /// A consent was withdrawn: a continued purpose's, or the transfer's (PIPL Art 15).
     ConsentWithdrawn,
-    /// The customer refused the transfer consent request (PIPL Art 23).
+    /// The customer refused the consent request on the consent path (PIPL Art 44: the right to refuse).
     ConsentRefused,
-    /// The customer objected within the objection window (PIPL Arts 22, 44).
+    /// The customer objected — at any time before packaging, to the seller or to the buyer — or refused on
+    /// the notice path, where a refusal is an objection (PIPL Art 44).
     Objected,
-    /// The transfer consent was not given separately (PIPL Art 23).
+    /// The transfer consent the consent path needs was not given separately (PIPL Art 23).
     ConsentNotSeparate,
     /// A sensitive category without a separate consent to the transfer (PIPL Art 29).
     SensitiveWithoutSeparateConsent,
     /// A minor's data without a parent's or guardian's consent (PIPL Art 31).
     MinorWithoutGuardianConsent,
-    /// Processing abroad without a separate consent naming the destination (PIPL Art 39).
+    /// Processing abroad without a separate consent naming the overseas recipient (PIPL Art 39).
     CrossBorderWithoutConsent,
+    /// The seller has restricted the data to storage (a duty to delete met a running floor) and keeps the
+    /// records itself: processing other than storage, providing it included, has stopped (PIPL Art 47(2)).
+    RestrictedToStorage,
+    /// The seller is dissolving: its AML records go to the body the State Council designates, not to the
+    /// buyer (AML Law 2024 Art 34).
+    AmlRecordsToDesignatedBody,
 }
 
 impl ExcludeReason {
     /// Every reason, in report order.
-    pub const ALL: [ExcludeReason; 13] = [
+    pub const ALL: [ExcludeReason; 15] = [
         ExcludeReason::CustomerOutOfScope,
         ExcludeReason::CategoryOutOfScope,
         ExcludeReason::PastRetention,
@@ -70,6 +84,8 @@ impl ExcludeReason {
         ExcludeReason::SensitiveWithoutSeparateConsent,
         ExcludeReason::MinorWithoutGuardianConsent,
         ExcludeReason::CrossBorderWithoutConsent,
+        ExcludeReason::RestrictedToStorage,
+        ExcludeReason::AmlRecordsToDesignatedBody,
     ];
 
     /// The stable code used in counts and reports.
@@ -88,6 +104,8 @@ impl ExcludeReason {
             ExcludeReason::SensitiveWithoutSeparateConsent => "sensitive_without_separate_consent",
             ExcludeReason::MinorWithoutGuardianConsent => "minor_without_guardian_consent",
             ExcludeReason::CrossBorderWithoutConsent => "cross_border_without_consent",
+            ExcludeReason::RestrictedToStorage => "restricted_to_storage",
+            ExcludeReason::AmlRecordsToDesignatedBody => "aml_records_to_designated_body",
         }
     }
 
@@ -96,19 +114,22 @@ impl ExcludeReason {
         match self {
             ExcludeReason::CustomerOutOfScope | ExcludeReason::CategoryOutOfScope => Citation::pipl("22"),
             ExcludeReason::PastRetention => Citation::pipl("47"),
+            ExcludeReason::RestrictedToStorage => Citation::pipl("47(2)"),
             ExcludeReason::MinorExcluded | ExcludeReason::MinorWithoutGuardianConsent => Citation::pipl("31"),
             ExcludeReason::SensitiveExcluded => Citation::pipl("28"),
-            ExcludeReason::ConsentMissing => Citation::pipl("13"),
+            ExcludeReason::ConsentMissing => Citation::pipl("13(1)(1)"),
             ExcludeReason::ConsentWithdrawn => Citation::pipl("15"),
-            ExcludeReason::ConsentRefused | ExcludeReason::ConsentNotSeparate => Citation::pipl("23"),
-            ExcludeReason::Objected => Citation::pipl("44"),
+            ExcludeReason::ConsentRefused | ExcludeReason::Objected => Citation::pipl("44"),
+            ExcludeReason::ConsentNotSeparate => Citation::pipl("23"),
             ExcludeReason::SensitiveWithoutSeparateConsent => Citation::pipl("29"),
             ExcludeReason::CrossBorderWithoutConsent => Citation::pipl("39"),
+            ExcludeReason::AmlRecordsToDesignatedBody => Citation::new(Instrument::AmlLaw2024, "34"),
         }
     }
 }
 
-/// What is still missing before a category can move.
+/// What is still missing before a category can move. Each "consent missing" reason names the consent the
+/// law asks for and cites the article that asks for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -117,16 +138,26 @@ pub enum PendingReason {
     NoticeNotServed,
     /// The notice was served and the objection window is still open (PIPL Art 22).
     ObjectionWindowOpen,
-    /// The transfer needs the customer's consent and none has been given yet (PIPL Arts 23, 29, 31, 39).
+    /// The consent path's separate consent to the provision has not been given (PIPL Art 23).
     TransferConsentMissing,
+    /// A sensitive category's separate consent has not been given (PIPL Art 29).
+    SensitiveConsentMissing,
+    /// A minor's parent's or guardian's consent has not been given (PIPL Art 31).
+    GuardianConsentMissing,
+    /// The separate consent to processing abroad, naming the overseas recipient, has not been given (PIPL
+    /// Art 39).
+    CrossBorderConsentMissing,
 }
 
 impl PendingReason {
     /// Every reason, in report order.
-    pub const ALL: [PendingReason; 3] = [
+    pub const ALL: [PendingReason; 6] = [
         PendingReason::NoticeNotServed,
         PendingReason::ObjectionWindowOpen,
         PendingReason::TransferConsentMissing,
+        PendingReason::SensitiveConsentMissing,
+        PendingReason::GuardianConsentMissing,
+        PendingReason::CrossBorderConsentMissing,
     ];
 
     /// The stable code used in counts and reports.
@@ -135,6 +166,9 @@ impl PendingReason {
             PendingReason::NoticeNotServed => "notice_not_served",
             PendingReason::ObjectionWindowOpen => "objection_window_open",
             PendingReason::TransferConsentMissing => "transfer_consent_missing",
+            PendingReason::SensitiveConsentMissing => "sensitive_consent_missing",
+            PendingReason::GuardianConsentMissing => "guardian_consent_missing",
+            PendingReason::CrossBorderConsentMissing => "cross_border_consent_missing",
         }
     }
 
@@ -143,7 +177,62 @@ impl PendingReason {
         match self {
             PendingReason::NoticeNotServed | PendingReason::ObjectionWindowOpen => Citation::pipl("22"),
             PendingReason::TransferConsentMissing => Citation::pipl("23"),
+            PendingReason::SensitiveConsentMissing => Citation::pipl("29"),
+            PendingReason::GuardianConsentMissing => Citation::pipl("31"),
+            PendingReason::CrossBorderConsentMissing => Citation::pipl("39"),
         }
+    }
+}
+
+/// A consent the transfer of one category needs, and the article that asks for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConsentRequirement {
+    /// The parent's or guardian's consent for a minor under 14 (PIPL Art 31), on either path.
+    Guardian,
+    /// A separate consent naming the overseas recipient (PIPL Art 39), on either path.
+    CrossBorder,
+    /// A separate consent for a sensitive category (PIPL Art 29), on either path.
+    Sensitive,
+    /// The separate consent to providing the data to another processor (PIPL Art 23), on the consent path.
+    Provision,
+}
+
+impl ConsentRequirement {
+    /// The order of specificity: when several fail, the first of this list is the reason and the rest are
+    /// listed beside it.
+    pub const BY_SPECIFICITY: [ConsentRequirement; 4] = [
+        ConsentRequirement::Guardian,
+        ConsentRequirement::CrossBorder,
+        ConsentRequirement::Sensitive,
+        ConsentRequirement::Provision,
+    ];
+
+    /// The reason when no consent was given for it.
+    pub fn missing(self) -> PendingReason {
+        match self {
+            ConsentRequirement::Guardian => PendingReason::GuardianConsentMissing,
+            ConsentRequirement::CrossBorder => PendingReason::CrossBorderConsentMissing,
+            ConsentRequirement::Sensitive => PendingReason::SensitiveConsentMissing,
+            ConsentRequirement::Provision => PendingReason::TransferConsentMissing,
+        }
+    }
+
+    /// The reason when a consent was given but does not meet it (bundled, by the minor, without the
+    /// destination).
+    pub fn failed(self) -> ExcludeReason {
+        match self {
+            ConsentRequirement::Guardian => ExcludeReason::MinorWithoutGuardianConsent,
+            ConsentRequirement::CrossBorder => ExcludeReason::CrossBorderWithoutConsent,
+            ConsentRequirement::Sensitive => ExcludeReason::SensitiveWithoutSeparateConsent,
+            ConsentRequirement::Provision => ExcludeReason::ConsentNotSeparate,
+        }
+    }
+
+    /// The article that asks for it.
+    pub fn citation(self) -> Citation {
+        self.missing().citation()
     }
 }
 
@@ -390,7 +479,8 @@ impl<'de> Deserialize<'de> for CustomerCounts {
     }
 }
 
-/// One category's answer with its citation.
+/// One category's answer with its citation. Where several requirements fail, `eligibility` is the most
+/// specific and `also` lists the others, each with its own citation ([`Eligibility::citation`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CategoryDecision {
@@ -400,14 +490,45 @@ pub struct CategoryDecision {
     pub eligibility: Eligibility,
     /// The article it rests on.
     pub citation: Citation,
+    /// The other failing requirements, most specific first (empty when only one failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Eligibility>,
 }
 
-/// The plan for one customer: one decision per category held.
+/// A person, as the cross-border count knows them: a customer, or an insured person or beneficiary with
+/// their own id (one who is also a customer counts as that customer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PersonKey {
+    /// A customer of the broker.
+    Customer(CustomerId),
+    /// An insured person or beneficiary who is not a customer.
+    Person(PersonId),
+}
+
+/// One person whose information a plan sends abroad, and which kinds the CAC 2024 provisions count for
+/// them (a person can count in both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ExportedPerson {
+    /// Who.
+    pub person: PersonKey,
+    /// Non-sensitive information of theirs moves abroad.
+    pub non_sensitive: bool,
+    /// Sensitive information of theirs moves abroad.
+    pub sensitive: bool,
+}
+
+/// The plan for one customer: one decision per category held, and, on a cross-border transfer, the people
+/// whose information it would send abroad (for the caller's durable yearly counter).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CustomerPlan {
     customer: CustomerId,
     decisions: Vec<CategoryDecision>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    exported: Vec<ExportedPerson>,
 }
 
 impl CustomerPlan {
@@ -434,42 +555,185 @@ impl CustomerPlan {
     pub fn decision(&self, category: DataCategory) -> Option<&CategoryDecision> {
         self.decisions.iter().find(|d| d.category == category)
     }
+
+    /// The people whose information this plan sends abroad and who were not exported before this year
+    /// (empty for a domestic transfer): what the caller adds to its yearly counter once the package is sent.
+    pub fn exported_abroad(&self) -> &[ExportedPerson] {
+        &self.exported
+    }
+}
+
+/// What kinds of a person's information were already sent abroad this year, by custodia's earlier plans
+/// (the caller's durable counter knows): so that no person counts twice in the CAC 2024 totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PriorExport {
+    /// Non-sensitive information was exported this year.
+    pub non_sensitive: bool,
+    /// Sensitive information was exported this year.
+    pub sensitive: bool,
+}
+
+/// An insured person or beneficiary in a customer's [`DataCategory::Beneficiaries`] section, as the planner
+/// needs them: to count them as people abroad, and to apply the minors' rule to them (PIPL Arts 28, 31).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CoveredPersonFacts {
+    /// The person's own id.
+    pub person: PersonId,
+    /// Their customer id, when they are a customer too: then they count once, as that customer.
+    pub customer: Option<CustomerId>,
+    /// Their birth date, if known.
+    pub birth_date: Option<NaiveDate>,
+    /// Whether the policyholder is their parent and so their guardian (Civil Code Art 27), who may consent
+    /// for them (PIPL Art 31).
+    pub policyholder_is_parent: bool,
+    /// What of theirs was already exported this year.
+    pub prior_export: PriorExport,
+}
+
+impl CoveredPersonFacts {
+    fn is_minor_on(&self, date: NaiveDate) -> bool {
+        is_minor(self.birth_date, date)
+    }
+
+    fn key(&self) -> PersonKey {
+        self.customer
+            .map_or(PersonKey::Person(self.person), PersonKey::Customer)
+    }
+}
+
+fn is_minor(birth: Option<NaiveDate>, date: NaiveDate) -> bool {
+    birth.is_some_and(|born| {
+        born.checked_add_months(Months::new(MINOR_AGE * 12))
+            .is_none_or(|adult| date < adult)
+    })
+}
+
+/// The caller's part of [`CustomerFacts`]: the retention facts (the one source of the categories held and the
+/// relationship's end), the birth date, which categories are sensitive, the covered people and what was
+/// already exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerFactsFields {
+    /// The customer's retention facts: the categories held and the relationship's end come from here.
+    pub retention: RetentionFacts,
+    /// A natural person's birth date (PIPL Arts 28, 31); `None` for organizations.
+    pub birth_date: Option<NaiveDate>,
+    /// The categories that are sensitive for this customer (a book's `SensitivityPolicy` decides; PIPL Art
+    /// 28). Each must be held.
+    pub sensitive: CategorySet,
+    /// Insured persons and beneficiaries in the customer's beneficiaries section.
+    pub people: Vec<CoveredPersonFacts>,
+    /// What of the customer's own information was already exported this year.
+    pub prior_export: PriorExport,
 }
 
 /// What the planner needs to know about one customer, supplied by the caller: the crate never reads a
-/// customer record itself, so planning stays pure logic over its inputs.
+/// customer record itself, so planning stays pure logic over its inputs. One source of facts: the
+/// categories held and the relationship's end are those of the retention facts, so the plan and the
+/// retention decisions can never disagree about them; a contradiction among the rest is a typed error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerFacts {
-    /// The customer.
-    pub customer: CustomerId,
-    /// A natural person's birth date (for PIPL Art 31 and Art 28's minors rule); `None` for organizations.
-    pub birth_date: Option<NaiveDate>,
-    /// The categories held, each one sealed section.
-    pub categories: Vec<DataCategory>,
-    /// When the relationship ended, if it has.
-    pub relationship_end: Option<NaiveDate>,
-    /// The customer's retention facts, for the past-retention check.
-    pub retention: RetentionFacts,
+    customer: CustomerId,
+    categories: Vec<DataCategory>,
+    fields: CustomerFactsFields,
 }
 
 impl CustomerFacts {
-    fn is_minor_on(&self, date: NaiveDate) -> bool {
-        self.birth_date.is_some_and(|born| {
-            born.checked_add_months(Months::new(MINOR_AGE * 12))
-                .is_none_or(|adult| date < adult)
+    /// Checks the facts: every sensitive category is held, every covered person is unique.
+    pub fn new(fields: CustomerFactsFields) -> Result<Self, TransferError> {
+        let customer = fields.retention.customer();
+        let mut categories: Vec<DataCategory> = fields
+            .retention
+            .held()
+            .iter()
+            .filter_map(|h| match h.holding() {
+                Holding::Category(c) => Some(c),
+                Holding::Record(_) => None,
+            })
+            .collect();
+        categories.sort_by_key(|c| c.tag());
+        categories.dedup();
+        let held: CategorySet = categories.iter().collect();
+        if !fields.sensitive.difference(held).is_empty() {
+            return Err(TransferError::FactsMismatch {
+                customer,
+                field: "sensitive categories not held",
+            });
+        }
+        let mut seen = BTreeSet::new();
+        if !fields.people.iter().all(|p| seen.insert(p.person)) {
+            return Err(TransferError::FactsMismatch {
+                customer,
+                field: "a covered person twice",
+            });
+        }
+        Ok(Self {
+            customer,
+            categories,
+            fields,
         })
     }
 
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+
+    /// The categories held, in tag order (from the retention facts).
+    pub fn categories(&self) -> &[DataCategory] {
+        &self.categories
+    }
+
+    /// When the relationship ended, if it has (from the retention facts).
+    pub fn relationship_end(&self) -> Option<NaiveDate> {
+        self.fields.retention.relationship_ended()
+    }
+
+    /// The birth date, for a person.
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        self.fields.birth_date
+    }
+
+    /// The retention facts.
+    pub fn retention(&self) -> &RetentionFacts {
+        &self.fields.retention
+    }
+
+    /// The sensitive categories.
+    pub fn sensitive(&self) -> CategorySet {
+        self.fields.sensitive
+    }
+
+    /// The covered people.
+    pub fn people(&self) -> &[CoveredPersonFacts] {
+        &self.fields.people
+    }
+
+    /// The same facts, with what of each person (the customer and every covered person) was already
+    /// exported this year, as the caller's durable counter answers `lookup`: so that nobody counts twice
+    /// toward the CAC 2024 thresholds.
+    pub fn with_prior_exports(mut self, lookup: &dyn Fn(PersonKey) -> PriorExport) -> Self {
+        self.fields.prior_export = lookup(PersonKey::Customer(self.customer));
+        for p in &mut self.fields.people {
+            p.prior_export = lookup(p.key());
+        }
+        self
+    }
+
+    fn is_minor_on(&self, date: NaiveDate) -> bool {
+        is_minor(self.fields.birth_date, date)
+    }
+
     fn subject(&self) -> Subject {
-        match self.birth_date {
+        match self.fields.birth_date {
             Some(born) => Subject::born(self.customer, born),
             None => Subject::new(self.customer),
         }
     }
 }
 
-/// The CAC 2024 cross-border thresholds, as data (促进和规范数据跨境流动规定, Arts 7, 8), counted in people
-/// from 1 January of the current year.
+/// The CAC 2024 cross-border thresholds, as data (促进和规范数据跨境流动规定; its text is not in the project's
+/// folder, so the figures are the regulations README's and the whole instrument is cited), counted in
+/// people from 1 January of the current year.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrossBorderThresholds {
@@ -496,7 +760,8 @@ impl Default for CrossBorderThresholds {
 
 impl CrossBorderThresholds {
     /// The mechanism the thresholds require for exports of this year's `people_non_sensitive` and
-    /// `people_sensitive` (a critical information infrastructure operator always needs an assessment).
+    /// `people_sensitive` (a critical information infrastructure operator always needs an assessment);
+    /// [`Mechanism::None`] when they require none.
     pub fn required(
         &self,
         operator: OperatorStatus,
@@ -512,7 +777,48 @@ impl CrossBorderThresholds {
         } else if non_sensitive >= self.contract_non_sensitive || sensitive >= self.contract_sensitive {
             Mechanism::StandardContract
         } else {
-            Mechanism::Exempt
+            Mechanism::None
+        }
+    }
+}
+
+/// Exports made outside custodia this year, as the seller declares them: added to the count (the CAC 2024
+/// provisions count every export of the processor), never deduplicated against custodia's, the cautious
+/// reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredExports {
+    /// People whose non-sensitive information was exported.
+    pub non_sensitive: u64,
+    /// People whose sensitive information was exported.
+    pub sensitive: u64,
+}
+
+/// The running total the CAC 2024 thresholds count, from 1 January of `year`: distinct people the seller
+/// already exported this year through custodia, across every plan and case (the caller's durable counter),
+/// plus the declared figure for exports outside custodia. The planner adds the people this plan would
+/// export, not counting again anyone whose facts say they were exported before ([`PriorExport`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossBorderYear {
+    /// The calendar year (of the plan date, Beijing time).
+    pub year: i32,
+    /// Distinct people whose non-sensitive information custodia already exported this year.
+    pub exported_non_sensitive: u64,
+    /// Distinct people whose sensitive information custodia already exported this year.
+    pub exported_sensitive: u64,
+    /// Exports outside custodia, declared.
+    pub declared_outside: DeclaredExports,
+}
+
+impl CrossBorderYear {
+    /// Nothing exported yet in `year`.
+    pub fn first_of(year: i32) -> Self {
+        Self {
+            year,
+            exported_non_sensitive: 0,
+            exported_sensitive: 0,
+            declared_outside: DeclaredExports::default(),
         }
     }
 }
@@ -523,18 +829,22 @@ impl CrossBorderThresholds {
 pub struct CrossBorderCheck {
     /// Where the data goes.
     pub destination: Jurisdiction,
-    /// People whose non-sensitive PI this plan moves abroad.
+    /// People whose non-sensitive PI this plan newly moves abroad.
     pub people_non_sensitive: u64,
-    /// People whose sensitive PI this plan moves abroad.
+    /// People whose sensitive PI this plan newly moves abroad.
     pub people_sensitive: u64,
-    /// This year's totals including earlier exports.
+    /// This year's non-sensitive total: custodia's earlier exports, the declared outside figure and this plan.
     pub year_non_sensitive: u64,
-    /// This year's sensitive total including earlier exports.
+    /// This year's sensitive total.
     pub year_sensitive: u64,
+    /// The declared outside figure included in the totals.
+    pub declared_outside: DeclaredExports,
     /// The mechanism required.
     pub required: Mechanism,
     /// The mechanism agreed.
     pub agreed: Mechanism,
+    /// The exemption claimed, with [`Mechanism::Exempt`].
+    pub exemption: Option<ExemptionGround>,
     /// The rule.
     pub citation: Citation,
 }
@@ -582,28 +892,51 @@ pub struct PlanContext<'a> {
     pub as_of: DateTime<Utc>,
     /// The cross-border thresholds.
     pub thresholds: CrossBorderThresholds,
+    /// The working-day calendar the objection window is counted against (Civil Code Arts 201, 203).
+    pub calendar: &'a WorkingDayCalendar,
+    /// This year's running cross-border total, required when the agreement has cross-border terms.
+    pub cross_border_year: Option<CrossBorderYear>,
+}
+
+/// The consents one category still needs, and what the consent index said about them.
+struct Needs {
+    path: TransferPath,
+    required: Vec<ConsentRequirement>,
+}
+
+impl Needs {
+    fn has(&self, r: ConsentRequirement) -> bool {
+        self.required.contains(&r)
+    }
 }
 
 /// Plans a transfer customer by customer, in bounded memory: each customer's plan is returned to the
-/// caller, and only counts stay behind. Only a [`SignedAgreement`] can make one.
+/// caller, and only counts stay behind (and, for a cross-border transfer, the set of people counted, so
+/// that none counts twice). Only a [`SignedAgreement`] of a book transfer can make one.
 ///
 /// The rules, applied per category held, first match wins:
 /// 1. the customer outside the selection → `Exclude(customer_out_of_scope)`;
 /// 2. the category outside the scope → `Exclude(category_out_of_scope)`;
-/// 3. the retention profile says `Destroy` today → `Exclude(past_retention)` (PIPL Art 47: flag for destruction);
-/// 4. a minor under 14 and the agreement excludes minors → `Exclude(minor_excluded)`;
+/// 3. retention: `Destroy` today → `Exclude(past_retention)` (PIPL Art 47); restricted to storage at a
+///    seller that keeps the records → `Exclude(restricted_to_storage)` (PIPL Art 47(2)); AML records of a
+///    dissolving seller, or a hand-over due → `Exclude(aml_records_to_designated_body)` (AML Law 2024 Art 34);
+/// 4. a minor under 14 (the customer, or a covered person in the beneficiaries section) and the agreement
+///    excludes minors → `Exclude(minor_excluded)`;
 /// 5. a sensitive category and the agreement excludes them → `Exclude(sensitive_excluded)`;
 /// 6. every purpose the buyer continues for the category rests on consent, and none is permitted →
 ///    `Exclude(consent_withdrawn)` if a withdrawal ended it, else `Exclude(consent_missing)`;
-/// 7. notice path (PIPL Art 22): no notice served → `Pending(notice_not_served)`; an objection effective
-///    before the window closed → `Exclude(objected)`; the window still open → `Pending(objection_window_open)`;
-/// 8. a separate transfer consent is needed — always on the consent path (PIPL Art 23), and on the notice
-///    path for sensitive categories under `RequireSeparateConsent`, minors under `RequireGuardianConsent`,
-///    and any processing abroad: a refusal on file → `Exclude(consent_refused)`; otherwise the consent index does not permit the transfer use (purpose `transfer`,
-///    recipient the buyer as third party, destination abroad if any): the first failing rule decides —
-///    withdrawn, refused, objected, guardian missing, not separate, sensitive or cross-border — and no
-///    consent at all is `Pending(transfer_consent_missing)`;
-/// 9. otherwise `Include`.
+/// 7. an objection on file — at any time before the plan, addressed to the seller or to the buyer — or a
+///    refusal → `Exclude(objected)` (a refusal on the consent path is `consent_refused`) (PIPL Art 44);
+/// 8. notice path (PIPL Art 22): no notice served → `Pending(notice_not_served)`; the window still open
+///    (it runs from the day after service to 24:00 Beijing time of its last day, a last day on a rest day
+///    moved to the next working day: Civil Code Arts 201, 203) → `Pending(objection_window_open)`. The
+///    window decides when silence may be taken as no objection; it never cuts an objection off;
+/// 9. the consents the category needs ([`ConsentRequirement`]): PIPL Art 31 for a minor, Art 39 abroad,
+///    Art 29 for a sensitive category — on either path — and Art 23 on the consent path. A consent naming
+///    the buyer as third party or as successor counts (on the consent path a successor's only when
+///    separate). A failing consent is excluded with the most specific failing requirement's reason and the
+///    others listed (`also`); none at all is pending with the most specific missing one's;
+/// 10. otherwise `Include`.
 #[derive(Debug)]
 pub struct Planner<'a> {
     agreement: &'a SignedAgreement,
@@ -613,71 +946,93 @@ pub struct Planner<'a> {
     summary: PlanSummary,
     exported_non_sensitive: u64,
     exported_sensitive: u64,
+    counted: HashMap<PersonKey, PriorExport>,
 }
 
 impl<'a> Planner<'a> {
     /// A planner for `agreement` judged in `context`. Refused if `context.at` is before the agreement's
-    /// effective date: nothing moves under an agreement that is not yet in force.
+    /// effective date (nothing moves under an agreement that is not yet in force), for a share acquisition
+    /// (nothing moves at all), and for a cross-border agreement without this year's counts.
     pub fn new(agreement: &'a SignedAgreement, context: &PlanContext<'a>) -> Result<Self, TransferError> {
-        if context.at.date_naive() < agreement.terms().effective {
+        let terms = agreement.terms();
+        if context.at.date_naive() < terms.effective {
             return Err(TransferError::invalid(
                 "plan.at",
-                format!(
-                    "before the agreement's effective date {}",
-                    agreement.terms().effective
-                ),
+                format!("before the agreement's effective date {}", terms.effective),
             ));
+        }
+        if terms.deal.kind == DealKind::ShareAcquisition {
+            return Err(TransferError::NothingMoves {
+                deal: "share acquisition",
+            });
+        }
+        if terms.cross_border.is_some() {
+            let year = beijing_date(context.at).year();
+            match context.cross_border_year {
+                None => {
+                    return Err(TransferError::CrossBorderYear {
+                        reason:
+                            "the agreement has cross-border terms and the plan has no counts for the year"
+                                .into(),
+                    });
+                }
+                Some(y) if y.year != year => {
+                    return Err(TransferError::CrossBorderYear {
+                        reason: format!("counts for {} given to a plan in {year}", y.year),
+                    });
+                }
+                Some(_) => {}
+            }
         }
         let consent_policy = context.consent.policy().with_rule(PurposeRule {
             purpose: Purpose::Transfer,
             basis: LegalBasis::Consent,
-            citation: Citation::pipl("23"),
+            citation: terms.path_citation(),
         });
         Ok(Self {
             agreement,
             context: *context,
             consent_policy,
-            path_citation: agreement.terms().path_citation(),
+            path_citation: terms.path_citation(),
             summary: PlanSummary::default(),
             exported_non_sensitive: 0,
             exported_sensitive: 0,
+            counted: HashMap::new(),
         })
     }
 
     /// Plans one customer and adds it to the counts.
     pub fn plan(&mut self, facts: &CustomerFacts) -> Result<CustomerPlan, TransferError> {
-        let terms = self.agreement.terms();
         let today = self.context.at.date_naive();
         let retention = self
             .context
             .retention
-            .decide(&facts.retention, self.context.holds, today)?;
+            .decide(facts.retention(), self.context.holds, today)?;
         let minor = facts.is_minor_on(today);
-        let mut categories = facts.categories.clone();
-        categories.sort_by_key(|c| c.tag());
-        categories.dedup();
-        let mut decisions = Vec::with_capacity(categories.len());
-        for category in categories {
-            let past_retention = retention.iter().any(|d| {
-                d.holding() == Holding::Category(category)
-                    && matches!(d.outcome(), RetentionOutcome::Destroy { .. })
-            });
-            let eligibility = self.decide(facts, category, minor, past_retention);
+        let mut decisions = Vec::with_capacity(facts.categories().len());
+        for category in facts.categories().iter().copied() {
+            let outcome = retention
+                .iter()
+                .find(|d| d.holding() == Holding::Category(category))
+                .map(|d| d.outcome());
+            let (eligibility, also) = self.decide(facts, category, minor, outcome)?;
             decisions.push(CategoryDecision {
                 category,
                 eligibility,
                 citation: eligibility.citation(&self.path_citation),
+                also,
             });
         }
-        let plan = CustomerPlan {
-            customer: facts.customer,
+        let mut plan = CustomerPlan {
+            customer: facts.customer(),
             decisions,
+            exported: Vec::new(),
         };
-        self.count(&plan, minor, terms.cross_border.is_some());
+        self.count(&mut plan, facts, minor);
         Ok(plan)
     }
 
-    fn count(&mut self, plan: &CustomerPlan, minor: bool, abroad: bool) {
+    fn count(&mut self, plan: &mut CustomerPlan, facts: &CustomerFacts, minor: bool) {
         self.summary.customers += 1;
         for d in &plan.decisions {
             self.summary.decisions.add(d.eligibility, 1);
@@ -687,22 +1042,49 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|d| d.eligibility)
             .find(|e| *e != Eligibility::Include);
+        let included = plan.included();
         let people = &mut self.summary.customers_by_first;
-        match (first_other, plan.included().is_empty()) {
+        match (first_other, included.is_empty()) {
             (None, false) => people.add(Eligibility::Include, 1),
             (None, true) => people.add_nothing_held(1),
             (Some(e), _) => people.add(e, 1),
         }
-        let included = plan.included();
-        if !included.is_empty() {
-            self.summary.customers_moving += 1;
-            if abroad {
-                if minor || included.iter().any(|c| c.is_sensitive()) {
-                    self.exported_sensitive += 1;
-                }
-                if !minor && included.iter().any(|c| !c.is_sensitive()) {
-                    self.exported_non_sensitive += 1;
-                }
+        if included.is_empty() {
+            return;
+        }
+        self.summary.customers_moving += 1;
+        if self.agreement.terms().cross_border.is_none() {
+            return;
+        }
+        // The CAC 2024 provisions count people: the customer, and every covered person whose section moves.
+        let today = self.context.at.date_naive();
+        let sensitive = |c: &DataCategory| minor || facts.sensitive().contains(*c);
+        let mut abroad = vec![(
+            PersonKey::Customer(facts.customer()),
+            included.iter().any(|c| !sensitive(c)),
+            included.iter().any(sensitive),
+            facts.fields.prior_export,
+        )];
+        if included.contains(&DataCategory::Beneficiaries) {
+            for p in facts.people() {
+                let child = p.is_minor_on(today);
+                abroad.push((p.key(), !child, child, p.prior_export));
+            }
+        }
+        for (person, non_sensitive, sensitive, prior) in abroad {
+            let seen = self.counted.entry(person).or_insert(prior);
+            let new_ns = non_sensitive && !seen.non_sensitive;
+            let new_s = sensitive && !seen.sensitive;
+            seen.non_sensitive |= non_sensitive;
+            seen.sensitive |= sensitive;
+            self.exported_non_sensitive += u64::from(new_ns);
+            self.exported_sensitive += u64::from(new_s);
+            if new_ns || new_s {
+                plan.exported.push(ExportedPerson {
+                    person,
+                    non_sensitive: new_ns,
+                    sensitive: new_s,
+                });
             }
         }
     }
@@ -712,31 +1094,51 @@ impl<'a> Planner<'a> {
         facts: &CustomerFacts,
         category: DataCategory,
         minor: bool,
-        past_retention: bool,
-    ) -> Eligibility {
+        retention: Option<RetentionOutcome>,
+    ) -> Result<(Eligibility, Vec<Eligibility>), TransferError> {
         let terms = self.agreement.terms();
         let ctx = &self.context;
         let today = ctx.at.date_naive();
+        let exclude = |r| Ok((Eligibility::Exclude(r), Vec::new()));
+        let pending = |r| Ok((Eligibility::Pending(r), Vec::new()));
         // 1. Selection.
-        if !terms.selects(facts.relationship_end, today) {
-            return Eligibility::Exclude(ExcludeReason::CustomerOutOfScope);
+        if !terms.selects(facts.relationship_end(), today) {
+            return exclude(ExcludeReason::CustomerOutOfScope);
         }
         // 2. Scope.
         let purposes: Vec<&Purpose> = terms.purposes_for(category).collect();
         if purposes.is_empty() {
-            return Eligibility::Exclude(ExcludeReason::CategoryOutOfScope);
+            return exclude(ExcludeReason::CategoryOutOfScope);
         }
-        // 3. Retention.
-        if past_retention {
-            return Eligibility::Exclude(ExcludeReason::PastRetention);
+        // 3. Retention, who keeps the records, and what becomes of the seller.
+        match retention {
+            Some(RetentionOutcome::Destroy { .. }) => return exclude(ExcludeReason::PastRetention),
+            Some(RetentionOutcome::HandOver { .. }) => {
+                return exclude(ExcludeReason::AmlRecordsToDesignatedBody);
+            }
+            Some(RetentionOutcome::StorageOnly { .. })
+                if terms.deal.records_kept_by == RecordKeeper::Seller =>
+            {
+                return exclude(ExcludeReason::RestrictedToStorage);
+            }
+            _ => {}
         }
-        let sensitive = category.is_sensitive() || minor;
+        if terms.deal.seller_after == SellerAfterTransfer::Dissolves && category == DataCategory::KycAml {
+            return exclude(ExcludeReason::AmlRecordsToDesignatedBody);
+        }
+        let covered_minors: Vec<&CoveredPersonFacts> = if category == DataCategory::Beneficiaries {
+            facts.people().iter().filter(|p| p.is_minor_on(today)).collect()
+        } else {
+            Vec::new()
+        };
+        let minors_data = minor || !covered_minors.is_empty();
+        let sensitive = minors_data || facts.sensitive().contains(category);
         // 4, 5. Agreement rules for minors and sensitive data.
-        if minor && terms.minors == MinorRule::Exclude {
-            return Eligibility::Exclude(ExcludeReason::MinorExcluded);
+        if minors_data && terms.minors == MinorRule::Exclude {
+            return exclude(ExcludeReason::MinorExcluded);
         }
         if sensitive && terms.sensitive == SensitiveRule::Exclude {
-            return Eligibility::Exclude(ExcludeReason::SensitiveExcluded);
+            return exclude(ExcludeReason::SensitiveExcluded);
         }
         // 6. Continued purposes.
         let subject = facts.subject();
@@ -756,55 +1158,101 @@ impl<'a> Planner<'a> {
             withdrawn |= d.has_rule(ConsentRule::Ended(EventKind::Withdrawn));
         }
         if !permitted {
-            return Eligibility::Exclude(if withdrawn {
+            return exclude(if withdrawn {
                 ExcludeReason::ConsentWithdrawn
             } else {
                 ExcludeReason::ConsentMissing
             });
         }
-        // 7. The legal path.
+        // 7. Objections and refusals, whenever and to whomever (PIPL Art 44).
         let responses = ctx.responses;
-        let customer = facts.customer;
+        let customer = facts.customer();
         let earliest = |kind| responses.earliest(customer, category, kind, ctx.at, ctx.as_of);
-        let abroad = terms.cross_border.as_ref().map(|c| c.destination);
-        let needs_consent = match terms.legal_path {
-            TransferPath::MergerNotice => {
-                let Some(served) = earliest(ResponseKind::NoticeServed) else {
-                    return Eligibility::Pending(PendingReason::NoticeNotServed);
-                };
-                let closes = served + Duration::days(i64::from(terms.objection_window_days));
-                if earliest(ResponseKind::Objected).is_some_and(|o| o <= closes) {
-                    return Eligibility::Exclude(ExcludeReason::Objected);
-                }
-                if ctx.at < closes {
-                    return Eligibility::Pending(PendingReason::ObjectionWindowOpen);
-                }
-                (category.is_sensitive() && terms.sensitive == SensitiveRule::RequireSeparateConsent)
-                    || (minor && terms.minors == MinorRule::RequireGuardianConsent)
-                    || abroad.is_some()
-            }
-            _ => true,
-        };
-        // 8. The separate transfer consent: a refusal on file decides first (the consent index has no grant
-        // to report it against).
-        if needs_consent {
-            if earliest(ResponseKind::Refused).is_some() {
-                return Eligibility::Exclude(ExcludeReason::ConsentRefused);
-            }
-            let use_ = ProposedUse::new(
-                Purpose::Transfer,
-                category,
-                Recipient::ThirdParty(terms.buyer.party_id()),
-                abroad.unwrap_or(Jurisdiction::MAINLAND_CHINA),
-            );
-            let d = ctx
-                .consent
-                .permits_under(&self.consent_policy, &subject, &use_, ctx.at, ctx.as_of);
-            if !d.is_permitted() {
-                return consent_failure(&d);
+        let notice_path = terms.legal_path == TransferPath::MergerNotice;
+        if earliest(ResponseKind::Objected).is_some() {
+            return exclude(ExcludeReason::Objected);
+        }
+        if earliest(ResponseKind::Refused).is_some() {
+            return exclude(if notice_path {
+                ExcludeReason::Objected
+            } else {
+                ExcludeReason::ConsentRefused
+            });
+        }
+        // 8. The notice path's window.
+        if notice_path {
+            let Some(served) = earliest(ResponseKind::NoticeServed) else {
+                return pending(PendingReason::NoticeNotServed);
+            };
+            let window = ctx
+                .calendar
+                .deadline(beijing_date(served), terms.objection_window_days)
+                .map_err(|source| TransferError::Calendar {
+                    what: "objection window",
+                    source,
+                })?;
+            if ctx.at < window.closes_at {
+                return pending(PendingReason::ObjectionWindowOpen);
             }
         }
-        Eligibility::Include
+        // 9. The consents this category needs.
+        let abroad = terms.cross_border.as_ref().map(|c| c.destination);
+        let needs = Needs {
+            path: terms.legal_path,
+            required: ConsentRequirement::BY_SPECIFICITY
+                .into_iter()
+                .filter(|r| match r {
+                    ConsentRequirement::Guardian => minors_data,
+                    ConsentRequirement::CrossBorder => abroad.is_some(),
+                    ConsentRequirement::Sensitive => sensitive,
+                    ConsentRequirement::Provision => !notice_path,
+                })
+                .collect(),
+        };
+        if needs.required.is_empty() {
+            return Ok((Eligibility::Include, Vec::new()));
+        }
+        // A covered minor's guardian can consent through this customer's record only if the policyholder is
+        // their parent (Civil Code Art 27).
+        if covered_minors.iter().any(|p| !p.policyholder_is_parent) {
+            return exclude(ExcludeReason::MinorWithoutGuardianConsent);
+        }
+        let buyer = terms.buyer.party_id();
+        let destination = abroad.unwrap_or(Jurisdiction::MAINLAND_CHINA);
+        let ask = |recipient| {
+            ctx.consent.permits_under(
+                &self.consent_policy,
+                &subject,
+                &ProposedUse::new(Purpose::Transfer, category, recipient, destination),
+                ctx.at,
+                ctx.as_of,
+            )
+        };
+        let third = ask(Recipient::ThirdParty(buyer));
+        if third.is_permitted() {
+            return Ok((Eligibility::Include, Vec::new()));
+        }
+        let successor = ask(Recipient::Successor(buyer));
+        let separate_successor = earliest(ResponseKind::SeparateGrantToSuccessor).is_some();
+        if successor.is_permitted() && (notice_path || separate_successor) {
+            return Ok((Eligibility::Include, Vec::new()));
+        }
+        let mut failing = consent_failures(&needs, &[&third, &successor]);
+        if successor.is_permitted() {
+            // On the consent path a bundled consent to the successor is no PIPL Art 23 consent.
+            failing.push(Eligibility::Exclude(ExcludeReason::ConsentNotSeparate));
+        }
+        if failing.is_empty() {
+            failing = needs
+                .required
+                .iter()
+                .map(|r| Eligibility::Pending(r.missing()))
+                .collect();
+        }
+        failing.sort_by_key(|e| specificity(*e));
+        failing.dedup();
+        let winner = failing.remove(0);
+        Ok((winner, failing))
     }
 
     /// The counts so far.
@@ -841,18 +1289,27 @@ impl<'a> Planner<'a> {
     }
 
     /// Finishes the plan: the counts, and the cross-border check, which refuses a plan whose agreed
-    /// mechanism is weaker than the CAC 2024 thresholds require for this year's exports (PIPL Art 38).
+    /// mechanism does not meet what the CAC 2024 thresholds require for this year's running total —
+    /// custodia's earlier exports this year, the declared outside figure, and this plan's new people —
+    /// so that splitting the book into plans cannot avoid a mechanism (PIPL Art 38).
     pub fn finish(mut self) -> Result<PlanSummary, TransferError> {
-        if let Some(cb) = &self.agreement.terms().cross_border {
-            let year_non_sensitive = cb
-                .prior_people_non_sensitive
+        if let (Some(cb), Some(year)) = (
+            &self.agreement.terms().cross_border,
+            self.context.cross_border_year,
+        ) {
+            let year_non_sensitive = year
+                .exported_non_sensitive
+                .saturating_add(year.declared_outside.non_sensitive)
                 .saturating_add(self.exported_non_sensitive);
-            let year_sensitive = cb.prior_people_sensitive.saturating_add(self.exported_sensitive);
+            let year_sensitive = year
+                .exported_sensitive
+                .saturating_add(year.declared_outside.sensitive)
+                .saturating_add(self.exported_sensitive);
             let required = self
                 .context
                 .thresholds
                 .required(cb.operator, year_non_sensitive, year_sensitive);
-            if cb.mechanism.strength() < required.strength() {
+            if !cb.mechanism.satisfies(required) {
                 return Err(TransferError::CrossBorderMechanismTooWeak {
                     agreed: cb.mechanism.to_string(),
                     required: required.to_string(),
@@ -866,59 +1323,96 @@ impl<'a> Planner<'a> {
                 people_sensitive: self.exported_sensitive,
                 year_non_sensitive,
                 year_sensitive,
+                declared_outside: year.declared_outside,
                 required,
                 agreed: cb.mechanism,
-                citation: Citation::new(Instrument::CacCrossBorder2024, "7-8"),
+                exemption: cb.exemption,
+                citation: Citation::whole(Instrument::CacCrossBorder2024),
             });
         }
         Ok(self.summary)
     }
 }
 
-/// Maps a denied transfer-consent decision to the first failing rule, most decisive first.
-fn consent_failure(d: &ConsentDecision) -> Eligibility {
-    let order: [(ConsentRule, Eligibility); 9] = [
-        (
-            ConsentRule::Ended(EventKind::Withdrawn),
-            Eligibility::Exclude(ExcludeReason::ConsentWithdrawn),
-        ),
-        (
-            ConsentRule::Ended(EventKind::Refused),
-            Eligibility::Exclude(ExcludeReason::ConsentRefused),
-        ),
-        (
-            ConsentRule::Ended(EventKind::Objected),
-            Eligibility::Exclude(ExcludeReason::Objected),
-        ),
-        (
-            ConsentRule::GuardianConsentRequired,
-            Eligibility::Exclude(ExcludeReason::MinorWithoutGuardianConsent),
-        ),
-        // A minor's data is all sensitive (PIPL Art 28), so a bundled grant fails as sensitive data does.
-        (
-            ConsentRule::SeparateConsentRequired(SeparateBecause::MinorData),
-            Eligibility::Exclude(ExcludeReason::SensitiveWithoutSeparateConsent),
-        ),
-        (
-            ConsentRule::SeparateConsentRequired(SeparateBecause::SensitiveCategory),
-            Eligibility::Exclude(ExcludeReason::SensitiveWithoutSeparateConsent),
-        ),
-        (
-            ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty),
-            Eligibility::Exclude(ExcludeReason::ConsentNotSeparate),
-        ),
-        (
-            ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder),
-            Eligibility::Exclude(ExcludeReason::CrossBorderWithoutConsent),
-        ),
-        (
-            ConsentRule::OutsideScope(custodia_consent::Dimension::Destination),
-            Eligibility::Exclude(ExcludeReason::CrossBorderWithoutConsent),
-        ),
-    ];
-    order
-        .into_iter()
-        .find(|(rule, _)| d.has_rule(*rule))
-        .map(|(_, e)| e)
-        .unwrap_or(Eligibility::Pending(PendingReason::TransferConsentMissing))
+/// The order in which failing reasons decide: the customer's own word first (a withdrawal, an objection or
+/// refusal), then the failing requirements from the most specific (PIPL Art 31, 39, 29, 23), then the
+/// missing ones in the same order.
+fn specificity(e: Eligibility) -> u8 {
+    let requirement = |r: ConsentRequirement| {
+        ConsentRequirement::BY_SPECIFICITY
+            .iter()
+            .position(|x| *x == r)
+            .map_or(9, |i| i as u8)
+    };
+    match e {
+        Eligibility::Exclude(ExcludeReason::ConsentWithdrawn) => 0,
+        Eligibility::Exclude(ExcludeReason::Objected | ExcludeReason::ConsentRefused) => 1,
+        Eligibility::Exclude(r) => ConsentRequirement::BY_SPECIFICITY
+            .iter()
+            .find(|x| x.failed() == r)
+            .map_or(9, |x| 2 + requirement(*x)),
+        Eligibility::Pending(r) => ConsentRequirement::BY_SPECIFICITY
+            .iter()
+            .find(|x| x.missing() == r)
+            .map_or(19, |x| 10 + requirement(*x)),
+        Eligibility::Include => 20,
+    }
+}
+
+/// Every failing reason the consent index gave for the transfer uses, kept where the requirement applies on
+/// this path: on the notice path a consent need not be separate from other matters to be a PIPL Art 23
+/// consent, because Art 23 does not apply there.
+fn consent_failures(needs: &Needs, decisions: &[&ConsentDecision]) -> Vec<Eligibility> {
+    let notice_path = needs.path == TransferPath::MergerNotice;
+    let mut out = Vec::new();
+    for d in decisions {
+        for reason in d.reasons() {
+            let e = match reason.rule {
+                ConsentRule::Ended(EventKind::Withdrawn) => Some(ExcludeReason::ConsentWithdrawn),
+                ConsentRule::Ended(EventKind::Refused) if notice_path => Some(ExcludeReason::Objected),
+                ConsentRule::Ended(EventKind::Refused) => Some(ExcludeReason::ConsentRefused),
+                ConsentRule::Ended(EventKind::Objected) => Some(ExcludeReason::Objected),
+                ConsentRule::GuardianConsentRequired if needs.has(ConsentRequirement::Guardian) => {
+                    Some(ExcludeReason::MinorWithoutGuardianConsent)
+                }
+                ConsentRule::SeparateConsentRequired(SeparateBecause::CrossBorder)
+                | ConsentRule::OutsideScope(Dimension::Destination)
+                | ConsentRule::NotInNotice(Dimension::Destination)
+                    if needs.has(ConsentRequirement::CrossBorder) =>
+                {
+                    Some(ExcludeReason::CrossBorderWithoutConsent)
+                }
+                ConsentRule::SeparateConsentRequired(
+                    SeparateBecause::SensitiveCategory | SeparateBecause::MinorData,
+                ) if needs.has(ConsentRequirement::Sensitive) => {
+                    Some(ExcludeReason::SensitiveWithoutSeparateConsent)
+                }
+                // A consent to the buyer as third party that was bundled: it is no PIPL Art 23 consent, and
+                // no separate consent for whatever else this category needs (a section the customer's
+                // facts make sensitive, such as one holding a child's data, which the consent index cannot
+                // see from the category alone).
+                ConsentRule::SeparateConsentRequired(SeparateBecause::ThirdParty) => {
+                    for (requirement, reason) in [
+                        (ConsentRequirement::Provision, ExcludeReason::ConsentNotSeparate),
+                        (
+                            ConsentRequirement::Sensitive,
+                            ExcludeReason::SensitiveWithoutSeparateConsent,
+                        ),
+                        (
+                            ConsentRequirement::CrossBorder,
+                            ExcludeReason::CrossBorderWithoutConsent,
+                        ),
+                    ] {
+                        if needs.has(requirement) {
+                            out.push(Eligibility::Exclude(reason));
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            out.extend(e.map(Eligibility::Exclude));
+        }
+    }
+    out
 }

@@ -9,7 +9,7 @@ use custodia_ledger::MerkleHash;
 use custodia_model::TransferId;
 use serde::{Deserialize, Serialize};
 
-use crate::agreement::{AgreementDigest, SignedAgreement};
+use crate::agreement::{AgreementDigest, DealKind, RecordKeeper, SignedAgreement};
 use crate::codec::{hash_hex, hex_hash};
 use crate::disposition::{DispositionCounts, DispositionOutcome};
 use crate::error::TransferError;
@@ -47,6 +47,12 @@ pub struct AgreementSection {
     pub impact_assessment: String,
     /// The effective date.
     pub effective: NaiveDate,
+    /// The kind of deal (a book transfer unless said otherwise).
+    #[serde(default)]
+    pub deal: DealKind,
+    /// Who keeps the records the law says must be kept after the transfer.
+    #[serde(default)]
+    pub records_kept_by: RecordKeeper,
 }
 
 impl AgreementSection {
@@ -62,6 +68,8 @@ impl AgreementSection {
             citation: t.path_citation().to_string(),
             impact_assessment: t.impact_assessment.clone(),
             effective: t.effective,
+            deal: t.deal.kind,
+            records_kept_by: t.deal.records_kept_by,
         }
     }
 }
@@ -182,6 +190,20 @@ impl TransferReport {
             ),
             ("impact assessment (PIPL Art 55)", a.impact_assessment.clone()),
             ("effective", a.effective.to_string()),
+            (
+                "deal",
+                match a.deal {
+                    DealKind::ShareAcquisition => "share acquisition (nothing moves)".to_owned(),
+                    _ => "book transfer".to_owned(),
+                },
+            ),
+            (
+                "records kept by",
+                match a.records_kept_by {
+                    RecordKeeper::Buyer => "the buyer (PIPL Art 22)".to_owned(),
+                    _ => "the seller".to_owned(),
+                },
+            ),
         ] {
             let _ = writeln!(md, "| {k} | {v} |");
         }
@@ -198,8 +220,21 @@ impl TransferReport {
         if let Some(cb) = &self.plan.cross_border {
             let _ = writeln!(
                 md,
-                "\nCross-border to {}: {} people non-sensitive, {} sensitive this year; required {}, agreed {} ({}).",
-                cb.destination, cb.year_non_sensitive, cb.year_sensitive, cb.required, cb.agreed, cb.citation
+                "\nCross-border to {}: this plan {} people non-sensitive and {} sensitive; this year with earlier exports and \
+                 {} + {} declared outside custodia, {} non-sensitive and {} sensitive; required {}, agreed {}{} ({}).",
+                cb.destination,
+                cb.people_non_sensitive,
+                cb.people_sensitive,
+                cb.declared_outside.non_sensitive,
+                cb.declared_outside.sensitive,
+                cb.year_non_sensitive,
+                cb.year_sensitive,
+                cb.required,
+                cb.agreed,
+                cb.exemption
+                    .map(|g| format!(", exemption under {}", g.citation()))
+                    .unwrap_or_default(),
+                cb.citation
             );
         }
         let _ = writeln!(md, "\n## Notices\n\n{} notices served.\n", self.notices_served);
@@ -227,7 +262,7 @@ impl TransferReport {
         );
         let _ = writeln!(
             md,
-            "| holding | destroy | storage only | retain |\n|---|---:|---:|---:|"
+            "| holding | destroy | storage only | retain | hand over |\n|---|---:|---:|---:|---:|"
         );
         // Rows in the order of the holdings' codes, as the JSON keys are.
         let mut holdings = d.holdings();
@@ -236,10 +271,11 @@ impl TransferReport {
             let n = |outcome| d.count(outcome, h);
             let _ = writeln!(
                 md,
-                "| {h} | {} | {} | {} |",
+                "| {h} | {} | {} | {} | {} |",
                 n(DispositionOutcome::Destroy),
                 n(DispositionOutcome::StorageOnly),
-                n(DispositionOutcome::Retain)
+                n(DispositionOutcome::Retain),
+                n(DispositionOutcome::HandOver)
             );
         }
         let _ = writeln!(md, "\n## Verification\n");

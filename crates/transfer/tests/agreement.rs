@@ -53,8 +53,7 @@ fn invalid_terms_are_refused_naming_the_term() {
         mechanism: Mechanism::StandardContract,
         reference: "SC-1".into(),
         operator: OperatorStatus::Ordinary,
-        prior_people_non_sensitive: 0,
-        prior_people_sensitive: 0,
+        exemption: None,
     });
     assert_eq!(
         field_of(DraftAgreement::new(t)),
@@ -67,8 +66,7 @@ fn invalid_terms_are_refused_naming_the_term() {
         mechanism: Mechanism::StandardContract,
         reference: String::new(),
         operator: OperatorStatus::Ordinary,
-        prior_people_non_sensitive: 0,
-        prior_people_sensitive: 0,
+        exemption: None,
     });
     assert_eq!(
         field_of(DraftAgreement::new(t)),

@@ -159,6 +159,7 @@ fn main() -> Res<()> {
             security_measures: "AES-256-GCM per customer".into(),
         },
         impact_assessment: "PIA-FUZZ-1".into(),
+        deal: Default::default(),
         effective: NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?,
     };
     let draft = DraftAgreement::new(terms)?;

@@ -25,8 +25,8 @@ use custodia_model::{
     TerminationReason,
 };
 use custodia_model::{
-    DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, Organization, OrganizationName, Party,
-    Person, PersonFields, PersonName,
+    CoveredPerson, CoveredPersonFields, DocumentNumber, Guardian, GuardianRelationship, IdentityDocument,
+    Organization, OrganizationName, Party, Person, PersonFields, PersonId, PersonName, PersonRole,
 };
 use custodia_model::{EmailAddress, MobileNumber, PhoneNumber, PostalAddress, PostalAddressFields};
 use custodia_model::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
@@ -627,6 +627,45 @@ impl Draw<'_> {
             }
         }
 
+        // The beneficiaries as people with their own ids (PIPL Arts 28, 31, 44). Derived from what was drawn,
+        // without drawing again, so that the rest of the book stays what it was for a seed. A child of the
+        // policyholder is born 24 to 35 years after them (so many are under 14); a spouse near them; a parent
+        // 22 to 33 years before.
+        let mut covered_people = Vec::new();
+        for (j, b) in beneficiaries.iter().enumerate() {
+            let (hi, lo) = id.as_uuid().as_u64_pair();
+            let h = mix64(g.config.seed ^ mix64(hi ^ mix64(lo ^ (j as u64).wrapping_add(0xB0B))));
+            let more = mix64(h);
+            let mut random = [0u8; 10];
+            random[..8].copy_from_slice(&h.to_be_bytes());
+            random[8..].copy_from_slice(&more.to_be_bytes()[..2]);
+            let person =
+                PersonId::from_uuid(Builder::from_unix_timestamp_millis(id_ms, &random).into_uuid())?;
+            let span = |days: u64| i64::try_from(h % days).unwrap_or(0);
+            let born = match (b.relationship, birth) {
+                (BeneficiaryRelationship::Child, Some(holder)) => {
+                    Some(add_days(add_months(holder, 24 * 12)?, span(11 * 365))?)
+                }
+                (BeneficiaryRelationship::Spouse, Some(holder)) => Some(add_days(holder, span(3000) - 1500)?),
+                (BeneficiaryRelationship::Parent, Some(holder)) => Some(sub_months(
+                    holder,
+                    (22 + u32::try_from(h % 12).unwrap_or(0)) * 12,
+                )?),
+                _ => None,
+            }
+            .filter(|d| *d < add_days(as_of, -30).unwrap_or(as_of));
+            covered_people.push(CoveredPerson::new(CoveredPersonFields {
+                id: person,
+                role: PersonRole::Beneficiary,
+                policy_id: b.policy_id,
+                name: b.name.clone(),
+                birth_date: born,
+                residence: Some(residence),
+                relationship: b.relationship,
+                customer: None,
+            })?);
+        }
+
         // Consents and marketing preferences.
         let mut consents = Vec::new();
         let mut marketing = None;
@@ -681,7 +720,7 @@ impl Draw<'_> {
                 None
             };
             consents.push(ConsentFact {
-                purpose: Purpose::Underwriting,
+                purpose: Purpose::ProposalPreparation,
                 categories: vec![DataCategory::Health],
                 separate: true,
                 granted_at: h.declared_on,
@@ -701,7 +740,7 @@ impl Draw<'_> {
         }
         for c in claims.iter().filter(|c| c.has_medical_records) {
             consents.push(ConsentFact {
-                purpose: Purpose::ClaimsHandling,
+                purpose: Purpose::ClaimsAssistance,
                 categories: vec![DataCategory::Claims, DataCategory::Health],
                 separate: true,
                 granted_at: c.reported_on,
@@ -816,6 +855,7 @@ impl Draw<'_> {
                 policies,
                 claims,
                 beneficiaries,
+                covered_people,
                 marketing,
                 kyc,
                 relationship_start,
