@@ -187,8 +187,6 @@ impl Keys {
 
     fn describe(&self) -> Value {
         json!({
-            "note": "Synthetic test keys derived from public seeds: never use them to protect anything.",
-            "seed_rule": "seed(label) = SHA-256(\"custodia spec vectors/v1\\0\" || UTF-8 label)",
             "seller_signing": {
                 "ed25519_seed_label": "seller signing key",
                 "ed25519_seed": hex(&seed("seller signing key")),

@@ -1,0 +1,356 @@
+"""Checks of the test vectors in spec/vectors/, one per file or group, each reading only what it names.
+
+The checks are written from spec/ and the vectors' own README; they verify every signature, proof and
+ciphertext and derive again every value the vector files state, so that a change to any byte of any file
+is caught by the check that reads it (spec/verify_py/flips.py proves it).
+"""
+
+import os
+from datetime import datetime, timezone
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+from . import agreement, consent, crypto, ledger, note
+from . import vocabulary as v
+from .util import (
+    Reader, VerifyError, b64, fail, hex_of, integer, load_json, members, require, sha256, text, unhex, uuid_bytes,
+)
+
+SEED_DOMAIN = b"custodia spec vectors/v1\x00"
+
+
+def seed(label):
+    return sha256(SEED_DOMAIN + label.encode("utf-8"))
+
+
+class Vectors:
+    """The files of a vectors directory, optionally with some replaced (the flip test)."""
+
+    def __init__(self, root, replaced=None):
+        self.root = root
+        self.replaced = replaced or {}
+        self.reads = set()
+
+    def read(self, name):
+        self.reads.add(name)
+        if name in self.replaced:
+            return self.replaced[name]
+        with open(os.path.join(self.root, name), "rb") as f:
+            return f.read()
+
+    def json(self, name):
+        return load_json(self.read(name), name)
+
+    def names(self):
+        out = []
+        for base, _, files in os.walk(self.root):
+            for f in files:
+                rel = os.path.relpath(os.path.join(base, f), self.root).replace(os.sep, "/")
+                if not rel.startswith("README"):
+                    out.append(rel)
+        return sorted(out)
+
+
+def _ed25519_public(seed_bytes):
+    key = Ed25519PrivateKey.from_private_bytes(seed_bytes)
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def keys(vs):
+    """keys.json: every seed is the hash of its label, every public key and vkey the seed's."""
+    k = members(vs.json("keys.json"), ["seller_signing", "buyer_signing", "ledger_log", "consent_log", "witness",
+                                       "buyer_recipient"], "keys.json")
+    out = {}
+    for name in ("seller_signing", "buyer_signing"):
+        e = members(k[name], ["ed25519_seed_label", "ed25519_seed", "public"], name)
+        s = unhex(e["ed25519_seed"], 32, name)
+        require(s == seed(text(e["ed25519_seed_label"], name)), f"keys.json {name}: seed is not its label's")
+        public = unhex(e["public"], 32, name)
+        require(public == _ed25519_public(s), f"keys.json {name}: not the seed's public key")
+        out[name] = public
+    for name, kind, origin in (("ledger_log", note.ED25519, "vectors.example/ledger"),
+                               ("consent_log", note.ED25519, "vectors.example/consent"),
+                               ("witness", note.COSIGNATURE, "vectors.example/witness")):
+        e = members(k[name], ["ed25519_seed_label", "ed25519_seed", "vkey"], name)
+        s = unhex(e["ed25519_seed"], 32, name)
+        require(s == seed(text(e["ed25519_seed_label"], name)), f"keys.json {name}: seed is not its label's")
+        verifier = note.Verifier.from_vkey(text(e["vkey"], name))
+        require(verifier.kind == kind and verifier.name == origin, f"keys.json {name}: vkey type or name")
+        require(verifier.public == _ed25519_public(s), f"keys.json {name}: vkey is not the seed's")
+        out[name] = verifier
+    e = members(k["buyer_recipient"], ["x25519_ikm_label", "x25519_ikm", "private", "public"], "buyer_recipient")
+    ikm = unhex(e["x25519_ikm"], 32, "buyer_recipient")
+    require(ikm == seed(text(e["x25519_ikm_label"], "buyer_recipient")), "keys.json buyer_recipient: ikm")
+    private, public = crypto.derive_x25519(ikm)
+    require(unhex(e["private"], 32, "buyer_recipient") == private, "keys.json buyer_recipient: private key")
+    require(unhex(e["public"], 32, "buyer_recipient") == public, "keys.json buyer_recipient: public key")
+    out["buyer_recipient"] = (private, public)
+    return out
+
+
+# --- ledger ---------------------------------------------------------------------------------------------
+
+def ledger_log(vs):
+    """ledger/log.json: salts, leaves and roots recomputed; entry 2 redacted and accounted for."""
+    k = keys(vs)
+    log = members(vs.json("ledger/log.json"), ["origin", "log_vkey", "witness_vkey", "entries", "roots", "redaction"],
+                  "log.json")
+    require(log["log_vkey"] == k["ledger_log"].vkey() and log["witness_vkey"] == k["witness"].vkey(), "log.json: keys")
+    require(log["origin"] == k["ledger_log"].name, "log.json: origin")
+    entries = log["entries"]
+    require(isinstance(entries, list) and entries, "log.json: entries")
+    leaves, payloads = [], {}
+    for i, e in enumerate(entries):
+        redacted = "redacted" in e
+        members(e, ["index", "leaf_hash", "redacted"] if redacted else ["index", "leaf_hash", "salt", "payload_hex"],
+                f"entry {i}")
+        require(integer(e["index"], "index") == i, f"entry {i}: index")
+        leaf = unhex(e["leaf_hash"], 32, f"entry {i}.leaf_hash")
+        if redacted:
+            require(e["redacted"] is True, f"entry {i}: redacted")
+        else:
+            salt = unhex(e["salt"], 32, f"entry {i}.salt")
+            require(salt == seed(f"ledger salt {i}"), f"entry {i}: salt is not the vectors' seed")
+            payload = unhex(e["payload_hex"], what=f"entry {i}.payload")
+            require(ledger.leaf_hash(salt, payload) == leaf, f"entry {i}: leaf hash")
+            payloads[i] = payload
+        leaves.append(leaf)
+    roots = log["roots"]
+    require(isinstance(roots, list) and len(roots) == len(leaves) + 1, "log.json: roots")
+    for n, r in enumerate(roots):
+        members(r, ["size", "root"], "root")
+        require(integer(r["size"], "size") == n, "log.json: root sizes")
+        require(unhex(r["root"], 32, "root") == ledger.root(leaves[:n]), f"log.json: root of size {n}")
+    red = members(log["redaction"], ["record_index", "target", "reason_utf8"], "redaction")
+    record = payloads.get(integer(red["record_index"], "record_index"))
+    require(record is not None, "redaction: the record is not an unredacted entry")
+    parsed = ledger.redaction_record(record)
+    require(parsed is not None, "redaction: not a redaction record")
+    target, target_leaf, reason = parsed
+    require(target == integer(red["target"], "target") and target < len(leaves), "redaction: target")
+    require("salt" not in entries[target] and target_leaf == leaves[target], "redaction: target leaf")
+    require(reason == text(red["reason_utf8"], "reason").encode(), "redaction: reason")
+    for i, p in payloads.items():
+        require(i == red["record_index"] or not p.startswith(ledger.REDACTION_TAG), "redaction tag in an ordinary entry")
+    return leaves, [ledger.root(leaves[:n]) for n in range(len(leaves) + 1)]
+
+
+def ledger_inclusion(vs):
+    """ledger/inclusion-proofs.json: every proof of every size, in order, each verifying."""
+    leaves, roots = ledger_log(vs)
+    proofs = vs.json("ledger/inclusion-proofs.json")
+    expected = [(i, n) for n in range(1, len(leaves) + 1) for i in range(n)]
+    require(isinstance(proofs, list) and len(proofs) == len(expected), "inclusion proofs: not every one")
+    for p, (i, n) in zip(proofs, expected):
+        index, size, path = ledger.inclusion_proof(p)
+        require((index, size) == (i, n), "inclusion proofs: order")
+        ledger.verify_inclusion(leaves[i], index, size, path, roots[n])
+
+
+def ledger_consistency(vs):
+    """ledger/consistency-proofs.json: every pair of sizes, in order, each verifying."""
+    leaves, roots = ledger_log(vs)
+    proofs = vs.json("ledger/consistency-proofs.json")
+    expected = [(m, n) for n in range(len(leaves) + 1) for m in range(n + 1)]
+    require(isinstance(proofs, list) and len(proofs) == len(expected), "consistency proofs: not every one")
+    for p, (m, n) in zip(proofs, expected):
+        old, new, path = ledger.consistency_proof(p)
+        require((old, new) == (m, n), "consistency proofs: order")
+        ledger.verify_consistency(old, new, roots[old], roots[new], path)
+
+
+def ledger_checkpoints(vs):
+    """The three checkpoints: signatures, origin, size and root; the timed one's time; the witness's."""
+    k = keys(vs)
+    leaves, roots = ledger_log(vs)
+    size = len(leaves)
+    for name, witnesses, threshold, time in (("ledger/checkpoint.note", (), 0, None),
+                                             ("ledger/checkpoint-with-time.note", (), 0, "time 1782896400"),
+                                             ("ledger/checkpoint-cosigned.note", (k["witness"],), 1, None)):
+        s, r, _, extensions = note.verify_checkpoint(vs.read(name), k["ledger_log"].name, [k["ledger_log"]],
+                                                     witnesses, threshold)
+        require((s, r) == (size, roots[size]), f"{name}: not the log's size and root")
+        require(extensions == ([time] if time else []), f"{name}: extension lines")
+    _, signatures = note.parse_note(vs.read("ledger/checkpoint-cosigned.note"))
+    require(len(signatures) == 2, "cosigned checkpoint: two signatures")
+    require(int.from_bytes(signatures[1][2][:8], "big") == 1782982800, "cosigned checkpoint: the witness's time")
+
+
+# --- consent --------------------------------------------------------------------------------------------
+
+def _consent_index(vs):
+    return members(vs.json("consent/consent.json"), ["origin", "log_vkey", "tree_size", "root", "payloads",
+                                                     "receipts", "customers"], "consent.json")
+
+
+def consent_ledger(vs):
+    """consent.json and the payloads: the tree over them is the checkpoint's; ids, salts and files as stated."""
+    k = keys(vs)
+    c = _consent_index(vs)
+    key = k["consent_log"]
+    require(c["log_vkey"] == key.vkey() and c["origin"] == key.name, "consent.json: log key or origin")
+    size, root, _, extensions = note.verify_checkpoint(vs.read("consent/checkpoint.note"), key.name, [key])
+    require(extensions == ["time 1775034000"], "consent checkpoint: time line")
+    require(integer(c["tree_size"], "tree_size") == size and unhex(c["root"], 32, "root") == root,
+            "consent.json: size or root")
+    payloads = c["payloads"]
+    require(isinstance(payloads, list) and len(payloads) == size, "consent.json: payloads")
+    leaves, decoded = [], []
+    for i, p in enumerate(payloads):
+        members(p, ["file", "ledger_index", "salt"], "payload")
+        require(p["file"] == f"consent/payload-{i}.json" and integer(p["ledger_index"], "ledger_index") == i,
+                "consent.json: payload files")
+        salt = unhex(p["salt"], 32, "salt")
+        require(salt == seed(f"consent salt {i}"), "consent.json: salt")
+        data = vs.read(p["file"])
+        leaves.append(ledger.leaf_hash(salt, data))
+        decoded.append(consent.decode_payload(data))
+    require(ledger.root(leaves) == root, "consent payloads: their tree is not the checkpoint's")
+    require(decoded[0][0] == "notice" and all(kind == "event" for kind, _ in decoded[1:]), "consent payloads: kinds")
+    customers = members(c["customers"], ["A", "B", "C"], "customers")
+    used = {e["customer"] for _, e in decoded[1:]}
+    for name, entry in customers.items():
+        members(entry, ["id", "created"], name)
+        raw = uuid_bytes(entry["id"], name)
+        require(raw[6] >> 4 == 7, f"customer {name}: not a UUID v7")
+        created = datetime.fromtimestamp(int.from_bytes(raw[:6], "big") / 1000, tz=timezone.utc)
+        require(created.strftime("%Y-%m-%dT%H:%M:%SZ") == entry["created"],
+                f"customer {name}: the id does not reveal its stated creation time")
+        require(entry["id"] in used, f"customer {name}: in no event")
+    return decoded
+
+
+def consent_old_notices(vs):
+    """The format-2 and format-1 notices: today's notice as those formats wrote it, and readable."""
+    first = vs.read("consent/payload-0.json").decode()
+    cut = first.index(',"processing":')
+    format_2 = (first[:cut] + "}}}").replace('"format":3', '"format":2', 1)
+    at = format_2.index(',"recorded_at":"')
+    end = format_2.index('"', at + 16) + 1
+    format_1 = (format_2[:at] + format_2[end:]).replace('"format":2', '"format":1', 1)
+    for name, expected in (("consent/notice-format-2.json", format_2), ("consent/notice-format-1.json", format_1)):
+        data = vs.read(name)
+        require(data == expected.encode(), f"{name}: not the notice as that format wrote it")
+        kind, n = consent.decode_payload(data)
+        require(kind == "notice" and n["processing"] is None, f"{name}: decodes")
+
+
+def consent_receipt(number):
+    def check(vs):
+        k = keys(vs)
+        c = _consent_index(vs)
+        require(isinstance(c["receipts"], list) and len(c["receipts"]) == 8, "consent.json: receipts")
+        entry = members(c["receipts"][number - 1], ["file", "ledger_index", "event_kind", "record_kind",
+                                                     "receipt_id"], "receipt entry")
+        require(entry["file"] == f"consent/receipt-{number}.json" and entry["ledger_index"] == number,
+                "consent.json: receipt file")
+        fields = consent.verify_receipt(vs.read(entry["file"]), k["consent_log"])
+        require(fields["ledger_index"] == number, "receipt: index")
+        require(fields["receipt_id"] == entry["receipt_id"], "receipt: id")
+        require(fields["record_kind"] == entry["record_kind"], "receipt: record kind")
+        _, event = consent.decode_payload(vs.read(f"consent/payload-{number}.json"))
+        require(fields["record_id"] == event["id"], "receipt: record")
+        kind = entry["event_kind"]
+        require(kind == event["kind"], "consent.json: event kind")
+    check.__name__ = f"consent_receipt_{number}"
+    check.__doc__ = f"consent/receipt-{number}.json verifies with the consent log key; id and kind as listed."
+    return check
+
+
+# --- transfer and crypto --------------------------------------------------------------------------------
+
+def transfer_agreement(vs):
+    """The signed agreement: canonical terms, both signatures, the keys of keys.json."""
+    k = keys(vs)
+    a = agreement.decode_envelope(vs.read("transfer/agreement.bin"))
+    require(vs.read("transfer/agreement-terms.txt") == a["canonical"], "agreement-terms.txt: not the envelope's")
+    require(a["seller_signing"] == k["seller_signing"] and a["buyer_signing"] == k["buyer_signing"],
+            "agreement: signing keys")
+    require(a["buyer_recipient"] == k["buyer_recipient"][1], "agreement: buyer recipient key")
+    require(unhex(a["terms"]["seller"]["recipient_key"], 32) == k["buyer_recipient"][1], "agreement: seller recipient")
+    return a
+
+
+def crypto_formats(vs):
+    """crypto/: the wrapped key opens under the KEK to the DEK that opens the section to its plaintext."""
+    c = members(vs.json("crypto/crypto.json"), ["section", "wrapped_key"], "crypto.json")
+    s = members(c["section"], ["file", "customer", "category", "category_tag", "record_version", "dek_id", "dek",
+                               "plaintext_utf8"], "section")
+    w = members(c["wrapped_key"], ["file", "kek_version", "kek", "customer", "dek_id", "dek"], "wrapped_key")
+    require(s["file"] == "crypto/section.bin" and w["file"] == "crypto/wrapped-key.bin", "crypto.json: files")
+    kek = unhex(w["kek"], 32, "kek")
+    require(kek == seed("seller kek version 1"), "crypto.json: kek")
+    customer, dek_id, version, dek = crypto.unwrap_key(kek, vs.read(w["file"]))
+    require(version == integer(w["kek_version"], "kek_version", 32) == 1, "wrapped key: version")
+    require(uuid_bytes(w["customer"]) == customer and uuid_bytes(w["dek_id"]) == dek_id, "wrapped key: ids")
+    require(unhex(w["dek"], 32) == dek == seed("crypto customer dek"), "wrapped key: dek")
+    require(s["customer"] == w["customer"] and s["dek_id"] == w["dek_id"] and s["dek"] == w["dek"],
+            "crypto.json: section and wrapped key disagree")
+    category = s["category"]
+    require(category in v.CATEGORY_TAG and integer(s["category_tag"], "tag", 8) == v.CATEGORY_TAG[category],
+            "section: category")
+    plain = crypto.open_section(dek, dek_id, customer, v.CATEGORY_TAG[category],
+                                integer(s["record_version"], "record_version"), vs.read(s["file"]))
+    require(plain == text(s["plaintext_utf8"], "plaintext").encode(), "section: plaintext")
+
+
+def transfer_receipt(vs):
+    """The buyer's signed receipt: signature, format line, members, and the agreement's transfer and digest."""
+    k = keys(vs)
+    a = transfer_agreement(vs)
+    data = vs.read("transfer/receipt.bin")
+    r = Reader(data, "receipt")
+    require(r.take(8, "magic") == b"CUSTRCP1", "receipt: magic")
+    body = r.take(r.u32("length"), "canonical bytes")
+    signature = r.take(64, "signature")
+    r.finish()
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    try:
+        Ed25519PublicKey.from_public_bytes(k["buyer_signing"]).verify(
+            signature, b"custodia-transfer/receipt-signature/v1\x00" + body)
+    except InvalidSignature:
+        fail("receipt: the buyer's signature does not verify")
+    prefix = b"custodia-transfer-receipt/1\n"
+    require(body.startswith(prefix), "receipt: format line")
+    fields = members(load_json(body[len(prefix):], "receipt"), ["transfer_id", "agreement_digest", "root", "customers",
+                                                                 "sections", "rekeyed", "received_at"], "receipt")
+    from .util import canonical_json
+    require(prefix + canonical_json(fields) == body, "receipt: not canonical")
+    require(fields["transfer_id"] == a["terms"]["transfer_id"], "receipt: transfer")
+    require(unhex(fields["agreement_digest"], 32) == a["digest"], "receipt: agreement digest")
+    return fields
+
+
+CHECKS = [
+    keys,
+    ledger_log,
+    ledger_inclusion,
+    ledger_consistency,
+    ledger_checkpoints,
+    consent_ledger,
+    consent_old_notices,
+    *[consent_receipt(n) for n in range(1, 9)],
+    transfer_agreement,
+    crypto_formats,
+    transfer_receipt,
+]
+
+
+def sums(vs):
+    """SHA256SUMS.json: the digest of every other file, and no file unlisted."""
+    listed = vs.json("SHA256SUMS.json")
+    names = [n for n in vs.names() if n != "SHA256SUMS.json"]
+    require(isinstance(listed, dict) and sorted(listed) == names, "SHA256SUMS.json: not every file")
+    for name in names:
+        require(listed[name] == hex_of(sha256(vs.read(name))), f"SHA256SUMS.json: {name}")
+
+
+def verify_all(root):
+    """Every check, the digests first; returns the names of the checks run."""
+    vs = Vectors(root)
+    sums(vs)
+    for check in CHECKS:
+        check(vs)
+    return [c.__name__ for c in CHECKS]
