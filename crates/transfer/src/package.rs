@@ -1,5 +1,10 @@
 //! The package format (v1): a streaming, length-prefixed, signed container of sealed sections and re-wrapped keys,
 //! its writer (seller) and its total reader.
+//!
+//! The bytes — header, entry and trailer framing, the manifest leaf, the exact signed message with its domain
+//! prefix and count width, and what verifying and importing check — are specified language-neutrally in
+//! `spec/package.md` (vectors in `spec/vectors/transfer/`); this module implements that document and does
+//! not restate it.
 
 use std::io::{Read, Write};
 
@@ -33,21 +38,8 @@ pub const DEFAULT_MAX_ENTRY_LEN: u32 = 64 << 20;
 
 const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/package-signature/v1\0";
 
-/// The package header: what the package is bound to and the sealed transfer key.
-///
-/// Bytes (all integers big-endian), [`HEADER_LEN`] = 180:
-///
-/// | bytes | field |
-/// |---|---|
-/// | 8 | magic `CUSTXFER` |
-/// | 1 | format version `0x01` |
-/// | 16 | transfer id |
-/// | 32 | SHA-256 of the signed agreement's canonical bytes |
-/// | 8 | seller's Ed25519 key id |
-/// | 8 | buyer's X25519 recipient key id |
-/// | 8 | creation time, seconds since the Unix epoch (i64) |
-/// | 2 | length of the sealed transfer key (97) |
-/// | 97 | the transfer key sealed to the buyer with HPKE (custodia-crypto format v1) |
+/// The package header: what the package is bound to and the sealed transfer key, [`HEADER_LEN`] = 180
+/// bytes, laid out as `spec/package.md` ("Header") specifies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     transfer_id: TransferId,
@@ -296,7 +288,7 @@ impl PackageEntry {
         let mut body = Vec::new();
         body.extend_from_slice(&self.salt);
         body.extend_from_slice(self.customer.as_bytes());
-        // A transfer-wrapped key is 93 bytes; sections are at most nine (one per category).
+        // A transfer-wrapped key is 109 bytes; sections are at most nine (one per category).
         let key_len: u16 = TransferError::length(
             "transfer-wrapped key",
             self.wrapped_key_bytes.len(),
@@ -397,7 +389,9 @@ pub struct PackageSummary {
     pub package_bytes: u64,
     /// The manifest root.
     pub root: MerkleHash,
-    /// The seller's signature over header, count and root.
+    /// The seller's Ed25519 signature over the signed message of `spec/package.md`: the domain prefix
+    /// `custodia-transfer/package-signature/v1` and a zero byte, the header, the count as a `u64` and the
+    /// root.
     pub signature: [u8; 64],
 }
 
@@ -554,7 +548,8 @@ impl<'k, W: Write> PackageWriter<'k, W> {
         self.builder.size()
     }
 
-    /// Writes the trailer (count, root, the seller's signature over header ‖ count ‖ root) and flushes.
+    /// Writes the trailer (count, root, and the seller's signature over the signed message of
+    /// `spec/package.md`, which starts with a domain prefix and carries the count as a `u64`) and flushes.
     /// Returns the summary and the manifest tree if one was kept.
     pub fn finish(mut self) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
         let size = self.builder.size();
