@@ -23,7 +23,8 @@ use custodia_consent::{
     NoticeRecipient, PartyId, ProcessingDetails, Recipient, TransferPath, WithdrawalMethod,
 };
 use custodia_crypto::{
-    DekId, Keyring, KeyringConfig, RecipientKeyPair, SealedSection, SigningKey, WrappedKey, open_section,
+    DekId, InMemoryKeyStore, InMemoryVault, Keyring, KeyringConfig, RecipientKeyPair, SealedSection,
+    SigningKey, WrappedKey, open_section,
 };
 use custodia_ledger::{
     Checkpoint, ConsistencyProof, InclusionProof, Log, LogStore, MemoryStore, MerkleHash, NewEntry, NodeId,
@@ -33,11 +34,13 @@ use custodia_ledger::{
 use custodia_model::chrono::{self, DateTime, NaiveDate, TimeZone, Utc};
 use custodia_model::uuid;
 use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, Purpose, TransferId};
+use custodia_transfer::package::{DEFAULT_MAX_ENTRY_LEN, PackageReader, Record};
 use custodia_transfer::{
     AgreementTerms, BuyerObligations, CrossBorderTerms, CustomerSelection, DealKind, DealTerms,
     DisposalPlanReport, DraftAgreement, Mechanism, MinorRule, OperatorStatus, PartyDetails, RecordKeeper,
-    ScopeItem, SellerAfterTransfer, SensitiveRule, SignedAgreement, TransferParty, TransferReceipt,
+    ScopeItem, SellerAfterTransfer, SensitiveRule, SignedAgreement, TransferParty,
 };
+use custodia_transfer::{Buyer, CustomerProof, ImportOutcome, ImportSettings, PackageSummary, SignedReceipt};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use serde_json::{Value, json};
 
@@ -386,7 +389,7 @@ fn consent_vectors(keys: &Keys, files: &mut Files) {
     let guardian = GuardianId::from_uuid(uuid("guardian of B", 4)).unwrap();
     let controller = Recipient::Controller;
     let third = Recipient::ThirdParty(buyer);
-    let events = vec![
+    let events = [
         event(
             1,
             a,
@@ -657,6 +660,8 @@ fn agreement_vectors(keys: &Keys, files: &mut Files) -> SignedAgreement {
 
 /// One customer's data key and sections, sealed the way `spec/crypto.md` says, with ring directly.
 struct SealedCustomer {
+    label: &'static str,
+    created: DateTime<Utc>,
     customer: CustomerId,
     dek_id: DekId,
     dek: [u8; 32],
@@ -670,7 +675,7 @@ fn seller_kek() -> [u8; 32] {
 }
 
 fn sealed_customer(
-    label: &str,
+    label: &'static str,
     created: DateTime<Utc>,
     categories: &[(DataCategory, u64)],
 ) -> SealedCustomer {
@@ -711,6 +716,8 @@ fn sealed_customer(
         sections.push((*category, *version, plaintext, sealed));
     }
     SealedCustomer {
+        label,
+        created,
         customer,
         dek_id,
         dek,
@@ -751,19 +758,301 @@ fn crypto_vectors(files: &mut Files) {
     );
 }
 
-/// The buyer's signed receipt of the package (until the package vector is written, of a fixed root).
-fn transfer_receipt_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) {
-    let receipt = TransferReceipt {
-        transfer_id: agreement.transfer_id(),
-        agreement_digest: agreement.digest(),
-        root: MerkleHash::from_bytes(seed("placeholder root")),
-        customers: 3,
-        sections: 7,
-        rekeyed: false,
-        received_at: at(2026, 7, 16),
+/// HKDF-SHA256 (RFC 5869): extract with `salt`, expand with the concatenation of `info` into `N` bytes.
+fn hkdf<const N: usize>(salt: &[u8], ikm: &[u8], info: &[&[u8]]) -> [u8; N] {
+    struct Len(usize);
+    impl ring::hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            self.0
+        }
+    }
+    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt).extract(ikm);
+    let mut out = [0u8; N];
+    prk.expand(info, Len(N)).unwrap().fill(&mut out).unwrap();
+    out
+}
+
+/// The package's random values, derived from the seller's case secret the way `spec/package.md`
+/// ("Reproducible packages") says custodia-brokerage derives them.
+struct CaseSecret([u8; 32]);
+
+impl CaseSecret {
+    /// The case secret of the seller whose root secret is `seed("seller root secret")`, for `agreement`.
+    fn new(agreement: &SignedAgreement) -> Self {
+        Self(hkdf(
+            b"custodia/key-hierarchy/v1",
+            &seed("seller root secret"),
+            &[b"custodia/transfer-case/v1", agreement.digest().as_bytes()],
+        ))
+    }
+
+    fn derive<const N: usize>(&self, info: &[&[u8]]) -> [u8; N] {
+        hkdf(b"custodia/transfer-secret/v1", &self.0, info)
+    }
+}
+
+/// Hands out fixed bytes as the randomness HPKE draws its ephemeral key from.
+struct FixedRng(Vec<u8>);
+
+impl hpke::rand_core::TryRng for FixedRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        unreachable!("HPKE draws bytes")
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        unreachable!("HPKE draws bytes")
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        let rest = self.0.split_off(dst.len());
+        dst.copy_from_slice(&self.0);
+        self.0 = rest;
+        Ok(())
+    }
+}
+
+impl hpke::rand_core::TryCryptoRng for FixedRng {}
+
+/// The three customers of the package: the consent vectors' A, B and C (same ids), with their sections.
+fn package_customers() -> Vec<SealedCustomer> {
+    use DataCategory::*;
+    vec![
+        sealed_customer("customer A", at(2019, 3, 14), &[(Identity, 1), (Policies, 2)]),
+        sealed_customer(
+            "customer B",
+            at(2021, 8, 2),
+            &[(Identity, 1), (Health, 1), (Policies, 1)],
+        ),
+        sealed_customer("customer C", at(2024, 11, 30), &[(Contact, 1), (Policies, 3)]),
+    ]
+}
+
+/// A customer id that is not in the package, for the not-moved proofs.
+fn absent_customer(label: &str, created: DateTime<Utc>) -> CustomerId {
+    CustomerId::from_uuid(uuid_v7(label, created)).unwrap()
+}
+
+/// The package, written byte by byte as `spec/package.md` says (a second encoder beside custodia's
+/// writer), its values derived from the case secret. Returns the bytes.
+fn package_bytes(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCustomer]) -> Vec<u8> {
+    let case = CaseSecret::new(agreement);
+    let transfer = *agreement.transfer_id().as_bytes();
+    let transfer_key: [u8; 32] = case.derive(&[b"transfer key", &transfer]);
+    let recipient = keys.recipient.public_key();
+    let ephemeral: [u8; 64] = case.derive(&[b"hpke ephemeral", &transfer, recipient.as_bytes()]);
+    let mut info = b"custodia/transfer-key/v1".to_vec();
+    info.extend_from_slice(&transfer);
+    let mut aad = vec![1u8];
+    aad.extend_from_slice(&transfer);
+    use hpke::{Deserializable, Serializable};
+    type Kem = hpke::kem::X25519HkdfSha256;
+    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(recipient.as_bytes()).unwrap();
+    let (enc, ciphertext) =
+        hpke::single_shot_seal_with_rng::<hpke::aead::AesGcm256, hpke::kdf::HkdfSha256, Kem>(
+            &hpke::OpModeS::Base,
+            &pk,
+            &info,
+            &transfer_key,
+            &aad,
+            &mut FixedRng(ephemeral.to_vec()),
+        )
+        .unwrap();
+    let mut sealed_key = aad.clone();
+    sealed_key.extend_from_slice(&enc.to_bytes());
+    sealed_key.extend_from_slice(&ciphertext);
+    assert_eq!(sealed_key.len(), 97);
+
+    let mut out = b"CUSTXFER".to_vec();
+    out.push(1);
+    out.extend_from_slice(&transfer);
+    out.extend_from_slice(agreement.digest().as_bytes());
+    out.extend_from_slice(&sha256(keys.seller_sign.verifying_key().as_bytes())[..8]);
+    out.extend_from_slice(&sha256(recipient.as_bytes())[..8]);
+    out.extend_from_slice(&at(2026, 7, 15).timestamp().to_be_bytes());
+    out.extend_from_slice(&97u16.to_be_bytes());
+    out.extend_from_slice(&sealed_key);
+    assert_eq!(out.len(), 180);
+    let header = out.clone();
+
+    let mut leaves = Vec::new();
+    for c in customers {
+        let customer = *c.customer.as_bytes();
+        let dek_id = *c.dek_id.as_bytes();
+        let nonce: [u8; 12] = case.derive(&[b"re-wrap nonce", &transfer, &customer, &dek_id]);
+        let mut wrap_aad = b"custodia/transfer-wrap/v1".to_vec();
+        wrap_aad.extend_from_slice(&transfer);
+        wrap_aad.extend_from_slice(&customer);
+        wrap_aad.extend_from_slice(&dek_id);
+        let mut wrapped = vec![1u8];
+        wrapped.extend_from_slice(&transfer);
+        wrapped.extend_from_slice(&customer);
+        wrapped.extend_from_slice(&dek_id);
+        wrapped.extend_from_slice(&nonce);
+        wrapped.extend_from_slice(&aes_gcm(&transfer_key, nonce, &wrap_aad, &c.dek));
+        assert_eq!(wrapped.len(), 109);
+        let salt: [u8; 32] = case.derive(&[b"manifest salt", &customer]);
+        let mut body = salt.to_vec();
+        body.extend_from_slice(&customer);
+        body.extend_from_slice(&(wrapped.len() as u16).to_be_bytes());
+        body.extend_from_slice(&wrapped);
+        body.push(c.sections.len() as u8);
+        let mut entry = vec![1u8];
+        entry.extend_from_slice(&customer);
+        entry.push(c.sections.len() as u8);
+        for (category, version, _, sealed) in &c.sections {
+            let bytes = sealed.to_bytes();
+            body.push(category.tag());
+            body.extend_from_slice(&version.to_be_bytes());
+            body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+            body.extend_from_slice(&bytes);
+            entry.push(category.tag());
+            entry.extend_from_slice(&version.to_be_bytes());
+            entry.extend_from_slice(&sha256(&bytes));
+        }
+        entry.extend_from_slice(&sha256(&wrapped));
+        leaves.push(leaf_hash(&Salt::from_bytes(salt), &entry));
+        out.push(0x01);
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        out.extend_from_slice(&body);
+    }
+    let root = manifest_root(&leaves);
+    let count = customers.len() as u64;
+    let mut message = b"custodia-transfer/package-signature/v1\0".to_vec();
+    message.extend_from_slice(&header);
+    message.extend_from_slice(&count.to_be_bytes());
+    message.extend_from_slice(root.as_bytes());
+    assert_eq!(message.len(), 259);
+    out.push(0x02);
+    out.extend_from_slice(&count.to_be_bytes());
+    out.extend_from_slice(root.as_bytes());
+    out.extend_from_slice(keys.seller_sign.sign(&message).as_bytes());
+    out
+}
+
+/// RFC 9162 MTH, from the definition.
+fn manifest_root(leaves: &[MerkleHash]) -> MerkleHash {
+    match leaves.len() {
+        0 => custodia_ledger::empty_root(),
+        1 => leaves[0],
+        n => {
+            let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+            node_hash(&manifest_root(&leaves[..k]), &manifest_root(&leaves[k..]))
+        }
+    }
+}
+
+/// The buyer's side of the package vector with custodia's own reader: import into fresh stores.
+struct Imported {
+    outcome: ImportOutcome,
+    keyring: Keyring,
+    keys: InMemoryKeyStore,
+    sections: InMemoryVault,
+}
+
+fn import_vector(keys: &Keys, agreement: &SignedAgreement, bytes: &[u8]) -> Imported {
+    let buyer_ring =
+        Keyring::from_key_material(1, &seed("buyer kek version 1"), KeyringConfig::default()).unwrap();
+    let (staged_keys, staged) = (InMemoryKeyStore::new(), InMemoryVault::new());
+    let outcome = custodia_transfer::import(
+        bytes,
+        agreement,
+        Buyer {
+            recipient: &keys.recipient,
+            keyring: &buyer_ring,
+            keys: &staged_keys,
+            sections: &staged,
+        },
+        &ImportSettings::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    Imported {
+        outcome,
+        keyring: buyer_ring,
+        keys: staged_keys,
+        sections: staged,
+    }
+}
+
+/// The package (three customers), its description, three customer proofs and the buyer's receipt.
+fn package_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) {
+    let customers = package_customers();
+    let bytes = package_bytes(keys, agreement, &customers);
+    let outcome = import_vector(keys, agreement, &bytes).outcome;
+    let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
+    let header = reader.header().clone();
+    let mut leaves = Vec::new();
+    let signature = loop {
+        match reader.next_record().unwrap() {
+            Record::Entry(e) => leaves.push(hex(e.manifest_entry().leaf_hash().as_bytes())),
+            Record::Trailer { signature, .. } => break signature,
+        }
     };
+    let (d, e) = (
+        absent_customer("customer D", at(2022, 4, 1)),
+        absent_customer("customer E", at(2018, 1, 9)),
+    );
+    let proofs = custodia_transfer::prove(
+        bytes.as_slice(),
+        &outcome.tree,
+        &[customers[1].customer, d, e],
+        DEFAULT_MAX_ENTRY_LEN,
+    )
+    .unwrap();
+    for (name, proof) in ["moved", "not-moved", "not-moved-first"].iter().zip(&proofs) {
+        let mut text = serde_json::to_string_pretty(proof).unwrap();
+        text.push('\n');
+        files.insert(format!("transfer/proof-{name}.json"), text.into_bytes());
+    }
+    let receipt = outcome.receipt(agreement, at(2026, 7, 16));
     let signed = custodia_transfer::SignedReceipt::sign(receipt, agreement, &keys.buyer_sign).unwrap();
     files.insert("transfer/receipt.bin".into(), signed.encode());
+    put_json(
+        files,
+        "transfer/package.json",
+        &json!({
+            "file": "transfer/package.pkg",
+            "agreement": "transfer/agreement.bin",
+            "sha256": hex(&sha256(&bytes)),
+            "length": bytes.len(),
+            "header": {
+                "transfer_id": header.transfer_id().to_string(),
+                "agreement_digest": hex(header.agreement_digest().as_bytes()),
+                "seller_key_id": hex(&header.seller_key_id()),
+                "buyer_key_id": hex(&header.buyer_key_id()),
+                "created_at": "2026-07-15T09:00:00Z",
+            },
+            "seller_root_secret_label": "seller root secret",
+            "seller_root_secret": hex(&seed("seller root secret")),
+            "transfer_key": hex(&CaseSecret::new(agreement).derive::<32>(&[b"transfer key", header.transfer_id().as_bytes()])),
+            "count": outcome.customers,
+            "sections": outcome.sections,
+            "root": hex(outcome.root.as_bytes()),
+            "signature": hex(&signature),
+            "leaves": leaves,
+            "customers": customers.iter().map(|c| json!({
+                "label": c.label,
+                "id": c.customer.to_string(),
+                "created": c.created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "dek_id": c.dek_id.to_string(),
+                "dek": hex(&c.dek),
+                "sections": c.sections.iter().map(|(category, version, plaintext, sealed)| json!({
+                    "category": category.code(),
+                    "category_tag": category.tag(),
+                    "record_version": version,
+                    "sha256": hex(&sha256(&sealed.to_bytes())),
+                    "plaintext_utf8": String::from_utf8(plaintext.clone()).unwrap(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "proofs": [
+                {"file": "transfer/proof-moved.json", "customer": customers[1].customer.to_string(), "moved": true},
+                {"file": "transfer/proof-not-moved.json", "customer": d.to_string(), "moved": false,
+                 "created": "2022-04-01T09:00:00Z"},
+                {"file": "transfer/proof-not-moved-first.json", "customer": e.to_string(), "moved": false,
+                 "created": "2018-01-09T09:00:00Z"},
+            ],
+        }),
+    );
+    files.insert("transfer/package.pkg".into(), bytes);
 }
 
 fn generate() -> Files {
@@ -774,7 +1063,7 @@ fn generate() -> Files {
     consent_vectors(&keys, &mut files);
     let agreement = agreement_vectors(&keys, &mut files);
     crypto_vectors(&mut files);
-    transfer_receipt_vectors(&keys, &agreement, &mut files);
+    package_vectors(&keys, &agreement, &mut files);
     let index: BTreeMap<String, String> = files
         .iter()
         .map(|(name, bytes)| (name.clone(), hex(&sha256(bytes))))
@@ -815,7 +1104,11 @@ fn the_committed_vectors_are_what_the_generator_writes() {
         if dir.exists() {
             read_dir(&dir, "", &mut old);
         }
-        for name in old.keys().filter(|n| !generated.contains_key(*n)) {
+        // The README is written by hand; every other file is the generator's.
+        for name in old
+            .keys()
+            .filter(|n| !generated.contains_key(*n) && !n.starts_with("README"))
+        {
             std::fs::remove_file(dir.join(name)).unwrap();
         }
         for (name, bytes) in &generated {
@@ -985,4 +1278,78 @@ fn the_committed_vectors_verify_and_decode() {
     )
     .unwrap();
     assert_eq!(plain.as_slice(), s["plaintext_utf8"].as_str().unwrap().as_bytes());
+
+    // Package: custodia imports it with the buyer's key; every section opens to the stated plaintext under
+    // the key the buyer stored; the root, counts and leaves are the ones stated.
+    let keys = Keys::new();
+    let package = read_json("transfer/package.json");
+    let bytes = read("transfer/package.pkg");
+    let imported = import_vector(&keys, &agreement, &bytes);
+    assert_eq!(
+        hex(imported.outcome.root.as_bytes()),
+        package["root"].as_str().unwrap()
+    );
+    assert_eq!(imported.outcome.customers, package["count"].as_u64().unwrap());
+    assert_eq!(imported.outcome.sections, package["sections"].as_u64().unwrap());
+    let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
+    let header = reader.header().clone();
+    assert_eq!(header.transfer_id(), agreement.transfer_id());
+    let (mut leaves, mut sections, mut section_bytes) = (Vec::new(), 0u64, 0u64);
+    let summary = loop {
+        match reader.next_record().unwrap() {
+            Record::Entry(e) => {
+                leaves.push(Value::from(hex(e.manifest_entry().leaf_hash().as_bytes())));
+                sections += e.sections.len() as u64;
+                section_bytes += e
+                    .sections
+                    .iter()
+                    .map(|s| s.sealed.as_bytes().len() as u64)
+                    .sum::<u64>();
+            }
+            Record::Trailer {
+                count,
+                root,
+                signature,
+            } => {
+                break PackageSummary {
+                    header,
+                    customers: count,
+                    sections,
+                    section_bytes,
+                    package_bytes: bytes.len() as u64,
+                    root,
+                    signature,
+                };
+            }
+        }
+    };
+    assert_eq!(&Value::Array(leaves), &package["leaves"]);
+    for c in package["customers"].as_array().unwrap() {
+        let customer: CustomerId = c["id"].as_str().unwrap().parse().unwrap();
+        let dek_id = DekId::from_uuid(c["dek_id"].as_str().unwrap().parse().unwrap()).unwrap();
+        let wrapped = custodia_crypto::KeyStore::wrapped_key(&imported.keys, customer, dek_id).unwrap();
+        let dek = imported.keyring.unwrap(&wrapped).unwrap();
+        for s in c["sections"].as_array().unwrap() {
+            let category: DataCategory = s["category"].as_str().unwrap().parse().unwrap();
+            let stored =
+                custodia_crypto::SectionVault::latest_section(&imported.sections, customer, category)
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(stored.record_version(), s["record_version"].as_u64().unwrap());
+            let plain =
+                open_section(&dek, customer, category, stored.record_version(), stored.sealed()).unwrap();
+            assert_eq!(plain.as_slice(), s["plaintext_utf8"].as_str().unwrap().as_bytes());
+        }
+    }
+
+    // Proofs: each verifies with the seller's key and says what package.json says.
+    let seller = *agreement.terms().seller.verifying_key();
+    for p in package["proofs"].as_array().unwrap() {
+        let proof: CustomerProof = serde_json::from_slice(&read(p["file"].as_str().unwrap())).unwrap();
+        assert_eq!(proof.customer.to_string(), p["customer"].as_str().unwrap());
+        assert_eq!(proof.verify(&seller).unwrap(), p["moved"].as_bool().unwrap());
+    }
+
+    // The buyer's receipt is of this package.
+    SignedReceipt::verify(&read("transfer/receipt.bin"), &agreement, &summary).unwrap();
 }
