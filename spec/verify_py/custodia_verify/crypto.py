@@ -24,6 +24,15 @@ def hkdf(ikm, salt, info, length=32):
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
 
 
+def hkdf_extract(salt, ikm):
+    """RFC 5869 HKDF-Extract with SHA-256: HMAC-SHA256(key = salt, message = ikm)."""
+    from cryptography.hazmat.primitives import hmac
+
+    h = hmac.HMAC(salt, hashes.SHA256())
+    h.update(ikm)
+    return h.finalize()
+
+
 def hkdf_expand(prk, info, length=32):
     return HKDFExpand(algorithm=hashes.SHA256(), length=length, info=info).derive(prk)
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
 
-from . import agreement, consent, crypto, ledger, note
+from . import agreement, consent, crypto, ledger, note, package
 from . import vocabulary as v
 from .util import (
     Reader, VerifyError, b64, fail, hex_of, integer, load_json, members, require, sha256, text, unhex, uuid_bytes,
@@ -24,6 +24,24 @@ def seed(label):
     return sha256(SEED_DOMAIN + label.encode("utf-8"))
 
 
+def seed_uuid(label, version):
+    """The vectors' fixed ids: the first 16 bytes of seed(label) with the RFC 9562 version and variant set."""
+    b = bytearray(seed(label)[:16])
+    b[6] = (version << 4) | (b[6] & 0x0F)
+    b[8] = 0x80 | (b[8] & 0x3F)
+    return bytes(b)
+
+
+def seed_uuid_v7(label, created):
+    """A UUID v7 whose time field is `created` (an RFC 3339 UTC second), the rest from seed(label)."""
+    try:
+        when = datetime.strptime(text(created, "created"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        fail(f"{created!r}: not an RFC 3339 UTC second")
+    millis = int(when.timestamp()) * 1000
+    return millis.to_bytes(6, "big") + seed_uuid(label, 7)[6:]
+
+
 class Vectors:
     """The files of a vectors directory, optionally with some replaced (the flip test)."""
 
@@ -31,6 +49,7 @@ class Vectors:
         self.root = root
         self.replaced = replaced or {}
         self.reads = set()
+        self.cache = {}
 
     def read(self, name):
         self.reads.add(name)
@@ -52,11 +71,38 @@ class Vectors:
         return sorted(out)
 
 
+_UNCHANGED = {}
+
+
+def _once(check):
+    """Runs `check` once per Vectors value (several checks build on the same verified files), and reuses
+    its result on the unchanged files (keyed by the root) when none of the files it read was replaced:
+    it is a function of those files' bytes alone, so the flip test need not run it again."""
+    def run(vs):
+        name = check.__name__
+        if name not in vs.cache:
+            clean = _UNCHANGED.get((vs.root, name))
+            if clean is not None and not clean[0] & set(vs.replaced):
+                vs.reads |= clean[0]
+                vs.cache[name] = clean[1]
+            else:
+                before = set(vs.reads)
+                vs.reads.clear()
+                vs.cache[name] = check(vs)
+                if not vs.replaced:
+                    _UNCHANGED[(vs.root, name)] = (set(vs.reads), vs.cache[name])
+                vs.reads |= before
+        return vs.cache[name]
+    run.__name__, run.__doc__ = check.__name__, check.__doc__
+    return run
+
+
 def _ed25519_public(seed_bytes):
     key = Ed25519PrivateKey.from_private_bytes(seed_bytes)
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+@_once
 def keys(vs):
     """keys.json: every seed is the hash of its label, every public key and vkey the seed's."""
     k = members(vs.json("keys.json"), ["seller_signing", "buyer_signing", "ledger_log", "consent_log", "witness",
@@ -91,6 +137,7 @@ def keys(vs):
 
 # --- ledger ---------------------------------------------------------------------------------------------
 
+@_once
 def ledger_log(vs):
     """ledger/log.json: salts, leaves and roots recomputed; entry 2 redacted and accounted for."""
     k = keys(vs)
@@ -260,6 +307,7 @@ def consent_receipt(number):
 
 # --- transfer and crypto --------------------------------------------------------------------------------
 
+@_once
 def transfer_agreement(vs):
     """The signed agreement: canonical terms, both signatures, the keys of keys.json."""
     k = keys(vs)
@@ -320,7 +368,112 @@ def transfer_receipt(vs):
     require(prefix + canonical_json(fields) == body, "receipt: not canonical")
     require(fields["transfer_id"] == a["terms"]["transfer_id"], "receipt: transfer")
     require(unhex(fields["agreement_digest"], 32) == a["digest"], "receipt: agreement digest")
+    _, trailer, _, customers, _ = transfer_package(vs)
+    require(unhex(fields["root"], 32, "root") == trailer["root"], "receipt: not the package's root")
+    require(fields["customers"] == len(customers), "receipt: not the package's customer count")
+    require(fields["sections"] == sum(len(c["sections"]) for c in customers), "receipt: not the package's sections")
+    require(fields["rekeyed"] is False, "receipt: rekeyed")
+    require(fields["received_at"] == "2026-07-16T09:00:00Z", "receipt: received_at")
     return fields
+
+
+def _case_derive(package_json, agreement_digest, info, length):
+    """spec/package.md "Reproducible packages": a value derived from the seller's case secret."""
+    root_secret = unhex(package_json["seller_root_secret"], 32, "seller_root_secret")
+    require(root_secret == seed(text(package_json["seller_root_secret_label"], "label")), "package.json: root secret")
+    prk = crypto.hkdf_extract(b"custodia/key-hierarchy/v1", root_secret)
+    case = crypto.hkdf_expand(prk, b"custodia/transfer-case/v1" + agreement_digest, 32)
+    return crypto.hkdf_expand(crypto.hkdf_extract(b"custodia/transfer-secret/v1", case), info, length)
+
+
+@_once
+def transfer_package(vs):
+    """transfer/package.pkg: verified and imported with the buyer's key; every value package.json states
+    derived again (ids, keys, plaintexts, leaves, root) and the reproducible package's values re-derived."""
+    k = keys(vs)
+    a = transfer_agreement(vs)
+    p = members(vs.json("transfer/package.json"), ["file", "agreement", "sha256", "length", "header",
+                                                   "seller_root_secret_label", "seller_root_secret", "transfer_key",
+                                                   "count", "sections", "root", "signature", "leaves", "customers",
+                                                   "proofs"], "package.json")
+    require(p["file"] == "transfer/package.pkg" and p["agreement"] == "transfer/agreement.bin", "package.json: files")
+    data = vs.read(p["file"])
+    require(unhex(p["sha256"], 32, "sha256") == sha256(data) and integer(p["length"], "length") == len(data),
+            "package.json: the package's digest or length")
+    private, public = k["buyer_recipient"]
+    header, trailer, leaves, customers, transfer_key = package.import_package(data, a, private, public)
+    transfer = header["transfer_id"]
+    h = members(p["header"], ["transfer_id", "agreement_digest", "seller_key_id", "buyer_key_id", "created_at"],
+                "package.json header")
+    require(uuid_bytes(h["transfer_id"]) == transfer and unhex(h["agreement_digest"], 32) == a["digest"],
+            "package.json: header transfer or digest")
+    require(unhex(h["seller_key_id"], 8) == crypto.key_id(k["seller_signing"]), "package.json: seller key id")
+    require(unhex(h["buyer_key_id"], 8) == crypto.key_id(public), "package.json: buyer key id")
+    created = datetime.fromtimestamp(header["created_at"], tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    require(h["created_at"] == created == "2026-07-15T09:00:00Z", "package.json: creation time")
+    require(unhex(p["transfer_key"], 32) == transfer_key, "package.json: not the transfer key HPKE opens")
+    derive = lambda info, n: _case_derive(p, a["digest"], info, n)  # noqa: E731
+    require(derive(b"transfer key" + transfer, 32) == transfer_key, "package: the transfer key is not the case's")
+    eph = derive(b"hpke ephemeral" + transfer + public, 64)
+    require(crypto.derive_x25519(eph[:32])[1] == header["sealed_key"][17:49], "package: the HPKE ephemeral key")
+    require(integer(p["count"], "count") == trailer["count"] == len(customers), "package.json: count")
+    require(integer(p["sections"], "sections") == sum(len(c["sections"]) for c in customers), "package.json: sections")
+    require(unhex(p["root"], 32) == trailer["root"] and unhex(p["signature"], 64) == trailer["signature"],
+            "package.json: root or signature")
+    require(isinstance(p["leaves"], list) and [unhex(x, 32) for x in p["leaves"]] == leaves, "package.json: leaves")
+    _, entries, _ = package.read_records(data)
+    listed = p["customers"]
+    require(isinstance(listed, list) and len(listed) == len(customers), "package.json: customers")
+    for c, got, entry in zip(listed, customers, entries):
+        members(c, ["label", "id", "created", "dek_id", "dek", "sections"], "package customer")
+        label = text(c["label"], "label")
+        require(uuid_bytes(c["id"]) == got["customer"] == seed_uuid_v7(label, text(c["created"], "created")),
+                f"{label}: id")
+        require(uuid_bytes(c["dek_id"]) == got["dek_id"] == seed_uuid(label + " dek id", 4), f"{label}: dek id")
+        require(unhex(c["dek"], 32) == got["dek"] == seed(label + " dek"), f"{label}: dek")
+        require(entry["salt"] == derive(b"manifest salt" + got["customer"], 32), f"{label}: manifest salt")
+        nonce = derive(b"re-wrap nonce" + transfer + got["customer"] + got["dek_id"], 12)
+        require(entry["wrapped_key"][49:61] == nonce, f"{label}: re-wrap nonce")
+        require(isinstance(c["sections"], list) and len(c["sections"]) == len(got["sections"]), f"{label}: sections")
+        for s, (code, version, plain), (_, _, sealed) in zip(c["sections"], got["sections"], entry["sections"]):
+            members(s, ["category", "category_tag", "record_version", "sha256", "plaintext_utf8"], f"{label} section")
+            require(s["category"] == code and integer(s["category_tag"], "tag", 8) == v.CATEGORY_TAG[code],
+                    f"{label}: category")
+            require(integer(s["record_version"], "record_version") == version, f"{label}: record version")
+            require(unhex(s["sha256"], 32) == sha256(sealed), f"{label}: section digest")
+            require(text(s["plaintext_utf8"], "plaintext").encode() == plain, f"{label}: plaintext")
+    return header, trailer, leaves, customers, p
+
+
+def transfer_proofs(vs):
+    """transfer/proof-*.json: each verifies with the seller's key alone, for the package's header, size, root
+    and signature, and says what package.json says of its customer."""
+    k = keys(vs)
+    header, trailer, leaves, customers, p = transfer_package(vs)
+    listed = p["proofs"]
+    names = ["transfer/proof-moved.json", "transfer/proof-not-moved.json", "transfer/proof-not-moved-first.json"]
+    require(isinstance(listed, list) and [e.get("file") for e in listed if isinstance(e, dict)] == names,
+            "package.json: proofs")
+    for entry in listed:
+        moved_listed = entry.get("moved")
+        members(entry, ["file", "customer", "moved"] if moved_listed else ["file", "customer", "moved", "created"],
+                "proof entry")
+        proof = vs.json(entry["file"])
+        moved, customer, sections = package.verify_proof(proof, k["seller_signing"])
+        require(moved is moved_listed, f"{entry['file']}: moved")
+        require(uuid_bytes(entry["customer"]) == customer, f"{entry['file']}: customer")
+        require(unhex(proof["header"], package.HEADER_LEN) == header["bytes"], f"{entry['file']}: not the package's header")
+        require((proof["size"], unhex(proof["root"], 32), unhex(proof["signature"], 64)) ==
+                (trailer["count"], trailer["root"], trailer["signature"]), f"{entry['file']}: not the package's trailer")
+        if moved:
+            got = [c for c in customers if c["customer"] == customer]
+            require(len(got) == 1 and sections == [(code, ver) for code, ver, _ in got[0]["sections"]],
+                    f"{entry['file']}: not the customer's entry")
+        else:
+            require(customer not in [c["customer"] for c in customers], f"{entry['file']}: the customer moved")
+            label = {"transfer/proof-not-moved.json": "customer D", "transfer/proof-not-moved-first.json": "customer E"}
+            require(customer == seed_uuid_v7(label[entry["file"]], text(entry["created"], "created")),
+                    f"{entry['file']}: id")
 
 
 CHECKS = [
@@ -334,6 +487,8 @@ CHECKS = [
     *[consent_receipt(n) for n in range(1, 9)],
     transfer_agreement,
     crypto_formats,
+    transfer_package,
+    transfer_proofs,
     transfer_receipt,
 ]
 
