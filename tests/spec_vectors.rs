@@ -1055,6 +1055,51 @@ fn package_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) 
     files.insert("transfer/package.pkg".into(), bytes);
 }
 
+/// The destruction certificate payload of `spec/ledger-payloads.md`: one execution of a two-approver plan
+/// after a transfer (whole customer crypto-shredded; another's contact section deleted).
+fn certificate_payload() -> String {
+    let plan = uuid("destruction plan", 4);
+    let (a, c) = (
+        uuid_v7("customer A", at(2019, 3, 14)),
+        uuid_v7("customer C", at(2024, 11, 30)),
+    );
+    format!(
+        concat!(
+            r#"{{"plan":"{plan}","part":1,"method":"section_deletion","executed_at":"2026-08-01T09:00:00Z","#,
+            r#""operator":"clerk-synthetic-1","approvers":["dpo-synthetic","cco-synthetic"],"#,
+            r#""rules":[{{"rule":"contact-after-transfer","citation":{{"instrument":"Pipl","article":"47(1)(2)"}}}},"#,
+            r#"{{"rule":"marketing-after-transfer","citation":{{"instrument":"Pipl","article":"47(1)(2)"}}}}],"#,
+            r#""entries":[{{"customer":"{a}","holdings":[{{"category":"contact"}},{{"category":"marketing_preferences"}}],"#,
+            r#""rules":["contact-after-transfer","marketing-after-transfer"],"already_destroyed":false}},"#,
+            r#"{{"customer":"{c}","holdings":[{{"category":"contact"}}],"rules":["contact-after-transfer"],"#,
+            r#""already_destroyed":true}}]}}"#
+        ),
+        plan = plan,
+        a = a,
+        c = c
+    )
+}
+
+/// The data-room record payload of `spec/ledger-payloads.md`.
+fn data_room_payload() -> String {
+    format!(
+        r#"{{"format":"custodia-transfer/data-room/1","digest":"{}","as_of":"2026-05-01","k":10,"customers":300,"sample_rows":40,"suppressed_sample_rows":3}}"#,
+        hex(&seed("data room export"))
+    )
+}
+
+/// Ledger payloads of other crates: a destruction certificate and a data-room record.
+fn payload_vectors(files: &mut Files) {
+    files.insert(
+        "ledger/destruction-certificate.json".into(),
+        certificate_payload().into_bytes(),
+    );
+    files.insert(
+        "ledger/data-room-record.json".into(),
+        data_room_payload().into_bytes(),
+    );
+}
+
 fn generate() -> Files {
     let keys = Keys::new();
     let mut files = Files::new();
@@ -1064,6 +1109,7 @@ fn generate() -> Files {
     let agreement = agreement_vectors(&keys, &mut files);
     crypto_vectors(&mut files);
     package_vectors(&keys, &agreement, &mut files);
+    payload_vectors(&mut files);
     let index: BTreeMap<String, String> = files
         .iter()
         .map(|(name, bytes)| (name.clone(), hex(&sha256(bytes))))
@@ -1349,6 +1395,16 @@ fn the_committed_vectors_verify_and_decode() {
         assert_eq!(proof.customer.to_string(), p["customer"].as_str().unwrap());
         assert_eq!(proof.verify(&seller).unwrap(), p["moved"].as_bool().unwrap());
     }
+
+    // Ledger payloads of other crates decode and re-encode byte for byte.
+    let bytes = read("ledger/destruction-certificate.json");
+    let certificate = custodia_retention::DestructionCertificate::from_payload(&bytes).unwrap();
+    assert_eq!(certificate.to_payload().unwrap(), bytes);
+    assert_eq!(certificate.entries().len(), 2);
+    let bytes = read("ledger/data-room-record.json");
+    let record: custodia_transfer::data_room::DataRoomRecord = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(serde_json::to_vec(&record).unwrap(), bytes);
+    assert_eq!(record.format, custodia_transfer::data_room::DATA_ROOM_PAYLOAD);
 
     // The buyer's receipt is of this package.
     SignedReceipt::verify(&read("transfer/receipt.bin"), &agreement, &summary).unwrap();

@@ -476,6 +476,74 @@ def transfer_proofs(vs):
                     f"{entry['file']}: id")
 
 
+_INSTRUMENTS = ["Pipl", "Ndsr", "AmlLaw2024", "BrokerRule2018", "InsuranceLaw2015", "CacCrossBorder2024", "Gb11643",
+                "Gb32100", "Gdpr", "EuAmlDirective2015", "Custom", "CivilCode2020", "CybersecurityLaw2016",
+                "SalesTraceability2017", "AccountingArchives2015", "IntermediaryIt2021"]
+_RECORD_KINDS = ["impact_assessment", "processing_record", "provision_record", "sales_recording", "customer_notice",
+                 "entrustment_contract", "accounting_record", "complaint_record", "network_log", "suppression_record",
+                 "consent_evidence"]
+_RULE_ID = __import__("re").compile(r"[a-z0-9._-]{1,64}")
+
+
+def ledger_payloads(vs):
+    """ledger/data-room-record.json and destruction-certificate.json (spec/ledger-payloads.md): members,
+    types and vocabularies as specified, compact canonical JSON, and the vectors' seeded ids and digest."""
+    from .util import canonical_json
+    data = vs.read("ledger/data-room-record.json")
+    require(data.startswith(b'{"format":"custodia-transfer/data-room/1",'), "data-room record: prefix")
+    r = members(load_json(data, "data-room record"), ["format", "digest", "as_of", "k", "customers", "sample_rows",
+                                                      "suppressed_sample_rows"], "data-room record")
+    require(canonical_json(r) == data, "data-room record: not compact canonical JSON")
+    require(unhex(r["digest"], 32) == seed("data room export"), "data-room record: digest")
+    v.date(r["as_of"], "as_of")
+    require(integer(r["k"], "k", 32) >= 1, "data-room record: k")
+    for name in ("customers", "sample_rows", "suppressed_sample_rows"):
+        integer(r[name], name)
+    require((r["as_of"], r["k"], r["customers"], r["sample_rows"], r["suppressed_sample_rows"]) ==
+            ("2026-05-01", 10, 300, 40, 3), "data-room record: the vector's values")
+
+    data = vs.read("ledger/destruction-certificate.json")
+    require(data.startswith(b'{"plan":'), "destruction certificate: prefix")
+    c = members(load_json(data, "certificate"), ["plan", "part", "method", "executed_at", "operator", "approvers",
+                                                 "rules", "entries"], "destruction certificate")
+    require(canonical_json(c) == data, "destruction certificate: not compact canonical JSON")
+    require(uuid_bytes(c["plan"]) == seed_uuid("destruction plan", 4), "certificate: plan")
+    require(integer(c["part"], "part", 32) == 1, "certificate: part")
+    m = c["method"]
+    require(m in ("crypto_shredding", "section_deletion") or
+            (isinstance(m, dict) and list(m) == ["other"] and isinstance(m["other"], str)), "certificate: method")
+    require(v.time(c["executed_at"], "executed_at") == "2026-08-01T09:00:00Z", "certificate: executed_at")
+    require(text(c["operator"], "operator") == "clerk-synthetic-1", "certificate: operator")
+    require(c["approvers"] == ["dpo-synthetic", "cco-synthetic"], "certificate: approvers")
+    require(isinstance(c["rules"], list) and c["rules"], "certificate: rules")
+    named = []
+    for rule in c["rules"]:
+        members(rule, ["rule", "citation"], "rule")
+        require(_RULE_ID.fullmatch(text(rule["rule"], "rule")) is not None, "certificate: rule id")
+        cite = members(rule["citation"], ["instrument", "article"], "citation")
+        require(cite["instrument"] in _INSTRUMENTS and text(cite["article"], "article"), "certificate: citation")
+        require(cite == {"instrument": "Pipl", "article": "47(1)(2)"}, "certificate: the vector's citation")
+        named.append(rule["rule"])
+    require(named == ["contact-after-transfer", "marketing-after-transfer"], "certificate: the vector's rules")
+    expected = [("customer A", "2019-03-14T09:00:00Z", ["contact", "marketing_preferences"], False),
+                ("customer C", "2024-11-30T09:00:00Z", ["contact"], True)]
+    require(isinstance(c["entries"], list) and len(c["entries"]) == len(expected), "certificate: entries")
+    for e, (label, created, categories, already) in zip(c["entries"], expected):
+        members(e, ["customer", "holdings", "rules", "already_destroyed"], "certificate entry")
+        require(uuid_bytes(e["customer"]) == seed_uuid_v7(label, created), "certificate: customer")
+        holdings = []
+        for h in e["holdings"]:
+            require(isinstance(h, dict) and len(h) == 1, "certificate: holding")
+            kind, value = next(iter(h.items()))
+            require((kind == "category" and value in v.CATEGORY_TAG) or (kind == "record" and value in _RECORD_KINDS),
+                    "certificate: holding")
+            holdings.append(value)
+        require(holdings == categories, "certificate: the vector's holdings")
+        require(isinstance(e["rules"], list) and all(r in named for r in e["rules"]), "certificate: entry rules")
+        require(e["rules"] == named[:len(categories)], "certificate: the vector's entry rules")
+        require(e["already_destroyed"] is already, "certificate: already_destroyed")
+
+
 CHECKS = [
     keys,
     ledger_log,
@@ -490,6 +558,7 @@ CHECKS = [
     transfer_package,
     transfer_proofs,
     transfer_receipt,
+    ledger_payloads,
 ]
 
 
