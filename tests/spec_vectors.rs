@@ -940,6 +940,39 @@ fn manifest_root(leaves: &[MerkleHash]) -> MerkleHash {
     }
 }
 
+/// The same package written by custodia's own writer, its randomness derived by custodia-crypto's key
+/// hierarchy from the seller root secret: it must be the bytes the second encoder wrote, which proves that
+/// `spec/package.md` ("Reproducible packages") says what custodia-brokerage does.
+fn package_by_custodia(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCustomer]) -> Vec<u8> {
+    use custodia_crypto::{KeyHierarchy, PackageRandomness, RootSecret};
+    use custodia_transfer::package::{PackageWriter, TravellingSection};
+    use custodia_transfer::{ProofTree, WriterSettings};
+    let hierarchy = KeyHierarchy::new(RootSecret::from_slice(&seed("seller root secret")).unwrap());
+    let secret = hierarchy.transfer_secret(agreement.digest().as_bytes()).unwrap();
+    let keyring = Keyring::from_key_material(1, &seller_kek(), KeyringConfig::default()).unwrap();
+    let mut out = Vec::new();
+    let settings = WriterSettings {
+        created_at: at(2026, 7, 15),
+        proof_tree: ProofTree::Discard,
+        randomness: PackageRandomness::derived(secret),
+    };
+    let mut writer = PackageWriter::start_with(&mut out, agreement, &keys.seller_sign, settings).unwrap();
+    for c in customers {
+        let sections = c
+            .sections
+            .iter()
+            .map(|(category, version, _, sealed)| TravellingSection {
+                category: *category,
+                record_version: *version,
+                sealed: sealed.clone(),
+            })
+            .collect();
+        writer.add(&keyring, &c.wrapped, sections).unwrap();
+    }
+    writer.finish().unwrap();
+    out
+}
+
 /// The buyer's side of the package vector with custodia's own reader: import into fresh stores.
 struct Imported {
     outcome: ImportOutcome,
@@ -977,6 +1010,10 @@ fn import_vector(keys: &Keys, agreement: &SignedAgreement, bytes: &[u8]) -> Impo
 fn package_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) {
     let customers = package_customers();
     let bytes = package_bytes(keys, agreement, &customers);
+    assert!(
+        package_by_custodia(keys, agreement, &customers) == bytes,
+        "custodia's writer with derived randomness does not write what spec/package.md says"
+    );
     let outcome = import_vector(keys, agreement, &bytes).outcome;
     let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
     let header = reader.header().clone();
