@@ -1446,3 +1446,36 @@ fn the_committed_vectors_verify_and_decode() {
     // The buyer's receipt is of this package.
     SignedReceipt::verify(&read("transfer/receipt.bin"), &agreement, &summary).unwrap();
 }
+
+/// A package the seller signed whose first transfer-wrapped key names another transfer is refused by the
+/// offline check as `spec/package.md` ("Verifying a package", step 3) says, not only when the buyer opens it.
+#[test]
+fn a_signed_package_whose_wrapped_key_names_another_transfer_is_refused_offline() {
+    let keys = Keys::new();
+    let agreement = SignedAgreement::decode(&read("transfer/agreement.bin")).unwrap();
+    let mut bytes = read("transfer/package.pkg");
+    // Entry 0: tag (1), length (4), salt (32), customer (16), key length (2), key version (1), transfer id.
+    let at = 180 + 1 + 4 + 32 + 16 + 2 + 1;
+    assert_eq!(&bytes[at..at + 16], agreement.transfer_id().as_bytes());
+    bytes[at..at + 16].copy_from_slice(uuid("another transfer", 4).as_bytes());
+    // Re-sign it as the seller would: the new root over the entries as they now are.
+    let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
+    let header = reader.header().as_bytes().to_vec();
+    let mut leaves = Vec::new();
+    while let Record::Entry(e) = reader.next_record().unwrap() {
+        leaves.push(e.manifest_entry().leaf_hash());
+    }
+    let root = manifest_root(&leaves);
+    let count = leaves.len() as u64;
+    let mut message = b"custodia-transfer/package-signature/v1\0".to_vec();
+    message.extend_from_slice(&header);
+    message.extend_from_slice(&count.to_be_bytes());
+    message.extend_from_slice(root.as_bytes());
+    let trailer = bytes.len() - (1 + 8 + 32 + 64);
+    bytes.truncate(trailer + 1 + 8);
+    bytes.extend_from_slice(root.as_bytes());
+    bytes.extend_from_slice(keys.seller_sign.sign(&message).as_bytes());
+    let err =
+        custodia_transfer::verify_package(bytes.as_slice(), &agreement, DEFAULT_MAX_ENTRY_LEN).unwrap_err();
+    assert!(err.to_string().contains("another transfer"), "{err}");
+}

@@ -800,9 +800,10 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 
 /// Checks a package offline with nothing but the signed agreement — no key of either party, so an auditor
 /// can run it on an evidence folder: the header names the agreement's transfer, digest, seller key and
-/// buyer key; every entry decodes, in strictly increasing customer order, with its wrapped key and every
-/// section naming its customer and data key; the count and the recomputed RFC 9162 root equal the
-/// trailer's; and the seller's signature over header, count and root verifies. It cannot open anything (the
+/// buyer key; every entry decodes, in strictly increasing customer order, with its wrapped key naming its
+/// customer and the header's transfer and every section its data key; the count and the recomputed RFC 9162
+/// root equal the trailer's; and the seller's signature over the signed message of `spec/package.md`
+/// ("Verifying a package", which this implements) verifies. It cannot open anything (the
 /// buyer's import does that); it proves which package the seller signed, and its summary is what a receipt
 /// is verified against.
 pub fn verify_package<R: Read>(
@@ -842,6 +843,9 @@ pub fn verify_package<R: Read>(
                 last = Some(entry.customer);
                 if entry.wrapped_key.customer() != entry.customer {
                     return Err(fail("wrapped key names another customer"));
+                }
+                if entry.wrapped_key.transfer_id() != header.transfer_id() {
+                    return Err(fail("wrapped key names another transfer"));
                 }
                 if entry
                     .sections
