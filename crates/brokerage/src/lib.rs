@@ -125,6 +125,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("custodia-brokerage needs a store: enable the `sqlite` feature (the default) or `postgres`");
 
+mod anchor;
 mod backend;
 mod brokerage;
 mod case;
@@ -139,6 +140,7 @@ mod planning;
 mod records;
 mod sweep;
 
+pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::buyer::{BuyerCase, Imported};
 pub use case::seller::{
