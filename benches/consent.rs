@@ -44,6 +44,9 @@ fn book(n: u64) -> (ConsentIndex, Vec<CustomerId>) {
         text_digest: Digest::of(b"text"),
         published_at: day(0),
         recorded_at: day(0),
+        processing: Some(custodia_synthetic::notices::processing_details(
+            "privacy@broker.example",
+        )),
     })
     .unwrap();
     let mut index = ConsentIndex::new(BasisPolicy::cn_insurance_broker(TransferPath::SeparateConsent));

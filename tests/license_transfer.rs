@@ -330,6 +330,9 @@ fn seller_ledger(agreement: &SignedAgreement, book: &[SyntheticCustomer]) -> Con
         text_digest: Digest::of(b"general notice"),
         published_at: nine(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()),
         recorded_at: nine(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()),
+        processing: Some(custodia_synthetic::notices::processing_details(
+            "privacy@example.invalid",
+        )),
     })
     .unwrap();
     ledger.publish(&general).unwrap();

@@ -49,8 +49,9 @@ pub mod checkpoint {
 
 /// Consent ledger payloads (tag 0, `ConsentRecord::decode`) and consent receipts as a customer or
 /// regulator receives them (tag 1, JSON, verified with the fixture log key). Never a panic; a decoded
-/// record re-encodes to bytes that decode to the same record, and the canonical encoding is a fixed point;
-/// an error message never echoes a quoted value from the payload.
+/// record re-encodes to bytes that decode to the same record, and the canonical encoding is a fixed point
+/// (a notice of format 1 or 2, without processing details, is refused for re-encoding instead); an error
+/// message never echoes a quoted value from the payload.
 pub mod consent {
     use custodia_consent::{ConsentReceipt, ConsentRecord};
 
@@ -62,6 +63,14 @@ pub mod consent {
         if tag % 2 == 0 {
             match ConsentRecord::decode(7, rest) {
                 Ok(record) => {
+                    // A notice of format 1 or 2 has no processing details and cannot be written again in
+                    // format 3; it is read, never re-encoded.
+                    if let ConsentRecord::Notice(n) = &record
+                        && n.fields().processing.is_none()
+                    {
+                        assert!(record.encode().is_err(), "a legacy notice is not re-encoded");
+                        return;
+                    }
                     let canonical = record.encode().unwrap();
                     let again = ConsentRecord::decode(7, &canonical).unwrap();
                     assert_eq!(again, record, "decode(encode(r)) == r");

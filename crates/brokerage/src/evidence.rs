@@ -1,5 +1,8 @@
 //! The evidence folder of a closed transfer case — only public material — and `verify_evidence`, which re-checks it offline with nothing else.
 //!
+//! The folder and its verification, in order, are specified language-neutrally in `spec/evidence-folder.md`;
+//! `spec/verify_py/verify_evidence.py` is a second verifier written from that document.
+//!
 //! | file | what | checked by `verify_evidence` |
 //! |---|---|---|
 //! | `MANIFEST.json` | SHA-256 of every other file | every digest matches |

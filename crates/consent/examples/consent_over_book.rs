@@ -47,6 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text_digest: Digest::of(b"the privacy notice as shown"),
         published_at: at_nine(today - Duration::days(365 * 20)),
         recorded_at: at_nine(today - Duration::days(365 * 20)),
+        processing: Some(custodia_synthetic::notices::processing_details(
+            "privacy@broker.example",
+        )),
     })?;
     ledger.publish(&notice)?;
 
@@ -139,9 +142,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let receipt = ledger.receipt(1, &checkpoint)?;
     let verified = receipt.verify(key.verifier())?;
     println!(
-        "receipt for entry 1 verifies against tree size {}: {:?} of {:?}",
+        "receipt {} (a {:?}) for entry 1 verifies against tree size {}: {:?} of {:?}",
+        verified.fields().receipt_id,
+        verified.fields().record_kind,
         verified.tree_size(),
-        verified.fields().event_type,
+        verified.fields().consent.as_ref().map(|c| c.consent_state),
         verified.fields().purposes
     );
     Ok(())

@@ -23,8 +23,10 @@
 //!   needs no consent, and the decision still names the basis.
 //! - **The question** ([`ConsentIndex::permits`]): permitted or denied, the basis, the ledger indices of the
 //!   evidence, and [`ConsentReason`]s naming each [`ConsentRule`] and its article.
-//! - **Receipts** ([`ConsentReceipt`]): ISO/IEC TS 27560 fields, inclusion proofs and a signed checkpoint,
-//!   verifiable offline with only the controller's public key.
+//! - **Receipts** ([`ConsentReceipt`]): ISO/IEC TS 27560 records — a consent record for a grant or a
+//!   withdrawal, a notice, objection, refusal or provision record for the other events ([`RecordKind`]) —
+//!   with inclusion proofs and a signed checkpoint, verifiable offline with only the controller's public key
+//!   (`spec/consent-receipt.md`).
 //! - **Withdrawal propagation** ([`ConsentIndex::recipients_to_tell`], [`ConsentIndex::propagation_tasks`]):
 //!   every recipient that received data in the ended scope, on consent or on another basis, with what it must
 //!   do ([`PropagationDuty`]), a notice text in Chinese or English, a task whose state only moves forward
@@ -35,7 +37,7 @@
 //!
 //! **Events are ledger entries; the index is a cache of the ledger.** Every notice, event and propagation
 //! step is appended to the custodia-ledger Merkle log as a versioned canonical JSON payload
-//! ([`ConsentRecord`], format [`FORMAT_VERSION`]; format 1 still decodes) and only then indexed, so the
+//! ([`ConsentRecord`], format [`FORMAT_VERSION`]; formats 1 and 2 still decode) and only then indexed, so the
 //! index never knows more than the ledger proves, and [`ConsentIndex::rebuild`] recreates it from the log at
 //! any time. A receipt proves the exact stored bytes; nothing is re-serialized to verify.
 //!
@@ -108,7 +110,7 @@
 //! ```
 //! use custodia_consent::*;
 //! use custodia_ledger::{Log, MemoryStore};
-//! use custodia_model::{CustomerId, DataCategory, Purpose};
+//! use custodia_model::{CustomerId, DataCategory, Jurisdiction, Purpose};
 //! use chrono::{TimeZone, Utc};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -131,6 +133,16 @@
 //!     text_digest: Digest::of("the exact text shown".as_bytes()),
 //!     published_at: day(1)?,
 //!     recorded_at: day(1)?,
+//!     processing: Some(ProcessingDetails {
+//!         controller_id: "91310000MA1FL0001X".into(),
+//!         controller_address: "上海市浦东新区示例路 1 号".into(),
+//!         jurisdiction: Jurisdiction::MAINLAND_CHINA,
+//!         storage_locations: [Jurisdiction::MAINLAND_CHINA].into(),
+//!         withdrawal: WithdrawalMethod {
+//!             channels: [Channel::Web, Channel::Email].into(),
+//!             contact: "privacy@broker.example".into(),
+//!         },
+//!     }),
 //! })?;
 //! ledger.publish(&notice)?;
 //!
@@ -192,7 +204,10 @@ pub use event::{Channel, ConsentEvent, ConsentForm, EventDraft, EventKind};
 pub use ids::{EventId, GuardianId, NoticeId, PartyId};
 pub use index::{ConsentIndex, IndexStats, MAX_PURPOSES};
 pub use ledger::{ConsentLedger, REBUILD_BATCH};
-pub use notice::{MAX_TEXT, Notice, NoticeChange, NoticeDraft, NoticeRecipient, NoticeRef};
+pub use notice::{
+    MAX_TEXT, Notice, NoticeChange, NoticeDraft, NoticeRecipient, NoticeRef, ProcessingDetails,
+    WithdrawalMethod,
+};
 pub use policy::{
     BasisPolicy, BasisPolicyDraft, ClaimsData, GdprPurposeRule, GdprTerms, PurposeRule, Regime, TransferPath,
     TransferRule,
@@ -202,8 +217,9 @@ pub use propagation::{
     PropagationTarget, PropagationTask, StoredPropagationTask, Tell, TextLanguage, ToTell, Told,
 };
 pub use receipt::{
-    ConsentReceipt, Controller, ProvenLedgerEntry, RECEIPT_SCHEMA, ReceiptFields, ReceiptRecipient,
-    VerifiedReceipt,
+    ConsentReceipt, ConsentState, ConsentType, Controller, EntityRole, LawfulBasis, PartyRole,
+    PiiInformation, ProvenLedgerEntry, RECEIPT_SCHEMA, ReceiptConsent, ReceiptEvent, ReceiptFields,
+    ReceiptId, ReceiptParty, RecordKind, Validity, ValidityEnd, VerifiedReceipt,
 };
 pub use record::{ConsentRecord, FORMAT_VERSION, PAYLOAD_PREFIX};
 pub use scope::{ConsentScope, ProposedUse, Recipient};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::error::ConsentError;
+use crate::event::Channel;
 use crate::ids::NoticeId;
 use crate::scope::{ProposedUse, Recipient};
 
@@ -35,6 +36,41 @@ pub struct NoticeRecipient {
     pub name: String,
     /// How to reach it, and how to exercise rights against it (PIPL Art 39).
     pub contact: String,
+}
+
+/// How a person withdraws: the channels that take a withdrawal and where to send it (PIPL Art 15: a
+/// convenient way to withdraw; GDPR Art 7(3): as easy as giving; ISO/IEC TS 27560 `withdrawal_method`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalMethod {
+    /// The channels a withdrawal is taken on; at least one.
+    pub channels: BTreeSet<Channel>,
+    /// Where to send it: the controller's address, number or page for withdrawals (an organization's
+    /// details, never the person's).
+    pub contact: String,
+}
+
+/// Where and under which law the controller processes, who it is, and how to withdraw: the ISO/IEC TS 27560
+/// elements a consent receipt must carry that a notice of consent-record formats 1 and 2 did not (PIPL Art
+/// 17(1)(1), (4); Art 39 for places abroad; GDPR Art 13(1)(a), (f), (2)(c)). Required in every notice
+/// published from format 3 on; `None` only in a notice recorded in an earlier format.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessingDetails {
+    /// The controller's registration identifier (for a mainland company its unified social credit code,
+    /// GB 32100; elsewhere a company-register number): TS 27560 `party_id` of the PII controller.
+    pub controller_id: String,
+    /// The controller's registered address: TS 27560 `party_address`.
+    pub controller_address: String,
+    /// The jurisdiction whose law governs the processing the notice describes, where the controller
+    /// processes and answers for it: `CN` for the PIPL, an EEA state for the GDPR. Not the person's home and
+    /// not a destination abroad (those are [`NoticeDraft::destinations`]).
+    pub jurisdiction: Jurisdiction,
+    /// Where the data is stored (TS 27560 `storage_locations`; PIPL Art 40 for data kept in the mainland);
+    /// at least one.
+    pub storage_locations: BTreeSet<Jurisdiction>,
+    /// How to withdraw.
+    pub withdrawal: WithdrawalMethod,
 }
 
 /// Everything a notice says, as plain fields: the input of [`Notice::new`] and its stored form.
@@ -73,6 +109,10 @@ pub struct NoticeDraft {
     /// When the controller recorded this version (transaction time): a question asked as of an earlier time
     /// does not know it, so a notice appended later never changes an answer already given.
     pub recorded_at: DateTime<Utc>,
+    /// Who the controller is, where and under which law it processes, and how to withdraw. Required when a
+    /// notice is published ([`crate::ConsentRecord::encode`] refuses a notice without it); `None` only in a
+    /// notice recorded in consent-record format 1 or 2, which had no such field.
+    pub processing: Option<ProcessingDetails>,
 }
 
 /// A validated, versioned notice. A value that exists has every field PIPL Art 17 asks for.
@@ -126,6 +166,21 @@ impl Notice {
             return Err(ConsentError::Empty {
                 field: "notice.categories",
             });
+        }
+        if let Some(p) = &draft.processing {
+            text("notice.processing.controller_id", &p.controller_id)?;
+            text("notice.processing.controller_address", &p.controller_address)?;
+            text("notice.processing.withdrawal.contact", &p.withdrawal.contact)?;
+            if p.storage_locations.is_empty() {
+                return Err(ConsentError::Empty {
+                    field: "notice.processing.storage_locations",
+                });
+            }
+            if p.withdrawal.channels.is_empty() {
+                return Err(ConsentError::Empty {
+                    field: "notice.processing.withdrawal.channels",
+                });
+            }
         }
         for r in &draft.recipients {
             if r.recipient == Recipient::Controller {
@@ -284,7 +339,47 @@ mod tests {
             text_digest: Digest::of(b"v1 text"),
             published_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
             recorded_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+            processing: Some(ProcessingDetails {
+                controller_id: "91310000MA1FL0001X".into(),
+                controller_address: "上海市浦东新区示例路 1 号".into(),
+                jurisdiction: Jurisdiction::MAINLAND_CHINA,
+                storage_locations: [Jurisdiction::MAINLAND_CHINA].into(),
+                withdrawal: WithdrawalMethod {
+                    channels: [Channel::Web, Channel::Email].into(),
+                    contact: "privacy@example.invalid".into(),
+                },
+            }),
         }
+    }
+
+    #[test]
+    fn incomplete_processing_details_are_refused_with_the_field() {
+        let mut d = draft(1);
+        if let Some(p) = d.processing.as_mut() {
+            p.storage_locations.clear();
+        }
+        assert_eq!(
+            Notice::new(d).unwrap_err(),
+            ConsentError::Empty {
+                field: "notice.processing.storage_locations"
+            }
+        );
+        let mut d = draft(1);
+        if let Some(p) = d.processing.as_mut() {
+            p.withdrawal.channels.clear();
+        }
+        assert!(matches!(Notice::new(d), Err(ConsentError::Empty { .. })));
+        let mut d = draft(1);
+        if let Some(p) = d.processing.as_mut() {
+            p.controller_address = " ".into();
+        }
+        assert!(matches!(
+            Notice::new(d),
+            Err(ConsentError::InvalidText {
+                field: "notice.processing.controller_address",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! The ledger payload of a consent record: a documented, versioned, canonical JSON encoding.
 //!
-//! Format 2 is the UTF-8 JSON object that `serde_json` writes for
-//! `{"schema":"custodia-consent","format":2,"record":{"notice":{…}}}`, `…"record":{"event":{…}}}` or
+//! The byte-level specification is `spec/consent-records.md` at the repository root.
+//!
+//! Format 3 is the UTF-8 JSON object that `serde_json` writes for
+//! `{"schema":"custodia-consent","format":3,"record":{"notice":{…}}}`, `…"record":{"event":{…}}}` or
 //! `…"record":{"propagation":{…}}}`, fields in declaration order, sets in sorted order, no whitespace. It
 //! always starts with [`PAYLOAD_PREFIX`], so a shared ledger can hold other crates' entries beside ours. The
 //! bytes are stored once and never re-serialized: a receipt proves the stored bytes, and decoding is the only
 //! thing a reader does to them.
 //!
-//! Format 2 added a notice's `recorded_at` (notices are bitemporal), the `provided` event kind and the
-//! `propagation` record. Format 1 payloads, written before, still decode: a format-1 notice was known from
-//! its publication, so its `recorded_at` is its `published_at`; a format-1 payload holding anything format 2
-//! added is refused.
+//! Format 3 added a notice's `processing` (controller id and address, the processing's jurisdiction, storage
+//! locations, the withdrawal method: ISO/IEC TS 27560 elements a receipt must carry), required in every
+//! format-3 notice. Format 2 added a notice's `recorded_at` (notices are bitemporal), the `provided` event
+//! kind and the `propagation` record. Payloads of formats 1 and 2, written before, still decode: their
+//! notices have no `processing`; a format-1 notice was known from its publication, so its `recorded_at` is
+//! its `published_at`; a payload holding anything a later format added is refused.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +24,7 @@ use crate::notice::Notice;
 use crate::propagation::PropagationRecord;
 
 /// The format version written by this crate.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this crate still reads.
 const OLDEST_FORMAT: u32 = 1;
@@ -62,8 +66,16 @@ struct EnvelopeIn {
 }
 
 impl ConsentRecord {
-    /// The payload bytes, in format [`FORMAT_VERSION`], to append to the ledger.
+    /// The payload bytes, in format [`FORMAT_VERSION`], to append to the ledger. A notice without its
+    /// processing details ([`crate::ProcessingDetails`]) is refused: format 3 requires them.
     pub fn encode(&self) -> Result<Vec<u8>, ConsentError> {
+        if let ConsentRecord::Notice(n) = self
+            && n.fields().processing.is_none()
+        {
+            return Err(ConsentError::Empty {
+                field: "notice.processing",
+            });
+        }
         serde_json::to_vec(&EnvelopeOut {
             schema: SCHEMA,
             format: FORMAT_VERSION,
@@ -107,12 +119,22 @@ impl ConsentRecord {
                 reason: format!("not a format {} record", envelope.format),
             });
         }
+        if let ConsentRecord::Notice(n) = &record
+            && envelope.format >= 3
+            && n.fields().processing.is_none()
+        {
+            return Err(ConsentError::Payload {
+                index,
+                reason: "a format 3 notice names its processing details".to_owned(),
+            });
+        }
         Ok(record)
     }
 
     /// The first format version that can hold this record.
     fn format_introduced(&self) -> u32 {
         match self {
+            ConsentRecord::Notice(n) if n.fields().processing.is_some() => 3,
             ConsentRecord::Notice(_) => 1,
             ConsentRecord::Event(e) if e.kind() == EventKind::Provided => 2,
             ConsentRecord::Event(_) => 1,

@@ -1,4 +1,7 @@
 //! Sealed sections: one data category of one customer, encrypted under that customer's data key.
+//!
+//! The bytes and the AAD (`"custodia/section/v1"` ‖ `0x01` ‖ customer id ‖ category tag ‖ record version
+//! (`u64`) ‖ DEK id, 61 bytes) are specified in `spec/crypto.md`.
 
 use std::fmt;
 

@@ -1,4 +1,8 @@
 //! Sealing to a buyer: recipient X25519 key pairs, a transfer key sealed once with HPKE, DEKs re-wrapped under it.
+//!
+//! The exact bytes — the HPKE suite, `info` (`"custodia/transfer-key/v1"` ‖ transfer id) and `aad` (`0x01` ‖
+//! transfer id), and the transfer-wrap AAD (`"custodia/transfer-wrap/v1"` ‖ transfer id ‖ customer id ‖ DEK
+//! id) — are specified in `spec/crypto.md`.
 
 use std::convert::Infallible;
 use std::fmt;

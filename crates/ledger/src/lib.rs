@@ -7,6 +7,8 @@
 //! `signed-note` format that Go's checksum database, Sigstore and the public witness network read. A
 //! consent receipt that carries its [`InclusionProof`] and a [`SignedCheckpoint`] can be checked offline
 //! by a customer or a regulator with nothing but this crate's free functions — or any RFC 9162 verifier.
+//! The bytes — leaves, proofs and their JSON, redaction records, checkpoints — are specified language-neutrally
+//! in `spec/ledger.md` and `spec/checkpoint.md`, every payload kind in `spec/ledger-payloads.md`.
 //!
 //! ## The key decision: blinded, redactable leaves
 //!

@@ -1,4 +1,6 @@
 //! C2SP `signed-note`: byte-exact parsing and serialization, Ed25519 signers, verifier keys (`vkey`), cosignatures.
+//!
+//! Exactly what custodia writes and accepts is specified in `spec/checkpoint.md`.
 
 use std::fmt;
 

@@ -139,5 +139,7 @@ pub fn privacy_notice(
         text_digest: Digest::of(b"the privacy notice as shown at onboarding"),
         published_at,
         recorded_at: published_at,
+        // The processing details a format-3 notice carries for its consent receipts (ISO/IEC TS 27560).
+        processing: Some(crate::notices::processing_details(contact)),
     })
 }

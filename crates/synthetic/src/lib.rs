@@ -40,5 +40,6 @@
 pub mod answers;
 pub mod book;
 pub mod consent;
+pub mod notices;
 pub mod parties;
 pub mod retention;

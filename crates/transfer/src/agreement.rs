@@ -1,4 +1,7 @@
 //! The transfer agreement: its terms, their exact canonical bytes, and the typestate from draft to fully signed.
+//!
+//! The canonical bytes, the signed message and the envelope are specified language-neutrally in
+//! `spec/agreement.md` (vectors in `spec/vectors/transfer/`).
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -193,8 +193,8 @@ pub struct Buyer<'a, K: KeyStore + ?Sized, V: SectionVault + ?Sized> {
 /// 2. the transfer key opens with the buyer's private key (one HPKE open per package);
 /// 3. every entry decodes, customers come in strictly increasing id order, each wrapped key names its
 ///    entry's customer and opens under the transfer key, and each checked section opens with it;
-/// 4. the recomputed RFC 9162 root and count equal the trailer's, and the seller's signature over header,
-///    count and root verifies with the agreement's seller key.
+/// 4. the count equals the trailer's, the seller's signature over the signed message of `spec/package.md`
+///    verifies with the agreement's seller key, and the recomputed RFC 9162 root equals the trailer's.
 ///
 /// **Atomicity: import into a fresh staging store that is adopted only on success.** Entries are written
 /// as they stream in (memory stays bounded), and the signature covering them is only known at the end,

@@ -15,6 +15,7 @@ pub const MANIFEST_ENTRY_VERSION: u8 = 1;
 
 /// One section as the manifest commits to it: category, record version and SHA-256 of the sealed bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SectionDigest {
     /// The category.
     pub category: DataCategory,
@@ -25,14 +26,12 @@ pub struct SectionDigest {
     pub sha256: [u8; 32],
 }
 
-/// The manifest entry of one customer.
-///
-/// Leaf data (RFC 9162 §2.1.1 leaf input after the `0x00` prefix): `salt (32) ‖ entry bytes`, where the
-/// entry bytes are `version 0x01 (1) ‖ customer id (16) ‖ section count (1) ‖ per section: category tag (1) ‖
-/// record version (u64 BE, 8) ‖ SHA-256 of the sealed bytes (32) ‖ SHA-256 of the transfer-wrapped key (32)`.
-/// The random salt keeps a customer shown a neighbour's entry in a proof from confirming guesses about
-/// other entries, as in custodia-ledger.
+/// The manifest entry of one customer: the leaf data is its salt and its entry bytes, as `spec/package.md`
+/// ("The manifest") specifies; its JSON in a customer proof is `spec/customer-proof.md`'s. The random salt
+/// keeps a customer shown a neighbour's entry in a proof from confirming guesses about other entries, as in
+/// custodia-ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 // Not `#[non_exhaustive]`: its fields are the leaf bytes, fixed by `MANIFEST_ENTRY_VERSION`.
 pub struct ManifestEntry {
     /// The leaf's salt.
@@ -214,6 +213,7 @@ impl ManifestTree {
 
 /// A manifest entry with its position and inclusion path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProvenManifestEntry {
     /// The entry.
@@ -227,7 +227,7 @@ pub struct ProvenManifestEntry {
 
 /// Whether a customer's record moved, and the evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum ProofOutcome {
     /// The customer's entry is in the manifest.
@@ -248,6 +248,7 @@ pub enum ProofOutcome {
 /// What a customer is shown: that their record was, or was not, moved in a transfer, checkable with the
 /// seller's public key alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CustomerProof {
     /// The customer.
@@ -263,7 +264,8 @@ pub struct CustomerProof {
     /// Manifest root (hex in JSON).
     #[serde(with = "hex_hash")]
     pub root: MerkleHash,
-    /// The seller's Ed25519 signature over header, size and root (hex in JSON).
+    /// The seller's Ed25519 signature from the package trailer (hex in JSON), over the signed message of
+    /// `spec/package.md` (domain prefix, header, size as a `u64`, root).
     #[serde(with = "hex_bytes")]
     pub signature: [u8; 64],
     /// Moved or not, with the entries proving it.
@@ -284,9 +286,9 @@ impl CustomerProof {
         }
     }
 
-    /// Verifies the proof with the seller's key: the signature over the header and root, the header's
-    /// binding to the transfer and agreement, and the inclusion (or the adjacent pair around the gap).
-    /// Returns whether the customer's record moved.
+    /// Verifies the proof with the seller's key as `spec/customer-proof.md` specifies: the header's binding
+    /// to the transfer and agreement, the package signature over header, size and root, and the inclusion
+    /// (or the adjacent pair around the gap). Returns whether the customer's record moved.
     pub fn verify(&self, seller: &VerifyingKey) -> Result<bool, TransferError> {
         let fail = |reason: String| TransferError::ProofFailed {
             customer: self.customer,

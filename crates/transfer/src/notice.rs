@@ -17,7 +17,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use custodia_consent::{
     Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest, EventDraft,
-    EventId, EventKind, Notice, NoticeDraft, NoticeId, NoticeRecipient, NoticeRef, Recipient, TransferPath,
+    EventId, EventKind, Notice, NoticeDraft, NoticeId, NoticeRecipient, NoticeRef, ProcessingDetails,
+    Recipient, TransferPath, WithdrawalMethod,
 };
 use custodia_ledger::LogStore;
 use custodia_model::{
@@ -820,6 +821,23 @@ pub fn transfer_notice(publication: &NoticePublication<'_>) -> Result<Notice, Tr
         published_at: publication.published_at,
         // The transfer notice is published to the ledger when it is made: its publication is its recording.
         recorded_at: publication.published_at,
+        processing: Some(ProcessingDetails {
+            // A mainland seller is named by its unified social credit code, one elsewhere by its register.
+            controller_id: match (t.seller.credit_code(), t.seller.registration()) {
+                (Some(code), _) => code.to_string(),
+                (None, Some(r)) => format!("{}: {}", r.register, r.number),
+                (None, None) => t.seller.party_id().to_string(),
+            },
+            // The agreement names no postal address for its parties: the seller's registered contact, which
+            // every customer is told (PIPL Art 22), stands for it.
+            controller_address: t.seller.contact().to_owned(),
+            jurisdiction: t.seller.jurisdiction(),
+            storage_locations: [t.seller.jurisdiction(), t.buyer.jurisdiction()].into(),
+            withdrawal: WithdrawalMethod {
+                channels: [Channel::Email, Channel::Paper].into(),
+                contact: t.seller.contact().to_owned(),
+            },
+        }),
     })?)
 }
 

@@ -1,5 +1,10 @@
 //! The package format (v1): a streaming, length-prefixed, signed container of sealed sections and re-wrapped keys,
 //! its writer (seller) and its total reader.
+//!
+//! The bytes — header, entry and trailer framing, the manifest leaf, the exact signed message with its domain
+//! prefix and count width, and what verifying and importing check — are specified language-neutrally in
+//! `spec/package.md` (vectors in `spec/vectors/transfer/`); this module implements that document and does
+//! not restate it.
 
 use std::io::{Read, Write};
 
@@ -32,21 +37,8 @@ pub const DEFAULT_MAX_ENTRY_LEN: u32 = 64 << 20;
 
 const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/package-signature/v1\0";
 
-/// The package header: what the package is bound to and the sealed transfer key.
-///
-/// Bytes (all integers big-endian), [`HEADER_LEN`] = 180:
-///
-/// | bytes | field |
-/// |---|---|
-/// | 8 | magic `CUSTXFER` |
-/// | 1 | format version `0x01` |
-/// | 16 | transfer id |
-/// | 32 | SHA-256 of the signed agreement's canonical bytes |
-/// | 8 | seller's Ed25519 key id |
-/// | 8 | buyer's X25519 recipient key id |
-/// | 8 | creation time, seconds since the Unix epoch (i64) |
-/// | 2 | length of the sealed transfer key (97) |
-/// | 97 | the transfer key sealed to the buyer with HPKE (custodia-crypto format v1) |
+/// The package header: what the package is bound to and the sealed transfer key, [`HEADER_LEN`] = 180
+/// bytes, laid out as `spec/package.md` ("Header") specifies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     transfer_id: TransferId,
@@ -295,7 +287,7 @@ impl PackageEntry {
         let mut body = Vec::new();
         body.extend_from_slice(&self.salt);
         body.extend_from_slice(self.customer.as_bytes());
-        // A transfer-wrapped key is 93 bytes; sections are at most nine (one per category).
+        // A transfer-wrapped key is 109 bytes; sections are at most nine (one per category).
         let key_len: u16 = TransferError::length(
             "transfer-wrapped key",
             self.wrapped_key_bytes.len(),
@@ -396,7 +388,9 @@ pub struct PackageSummary {
     pub package_bytes: u64,
     /// The manifest root.
     pub root: MerkleHash,
-    /// The seller's signature over header, count and root.
+    /// The seller's Ed25519 signature over the signed message of `spec/package.md`: the domain prefix
+    /// `custodia-transfer/package-signature/v1` and a zero byte, the header, the count as a `u64` and the
+    /// root.
     pub signature: [u8; 64],
 }
 
@@ -594,7 +588,8 @@ impl<'k, W: Write> PackageWriter<'k, W> {
         self.builder.size()
     }
 
-    /// Writes the trailer (count, root, the seller's signature over header ‖ count ‖ root) and flushes.
+    /// Writes the trailer (count, root, and the seller's signature over the signed message of
+    /// `spec/package.md`, which starts with a domain prefix and carries the count as a `u64`) and flushes.
     /// Returns the summary and the manifest tree if one was kept.
     pub fn finish(mut self) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
         let size = self.builder.size();
@@ -805,9 +800,10 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 
 /// Checks a package offline with nothing but the signed agreement — no key of either party, so an auditor
 /// can run it on an evidence folder: the header names the agreement's transfer, digest, seller key and
-/// buyer key; every entry decodes, in strictly increasing customer order, with its wrapped key and every
-/// section naming its customer and data key; the count and the recomputed RFC 9162 root equal the
-/// trailer's; and the seller's signature over header, count and root verifies. It cannot open anything (the
+/// buyer key; every entry decodes, in strictly increasing customer order, with its wrapped key naming its
+/// customer and the header's transfer and every section its data key; the count and the recomputed RFC 9162
+/// root equal the trailer's; and the seller's signature over the signed message of `spec/package.md`
+/// ("Verifying a package", which this implements) verifies. It cannot open anything (the
 /// buyer's import does that); it proves which package the seller signed, and its summary is what a receipt
 /// is verified against.
 pub fn verify_package<R: Read>(
@@ -847,6 +843,9 @@ pub fn verify_package<R: Read>(
                 last = Some(entry.customer);
                 if entry.wrapped_key.customer() != entry.customer {
                     return Err(fail("wrapped key names another customer"));
+                }
+                if entry.wrapped_key.transfer_id() != header.transfer_id() {
+                    return Err(fail("wrapped key names another transfer"));
                 }
                 if entry
                     .sections

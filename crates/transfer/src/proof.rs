@@ -1,4 +1,7 @@
 //! Building per-customer proofs (moved or not moved) from a package and its manifest tree.
+//!
+//! The proof's JSON and how a customer verifies it with the seller's key alone are specified in
+//! `spec/customer-proof.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;

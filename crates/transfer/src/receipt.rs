@@ -1,4 +1,6 @@
 //! The buyer's signed receipt of a package, which the seller verifies and appends to its ledger.
+//!
+//! The canonical bytes, the signed message and the envelope are specified in `spec/transfer-receipt.md`.
 
 use chrono::{DateTime, Utc};
 use custodia_crypto::{Signature, SigningKey};

@@ -10,8 +10,8 @@ use std::path::Path;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use custodia_consent::{
     BasisPolicy, Channel, ConsentEvent, ConsentForm, ConsentLedger, ConsentRecord, ConsentScope, Digest,
-    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, PropagationDraft,
-    PropagationRecord, PropagationStep, Recipient, TransferPath,
+    EventDraft, EventId, EventKind, Notice, NoticeDraft, NoticeId, PartyId, ProcessingDetails,
+    PropagationDraft, PropagationRecord, PropagationStep, Recipient, TransferPath, WithdrawalMethod,
 };
 use custodia_crypto::{
     InMemoryKeyStore, InMemoryVault, KeyStore, Keyring, KeyringConfig, RecipientKeyPair, SectionVault,
@@ -322,6 +322,16 @@ fn main() -> Res<()> {
         text_digest: Digest::of(b"the privacy notice as shown"),
         published_at: published,
         recorded_at: published,
+        processing: Some(ProcessingDetails {
+            controller_id: credit_code(1)?.to_string(),
+            controller_address: "上海市浦东新区示例路 1 号 (synthetic)".into(),
+            jurisdiction: Jurisdiction::MAINLAND_CHINA,
+            storage_locations: [Jurisdiction::MAINLAND_CHINA].into(),
+            withdrawal: WithdrawalMethod {
+                channels: [Channel::Web, Channel::Email].into(),
+                contact: "privacy@broker.example".into(),
+            },
+        }),
     })?;
     ledger.publish(&notice)?;
     let event = ConsentEvent::new(EventDraft {
@@ -346,8 +356,8 @@ fn main() -> Res<()> {
     let index = ledger.record(&event)?;
     let cp = ledger.checkpoint(&log_signer, "fuzz.example/log", at(2026, 7, 1)?)?;
     let consent_receipt = ledger.receipt(index, &cp)?;
-    // Format 2 added a provision event and propagation steps; a format-1 notice (no recorded_at) still
-    // decodes, so one is kept as a seed.
+    // Format 2 added a provision event and propagation steps, format 3 a notice's processing details;
+    // notices of formats 1 (no recorded_at) and 2 (no processing) still decode, so one of each is a seed.
     let provided = ConsentEvent::new(EventDraft {
         id: EventId::from_uuid(uuid_of(0x44))?,
         kind: EventKind::Provided,
@@ -374,13 +384,21 @@ fn main() -> Res<()> {
         recorded_by: ActorId::new("fuzz-clerk-43")?,
     });
     let notice_bytes = ConsentRecord::Notice(notice.clone()).encode()?;
-    // The format-1 bytes as format 1 wrote them: the same canonical JSON without recorded_at.
+    // The format-2 bytes as format 2 wrote them: the same canonical JSON without the last notice field,
+    // `processing` (format 3 added it); the format-1 bytes also without recorded_at.
     let text = String::from_utf8(notice_bytes.clone())?;
-    let field = text
+    let cut = text.find(",\"processing\":").ok_or("no processing in a notice")?;
+    let format_2 = format!("{}}}}}}}", &text[..cut]).replacen("\"format\":3", "\"format\":2", 1);
+    let field = format_2
         .find(",\"recorded_at\":\"")
         .ok_or("no recorded_at in a notice")?;
-    let end = text[field + 16..].find('"').ok_or("unterminated recorded_at")? + field + 17;
-    let format_1 = format!("{}{}", &text[..field], &text[end..]).replacen("\"format\":2", "\"format\":1", 1);
+    let end = format_2[field + 16..]
+        .find('"')
+        .ok_or("unterminated recorded_at")?
+        + field
+        + 17;
+    let format_1 =
+        format!("{}{}", &format_2[..field], &format_2[end..]).replacen("\"format\":2", "\"format\":1", 1);
     write_corpus(
         "consent",
         &[
@@ -391,6 +409,7 @@ fn main() -> Res<()> {
             with_tag(0, &ConsentRecord::Event(withdrawal).encode()?),
             with_tag(0, &ConsentRecord::Propagation(told).encode()?),
             with_tag(0, format_1.as_bytes()),
+            with_tag(0, format_2.as_bytes()),
         ],
     )?;
 

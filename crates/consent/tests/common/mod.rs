@@ -68,6 +68,9 @@ pub fn notice_at(spec: NoticeSpec, published: DateTime<Utc>, recorded: DateTime<
         text_digest: Digest::of(format!("notice text v{}", spec.version).as_bytes()),
         published_at: published,
         recorded_at: recorded,
+        processing: Some(custodia_synthetic::notices::processing_details(
+            "privacy@seller.invalid",
+        )),
     })
     .unwrap()
 }
