@@ -39,6 +39,16 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "custodia-rights",
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-consent",
+            "custodia-retention",
+        ],
+    ),
+    (
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
