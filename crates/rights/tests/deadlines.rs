@@ -11,6 +11,9 @@ use custodia_consent::{Channel, Digest, Regime};
 use custodia_model::{ActorId, CalendarFields, CustomerId, Jurisdiction, WorkingDayCalendar};
 use custodia_rights::*;
 
+/// (month, day) of 2026.
+type MonthDay = (u32, u32);
+
 fn d(m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, day).unwrap()
 }
@@ -48,7 +51,7 @@ fn fifteen_working_days_around_every_holiday_and_make_up_day_of_2026() {
     // over the same State Council dates): holidays 元旦 1–3 Jan, 春节 15–23 Feb, 清明 4–6 Apr, 劳动节 1–5 May,
     // 端午 19–21 Jun, 中秋 25–27 Sep, 国庆 1–7 Oct; make-up days Sun 4 Jan, Sat 14 and 28 Feb, Sat 9 May,
     // Sun 20 Sep, Sat 10 Oct.
-    let table: &[((u32, u32), (u32, u32))] = &[
+    let table: &[(MonthDay, MonthDay)] = &[
         ((1, 1), (1, 22)),
         ((1, 3), (1, 22)),
         ((1, 4), (1, 23)),
