@@ -397,6 +397,15 @@ impl Remedies {
     /// The remedies under `regime`, in `language`.
     pub fn of(regime: Regime, language: Language, contacts: &ComplaintContacts) -> Self {
         match (regime, language) {
+            (Regime::Gdpr, Language::Zh) => Self {
+                complaint: format!("您可以向{}投诉。", contacts.gdpr_authority),
+                court: "您可以向法院寻求司法救济。".into(),
+                citations: vec![
+                    Citation::gdpr("12(4)"),
+                    Citation::gdpr("77"),
+                    Citation::gdpr("79"),
+                ],
+            },
             (Regime::Gdpr, _) => Self {
                 complaint: format!("You may lodge a complaint with {}.", contacts.gdpr_authority),
                 court: "You may seek a judicial remedy before the courts.".into(),

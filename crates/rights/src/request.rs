@@ -350,9 +350,10 @@ pub struct Answered {
 }
 
 /// A customer's request: the public record the brokerage stores (ids, codes, digests, dates and actor
-/// ids only — serde, so it goes into the records table as it is) and advances step by step.
+/// ids only — serde, so it goes into the records table as it is) and advances step by step. Read back, a
+/// record is checked like a new one: a state that its checks and answer do not bear out is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RequestRecord")]
 pub struct Request {
     intake: Intake,
     jurisdiction: Jurisdiction,
@@ -367,6 +368,60 @@ pub struct Request {
     extension: Option<Extension>,
     deadline: Option<ResponseDeadline>,
     answered: Option<Answered>,
+}
+
+/// The stored form of a [`Request`], checked on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestRecord {
+    intake: Intake,
+    jurisdiction: Jurisdiction,
+    regime: Regime,
+    state: StateCode,
+    relatives_excluded: bool,
+    deadlines: DeadlineSettings,
+    identity: IdentityPolicy,
+    period: Period,
+    verifications: Vec<IdentityVerification>,
+    pauses: Vec<Pause>,
+    extension: Option<Extension>,
+    deadline: Option<ResponseDeadline>,
+    answered: Option<Answered>,
+}
+
+impl TryFrom<RequestRecord> for Request {
+    type Error = RightsError;
+
+    fn try_from(r: RequestRecord) -> Result<Self, Self::Error> {
+        r.intake.kind.check()?;
+        let request = Self {
+            intake: r.intake,
+            jurisdiction: r.jurisdiction,
+            regime: r.regime,
+            state: r.state,
+            relatives_excluded: r.relatives_excluded,
+            deadlines: r.deadlines,
+            identity: r.identity,
+            period: r.period,
+            verifications: r.verifications,
+            pauses: r.pauses,
+            extension: r.extension,
+            deadline: r.deadline,
+            answered: r.answered,
+        };
+        let consistent = match request.state {
+            StateCode::Answered => request.answered.is_some(),
+            StateCode::Verified => request.answered.is_none() && request.missing_party().is_none(),
+            _ => request.answered.is_none() && request.missing_party().is_some(),
+        };
+        if !consistent {
+            return Err(RightsError::InvalidInput {
+                field: "request.state",
+                expected: "a state its identity checks and answer bear out",
+            });
+        }
+        Ok(request)
+    }
 }
 
 /// A request whose identities are all verified: the only thing a response package can be built from, so

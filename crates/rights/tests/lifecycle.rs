@@ -949,3 +949,95 @@ fn the_processing_statement_covers_one_customer_and_one_period() {
         Err(RightsError::OtherCustomer { .. })
     ));
 }
+
+/// GDPR Art 17(3): for an EEA customer, a Chinese floor is no exemption by itself; with legal claims recorded
+/// as the controller's ground (retention's `ForeignFloorGround`) the refusal cites Art 17(3)(e), and with
+/// nothing recorded the answer is an error for a person to resolve rather than a claim the law does not make.
+#[test]
+fn an_eea_customers_deletion_cites_gdpr_17_3_or_asks_the_controller_to_decide() {
+    let de = Jurisdiction::new("DE").unwrap();
+    let c = KnownCustomer::new(CustomerId::new_v7(), de);
+    let ended = NaiveDate::from_ymd_opt(2022, 3, 1).unwrap();
+    let facts = RetentionFacts::builder(c.customer, de)
+        .held(held(c.customer, DataCategory::KycAml))
+        .relationship_started(NaiveDate::from_ymd_opt(2015, 3, 1).unwrap())
+        .relationship_ended(ended)
+        .build()
+        .unwrap();
+    let profile = Profile::cn_insurance_broker().unwrap();
+    let calendars = calendars().with_eea(EeaCalendar::new(eu_weekdays(), de).unwrap());
+    let intake = Intake::new(
+        c.customer,
+        RequestKind::Deletion {
+            categories: BTreeSet::new(),
+        },
+        Channel::Email,
+        at(3, 2),
+        clerk(),
+    );
+    let (mut r, _) = Request::receive(intake, Some(&c), &[], &RightsSettings::default(), &calendars).unwrap();
+    assert_eq!(r.regime(), Regime::Gdpr);
+    r.record_identity(strong(VerifiedParty::Requester, at(3, 2)), &calendars)
+        .unwrap();
+    let on = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let nothing = ForeignFloorGround::NotRecorded;
+    let input = DeletionInput {
+        profile: &profile,
+        facts: &facts,
+        holds: &Holds::new(),
+        on,
+        foreign: &nothing,
+    };
+    let plan = DeletionPlan::decide(&r.verified().unwrap(), input).unwrap();
+    assert!(matches!(
+        plan.answer_parts(
+            &r.verified().unwrap(),
+            Language::En,
+            &ComplaintContacts::default(),
+            &nothing
+        ),
+        Err(RightsError::AnswerMismatch { .. })
+    ));
+    let claims = ForeignFloorGround::LegalClaims;
+    let parts = plan
+        .answer_parts(
+            &r.verified().unwrap(),
+            Language::En,
+            &ComplaintContacts::default(),
+            &claims,
+        )
+        .unwrap();
+    r.answer(Answer::new(parts).unwrap(), at(3, 3)).unwrap();
+    let refusal = r.answered().unwrap().answer.refusals().next().unwrap().clone();
+    assert_eq!(refusal.citations()[0].to_string(), "GDPR Art 17(3)(e)");
+    assert_eq!(refusal.remedies().citations[0].to_string(), "GDPR Art 12(4)");
+}
+
+fn eu_weekdays() -> custodia_model::WorkingDayCalendar {
+    custodia_model::WorkingDayCalendar::new(custodia_model::CalendarFields {
+        name: "weekdays-2026 (test)".into(),
+        first: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        last: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        holidays: BTreeSet::new(),
+        working_weekends: BTreeSet::new(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_stored_request_reads_back_the_same_and_a_forged_state_is_refused() {
+    let c = mainland();
+    let (mut r, _) = receive_for(&c, RequestKind::Access, at(3, 2));
+    let json = serde_json::to_string(&r).unwrap();
+    assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), r);
+    // A record claiming "verified" without a verified check is refused.
+    let forged = json.replace("\"awaiting_identity\"", "\"verified\"");
+    assert!(serde_json::from_str::<Request>(&forged).is_err());
+    r.record_identity(strong(VerifiedParty::Requester, at(3, 2)), &calendars())
+        .unwrap();
+    let json = serde_json::to_string(&r).unwrap();
+    assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), r);
+    let forged = json.replace("\"verified\",\"relatives", "\"answered\",\"relatives");
+    assert_ne!(forged, json);
+    assert!(serde_json::from_str::<Request>(&forged).is_err());
+}
