@@ -52,6 +52,21 @@ const LAYERS: &[(&str, &[&str])] = &[
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
+    // The application layer: it composes everything below it, and only the facade (and, later, the CLI and
+    // the service) may depend on it.
+    (
+        "custodia-brokerage",
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-consent",
+            "custodia-retention",
+            "custodia-transfer",
+            "custodia-rights",
+            "custodia-store",
+        ],
+    ),
     (
         "custodia-synthetic",
         &[
@@ -73,6 +88,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-retention",
             "custodia-transfer",
             "custodia-store",
+            "custodia-brokerage",
         ],
     ),
 ];
