@@ -137,6 +137,7 @@ mod evidence;
 mod keys;
 mod planning;
 mod records;
+mod rights;
 mod sweep;
 
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
@@ -153,6 +154,7 @@ pub use error::{BrokerageError, CaseRole, CaseState};
 pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};
 pub use keys::{EnvKeySource, KeyFile, KeySource, StaticKeySource};
 pub use planning::CustomerDecisions;
+pub use rights::{ConsentChanged, DeletionAnswered, ErasureRun, RightsConfig};
 
 /// The names a licence transfer needs, in one import: the brokerage's own and the domain names its calls
 /// take and return. `custodia::prelude` re-exports it.

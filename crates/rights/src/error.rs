@@ -11,7 +11,7 @@ use crate::kind::KindCode;
 use crate::request::StateCode;
 
 /// Why a step of a request failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RightsError {
     /// An input is not what the field takes.
