@@ -592,9 +592,10 @@ impl Brokerage {
         })
     }
 
-    /// The ledger indices of the request's steps, in order.
-    pub fn request_entries(&self, request: RequestId) -> Result<Vec<u64>, BrokerageError> {
-        let mut out = Vec::new();
+    /// The request's steps as the ledger holds them, in order: each entry's index and its decoded
+    /// [`RightsEntry`] (pseudonymous: ids, codes, digests, times).
+    pub fn request_history(&self, request: RequestId) -> Result<Vec<(u64, RightsEntry)>, BrokerageError> {
+        let mut indices = Vec::new();
         records::scan_pages(
             &self.store,
             RIGHTS_ENTRIES,
@@ -602,11 +603,21 @@ impl Brokerage {
             256,
             &mut |page| {
                 for r in page {
-                    out.push(records::u64_at(RIGHTS_ENTRIES.as_str(), &r.key, &r.key, 16)?);
+                    indices.push(records::u64_at(RIGHTS_ENTRIES.as_str(), &r.key, &r.key, 16)?);
                 }
                 Ok(())
             },
         )?;
+        let log = self.log();
+        let mut out = Vec::with_capacity(indices.len());
+        for index in indices {
+            let entry = log.entry(index)?;
+            let payload = entry.payload().ok_or(RightsError::Payload {
+                index,
+                why: "redacted",
+            })?;
+            out.push((index, RightsEntry::decode(index, payload)?));
+        }
         Ok(out)
     }
 
