@@ -87,6 +87,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-consent",
             "custodia-retention",
             "custodia-transfer",
+            "custodia-rights",
             "custodia-store",
             "custodia-brokerage",
         ],
