@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use custodia_consent::Digest;
 use custodia_crypto::{
     BlindIndex, CryptoError, DekId, DestructionEvidence, InsertOutcome, KeyStore, SealedSection,
     SectionInsert, SectionRows, SectionTombstone, VersionedSection, WrappedKey,
@@ -17,12 +18,19 @@ use custodia_store::PostgresStore;
 use custodia_store::SqliteStore;
 use custodia_store::{Inserted, KeyRange, Namespace, Record, Records, StoreError, Swapped, UnitOfWork};
 
+use crate::anchor::{Change, Pending};
 use crate::config::StoreLocation;
 use crate::error::BrokerageError;
 
 /// The store of one brokerage: the log, the key store, the vault and the records in one value, so that
-/// every seam is one database and every step one transaction.
-pub(crate) enum Backend {
+/// every seam is one database and every step one transaction. Every vault and key-store write through it
+/// is noted for the ledger ([`crate::anchor`]), which [`crate::Brokerage::write`] anchors in the same unit.
+pub(crate) struct Backend {
+    inner: Inner,
+    pub(crate) pending: Pending,
+}
+
+enum Inner {
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteStore),
     #[cfg(feature = "postgres")]
@@ -32,13 +40,18 @@ pub(crate) enum Backend {
 /// Runs the same expression on whichever store this is.
 macro_rules! each {
     ($self:expr, $s:ident => $body:expr) => {
-        match $self {
+        match &$self.inner {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite($s) => $body,
+            Inner::Sqlite($s) => $body,
             #[cfg(feature = "postgres")]
-            Backend::Postgres($s) => $body,
+            Inner::Postgres($s) => $body,
         }
     };
+}
+
+/// The SHA-256 of stored bytes, for an anchor.
+fn digest(bytes: &[u8]) -> Digest {
+    Digest::of(bytes)
 }
 
 /// The exclusive lock of an SQLite store: a file beside the database, locked for as long as the
@@ -56,33 +69,40 @@ impl Backend {
             StoreLocation::Sqlite { path, config } => {
                 let lock = lock(path)?;
                 let store = SqliteStore::open(path, config)?;
-                Ok((Backend::Sqlite(store), Some(lock)))
+                Ok((Self::of(Inner::Sqlite(store)), Some(lock)))
             }
             #[cfg(feature = "postgres")]
             StoreLocation::Postgres { url, config } => Ok((
-                Backend::Postgres(Box::new(PostgresStore::connect(url, config)?)),
+                Self::of(Inner::Postgres(Box::new(PostgresStore::connect(url, config)?))),
                 None,
             )),
         }
     }
 
+    fn of(inner: Inner) -> Self {
+        Self {
+            inner,
+            pending: Pending::default(),
+        }
+    }
+
     /// Copies the WAL into the main file (SQLite) so erased bytes leave it; nothing on PostgreSQL.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
-        match self {
+        match &self.inner {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(s) => s.checkpoint_wal(),
+            Inner::Sqlite(s) => s.checkpoint_wal(),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(_) => Ok(()),
+            Inner::Postgres(_) => Ok(()),
         }
     }
 
     /// Where the store is, for messages (a path or a schema; never a URL).
     pub(crate) fn location(&self) -> String {
-        match self {
+        match &self.inner {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(s) => s.location().to_owned(),
+            Inner::Sqlite(s) => s.location().to_owned(),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(s) => format!("schema {}", s.schema()),
+            Inner::Postgres(s) => format!("schema {}", s.schema()),
         }
     }
 }
@@ -142,7 +162,10 @@ impl LogStore for Backend {
 
 impl KeyStore for Backend {
     fn put_wrapped_key(&self, key: &WrappedKey) -> Result<(), CryptoError> {
-        each!(self, s => s.put_wrapped_key(key))
+        each!(self, s => s.put_wrapped_key(key))?;
+        let (dek, digest) = (key.dek_id(), digest(&key.encode()));
+        self.pending.note(key.customer(), Change::Key { dek, digest });
+        Ok(())
     }
     fn wrapped_keys(&self, customer: CustomerId) -> Result<Vec<WrappedKey>, CryptoError> {
         each!(self, s => s.wrapped_keys(customer))
@@ -151,7 +174,10 @@ impl KeyStore for Backend {
         each!(self, s => s.wrapped_key(customer, dek_id))
     }
     fn put_blind_index(&self, customer: CustomerId, index: &BlindIndex) -> Result<(), CryptoError> {
-        each!(self, s => s.put_blind_index(customer, index))
+        each!(self, s => s.put_blind_index(customer, index))?;
+        let index = index.clone();
+        self.pending.note(customer, Change::BlindIndex { index });
+        Ok(())
     }
     fn find_customers(&self, index: &BlindIndex) -> Result<Vec<CustomerId>, CryptoError> {
         each!(self, s => s.find_customers(index))
@@ -161,7 +187,10 @@ impl KeyStore for Backend {
         customer: CustomerId,
         at: DateTime<Utc>,
     ) -> Result<DestructionEvidence, CryptoError> {
-        each!(self, s => s.destroy_customer(customer, at))
+        let evidence = each!(self, s => s.destroy_customer(customer, at))?;
+        let at = evidence.destroyed_at();
+        self.pending.note(customer, Change::Destroyed { at });
+        Ok(evidence)
     }
     fn destroyed_at(&self, customer: CustomerId) -> Result<Option<DateTime<Utc>>, CryptoError> {
         each!(self, s => s.destroyed_at(customer))
@@ -170,7 +199,16 @@ impl KeyStore for Backend {
 
 impl SectionRows for Backend {
     fn insert_row_if_newest(&self, insert: &SectionInsert<'_>) -> Result<InsertOutcome, CryptoError> {
-        each!(self, s => s.insert_row_if_newest(insert))
+        let outcome = each!(self, s => s.insert_row_if_newest(insert))?;
+        if outcome == InsertOutcome::Inserted {
+            let change = Change::Section {
+                category: insert.category,
+                version: insert.record_version,
+                digest: digest(insert.sealed.as_bytes()),
+            };
+            self.pending.note(insert.customer, change);
+        }
+        Ok(outcome)
     }
     fn row(
         &self,
@@ -210,7 +248,13 @@ impl SectionRows for Backend {
         categories: &[DataCategory],
         at: DateTime<Utc>,
     ) -> Result<u64, CryptoError> {
-        each!(self, s => s.delete_rows(customer, categories, at))
+        let removed = each!(self, s => s.delete_rows(customer, categories, at))?;
+        if removed > 0 {
+            let categories = categories.to_vec();
+            self.pending
+                .note(customer, Change::SectionsDeleted { categories, at });
+        }
+        Ok(removed)
     }
     fn flush_deleted_rows(&self) -> Result<(), CryptoError> {
         each!(self, s => s.flush_deleted_rows())

@@ -387,17 +387,37 @@ impl Brokerage {
         body: impl FnOnce(&mut Ledger) -> Result<T, BrokerageError>,
     ) -> Result<T, BrokerageError> {
         let mut log = self.log();
+        // Notes of an earlier write that failed were taken back with it.
+        self.store.pending.clear();
         let result = self.store.unit_of_work(|| {
             self.catch_up(&mut log)?;
             let value = body(&mut log)?;
             self.persist_wrap_count()?;
+            self.anchor_in(&mut log)?;
             Ok(value)
         });
         if result.is_err() {
+            self.store.pending.clear();
             // The original error matters more than a failure to re-read; the next write re-reads anyway.
             let _ = log.reload();
         }
         result
+    }
+
+    /// Appends the vault and key-store changes of the current unit to the ledger, one entry per customer
+    /// ([`crate::anchor`]), inside the unit: the rows and their anchors commit together.
+    fn anchor_in(&self, log: &mut Ledger) -> Result<(), BrokerageError> {
+        let anchors = self.store.pending.take();
+        if anchors.is_empty() {
+            return Ok(());
+        }
+        let payloads = anchors
+            .iter()
+            .map(records::step_payload)
+            .collect::<Result<Vec<_>, _>>()?;
+        let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        log.append(&slices)?;
+        Ok(())
     }
 
     /// Re-reads the ledger's right edge if another instance appended since (PostgreSQL, where several

@@ -303,6 +303,26 @@ pub enum BrokerageError {
         /// Why it failed.
         reason: String,
     },
+    /// The vault or the key store differs from what the ledger anchored: the first customer (and category)
+    /// that differs, and how (PIPL Arts 46, 47, 51(3)).
+    #[error("the vault differs from its ledger at customer {customer}{}: {what}", .category.map(|c| format!(", category {c}")).unwrap_or_default())]
+    VaultMismatch {
+        /// The customer.
+        customer: custodia_model::CustomerId,
+        /// The category, when the difference is in a section or a tombstone.
+        category: Option<custodia_model::DataCategory>,
+        /// What differs.
+        what: &'static str,
+    },
+    /// The store's ledger is not the one a checkpoint held outside it was signed over: a store file
+    /// restored from an older copy, or a ledger rewritten.
+    #[error("the ledger is not the one the held checkpoint of size {size} covers: {reason}")]
+    LedgerBehindCheckpoint {
+        /// The held checkpoint's size.
+        size: u64,
+        /// Why.
+        reason: &'static str,
+    },
     /// The store failed.
     #[error("store failed")]
     Store(#[from] custodia_store::StoreError),

@@ -131,6 +131,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("custodia-brokerage needs a store: enable the `sqlite` feature (the default) or `postgres`");
 
+mod anchor;
 mod backend;
 mod brokerage;
 mod case;
@@ -146,6 +147,7 @@ mod records;
 mod rights;
 mod sweep;
 
+pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::buyer::{BuyerCase, Imported};
 pub use case::seller::{
