@@ -39,6 +39,16 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "custodia-rights",
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-consent",
+            "custodia-retention",
+        ],
+    ),
+    (
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
@@ -53,6 +63,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-consent",
             "custodia-retention",
             "custodia-transfer",
+            "custodia-rights",
             "custodia-store",
         ],
     ),
@@ -76,6 +87,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-consent",
             "custodia-retention",
             "custodia-transfer",
+            "custodia-rights",
             "custodia-store",
             "custodia-brokerage",
         ],

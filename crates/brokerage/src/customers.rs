@@ -354,81 +354,89 @@ impl Brokerage {
     /// new identifiers are added, and the ledger records who, when and which fields changed. Refused if
     /// `update.from_version` is not the current version ([`BrokerageError::StaleVersion`]).
     pub fn update(&self, update: Update) -> Result<RecordVersion, BrokerageError> {
+        self.write(|log| self.update_in(log, update))
+    }
+
+    /// [`Brokerage::update`] inside a unit of work already begun (a rights correction records the new
+    /// version and answers the request in one).
+    pub(crate) fn update_in(
+        &self,
+        log: &mut Ledger,
+        update: Update,
+    ) -> Result<RecordVersion, BrokerageError> {
         let Update {
             customer,
             from_version,
             fields,
             by,
         } = update;
-        self.write(|log| {
-            let current = self.read_customer_trusted(customer)?;
-            let number = current.version().number();
-            if number != from_version {
-                return Err(BrokerageError::StaleVersion {
-                    customer,
-                    current: number,
-                    expected: from_version,
-                });
+        let current = self.read_customer_trusted(customer)?;
+        let number = current.version().number();
+        if number != from_version {
+            return Err(BrokerageError::StaleVersion {
+                customer,
+                current: number,
+                expected: from_version,
+            });
+        }
+        let next = current.update(fields, self.now(), by)?;
+        let version = next.version().number();
+        let old: Vec<(DataCategory, Vec<u8>)> = category_plaintexts(&current)?;
+        let new: Vec<(DataCategory, Vec<u8>)> = category_plaintexts(&next)?;
+        let dek_id = self
+            .store
+            .wrapped_keys(customer)?
+            .last()
+            .map(|w| w.dek_id())
+            .ok_or(BrokerageError::UnknownCustomer { customer })?;
+        let dek = self.data_key(customer, dek_id)?;
+        let mut categories: BTreeSet<DataCategory> = old.iter().map(|(c, _)| *c).collect();
+        categories.extend(new.iter().map(|(c, _)| *c));
+        for category in categories {
+            let before = old.iter().find(|(c, _)| *c == category).map(|(_, p)| p);
+            let after = new.iter().find(|(c, _)| *c == category).map(|(_, p)| p);
+            if before == after {
+                continue;
             }
-            let next = current.update(fields, self.now(), by)?;
-            let version = next.version().number();
-            let old: Vec<(DataCategory, Vec<u8>)> = category_plaintexts(&current)?;
-            let new: Vec<(DataCategory, Vec<u8>)> = category_plaintexts(&next)?;
-            let dek_id = self
-                .store
-                .wrapped_keys(customer)?
-                .last()
-                .map(|w| w.dek_id())
+            // A category no longer held is sealed as the record's empty value at this version, so the
+            // newest section says what the record now says.
+            let plain = match after {
+                Some(p) => Zeroizing::new(p.clone()),
+                None => Zeroizing::new(empty_section(&next, category)?),
+            };
+            let sealed = seal_section(&dek, customer, category, u64::from(version), &plain)?;
+            self.store
+                .put_section(customer, category, u64::from(version), &sealed)?;
+        }
+        self.index_customer(&next)?;
+        let facts = Zeroizing::new(facts_shell(&next)?);
+        let sealed = seal_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &facts)?;
+        self.store.put_record(
+            FACTS,
+            &records::versioned_key(customer, version),
+            sealed.as_bytes(),
+        )?;
+        let v = next.version().clone();
+        self.store.put_record(
+            VERSIONS,
+            &records::versioned_key(customer, version),
+            &records::to_json(&v)?,
+        )?;
+        let mut entry: CustomerEntry =
+            records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
                 .ok_or(BrokerageError::UnknownCustomer { customer })?;
-            let dek = self.data_key(customer, dek_id)?;
-            let mut categories: BTreeSet<DataCategory> = old.iter().map(|(c, _)| *c).collect();
-            categories.extend(new.iter().map(|(c, _)| *c));
-            for category in categories {
-                let before = old.iter().find(|(c, _)| *c == category).map(|(_, p)| p);
-                let after = new.iter().find(|(c, _)| *c == category).map(|(_, p)| p);
-                if before == after {
-                    continue;
-                }
-                // A category no longer held is sealed as the record's empty value at this version, so the
-                // newest section says what the record now says.
-                let plain = match after {
-                    Some(p) => Zeroizing::new(p.clone()),
-                    None => Zeroizing::new(empty_section(&next, category)?),
-                };
-                let sealed = seal_section(&dek, customer, category, u64::from(version), &plain)?;
-                self.store
-                    .put_section(customer, category, u64::from(version), &sealed)?;
-            }
-            self.index_customer(&next)?;
-            let facts = Zeroizing::new(facts_shell(&next)?);
-            let sealed = seal_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &facts)?;
-            self.store.put_record(
-                FACTS,
-                &records::versioned_key(customer, version),
-                sealed.as_bytes(),
-            )?;
-            let v = next.version().clone();
-            self.store.put_record(
-                VERSIONS,
-                &records::versioned_key(customer, version),
-                &records::to_json(&v)?,
-            )?;
-            let mut entry: CustomerEntry =
-                records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
-                    .ok_or(BrokerageError::UnknownCustomer { customer })?;
-            entry.version = version;
-            records::put_json(&self.store, CUSTOMERS, &records::customer_key(customer), &entry)?;
-            let payload = records::step_payload(&serde_json::json!({
-                "kind": "customer_updated",
-                "customer": customer,
-                "version": version,
-                "at": v.at(),
-                "by": v.by(),
-                "fields": v.changed_fields(),
-            }))?;
-            log.append(&[payload.as_slice()])?;
-            Ok(v)
-        })
+        entry.version = version;
+        records::put_json(&self.store, CUSTOMERS, &records::customer_key(customer), &entry)?;
+        let payload = records::step_payload(&serde_json::json!({
+            "kind": "customer_updated",
+            "customer": customer,
+            "version": version,
+            "at": v.at(),
+            "by": v.by(),
+            "fields": v.changed_fields(),
+        }))?;
+        log.append(&[payload.as_slice()])?;
+        Ok(v)
     }
 
     /// **The one trusted read path** until the access gate exists (issue 17 replaces it with a read that

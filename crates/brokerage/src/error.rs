@@ -344,6 +344,10 @@ pub enum BrokerageError {
     /// A model value is invalid.
     #[error("model value invalid")]
     Model(#[from] custodia_model::ModelError),
+    /// A customer's request broke a rule of custodia-rights (an unknown customer, a duplicate, a step out
+    /// of order, an identity not verified, an answer that does not fit).
+    #[error("rights request failed")]
+    Rights(#[from] custodia_rights::RightsError),
 }
 
 impl BrokerageError {

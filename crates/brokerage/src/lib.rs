@@ -18,6 +18,12 @@
 //!   [`Brokerage::read_trusted`] (the one trusted read path, which the access gate of issue 17 replaces),
 //!   [`Brokerage::publish_notice`], [`Brokerage::record_consent`], [`Brokerage::retention_sweep`],
 //!   [`Brokerage::rotate_kek`], legal holds, blind-index lookups, ledger checkpoints and verification.
+//! - **Customers' requests** (custodia-rights, PIPL Arts 44–50): [`Brokerage::receive_request`] for a
+//!   customer it holds, identity checks, extensions, answers it carries out itself
+//!   ([`Brokerage::answer_deletion`] through retention's destruction path, [`Brokerage::answer_correction`]
+//!   as a new version, [`Brokerage::answer_consent_change`] through the consent path), the open and overdue
+//!   lists, and [`Brokerage::issue_receipt`], verifiable with [`Brokerage::rights_keys`] alone; each step
+//!   one unit of work holding the request's JSON and its ledger entry.
 //! - **Licence transfers as durable cases over real dates**: a [`SellerCase`] (notices published and
 //!   served in batches, answers recorded as they arrive, a preview any day, execution on or after the
 //!   execution date, the package, the buyer's receipt, the approved disposition, the report, the
@@ -138,6 +144,7 @@ mod evidence;
 mod keys;
 mod planning;
 mod records;
+mod rights;
 mod sweep;
 
 pub use anchor::VaultVerified;
@@ -155,6 +162,7 @@ pub use error::{BrokerageError, CaseRole, CaseState};
 pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};
 pub use keys::{EnvKeySource, KeyFile, KeySource, StaticKeySource};
 pub use planning::CustomerDecisions;
+pub use rights::{ConsentChanged, DeletionAnswered, ErasureRun, RightsConfig};
 
 /// The names a licence transfer needs, in one import: the brokerage's own and the domain names its calls
 /// take and return. `custodia::prelude` re-exports it.

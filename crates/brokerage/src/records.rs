@@ -13,10 +13,15 @@
 //! | `transfer/final` | transfer ‖ customer | the customer's final decisions |
 //! | `transfer/disposition` | transfer ‖ part (u32 BE) | one destruction plan of the disposition |
 //! | `transfer/exports` | year (i32 BE) ‖ transfer | people exported abroad that calendar year (issue 15 reads it) |
-//! | `brokerage/settings` | a name | KEK state, blind-index size, legal holds |
+//! | `brokerage/settings` | a name | KEK state, blind-index size, legal holds, the rights settings |
 //! | `keys/wraps` | KEK version (u32 BE) | wraps made (u64 BE), so the cap counts across restarts |
+//! | `rights/request` | request id | the `custodia_rights::Request` as JSON (ids, codes, digests, dates only) |
+//! | `rights/entry` | request ‖ ledger index (u64 BE) | the step's code: the request's entries, in ledger order |
+//! | `rights/by-customer` | customer ‖ request | empty: the customer's requests (the duplicate check) |
+//! | `rights/by-deadline` | close (u64 BE, order-preserving seconds; `u64::MAX` while the clock is stopped) ‖ request | empty: open requests, earliest close first |
+//! | `rights/receipt` | request id | the signed response receipt as issued |
 //!
-//! Later issues add namespaces (access log, principals, rights requests, incidents), never tables.
+//! Later issues add namespaces (access log, principals, incidents), never tables.
 
 use custodia_model::{CustomerId, TransferId};
 use custodia_store::{KeyRange, Namespace, Record, Records};
@@ -40,6 +45,11 @@ pub(crate) const EXPORTS: Namespace = Namespace::new("transfer/exports");
 pub(crate) const DECLARED_EXPORTS: Namespace = Namespace::new("transfer/declared-exports");
 pub(crate) const SETTINGS: Namespace = Namespace::new("brokerage/settings");
 pub(crate) const WRAPS: Namespace = Namespace::new("keys/wraps");
+pub(crate) const RIGHTS_REQUESTS: Namespace = Namespace::new("rights/request");
+pub(crate) const RIGHTS_ENTRIES: Namespace = Namespace::new("rights/entry");
+pub(crate) const RIGHTS_BY_CUSTOMER: Namespace = Namespace::new("rights/by-customer");
+pub(crate) const RIGHTS_BY_DEADLINE: Namespace = Namespace::new("rights/by-deadline");
+pub(crate) const RIGHTS_RECEIPTS: Namespace = Namespace::new("rights/receipt");
 
 /// The prefix of every ledger entry the brokerage writes itself (case steps, onboardings, updates, key
 /// rotations): the consent crate's rebuild and the transfer crate's response index skip it.

@@ -46,6 +46,14 @@ pub enum Instrument {
     /// 保险中介机构信息化工作监管办法 (CBIRC, 2021): system logs and data of insurance intermediaries. Text not in
     /// the project's folder.
     IntermediaryIt2021,
+    /// GB/T 35273-2020 信息安全技术 个人信息安全规范, the recommended national standard whose response period
+    /// (15 working days; 30 days for complex cases, as privacy policies that follow it promise) and grounds for
+    /// not answering a request custodia-rights ships as settings. Text not in the project's folder: cited whole.
+    GbT35273,
+    /// Regulation (EEC, Euratom) No 1182/71 on periods, dates and time limits: how the GDPR's one month is
+    /// counted (Art 3(2)(c): to the same date of the next month; Art 3(4): a last day on a public holiday,
+    /// Saturday or Sunday moves to the next working day).
+    EuTimeLimits1971,
 }
 
 /// Where an instrument stands in the hierarchy of Chinese legal sources (立法法). It matters: PIPL Art 47,
@@ -92,6 +100,8 @@ impl Instrument {
             Instrument::SalesTraceability2017 => "Sales Traceability Rules 2017",
             Instrument::AccountingArchives2015 => "Accounting Archives Rules 2015",
             Instrument::IntermediaryIt2021 => "Intermediary IT Rules 2021",
+            Instrument::GbT35273 => "GB/T 35273-2020",
+            Instrument::EuTimeLimits1971 => "Regulation 1182/71",
         }
     }
 
@@ -108,8 +118,10 @@ impl Instrument {
             | Instrument::CacCrossBorder2024
             | Instrument::AccountingArchives2015 => Rank::DepartmentalRule,
             Instrument::SalesTraceability2017 | Instrument::IntermediaryIt2021 => Rank::NormativeDocument,
-            Instrument::Gb11643 | Instrument::Gb32100 => Rank::NationalStandard,
-            Instrument::Gdpr | Instrument::EuAmlDirective2015 => Rank::ForeignLaw,
+            Instrument::Gb11643 | Instrument::Gb32100 | Instrument::GbT35273 => Rank::NationalStandard,
+            Instrument::Gdpr | Instrument::EuAmlDirective2015 | Instrument::EuTimeLimits1971 => {
+                Rank::ForeignLaw
+            }
             Instrument::Custom => Rank::Custom,
         }
     }

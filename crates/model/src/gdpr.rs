@@ -41,7 +41,9 @@ impl Instrument {
     /// Whose law this instrument is (GDPR Art 6(3)).
     pub fn law_origin(self) -> LawOrigin {
         match self {
-            Instrument::Gdpr | Instrument::EuAmlDirective2015 => LawOrigin::Union,
+            Instrument::Gdpr | Instrument::EuAmlDirective2015 | Instrument::EuTimeLimits1971 => {
+                LawOrigin::Union
+            }
             Instrument::Pipl
             | Instrument::Ndsr
             | Instrument::AmlLaw2024
@@ -54,7 +56,8 @@ impl Instrument {
             | Instrument::CybersecurityLaw2016
             | Instrument::SalesTraceability2017
             | Instrument::AccountingArchives2015
-            | Instrument::IntermediaryIt2021 => LawOrigin::ThirdCountry,
+            | Instrument::IntermediaryIt2021
+            | Instrument::GbT35273 => LawOrigin::ThirdCountry,
             Instrument::Custom => LawOrigin::Unknown,
         }
     }
