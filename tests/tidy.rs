@@ -39,6 +39,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "custodia-access",
+        &["custodia-model", "custodia-crypto", "custodia-ledger"],
+    ),
+    (
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
