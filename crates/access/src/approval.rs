@@ -90,7 +90,13 @@ impl ApprovalRequest {
 
     /// A request to approve a document by its SHA-256 digest (32 bytes, computed by the caller with
     /// custodia-crypto or the ledger's hash).
-    pub fn document(id: ApprovalId, requester: ActorId, kind: DocumentKind, document: Uuid, digest: [u8; 32]) -> Self {
+    pub fn document(
+        id: ApprovalId,
+        requester: ActorId,
+        kind: DocumentKind,
+        document: Uuid,
+        digest: [u8; 32],
+    ) -> Self {
         Self {
             id,
             requester,
@@ -142,7 +148,9 @@ impl ApprovalRequest {
                 ));
             }
             ApprovalSubject::Document { kind, id, digest } => {
-                m.push_str(&format!("subject document\nkind {kind}\ndocument {id}\ndigest {digest}\n"));
+                m.push_str(&format!(
+                    "subject document\nkind {kind}\ndocument {id}\ndigest {digest}\n"
+                ));
             }
         }
         m.into_bytes()
@@ -252,7 +260,11 @@ impl SignedApproval {
     /// Checks the approval against the approver's record: the record is the signer's, the approver is not the
     /// requester (four eyes), holds the approver role, an elevation's window is no longer than allowed, and
     /// the signature verifies with the record's public key — nothing secret is needed.
-    pub fn verify(&self, approver: &Principal, settings: &ApprovalSettings) -> Result<VerifiedApproval, AccessError> {
+    pub fn verify(
+        &self,
+        approver: &Principal,
+        settings: &ApprovalSettings,
+    ) -> Result<VerifiedApproval, AccessError> {
         let refuse = |problem| AccessError::ApprovalRefused {
             approver: self.approver.clone(),
             problem,
@@ -267,7 +279,10 @@ impl SignedApproval {
             return Err(refuse("does not hold the approver role"));
         }
         if let ApprovalSubject::Elevation(scope) = &self.request.subject {
-            let seconds = scope.not_after.signed_duration_since(scope.not_before).num_seconds();
+            let seconds = scope
+                .not_after
+                .signed_duration_since(scope.not_before)
+                .num_seconds();
             if seconds > settings.max_elevation_seconds {
                 return Err(AccessError::ApprovalWindow {
                     problem: "longer than allowed",

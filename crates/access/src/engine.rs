@@ -153,11 +153,18 @@ fn type_name(name: &str) -> Result<EntityTypeName, AccessError> {
 }
 
 fn uid(kind: &str, id: &str) -> Result<EntityUid, AccessError> {
-    Ok(EntityUid::from_type_name_and_id(type_name(kind)?, EntityId::new(id)))
+    Ok(EntityUid::from_type_name_and_id(
+        type_name(kind)?,
+        EntityId::new(id),
+    ))
 }
 
 fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> RestrictedExpression {
-    RestrictedExpression::new_set(values.into_iter().map(|v| RestrictedExpression::new_string(v.to_owned())))
+    RestrictedExpression::new_set(
+        values
+            .into_iter()
+            .map(|v| RestrictedExpression::new_string(v.to_owned())),
+    )
 }
 
 /// Where `policyN` (the parser's default id, numbered from 0 in file order) sits in its file, from 1.
@@ -168,15 +175,13 @@ fn position(id: &PolicyId) -> usize {
         .map_or(0, |n| n.saturating_add(1))
 }
 
-fn annotation<'a>(
-    value: Option<&'a str>,
-    id: &PolicyId,
-    name: &'static str,
-) -> Result<&'a str, AccessError> {
-    value.filter(|v| !v.trim().is_empty()).ok_or(AccessError::MissingAnnotation {
-        position: position(id),
-        annotation: name,
-    })
+fn annotation<'a>(value: Option<&'a str>, id: &PolicyId, name: &'static str) -> Result<&'a str, AccessError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(AccessError::MissingAnnotation {
+            position: position(id),
+            annotation: name,
+        })
 }
 
 impl CedarEngine {
@@ -190,7 +195,8 @@ impl CedarEngine {
     /// non-empty `@citation("…")`; a policy that does not validate is refused naming its id.
     pub fn load(schema: &str, policies: &str) -> Result<Self, AccessError> {
         let (schema, _warnings) = Schema::from_cedarschema_str(schema).map_err(|_| AccessError::Schema)?;
-        let parsed = PolicySet::from_str(policies).map_err(|_| AccessError::PolicySyntax { position: None })?;
+        let parsed =
+            PolicySet::from_str(policies).map_err(|_| AccessError::PolicySyntax { position: None })?;
         let mut set = PolicySet::new();
         let mut citations = BTreeMap::new();
         let mut templates = HashSet::new();
@@ -200,7 +206,9 @@ impl CedarEngine {
                 expected: "1-64 of a-z, 0-9, '_', '-', '.'",
             })?;
             if citations.insert(id.to_owned(), citation.to_owned()).is_some() {
-                return Err(AccessError::DuplicatePolicy { policy: id.to_owned() });
+                return Err(AccessError::DuplicatePolicy {
+                    policy: id.to_owned(),
+                });
             }
             Ok(())
         };
@@ -211,7 +219,9 @@ impl CedarEngine {
             let citation = annotation(policy.annotation("citation"), policy.id(), "citation")?;
             add_citation(id, citation)?;
             set.add(policy.new_id(PolicyId::new(id)))
-                .map_err(|_| AccessError::DuplicatePolicy { policy: id.to_owned() })?;
+                .map_err(|_| AccessError::DuplicatePolicy {
+                    policy: id.to_owned(),
+                })?;
         }
         let mut parsed_templates: Vec<_> = parsed.templates().collect();
         parsed_templates.sort_by_key(|t| position(t.id()));
@@ -221,7 +231,9 @@ impl CedarEngine {
             add_citation(id, citation)?;
             templates.insert(id.to_owned());
             set.add_template(template.new_id(PolicyId::new(id)))
-                .map_err(|_| AccessError::DuplicatePolicy { policy: id.to_owned() })?;
+                .map_err(|_| AccessError::DuplicatePolicy {
+                    policy: id.to_owned(),
+                })?;
         }
         let validation = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         if let Some(error) = validation.validation_errors().next() {
@@ -239,14 +251,19 @@ impl CedarEngine {
 
     /// Every policy and template with its citation, in id order.
     pub fn policies(&self) -> impl Iterator<Item = PolicyRef> + '_ {
-        self.citations.iter().map(|(id, citation)| PolicyRef::new(id, citation))
+        self.citations
+            .iter()
+            .map(|(id, citation)| PolicyRef::new(id, citation))
     }
 
     /// The citation of a policy, template or link (`template:link`) by id.
     pub fn citation(&self, id: &str) -> Option<&str> {
         self.citations
             .get(id)
-            .or_else(|| id.split_once(':').and_then(|(template, _)| self.citations.get(template)))
+            .or_else(|| {
+                id.split_once(':')
+                    .and_then(|(template, _)| self.citations.get(template))
+            })
             .map(String::as_str)
     }
 
@@ -270,8 +287,14 @@ impl CedarEngine {
         crate::principal::Role::new(link).map_err(|_| link_error())?;
         let id = format!("{template}:{link}");
         let values = HashMap::from([
-            (SlotId::principal(), uid("Custodia::Principal", principal.as_str())?),
-            (SlotId::resource(), uid("Custodia::Customer", &customer.to_string())?),
+            (
+                SlotId::principal(),
+                uid("Custodia::Principal", principal.as_str())?,
+            ),
+            (
+                SlotId::resource(),
+                uid("Custodia::Customer", &customer.to_string())?,
+            ),
         ]);
         self.policies
             .link(PolicyId::new(template), PolicyId::new(&id), values)
@@ -292,14 +315,26 @@ impl CedarEngine {
         let principal_entity = Entity::new(
             principal_uid.clone(),
             HashMap::from([
-                ("kind".to_owned(), RestrictedExpression::new_string(principal.kind().code().to_owned())),
-                ("roles".to_owned(), strings(principal.roles().iter().map(|r| r.as_str()))),
+                (
+                    "kind".to_owned(),
+                    RestrictedExpression::new_string(principal.kind().code().to_owned()),
+                ),
+                (
+                    "roles".to_owned(),
+                    strings(principal.roles().iter().map(|r| r.as_str())),
+                ),
                 (
                     "department".to_owned(),
                     RestrictedExpression::new_string(principal.department().as_str().to_owned()),
                 ),
-                ("purposes".to_owned(), strings(principal.purposes().iter().map(|p| p.code()))),
-                ("training_valid_until".to_owned(), RestrictedExpression::new_long(until)),
+                (
+                    "purposes".to_owned(),
+                    strings(principal.purposes().iter().map(|p| p.code())),
+                ),
+                (
+                    "training_valid_until".to_owned(),
+                    RestrictedExpression::new_long(until),
+                ),
             ]),
             HashSet::new(),
         )
@@ -314,9 +349,18 @@ impl CedarEngine {
                 ),
                 ("sensitive".to_owned(), RestrictedExpression::new_bool(sensitive)),
                 ("minor".to_owned(), RestrictedExpression::new_bool(query.minor)),
-                ("storage_only".to_owned(), RestrictedExpression::new_bool(section.is_storage_only())),
-                ("legal_hold".to_owned(), RestrictedExpression::new_bool(section.is_under_legal_hold())),
-                ("transferred".to_owned(), RestrictedExpression::new_bool(section.is_transferred())),
+                (
+                    "storage_only".to_owned(),
+                    RestrictedExpression::new_bool(section.is_storage_only()),
+                ),
+                (
+                    "legal_hold".to_owned(),
+                    RestrictedExpression::new_bool(section.is_under_legal_hold()),
+                ),
+                (
+                    "transferred".to_owned(),
+                    RestrictedExpression::new_bool(section.is_transferred()),
+                ),
                 (
                     "purpose_permitted".to_owned(),
                     RestrictedExpression::new_bool(section.purpose_permitted()),
@@ -326,8 +370,11 @@ impl CedarEngine {
         )
         .map_err(|_| AccessError::Engine { what: "section" })?;
         let customer_entity = Entity::new_no_attrs(customer_uid, HashSet::new());
-        let entities = Entities::from_entities([principal_entity, section_entity, customer_entity], Some(&self.schema))
-            .map_err(|_| AccessError::Engine { what: "section" })?;
+        let entities = Entities::from_entities(
+            [principal_entity, section_entity, customer_entity],
+            Some(&self.schema),
+        )
+        .map_err(|_| AccessError::Engine { what: "section" })?;
         Ok((entities, principal_uid, section_uid))
     }
 }
@@ -341,9 +388,15 @@ impl PolicyEngine for CedarEngine {
                 "purpose".to_owned(),
                 RestrictedExpression::new_string(query.purpose.code().to_owned()),
             ),
-            ("time".to_owned(), RestrictedExpression::new_long(query.at.timestamp())),
+            (
+                "time".to_owned(),
+                RestrictedExpression::new_long(query.at.timestamp()),
+            ),
             ("ticket".to_owned(), RestrictedExpression::new_bool(query.ticket)),
-            ("elevated".to_owned(), RestrictedExpression::new_bool(query.elevation.is_some())),
+            (
+                "elevated".to_owned(),
+                RestrictedExpression::new_bool(query.elevation.is_some()),
+            ),
         ])
         .map_err(|_| AccessError::Engine { what: "context" })?;
         let request = Request::new(principal, action, resource, context, Some(&self.schema))

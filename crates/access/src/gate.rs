@@ -222,7 +222,10 @@ pub struct Gate<E: PolicyEngine = CedarEngine> {
 impl Gate<CedarEngine> {
     /// The gate over the shipped `cn-insurance-broker` policies with the default settings.
     pub fn cn_insurance_broker() -> Result<Self, AccessError> {
-        Ok(Self::new(CedarEngine::cn_insurance_broker()?, GateSettings::default()))
+        Ok(Self::new(
+            CedarEngine::cn_insurance_broker()?,
+            GateSettings::default(),
+        ))
     }
 }
 
@@ -318,7 +321,10 @@ impl Decision {
     /// The categories denied, each with its deciding policies (an empty list: no permit applied, the
     /// default deny).
     pub fn denied(&self) -> impl Iterator<Item = &CategoryOutcome> {
-        self.entry.outcomes().iter().filter(|o| o.effect() == Effect::Deny)
+        self.entry
+            .outcomes()
+            .iter()
+            .filter(|o| o.effect() == Effect::Deny)
     }
 
     /// The permit to open the sections, or the typed denial naming the categories and policies. The caller
@@ -374,12 +380,18 @@ impl AccessDenied {
 
     /// The denied categories with their deciding policies.
     pub fn denied(&self) -> impl Iterator<Item = &CategoryOutcome> {
-        self.entry.outcomes().iter().filter(|o| o.effect() == Effect::Deny)
+        self.entry
+            .outcomes()
+            .iter()
+            .filter(|o| o.effect() == Effect::Deny)
     }
 
     /// Every policy id behind the denial, each once, in order.
     pub fn policies(&self) -> Vec<&PolicyRef> {
-        let mut all: Vec<&PolicyRef> = self.denied().flat_map(|o| o.policies().iter().chain(o.failed())).collect();
+        let mut all: Vec<&PolicyRef> = self
+            .denied()
+            .flat_map(|o| o.policies().iter().chain(o.failed()))
+            .collect();
         all.sort();
         all.dedup();
         all
@@ -388,10 +400,20 @@ impl AccessDenied {
 
 impl fmt::Display for AccessDenied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "access denied to {} for {}:", self.entry.principal(), self.entry.purpose())?;
+        write!(
+            f,
+            "access denied to {} for {}:",
+            self.entry.principal(),
+            self.entry.purpose()
+        )?;
         for outcome in self.denied() {
             write!(f, " {}", outcome.category())?;
-            let ids: Vec<&str> = outcome.policies().iter().chain(outcome.failed()).map(PolicyRef::id).collect();
+            let ids: Vec<&str> = outcome
+                .policies()
+                .iter()
+                .chain(outcome.failed())
+                .map(PolicyRef::id)
+                .collect();
             if ids.is_empty() {
                 f.write_str(" (no permit)")?;
             } else {

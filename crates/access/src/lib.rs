@@ -116,19 +116,22 @@ mod monitor;
 mod principal;
 
 pub use approval::{
-    APPROVAL_DOMAIN, ApprovalId, ApprovalRequest, ApprovalSettings, ApprovalSubject, ElevationScope, SignedApproval,
-    VerifiedApproval, VerifiedQuorum,
+    APPROVAL_DOMAIN, ApprovalId, ApprovalRequest, ApprovalSettings, ApprovalSubject, ElevationScope,
+    SignedApproval, VerifiedApproval, VerifiedQuorum,
 };
 pub use engine::{
-    CN_INSURANCE_BROKER, CedarEngine, ELEVATED_READ, Effect, EngineQuery, EngineVerdict, PolicyEngine, PolicyRef,
-    SCHEMA,
+    CN_INSURANCE_BROKER, CedarEngine, ELEVATED_READ, Effect, EngineQuery, EngineVerdict, PolicyEngine,
+    PolicyRef, SCHEMA,
 };
 pub use error::AccessError;
 pub use gate::{
     AccessDenied, AccessFacts, AccessRequest, Action, DEFAULT_COURSE, Decision, Gate, GateSettings, Permit,
     PurposeBasis, SectionFacts,
 };
-pub use log::{AccessEntry, AccessLog, AccessProof, CategoryOutcome, LogSettings, LoggedAccess, PAYLOAD_PREFIX, SCAN_BATCH};
+pub use log::{
+    AccessEntry, AccessLog, AccessProof, CategoryOutcome, LogSettings, LoggedAccess, PAYLOAD_PREFIX,
+    SCAN_BATCH,
+};
 pub use monitor::{Alert, AlertKind, Monitor, MonitorSettings, Severity, WorkingHours};
 pub use principal::{
     Course, Department, DocumentKind, Principal, PrincipalFields, PrincipalKind, Role, Ticket, TrainingRecord,

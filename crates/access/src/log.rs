@@ -287,7 +287,10 @@ impl AccessLog {
     /// appended. A brokerage that must write the read and its entry together appends [`AccessEntry::payload`]
     /// in its own unit of work instead.
     pub fn append<S: LogStore>(log: &mut Log<S>, entries: &[AccessEntry]) -> Result<Appended, AccessError> {
-        let payloads = entries.iter().map(AccessEntry::payload).collect::<Result<Vec<_>, _>>()?;
+        let payloads = entries
+            .iter()
+            .map(AccessEntry::payload)
+            .collect::<Result<Vec<_>, _>>()?;
         let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         Ok(log.append(&slices)?)
     }
@@ -321,7 +324,10 @@ impl AccessLog {
     }
 
     /// Who asked for this customer's data, when, why and with what outcome (the rights desk's "explain").
-    pub fn of_customer<S: LogStore>(log: &Log<S>, customer: CustomerId) -> Result<Vec<LoggedAccess>, AccessError> {
+    pub fn of_customer<S: LogStore>(
+        log: &Log<S>,
+        customer: CustomerId,
+    ) -> Result<Vec<LoggedAccess>, AccessError> {
         Self::scan(log, 0..log.size(), &mut |e| e.customer == customer)
     }
 

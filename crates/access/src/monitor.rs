@@ -35,7 +35,13 @@ impl Default for WorkingHours {
             utc_offset_seconds: 8 * 3600,
             start: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN),
             end: NaiveTime::from_hms_opt(20, 0, 0).unwrap_or(NaiveTime::MIN),
-            days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+            days: vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
         }
     }
 }
@@ -279,7 +285,12 @@ impl Monitor {
         }
         if window.sensitive > settings.max_sensitive_reads && quiet(window.sensitive_alert_at) {
             window.sensitive_alert_at = Some(at);
-            let behind = window.events.iter().filter(|e| e.sensitive > 0).map(|e| e.index).collect();
+            let behind = window
+                .events
+                .iter()
+                .filter(|e| e.sensitive > 0)
+                .map(|e| e.index)
+                .collect();
             alerts.push(alert(
                 AlertKind::SensitiveReads {
                     count: window.sensitive,
@@ -303,7 +314,10 @@ impl Monitor {
     }
 
     /// A monitor rebuilt from the whole log, with the alerts the log raises.
-    pub fn replay<S: LogStore>(log: &Log<S>, settings: MonitorSettings) -> Result<(Self, Vec<Alert>), AccessError> {
+    pub fn replay<S: LogStore>(
+        log: &Log<S>,
+        settings: MonitorSettings,
+    ) -> Result<(Self, Vec<Alert>), AccessError> {
         let mut monitor = Self::new(settings)?;
         let alerts = monitor.catch_up(log)?;
         Ok((monitor, alerts))

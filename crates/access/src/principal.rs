@@ -173,7 +173,11 @@ impl From<TrainingRecord> for TrainingFields {
 
 impl TrainingRecord {
     /// A record; refused when it is valid until no later than it was passed.
-    pub fn new(course: Course, passed_at: DateTime<Utc>, valid_until: DateTime<Utc>) -> Result<Self, AccessError> {
+    pub fn new(
+        course: Course,
+        passed_at: DateTime<Utc>,
+        valid_until: DateTime<Utc>,
+    ) -> Result<Self, AccessError> {
         if valid_until <= passed_at {
             return Err(AccessError::InvalidCode {
                 field: "training.valid_until",
