@@ -425,3 +425,16 @@ impl fmt::Display for AccessDenied {
 }
 
 impl std::error::Error for AccessDenied {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approval::ApprovalSettings;
+
+    #[test]
+    fn default_codes_pass_their_own_checks() {
+        assert_eq!(Course::new(DEFAULT_COURSE).ok(), Some(GateSettings::default().required_course));
+        let role = ApprovalSettings::default().approver_role;
+        assert_eq!(crate::principal::Role::new(role.as_str()).ok(), Some(role));
+    }
+}
