@@ -332,7 +332,9 @@ impl Decision {
     pub fn into_permit(self) -> Result<Permit, AccessDenied> {
         match self.effect() {
             Effect::Permit => Ok(Permit { entry: self.entry }),
-            Effect::Deny => Err(AccessDenied { entry: self.entry }),
+            Effect::Deny => Err(AccessDenied {
+                entry: Box::new(self.entry),
+            }),
         }
     }
 }
@@ -369,7 +371,8 @@ impl Permit {
 /// A denied request, as an error: the denied categories and the policy ids that decided, never the data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessDenied {
-    entry: AccessEntry,
+    // Boxed: an error travels up many frames and should stay small.
+    entry: Box<AccessEntry>,
 }
 
 impl AccessDenied {
@@ -433,7 +436,10 @@ mod tests {
 
     #[test]
     fn default_codes_pass_their_own_checks() {
-        assert_eq!(Course::new(DEFAULT_COURSE).ok(), Some(GateSettings::default().required_course));
+        assert_eq!(
+            Course::new(DEFAULT_COURSE).ok(),
+            Some(GateSettings::default().required_course)
+        );
         let role = ApprovalSettings::default().approver_role;
         assert_eq!(crate::principal::Role::new(role.as_str()).ok(), Some(role));
     }

@@ -309,13 +309,13 @@ impl AccessLog {
             let stop = start.saturating_add(SCAN_BATCH).min(end);
             for stored in log.entries(start..stop)? {
                 let Some(payload) = stored.payload() else { continue };
-                if let Some(entry) = AccessEntry::decode(stored.index(), payload)? {
-                    if keep(&entry) {
-                        out.push(LoggedAccess {
-                            index: stored.index(),
-                            entry,
-                        });
-                    }
+                if let Some(entry) = AccessEntry::decode(stored.index(), payload)?
+                    && keep(&entry)
+                {
+                    out.push(LoggedAccess {
+                        index: stored.index(),
+                        entry,
+                    });
                 }
             }
             start = stop;

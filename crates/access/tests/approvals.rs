@@ -326,7 +326,7 @@ fn a_document_needs_two_distinct_approvers_neither_the_operator() {
     let a = staff("emp-0401", &["approver"], &[]);
     let b = staff("emp-0402", &["approver"], &[]);
     let directory = {
-        let all = vec![
+        let all = [
             operator.principal.clone(),
             a.principal.clone(),
             b.principal.clone(),
