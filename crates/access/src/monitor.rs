@@ -1,6 +1,6 @@
 //! Bulk-read monitors: per-principal sliding windows over the access log against thresholds as data —
-//! many distinct customers, many sensitive reads, a first read of a sensitive category, reads outside
-//! working hours — raising typed alerts that name the ledger entries behind them (the practice's §3.1
+//! many distinct customers, many sensitive reads, many more reads than the principal's own baseline, a first
+//! read of a sensitive category, reads outside working hours — raising typed alerts that name the ledger entries behind them (the practice's §3.1
 //! intrusion detection and §15 internal supervision; PIPL Art 51).
 
 use std::collections::{BTreeMap, VecDeque};
@@ -68,6 +68,14 @@ pub struct MonitorSettings {
     pub max_distinct_customers: usize,
     /// Alert when one principal reads more sensitive sections than this within the window. Default 20.
     pub max_sensitive_reads: usize,
+    /// Alert when one principal's reads in a window exceed this multiple of their own baseline (the mean
+    /// of their earlier active windows). Default 5.
+    pub baseline_multiple: usize,
+    /// Windows of history a baseline needs before it is used. Default 5.
+    pub baseline_min_windows: u64,
+    /// A baseline alert needs at least this many reads in the window, so that a quiet principal's third
+    /// read is not an alert. Default 20.
+    pub baseline_floor: usize,
     /// Working hours; a read outside them raises an alert.
     pub working_hours: WorkingHours,
 }
@@ -78,6 +86,9 @@ impl Default for MonitorSettings {
             window_seconds: 3600,
             max_distinct_customers: 50,
             max_sensitive_reads: 20,
+            baseline_multiple: 5,
+            baseline_min_windows: 5,
+            baseline_floor: 20,
             working_hours: WorkingHours::default(),
         }
     }
@@ -91,7 +102,7 @@ impl MonitorSettings {
                 problem: "must be positive",
             });
         }
-        if self.max_distinct_customers == 0 || self.max_sensitive_reads == 0 {
+        if self.max_distinct_customers == 0 || self.max_sensitive_reads == 0 || self.baseline_multiple == 0 {
             return Err(AccessError::InvalidSettings {
                 field: "thresholds",
                 problem: "must be positive",
@@ -132,6 +143,15 @@ pub enum AlertKind {
         count: usize,
         /// The threshold.
         threshold: usize,
+    },
+    /// More reads in a window than a multiple of the principal's own baseline.
+    AboveBaseline {
+        /// Reads in the current window.
+        count: usize,
+        /// The principal's mean reads per earlier active window, rounded up.
+        baseline: u64,
+        /// The multiple of the settings.
+        multiple: usize,
     },
     /// The principal's first read of a sensitive category.
     FirstSensitiveAccess {
@@ -174,6 +194,13 @@ struct Window {
     seen_sensitive: CategorySet,
     distinct_alert_at: Option<DateTime<Utc>>,
     sensitive_alert_at: Option<DateTime<Utc>>,
+    /// The baseline's fixed windows: where the current one starts, its reads and their ledger indices.
+    bucket_start: Option<DateTime<Utc>>,
+    bucket: Vec<u64>,
+    baseline_alerted: bool,
+    /// Earlier active windows and the reads in them.
+    history_windows: u64,
+    history_reads: u64,
 }
 
 /// The monitors' state: one sliding window per principal. It is a public record (serde, pseudonymous ids and
@@ -271,6 +298,36 @@ impl Monitor {
                 ));
             }
         }
+        // The baseline runs over fixed windows (one bucket at a time, O(1) per event): a read past the
+        // current bucket's end closes it into the history.
+        let length = chrono::Duration::seconds(settings.window_seconds);
+        if window.bucket_start.is_none_or(|start| at >= start + length) {
+            if !window.bucket.is_empty() {
+                window.history_windows += 1;
+                window.history_reads += window.bucket.len() as u64;
+            }
+            window.bucket_start = Some(at);
+            window.bucket.clear();
+            window.baseline_alerted = false;
+        }
+        window.bucket.push(logged.index);
+        if window.history_windows >= settings.baseline_min_windows && !window.baseline_alerted {
+            let baseline = window.history_reads.div_ceil(window.history_windows.max(1));
+            let count = window.bucket.len();
+            let limit = baseline.saturating_mul(settings.baseline_multiple as u64);
+            if count >= settings.baseline_floor && count as u64 > limit {
+                window.baseline_alerted = true;
+                alerts.push(alert(
+                    AlertKind::AboveBaseline {
+                        count,
+                        baseline,
+                        multiple: settings.baseline_multiple,
+                    },
+                    Severity::Medium,
+                    window.bucket.clone(),
+                ));
+            }
+        }
         let distinct = window.customers.len();
         if distinct > settings.max_distinct_customers && quiet(window.distinct_alert_at) {
             window.distinct_alert_at = Some(at);
@@ -308,9 +365,25 @@ impl Monitor {
 
     /// Observes every access entry of `log` after the last one observed, returning the alerts raised.
     pub fn catch_up<S: LogStore>(&mut self, log: &Log<S>) -> Result<Vec<Alert>, AccessError> {
+        let mut alerts = Vec::new();
+        self.catch_up_with(log, &mut |alert| alerts.push(alert))?;
+        Ok(alerts)
+    }
+
+    /// Like [`Monitor::catch_up`], handing each alert to `forward` as it is raised (a service forwards it
+    /// to its alerting; the brokerage stores it).
+    pub fn catch_up_with<S: LogStore>(
+        &mut self,
+        log: &Log<S>,
+        forward: &mut dyn FnMut(Alert),
+    ) -> Result<(), AccessError> {
         let start = self.last_index.map_or(0, |i| i.saturating_add(1));
-        let entries = AccessLog::scan(log, start..log.size(), &mut |_| true)?;
-        Ok(entries.iter().flat_map(|e| self.observe(e)).collect())
+        for logged in AccessLog::scan(log, start..log.size(), &mut |_| true)? {
+            for alert in self.observe(&logged) {
+                forward(alert);
+            }
+        }
+        Ok(())
     }
 
     /// A monitor rebuilt from the whole log, with the alerts the log raises.

@@ -220,3 +220,62 @@ fn settings_are_checked() {
         MonitorSettings::default()
     );
 }
+
+#[test]
+fn a_principal_far_above_their_own_baseline_is_seen() {
+    let mut traffic = Traffic::new();
+    // Distinct-customer and sensitive thresholds out of the way: only the baseline speaks.
+    let settings = MonitorSettings {
+        max_distinct_customers: 10_000,
+        ..MonitorSettings::default()
+    };
+    let mut monitor = Monitor::new(settings).unwrap();
+    let clerk = staff("emp-0800", &["account_manager"], &[Purpose::PolicyServicing]);
+    let customer = CustomerId::new_v7();
+    let start = monday_morning();
+    let mut alerts = Vec::new();
+    // Six hours of 5 reads an hour: the baseline.
+    for hour in 0..6 {
+        for i in 0..5 {
+            let at = start + Duration::hours(hour) + Duration::minutes(i * 10);
+            let logged = traffic.read(
+                &clerk,
+                &Purpose::PolicyServicing,
+                customer,
+                DataCategory::Contact,
+                at,
+            );
+            alerts.extend(monitor.observe(&logged));
+        }
+    }
+    assert!(alerts.is_empty(), "{alerts:?}");
+    // Then 26 in one hour: more than 5 × 5 and above the floor of 20.
+    for i in 0..26 {
+        let at = start + Duration::hours(6) + Duration::minutes(i * 2);
+        let logged = traffic.read(
+            &clerk,
+            &Purpose::PolicyServicing,
+            customer,
+            DataCategory::Contact,
+            at,
+        );
+        alerts.extend(monitor.observe(&logged));
+    }
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        alerts[0].kind,
+        AlertKind::AboveBaseline {
+            count: 26,
+            baseline: 5,
+            multiple: 5
+        }
+    );
+    assert_eq!(alerts[0].entries.len(), 26);
+    // The forwarding callback sees the same alert on a replay.
+    let mut forwarded = Vec::new();
+    let mut fresh = Monitor::new(monitor.settings().clone()).unwrap();
+    fresh
+        .catch_up_with(&traffic.log, &mut |a| forwarded.push(a))
+        .unwrap();
+    assert_eq!(forwarded, alerts);
+}
