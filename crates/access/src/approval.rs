@@ -64,12 +64,65 @@ pub enum ApprovalSubject {
 }
 
 /// A request for approval: its id, who asks (the requester, or the operator who made a plan), and what.
+/// Read back from storage it is checked like a new one (a window that is not empty, a digest of 64 hex
+/// digits, a purpose whose code parses back to itself), so that no value can smuggle a line into the signed
+/// message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "StoredRequest", into = "StoredRequest")]
 pub struct ApprovalRequest {
     id: ApprovalId,
     requester: ActorId,
     subject: ApprovalSubject,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredRequest {
+    id: ApprovalId,
+    requester: ActorId,
+    subject: ApprovalSubject,
+}
+
+impl From<ApprovalRequest> for StoredRequest {
+    fn from(r: ApprovalRequest) -> Self {
+        Self {
+            id: r.id,
+            requester: r.requester,
+            subject: r.subject,
+        }
+    }
+}
+
+impl TryFrom<StoredRequest> for ApprovalRequest {
+    type Error = AccessError;
+
+    fn try_from(s: StoredRequest) -> Result<Self, Self::Error> {
+        match s.subject {
+            ApprovalSubject::Elevation(scope) => {
+                if !crate::principal::is_checked(&scope.purpose) {
+                    return Err(AccessError::InvalidCode {
+                        field: "purpose",
+                        expected: "a purpose code that parses back to itself",
+                    });
+                }
+                Self::elevation(s.id, s.requester, scope)
+            }
+            ApprovalSubject::Document { kind, id, digest } => {
+                let ok = digest.len() == 64 && digest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if !ok {
+                    return Err(AccessError::InvalidCode {
+                        field: "digest",
+                        expected: "64 lower-case hex digits",
+                    });
+                }
+                Ok(Self {
+                    id: s.id,
+                    requester: s.requester,
+                    subject: ApprovalSubject::Document { kind, id, digest },
+                })
+            }
+        }
+    }
 }
 
 impl ApprovalRequest {

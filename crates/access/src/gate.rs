@@ -254,10 +254,8 @@ impl<E: PolicyEngine> Gate<E> {
         let training_valid_until = request
             .principal
             .training_valid_until(&self.settings.required_course, request.at);
-        let elevation = request
-            .approval
-            .filter(|a| a.covers(request))
-            .map(|a| a.id().to_string());
+        let approval = request.approval.filter(|a| a.covers(request)).map(|a| a.id());
+        let elevation = approval.map(|id| id.to_string());
         let mut outcomes = Vec::new();
         for category in request.categories.iter() {
             let section = facts.of(category)?;
@@ -287,7 +285,7 @@ impl<E: PolicyEngine> Gate<E> {
             purpose: request.purpose.clone(),
             at: request.at,
             ticket: request.ticket.cloned(),
-            approval: elevation,
+            approval,
             outcomes,
         });
         Ok(Decision { entry })

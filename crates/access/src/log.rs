@@ -9,6 +9,7 @@ use custodia_ledger::{Appended, InclusionProof, Log, LogStore, MerkleHash};
 use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose};
 use serde::{Deserialize, Serialize};
 
+use crate::approval::ApprovalId;
 use crate::engine::{Effect, EngineVerdict, PolicyRef};
 use crate::error::AccessError;
 use crate::gate::Action;
@@ -84,7 +85,7 @@ pub(crate) struct EntryFields {
     pub purpose: Purpose,
     pub at: DateTime<Utc>,
     pub ticket: Option<Ticket>,
-    pub approval: Option<String>,
+    pub approval: Option<ApprovalId>,
     pub outcomes: Vec<CategoryOutcome>,
 }
 
@@ -103,7 +104,7 @@ pub struct AccessEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ticket: Option<Ticket>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    approval: Option<String>,
+    approval: Option<ApprovalId>,
     outcomes: Vec<CategoryOutcome>,
 }
 
@@ -160,8 +161,8 @@ impl AccessEntry {
     }
 
     /// The approval that elevated the read, if one did.
-    pub fn approval(&self) -> Option<&str> {
-        self.approval.as_deref()
+    pub fn approval(&self) -> Option<ApprovalId> {
+        self.approval
     }
 
     /// Per category, the outcome.

@@ -114,6 +114,12 @@ code_type!(
     "document_kind"
 );
 
+/// Whether a purpose is one `Purpose::from_str` would make: custodia-model's derived `Deserialize` reads a
+/// custom purpose without checking its code, so records read back are checked here.
+pub(crate) fn is_checked(purpose: &Purpose) -> bool {
+    purpose.code().parse::<Purpose>().ok().as_ref() == Some(purpose)
+}
+
 /// Whether a principal is a person or a system account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -267,6 +273,12 @@ impl TryFrom<StoredPrincipal> for Principal {
     type Error = AccessError;
 
     fn try_from(s: StoredPrincipal) -> Result<Self, Self::Error> {
+        if !s.purposes.iter().all(is_checked) {
+            return Err(AccessError::InvalidPrincipal {
+                principal: s.id,
+                problem: "a purpose code does not parse",
+            });
+        }
         let bad_key = || AccessError::InvalidPrincipal {
             principal: s.id.clone(),
             problem: "verifying_key is not 32 bytes of hex",

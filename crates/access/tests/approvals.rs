@@ -87,10 +87,7 @@ fn an_elevated_read_needs_a_verified_approval_that_covers_it() {
     assert_eq!(decision.effect(), Effect::Permit);
     let id = format!("elevated-read:{}", s.request.id());
     assert_eq!(decision.entry().outcomes()[0].policies()[0].id(), id);
-    assert_eq!(
-        decision.entry().approval(),
-        Some(s.request.id().to_string().as_str())
-    );
+    assert_eq!(decision.entry().approval(), Some(s.request.id()));
 
     // Outside what it covers, the approval elevates nothing.
     let other_customer = AccessRequest {
@@ -204,6 +201,10 @@ fn a_tampered_approval_signature_is_refused() {
         longer.verify(&s.approver.principal, &settings),
         Err(AccessError::BadSignature)
     );
+    // A digest or purpose that could smuggle a line into the message does not even load.
+    let mut smuggled = json.clone();
+    smuggled["request"]["subject"]["elevation"]["purpose"] = serde_json::json!({"custom": "x\nticket y"});
+    assert!(serde_json::from_value::<SignedApproval>(smuggled).is_err());
     // A signature that is not 64 bytes does not even load.
     let mut short = json.clone();
     short["signature"] = "abcd".into();
@@ -389,6 +390,13 @@ fn a_document_needs_two_distinct_approvers_neither_the_operator() {
         VerifiedQuorum::verify(&plan, &[by_a, by_nobody], op, &directory, &settings),
         Err(AccessError::ApprovalRefused { .. })
     ));
+    // Stored and read back, a document approval still verifies; a digest that is not 64 hex digits does not load.
+    let json = serde_json::to_value(&by_b).unwrap();
+    let back: SignedApproval = serde_json::from_value(json.clone()).unwrap();
+    back.verify(&b.principal, &settings).unwrap();
+    let mut bad = json;
+    bad["request"]["subject"]["document"]["digest"] = "ab\nkind x".into();
+    assert!(serde_json::from_value::<SignedApproval>(bad).is_err());
     // A document approval never elevates a read.
     let verified = by_b.verify(&b.principal, &settings).unwrap();
     let gate = Gate::cn_insurance_broker().unwrap();
