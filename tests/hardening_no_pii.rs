@@ -227,7 +227,7 @@ fn the_main_job_leaves_no_personal_information_in_ledgers_logs_reports_files_or_
     hits.extend(needles.hits("stderr", &stderr));
 
     // Every ledger payload.
-    let payloads = ledger_payloads(&out.path().join("seller-ledger.sqlite"));
+    let payloads = ledger_payloads(&out.path().join("seller.sqlite"));
     assert!(payloads.len() > CUSTOMERS as usize, "{} payloads", payloads.len());
     for (index, payload) in &payloads {
         hits.extend(needles.hits(&format!("ledger entry {index}"), payload));
@@ -236,12 +236,25 @@ fn the_main_job_leaves_no_personal_information_in_ledgers_logs_reports_files_or_
     // Every file the job wrote: reports, proofs, the package, the SQLite files (vaults hold only sealed
     // sections; the ledger only ids, categories and digests).
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(out.path()).unwrap() {
-        let path = entry.unwrap().path();
-        hits.extend(needles.hits(&path.display().to_string(), &std::fs::read(&path).unwrap()));
-        files.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    let mut dirs = vec![out.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            hits.extend(needles.hits(&path.display().to_string(), &std::fs::read(&path).unwrap()));
+            files.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
     }
-    for expected in ["report.json", "report.md", "report.html", "seller-ledger.sqlite"] {
+    for expected in [
+        "report.json",
+        "report.md",
+        "report.html",
+        "seller.sqlite",
+        "proofs.json",
+    ] {
         assert!(
             files.iter().any(|f| f == expected),
             "{expected} missing from {files:?}"

@@ -168,6 +168,41 @@ fn secrets_held_by_other_crates_print_no_key_bytes() {
     assert_redacted("transfer Buyer", &both(&buyer), &[&private, &material]);
 }
 
+/// The key hierarchy (custodia-crypto) and the application layer (custodia-brokerage): the root secret,
+/// everything derived from it, a brokerage holding them, a key source, and the trusted read's plaintext.
+#[test]
+fn the_key_hierarchy_and_the_brokerage_print_no_key_bytes() {
+    use custodia::brokerage::{Brokerage, BrokerageConfig, KeySource, StaticKeySource, TrustedRead};
+    use custodia::crypto::{KeyHierarchy, PackageRandomness, RootSecret, TransferSecret};
+    assert!(std::mem::needs_drop::<RootSecret>());
+    assert!(std::mem::needs_drop::<KeyHierarchy>());
+    assert!(std::mem::needs_drop::<TransferSecret>());
+    assert!(std::mem::needs_drop::<StaticKeySource>());
+    assert!(std::mem::needs_drop::<TrustedRead>());
+
+    let root = [0xE5u8; 32];
+    let source = StaticKeySource::new(root);
+    assert_redacted("StaticKeySource", &both(&source), &[&root]);
+    let secret = source.root_secret().unwrap();
+    assert_redacted("RootSecret", &both(&secret), &[&root]);
+    let keys = KeyHierarchy::new(RootSecret::from_slice(&root).unwrap());
+    assert_redacted("KeyHierarchy", &both(&keys), &[&root]);
+    let case = keys.transfer_secret(&[0x12; 32]).unwrap();
+    assert_redacted("TransferSecret", &both(&case), &[&root]);
+    let randomness = PackageRandomness::derived(case);
+    assert_redacted("PackageRandomness", &both(&randomness), &[&root]);
+    let party = keys.party_signing_key().unwrap();
+    let seed = party.expose_pkcs8()[16..48].to_vec();
+    assert_redacted("derived party key", &both(&party), &[&seed, &root]);
+
+    // A brokerage holds the hierarchy, the keyring, the party key and the ledger signer.
+    let dir = tempfile::tempdir().unwrap();
+    let config = BrokerageConfig::sqlite(dir.path().join("b.db"));
+    assert_redacted("BrokerageConfig", &both(&config), &[&root]);
+    let brokerage = Brokerage::open(config, &StaticKeySource::new(root)).unwrap();
+    assert_redacted("Brokerage", &both(&brokerage), &[&root, &seed]);
+}
+
 #[test]
 fn the_redaction_check_catches_leaks() {
     let secret = [0xC3u8, 0x01, 0xFE, 0x22, 0x90, 0x7B, 0x11, 0x00, 0x42];

@@ -46,6 +46,20 @@ const LAYERS: &[(&str, &[&str])] = &[
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
+    // The application layer: it composes everything below it, and only the facade (and, later, the CLI and
+    // the service) may depend on it.
+    (
+        "custodia-brokerage",
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-consent",
+            "custodia-retention",
+            "custodia-transfer",
+            "custodia-store",
+        ],
+    ),
     (
         "custodia-synthetic",
         &[
@@ -67,6 +81,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-retention",
             "custodia-transfer",
             "custodia-store",
+            "custodia-brokerage",
         ],
     ),
 ];

@@ -14,6 +14,10 @@
 //!   tombstones, its rules written once here), the row primitive [`SectionRows`] a backend implements,
 //!   and [`InMemoryVault`], so every layer above speaks one vault language;
 //! - **randomness** ([`random`]): the one generator of the workspace, for keys, nonces and salts;
+//! - **the key hierarchy** ([`KeyHierarchy`]): every key of one brokerage derived with HKDF from one
+//!   [`RootSecret`], and the per-case [`TransferSecret`] that makes a package reproducible
+//!   ([`PackageRandomness`]); **customer records** sealed under a customer's DEK
+//!   ([`seal_customer_record`]), erased with it;
 //! - **signatures**: Ed25519 over exact bytes ([`SigningKey`], [`VerifyingKey`]);
 //! - **sealing to a buyer**: a transfer key sealed once with HPKE to the buyer's X25519 key, and DEKs
 //!   re-wrapped under it ([`RecipientKeyPair`], [`TransferKey`]).
@@ -96,7 +100,9 @@
 mod aead;
 mod blind_index;
 mod codec;
+mod customer_record;
 mod error;
+mod hierarchy;
 mod keyring;
 mod keystore;
 pub mod random;
@@ -109,7 +115,9 @@ pub use blind_index::{
     BlindIndex, BlindIndexConfig, BlindIndexField, BlindIndexer, MIN_BLIND_INDEX_ROOT_KEY_LEN,
     NORMALIZATION_VERSION, normalize_for_blind_index,
 };
+pub use customer_record::{open_customer_record, seal_customer_record};
 pub use error::{BackendFailure, CryptoError};
+pub use hierarchy::{KeyHierarchy, PackageRandomness, ROOT_SECRET_LEN, RootSecret, TransferSecret};
 pub use keyring::{
     DataKey, DekId, KEYRING_STATE_FORMAT_VERSION, KekChainSecret, Keyring, KeyringConfig, KeyringState,
     KeyringStore, MAX_WRAPS_PER_KEK, MIN_MASTER_SECRET_LEN, Retirement, RetirementPolicy, ShreddedUnder,

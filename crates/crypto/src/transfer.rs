@@ -220,7 +220,7 @@ impl TransferKey {
         Self::new(transfer, aead::random_key()?)
     }
 
-    fn new(transfer: TransferId, bytes: Zeroizing<[u8; KEY_LEN]>) -> Result<Self, CryptoError> {
+    pub(crate) fn new(transfer: TransferId, bytes: Zeroizing<[u8; KEY_LEN]>) -> Result<Self, CryptoError> {
         let aead = aead::aes_key(&bytes, "transfer")?;
         Ok(Self {
             transfer,
@@ -238,15 +238,24 @@ impl TransferKey {
     /// HKDF-SHA256, AES-256-GCM), with an `info` that binds the transfer id and an AAD that
     /// authenticates the header (format version and transfer id).
     pub fn seal_to(&self, recipient: &RecipientPublicKey) -> Result<SealedTransferKey, CryptoError> {
-        let mut rng = RingRng::default();
+        self.seal_to_with(recipient, &mut RingRng::default())
+    }
+
+    /// [`TransferKey::seal_to`] with the HPKE ephemeral key drawn from `rng` (system randomness, or a
+    /// case's derived bytes for a reproducible package).
+    pub(crate) fn seal_to_with(
+        &self,
+        recipient: &RecipientPublicKey,
+        rng: &mut impl FallibleRng,
+    ) -> Result<SealedTransferKey, CryptoError> {
         let (enc, ciphertext) = hpke_seal::<HpkeAead>(
             recipient.as_bytes(),
             &hpke_info(self.transfer),
             &sealed_header(self.transfer),
             self.bytes.as_ref(),
-            &mut rng,
+            rng,
         )?;
-        if rng.failed {
+        if rng.failed() {
             return Err(CryptoError::Random);
         }
         let ciphertext: [u8; KEY_LEN + TAG_LEN] = ciphertext
@@ -262,7 +271,16 @@ impl TransferKey {
 
     /// Wraps a data key under this transfer key; the AAD binds transfer id, customer id and DEK id.
     pub fn wrap_data_key(&self, key: &DataKey) -> Result<TransferWrappedKey, CryptoError> {
-        let nonce = aead::fresh_nonce()?;
+        self.wrap_data_key_with_nonce(key, aead::fresh_nonce()?)
+    }
+
+    /// [`TransferKey::wrap_data_key`] under a given nonce: a case's derived nonce, unique to the customer
+    /// and DEK (see `PackageRandomness`).
+    pub(crate) fn wrap_data_key_with_nonce(
+        &self,
+        key: &DataKey,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<TransferWrappedKey, CryptoError> {
         let aad = transfer_wrap_aad(self.transfer, key.customer(), key.id());
         let sealed = aead::seal_key(&self.aead, nonce, &aad, key.bytes())?;
         Ok(TransferWrappedKey {
@@ -527,6 +545,19 @@ pub(crate) fn hpke_open<A: hpke::aead::Aead>(
     hpke::single_shot_open::<A, HpkeKdf, HpkeKem>(&OpModeR::Base, &sk, &enc, info, ciphertext, aad)
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::DecryptionFailed)
+}
+
+/// A randomness source for HPKE that records a failure it could not report through `rand_core`'s
+/// infallible interface.
+pub(crate) trait FallibleRng: TryCryptoRng<Error = Infallible> {
+    /// Whether any draw failed (the sealed result must then be discarded).
+    fn failed(&self) -> bool;
+}
+
+impl FallibleRng for RingRng {
+    fn failed(&self) -> bool {
+        self.failed
+    }
 }
 
 /// Adapts [`crate::random::fill`] to the `rand_core` interface the HPKE crate asks for. `rand_core`'s

@@ -28,6 +28,8 @@ pub enum Phase {
     ConsentReplay,
     /// Deciding retention for a whole book (a retention sweep).
     RetentionSweep,
+    /// Onboarding customers: validating, sealing and storing their records (PIPL Arts 13, 17, 51).
+    Onboard,
 }
 
 /// One progress report: which operation, how many units it has done, and the total when it is known.

@@ -18,6 +18,11 @@
 //! one store value serves as log, key store and vault. Both pass the conformance suite of
 //! `custodia-conformance`, which also runs against the in-memory stores of those crates.
 //!
+//! Two more, for the application layer above (custodia-brokerage), which keeps its own state here too:
+//! [`Records`], one rule-free table of namespaced byte keys and values (put, insert-if-absent,
+//! compare-and-swap, delete, get, ordered range scans), and [`UnitOfWork`], one database transaction in
+//! which ledger appends, vault and key writes and records commit together or not at all.
+//!
 //! ## The key decisions, and why
 //!
 //! **The database's own locking keeps the log whole.** A log append is one transaction that first takes
@@ -149,15 +154,21 @@ mod backup;
 mod error;
 #[cfg(feature = "postgres")]
 mod pg;
+mod records;
 mod rows;
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod unit;
 
 pub use backup::{OlderThanCheckpoint, RestoreCheck, RestoreReport, verify_restored};
 pub use error::StoreError;
 #[cfg(feature = "postgres")]
 pub use pg::{PostgresConfig, PostgresStore, SslMode, Transport};
+pub use records::{
+    Inserted, KeyRange, MAX_RECORD_KEY_LEN, MAX_RECORD_VALUE_LEN, Namespace, Record, Records, Swapped,
+};
 pub use schema::SCHEMA_VERSION;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{APPLICATION_ID, Durability, SqliteConfig, SqliteStore};
+pub use unit::UnitOfWork;

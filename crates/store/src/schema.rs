@@ -183,6 +183,28 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             );
         ",
     },
+    // The application layer's own records (custodia-brokerage): one rule-free table of namespaced keys and
+    // values, read in key order. Later issues add namespaces, not tables.
+    Migration {
+        version: 6,
+        name: "records",
+        sqlite: "
+            CREATE TABLE records (
+                namespace TEXT NOT NULL,
+                key BLOB NOT NULL,
+                value BLOB NOT NULL,
+                PRIMARY KEY (namespace, key)
+            ) WITHOUT ROWID;
+        ",
+        postgres: "
+            CREATE TABLE records (
+                namespace TEXT NOT NULL,
+                key BYTEA NOT NULL,
+                value BYTEA NOT NULL,
+                PRIMARY KEY (namespace, key)
+            );
+        ",
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -257,7 +279,7 @@ mod tests {
         let rest = pending(&applied).unwrap();
         assert_eq!(
             rest.iter().map(|m| m.version).collect::<Vec<_>>(),
-            vec![2, 3, 4, 5]
+            (2..=SCHEMA_VERSION).collect::<Vec<_>>()
         );
     }
 

@@ -7,7 +7,9 @@
 //! One customer gets one [`Scenario`], by a hash of the seed and its position, with the shares of
 //! [`AnswerConfig`]; [`answers`] turns it into the consent events to record on the seller's ledger, all
 //! with purpose `transfer`. Nothing here decides: the planner does, and a test can compare its answer with
-//! the scenario's.
+//! the scenario's. Event and guardian ids are derived from the seed and the position too, so a program
+//! that records the answers again (after a crash, or simply twice) records nothing twice; [`transfer_answers`]
+//! derives the target from a customer and the agreement's terms, for a driver over a whole book.
 //!
 //! ```
 //! use custodia_synthetic::answers::{AnswerConfig, Scenario, scenario};
@@ -27,7 +29,8 @@ use custodia_consent::{
     Channel, ConsentError, ConsentEvent, ConsentForm, ConsentScope, Digest, EventDraft, EventId, EventKind,
     GuardianId, NoticeRef, Recipient,
 };
-use custodia_model::{ActorId, CustomerId, DataCategory, Jurisdiction, Purpose};
+use custodia_model::{ActorId, Customer, CustomerId, DataCategory, Jurisdiction, ModelError, Purpose};
+use custodia_transfer::AgreementTerms;
 
 use crate::book::SplitMix64;
 
@@ -204,9 +207,12 @@ pub fn answers(
         _ => Recipient::ThirdParty(times.buyer),
     };
     let destinations: Vec<Jurisdiction> = times.destination.into_iter().collect();
+    let slot = std::cell::Cell::new(0u64);
     let event = |kind, categories: &BTreeSet<DataCategory>, to, dests: &[Jurisdiction], form, at| {
+        let id = EventId::from_uuid(stable_uuid(config.seed, target.index, slot.get())).map_err(model)?;
+        slot.set(slot.get() + 1);
         ConsentEvent::new(EventDraft {
-            id: EventId::new_v7(),
+            id,
             customer: target.customer,
             kind,
             scope: ConsentScope::new(
@@ -228,7 +234,7 @@ pub fn answers(
     let early = times.served_at + Duration::days(5);
     let grant = if target.minor {
         EventKind::GuardianGranted {
-            guardian: GuardianId::new_v7(),
+            guardian: GuardianId::from_uuid(stable_uuid(config.seed, target.index, 7)).map_err(model)?,
         }
     } else {
         EventKind::Granted
@@ -336,4 +342,97 @@ pub fn answers(
         }
     }
     Ok(out)
+}
+
+/// A UUID from a seed, a position and a slot: stable across runs, never nil.
+fn stable_uuid(seed: u64, index: u64, slot: u64) -> uuid::Uuid {
+    let position = index.wrapping_mul(8).wrapping_add(slot);
+    let mut rng = SplitMix64::new(seed ^ position.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ 0x5EED);
+    let high = u128::from(rng.next_u64());
+    let low = u128::from(rng.next_u64() | 1);
+    uuid::Uuid::from_u128((high << 64) | low)
+}
+
+fn model(e: ModelError) -> ConsentError {
+    ConsentError::from(e)
+}
+
+/// A driver's view of the answers to one transfer: the shares and seed, when the notice was served and the
+/// final plan is made, and who keys the answers in. The buyer, the window and the destination come from
+/// the agreement's terms.
+#[derive(Clone, Debug)]
+pub struct AnswerPlan {
+    /// The shares of each scenario and the seed.
+    pub config: AnswerConfig,
+    /// When the notice was served.
+    pub served_at: DateTime<Utc>,
+    /// When the final plan is made (late consents come 3 days after it).
+    pub plan_at: DateTime<Utc>,
+    /// The published notice the answers refer to.
+    pub notice: NoticeRef,
+    /// Who records the answers.
+    pub recorded_by: ActorId,
+}
+
+impl AnswerPlan {
+    /// The default shares with `seed`, for a notice served at `served_at` and a final plan 45 days later.
+    pub fn new(seed: u64, served_at: DateTime<Utc>, notice: NoticeRef, recorded_by: ActorId) -> Self {
+        Self {
+            config: AnswerConfig {
+                seed,
+                ..AnswerConfig::default()
+            },
+            served_at,
+            plan_at: served_at + Duration::days(45),
+            notice,
+            recorded_by,
+        }
+    }
+}
+
+/// The answers customer number `index` of the book gives to the transfer of `terms`: the categories in
+/// scope it holds, those needing a consent (sensitive ones and a minor's; all of them when the data goes
+/// abroad), and whether it is a minor, all judged on the agreement's effective day. A customer outside the
+/// selection, or holding nothing in scope, gives none.
+pub fn transfer_answers(
+    plan: &AnswerPlan,
+    index: u64,
+    customer: &Customer,
+    terms: &AgreementTerms,
+) -> Result<Vec<ConsentEvent>, ConsentError> {
+    let effective = terms.effective;
+    if !terms.selects(customer.relationship_end(), effective) {
+        return Ok(Vec::new());
+    }
+    let scope = terms.categories();
+    let categories: BTreeSet<DataCategory> = customer
+        .categories_held()
+        .into_iter()
+        .filter(|k| scope.contains(k))
+        .collect();
+    let minor = customer.is_minor_at(effective);
+    let abroad = terms.cross_border.as_ref().map(|c| c.destination);
+    let needing_consent = categories
+        .iter()
+        .copied()
+        .filter(|k| minor || abroad.is_some() || k.is_sensitive())
+        .collect();
+    let window_closes = plan.served_at + Duration::days(i64::from(terms.objection_window_days));
+    let times = AnswerTimes {
+        buyer: terms.buyer.party_id(),
+        notice: plan.notice,
+        served_at: plan.served_at,
+        window_closes,
+        plan_at: plan.plan_at,
+        destination: abroad,
+        recorded_by: plan.recorded_by.clone(),
+    };
+    let target = AnswerTarget {
+        index,
+        customer: customer.id(),
+        categories,
+        needing_consent,
+        minor,
+    };
+    answers(&plan.config, &times, &target)
 }

@@ -36,6 +36,19 @@ pub struct Recording {
     pub withdrawal_delay: Duration,
 }
 
+impl Recording {
+    /// Events recorded on the day they take effect, under `notice`, by `recorded_by`, with `evidence`.
+    pub fn on_the_day(notice: NoticeRef, recorded_by: ActorId, evidence: Digest) -> Self {
+        Self {
+            notice,
+            recorded_by,
+            evidence,
+            grant_delay: Duration::zero(),
+            withdrawal_delay: Duration::zero(),
+        }
+    }
+}
+
 /// The events a fact stands for: a grant by the customer or, for a minor, by a guardian, and, if the fact
 /// was withdrawn, a withdrawal of the same scope. Both take effect at 09:00 UTC of their day, on paper, for
 /// the controller itself; the event and guardian ids are fresh UUID v7.
@@ -96,4 +109,35 @@ pub fn withdrawals(consents: &[ConsentFact]) -> Vec<(Purpose, NaiveDate)> {
         .iter()
         .filter_map(|f| f.withdrawn_at.map(|w| (f.purpose.clone(), w)))
         .collect()
+}
+
+/// A brokerage's general privacy notice (PIPL Art 17), version 1 in Simplified Chinese, published at
+/// `published_at` by the controller `name` reachable at `contact`: every built-in purpose but the transfer,
+/// every category, no recipients or destinations. The notice customers of a synthetic book were shown at
+/// collection.
+pub fn privacy_notice(
+    name: &str,
+    contact: &str,
+    published_at: DateTime<Utc>,
+) -> Result<custodia_consent::Notice, ConsentError> {
+    custodia_consent::Notice::new(custodia_consent::NoticeDraft {
+        id: custodia_consent::NoticeId::new_v7(),
+        version: 1,
+        controller_name: name.to_owned(),
+        controller_contact: contact.to_owned(),
+        purposes: Purpose::BUILTIN
+            .into_iter()
+            .filter(|p| *p != Purpose::Transfer)
+            .collect(),
+        categories: custodia_model::DataCategory::ALL.into_iter().collect(),
+        recipients: vec![],
+        destinations: std::collections::BTreeSet::new(),
+        retention: "policy term plus 5 or 10 years (Broker Rule 2018 Art 51); AML records 10 years (AML Law 2024 Art 34)"
+            .into(),
+        rights: format!("access, copy, correct, delete, withdraw: {contact}"),
+        language: "zh-CN".into(),
+        text_digest: Digest::of(b"the privacy notice as shown at onboarding"),
+        published_at,
+        recorded_at: published_at,
+    })
 }

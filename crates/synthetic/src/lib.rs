@@ -6,7 +6,8 @@
 //! - [`book`]: synthetic books of model customers (valid GB 11643 / GB 32100 / Luhn checksums, minors with
 //!   guardians, organizations, foreigners, ended relationships) and their consent facts, streamed customer by
 //!   customer.
-//! - [`consent`]: the consent events a book's facts stand for.
+//! - [`consent`]: the consent events a book's facts stand for, and a sample privacy notice.
+//! - [`answers`]: customers' simulated answers to a transfer notice, reproducible to the event id.
 //! - [`retention`]: a synthetic book of retention facts with shapes of its own (EU residents, long-ended
 //!   relationships, impact-assessment records).
 //! - [`parties`]: a sample seller and buyer with keys, and the sample transfer agreement.

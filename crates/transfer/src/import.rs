@@ -200,8 +200,8 @@ pub struct Buyer<'a, K: KeyStore + ?Sized, V: SectionVault + ?Sized> {
 /// as they stream in (memory stays bounded), and the signature covering them is only known at the end,
 /// so the buyer's stores given here must be fresh (a customer already present is refused with
 /// [`TransferError::StagingNotFresh`]); on any error the caller discards them, and the buyer's live store
-/// is exactly as it was. The main job (`examples/license_transfer.rs`) stages into a new SQLite file and
-/// renames it into place only after `Ok`.
+/// is exactly as it was. custodia-brokerage's buyer case runs this inside one transaction of the buyer's store
+/// (the staging area), which commits — adopting everything at once — only after `Ok`.
 pub fn import<R: Read, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
     input: R,
     agreement: &SignedAgreement,

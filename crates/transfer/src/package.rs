@@ -4,10 +4,9 @@
 use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
-use custodia_crypto::random::BulkRandom;
 use custodia_crypto::{
-    Keyring, SEALED_TRANSFER_KEY_LEN, SealedSection, SealedTransferKey, Signature, SigningKey, TransferKey,
-    TransferWrappedKey, VerifyingKey, WrappedKey,
+    Keyring, PackageRandomness, SEALED_TRANSFER_KEY_LEN, SealedSection, SealedTransferKey, Signature,
+    SigningKey, TransferKey, TransferWrappedKey, VerifyingKey, WrappedKey,
 };
 use custodia_ledger::MerkleHash;
 use custodia_model::{CustomerId, DataCategory, TransferId};
@@ -420,8 +419,23 @@ pub struct PackageWriter<'k, W: Write> {
     sections: u64,
     section_bytes: u64,
     written: u64,
-    /// Manifest salts, from custodia-crypto's generator (one system draw per 128 entries).
-    salts: BulkRandom,
+    /// The transfer key, HPKE ephemeral, re-wrap nonces and manifest salts: fresh from custodia-crypto's
+    /// generator (one system draw per 128 salts), or derived from a case's secret for a reproducible
+    /// package.
+    randomness: PackageRandomness,
+}
+
+/// How a [`PackageWriter`] starts: when the package is made, whether to keep the manifest tree, and where
+/// its random values come from ([`PackageRandomness::fresh`], or [`PackageRandomness::derived`] from the
+/// case's secret so that writing it again after a crash gives the same bytes).
+#[derive(Debug)]
+pub struct WriterSettings {
+    /// When the package is made (the header records it).
+    pub created_at: DateTime<Utc>,
+    /// Whether to keep the manifest tree for customers' proofs.
+    pub proof_tree: ProofTree,
+    /// The source of the transfer key, the HPKE ephemeral key, the re-wrap nonces and the salts.
+    pub randomness: PackageRandomness,
 }
 
 impl<W: Write> std::fmt::Debug for PackageWriter<'_, W> {
@@ -437,21 +451,43 @@ impl<'k, W: Write> PackageWriter<'k, W> {
     /// Starts a package for `agreement`: a fresh transfer key, sealed once to the buyer's recipient key in
     /// the agreement, and the header. Refused if `seller_key` is not the agreement's seller key.
     pub fn start(
-        mut out: W,
+        out: W,
         agreement: &SignedAgreement,
         seller_key: &'k SigningKey,
         created_at: DateTime<Utc>,
         proof_tree: ProofTree,
     ) -> Result<Self, TransferError> {
+        let settings = WriterSettings {
+            created_at,
+            proof_tree,
+            randomness: PackageRandomness::fresh(),
+        };
+        Self::start_with(out, agreement, seller_key, settings)
+    }
+
+    /// [`PackageWriter::start`] with the package's randomness chosen by the caller: a durable transfer
+    /// case passes [`PackageRandomness::derived`], so the same case always writes the same bytes.
+    pub fn start_with(
+        mut out: W,
+        agreement: &SignedAgreement,
+        seller_key: &'k SigningKey,
+        settings: WriterSettings,
+    ) -> Result<Self, TransferError> {
+        let WriterSettings {
+            created_at,
+            proof_tree,
+            randomness,
+        } = settings;
         let terms = agreement.terms();
         if seller_key.verifying_key() != *terms.seller.verifying_key() {
             return Err(TransferError::WrongSigner { role: "seller" });
         }
-        let transfer_key =
-            TransferKey::generate(agreement.transfer_id()).map_err(TransferError::crypto("transfer key"))?;
+        let transfer_key = randomness
+            .transfer_key(agreement.transfer_id())
+            .map_err(TransferError::crypto("transfer key"))?;
         let buyer = terms.buyer.recipient_key();
-        let sealed = transfer_key
-            .seal_to(buyer)
+        let sealed = randomness
+            .seal_transfer_key(&transfer_key, buyer)
             .map_err(TransferError::crypto("seal transfer key"))?;
         let header = Header::build(
             agreement.transfer_id(),
@@ -474,7 +510,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             last: None,
             sections: 0,
             section_bytes: 0,
-            salts: BulkRandom::new(),
+            randomness,
         })
     }
 
@@ -511,10 +547,14 @@ impl<'k, W: Write> PackageWriter<'k, W> {
                 "a section is sealed under another data key than the one given",
             ));
         }
-        let moved = keyring
-            .rewrap_for_transfer(wrapped, &self.transfer_key)
+        let moved = self
+            .randomness
+            .rewrap_for_transfer(keyring, wrapped, &self.transfer_key)
             .map_err(TransferError::crypto("re-wrap for transfer"))?;
-        let salt = self.salts.array::<32>().map_err(TransferError::crypto("salt"))?;
+        let salt = self
+            .randomness
+            .salt(customer)
+            .map_err(TransferError::crypto("salt"))?;
         let entry = PackageEntry {
             salt,
             customer,
@@ -761,4 +801,94 @@ impl<R: Read> PackageReader<R> {
 /// Hex of a signature or header, for reports and proofs.
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
     hex(bytes)
+}
+
+/// Checks a package offline with nothing but the signed agreement — no key of either party, so an auditor
+/// can run it on an evidence folder: the header names the agreement's transfer, digest, seller key and
+/// buyer key; every entry decodes, in strictly increasing customer order, with its wrapped key and every
+/// section naming its customer and data key; the count and the recomputed RFC 9162 root equal the
+/// trailer's; and the seller's signature over header, count and root verifies. It cannot open anything (the
+/// buyer's import does that); it proves which package the seller signed, and its summary is what a receipt
+/// is verified against.
+pub fn verify_package<R: Read>(
+    input: R,
+    agreement: &SignedAgreement,
+    max_entry_len: u32,
+) -> Result<PackageSummary, TransferError> {
+    let terms = agreement.terms();
+    let mut reader = PackageReader::open(input, max_entry_len)?;
+    let header = reader.header().clone();
+    if header.transfer_id() != agreement.transfer_id() {
+        return Err(TransferError::AgreementMismatch { what: "transfer id" });
+    }
+    if header.agreement_digest() != agreement.digest() {
+        return Err(TransferError::AgreementMismatch {
+            what: "agreement digest",
+        });
+    }
+    if &header.buyer_key_id() != terms.buyer.recipient_key().key_id().as_bytes() {
+        return Err(TransferError::AgreementMismatch { what: "buyer key" });
+    }
+    let mut builder = RootBuilder::new();
+    let mut last: Option<CustomerId> = None;
+    let (mut sections, mut section_bytes) = (0u64, 0u64);
+    loop {
+        let at = reader.offset();
+        match reader.next_record()? {
+            Record::Entry(entry) => {
+                let fail = |reason: &str| TransferError::EntryFailed {
+                    entry: builder.size(),
+                    customer: entry.customer,
+                    reason: reason.into(),
+                };
+                if last.is_some_and(|l| l >= entry.customer) {
+                    return Err(fail("customers are not in strictly increasing id order"));
+                }
+                last = Some(entry.customer);
+                if entry.wrapped_key.customer() != entry.customer {
+                    return Err(fail("wrapped key names another customer"));
+                }
+                if entry
+                    .sections
+                    .iter()
+                    .any(|s| s.sealed.dek_id() != entry.wrapped_key.dek_id())
+                {
+                    return Err(fail("a section names another data key"));
+                }
+                sections += entry.sections.len() as u64;
+                section_bytes += entry
+                    .sections
+                    .iter()
+                    .map(|s| s.sealed.as_bytes().len() as u64)
+                    .sum::<u64>();
+                builder.push(entry.manifest_entry().leaf_hash());
+            }
+            Record::Trailer {
+                count,
+                root,
+                signature,
+            } => {
+                if count != builder.size() {
+                    return Err(TransferError::MalformedPackage {
+                        offset: at,
+                        entry: "trailer".into(),
+                        reason: format!("count {count} but {} entries", builder.size()),
+                    });
+                }
+                verify_package_signature(terms.seller.verifying_key(), &header, count, &root, &signature)?;
+                if builder.root() != root {
+                    return Err(TransferError::RootMismatch);
+                }
+                return Ok(PackageSummary {
+                    header,
+                    customers: count,
+                    sections,
+                    section_bytes,
+                    package_bytes: reader.offset(),
+                    root,
+                    signature,
+                });
+            }
+        }
+    }
 }

@@ -66,11 +66,19 @@ pub enum ExcludeReason {
     /// The seller is dissolving: its AML records go to the body the State Council designates, not to the
     /// buyer (AML Law 2024 Art 34).
     AmlRecordsToDesignatedBody,
+    /// Still waiting for the notice to be served when the transfer was executed: the customer was never
+    /// told, so nothing of theirs moves (PIPL Art 22).
+    NoticeNotServedByExecution,
+    /// The customer's objection window was still open when the transfer was executed (PIPL Arts 22, 44).
+    WindowOpenAtExecution,
+    /// The transfer consent the category needs had not been given when the transfer was executed (PIPL
+    /// Arts 23, 29, 31, 39).
+    NoConsentByExecution,
 }
 
 impl ExcludeReason {
     /// Every reason, in report order.
-    pub const ALL: [ExcludeReason; 15] = [
+    pub const ALL: [ExcludeReason; 18] = [
         ExcludeReason::CustomerOutOfScope,
         ExcludeReason::CategoryOutOfScope,
         ExcludeReason::PastRetention,
@@ -86,6 +94,9 @@ impl ExcludeReason {
         ExcludeReason::CrossBorderWithoutConsent,
         ExcludeReason::RestrictedToStorage,
         ExcludeReason::AmlRecordsToDesignatedBody,
+        ExcludeReason::NoticeNotServedByExecution,
+        ExcludeReason::WindowOpenAtExecution,
+        ExcludeReason::NoConsentByExecution,
     ];
 
     /// The stable code used in counts and reports.
@@ -106,6 +117,9 @@ impl ExcludeReason {
             ExcludeReason::CrossBorderWithoutConsent => "cross_border_without_consent",
             ExcludeReason::RestrictedToStorage => "restricted_to_storage",
             ExcludeReason::AmlRecordsToDesignatedBody => "aml_records_to_designated_body",
+            ExcludeReason::NoticeNotServedByExecution => "notice_not_served_by_execution",
+            ExcludeReason::WindowOpenAtExecution => "window_open_at_execution",
+            ExcludeReason::NoConsentByExecution => "no_consent_by_execution",
         }
     }
 
@@ -124,6 +138,10 @@ impl ExcludeReason {
             ExcludeReason::SensitiveWithoutSeparateConsent => Citation::pipl("29"),
             ExcludeReason::CrossBorderWithoutConsent => Citation::pipl("39"),
             ExcludeReason::AmlRecordsToDesignatedBody => Citation::new(Instrument::AmlLaw2024, "34"),
+            ExcludeReason::NoticeNotServedByExecution | ExcludeReason::WindowOpenAtExecution => {
+                Citation::pipl("22")
+            }
+            ExcludeReason::NoConsentByExecution => Citation::pipl("23"),
         }
     }
 }
@@ -150,6 +168,19 @@ pub enum PendingReason {
 }
 
 impl PendingReason {
+    /// What this becomes in a final plan executed while it is still missing: the category stays with the
+    /// seller (a durable transfer case's execution step, custodia-brokerage).
+    pub fn at_execution(self) -> ExcludeReason {
+        match self {
+            PendingReason::NoticeNotServed => ExcludeReason::NoticeNotServedByExecution,
+            PendingReason::ObjectionWindowOpen => ExcludeReason::WindowOpenAtExecution,
+            PendingReason::TransferConsentMissing => ExcludeReason::NoConsentByExecution,
+            PendingReason::SensitiveConsentMissing => ExcludeReason::SensitiveWithoutSeparateConsent,
+            PendingReason::GuardianConsentMissing => ExcludeReason::MinorWithoutGuardianConsent,
+            PendingReason::CrossBorderConsentMissing => ExcludeReason::CrossBorderWithoutConsent,
+        }
+    }
+
     /// Every reason, in report order.
     pub const ALL: [PendingReason; 6] = [
         PendingReason::NoticeNotServed,

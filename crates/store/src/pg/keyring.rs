@@ -27,7 +27,7 @@ impl KeyringStore for PostgresStore {
     fn save_keyring_state(&self, state: &KeyringState) -> Result<(), CryptoError> {
         let err = pg_error(&self.schema, "save the keyring state");
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(&err)?;
+        let mut tx = self.write_tx(&mut client).map_err(&err)?;
         tx.batch_execute("LOCK TABLE keyring_state IN EXCLUSIVE MODE")
             .map_err(&err)?;
         if let Some(row) = tx
@@ -72,7 +72,7 @@ impl KeyringStore for PostgresStore {
     fn rewrap_keys_below(&self, keyring: &Keyring, below: u32) -> Result<u64, CryptoError> {
         let err = pg_error(&self.schema, "rewrap keys");
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(&err)?;
+        let mut tx = self.write_tx(&mut client).map_err(&err)?;
         // Key writes (puts, destructions) wait for the rewrap, so no key is rewrapped from a stale copy.
         tx.batch_execute("LOCK TABLE wrapped_keys IN EXCLUSIVE MODE")
             .map_err(&err)?;

@@ -3,20 +3,23 @@
 use chrono::{DateTime, Utc};
 use custodia_crypto::{BlindIndex, CryptoError, DekId, DestructionEvidence, KeyStore, WrappedKey};
 use custodia_model::CustomerId;
-use postgres::Transaction;
 
-use super::{PostgresStore, pg_error};
+use super::{PostgresStore, WriteTx, pg_error};
 use crate::error::StoreError;
 use crate::rows::{customer_from_row, dek_id_from_row, time_from_columns, time_to_columns, wrapped_from_row};
 
 /// Takes the customer's advisory lock for the rest of the transaction, then fails with
 /// [`CryptoError::KeyDestroyed`] if the customer has a tombstone. Every key write and the destruction
 /// take the same lock, so no key can be written after (or during) its customer's destruction.
-fn lock_alive(tx: &mut Transaction<'_>, schema: &str, customer: CustomerId) -> Result<(), CryptoError> {
+fn lock_alive(tx: &mut WriteTx<'_>, schema: &str, customer: CustomerId) -> Result<(), CryptoError> {
     let err = pg_error(schema, "lock a customer's keys");
     let key = format!("custodia keys {schema} {customer}");
-    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
-        .map_err(&err)?;
+    // Inside a unit of work the unit's exclusive table locks already keep every other writer out (and
+    // one advisory lock per customer would fill the server's lock table on a large unit).
+    if !tx.in_unit() {
+        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
+            .map_err(&err)?;
+    }
     let tombstone = tx
         .query_opt(
             "SELECT 1 FROM key_tombstones WHERE customer = $1",
@@ -49,11 +52,11 @@ impl PostgresStore {
         &self,
         customer: CustomerId,
         operation: &'static str,
-        body: impl FnOnce(&mut Transaction<'_>) -> Result<T, CryptoError>,
+        body: impl FnOnce(&mut WriteTx<'_>) -> Result<T, CryptoError>,
     ) -> Result<T, CryptoError> {
         let err = self.error(operation);
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(&err)?;
+        let mut tx = self.write_tx(&mut client).map_err(&err)?;
         lock_alive(&mut tx, &self.schema, customer)?;
         let out = body(&mut tx)?;
         tx.commit().map_err(&err)?;

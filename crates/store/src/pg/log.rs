@@ -48,7 +48,7 @@ impl PostgresStore {
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(err("begin an append"))?;
+        let mut tx = self.write_tx(&mut client).map_err(err("begin an append"))?;
         // Writers queue here; readers (ACCESS SHARE) are not blocked. Under READ COMMITTED the next
         // statement takes a fresh snapshot after the lock is granted, so it sees every earlier append.
         tx.batch_execute("LOCK TABLE log_entries IN EXCLUSIVE MODE")
@@ -164,7 +164,8 @@ impl LogStore for PostgresStore {
         };
         // A lost connection (a server restart, a crash, a dropped network) is retried with the same
         // batch until the reconnect window closes: the attempt that got through — or the commit whose
-        // answer was lost — is recognised inside the retry's transaction, so nothing lands twice.
+        // answer was lost — is recognised inside the retry's transaction, so nothing lands twice. Inside a
+        // unit of work there is no retry: the unit's transaction died with the connection.
         let deadline = Instant::now() + self.reconnect_window;
         let mut pause = Duration::from_millis(50);
         loop {
@@ -172,6 +173,7 @@ impl LogStore for PostgresStore {
                 Err(error)
                     if !matches!(error, LedgerError::Conflict { .. })
                         && self.connection_lost()
+                        && !self.gate.held_here()
                         && Instant::now() + pause < deadline =>
                 {
                     std::thread::sleep(pause);
@@ -297,7 +299,9 @@ impl LogStore for PostgresStore {
         let schema = self.schema.clone();
         let err = |operation| pg_error(&schema, operation);
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(err("begin storing a checkpoint"))?;
+        let mut tx = self
+            .write_tx(&mut client)
+            .map_err(err("begin storing a checkpoint"))?;
         // Checkpoint writers queue here, so sequence numbers stay dense and sizes never go backwards.
         tx.batch_execute("LOCK TABLE log_checkpoints IN EXCLUSIVE MODE")
             .map_err(err("lock the checkpoints"))?;

@@ -3,7 +3,9 @@
 mod keyring;
 mod keys;
 mod log;
+mod records;
 mod tls;
+mod unit;
 mod vault;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::StoreError;
 use crate::schema;
+use crate::unit::UnitGate;
+
+pub(crate) use unit::WriteTx;
 
 pub use tls::{SslMode, Transport};
 
@@ -157,6 +162,8 @@ pub struct PostgresStore {
     client: Mutex<Client>,
     connector: Connector,
     schema: String,
+    /// Keeps other threads out while a unit of work is open ([`crate::UnitOfWork`]).
+    gate: UnitGate,
     reconnect_window: Duration,
 }
 
@@ -262,6 +269,7 @@ impl PostgresStore {
             client: Mutex::new(client),
             connector,
             schema,
+            gate: UnitGate::default(),
             reconnect_window: config.reconnect_window,
         })
     }
@@ -307,17 +315,41 @@ impl PostgresStore {
     }
 
     /// The client, connected: if the connection was found dead by an earlier call (a server restart, a
-    /// dropped network), it is opened again first, with the same settings, and the schema selected. A
-    /// panic while it was held (a bug, never a user input) poisons the mutex; the client is still sound
-    /// because an open transaction rolls back when dropped.
+    /// dropped network), it is opened again first, with the same settings, and the schema selected — but
+    /// never inside an open unit of work, whose transaction died with the connection: there the call
+    /// fails, and the unit with it. A panic while it was held (a bug, never a user input) poisons the
+    /// mutex; the client is still sound because an open transaction rolls back when dropped.
+    ///
+    /// While another thread's unit of work is open, this waits for it to end.
     pub(crate) fn client(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
+        // Only this thread can make itself the owner, so the answer holds until it returns.
+        self.connected_client(!self.gate.held_here())
+    }
+
+    /// The client; a dead connection is opened again only if `may_reconnect` (no transaction of a unit
+    /// of work is open on it), and is an error otherwise.
+    pub(crate) fn connected_client(&self, may_reconnect: bool) -> Result<MutexGuard<'_, Client>, StoreError> {
+        let admitted = self.gate.admit();
         let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(admitted);
         if guard.is_closed() {
+            if !may_reconnect {
+                return Err(StoreError::Postgres {
+                    operation: "continue a unit of work",
+                    message: "the connection closed while the unit was open; it was rolled back".into(),
+                });
+            }
             let mut fresh = self.connector.open(&self.schema)?;
             select_schema(&mut fresh, &self.schema)?;
             *guard = fresh;
         }
         Ok(guard)
+    }
+
+    /// Begins a seam call's write transaction on `client`: a savepoint when the current thread's unit of
+    /// work is open, a transaction of its own otherwise.
+    pub(crate) fn write_tx<'c>(&self, client: &'c mut Client) -> Result<WriteTx<'c>, postgres::Error> {
+        WriteTx::begin(client, self.gate.held_here())
     }
 
     /// Whether the connection is known to be dead (the last call met a closed connection).

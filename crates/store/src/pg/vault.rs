@@ -5,9 +5,8 @@ use custodia_crypto::{
     CryptoError, InsertOutcome, SealedSection, SectionInsert, SectionRows, SectionTombstone, VersionedSection,
 };
 use custodia_model::{CustomerId, DataCategory};
-use postgres::Transaction;
 
-use super::{PostgresStore, pg_error};
+use super::{PostgresStore, WriteTx, pg_error};
 use crate::error::{StoreError, to_i64};
 use crate::rows::{
     category_from_row, sealed_from_row, section_tombstone_from_columns, time_to_columns, version_from_row,
@@ -22,11 +21,15 @@ const NEWEST: &str = "SELECT COALESCE(\
 /// Takes the advisory lock of one customer's category for the rest of the transaction. Every put and
 /// purge of that category takes it first, so the newest-version comparison cannot race.
 fn lock_section(
-    tx: &mut Transaction<'_>,
+    tx: &mut WriteTx<'_>,
     schema: &str,
     customer: CustomerId,
     category: DataCategory,
 ) -> Result<(), StoreError> {
+    // Inside a unit of work the unit's exclusive table locks already keep every other writer out.
+    if tx.in_unit() {
+        return Ok(());
+    }
     let key = format!("custodia section {schema} {customer} {}", category.code());
     tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
         .map_err(pg_error(schema, "lock the section"))?;
@@ -39,7 +42,7 @@ impl PostgresStore {
         let version = to_i64("record version", insert.record_version)?;
         let err = |operation| pg_error(&self.schema, operation);
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(err("begin a section put"))?;
+        let mut tx = self.write_tx(&mut client).map_err(err("begin a section put"))?;
         lock_section(&mut tx, &self.schema, customer, category)?;
         let row = tx
             .query_one(NEWEST, &[&customer.as_bytes().as_slice(), &category.code()])
@@ -204,7 +207,7 @@ impl PostgresStore {
         })?;
         let id = customer.as_bytes().as_slice();
         let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(err("begin a section purge"))?;
+        let mut tx = self.write_tx(&mut client).map_err(err("begin a section purge"))?;
         let mut removed = 0;
         for category in categories {
             lock_section(&mut tx, &self.schema, customer, *category)?;

@@ -1,9 +1,9 @@
 //! `KeyringStore` for SQLite: the keyring's persisted state, the KEK versions that wrapped shredded keys, and the bulk rewrap of a retirement.
 
 use custodia_crypto::{CryptoError, Keyring, KeyringState, KeyringStore, ShreddedUnder};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, sqlite_error};
+use super::{SqliteStore, WriteTx, sqlite_error};
 use crate::rows::{
     check_forward, customer_from_row, kek_version_from_row, keyring_state_from_row, shred_time_from_columns,
     wrapped_from_row,
@@ -22,7 +22,7 @@ impl KeyringStore for SqliteStore {
     fn save_keyring_state(&self, state: &KeyringState) -> Result<(), CryptoError> {
         let conn = self.conn();
         let err = sqlite_error(&self.location, "save the keyring state");
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate).map_err(&err)?;
+        let tx = WriteTx::begin(&conn).map_err(&err)?;
         let stored: Option<Vec<u8>> = tx
             .prepare_cached("SELECT state FROM keyring_state WHERE id = 1")
             .and_then(|mut s| s.query_row([], |row| row.get(0)).optional())
@@ -73,7 +73,7 @@ impl KeyringStore for SqliteStore {
         let moved = {
             let conn = self.conn();
             let err = sqlite_error(&self.location, "rewrap keys");
-            let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate).map_err(&err)?;
+            let tx = WriteTx::begin(&conn).map_err(&err)?;
             let rows: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = {
                 let mut statement = tx
                     .prepare_cached("SELECT customer, dek_id, wrapped FROM wrapped_keys")

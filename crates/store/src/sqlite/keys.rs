@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use custodia_crypto::{BlindIndex, CryptoError, DekId, DestructionEvidence, KeyStore, WrappedKey};
 use custodia_model::CustomerId;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{SqliteStore, sqlite_error};
+use super::{SqliteStore, WriteTx, sqlite_error};
 use crate::rows::{customer_from_row, dek_id_from_row, time_from_columns, time_to_columns, wrapped_from_row};
 
 /// Fails with [`CryptoError::KeyDestroyed`] if `customer` has a tombstone.
@@ -26,11 +26,11 @@ impl SqliteStore {
     fn write_keys<T>(
         &self,
         operation: &'static str,
-        body: impl FnOnce(&Transaction<'_>) -> Result<T, CryptoError>,
+        body: impl FnOnce(&Connection) -> Result<T, CryptoError>,
     ) -> Result<T, CryptoError> {
         let conn = self.conn();
         let err = sqlite_error(&self.location, operation);
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate).map_err(&err)?;
+        let tx = WriteTx::begin(&conn).map_err(&err)?;
         let out = body(&tx)?;
         tx.commit().map_err(&err)?;
         Ok(out)

@@ -5,9 +5,9 @@ use std::ops::Range;
 use custodia_ledger::{
     Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint, already_appended,
 };
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, WriteTx};
 use crate::error::{StoreError, to_i64};
 use crate::rows::{
     check_nodes, checkpoint_from_columns, checkpoint_sequence, entry_from_columns, hash_column,
@@ -60,8 +60,7 @@ impl LogStore for SqliteStore {
         let conn = self.conn();
         // IMMEDIATE takes the write lock before the size is read, so the size cannot change between the
         // check and the inserts: the check is what stops two writers forking the tree.
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
-            .map_err(err("begin an append"))?;
+        let tx = WriteTx::begin(&conn).map_err(err("begin an append"))?;
         let actual: i64 = tx
             .prepare_cached(SIZE)
             .and_then(|mut s| s.query_row([], |row| row.get(0)))
@@ -241,8 +240,7 @@ impl LogStore for SqliteStore {
         let size = to_i64("checkpoint size", checkpoint.size())?;
         let err = |operation| crate::sqlite::sqlite_error(&self.location, operation);
         let conn = self.conn();
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
-            .map_err(err("begin storing a checkpoint"))?;
+        let tx = WriteTx::begin(&conn).map_err(err("begin storing a checkpoint"))?;
         let last: Option<(i64, i64)> = tx
             .prepare_cached("SELECT seq, size FROM log_checkpoints ORDER BY seq DESC LIMIT 1")
             .and_then(|mut s| s.query_row([], |row| Ok((row.get(0)?, row.get(1)?))).optional())

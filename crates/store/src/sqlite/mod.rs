@@ -4,9 +4,12 @@ mod backup;
 mod keyring;
 mod keys;
 mod log;
+mod records;
+mod unit;
 mod vault;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -15,6 +18,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::StoreError;
 use crate::schema;
+use crate::unit::UnitGate;
+
+pub(crate) use unit::WriteTx;
 
 /// SQLite's `application_id` header field for a custodia store: `"CuSt"` in ASCII. A file with another
 /// non-zero id belongs to another program and is refused.
@@ -115,6 +121,10 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     location: String,
     durability: Durability,
+    /// Keeps other threads out while a unit of work is open ([`crate::UnitOfWork`]).
+    gate: UnitGate,
+    /// A WAL checkpoint asked for inside a unit of work, run once the unit has committed.
+    checkpoint_after_unit: AtomicBool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -216,6 +226,8 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             location,
             durability: config.durability,
+            gate: UnitGate::default(),
+            checkpoint_after_unit: AtomicBool::new(false),
         })
     }
 
@@ -264,16 +276,27 @@ impl SqliteStore {
 
     /// Copies everything in the WAL into the main file and truncates the WAL. A redaction does this by
     /// itself; call it after other deletions whose old bytes must leave the WAL file.
+    ///
+    /// Inside a unit of work ([`crate::UnitOfWork`]) the checkpoint waits until the unit has committed: the
+    /// erased bytes are only gone from the files once the transaction that erased them is in the main file.
     pub fn checkpoint_wal(&self) -> Result<(), StoreError> {
-        self.conn()
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        let conn = self.conn();
+        if !conn.is_autocommit() {
+            self.checkpoint_after_unit.store(true, Ordering::SeqCst);
+            return Ok(());
+        }
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(self.error("checkpoint the WAL"))
     }
 
     /// The connection. A panic while it was held (a bug, never a user input) poisons the mutex; the
-    /// connection itself is still sound, because an open transaction rolls back when dropped.
+    /// connection itself is still sound, because an open transaction rolls back when dropped. While another
+    /// thread's unit of work is open, this waits for it to end.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        let admitted = self.gate.admit();
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(admitted);
+        conn
     }
 
     pub(crate) fn error(&self, operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {

@@ -5,9 +5,9 @@ use custodia_crypto::{
     CryptoError, InsertOutcome, SealedSection, SectionInsert, SectionRows, SectionTombstone, VersionedSection,
 };
 use custodia_model::{CustomerId, DataCategory};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, WriteTx};
 use crate::error::{StoreError, to_i64};
 use crate::rows::{
     category_from_row, sealed_from_row, section_tombstone_from_columns, time_to_columns, version_from_row,
@@ -26,8 +26,7 @@ impl SqliteStore {
         let err = |operation| super::sqlite_error(&self.location, operation);
         let conn = self.conn();
         // IMMEDIATE takes the write lock before the comparison: no other writer slips a version in between.
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
-            .map_err(err("begin a section put"))?;
+        let tx = WriteTx::begin(&conn).map_err(err("begin a section put"))?;
         let newest: Option<i64> = tx
             .prepare_cached(NEWEST)
             .and_then(|mut s| s.query_row(params![customer.as_bytes(), category.code()], |row| row.get(0)))
@@ -185,8 +184,7 @@ impl SqliteStore {
         let err = |operation| super::sqlite_error(&self.location, operation);
         let (seconds, nanos) = time_to_columns(at);
         let conn = self.conn();
-        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
-            .map_err(err("begin a section purge"))?;
+        let tx = WriteTx::begin(&conn).map_err(err("begin a section purge"))?;
         let mut removed = 0;
         {
             let mut newest = tx

@@ -1,0 +1,244 @@
+//! Consent on the brokerage's ledger: notices and events recorded once each (by id), a per-customer index of their ledger entries in the records table, and the bounded consent view one batch of customers needs.
+//!
+//! This module and `planning.rs` are the only places that build a `ConsentIndex` or a `ResponseIndex`: a
+//! whole-book index would hold every event of every customer in memory (about 64 bytes an event), so a
+//! step reads, for one batch of customers at a time, the notices and just those customers' entries —
+//! found through `consent/by-customer` — and builds a small index over them.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use custodia_consent::{
+    BasisPolicy, ConsentEvent, ConsentIndex, ConsentRecord, Digest, EventKind, Notice, PartyId,
+};
+use custodia_ledger::LogStore;
+use custodia_model::{CustomerId, Purpose};
+use custodia_store::{Inserted, KeyRange, Records};
+use custodia_transfer::ResponseIndex;
+use serde::Serialize;
+
+use crate::brokerage::{Brokerage, Ledger};
+use crate::error::BrokerageError;
+use crate::records::{self, BY_CUSTOMER, EVENTS, NOTICES};
+
+/// What recording consent events did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Recorded {
+    /// Events appended to the ledger now.
+    pub recorded: u64,
+    /// Events already on the ledger (the same id and content): skipped, never counted twice.
+    pub already: u64,
+    /// The ledger index of the first event appended now, if any.
+    pub first_index: Option<u64>,
+}
+
+/// The marker of a recorded notice or event: its ledger index and the digest of its record.
+fn marker(index: u64, digest: &Digest) -> Vec<u8> {
+    let mut value = index.to_be_bytes().to_vec();
+    value.extend_from_slice(digest.as_bytes());
+    value
+}
+
+fn notice_key(notice: &Notice) -> Vec<u8> {
+    let r = notice.reference();
+    let mut key = r.id.as_bytes().to_vec();
+    key.extend_from_slice(&r.version.to_be_bytes());
+    key
+}
+
+impl Brokerage {
+    /// Publishes a notice version on the ledger (PIPL Art 17) and returns its ledger index. Publishing the
+    /// same notice again returns the index it already has; another notice with the same id and version is
+    /// refused ([`BrokerageError::NoticeConflict`]).
+    pub fn publish_notice(&self, notice: &Notice) -> Result<u64, BrokerageError> {
+        self.write(|log| self.publish_notice_in(log, notice))
+    }
+
+    pub(crate) fn publish_notice_in(&self, log: &mut Ledger, notice: &Notice) -> Result<u64, BrokerageError> {
+        let record = ConsentRecord::Notice(notice.clone());
+        let payload = record.encode()?;
+        let digest = Digest::of(&payload);
+        let key = notice_key(notice);
+        if let Some(existing) = self.store.record(NOTICES, &key)? {
+            let index = records::u64_at(NOTICES.as_str(), &key, &existing, 0)?;
+            if existing.get(8..) != Some(digest.as_bytes().as_slice()) {
+                return Err(BrokerageError::NoticeConflict {
+                    notice: notice.reference().id.to_string(),
+                    version: notice.reference().version,
+                });
+            }
+            return Ok(index);
+        }
+        let index = log.append(&[payload.as_slice()])?.first_index();
+        self.store.put_record(NOTICES, &key, &marker(index, &digest))?;
+        Ok(index)
+    }
+
+    /// Records consent events on the ledger in one transaction: grants, refusals, withdrawals,
+    /// objections, notices served — each once. An event whose id is already recorded with the same
+    /// content is skipped (so a call repeated after a crash or a retry counts nothing twice); with other
+    /// content it is refused ([`BrokerageError::EventConflict`]) and nothing is recorded.
+    pub fn record_consent(&self, events: &[ConsentEvent]) -> Result<Recorded, BrokerageError> {
+        self.write(|log| self.record_consent_in(log, events))
+    }
+
+    pub(crate) fn record_consent_in(
+        &self,
+        log: &mut Ledger,
+        events: &[ConsentEvent],
+    ) -> Result<Recorded, BrokerageError> {
+        let mut fresh: Vec<(&ConsentEvent, Vec<u8>, Digest)> = Vec::with_capacity(events.len());
+        let mut done = Recorded::default();
+        for event in events {
+            let payload = ConsentRecord::Event(event.clone()).encode()?;
+            let digest = Digest::of(&payload);
+            let key = event.id().as_bytes().to_vec();
+            if let Some(existing) = self.store.record(EVENTS, &key)? {
+                if existing.get(8..) != Some(digest.as_bytes().as_slice()) {
+                    return Err(BrokerageError::EventConflict {
+                        event: event.id().to_string(),
+                    });
+                }
+                done.already += 1;
+                continue;
+            }
+            if fresh.iter().any(|(e, _, _)| e.id() == event.id()) {
+                done.already += 1;
+                continue;
+            }
+            fresh.push((event, payload, digest));
+        }
+        if fresh.is_empty() {
+            return Ok(done);
+        }
+        let slices: Vec<&[u8]> = fresh.iter().map(|(_, p, _)| p.as_slice()).collect();
+        let appended = log.append(&slices)?;
+        for (index, (event, _, digest)) in appended.indices().zip(&fresh) {
+            let key = event.id().as_bytes().to_vec();
+            if let Inserted::AlreadyPresent(_) =
+                self.store.insert_record(EVENTS, &key, &marker(index, digest))?
+            {
+                return Err(BrokerageError::EventConflict {
+                    event: event.id().to_string(),
+                });
+            }
+            self.store
+                .put_record(BY_CUSTOMER, &records::indexed_key(event.customer(), index), &[])?;
+        }
+        done.recorded = fresh.len() as u64;
+        done.first_index = Some(appended.first_index());
+        Ok(done)
+    }
+
+    /// The ledger indices of every published notice, ascending.
+    fn notice_indices(&self) -> Result<Vec<u64>, BrokerageError> {
+        let mut out = Vec::new();
+        records::scan_pages(&self.store, NOTICES, KeyRange::all(), 1024, &mut |page| {
+            for r in page {
+                out.push(records::u64_at(NOTICES.as_str(), &r.key, &r.value, 0)?);
+            }
+            Ok(())
+        })?;
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// The consent view of one batch of customers: a consent index over the notices and their events
+    /// (deciding under `policy`), their transfer responses to `buyer` if asked, and their consent
+    /// withdrawals by purpose (for the retention facts). Memory grows with the batch, never the book.
+    pub(crate) fn consent_view(
+        &self,
+        customers: &[CustomerId],
+        policy: BasisPolicy,
+        buyer: Option<PartyId>,
+    ) -> Result<ConsentView, BrokerageError> {
+        let mut indices = self.notice_indices()?;
+        for customer in customers {
+            let prefix = records::customer_key(*customer);
+            records::scan_pages(
+                &self.store,
+                BY_CUSTOMER,
+                KeyRange::prefix(&prefix),
+                1024,
+                &mut |page| {
+                    for r in page {
+                        indices.push(records::u64_at(BY_CUSTOMER.as_str(), &r.key, &r.key, 16)?);
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        let mut view = ConsentView {
+            index: ConsentIndex::new(policy),
+            responses: buyer.map(ResponseIndex::new),
+            withdrawals: HashMap::new(),
+        };
+        // Contiguous runs of indices are read with one call each (a batch onboarded together has its
+        // events side by side on the ledger).
+        let mut start = 0;
+        while start < indices.len() {
+            let mut end = start + 1;
+            while indices
+                .get(end)
+                .zip(indices.get(end - 1))
+                .is_some_and(|(b, a)| *b == a + 1)
+            {
+                end += 1;
+            }
+            let (Some(first), Some(last)) = (indices.get(start), indices.get(end - 1)) else {
+                break;
+            };
+            for entry in self.store.entries(*first..last + 1)? {
+                let Some(payload) = entry.payload() else {
+                    view.index.skip(entry.index())?;
+                    continue;
+                };
+                if !ConsentRecord::is_consent_payload(payload) {
+                    view.index.skip(entry.index())?;
+                    continue;
+                }
+                let record = ConsentRecord::decode(entry.index(), payload)?;
+                if let ConsentRecord::Event(event) = &record {
+                    view.observe(event)?;
+                }
+                view.index.insert(entry.index(), &record)?;
+            }
+            start = end;
+        }
+        Ok(view)
+    }
+}
+
+/// The consent state of one batch of customers (see [`Brokerage::consent_view`]).
+#[derive(Debug)]
+pub(crate) struct ConsentView {
+    pub(crate) index: ConsentIndex,
+    pub(crate) responses: Option<ResponseIndex>,
+    withdrawals: HashMap<CustomerId, Vec<(Purpose, NaiveDate)>>,
+}
+
+impl ConsentView {
+    /// Takes note of `event`; an answer the response index cannot attribute to a party is an error, never
+    /// passed over.
+    fn observe(&mut self, event: &ConsentEvent) -> Result<(), BrokerageError> {
+        if let Some(responses) = &mut self.responses {
+            responses.observe(event)?;
+        }
+        if event.kind() == EventKind::Withdrawn {
+            let on = event.effective_at().date_naive();
+            let list = self.withdrawals.entry(event.customer()).or_default();
+            for purpose in event.scope().purposes() {
+                list.push((purpose.clone(), on));
+            }
+        }
+        Ok(())
+    }
+
+    /// The customer's consent withdrawals, by purpose and day.
+    pub(crate) fn withdrawals(&self, customer: CustomerId) -> &[(Purpose, NaiveDate)] {
+        self.withdrawals.get(&customer).map(Vec::as_slice).unwrap_or(&[])
+    }
+}

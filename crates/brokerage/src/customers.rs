@@ -1,0 +1,603 @@
+//! Customers, every day: onboarding (validate, seal per category, store, record version 1 with the notice shown and the basis of each purpose), updates as new versions, the one trusted read, and the sealed facts every plan reads.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use custodia_consent::{BasisPolicy, NoticeRef};
+use custodia_crypto::{
+    BlindIndexField, KeyStore, SealedSection, SectionVault, open_customer_record, open_section,
+    seal_customer_record, seal_section,
+};
+use custodia_model::{
+    ActorId, Customer, CustomerFields, CustomerId, DataCategory, IdentityDocument, LegalBasis, Party,
+    Progress, Purpose, RecordVersion,
+};
+use custodia_retention::RetentionFacts;
+use custodia_store::{Inserted, Records};
+use custodia_transfer::CustomerFacts;
+use custodia_transfer::facts::{category_plaintexts, customer_facts, retention_facts, uses_of};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::brokerage::{Brokerage, Ledger};
+use crate::error::BrokerageError;
+use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VERSIONS};
+
+/// The kind of the sealed facts record (custodia-crypto's customer records).
+const FACTS_KIND: &str = "facts";
+
+/// What the planner and the retention rules read about a customer: the model record itself, sealed whole
+/// under the customer's own data key (so crypto-shredding erases it too) and read back one batch at a time,
+/// so that the facts are derived by custodia-transfer's one function ([`customer_facts`]) and can never
+/// drift from what the record says. Never in the clear in the store, never on the ledger.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct StoredFacts {
+    customer: Customer,
+}
+
+impl StoredFacts {
+    fn of(customer: &Customer) -> Self {
+        Self {
+            customer: customer.clone(),
+        }
+    }
+
+    /// The record the facts are read from.
+    pub(crate) fn customer(&self) -> &Customer {
+        &self.customer
+    }
+
+    /// The retention facts as known on `as_of` (custodia-transfer's [`retention_facts`]), with the consent
+    /// `withdrawals` that bear on retention (PIPL Art 15: only a use resting on consent ends with it).
+    pub(crate) fn retention(
+        &self,
+        withdrawals: &[(Purpose, NaiveDate)],
+        policy: &BasisPolicy,
+        as_of: NaiveDate,
+    ) -> Result<RetentionFacts, BrokerageError> {
+        Ok(retention_facts(&self.customer, withdrawals, policy, as_of)?)
+    }
+
+    /// The planner's facts (custodia-transfer's [`customer_facts`]).
+    pub(crate) fn planner(
+        &self,
+        withdrawals: &[(Purpose, NaiveDate)],
+        policy: &BasisPolicy,
+        as_of: NaiveDate,
+    ) -> Result<CustomerFacts, BrokerageError> {
+        Ok(customer_facts(&self.customer, withdrawals, policy, as_of)?)
+    }
+}
+
+/// One customer to onboard: the record (version 1, which says who collected it and when), the privacy
+/// notice version they were shown at collection (PIPL Art 17), which must be published on this brokerage's
+/// ledger, and the consents they gave with it (recorded in the same transaction as the record).
+#[derive(Clone, Debug)]
+pub struct Onboarding {
+    /// The record, at version 1.
+    pub customer: Customer,
+    /// The notice shown at collection.
+    pub notice: NoticeRef,
+    /// The consent events collected with the record (grants, refusals), each for this customer.
+    pub consents: Vec<custodia_consent::ConsentEvent>,
+}
+
+impl Onboarding {
+    /// `customer`, shown `notice`, with no consents collected.
+    pub fn new(customer: Customer, notice: NoticeRef) -> Self {
+        Self {
+            customer,
+            notice,
+            consents: Vec::new(),
+        }
+    }
+
+    /// The same onboarding with `consents` collected with it.
+    pub fn with_consents(self, consents: Vec<custodia_consent::ConsentEvent>) -> Self {
+        Self { consents, ..self }
+    }
+}
+
+/// What onboarding a batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Onboarded {
+    /// Customers onboarded.
+    pub customers: u64,
+    /// Sealed sections stored.
+    pub sections: u64,
+    /// Consent events recorded with them.
+    pub consents: u64,
+    /// Ledger index of the first onboarding entry, if any.
+    pub first_entry: Option<u64>,
+}
+
+/// A new version of a customer's record: the fields as they are now, who made the change, and the
+/// version it was made from (a stale version is refused: PIPL Art 46 corrections apply to the record as
+/// it is).
+#[derive(Clone, Debug)]
+pub struct Update {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The version the change was made from.
+    pub from_version: u32,
+    /// The new fields (start from [`Brokerage::read_customer_trusted`] and `Customer::to_fields`).
+    pub fields: CustomerFields,
+    /// Who made the change.
+    pub by: ActorId,
+}
+
+/// Plaintext sections of one customer, from the one trusted read path. `Debug` shows only the customer,
+/// version and categories; the plaintext is zeroized when dropped.
+pub struct TrustedRead {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The record version read.
+    pub version: u32,
+    /// Each asked category the customer holds, as the JSON of that part of the record.
+    pub sections: Vec<(DataCategory, Zeroizing<Vec<u8>>)>,
+}
+
+impl std::fmt::Debug for TrustedRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let categories: Vec<DataCategory> = self.sections.iter().map(|(c, _)| *c).collect();
+        f.debug_struct("TrustedRead")
+            .field("customer", &self.customer)
+            .field("version", &self.version)
+            .field("categories", &categories)
+            .field("plaintext", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// The purposes, bases and citations recorded for one category at onboarding (PIPL Arts 13, 14, 17).
+#[derive(Serialize)]
+struct UseRecord {
+    category: DataCategory,
+    purpose: Purpose,
+    basis: LegalBasis,
+    citation: String,
+}
+
+impl Brokerage {
+    /// Onboards one customer (see [`Brokerage::onboard_batch`]).
+    pub fn onboard(&self, onboarding: Onboarding) -> Result<Onboarded, BrokerageError> {
+        self.onboard_batch(std::iter::once(onboarding), &mut |_| {})
+    }
+
+    /// Onboards customers, one transaction per configured batch: for each, checks the record (version 1,
+    /// not yet here) and the notice (published here), generates the data key, seals each category held
+    /// under it and stores it, stores blind indexes of the identity number, mobile and e-mail, seals the
+    /// customer's facts, records version 1, and puts on the ledger — pseudonymously — the customer id,
+    /// the notice shown, and the legal basis of each purpose of each category with its citation (PIPL Arts
+    /// 13, 14, 17). A batch that fails is rolled back whole. Progress is [`custodia_model::Phase::Onboard`].
+    pub fn onboard_batch(
+        &self,
+        customers: impl IntoIterator<Item = Onboarding>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Onboarded, BrokerageError> {
+        let mut total = Onboarded::default();
+        let mut batch = Vec::with_capacity(self.batch.get());
+        let mut flush = |batch: &mut Vec<Onboarding>, total: &mut Onboarded| -> Result<(), BrokerageError> {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let done = self.write(|log| self.onboard_in(log, batch))?;
+            total.customers += done.customers;
+            total.sections += done.sections;
+            total.consents += done.consents;
+            total.first_entry = total.first_entry.or(done.first_entry);
+            batch.clear();
+            progress(Progress::new(
+                custodia_model::Phase::Onboard,
+                total.customers,
+                None,
+            ));
+            Ok(())
+        };
+        for onboarding in customers {
+            batch.push(onboarding);
+            if batch.len() >= self.batch.get() {
+                flush(&mut batch, &mut total)?;
+            }
+        }
+        flush(&mut batch, &mut total)?;
+        Ok(total)
+    }
+
+    fn onboard_in(&self, log: &mut Ledger, batch: &[Onboarding]) -> Result<Onboarded, BrokerageError> {
+        let mut payloads = Vec::with_capacity(batch.len());
+        let mut done = Onboarded::default();
+        let mut consents = Vec::new();
+        for Onboarding {
+            customer,
+            notice,
+            consents: given,
+        } in batch
+        {
+            let id = customer.id();
+            if let Some(other) = given.iter().find(|e| e.customer() != id) {
+                return Err(BrokerageError::InvalidInput {
+                    field: "onboarding.consents",
+                    reason: format!("event {} is for another customer", other.id()),
+                });
+            }
+            consents.extend(given.iter().cloned());
+            let version = customer.version();
+            if version.number() != 1 {
+                return Err(BrokerageError::NotFirstVersion {
+                    customer: id,
+                    version: version.number(),
+                });
+            }
+            self.check_notice(*notice)?;
+            let entry = CustomerEntry {
+                version: 1,
+                origin: Origin::Onboarded,
+            };
+            if let Inserted::AlreadyPresent(_) =
+                self.store
+                    .insert_record(CUSTOMERS, &records::customer_key(id), &records::to_json(&entry)?)?
+            {
+                return Err(BrokerageError::CustomerExists { customer: id });
+            }
+            let (dek, wrapped) = self.keyring().generate_dek(id)?;
+            self.store.put_wrapped_key(&wrapped)?;
+            for (category, plain) in category_plaintexts(customer)? {
+                let plain = Zeroizing::new(plain);
+                let sealed = seal_section(&dek, id, category, 1, &plain)?;
+                self.store.put_section(id, category, 1, &sealed)?;
+                done.sections += 1;
+            }
+            self.index_customer(customer)?;
+            let facts = Zeroizing::new(records::to_json(&StoredFacts::of(customer))?);
+            let sealed = seal_customer_record(&dek, id, FACTS_KIND, 1, &facts)?;
+            self.store
+                .put_record(FACTS, &records::versioned_key(id, 1), sealed.as_bytes())?;
+            self.store.put_record(
+                VERSIONS,
+                &records::versioned_key(id, 1),
+                &records::to_json(version)?,
+            )?;
+            let mut uses = Vec::new();
+            for category in customer.categories_held() {
+                for u in uses_of(category, &self.policy)? {
+                    let citation = self
+                        .policy
+                        .rule(u.purpose())
+                        .map(|r| r.citation.to_string())
+                        .unwrap_or_else(|| u.basis().citation().to_string());
+                    uses.push(UseRecord {
+                        category,
+                        purpose: u.purpose().clone(),
+                        basis: u.basis(),
+                        citation,
+                    });
+                }
+            }
+            payloads.push(records::step_payload(&serde_json::json!({
+                "kind": "customer_onboarded",
+                "customer": id,
+                "version": 1,
+                "at": version.at(),
+                "by": version.by(),
+                "notice": { "id": notice.id, "version": notice.version },
+                "uses": uses,
+            }))?);
+            done.customers += 1;
+        }
+        let slices: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let appended = log.append(&slices)?;
+        done.first_entry = (!payloads.is_empty()).then_some(appended.first_index());
+        done.consents = self.record_consent_in(log, &consents)?.recorded;
+        Ok(done)
+    }
+
+    /// Fails unless `notice` is published on this ledger.
+    fn check_notice(&self, notice: NoticeRef) -> Result<(), BrokerageError> {
+        let mut key = notice.id.as_bytes().to_vec();
+        key.extend_from_slice(&notice.version.to_be_bytes());
+        if self.store.record(NOTICES, &key)?.is_none() {
+            return Err(BrokerageError::NoticeNotPublished {
+                notice: notice.id.to_string(),
+                version: notice.version,
+            });
+        }
+        Ok(())
+    }
+
+    /// Blind indexes of the identity number (or credit code), mobile and e-mail.
+    fn index_customer(&self, customer: &Customer) -> Result<(), BrokerageError> {
+        let id = customer.id();
+        let identity = match customer.party() {
+            Party::Person(p) => match p.document() {
+                IdentityDocument::ResidentId(n) => Some(n.as_str().to_owned()),
+                IdentityDocument::Passport { number, .. } => Some(number.as_str().to_owned()),
+                _ => None,
+            },
+            Party::Organization(o) => Some(o.credit_code.as_str().to_owned()),
+        };
+        let contact = customer.contact();
+        let values = [
+            (BlindIndexField::IdentityNumber, identity),
+            (
+                BlindIndexField::Phone,
+                contact.mobile.as_ref().map(|m| m.as_str().to_owned()),
+            ),
+            (
+                BlindIndexField::Email,
+                contact.email.as_ref().map(|e| e.as_str().to_owned()),
+            ),
+        ];
+        for (field, value) in values {
+            if let Some(value) = value {
+                let value = Zeroizing::new(value);
+                self.store
+                    .put_blind_index(id, &self.indexer.index(field, &value)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The customers whose blind index for `field` matches `value` (an identity number, a phone number in
+    /// any common spelling, an e-mail address): found without decrypting anyone.
+    pub fn find_customers(
+        &self,
+        field: BlindIndexField,
+        value: &str,
+    ) -> Result<Vec<CustomerId>, BrokerageError> {
+        Ok(self.store.find_customers(&self.indexer.index(field, value)?)?)
+    }
+
+    /// Records a new version of a customer's record: every category whose content changed is sealed anew
+    /// at the new version (older versions stay, PIPL Art 46), the facts are sealed anew, blind indexes of
+    /// new identifiers are added, and the ledger records who, when and which fields changed. Refused if
+    /// `update.from_version` is not the current version ([`BrokerageError::StaleVersion`]).
+    pub fn update(&self, update: Update) -> Result<RecordVersion, BrokerageError> {
+        let Update {
+            customer,
+            from_version,
+            fields,
+            by,
+        } = update;
+        self.write(|log| {
+            let current = self.read_customer_trusted(customer)?;
+            let number = current.version().number();
+            if number != from_version {
+                return Err(BrokerageError::StaleVersion {
+                    customer,
+                    current: number,
+                    expected: from_version,
+                });
+            }
+            let next = current.update(fields, self.now(), by)?;
+            let version = next.version().number();
+            let old: Vec<(DataCategory, Vec<u8>)> = category_plaintexts(&current)?;
+            let new: Vec<(DataCategory, Vec<u8>)> = category_plaintexts(&next)?;
+            let dek_id = self
+                .store
+                .wrapped_keys(customer)?
+                .last()
+                .map(|w| w.dek_id())
+                .ok_or(BrokerageError::UnknownCustomer { customer })?;
+            let dek = self.data_key(customer, dek_id)?;
+            let mut categories: BTreeSet<DataCategory> = old.iter().map(|(c, _)| *c).collect();
+            categories.extend(new.iter().map(|(c, _)| *c));
+            for category in categories {
+                let before = old.iter().find(|(c, _)| *c == category).map(|(_, p)| p);
+                let after = new.iter().find(|(c, _)| *c == category).map(|(_, p)| p);
+                if before == after {
+                    continue;
+                }
+                // A category no longer held is sealed as the record's empty value at this version, so the
+                // newest section says what the record now says.
+                let plain = match after {
+                    Some(p) => Zeroizing::new(p.clone()),
+                    None => Zeroizing::new(empty_section(&next, category)?),
+                };
+                let sealed = seal_section(&dek, customer, category, u64::from(version), &plain)?;
+                self.store
+                    .put_section(customer, category, u64::from(version), &sealed)?;
+            }
+            self.index_customer(&next)?;
+            let facts = Zeroizing::new(records::to_json(&StoredFacts::of(&next))?);
+            let sealed = seal_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &facts)?;
+            self.store.put_record(
+                FACTS,
+                &records::versioned_key(customer, version),
+                sealed.as_bytes(),
+            )?;
+            let v = next.version().clone();
+            self.store.put_record(
+                VERSIONS,
+                &records::versioned_key(customer, version),
+                &records::to_json(&v)?,
+            )?;
+            let mut entry: CustomerEntry =
+                records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
+                    .ok_or(BrokerageError::UnknownCustomer { customer })?;
+            entry.version = version;
+            records::put_json(&self.store, CUSTOMERS, &records::customer_key(customer), &entry)?;
+            let payload = records::step_payload(&serde_json::json!({
+                "kind": "customer_updated",
+                "customer": customer,
+                "version": version,
+                "at": v.at(),
+                "by": v.by(),
+                "fields": v.changed_fields(),
+            }))?;
+            log.append(&[payload.as_slice()])?;
+            Ok(v)
+        })
+    }
+
+    /// **The one trusted read path** until the access gate exists (issue 17 replaces it with a read that
+    /// checks the reader's purpose and training and lands on the access log): the plaintext of the asked
+    /// categories the customer holds, newest versions. Callers must be the brokerage's own trusted
+    /// processes (the main job, the operator CLI); a service must not expose it.
+    pub fn read_trusted(
+        &self,
+        customer: CustomerId,
+        categories: &[DataCategory],
+    ) -> Result<TrustedRead, BrokerageError> {
+        let entry: CustomerEntry =
+            records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
+                .ok_or(BrokerageError::UnknownCustomer { customer })?;
+        // An imported customer whose facts the buyer has not recorded yet: what the vault holds.
+        let (held, dek_id) = if entry.version == 0 {
+            let dek = match self.store.wrapped_keys(customer) {
+                Err(custodia_crypto::CryptoError::KeyDestroyed { .. }) => {
+                    return Err(BrokerageError::CustomerErased { customer });
+                }
+                other => other?,
+            }
+            .last()
+            .map(|w| w.dek_id())
+            .ok_or(BrokerageError::UnknownCustomer { customer })?;
+            (self.store.categories(customer)?, dek)
+        } else {
+            let (_, facts, dek) = self.customer_facts(customer)?;
+            (facts.customer().categories_held(), dek)
+        };
+        let mut sections = Vec::new();
+        let dek = self.data_key(customer, dek_id)?;
+        for category in categories {
+            if !held.contains(category) {
+                continue;
+            }
+            let Some(latest) = self.store.latest_section(customer, *category)? else {
+                continue;
+            };
+            let plain = open_section(
+                &dek,
+                customer,
+                *category,
+                latest.record_version(),
+                latest.sealed(),
+            )?;
+            sections.push((*category, plain));
+        }
+        Ok(TrustedRead {
+            customer,
+            version: entry.version,
+            sections,
+        })
+    }
+
+    /// The whole model record, reassembled from the sealed sections and facts through the trusted path
+    /// (see [`Brokerage::read_trusted`]): what an update starts from.
+    pub fn read_customer_trusted(&self, customer: CustomerId) -> Result<Customer, BrokerageError> {
+        let (_, facts, _) = self.customer_facts(customer)?;
+        Ok(facts.customer().clone())
+    }
+
+    /// A customer's index entry, facts (opened) and the data key id that sealed them.
+    pub(crate) fn customer_facts(
+        &self,
+        customer: CustomerId,
+    ) -> Result<(CustomerEntry, StoredFacts, custodia_crypto::DekId), BrokerageError> {
+        let entry: CustomerEntry =
+            records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
+                .ok_or(BrokerageError::UnknownCustomer { customer })?;
+        let key = records::versioned_key(customer, entry.version);
+        let bytes = self
+            .store
+            .record(FACTS, &key)?
+            .ok_or(BrokerageError::UnknownCustomer { customer })?;
+        let (facts, dek) = self.open_facts(customer, entry.version, &key, bytes)?;
+        Ok((entry, facts, dek))
+    }
+
+    /// Opens a sealed facts record of `customer` at `version`.
+    pub(crate) fn open_facts(
+        &self,
+        customer: CustomerId,
+        version: u32,
+        key: &[u8],
+        bytes: Vec<u8>,
+    ) -> Result<(StoredFacts, custodia_crypto::DekId), BrokerageError> {
+        let sealed =
+            SealedSection::from_vec(bytes).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
+        let dek = match self.data_key(customer, sealed.dek_id()) {
+            Err(BrokerageError::Crypto(custodia_crypto::CryptoError::KeyDestroyed { .. })) => {
+                return Err(BrokerageError::CustomerErased { customer });
+            }
+            other => other?,
+        };
+        let plain = open_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &sealed)?;
+        let facts: StoredFacts = records::decode_json(FACTS, key, &plain)?;
+        Ok((facts, sealed.dek_id()))
+    }
+
+    /// The customers of the book with their facts, in id order, `batch` at a time: erased customers and
+    /// imported customers whose facts are not recorded are skipped (counted in the second value).
+    pub(crate) fn customer_batches(
+        &self,
+        each: &mut dyn FnMut(Vec<(CustomerId, StoredFacts)>) -> Result<(), BrokerageError>,
+    ) -> Result<u64, BrokerageError> {
+        let mut skipped = 0u64;
+        records::scan_pages(
+            &self.store,
+            CUSTOMERS,
+            custodia_store::KeyRange::all(),
+            self.batch.get(),
+            &mut |page| {
+                let mut batch = Vec::with_capacity(page.len());
+                for record in page {
+                    let customer = records::customer_at(CUSTOMERS.as_str(), &record.key, 0)?;
+                    let entry: CustomerEntry = records::decode_json(CUSTOMERS, &record.key, &record.value)?;
+                    if entry.version == 0 {
+                        skipped += 1;
+                        continue;
+                    }
+                    let key = records::versioned_key(customer, entry.version);
+                    let Some(bytes) = self.store.record(FACTS, &key)? else {
+                        skipped += 1;
+                        continue;
+                    };
+                    match self.open_facts(customer, entry.version, &key, bytes) {
+                        Ok((facts, _)) => batch.push((customer, facts)),
+                        Err(BrokerageError::CustomerErased { .. }) => skipped += 1,
+                        Err(e) => return Err(e),
+                    }
+                }
+                each(batch)
+            },
+        )?;
+        Ok(skipped)
+    }
+}
+
+/// The field of the model record a category's section holds (the keys of `CustomerFields`' JSON).
+fn field_of(category: DataCategory) -> &'static str {
+    match category {
+        DataCategory::Identity => "party",
+        DataCategory::Contact => "contact",
+        DataCategory::FinancialAccounts => "accounts",
+        DataCategory::Health => "health",
+        DataCategory::Policies => "policies",
+        DataCategory::Claims => "claims",
+        DataCategory::Beneficiaries => "beneficiaries",
+        DataCategory::MarketingPreferences => "marketing",
+        DataCategory::KycAml => "kyc",
+        _ => "other",
+    }
+}
+
+/// The section a record has for a category it no longer holds: that field's empty value.
+fn empty_section(customer: &Customer, category: DataCategory) -> Result<Vec<u8>, BrokerageError> {
+    let value = serde_json::to_value(customer.fields()).map_err(json_error)?;
+    let field = value
+        .get(field_of(category))
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    serde_json::to_vec(&field).map_err(json_error)
+}
+
+fn json_error(e: serde_json::Error) -> BrokerageError {
+    BrokerageError::InvalidInput {
+        field: "customer record",
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,195 @@
+//! The brokerage's own records in the store's records table: one namespace per kind, big-endian composite keys, JSON values, and the ledger payloads of its steps.
+//!
+//! | namespace | key | value |
+//! |---|---|---|
+//! | `customer/index` | customer | [`CustomerEntry`] (current version, origin) |
+//! | `customer/version` | customer ‖ version (u32 BE) | the model's `RecordVersion` (who, when, which fields) |
+//! | `customer/facts` | customer ‖ version | the customer's facts, sealed under their DEK |
+//! | `consent/notice` | notice id ‖ version | ledger index (u64 BE) ‖ SHA-256 of the record |
+//! | `consent/event` | event id | ledger index ‖ SHA-256 of the record |
+//! | `consent/by-customer` | customer ‖ ledger index | empty: the customer's consent entries, in ledger order |
+//! | `transfer/case` | transfer ‖ role (1 byte) | the case row (state, step data) |
+//! | `transfer/served` | transfer ‖ customer | ledger index of the notice-served event |
+//! | `transfer/final` | transfer ‖ customer | the customer's final decisions |
+//! | `transfer/disposition` | transfer ‖ part (u32 BE) | one destruction plan of the disposition |
+//! | `transfer/exports` | year (i32 BE) ‖ transfer | people exported abroad that calendar year (issue 15 reads it) |
+//! | `brokerage/settings` | a name | KEK state, blind-index size, legal holds |
+//! | `keys/wraps` | KEK version (u32 BE) | wraps made (u64 BE), so the cap counts across restarts |
+//!
+//! Later issues add namespaces (access log, principals, rights requests, incidents), never tables.
+
+use custodia_model::{CustomerId, TransferId};
+use custodia_store::{KeyRange, Namespace, Record, Records};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::error::{BrokerageError, CaseRole};
+
+pub(crate) const CUSTOMERS: Namespace = Namespace::new("customer/index");
+pub(crate) const VERSIONS: Namespace = Namespace::new("customer/version");
+pub(crate) const FACTS: Namespace = Namespace::new("customer/facts");
+pub(crate) const NOTICES: Namespace = Namespace::new("consent/notice");
+pub(crate) const EVENTS: Namespace = Namespace::new("consent/event");
+pub(crate) const BY_CUSTOMER: Namespace = Namespace::new("consent/by-customer");
+pub(crate) const CASES: Namespace = Namespace::new("transfer/case");
+pub(crate) const SERVED: Namespace = Namespace::new("transfer/served");
+pub(crate) const FINAL: Namespace = Namespace::new("transfer/final");
+pub(crate) const DISPOSITION: Namespace = Namespace::new("transfer/disposition");
+pub(crate) const EXPORTS: Namespace = Namespace::new("transfer/exports");
+pub(crate) const DECLARED_EXPORTS: Namespace = Namespace::new("transfer/declared-exports");
+pub(crate) const SETTINGS: Namespace = Namespace::new("brokerage/settings");
+pub(crate) const WRAPS: Namespace = Namespace::new("keys/wraps");
+
+/// The prefix of every ledger entry the brokerage writes itself (case steps, onboardings, updates, key
+/// rotations): the consent crate's rebuild and the transfer crate's response index skip it.
+pub(crate) const STEP_PREFIX: &[u8] = b"custodia-brokerage/v1\n";
+
+/// Where a customer in the index came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub(crate) enum Origin {
+    /// Onboarded here.
+    Onboarded,
+    /// Imported from a seller's package.
+    Imported { transfer: TransferId },
+}
+
+/// A customer's entry in `customer/index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CustomerEntry {
+    /// The current record version (0 for an imported customer whose facts the buyer has not recorded).
+    pub(crate) version: u32,
+    pub(crate) origin: Origin,
+}
+
+pub(crate) fn customer_key(customer: CustomerId) -> Vec<u8> {
+    customer.as_bytes().to_vec()
+}
+
+pub(crate) fn versioned_key(customer: CustomerId, version: u32) -> Vec<u8> {
+    let mut key = customer.as_bytes().to_vec();
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+pub(crate) fn indexed_key(customer: CustomerId, index: u64) -> Vec<u8> {
+    let mut key = customer.as_bytes().to_vec();
+    key.extend_from_slice(&index.to_be_bytes());
+    key
+}
+
+pub(crate) fn case_key(transfer: TransferId, role: CaseRole) -> Vec<u8> {
+    let mut key = transfer.as_bytes().to_vec();
+    key.push(match role {
+        CaseRole::Seller => 0,
+        CaseRole::Buyer => 1,
+    });
+    key
+}
+
+pub(crate) fn case_customer_key(transfer: TransferId, customer: CustomerId) -> Vec<u8> {
+    let mut key = transfer.as_bytes().to_vec();
+    key.extend_from_slice(customer.as_bytes());
+    key
+}
+
+pub(crate) fn part_key(transfer: TransferId, part: u32) -> Vec<u8> {
+    let mut key = transfer.as_bytes().to_vec();
+    key.extend_from_slice(&part.to_be_bytes());
+    key
+}
+
+/// The customer id at `offset` of a key.
+pub(crate) fn customer_at(
+    namespace: &'static str,
+    key: &[u8],
+    offset: usize,
+) -> Result<CustomerId, BrokerageError> {
+    let bytes: [u8; 16] = key
+        .get(offset..offset + 16)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| BrokerageError::corrupt(namespace, key, "key too short for a customer id"))?;
+    CustomerId::from_bytes(bytes).map_err(|e| BrokerageError::corrupt(namespace, key, e))
+}
+
+/// The big-endian u64 at `offset` of `bytes`.
+pub(crate) fn u64_at(
+    namespace: &'static str,
+    key: &[u8],
+    bytes: &[u8],
+    offset: usize,
+) -> Result<u64, BrokerageError> {
+    bytes
+        .get(offset..offset + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| BrokerageError::corrupt(namespace, key, "too short for a number"))
+}
+
+/// The JSON value of a record, decoded.
+pub(crate) fn get_json<T: DeserializeOwned>(
+    store: &Backend,
+    namespace: Namespace,
+    key: &[u8],
+) -> Result<Option<T>, BrokerageError> {
+    store
+        .record(namespace, key)?
+        .map(|bytes| decode_json(namespace, key, &bytes))
+        .transpose()
+}
+
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    namespace: Namespace,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, BrokerageError> {
+    serde_json::from_slice(bytes).map_err(|e| BrokerageError::corrupt(namespace.as_str(), key, e))
+}
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, BrokerageError> {
+    serde_json::to_vec(value).map_err(|e| BrokerageError::InvalidInput {
+        field: "record",
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn put_json<T: Serialize>(
+    store: &Backend,
+    namespace: Namespace,
+    key: &[u8],
+    value: &T,
+) -> Result<(), BrokerageError> {
+    Ok(store.put_record(namespace, key, &to_json(value)?)?)
+}
+
+/// Every record of `range` in key order, `page` at a time, handed to `each` page by page.
+pub(crate) fn scan_pages(
+    store: &Backend,
+    namespace: Namespace,
+    range: KeyRange,
+    page: usize,
+    each: &mut dyn FnMut(Vec<Record>) -> Result<(), BrokerageError>,
+) -> Result<(), BrokerageError> {
+    let mut next = range.clone();
+    loop {
+        let records = store.scan_records(namespace, &next, page)?;
+        let Some(last) = records.last().map(|r| r.key.clone()) else {
+            return Ok(());
+        };
+        let full = records.len() == page;
+        each(records)?;
+        if !full {
+            return Ok(());
+        }
+        next = range.clone().after(&last);
+    }
+}
+
+/// A ledger payload of the brokerage's own: the prefix and the JSON of `value`. Only ids, counts,
+/// digests, times, actor ids and codes go in, never a personal value.
+pub(crate) fn step_payload<T: Serialize>(value: &T) -> Result<Vec<u8>, BrokerageError> {
+    let mut payload = STEP_PREFIX.to_vec();
+    payload.extend_from_slice(&to_json(value)?);
+    Ok(payload)
+}
