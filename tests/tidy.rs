@@ -58,6 +58,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-retention",
             "custodia-transfer",
             "custodia-store",
+            "custodia-access",
         ],
     ),
     (

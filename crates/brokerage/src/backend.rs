@@ -59,9 +59,10 @@ impl Backend {
                 Ok((Backend::Sqlite(store), Some(lock)))
             }
             #[cfg(feature = "postgres")]
-            StoreLocation::Postgres { url, config } => {
-                Ok((Backend::Postgres(Box::new(PostgresStore::connect(url, config)?)), None))
-            }
+            StoreLocation::Postgres { url, config } => Ok((
+                Backend::Postgres(Box::new(PostgresStore::connect(url, config)?)),
+                None,
+            )),
         }
     }
 

@@ -15,6 +15,8 @@
 //! | `transfer/exports` | year (i32 BE) ‖ transfer | people exported abroad that calendar year (issue 15 reads it) |
 //! | `brokerage/settings` | a name | KEK state, blind-index size, legal holds |
 //! | `keys/wraps` | KEK version (u32 BE) | wraps made (u64 BE), so the cap counts across restarts |
+//! | `access/principal` | actor id (UTF-8) | a custodia-access `Principal` (public record; see `access.rs`) |
+//! | `access/approval` | approval id | a verified custodia-access `SignedApproval` |
 //!
 //! Later issues add namespaces (access log, principals, rights requests, incidents), never tables.
 
