@@ -5,6 +5,7 @@
 //! for the map of the workspace. Programs and services start at `custodia::brokerage` (the application
 //! layer, the API boundary): a `Brokerage` over one store runs every workflow.
 
+pub use custodia_access as access;
 pub use custodia_brokerage as brokerage;
 pub use custodia_consent as consent;
 pub use custodia_crypto as crypto;

@@ -49,6 +49,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "custodia-access",
+        &["custodia-model", "custodia-crypto", "custodia-ledger"],
+    ),
+    (
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
@@ -65,6 +69,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-transfer",
             "custodia-rights",
             "custodia-store",
+            "custodia-access",
         ],
     ),
     (
@@ -88,6 +93,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-retention",
             "custodia-transfer",
             "custodia-rights",
+            "custodia-access",
             "custodia-store",
             "custodia-brokerage",
         ],

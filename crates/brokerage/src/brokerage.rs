@@ -76,6 +76,9 @@ pub struct Brokerage {
     pub(crate) calendar: WorkingDayCalendar,
     pub(crate) keyring_config: KeyringConfig,
     pub(crate) batch: NonZeroUsize,
+    /// The access gate of [`Brokerage::read`] (the shipped `cn-insurance-broker` policies) and who may approve.
+    pub(crate) gate: custodia_access::Gate,
+    pub(crate) approvals: custodia_access::ApprovalSettings,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -176,6 +179,8 @@ impl Brokerage {
             calendar,
             keyring_config: config.keyring,
             batch: config.batch,
+            gate: custodia_access::Gate::cn_insurance_broker()?,
+            approvals: custodia_access::ApprovalSettings::default(),
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

@@ -439,10 +439,10 @@ impl Brokerage {
         Ok(v)
     }
 
-    /// **The one trusted read path** until the access gate exists (issue 17 replaces it with a read that
-    /// checks the reader's purpose and training and lands on the access log): the plaintext of the asked
-    /// categories the customer holds, newest versions. Callers must be the brokerage's own trusted
-    /// processes (the main job, the operator CLI); a service must not expose it.
+    /// **The trusted read path**, confined to the brokerage's own workflows (transfer packaging checks,
+    /// the main job, the operator CLI, and [`Brokerage::read`] after its gate allowed): the plaintext of the
+    /// asked categories the customer holds, newest versions, with no gate and no access entry. A principal's
+    /// read goes through [`Brokerage::read`]; a service must never expose this one.
     pub fn read_trusted(
         &self,
         customer: CustomerId,

@@ -348,6 +348,25 @@ pub enum BrokerageError {
     /// of order, an identity not verified, an answer that does not fit).
     #[error("rights request failed")]
     Rights(#[from] custodia_rights::RightsError),
+    /// The access gate, a principal record or an approval failed (issue 17).
+    #[error("access: {0}")]
+    Access(#[from] custodia_access::AccessError),
+    /// The gate denied a read: the denied categories and the deciding policy ids (never the data). Its
+    /// access entry is on the ledger.
+    #[error("{0}")]
+    AccessDenied(#[from] custodia_access::AccessDenied),
+    /// A read or approval names a principal the brokerage has no record of.
+    #[error("unknown principal {principal}")]
+    UnknownPrincipal {
+        /// The principal.
+        principal: custodia_model::ActorId,
+    },
+    /// A read names an approval the brokerage has not stored.
+    #[error("unknown approval {approval}")]
+    UnknownApproval {
+        /// The approval.
+        approval: custodia_access::ApprovalId,
+    },
 }
 
 impl BrokerageError {

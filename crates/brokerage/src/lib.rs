@@ -15,7 +15,10 @@
 //! - **Every day**: [`Brokerage::onboard_batch`] (validate, seal per category, store, record version 1
 //!   with the notice shown at collection and the legal basis of each purpose: PIPL Arts 13, 14, 17),
 //!   [`Brokerage::update`] (a new version: who, when, which fields; PIPL Art 46),
-//!   [`Brokerage::read_trusted`] (the one trusted read path, which the access gate of issue 17 replaces),
+//!   [`Brokerage::read`] (a principal's read through custodia-access's gate, its decision on the ledger
+//!   in the same unit of work; principals and signed approvals in the records table:
+//!   [`Brokerage::put_principal`], [`Brokerage::store_approval`]), [`Brokerage::read_trusted`] (the
+//!   trusted path of the brokerage's own workflows),
 //!   [`Brokerage::publish_notice`], [`Brokerage::record_consent`], [`Brokerage::retention_sweep`],
 //!   [`Brokerage::rotate_kek`], legal holds, blind-index lookups, ledger checkpoints and verification.
 //! - **Customers' requests** (custodia-rights, PIPL Arts 44–50): [`Brokerage::receive_request`] for a
@@ -131,6 +134,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("custodia-brokerage needs a store: enable the `sqlite` feature (the default) or `postgres`");
 
+mod access;
 mod anchor;
 mod backend;
 mod brokerage;
@@ -147,6 +151,7 @@ mod records;
 mod rights;
 mod sweep;
 
+pub use access::{GatedSections, ReadRequest};
 pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::buyer::{BuyerCase, Imported};

@@ -20,6 +20,8 @@
 //! | `rights/by-customer` | customer ‖ request | empty: the customer's requests (the duplicate check) |
 //! | `rights/by-deadline` | close (u64 BE, order-preserving seconds; `u64::MAX` while the clock is stopped) ‖ request | empty: open requests, earliest close first |
 //! | `rights/receipt` | request id | the signed response receipt as issued |
+//! | `access/principal` | actor id (UTF-8) | a custodia-access `Principal` (public record; see `access.rs`) |
+//! | `access/approval` | approval id | a verified custodia-access `SignedApproval` |
 //!
 //! Later issues add namespaces (access log, principals, incidents), never tables.
 

@@ -1,0 +1,231 @@
+//! The gated read (issue 17): a principal's read of a customer's sections goes through custodia-access's gate, and its decision — allow or deny — lands on the ledger in the same unit of work as the read; principals and approvals are kept in the records table.
+//!
+//! | namespace | key | value |
+//! |---|---|---|
+//! | `access/principal` | the principal's `ActorId` (UTF-8) | the `Principal` record (JSON; public: no secret) |
+//! | `access/approval` | approval id | the `SignedApproval` (JSON), verified before it was stored |
+
+use chrono::{DateTime, Utc};
+use custodia_access::{
+    AccessEntry, AccessFacts, AccessRequest, Action, ApprovalId, Permit, Principal, PurposeBasis,
+    SectionFacts, SignedApproval, Ticket,
+};
+use custodia_consent::{ProposedUse, Subject};
+use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose};
+use custodia_retention::{Holding, RetentionOutcome};
+use custodia_store::Namespace;
+use zeroize::Zeroizing;
+
+use crate::brokerage::Brokerage;
+use crate::error::BrokerageError;
+use crate::records;
+
+pub(crate) const PRINCIPALS: Namespace = Namespace::new("access/principal");
+pub(crate) const APPROVALS: Namespace = Namespace::new("access/approval");
+
+/// A principal's request to read sections of one customer: who, whose, which categories, why, for which
+/// ticket, and the approval that elevates it, if any. The time is the brokerage's clock.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    /// Who reads (a principal stored with [`Brokerage::put_principal`]).
+    pub principal: ActorId,
+    /// Whose data.
+    pub customer: CustomerId,
+    /// Which categories.
+    pub categories: CategorySet,
+    /// The asserted purpose (PIPL Art 6).
+    pub purpose: Purpose,
+    /// The ticket, case or incident the read is for.
+    pub ticket: Option<Ticket>,
+    /// An approval stored with [`Brokerage::store_approval`] that elevates the read.
+    pub approval: Option<ApprovalId>,
+}
+
+/// What a gated read returns: the permit, the ledger index of its access entry, and the plaintext of each
+/// asked category the customer holds. `Debug` shows no plaintext; the plaintext is zeroized when dropped.
+pub struct GatedSections {
+    /// The gate's permit (its entry is the one on the ledger).
+    pub permit: Permit,
+    /// The ledger index of the access entry.
+    pub entry_index: u64,
+    /// Each permitted category the customer holds, as the JSON of that part of the record.
+    pub sections: Vec<(DataCategory, Zeroizing<Vec<u8>>)>,
+}
+
+impl std::fmt::Debug for GatedSections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let categories: Vec<DataCategory> = self.sections.iter().map(|(c, _)| *c).collect();
+        f.debug_struct("GatedSections")
+            .field("customer", &self.permit.customer())
+            .field("principal", self.permit.principal())
+            .field("entry_index", &self.entry_index)
+            .field("categories", &categories)
+            .field("plaintext", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl Brokerage {
+    /// Stores (or replaces) a principal's record, with a ledger step naming only its id.
+    pub fn put_principal(&self, principal: &Principal) -> Result<(), BrokerageError> {
+        self.write(|log| {
+            records::put_json(
+                &self.store,
+                PRINCIPALS,
+                principal.id().as_str().as_bytes(),
+                principal,
+            )?;
+            let payload = records::step_payload(&serde_json::json!({
+                "kind": "principal_recorded",
+                "principal": principal.id(),
+                "at": self.now(),
+            }))?;
+            log.append(&[payload.as_slice()])?;
+            Ok(())
+        })
+    }
+
+    /// A stored principal's record.
+    pub fn principal(&self, id: &ActorId) -> Result<Option<Principal>, BrokerageError> {
+        records::get_json(&self.store, PRINCIPALS, id.as_str().as_bytes())
+    }
+
+    fn known_principal(&self, id: &ActorId) -> Result<Principal, BrokerageError> {
+        self.principal(id)?
+            .ok_or_else(|| BrokerageError::UnknownPrincipal {
+                principal: id.clone(),
+            })
+    }
+
+    /// Verifies `approval` against its approver's stored record (signature with the public key only, approver
+    /// role, four eyes) and stores it, with a ledger step naming the approval, requester and approver.
+    pub fn store_approval(&self, approval: &SignedApproval) -> Result<(), BrokerageError> {
+        let approver = self.known_principal(approval.approver())?;
+        approval.verify(&approver, &self.approvals)?;
+        let id = approval.request().id();
+        self.write(|log| {
+            records::put_json(&self.store, APPROVALS, id.as_bytes(), approval)?;
+            let payload = records::step_payload(&serde_json::json!({
+                "kind": "approval_recorded",
+                "approval": id,
+                "requester": approval.request().requester(),
+                "approver": approval.approver(),
+                "at": self.now(),
+            }))?;
+            log.append(&[payload.as_slice()])?;
+            Ok(())
+        })
+    }
+
+    /// A stored approval.
+    pub fn approval(&self, id: ApprovalId) -> Result<Option<SignedApproval>, BrokerageError> {
+        records::get_json(&self.store, APPROVALS, id.as_bytes())
+    }
+
+    /// **The gated read**: the path from sealed sections to plaintext for a principal. The principal's
+    /// stored record, the customer's facts (held categories, a minor under 14 today, retention's storage-only
+    /// restriction, the purpose's basis from the consent ledger) and the approval, if named and still valid
+    /// against its approver's record, go to the gate; its decision's access entry is appended to the ledger
+    /// in the same unit of work as the read. An allow opens the asked categories the customer holds; a deny
+    /// is [`BrokerageError::AccessDenied`] naming categories and policies — and its entry is on the ledger
+    /// too. [`Brokerage::read_trusted`] stays as the trusted path of the brokerage's own workflows.
+    pub fn read(&self, request: ReadRequest) -> Result<GatedSections, BrokerageError> {
+        let principal = self.known_principal(&request.principal)?;
+        let verified = match request.approval {
+            Some(id) => {
+                let signed = self
+                    .approval(id)?
+                    .ok_or(BrokerageError::UnknownApproval { approval: id })?;
+                let approver = self.known_principal(signed.approver())?;
+                Some(signed.verify(&approver, &self.approvals)?)
+            }
+            None => None,
+        };
+        let at = self.now();
+        let facts = self.access_facts(request.customer, &request.categories, &request.purpose, at)?;
+        let outcome = self.write(|log| {
+            let gate_request = AccessRequest {
+                principal: &principal,
+                action: Action::Read,
+                customer: request.customer,
+                categories: request.categories,
+                purpose: &request.purpose,
+                at,
+                ticket: request.ticket.as_ref(),
+                approval: verified.as_ref(),
+            };
+            let decision = self.gate.decide(&gate_request, &facts)?;
+            let payload = decision.entry().payload()?;
+            let entry_index = log.append(&[payload.as_slice()])?.first_index();
+            match decision.into_permit() {
+                Ok(permit) => {
+                    let categories: Vec<DataCategory> = permit.categories().iter().collect();
+                    let read = self.read_trusted(request.customer, &categories)?;
+                    Ok(Ok(GatedSections {
+                        permit,
+                        entry_index,
+                        sections: read.sections,
+                    }))
+                }
+                // The deny's entry must commit: the unit of work succeeds and the denial is returned after.
+                Err(denied) => Ok(Err(denied)),
+            }
+        })?;
+        outcome.map_err(BrokerageError::from)
+    }
+
+    /// The access entries on the ledger about `customer`, allow or deny (the rights desk's "who read my data
+    /// and why").
+    pub fn access_log_of(&self, customer: CustomerId) -> Result<Vec<(u64, AccessEntry)>, BrokerageError> {
+        let log = self.log();
+        Ok(custodia_access::AccessLog::of_customer(&log, customer)?
+            .into_iter()
+            .map(|l| (l.index, l.entry))
+            .collect())
+    }
+
+    /// The facts the gate needs about one customer's asked categories, from the brokerage's stores.
+    fn access_facts(
+        &self,
+        customer: CustomerId,
+        categories: &CategorySet,
+        purpose: &Purpose,
+        at: DateTime<Utc>,
+    ) -> Result<AccessFacts, BrokerageError> {
+        let today = custodia_model::beijing_date(at);
+        let (_, stored, _) = self.customer_facts(customer)?;
+        let record = stored.customer();
+        let view = self.consent_view(&[customer], self.policy.clone(), None)?;
+        let retention = stored.retention(view.withdrawals(customer), &self.policy, today)?;
+        let decisions = self.profile.decide(&retention, &self.holds()?, today)?;
+        let subject = match record.party().as_person() {
+            Some(person) => Subject::born(customer, person.birth_date()),
+            None => Subject::new(customer),
+        };
+        let mut facts = AccessFacts::new();
+        if record.is_minor_at(today) {
+            facts = facts.minor();
+        }
+        for category in categories.iter() {
+            let use_ = ProposedUse::domestic(purpose.clone(), category);
+            let basis = if view.index.permits(&subject, &use_, at, at).is_permitted() {
+                PurposeBasis::Permitted
+            } else {
+                PurposeBasis::NotPermitted
+            };
+            let mut section = SectionFacts::new(category, basis);
+            // Anything but unrestricted retention — storage only, due for destruction, due for hand-over —
+            // allows no processing but storage and security (PIPL Art 47(2), NDSR Art 24): the cautious
+            // reading of a section that should already be gone.
+            let restricted = decisions.iter().any(|d| {
+                d.holding() == Holding::Category(category)
+                    && !matches!(d.outcome(), RetentionOutcome::Retain { .. })
+            });
+            if restricted {
+                section = section.storage_only();
+            }
+            facts = facts.section(section);
+        }
+        Ok(facts)
+    }
+}

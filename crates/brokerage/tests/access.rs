@@ -1,0 +1,359 @@
+//! The gated read on SQLite (issue 17): a principal's read goes through the access gate, its decision — allow or deny — is on the ledger with the read, principals and approvals persist in the records table across a reopening, and an elevated read needs an approval verified against its approver's record.
+
+// Test code: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use custodia_access::{
+    AccessEntry, AccessError, ApprovalId, ApprovalRequest, Course, DEFAULT_COURSE, Department, Effect,
+    ElevationScope, Principal, PrincipalFields, PrincipalKind, Role, SignedApproval, Ticket, TrainingRecord,
+};
+use custodia_brokerage::{
+    Brokerage, BrokerageConfig, BrokerageError, ManualClock, Onboarding, ReadRequest, StaticKeySource,
+};
+use custodia_consent::Digest;
+use custodia_crypto::SigningKey;
+use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose};
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
+use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
+
+const KEY: [u8; 32] = [0x51; 32];
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() // a Monday
+}
+
+fn now() -> DateTime<Utc> {
+    at_nine(date()).unwrap()
+}
+
+fn open(path: &Path) -> Brokerage {
+    let config = BrokerageConfig::sqlite(path).with_clock(ManualClock::at(now()));
+    Brokerage::open(config, &StaticKeySource::new(KEY)).unwrap()
+}
+
+/// Onboards a small synthetic book with its consents; returns the customers' ids.
+fn onboard(b: &Brokerage) -> Vec<CustomerId> {
+    let config = BookConfig {
+        seed: 17,
+        customers: 6,
+        ..BookConfig::default()
+    };
+    let book = SyntheticBook::generate(&config, date())
+        .unwrap()
+        .customers()
+        .to_vec();
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", now()).unwrap();
+    b.publish_notice(&notice).unwrap();
+    let recording = Recording::on_the_day(
+        notice.reference(),
+        ActorId::new("clerk").unwrap(),
+        Digest::of(b"f"),
+    );
+    let onboarding = book.iter().map(|c| {
+        let consents = c
+            .consents
+            .iter()
+            .flat_map(|f| consent_events(c.customer.id(), f, &recording).unwrap())
+            .collect();
+        Onboarding::new(c.customer.clone(), notice.reference()).with_consents(consents)
+    });
+    b.onboard_batch(onboarding, &mut |_| {}).unwrap();
+    book.iter().map(|c| c.customer.id()).collect()
+}
+
+fn principal(id: &str, roles: &[&str], purposes: &[Purpose], trained: bool) -> (Principal, SigningKey) {
+    let key = SigningKey::generate().unwrap();
+    let at = now();
+    let training = if trained {
+        vec![
+            TrainingRecord::new(
+                Course::new(DEFAULT_COURSE).unwrap(),
+                at - Duration::days(30),
+                at + Duration::days(300),
+            )
+            .unwrap(),
+        ]
+    } else {
+        Vec::new()
+    };
+    let p = Principal::new(PrincipalFields {
+        id: ActorId::new(id).unwrap(),
+        kind: PrincipalKind::Staff,
+        roles: roles.iter().map(|r| Role::new(r).unwrap()).collect(),
+        department: Department::new("operations").unwrap(),
+        purposes: purposes.iter().cloned().collect::<BTreeSet<_>>(),
+        training,
+        verifying_key: key.verifying_key(),
+    })
+    .unwrap();
+    (p, key)
+}
+
+fn read(
+    principal: &Principal,
+    customer: CustomerId,
+    categories: &[DataCategory],
+    purpose: Purpose,
+) -> ReadRequest {
+    ReadRequest {
+        principal: principal.id().clone(),
+        customer,
+        categories: categories.iter().copied().collect(),
+        purpose,
+        ticket: None,
+        approval: None,
+    }
+}
+
+fn ledger_size(b: &Brokerage) -> u64 {
+    b.checkpoint().unwrap().checkpoint().size()
+}
+
+#[test]
+fn a_gated_read_is_decided_logged_with_the_read_and_opens_only_what_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let b = open(&path);
+    let customers = onboard(&b);
+    let (manager, _) = principal(
+        "emp-0001",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    let (marketer, _) = principal("emp-0002", &["marketing"], &[Purpose::Marketing], true);
+    let (untrained, _) = principal(
+        "emp-0003",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        false,
+    );
+    for p in [&manager, &marketer, &untrained] {
+        b.put_principal(p).unwrap();
+    }
+
+    // Some customers of the book are restricted to storage by retention (a relationship that ended): their
+    // reads are denied by the storage-only rule; the others' are allowed.
+    let cats = [DataCategory::Identity, DataCategory::Policies];
+    let before = ledger_size(&b);
+    let mut allowed = None;
+    for c in &customers {
+        match b.read(read(&manager, *c, &cats, Purpose::PolicyServicing)) {
+            Ok(got) => {
+                allowed.get_or_insert((*c, got));
+            }
+            Err(BrokerageError::AccessDenied(denied)) => {
+                assert!(
+                    denied
+                        .policies()
+                        .iter()
+                        .all(|p| p.id() == "storage-only-restricted"),
+                    "{denied}"
+                );
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        ledger_size(&b),
+        before + customers.len() as u64,
+        "one entry per decision, allow or deny"
+    );
+    let (customer, got) = allowed.expect("some customer of the book is not restricted");
+    // Allowed: the sections are those of the trusted path, and the entry is on the ledger at its index.
+    assert_eq!(got.permit.categories(), CategorySet::from(cats));
+    let trusted = b.read_trusted(customer, &cats).unwrap();
+    assert_eq!(got.sections.len(), trusted.sections.len());
+    for ((c1, p1), (c2, p2)) in got.sections.iter().zip(&trusted.sections) {
+        assert_eq!((c1, p1.as_slice()), (c2, p2.as_slice()));
+    }
+    let shown = format!("{got:?}");
+    for (_, plain) in &got.sections {
+        let text = String::from_utf8_lossy(plain);
+        assert!(
+            !shown.contains(text.as_ref()) && shown.contains("[REDACTED]"),
+            "{shown}"
+        );
+    }
+    let log = b.access_log_of(customer).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].0, got.entry_index);
+    assert_eq!(&log[0].1, got.permit.entry());
+
+    // Denied: a typed error naming the policy, and its entry is on the ledger too.
+    let err = b
+        .read(read(
+            &marketer,
+            customer,
+            &[DataCategory::Health],
+            Purpose::Marketing,
+        ))
+        .unwrap_err();
+    let BrokerageError::AccessDenied(denied) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        denied
+            .policies()
+            .iter()
+            .any(|p| p.id() == "sensitive-needs-purpose"),
+        "{denied}"
+    );
+    let err = b
+        .read(read(&untrained, customer, &cats, Purpose::PolicyServicing))
+        .unwrap_err();
+    let BrokerageError::AccessDenied(denied) = err else {
+        panic!("{err:?}")
+    };
+    assert!(denied.policies().iter().any(|p| p.id() == "training-required"));
+    let log = b.access_log_of(customer).unwrap();
+    assert_eq!(
+        log.iter().map(|(_, e)| e.effect()).collect::<Vec<_>>(),
+        vec![Effect::Permit, Effect::Deny, Effect::Deny]
+    );
+
+    // An unknown principal is refused before the gate: no decision, no entry.
+    let size = ledger_size(&b);
+    let (stranger, _) = principal("emp-9999", &["compliance"], &[Purpose::LegalCompliance], true);
+    assert!(matches!(
+        b.read(read(&stranger, customer, &cats, Purpose::LegalCompliance)),
+        Err(BrokerageError::UnknownPrincipal { .. })
+    ));
+    assert_eq!(ledger_size(&b), size);
+
+    // Every access entry on the ledger decodes and holds no section content.
+    let plaintext = String::from_utf8(trusted.sections[0].1.to_vec()).unwrap();
+    for (index, entry) in b.access_log_of(customer).unwrap() {
+        let text = String::from_utf8(entry.payload().unwrap()).unwrap();
+        assert!(!text.contains(&plaintext), "entry {index}");
+        assert_eq!(AccessEntry::decode(index, text.as_bytes()).unwrap(), Some(entry));
+    }
+
+    // Principals persist across a reopening.
+    drop(b);
+    let b = open(&path);
+    assert_eq!(b.principal(manager.id()).unwrap(), Some(manager.clone()));
+    assert_eq!(b.access_log_of(customer).unwrap().len(), 3);
+    b.verify_ledger().unwrap();
+}
+
+#[test]
+fn an_elevated_read_needs_a_stored_approval_verified_against_its_approver() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let b = open(&path);
+    let customers = onboard(&b);
+    let (manager, _) = principal(
+        "emp-0101",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    let (approver, approver_key) = principal("emp-0201", &["approver"], &[], true);
+    b.put_principal(&manager).unwrap();
+    b.put_principal(&approver).unwrap();
+    // A customer whose claims the manager's own role cannot read, and whose sections are not restricted
+    // (a compliance read with a ticket tells which: it is allowed unless storage-only applies).
+    let (officer, _) = principal("emp-0301", &["compliance"], &[Purpose::LegalCompliance], true);
+    b.put_principal(&officer).unwrap();
+    let customer = *customers
+        .iter()
+        .find(|c| {
+            b.read(ReadRequest {
+                ticket: Some(Ticket::new("chk-1").unwrap()),
+                ..read(&officer, **c, &[DataCategory::Claims], Purpose::LegalCompliance)
+            })
+            .is_ok()
+        })
+        .expect("a customer with claims in use");
+    let ticket = Ticket::new("cmp-2026-9").unwrap();
+    let request = ApprovalRequest::elevation(
+        ApprovalId::new_v7(),
+        manager.id().clone(),
+        ElevationScope {
+            customer,
+            categories: CategorySet::from([DataCategory::Claims]),
+            purpose: Purpose::PolicyServicing,
+            ticket: ticket.clone(),
+            not_before: now() - Duration::hours(1),
+            not_after: now() + Duration::hours(2),
+        },
+    )
+    .unwrap();
+    let ask = ReadRequest {
+        ticket: Some(ticket.clone()),
+        ..read(
+            &manager,
+            customer,
+            &[DataCategory::Claims],
+            Purpose::PolicyServicing,
+        )
+    };
+    // Without the approval: denied (claims are beyond an account manager's servicing).
+    assert!(matches!(
+        b.read(ask.clone()),
+        Err(BrokerageError::AccessDenied(_))
+    ));
+    // A tampered approval is refused at the door and never stored.
+    let signed = request.sign(&approver, &approver_key).unwrap();
+    let mut json = serde_json::to_value(&signed).unwrap();
+    let mut sig = hex::decode(json["signature"].as_str().unwrap()).unwrap();
+    sig[5] ^= 0x40;
+    json["signature"] = hex::encode(sig).into();
+    let tampered: SignedApproval = serde_json::from_value(json).unwrap();
+    assert!(matches!(
+        b.store_approval(&tampered),
+        Err(BrokerageError::Access(AccessError::BadSignature))
+    ));
+    assert_eq!(b.approval(request.id()).unwrap(), None);
+    // An approval naming an id that was never stored is refused.
+    assert!(matches!(
+        b.read(ReadRequest {
+            approval: Some(request.id()),
+            ..ask.clone()
+        }),
+        Err(BrokerageError::UnknownApproval { .. })
+    ));
+    // Stored, it elevates the read it covers, and the entry names it.
+    b.store_approval(&signed).unwrap();
+    drop(b);
+    let b = open(&path);
+    assert_eq!(b.approval(request.id()).unwrap(), Some(signed));
+    let got = b
+        .read(ReadRequest {
+            approval: Some(request.id()),
+            ..ask.clone()
+        })
+        .unwrap();
+    assert_eq!(got.permit.entry().approval(), Some(request.id()));
+    let id = format!("elevated-read:{}", request.id());
+    assert!(
+        got.permit.entry().outcomes()[0]
+            .policies()
+            .iter()
+            .any(|p| p.id() == id)
+    );
+    // The approver's record changed (role withdrawn): the stored approval no longer counts.
+    let demoted = Principal::new(PrincipalFields {
+        id: approver.id().clone(),
+        kind: PrincipalKind::Staff,
+        roles: BTreeSet::from([Role::new("account_manager").unwrap()]),
+        department: approver.department().clone(),
+        purposes: BTreeSet::new(),
+        training: approver.training().to_vec(),
+        verifying_key: *approver.verifying_key(),
+    })
+    .unwrap();
+    b.put_principal(&demoted).unwrap();
+    assert!(matches!(
+        b.read(ReadRequest {
+            approval: Some(request.id()),
+            ..ask
+        }),
+        Err(BrokerageError::Access(AccessError::ApprovalRefused { .. }))
+    ));
+}
