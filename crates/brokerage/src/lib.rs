@@ -58,15 +58,24 @@
 //! facts and, through a per-customer index of ledger entries in the records table, just their consent
 //! events, and builds a small consent index over them instead of one whole-book index.
 //!
-//! **Facts sealed per customer.** What plans and retention need (birth date, categories held,
-//! relationship dates, contract ends, transactions, residence) is a record sealed under the customer's
-//! own data key: crypto-shredding a customer erases it with their sections.
+//! **Facts from the vault.** Plans and retention read the model record reassembled from the vault's
+//! newest sections over a small sealed record of the fields no category holds (id, residence,
+//! relationship dates, the version): the facts are derived by custodia-transfer's one function, a
+//! category erased from the vault is gone from them too (PIPL Art 47), and crypto-shredding a customer
+//! erases everything at once.
+//!
+//! **The vault anchored in the ledger.** Every section, wrapped-key, blind-index and tombstone write is
+//! noted by the store and appended in the same unit of work as one pseudonymous entry per customer;
+//! [`Brokerage::verify_vault`] reconciles the store with those entries and, given a checkpoint an auditor
+//! holds, finds a store restored from an older copy.
 //!
 //! ## Speed and memory
 //!
 //! The main job (`examples/license_transfer.rs`: onboarding, notices, answers, preview, execution, package,
 //! import, receipt, disposition, report, evidence folder), SQLite at full durability, release build, on a
-//! 2-core machine shared with other builds (`/usr/bin/time -v`, "Maximum resident set size"):
+//! 2-core machine shared with other builds (`/usr/bin/time -v`, "Maximum resident set size"), measured
+//! before the facts were read from the vault and the vault was anchored (both add work per customer;
+//! issue 22 re-measures the final shape):
 //!
 //! | customers | wall time | of which onboarding | peak resident memory |
 //! |---:|---:|---:|---:|
