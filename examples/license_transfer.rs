@@ -240,6 +240,13 @@ fn run(args: &Args) -> Fallible<bool> {
     let (whole, part) = (disposed.whole_customers, disposed.partial_customers);
     let took = elapsed();
     eprintln!("disposition: {whole} customers shredded whole, {part} in part ({took})");
+    let [s, b] = [&seller, &buyer].map(|x| x.verify_vault(None).map(|r| r.sections)); // issue 16
+    let detail = format!("{:?} / {:?} section versions", s.as_ref().ok(), b.as_ref().ok());
+    checks.add(
+        "both vaults reconcile with their ledgers",
+        s.is_ok() && b.is_ok(),
+        detail,
+    );
     let report = case.close(checks.0)?;
     write(&out.join("report.json"), &report.to_json()?)?;
     write(&out.join("report.md"), &report.to_markdown())?;
