@@ -626,8 +626,17 @@ fn a_withdrawal_becomes_a_consent_event_and_reaches_every_recipient() {
         text_digest: Digest::of(b"notice text"),
         published_at: day(2),
         recorded_at: day(2),
-        // A notice without the ISO/IEC TS 27560 processing details (format 2): enough for a withdrawal.
-        processing: None,
+        // Who the controller is and how to withdraw (ISO/IEC TS 27560; required to publish).
+        processing: Some(custodia_consent::ProcessingDetails {
+            controller_id: "91310000MA1FL0000X".into(),
+            controller_address: "上海市浦东新区示例路 1 号".into(),
+            jurisdiction: Jurisdiction::MAINLAND_CHINA,
+            storage_locations: [Jurisdiction::MAINLAND_CHINA].into(),
+            withdrawal: custodia_consent::WithdrawalMethod {
+                channels: [Channel::Web].into(),
+                contact: "privacy@broker.example".into(),
+            },
+        }),
     })
     .unwrap();
     ledger.publish(&notice).unwrap();
