@@ -17,8 +17,11 @@ use crate::error::ModelError;
 /// and their old stored codes (`underwriting`, `claims_handling`) still read as those (a serde alias and
 /// [`FromStr`]), so ledgers and profiles written before the rename stay readable. They are written with the
 /// new codes.
+///
+/// Reading one back checks a custom code as [`Purpose::custom`] does, so no stored value can carry a code
+/// the constructor refuses (a newline, a built-in's name).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "PurposeRepr")]
 #[non_exhaustive]
 pub enum Purpose {
     /// Administering policies the customer holds: renewals, changes, premium collection.
@@ -45,6 +48,41 @@ pub enum Purpose {
     Transfer,
     /// A purpose the user defines; the code is validated by [`Purpose::custom`].
     Custom(String),
+}
+
+/// The unchecked serde form of a [`Purpose`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PurposeRepr {
+    PolicyServicing,
+    #[serde(alias = "underwriting")]
+    ProposalPreparation,
+    ApplicationHandling,
+    #[serde(alias = "claims_handling")]
+    ClaimsAssistance,
+    Marketing,
+    Analytics,
+    LegalCompliance,
+    Transfer,
+    Custom(String),
+}
+
+impl TryFrom<PurposeRepr> for Purpose {
+    type Error = ModelError;
+
+    fn try_from(repr: PurposeRepr) -> Result<Self, Self::Error> {
+        Ok(match repr {
+            PurposeRepr::PolicyServicing => Purpose::PolicyServicing,
+            PurposeRepr::ProposalPreparation => Purpose::ProposalPreparation,
+            PurposeRepr::ApplicationHandling => Purpose::ApplicationHandling,
+            PurposeRepr::ClaimsAssistance => Purpose::ClaimsAssistance,
+            PurposeRepr::Marketing => Purpose::Marketing,
+            PurposeRepr::Analytics => Purpose::Analytics,
+            PurposeRepr::LegalCompliance => Purpose::LegalCompliance,
+            PurposeRepr::Transfer => Purpose::Transfer,
+            PurposeRepr::Custom(code) => Purpose::custom(&code)?,
+        })
+    }
 }
 
 impl Purpose {
@@ -196,6 +234,29 @@ impl LegalBasis {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_stored_custom_purpose_is_checked_like_a_new_one() {
+        let read = |json: &str| serde_json::from_str::<Purpose>(json);
+        assert_eq!(
+            read(r#"{"custom":"broker_survey"}"#).unwrap(),
+            Purpose::custom("broker_survey").unwrap()
+        );
+        for bad in [
+            r#"{"custom":"a\nb"}"#,
+            r#"{"custom":"marketing"}"#,
+            r#"{"custom":"underwriting"}"#,
+            r#"{"custom":""}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad} was read");
+        }
+        // Built-ins and their old codes still read.
+        assert_eq!(read(r#""underwriting""#).unwrap(), Purpose::ProposalPreparation);
+        assert_eq!(read(r#""claims_assistance""#).unwrap(), Purpose::ClaimsAssistance);
+        for p in Purpose::BUILTIN {
+            assert_eq!(read(&serde_json::to_string(&p).unwrap()).unwrap(), p);
+        }
+    }
     use super::*;
 
     #[test]
