@@ -83,6 +83,18 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-transfer",
         ],
     ),
+    // The operator CLI: a program over the brokerage (and the domain crates' public types it renders).
+    (
+        "custodia-cli",
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-consent",
+            "custodia-transfer",
+            "custodia-brokerage",
+        ],
+    ),
     (
         "custodia",
         &[
@@ -101,7 +113,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 ];
 
 /// Crates that are programs, not libraries: they may print (they render for a person).
-const PROGRAMS: &[&str] = &[];
+const PROGRAMS: &[&str] = &["custodia-cli"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -459,6 +459,25 @@ impl Brokerage {
         })
     }
 
+    /// Up to `limit` ids of the customers this brokerage holds, in id order, after `after` (from the first
+    /// when `None`): a page of the book, for a program that walks it (the operator CLI's quality report).
+    /// Ids only; erased customers are listed too (their read says [`BrokerageError::CustomerErased`]).
+    pub fn customer_ids(
+        &self,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<CustomerId>, BrokerageError> {
+        let range = match after {
+            Some(after) => custodia_store::KeyRange::all().after(&records::customer_key(after)),
+            None => custodia_store::KeyRange::all(),
+        };
+        let records = self.store.scan_records(CUSTOMERS, &range, limit.max(1))?;
+        records
+            .iter()
+            .map(|r| records::customer_at(CUSTOMERS.as_str(), &r.key, 0))
+            .collect()
+    }
+
     /// The whole model record, reassembled from the sealed sections and facts through the trusted path
     /// (see [`Brokerage::read_trusted`]): what an update starts from.
     pub fn read_customer_trusted(&self, customer: CustomerId) -> Result<Customer, BrokerageError> {

@@ -813,6 +813,17 @@ impl SellerSigned {
         &self.seller
     }
 
+    /// The half-signed agreement as it arrives at the buyer: the draft's canonical bytes
+    /// ([`DraftAgreement::from_bytes`]) and the seller's signature, checked here against the seller key the
+    /// terms name ([`TransferError::BadSignature`] otherwise). How a buyer in another process receives it.
+    pub fn from_parts(draft: DraftAgreement, seller: Signature) -> Result<Self, TransferError> {
+        draft.canonical.verify(Role::Seller, &seller)?;
+        Ok(Self {
+            canonical: draft.canonical,
+            seller,
+        })
+    }
+
     /// The buyer countersigns, after checking the seller's signature.
     pub fn countersign_as_buyer(self, key: &SigningKey) -> Result<SignedAgreement, TransferError> {
         self.canonical.verify(Role::Seller, &self.seller)?;

@@ -1,0 +1,318 @@
+//! `custodia`, the operator CLI: a brokerage's store from the shell — init, CSV book import, data quality,
+//! masked customer views, key rotation, the licence transfer case step by step, and offline verification.
+//!
+//! Every command goes through the public API of `custodia-brokerage` (and the domain crates' public
+//! types); the CLI renders, the libraries print nothing. Exit codes: 0 ok, 1 a verification failed,
+//! 2 usage, 3 an input was refused (nothing written), 4 any other failure (I/O, store, a step refused
+//! in its case's state). `--now` is the **drill clock**: every step runs at that time instead of the
+//! system clock, so a case can be driven through weeks in a test or a rehearsal.
+
+mod book;
+mod case;
+mod context;
+mod error;
+mod progress;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::context::Context;
+use crate::error::{CliError, Result};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  a verification failed (verify ...)
+  2  usage: the command line was wrong
+  3  an input was refused (a CSV row, a file's encoding or format); nothing was written
+  4  any other failure: I/O, the store, a key, a step refused in its case's state";
+
+/// The custodia operator CLI.
+#[derive(Parser)]
+#[command(
+    name = "custodia",
+    version,
+    about = "Keep a brokerage's customer personal information lawful, secret, accurate and provable, from the shell",
+    after_help = EXIT_CODES,
+    after_long_help = EXIT_CODES
+)]
+struct Cli {
+    /// The store directory (made by `init`): store.sqlite, custodia.json and, by default, root.key.
+    #[arg(long, global = true, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// The root-secret key file, if not <store>/root.key (mode 0600).
+    #[arg(long, global = true, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log to stderr (ids and counts only); -vv for more.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// The drill clock: run every step at this time (RFC 3339) instead of the system clock.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<DateTime<Utc>>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+fn parse_now(text: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| "not an RFC 3339 time such as 2026-06-01T09:00:00+08:00".to_owned())
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new store and a fresh key file (mode 0600); refuses to overwrite either.
+    #[command(after_help = "Example:\n  custodia --store ./seller init --origin seller.example/ledger")]
+    Init {
+        /// The ledger's checkpoint origin (fixed for the store's life).
+        #[arg(long, default_value = "brokerage.invalid/ledger")]
+        origin: String,
+    },
+    /// The book: CSV import and data quality.
+    #[command(subcommand)]
+    Book(BookCommand),
+    /// One customer.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// The brokerage's keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The brokerage's ledger: signed checkpoints and full verification.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// A licence transfer, step by step (seller and buyer stores).
+    #[command(subcommand)]
+    Transfer(case::TransferCommand),
+    /// Verify artefacts offline, with public material only (exit 1 on failure).
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+}
+
+#[derive(Subcommand)]
+enum BookCommand {
+    /// Import customers from a CSV file (UTF-8, with or without BOM; see templates/book.csv).
+    #[command(
+        after_help = "Every row is checked with the model first (GB 11643, GB 32100, phones, e-mail, dates); \
+each refused row is reported by line and column, never by value. Nothing is imported if any row is refused, \
+unless --skip-invalid.\n\nExample:\n  custodia --store ./seller book import book.csv --notice notice.json"
+    )]
+    Import(ImportArgs),
+    /// The data-quality report of every customer in the store.
+    #[command(after_help = "Example:\n  custodia --store ./seller book quality --worst 20")]
+    Quality {
+        /// How many of the least complete customers to list (ids only).
+        #[arg(long, default_value_t = 10)]
+        worst: usize,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The CSV file.
+    csv: PathBuf,
+    /// The privacy notice (JSON) these customers were shown at collection; published if it is not yet.
+    #[arg(long, value_name = "FILE")]
+    notice: PathBuf,
+    /// Import the valid rows and list the refused line numbers, instead of importing nothing.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Who records the import (an actor id).
+    #[arg(long, default_value = "book-import")]
+    by: String,
+}
+
+#[derive(Subcommand)]
+enum CustomerCommand {
+    /// Show a customer, masked.
+    #[command(
+        after_help = "Example:\n  custodia --store ./seller customer show 0190f7a2-1c7e-7d1a-9b0e-3f4c5d6e7f80"
+    )]
+    Show {
+        /// The customer id.
+        id: String,
+        /// Print the whole record unmasked (personal information on your terminal).
+        #[arg(long)]
+        reveal: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Rotate the KEK: re-wrap every data key under the next version.
+    #[command(after_help = "Example:\n  custodia --store ./seller keys rotate --retire")]
+    Rotate {
+        /// Stop the previous KEK versions from unwrapping (keep them otherwise, for restored backups).
+        #[arg(long)]
+        retire: bool,
+    },
+    /// Print the brokerage's public keys (signing, recipient, ledger verifier).
+    #[command(after_help = "Example:\n  custodia --store ./seller keys public --json > seller-public.json")]
+    Public,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Sign a checkpoint of the ledger now and write it to a file.
+    #[command(after_help = "Example:\n  custodia --store ./seller ledger checkpoint --out checkpoint.txt")]
+    Checkpoint {
+        /// Where to write the checkpoint note (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify the whole ledger against its checkpoints, and the vault against the ledger (exit 1 on failure).
+    #[command(after_help = "Example:\n  custodia --store ./seller ledger verify")]
+    Verify,
+}
+
+fn init(ctx: &Context, origin: &str) -> Result<()> {
+    let dir = ctx.store_dir()?;
+    std::fs::create_dir_all(dir).map_err(CliError::io("create", dir))?;
+    let settings = dir.join(context::SETTINGS_FILE);
+    if settings.exists() || dir.join(context::STORE_FILE).exists() {
+        return Err(CliError::input(
+            dir.display().to_string(),
+            "already holds a store; init never overwrites one",
+        ));
+    }
+    let key = ctx.key_path()?;
+    custodia_brokerage::KeyFile::create(&key)?;
+    let text = serde_json::to_string_pretty(&context::Settings {
+        origin: origin.to_owned(),
+    })
+    .map_err(|_| CliError::input("--origin", "cannot be recorded"))?;
+    context::write_new(&settings, text.as_bytes())?;
+    let brokerage = ctx.open()?;
+    let keys = brokerage.public_keys();
+    ctx.emit(
+        || format!("store {} created; key file {} (mode 0600); ledger origin {origin}", dir.display(), key.display()),
+        || serde_json::json!({ "store": dir.display().to_string(), "key_file": key.display().to_string(), "origin": origin, "ledger_vkey": keys.ledger.to_vkey() }),
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let ctx = Context {
+        store: cli.store,
+        key_file: cli.key_file,
+        json: cli.json,
+        now: cli.now,
+    };
+    match cli.command {
+        Command::Init { origin } => init(&ctx, &origin),
+        Command::Book(BookCommand::Import(a)) => book::import(&ctx, &a.csv, &a.notice, a.skip_invalid, &a.by),
+        Command::Book(BookCommand::Quality { worst }) => book::quality(&ctx, worst),
+        Command::Customer(CustomerCommand::Show { id, reveal }) => book::show(&ctx, &id, reveal),
+        Command::Keys(KeysCommand::Rotate { retire }) => {
+            let b = ctx.open()?;
+            let old = if retire {
+                custodia_brokerage::OldKeks::Retire
+            } else {
+                custodia_brokerage::OldKeks::Keep
+            };
+            let r = b.rotate_kek(old)?;
+            ctx.emit(
+                || {
+                    format!(
+                        "KEK version {} in force (oldest that unwraps: {}); {} data keys re-wrapped",
+                        r.primary, r.min_decrypt, r.rewrapped
+                    )
+                },
+                || serde_json::to_value(r).unwrap_or_default(),
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Public) => {
+            let keys = ctx.open()?.public_keys();
+            let json = serde_json::json!({
+                "signing": hex::encode(keys.signing.as_bytes()),
+                "recipient": hex::encode(keys.recipient.as_bytes()),
+                "ledger_vkey": keys.ledger.to_vkey(),
+            });
+            ctx.emit(
+                || {
+                    format!(
+                        "signing {}\nrecipient {}\nledger {}",
+                        json["signing"].as_str().unwrap_or(""),
+                        json["recipient"].as_str().unwrap_or(""),
+                        keys.ledger.to_vkey()
+                    )
+                },
+                || json.clone(),
+            );
+            Ok(())
+        }
+        Command::Ledger(LedgerCommand::Checkpoint { out }) => {
+            let b = ctx.open()?;
+            let checkpoint = b.checkpoint()?;
+            context::write_new(&out, &checkpoint.to_bytes())?;
+            let size = checkpoint.checkpoint().size();
+            ctx.emit(
+                || format!("checkpoint of {size} entries written to {}; verify it with: custodia verify checkpoint {} --vkey <ledger vkey>", out.display(), out.display()),
+                || serde_json::json!({ "size": size, "out": out.display().to_string() }),
+            );
+            Ok(())
+        }
+        Command::Ledger(LedgerCommand::Verify) => {
+            let b = ctx.open()?;
+            let log = b.verify_ledger().map_err(|e| CliError::Verify {
+                what: "ledger".into(),
+                reason: error::render(&e.into()),
+            })?;
+            let vault = b.verify_vault(None).map_err(|e| CliError::Verify {
+                what: "vault".into(),
+                reason: error::render(&e.into()),
+            })?;
+            ctx.emit(
+                || {
+                    format!(
+                        "ledger verifies: {} entries; vault reconciles: {} customers, {} section versions",
+                        log.size(),
+                        vault.customers,
+                        vault.sections
+                    )
+                },
+                || serde_json::json!({ "ledger_entries": log.size(), "vault": vault }),
+            );
+            Ok(())
+        }
+        Command::Transfer(command) => case::run(&ctx, command),
+        Command::Verify(command) => verify::run(&ctx, command),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { error::USAGE } else { error::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if cli.verbose > 0 {
+        let level = if cli.verbose > 1 {
+            tracing::Level::TRACE
+        } else {
+            tracing::Level::INFO
+        };
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(level)
+            .with_target(false)
+            .init();
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::from(error::OK),
+        Err(e) => {
+            eprintln!("custodia: {}", error::render(&e));
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
