@@ -307,10 +307,7 @@ pub struct Imported {
 type RowCallback<'c> = dyn FnMut(u64, std::result::Result<Vec<&str>, Refusal>) -> Result<()> + 'c;
 
 /// Walks the CSV at `path`, calling `each` with every row (its line and its cells).
-fn walk(
-    path: &Path,
-    each: &mut RowCallback<'_>,
-) -> Result<[usize; COLUMNS.len()]> {
+fn walk(path: &Path, each: &mut RowCallback<'_>) -> Result<[usize; COLUMNS.len()]> {
     let file = std::fs::File::open(path).map_err(CliError::io("open", path))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
