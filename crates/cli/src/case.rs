@@ -221,6 +221,11 @@ fn terms(path: &Path) -> Result<AgreementTerms> {
         .map_err(|e| CliError::input(path.display().to_string(), e.to_string()))
 }
 
+/// The signed agreement at `path` (both signatures checked); refused as an input (exit 3).
+fn signed_agreement(path: &Path) -> Result<custodia_transfer::SignedAgreement> {
+    Ok(custodia_transfer::SignedAgreement::decode(&read(path)?)?)
+}
+
 fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(value).map_err(|_| CliError::input("output", "cannot render as JSON"))
 }
@@ -308,7 +313,7 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
             );
         }
         TransferCommand::Open { agreement } => {
-            let agreement = crate::verify::agreement(&agreement)?;
+            let agreement = signed_agreement(&agreement)?;
             let case = b.open_seller_case(&agreement)?;
             let (transfer, execution) = (case.transfer_id(), case.execution_date());
             ctx.emit(
@@ -397,7 +402,7 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
             emit_value(ctx, human, &w);
         }
         TransferCommand::Import { agreement, package } => {
-            let agreement = crate::verify::agreement(&agreement)?;
+            let agreement = signed_agreement(&agreement)?;
             let case = b.open_buyer_case(&agreement)?;
             let bar = Bar::new("importing");
             let imported = case.import(&package, &mut bar.callback())?;

@@ -40,7 +40,7 @@ impl Context {
     pub fn store_dir(&self) -> Result<&Path> {
         self.store
             .as_deref()
-            .ok_or_else(|| CliError::input("--store", "this command needs --store <dir>"))
+            .ok_or(CliError::Usage("this command needs --store <DIR>"))
     }
 
     /// The key file's path.

@@ -50,6 +50,9 @@ pub enum CliError {
         /// Why.
         reason: String,
     },
+    /// The command line lacks something the command needs (clap's own usage errors exit 2 as well).
+    #[error("{0}")]
+    Usage(&'static str),
     /// Rows of a CSV file were refused (each listed before this error).
     #[error(
         "{path}: {rejected} of {rows} rows refused; nothing was imported (see the lines above, or use --skip-invalid)"
@@ -106,6 +109,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Verify { .. } => VERIFY_FAILED,
+            CliError::Usage(_) => USAGE,
             CliError::Input { .. } | CliError::RowsRefused { .. } | CliError::NotUtf8 { .. } => INPUT_REFUSED,
             CliError::Model(_) | CliError::Transfer(_) => INPUT_REFUSED,
             CliError::Brokerage(BrokerageError::InvalidInput { .. }) => INPUT_REFUSED,
