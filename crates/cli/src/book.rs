@@ -461,7 +461,8 @@ pub fn import(ctx: &Context, path: &Path, notice: &Path, skip_invalid: bool, by:
         if chunk.is_empty() {
             return Ok(());
         }
-        let done = brokerage.onboard_batch(std::mem::take(chunk), &mut |_| {})?;
+        let before = *imported;
+        let done = brokerage.onboard_batch(std::mem::take(chunk), &mut |p| bar.set(before + p.done()))?;
         *imported += done.customers;
         bar.set(*imported);
         tracing::info!(customers = *imported, "onboarded");

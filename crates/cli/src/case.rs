@@ -198,6 +198,9 @@ pub enum TransferCommand {
         /// A new directory for the report and `evidence/`.
         #[arg(long)]
         out: PathBuf,
+        /// A customer whose proof (moved, or stayed) goes into the evidence folder; repeat for more.
+        #[arg(long, value_name = "CUSTOMER_ID")]
+        prove: Vec<custodia_model::CustomerId>,
     },
     /// The state of a case in this store (seller or buyer).
     #[command(after_help = "Example:\n  custodia --store ./seller transfer status --transfer <ID>")]
@@ -475,7 +478,7 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
                 }
             }
         }
-        TransferCommand::Report { transfer, out } => {
+        TransferCommand::Report { transfer, out, prove } => {
             let case = seller(&b, transfer)?;
             let report = case.close(Vec::new())?;
             std::fs::create_dir(&out).map_err(CliError::io("create", &out))?;
@@ -484,7 +487,7 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
             write_new(&out.join("report.md"), report.to_markdown().as_bytes())?;
             write_new(&out.join("report.html"), report.to_html().as_bytes())?;
             let evidence = out.join("evidence");
-            case.export_evidence(&evidence, &[])?;
+            case.export_evidence(&evidence, &prove)?;
             let passed = report.checks.iter().filter(|c| c.passed).count();
             ctx.emit(
                 || format!("transfer {transfer}: closed; report in {}; evidence folder {} (verify it with `custodia verify evidence`); checks {passed} of {} passed", out.display(), evidence.display(), report.checks.len()),

@@ -279,10 +279,22 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
             "ops-2",
         ],
     );
+    let (mover, stayer) = (customers[0].id().to_string(), customers[1].id().to_string());
     let report = step(
         &seller,
         next,
-        &["transfer", "report", "--transfer", &id, "--out", s(&d("closing"))],
+        &[
+            "transfer",
+            "report",
+            "--transfer",
+            &id,
+            "--out",
+            s(&d("closing")),
+            "--prove",
+            &mover,
+            "--prove",
+            &stayer,
+        ],
     );
     assert_eq!(report["all_passed"], true);
     let status = step(&seller, next, &["transfer", "status", "--transfer", &id]);
@@ -293,6 +305,7 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
     let evidence = d("closing/evidence");
     let v = json(&seller, &["verify", "evidence", s(&evidence)]);
     assert_eq!(v["customers"], moving);
+    assert_eq!(v["proofs"], 2);
     json(
         &seller,
         &[
