@@ -44,7 +44,7 @@ struct Cli {
     /// The store directory (made by `init`): store.sqlite, custodia.json and, by default, root.key.
     #[arg(long, global = true, value_name = "DIR")]
     store: Option<PathBuf>,
-    /// The root-secret key file, if not <store>/root.key (mode 0600).
+    /// The root-secret key file, if not root.key in the store directory (mode 0600).
     #[arg(long, global = true, value_name = "FILE")]
     key_file: Option<PathBuf>,
     /// Machine-readable JSON on stdout instead of text.
