@@ -1,4 +1,4 @@
-//! The brokerage every day: onboarding and the trusted read give the record back exactly, updates are new versions (a stale one refused), consent events are recorded once, the KEK rotates across a restart, the retention sweep over sealed facts equals the sweep over the model records, and key sources refuse what they must.
+//! The brokerage every day: onboarding and the trusted read give the record back exactly, the book pages by id, updates are new versions (a stale one refused), consent events are recorded once, the KEK rotates across a restart, the retention sweep over sealed facts equals the sweep over the model records, and key sources refuse what they must.
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -148,6 +148,28 @@ fn onboarding_and_the_trusted_read_give_the_record_back_and_updates_are_versions
     assert_eq!(b.read_customer_trusted(first.id()).unwrap(), now_read);
     b.checkpoint().unwrap();
     assert_eq!(b.verify_ledger().unwrap().checkpoints(), 1);
+}
+
+/// `customer_ids` pages through the book in id order, each id once, however the pages fall.
+#[test]
+fn customer_ids_page_through_the_book_in_id_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = open(&dir.path().join("b.db"));
+    assert!(b.customer_ids(None, 10).unwrap().is_empty());
+    let book = book(7);
+    onboard(&b, &book);
+    let mut expected: Vec<_> = book.iter().map(|c| c.customer.id()).collect();
+    expected.sort();
+    let (mut seen, mut after) = (Vec::new(), None);
+    loop {
+        let page = b.customer_ids(after, 3).unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last().copied() else { break };
+        seen.extend(page);
+        after = Some(last);
+    }
+    assert_eq!(seen, expected);
+    assert_eq!(b.customer_ids(Some(expected[4]), 100).unwrap(), expected[5..]);
 }
 
 #[test]

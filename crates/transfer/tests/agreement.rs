@@ -117,6 +117,27 @@ fn either_party_may_sign_first_and_the_result_is_the_same_agreement() {
     assert!(forged.sign_as_seller(&keys.seller_sign).is_err());
 }
 
+/// The half-signed agreement as a buyer in another process gets it — the draft's bytes and the seller's
+/// signature — rebuilds with `SellerSigned::from_parts` only when the signature is the seller's over that draft.
+#[test]
+fn a_half_signed_agreement_rebuilds_from_its_parts_only_with_the_sellers_signature() {
+    let keys = Keys::generate().unwrap();
+    let draft = DraftAgreement::new(terms(&keys, TransferPath::MergerNotice)).unwrap();
+    let half = draft.clone().sign_as_seller(&keys.seller_sign).unwrap();
+    let received = DraftAgreement::from_bytes(draft.as_bytes()).unwrap();
+    let rebuilt = SellerSigned::from_parts(received, *half.seller_signature()).unwrap();
+    let signed = rebuilt.countersign_as_buyer(&keys.buyer_sign).unwrap();
+    assert_eq!(signed.digest(), draft.digest());
+    // The buyer's signature in the seller's place, or the seller's over other terms, is refused.
+    let by_buyer = draft.clone().sign_as_buyer(&keys.buyer_sign).unwrap();
+    let wrong = SellerSigned::from_parts(draft.clone(), *by_buyer.buyer_signature());
+    assert!(matches!(wrong, Err(TransferError::BadSignature { .. })));
+    let mut other_terms = terms(&keys, TransferPath::MergerNotice);
+    other_terms.objection_window_days += 1;
+    let other = DraftAgreement::new(other_terms).unwrap();
+    assert!(SellerSigned::from_parts(other, *half.seller_signature()).is_err());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
