@@ -400,7 +400,6 @@ pub fn import(ctx: &Context, path: &Path, notice: &Path, skip_invalid: bool, by:
         .map_err(|e| CliError::input(notice.display().to_string(), e.to_string()))?;
     let brokerage = ctx.open()?;
     let now = brokerage.now();
-    brokerage.publish_notice(&notice)?;
     let reference = notice.reference();
     let existing = existing_ids(&brokerage)?;
 
@@ -452,7 +451,9 @@ pub fn import(ctx: &Context, path: &Path, notice: &Path, skip_invalid: bool, by:
         });
     }
 
-    // Pass 2: the valid rows onboarded in chunks, the quality report built on the way.
+    // Pass 2: the notice published (idempotent), the valid rows onboarded in chunks, the quality report built
+    // on the way.
+    brokerage.publish_notice(&notice)?;
     let mut quality = BookQualityReport::new(now.date_naive(), QualityConfig::default(), 10);
     let (mut chunk, mut imported) = (Vec::with_capacity(WRITE_CHUNK), 0u64);
     let bar = Bar::new("importing");

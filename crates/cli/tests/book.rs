@@ -211,6 +211,7 @@ fn planted_bad_rows_of_a_100k_file_are_reported_by_line_exactly() {
     }
     w.flush().unwrap();
     drop(w);
+    let entries_before = json(&store, &["ledger", "verify"])["ledger_entries"].clone();
     let out = at(
         &store,
         &[
@@ -244,6 +245,11 @@ fn planted_bad_rows_of_a_100k_file_are_reported_by_line_exactly() {
     )));
     let q = json(&store, &["book", "quality"]);
     assert_eq!(q["quality"]["customers"], 0);
+    // Nothing at all was written: not even the notice's publication is on the ledger.
+    assert_eq!(
+        json(&store, &["ledger", "verify"])["ledger_entries"],
+        entries_before
+    );
     // The writing path: the first 2,000 rows with --skip-invalid; the refused lines listed exactly.
     let small = dir.path().join("small.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
