@@ -4,6 +4,12 @@
 //! the draft and writes an offer (the draft's canonical bytes and the seller's signature), `countersign`
 //! (buyer) checks it, signs, and writes the signed agreement (`agreement.bin`, the envelope of
 //! `SignedAgreement::encode`), which `open` (seller) and `import` (buyer) take.
+//!
+//! The law behind the steps is the brokerage's (see custodia-brokerage): the notices and the objection window
+//! before anything moves (PIPL Art 22; Art 23 on the consent path), answers recorded as they arrive (Art 15
+//! for withdrawals), what is still pending excluded at execution, the buyer bound to the agreed purposes (Art
+//! 22), the seller's disposition of what it may no longer hold with two approvers (Art 47), and the report and
+//! evidence kept (Arts 55, 56).
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
