@@ -155,6 +155,7 @@ mod customers;
 mod error;
 mod evidence;
 mod keys;
+mod oversight;
 mod planning;
 mod records;
 mod rights;
@@ -175,6 +176,10 @@ pub use customers::{Onboarded, Onboarding, TrustedRead, Update};
 pub use error::{BrokerageError, CaseRole, CaseState};
 pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};
 pub use keys::{EnvKeySource, KeyFile, KeySource, StaticKeySource};
+pub use oversight::pack::{
+    AUDIT_PACK_DOMAIN, AuditPack, AuditStatistics, VerifiedAuditPack, verify_audit_pack,
+};
+pub use oversight::{ASSESSMENT_DOCUMENT, AuditMark, Derived, OversightConfig, REVOKED_ROLE};
 pub use planning::CustomerDecisions;
 pub use rights::{ConsentChanged, DeletionAnswered, ErasureRun, RightsConfig};
 

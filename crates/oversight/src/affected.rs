@@ -16,57 +16,71 @@ use serde::{Deserialize, Serialize};
 use crate::error::OversightError;
 use crate::incident::AffectedCount;
 
+/// One KEK rotation: the version that became primary, the ledger index of its entry, and its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KekRotationMark {
+    /// The new primary version.
+    pub version: u32,
+    /// The ledger index of the rotation's entry (data keys made before it were re-wrapped by it).
+    pub index: u64,
+    /// When (shreddings before it were not re-wrapped).
+    pub at: DateTime<Utc>,
+}
+
 /// When each KEK version was primary: version 1 from the beginning, each later one from its rotation.
 /// A rotation re-wraps every live data key under the new primary, so a customer's keys were wrapped under
-/// every version primary while the customer existed (created, not yet shredded).
+/// every version primary while the customer existed (key made, not yet shredded). A key's making is
+/// ordered by its ledger entry (the ledger is the one order the brokerage's steps have); its shredding by
+/// the brokerage's clock.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KekHistory {
-    /// `(version, became primary at)`, in rotation order (version 1 is implied from the beginning).
-    pub rotations: Vec<(u32, DateTime<Utc>)>,
+    /// The rotations, in ledger order (version 1 is implied from the beginning).
+    pub rotations: Vec<KekRotationMark>,
 }
 
 impl KekHistory {
-    /// Refuses rotations out of order (versions must increase, times must not go back).
+    /// Refuses rotations out of order (versions and indices must increase, times must not go back).
     pub fn validate(&self) -> Result<(), OversightError> {
-        let mut last: (u32, Option<DateTime<Utc>>) = (1, None);
-        for (version, at) in &self.rotations {
-            if *version <= last.0 || last.1.is_some_and(|t| *at < t) {
+        let mut last: Option<&KekRotationMark> = None;
+        for r in &self.rotations {
+            let bad = match last {
+                None => r.version <= 1,
+                Some(l) => r.version <= l.version || r.index <= l.index || r.at < l.at,
+            };
+            if bad {
                 return Err(OversightError::Invalid {
                     field: "kek_history.rotations",
-                    reason: "versions must increase and times must not go back",
+                    reason: "versions and indices must increase and times must not go back",
                 });
             }
-            last = (*version, Some(*at));
+            last = Some(r);
         }
         Ok(())
     }
 
-    /// The versions a customer's keys were wrapped under, given when the customer's key was made (`None`:
-    /// unknown, so from the beginning — the cautious reading) and when it was shredded, if it was.
-    pub fn versions_of(
-        &self,
-        created: Option<DateTime<Utc>>,
-        shredded: Option<DateTime<Utc>>,
-    ) -> BTreeSet<u32> {
-        // (version, primary from, primary until); `None` is the open end.
-        type Period = (u32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-        let mut periods: Vec<Period> = Vec::new();
-        let mut start: Option<DateTime<Utc>> = None;
+    /// The versions a customer's keys were wrapped under, given the ledger index of the entry that made
+    /// the customer's key (`None`: unknown, so from the beginning — the cautious reading) and when it was
+    /// shredded, if it was.
+    pub fn versions_of(&self, created: Option<u64>, shredded: Option<DateTime<Utc>>) -> BTreeSet<u32> {
+        // (version, the rotation that made it primary, the rotation that ended it); `None`: open.
+        type Period<'a> = (u32, Option<&'a KekRotationMark>, Option<&'a KekRotationMark>);
+        let mut periods: Vec<Period<'_>> = Vec::new();
+        let mut start: Option<&KekRotationMark> = None;
         let mut version = 1;
-        for (next, at) in &self.rotations {
-            periods.push((version, start, Some(*at)));
-            (version, start) = (*next, Some(*at));
+        for r in &self.rotations {
+            periods.push((version, start, Some(r)));
+            (version, start) = (r.version, Some(r));
         }
         periods.push((version, start, None));
         periods
             .into_iter()
             .filter(|(_, from, until)| {
                 let made_before_end = match (created, until) {
-                    (Some(c), Some(u)) => c < *u,
+                    (Some(c), Some(u)) => c < u.index,
                     _ => true,
                 };
                 let alive_at_start = match (shredded, from) {
-                    (Some(s), Some(f)) => s > *f,
+                    (Some(s), Some(f)) => s > f.at,
                     _ => true,
                 };
                 made_before_end && alive_at_start
@@ -126,8 +140,8 @@ impl Exposure {
 pub struct CustomerFacts {
     /// The customer.
     pub customer: CustomerId,
-    /// When their data key was made (their first record version), if known.
-    pub created: Option<DateTime<Utc>>,
+    /// The ledger index of the entry that made their data key (their onboarding), if known.
+    pub created: Option<u64>,
     /// When they were crypto-shredded, if they were.
     pub shredded: Option<DateTime<Utc>>,
     /// Whether they live in the EU (GDPR Arts 33, 34).

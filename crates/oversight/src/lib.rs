@@ -27,7 +27,9 @@ pub mod incident;
 pub mod notice;
 pub mod processing;
 
-pub use affected::{Affected, AffectedReason, CustomerFacts, Exposure, KekHistory, UnaffectedReason};
+pub use affected::{
+    Affected, AffectedReason, CustomerFacts, Exposure, KekHistory, KekRotationMark, UnaffectedReason,
+};
 pub use assessment::{Activity, Assessment, AssessmentContent, AssessmentTrigger, Measure, Risk, Severity};
 pub use audit::{AuditDue, AuditSettings};
 pub use error::OversightError;

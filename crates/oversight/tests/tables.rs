@@ -278,24 +278,22 @@ fn c(n: u8) -> CustomerId {
 fn kek_history_versions_and_the_affected_set() {
     let r2 = t0() + Duration::days(10);
     let r3 = t0() + Duration::days(20);
+    let mark = |version, index, at| KekRotationMark { version, index, at };
     let history = KekHistory {
-        rotations: vec![(2, r2), (3, r3)],
+        rotations: vec![mark(2, 100, r2), mark(3, 200, r3)],
     };
     history.validate().unwrap();
     let set = |v: &[u32]| v.iter().copied().collect::<BTreeSet<u32>>();
-    assert_eq!(history.versions_of(Some(t0()), None), set(&[1, 2, 3]));
+    assert_eq!(history.versions_of(Some(5), None), set(&[1, 2, 3]));
     assert_eq!(
-        history.versions_of(Some(r2), None),
+        history.versions_of(Some(100), None),
         set(&[2, 3]),
-        "made at the rotation: under v2"
+        "the rotation's own entry is after the key"
     );
+    assert_eq!(history.versions_of(Some(99), None), set(&[1, 2, 3]));
+    assert_eq!(history.versions_of(Some(200), None), set(&[3]));
     assert_eq!(
-        history.versions_of(Some(r2 - Duration::seconds(1)), None),
-        set(&[1, 2, 3])
-    );
-    assert_eq!(history.versions_of(Some(r3), None), set(&[3]));
-    assert_eq!(
-        history.versions_of(Some(t0()), Some(r2)),
+        history.versions_of(Some(5), Some(r2)),
         set(&[1]),
         "shredded at the rotation"
     );
@@ -303,13 +301,14 @@ fn kek_history_versions_and_the_affected_set() {
         history.versions_of(None, Some(r3 + Duration::seconds(1))),
         set(&[1, 2, 3])
     );
-    assert!(
-        KekHistory {
-            rotations: vec![(3, r2), (2, r3)]
-        }
-        .validate()
-        .is_err()
-    );
+    for bad in [
+        vec![mark(3, 100, r2), mark(2, 200, r3)],
+        vec![mark(2, 200, r2), mark(3, 100, r3)],
+        vec![mark(2, 100, r3), mark(3, 200, r2)],
+        vec![mark(1, 100, r2)],
+    ] {
+        assert!(KekHistory { rotations: bad }.validate().is_err());
+    }
 
     let eve = ActorId::new("emp-9").unwrap();
     let exposure = Exposure {
@@ -320,7 +319,7 @@ fn kek_history_versions_and_the_affected_set() {
         sealed_copy: false,
     };
     exposure.validate().unwrap();
-    let facts = |n: u8, created, shredded, reads: Vec<u64>, eu| CustomerFacts {
+    let facts = |n: u8, created: u64, shredded, reads: Vec<u64>, eu| CustomerFacts {
         customer: c(n),
         created: Some(created),
         shredded,
@@ -334,12 +333,12 @@ fn kek_history_versions_and_the_affected_set() {
     };
     let mut affected = Affected::default();
     for f in [
-        facts(1, t0(), None, vec![], true), // under v1 → affected
-        facts(2, r2 + Duration::hours(1), None, vec![], false), // only v2, v3 → unaffected
-        facts(3, r2 + Duration::hours(1), None, vec![7, 9], false), // read by eve → affected
-        facts(4, t0(), Some(r2), vec![], false), // shredded before → unaffected
-        facts(5, r3, None, vec![], false),  // stated → affected
-        facts(6, t0(), Some(r2), vec![3], false), // read before shredding → affected
+        facts(1, 5, None, vec![], true),        // under v1 → affected
+        facts(2, 150, None, vec![], false),     // only v2, v3 → unaffected
+        facts(3, 150, None, vec![7, 9], false), // read by eve → affected
+        facts(4, 5, Some(r2), vec![], false),   // shredded before → unaffected
+        facts(5, 200, None, vec![], false),     // stated → affected
+        facts(6, 5, Some(r2), vec![3], false),  // read before shredding → affected
     ] {
         affected.examine(&exposure, &history, &f);
     }
