@@ -178,6 +178,7 @@ pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};
 pub use keys::{EnvKeySource, KeyFile, KeySource, StaticKeySource};
 pub use oversight::pack::{
     AUDIT_PACK_DOMAIN, AuditPack, AuditStatistics, VerifiedAuditPack, verify_audit_pack,
+    verify_audit_pack_files,
 };
 pub use oversight::{ASSESSMENT_DOCUMENT, AuditMark, Derived, OversightConfig, REVOKED_ROLE};
 pub use planning::CustomerDecisions;

@@ -459,10 +459,6 @@ fn fail(file: &'static str, check: &'static str) -> impl Fn(String) -> Brokerage
     move |reason| BrokerageError::Evidence { file, check, reason }
 }
 
-fn read(dir: &Path, file: &'static str) -> Result<Vec<u8>, BrokerageError> {
-    std::fs::read(dir.join(file)).map_err(|e| fail(file, "read")(e.to_string()))
-}
-
 fn parse<T: for<'de> Deserialize<'de>>(file: &'static str, bytes: &[u8]) -> Result<T, BrokerageError> {
     serde_json::from_slice(bytes).map_err(|e| fail(file, "parse")(e.to_string()))
 }
@@ -474,44 +470,55 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &'static str, bytes: &[u8]) -> Resu
 /// each assessment's approvals against its approvers' keys. The caller compares
 /// [`VerifiedAuditPack::signing`] with the brokerage's published key.
 pub fn verify_audit_pack(dir: &Path) -> Result<VerifiedAuditPack, BrokerageError> {
+    let mut files = BTreeMap::new();
+    for file in COVERED.into_iter().chain([MANIFEST, SIGNATURE]) {
+        let bytes = std::fs::read(dir.join(file)).map_err(|e| fail(file, "read")(e.to_string()))?;
+        files.insert(file.to_owned(), bytes);
+    }
+    verify_audit_pack_files(&files)
+}
+
+/// [`verify_audit_pack`] over the pack's files already read (from an archive, say): file name to bytes.
+pub fn verify_audit_pack_files(
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<VerifiedAuditPack, BrokerageError> {
+    let read = |file: &'static str| -> Result<&[u8], BrokerageError> {
+        files
+            .get(file)
+            .map(Vec::as_slice)
+            .ok_or_else(|| fail(file, "read")("missing".into()))
+    };
     // 1. The keys, the manifest's signature, every digest.
-    let keys_bytes = read(dir, KEYS)?;
-    let keys: KeysFile = parse(KEYS, &keys_bytes)?;
+    let keys_bytes = read(KEYS)?;
+    let keys: KeysFile = parse(KEYS, keys_bytes)?;
     let signing = hex::decode(&keys.signing)
         .ok()
         .and_then(|k| VerifyingKey::from_bytes(&k).ok())
         .ok_or_else(|| fail(KEYS, "signing key")("not an Ed25519 key".into()))?;
     let ledger =
         NoteVerifier::from_vkey(&keys.ledger).map_err(|e| fail(KEYS, "ledger key")(e.to_string()))?;
-    let manifest_bytes = read(dir, MANIFEST)?;
-    let signature = read(dir, SIGNATURE)?;
-    let signature = std::str::from_utf8(&signature)
+    let manifest_bytes = read(MANIFEST)?;
+    let signature = read(SIGNATURE)?;
+    let signature = std::str::from_utf8(signature)
         .ok()
         .and_then(|s| hex::decode(s).ok())
         .and_then(|b| Signature::from_bytes(&b).ok())
         .ok_or_else(|| fail(SIGNATURE, "parse")("not a hex Ed25519 signature".into()))?;
     let mut message = AUDIT_PACK_DOMAIN.to_vec();
-    message.extend_from_slice(&manifest_bytes);
+    message.extend_from_slice(manifest_bytes);
     signing
         .verify(&message, &signature)
         .map_err(|_| fail(SIGNATURE, "signature")("the manifest is not signed by the pack's key".into()))?;
-    let manifest: BTreeMap<String, String> = parse(MANIFEST, &manifest_bytes)?;
+    let manifest: BTreeMap<String, String> = parse(MANIFEST, manifest_bytes)?;
     if manifest.len() != COVERED.len() {
         return Err(fail(MANIFEST, "files")("not the pack's files".into()));
     }
-    let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for file in COVERED {
-        let bytes = if file == KEYS {
-            keys_bytes.clone()
-        } else {
-            read(dir, file)?
-        };
-        if manifest.get(file) != Some(&sha256_hex(&bytes)) {
+        if manifest.get(file) != Some(&sha256_hex(read(file)?)) {
             return Err(fail(file, "digest")("not the file the manifest names".into()));
         }
-        contents.insert(file, bytes);
     }
-    let content = |file: &'static str| contents.get(file).map(Vec::as_slice).unwrap_or_default();
+    let content = |file: &'static str| files.get(file).map(Vec::as_slice).unwrap_or_default();
     // 2. Checkpoints and consistency.
     let notes: Vec<String> = parse(CHECKPOINTS, content(CHECKPOINTS))?;
     let trust = TrustPolicy::log_only(ledger.name(), vec![ledger.clone()])
