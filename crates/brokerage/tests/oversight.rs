@@ -607,3 +607,122 @@ fn records_of_processing_follow_the_profile_and_name_the_owners() {
         })
     ));
 }
+
+/// After a licence transfer's disposition the seller has crypto-shredded the customers it may no longer
+/// hold (its profile here has no retention floor, so moved customers go whole): a KEK exposure discovered later lists exactly them as shredded before the exposure (their keys
+/// were gone), the rest as affected; and the audit pack carries the destruction certificates, proven.
+#[test]
+fn customers_shredded_by_a_disposition_before_the_exposure_are_listed_apart() {
+    use custodia_brokerage::prelude::{DraftAgreement, KeyFile, NoticeRound, TransferPath};
+    use custodia_synthetic::parties;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(at_nine("2026-05-31".parse().unwrap()).unwrap());
+    let cn = Profile::cn_insurance_broker().unwrap();
+    let floors: BTreeSet<String> = cn
+        .rules()
+        .filter(|r| r.is_floor())
+        .map(|r| r.id().as_str().to_owned())
+        .collect();
+    let mut document = cn.to_document();
+    document.rules.retain(|r| !floors.contains(&r.id));
+    let no_floors = Profile::from_document(document).unwrap();
+    let open = |name: &str| {
+        let config = BrokerageConfig::sqlite(dir.path().join(format!("{name}.db")))
+            .with_clock(clock.clone())
+            .with_profile(no_floors.clone());
+        Brokerage::open(
+            config,
+            &KeyFile::create(dir.path().join(format!("{name}.key"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let (seller, buyer) = (open("seller"), open("buyer"));
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", seller.now()).unwrap();
+    seller.publish_notice(&notice).unwrap();
+    let book = SyntheticBook::generate(
+        &BookConfig {
+            customers: 20,
+            ..Default::default()
+        },
+        "2026-05-31".parse().unwrap(),
+    )
+    .unwrap();
+    let ids: Vec<CustomerId> = book.customers().iter().map(|c| c.customer.id()).collect();
+    let onboarding = book
+        .customers()
+        .iter()
+        .map(|c| Onboarding::new(c.customer.clone(), notice.reference()));
+    seller.onboard_batch(onboarding, &mut |_| {}).unwrap();
+    let mut terms = parties::terms(
+        &parties::SampleKeys::generate().unwrap(),
+        TransferPath::MergerNotice,
+    )
+    .unwrap();
+    (terms.seller, terms.buyer) = (
+        seller.as_party(&terms.seller).unwrap(),
+        buyer.as_party(&terms.buyer).unwrap(),
+    );
+    let agreement = buyer
+        .countersign_as_buyer(
+            seller
+                .sign_as_seller(DraftAgreement::new(terms).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+    clock.set(at_nine("2026-06-01".parse().unwrap()).unwrap());
+    let case = seller.open_seller_case(&agreement).unwrap();
+    case.publish_notices().unwrap();
+    case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
+        .unwrap();
+    clock.set(at_nine(case.execution_date()).unwrap());
+    case.execute(Default::default()).unwrap();
+    let package = case.write_package(&dir.path().join("transfer.pkg")).unwrap();
+    let buying = buyer.open_buyer_case(&agreement).unwrap();
+    buying.import(&package.path, &mut |_| {}).unwrap();
+    case.verify_receipt(&buying.sign_receipt().unwrap()).unwrap();
+    case.plan_disposition(actor("ops-1")).unwrap();
+    for approver in ["dpo-1", "cco-1"] {
+        case.approve_disposition(actor(approver)).unwrap();
+    }
+    let disposed = case.execute_disposition(actor("ops-2")).unwrap();
+    assert!(disposed.whole_customers > 0, "{disposed:?}");
+
+    clock.set(seller.now() + Duration::days(1));
+    let incident = seller.register_incident(new_incident(seller.now())).unwrap();
+    let exposure = Exposure {
+        since: Some(seller.now()),
+        kek_versions: BTreeSet::from([1]),
+        ..Default::default()
+    };
+    let derived = seller
+        .derive_affected(incident.id, &exposure, actor("sec-1"))
+        .unwrap();
+    let shredded: Vec<CustomerId> = derived.affected.unaffected.keys().copied().collect();
+    assert_eq!(shredded.len() as u64, disposed.whole_customers);
+    for c in &shredded {
+        assert!(matches!(
+            derived.affected.unaffected[c],
+            UnaffectedReason::ShreddedBeforeExposure { .. }
+        ));
+        assert!(matches!(
+            seller.read_trusted(*c, &DataCategory::ALL),
+            Err(BrokerageError::CustomerErased { .. })
+        ));
+    }
+    let all: BTreeSet<CustomerId> = derived
+        .affected
+        .affected
+        .keys()
+        .chain(derived.affected.unaffected.keys())
+        .copied()
+        .collect();
+    assert_eq!(
+        all,
+        ids.iter().copied().collect::<BTreeSet<_>>(),
+        "every customer examined once"
+    );
+    let pack = dir.path().join("evidence-audit");
+    seller.export_audit_pack(&pack).unwrap();
+    let verified = verify_audit_pack(&pack).unwrap();
+    assert_eq!(verified.certificates, disposed.certificates.len());
+}
