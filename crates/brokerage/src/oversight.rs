@@ -556,7 +556,18 @@ impl Brokerage {
         incident: IncidentId,
     ) -> Result<(IncidentNotice, IncidentNotice), BrokerageError> {
         let stored = self.incident(incident)?;
-        let contact = self.oversight_config()?.contact;
+        let config = self.oversight_config()?;
+        let people = self.people_held()?;
+        if config.audit.officer_required(people) && config.contact.officer.is_none() {
+            return Err(BrokerageError::InvalidInput {
+                field: "oversight.contact.officer",
+                reason: format!(
+                    "PIPL Art 52: a PI protection officer is required from {} people, and notices name them",
+                    config.audit.officer_from
+                ),
+            });
+        }
+        let contact = config.contact;
         Ok((
             custodia_oversight::incident_notice(&stored, &contact, NoticeLanguage::ZhCn)?,
             custodia_oversight::incident_notice(&stored, &contact, NoticeLanguage::En)?,
@@ -727,6 +738,22 @@ impl Brokerage {
         Ok(holdings)
     }
 
+    /// Customers held (people, not records): the customer index's size.
+    pub fn people_held(&self) -> Result<u64, BrokerageError> {
+        let mut n = 0u64;
+        records::scan_pages(
+            &self.store,
+            records::CUSTOMERS,
+            KeyRange::all(),
+            4096,
+            &mut |page| {
+                n += page.len() as u64;
+                Ok(())
+            },
+        )?;
+        Ok(n)
+    }
+
     /// The buyers of this brokerage's seller cases.
     fn transfer_recipients(&self) -> Result<Vec<Recipient>, BrokerageError> {
         let mut out = Vec::new();
@@ -798,7 +825,7 @@ impl Brokerage {
     /// last audit (the authority may order an audit after them: PIPL Art 64).
     pub fn audit_due(&self) -> Result<AuditDue, BrokerageError> {
         let config = self.oversight_config()?;
-        let people = self.holdings()?.people;
+        let people = self.people_held()?;
         let last = self.last_audit()?;
         let thresholds = config.reporting.thresholds;
         let ordered = self

@@ -333,7 +333,22 @@ fn an_exposed_kek_version_and_principal_give_exactly_the_affected_and_unaffected
         actor("dpo-1"),
     )
     .unwrap();
+    // PIPL Art 52: from the officer threshold (a setting; 5 people here) notices must name the officer.
+    let mut strict = OversightConfig::new(contact());
+    strict.audit.officer_from = 5;
+    b.set_oversight_config(&strict).unwrap();
+    assert!(matches!(
+        b.incident_notices(incident.id),
+        Err(BrokerageError::InvalidInput {
+            field: "oversight.contact.officer",
+            ..
+        })
+    ));
+    assert!(b.audit_due().unwrap().officer_required);
+    strict.contact.officer = Some("王敏".into());
+    b.set_oversight_config(&strict).unwrap();
     let (zh, en) = b.incident_notices(incident.id).unwrap();
+    assert!(zh.text.contains("个人信息保护负责人：王敏"));
     assert_eq!(zh.remedies.len(), 3);
     assert!(zh.text.contains("privacy@seller.example") && en.text.contains("What we have done"));
     assert!(b.overdue_clocks().unwrap().is_empty());
@@ -367,8 +382,16 @@ fn an_exposed_kek_version_and_principal_give_exactly_the_affected_and_unaffected
     let pack = b.export_audit_pack(&dir.path().join("audit")).unwrap();
     let verified = verify_audit_pack(&dir.path().join("audit")).unwrap();
     assert_eq!(verified.incidents, 1);
-    // settings, 2 rotations, 7 incident steps — and no other oversight entry.
-    assert_eq!((verified.entries, verified.rotations), (1 + 2 + 7, 2));
+    // 3 settings, 2 rotations, 7 incident steps — and no other oversight entry.
+    assert_eq!((verified.entries, verified.rotations), (3 + 2 + 7, 2));
+    let statistics: custodia_brokerage::AuditStatistics =
+        serde_json::from_slice(&std::fs::read(dir.path().join("audit/statistics.json")).unwrap()).unwrap();
+    // Eve, revoked, has no training left; Bob is trained. Eve's early and in-window reads, Bob's one, and
+    // Eve's denied read after revocation.
+    assert_eq!((statistics.principals, statistics.trained), (2, 1));
+    let eve_counts = statistics.access_by_principal[eve.id().as_str()];
+    assert_eq!(eve_counts.0, (read_early.len() + read_in_window.len()) as u64);
+    assert!(eve_counts.1 >= 1);
     assert!(pack.files.contains_key("statistics.json"));
     // An unknown stated customer is refused by id.
     let stated = Exposure {

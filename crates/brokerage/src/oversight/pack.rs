@@ -144,6 +144,11 @@ pub struct AuditStatistics {
     pub rights_open: u64,
     /// Overdue requests.
     pub rights_overdue: Vec<custodia_rights::Overdue>,
+    /// Principals on record, and of them those whose training in the default course is valid at export
+    /// (PIPL Art 51(4): train staff regularly).
+    pub principals: u64,
+    /// Principals trained and valid at export.
+    pub trained: u64,
     /// The audit schedule at export.
     pub schedule: AuditDue,
 }
@@ -258,6 +263,7 @@ impl Brokerage {
             });
         }
         let requests = self.all_requests_count()?;
+        let (principals, trained) = self.training_coverage(now)?;
         let open = self.open_requests()?.len() as u64;
         let overdue = self.overdue_requests()?;
         let (checkpoints, consistency, entries, rotations, certificates, access, alerts) = {
@@ -348,6 +354,8 @@ impl Brokerage {
             rights_requests: requests,
             rights_open: open,
             rights_overdue: overdue,
+            principals,
+            trained,
             schedule,
         };
         let keys = KeysFile {
@@ -420,6 +428,28 @@ impl Brokerage {
             files: manifest,
             mark,
         })
+    }
+
+    fn training_coverage(&self, at: DateTime<Utc>) -> Result<(u64, u64), BrokerageError> {
+        let course = custodia_access::Course::new(custodia_access::DEFAULT_COURSE)?;
+        let (mut all, mut trained) = (0u64, 0u64);
+        records::scan_pages(
+            &self.store,
+            crate::access::PRINCIPALS,
+            custodia_store::KeyRange::all(),
+            256,
+            &mut |page| {
+                for r in page {
+                    let p: Principal = records::decode_json(crate::access::PRINCIPALS, &r.key, &r.value)?;
+                    all += 1;
+                    if p.training_valid_until(&course, at).is_some() {
+                        trained += 1;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok((all, trained))
     }
 
     fn all_requests_count(&self) -> Result<u64, BrokerageError> {
