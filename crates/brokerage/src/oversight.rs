@@ -700,6 +700,41 @@ impl Brokerage {
         Ok(assessment)
     }
 
+    /// The stored, approved assessment whose subject is `reference` (a transfer agreement's
+    /// `impact_assessment`): PIPL Art 55(3) asks for one before providing data to another processor, and
+    /// it must have found that providing. Refused, naming the reference (an id, never personal), when none
+    /// is stored, it is not approved, or it did not assess providing to others.
+    pub fn approved_assessment(&self, reference: &str) -> Result<Assessment, BrokerageError> {
+        let refuse = |reason: &str| BrokerageError::InvalidInput {
+            field: "agreement.impact_assessment",
+            reason: format!("{reference}: {reason}"),
+        };
+        let found = self
+            .assessments()?
+            .into_iter()
+            .filter(|a| a.content.subject == reference)
+            .max_by_key(|a| a.content.prepared_at)
+            .ok_or_else(|| refuse("no stored assessment has this subject"))?;
+        if found.approval.is_none() {
+            return Err(refuse("the assessment is not approved"));
+        }
+        if !found.content.activity.providing {
+            return Err(refuse(
+                "the assessment did not assess providing the data to another processor",
+            ));
+        }
+        Ok(found)
+    }
+
+    /// [`Brokerage::approved_assessment`] for a transfer agreement's reference: the check a seller's case
+    /// runs before planning once the lead wires it in (see the closing note of issue 19).
+    pub fn check_transfer_assessment(
+        &self,
+        agreement: &custodia_transfer::SignedAgreement,
+    ) -> Result<Assessment, BrokerageError> {
+        self.approved_assessment(&agreement.terms().impact_assessment)
+    }
+
     /// What the store holds, as counts, for the records of processing and the audit schedule: customers
     /// held (counted as people), customers per category, buyers after transfers, people exported by year.
     pub fn holdings(&self) -> Result<Holdings, BrokerageError> {

@@ -483,7 +483,19 @@ fn an_assessment_is_approved_by_signed_principals_and_the_audit_pack_verifies_an
             ..
         })
     ));
+    assert!(matches!(
+        b.approved_assessment("transfer/sample"),
+        Err(BrokerageError::InvalidInput {
+            field: "agreement.impact_assessment",
+            ..
+        })
+    ));
     let approved = b.approve_assessment(assessment.id, &[s1, s2]).unwrap();
+    assert_eq!(b.approved_assessment("transfer/sample").unwrap(), approved);
+    assert!(
+        b.approved_assessment("PIA-2026-017").is_err(),
+        "an unknown reference"
+    );
     let approval = approved.approval.as_ref().unwrap();
     assert_eq!(approval.approvers, [actor("cco-1"), actor("cfo-1")]);
     assert!(!approved.may_be_removed(t0() + Duration::days(3 * 365)));
@@ -693,6 +705,15 @@ fn customers_shredded_by_a_disposition_before_the_exposure_are_listed_apart() {
         )
         .unwrap();
     clock.set(at_nine("2026-06-01".parse().unwrap()).unwrap());
+    // The sample agreement's assessment reference resolves to nothing stored here yet: the gate, once wired
+    // into planning, would refuse this transfer until an approved assessment with that subject is stored.
+    assert!(matches!(
+        seller.check_transfer_assessment(&agreement),
+        Err(BrokerageError::InvalidInput {
+            field: "agreement.impact_assessment",
+            ..
+        })
+    ));
     let case = seller.open_seller_case(&agreement).unwrap();
     case.publish_notices().unwrap();
     case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
