@@ -36,6 +36,11 @@
 //!   with [`BrokerageError::OutOfOrder`] naming the case's [`CaseState`], and resumable after a crash.
 //! - **Evidence**: [`SellerCase::export_evidence`] writes only public material; [`verify_evidence`]
 //!   re-checks the folder offline with nothing else.
+//! - **Oversight** (custodia-oversight, issue 19): the incident register ([`Brokerage::register_incident`],
+//!   [`Brokerage::derive_affected`] from the KEK history, the key store and the access log, the remedies,
+//!   reports, the PIPL Art 57 decision, [`Brokerage::overdue_clocks`]), impact assessments approved by a
+//!   verified quorum of signed principals, [`Brokerage::records_of_processing`], and the audit pack
+//!   ([`Brokerage::export_audit_pack`], [`verify_audit_pack`]: public keys only).
 //!
 //! ## The key decisions, and why
 //!
