@@ -525,9 +525,11 @@ fn an_assessment_is_approved_by_signed_principals_and_the_audit_pack_verifies_an
     // A second pack starts at the first's mark and verifies too.
     clock.set(t0() + Duration::hours(3));
     b.incident_handled(incident.id, actor("sec-1")).unwrap();
-    let second = b.export_audit_pack(&dir.path().join("audit-2")).unwrap();
+    let (second, checked) = b.export_verified_audit_pack(&dir.path().join("audit-2")).unwrap();
     assert!(second.mark.size > pack.mark.size);
-    verify_audit_pack(&dir.path().join("audit-2")).unwrap();
+    assert_eq!(checked, verify_audit_pack(&dir.path().join("audit-2")).unwrap());
+    // The second pack starts at the first's checkpoint and ends at its own.
+    assert_eq!(checked.checkpoints, 2);
 
     // Every byte of every file flipped, one at a time (in memory, the pack read once): verification fails
     // each time, naming a file. On disk, a flip is found the same way.

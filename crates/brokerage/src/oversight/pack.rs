@@ -430,6 +430,21 @@ impl Brokerage {
         })
     }
 
+    /// Exports the audit pack into `dir` and verifies it offline at once, checking that the manifest was
+    /// signed with this brokerage's party key: the one call a program makes to put an audit pack beside its
+    /// evidence folder (`<out>/audit-pack`) and know it verifies.
+    pub fn export_verified_audit_pack(
+        &self,
+        dir: &Path,
+    ) -> Result<(AuditPack, VerifiedAuditPack), BrokerageError> {
+        let pack = self.export_audit_pack(dir)?;
+        let verified = verify_audit_pack(dir)?;
+        if verified.signing != self.party_key.verifying_key() {
+            return Err(fail(KEYS, "signing key")("not this brokerage's key".into()));
+        }
+        Ok((pack, verified))
+    }
+
     fn training_coverage(&self, at: DateTime<Utc>) -> Result<(u64, u64), BrokerageError> {
         let course = custodia_access::Course::new(custodia_access::DEFAULT_COURSE)?;
         let (mut all, mut trained) = (0u64, 0u64);
