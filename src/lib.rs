@@ -11,6 +11,7 @@ pub use custodia_consent as consent;
 pub use custodia_crypto as crypto;
 pub use custodia_ledger as ledger;
 pub use custodia_model as model;
+pub use custodia_oversight as oversight;
 pub use custodia_retention as retention;
 pub use custodia_rights as rights;
 pub use custodia_store as store;

@@ -56,6 +56,12 @@ const LAYERS: &[(&str, &[&str])] = &[
         "custodia-store",
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
+    // Oversight (incidents, assessments, audits, records of processing): pure rules over the model, the
+    // consent policy and the retention profile.
+    (
+        "custodia-oversight",
+        &["custodia-model", "custodia-consent", "custodia-retention"],
+    ),
     // The application layer: it composes everything below it, and only the facade (and, later, the CLI and
     // the service) may depend on it.
     (
@@ -70,6 +76,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-rights",
             "custodia-store",
             "custodia-access",
+            "custodia-oversight",
         ],
     ),
     (
@@ -106,6 +113,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-transfer",
             "custodia-rights",
             "custodia-access",
+            "custodia-oversight",
             "custodia-store",
             "custodia-brokerage",
         ],

@@ -361,6 +361,9 @@ pub enum BrokerageError {
         /// The principal.
         principal: custodia_model::ActorId,
     },
+    /// An incident, assessment or audit rule of custodia-oversight was broken (issue 19).
+    #[error("oversight: {0}")]
+    Oversight(#[from] custodia_oversight::OversightError),
     /// A read names an approval the brokerage has not stored.
     #[error("unknown approval {approval}")]
     UnknownApproval {

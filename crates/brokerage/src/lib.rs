@@ -36,6 +36,11 @@
 //!   with [`BrokerageError::OutOfOrder`] naming the case's [`CaseState`], and resumable after a crash.
 //! - **Evidence**: [`SellerCase::export_evidence`] writes only public material; [`verify_evidence`]
 //!   re-checks the folder offline with nothing else.
+//! - **Oversight** (custodia-oversight, issue 19): the incident register ([`Brokerage::register_incident`],
+//!   [`Brokerage::derive_affected`] from the KEK history, the key store and the access log, the remedies,
+//!   reports, the PIPL Art 57 decision, [`Brokerage::overdue_clocks`]), impact assessments approved by a
+//!   verified quorum of signed principals, [`Brokerage::records_of_processing`], and the audit pack
+//!   ([`Brokerage::export_audit_pack`], [`verify_audit_pack`]: public keys only).
 //!
 //! ## The key decisions, and why
 //!
@@ -155,6 +160,7 @@ mod customers;
 mod error;
 mod evidence;
 mod keys;
+mod oversight;
 mod planning;
 mod records;
 mod rights;
@@ -175,6 +181,11 @@ pub use customers::{Onboarded, Onboarding, TrustedRead, Update};
 pub use error::{BrokerageError, CaseRole, CaseState};
 pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};
 pub use keys::{EnvKeySource, KeyFile, KeySource, StaticKeySource};
+pub use oversight::pack::{
+    AUDIT_PACK_DOMAIN, AuditPack, AuditStatistics, VerifiedAuditPack, verify_audit_pack,
+    verify_audit_pack_files,
+};
+pub use oversight::{ASSESSMENT_DOCUMENT, AuditMark, Derived, OversightConfig, REVOKED_ROLE};
 pub use planning::CustomerDecisions;
 pub use rights::{ConsentChanged, DeletionAnswered, ErasureRun, RightsConfig};
 

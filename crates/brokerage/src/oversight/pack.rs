@@ -1,0 +1,754 @@
+//! The compliance-audit evidence pack (PIPL Arts 54, 64; NDSR Art 27; CAC 个人信息保护合规审计管理办法): one
+//! folder an auditor verifies offline with public keys only, and [`verify_audit_pack`], which re-checks
+//! every signature and proof and names the first that fails. The approach is the evidence folder's
+//! (`evidence.rs`): a manifest of SHA-256 digests, here signed with the brokerage's party key.
+//!
+//! | file | what | checked by `verify_audit_pack` |
+//! |---|---|---|
+//! | `public-keys.json` | the party signing key, the ledger verifier (C2SP vkey) | the manifest's signature; the checkpoints' |
+//! | `MANIFEST.json` | SHA-256 of every other file but the signature | every digest matches |
+//! | `MANIFEST.sig` | Ed25519 over the audit-pack domain and the manifest | with the party key |
+//! | `checkpoints.json` | the ledger's signed checkpoints since the last audit, and one at export | each signature |
+//! | `consistency.json` | consistency proofs between consecutive checkpoints | each proof: the ledger only grew |
+//! | `entries.json` | every oversight entry of the ledger (incident steps, KEK rotations, assessments, settings) and every destruction certificate, each with its salt and inclusion proof | each included under the last checkpoint |
+//! | `incidents.json` | the register with each incident's clocks at export | each incident is the record its latest ledger step digests |
+//! | `rotations.json` | the key-rotation history | equals the `kek_rotated` entries |
+//! | `destruction.json` | the destruction certificates | equal the certificate entries |
+//! | `assessments.json` | assessments, their signed approvals and the approvers' public records | each approval's signature with its approver's key, over the content's digest; an `assessment_approved` entry for each |
+//! | `statistics.json` | access-log counts and alerts since the last audit, rights-request counts and the overdue list, the audit schedule | its ledger size is the last checkpoint's (attested by the signature: the entries behind the counts are not in the pack) |
+//! | `records-of-processing.json`, `.md` | GDPR Art 30 records and the inventory, with the accountable departments and roles | the manifest |
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use custodia_access::{
+    AccessLog, ApprovalSettings, ApprovalSubject, Monitor, MonitorSettings, Principal, SignedApproval,
+};
+use custodia_consent::Digest;
+use custodia_crypto::{Signature, VerifyingKey};
+use custodia_ledger::{
+    ConsistencyProof, EntryContent, InclusionProof, NoteVerifier, Salt, SignedCheckpoint, TrustPolicy,
+    leaf_hash,
+};
+use custodia_oversight::{Assessment, AuditDue, ClockState, Incident};
+use custodia_retention::DestructionCertificate;
+use serde::{Deserialize, Serialize};
+
+use crate::brokerage::Brokerage;
+use crate::error::BrokerageError;
+use crate::oversight::{AuditMark, LAST_AUDIT};
+use crate::records::{self, SETTINGS, STEP_PREFIX};
+
+/// The first bytes of the message the manifest's signature covers: binds it to this purpose, so no other
+/// signature of the party key (agreements, packages, receipts) counts as one.
+pub const AUDIT_PACK_DOMAIN: &[u8] = b"custodia-brokerage/audit-pack/v1\0";
+
+const KEYS: &str = "public-keys.json";
+const MANIFEST: &str = "MANIFEST.json";
+const SIGNATURE: &str = "MANIFEST.sig";
+const CHECKPOINTS: &str = "checkpoints.json";
+const CONSISTENCY: &str = "consistency.json";
+const ENTRIES: &str = "entries.json";
+const INCIDENTS: &str = "incidents.json";
+const ROTATIONS: &str = "rotations.json";
+const DESTRUCTION: &str = "destruction.json";
+const ASSESSMENTS: &str = "assessments.json";
+const STATISTICS: &str = "statistics.json";
+const RECORDS_JSON: &str = "records-of-processing.json";
+const RECORDS_MD: &str = "records-of-processing.md";
+
+/// Every file the manifest covers, in the order they are checked.
+const COVERED: [&str; 11] = [
+    KEYS,
+    CHECKPOINTS,
+    CONSISTENCY,
+    ENTRIES,
+    INCIDENTS,
+    ROTATIONS,
+    DESTRUCTION,
+    ASSESSMENTS,
+    STATISTICS,
+    RECORDS_JSON,
+    RECORDS_MD,
+];
+
+/// The step kinds the pack carries with their proofs.
+const KINDS: [&str; 5] = [
+    "incident_step",
+    "kek_rotated",
+    "assessment_stored",
+    "assessment_approved",
+    "oversight_settings",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysFile {
+    signing: String,
+    ledger: String,
+}
+
+/// One ledger entry with its proof.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryFile {
+    index: u64,
+    salt: Salt,
+    payload: String,
+    inclusion: InclusionProof,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentFile {
+    incident: Incident,
+    clocks: Vec<ClockState>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessmentFile {
+    assessment: Assessment,
+    approvals: Vec<SignedApproval>,
+    approvers: Vec<Principal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotation {
+    index: u64,
+    from: u64,
+    to: u64,
+    rewrapped: u64,
+    at: DateTime<Utc>,
+}
+
+/// The counts of the pack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditStatistics {
+    /// The ledger size the statistics were computed at (the last checkpoint's).
+    pub ledger_size: u64,
+    /// Where the period began (the last audit's size; 0 for the first audit).
+    pub since_size: u64,
+    /// When exported.
+    pub at: DateTime<Utc>,
+    /// Access decisions in the period by principal: `(allowed, denied)`.
+    pub access_by_principal: BTreeMap<String, (u64, u64)>,
+    /// Alerts the access monitors raise over the period (custodia-access's default settings).
+    pub alerts: Vec<custodia_access::Alert>,
+    /// Rights requests held and open.
+    pub rights_requests: u64,
+    /// Open requests.
+    pub rights_open: u64,
+    /// Overdue requests.
+    pub rights_overdue: Vec<custodia_rights::Overdue>,
+    /// Principals on record, and of them those whose training in the default course is valid at export
+    /// (PIPL Art 51(4): train staff regularly).
+    pub principals: u64,
+    /// Principals trained and valid at export.
+    pub trained: u64,
+    /// The audit schedule at export.
+    pub schedule: AuditDue,
+}
+
+/// A pack written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditPack {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The files and their SHA-256 (hex).
+    pub files: BTreeMap<String, String>,
+    /// The mark this pack sets (the next pack starts here).
+    pub mark: AuditMark,
+}
+
+/// What [`verify_audit_pack`] established.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedAuditPack {
+    /// The party key that signed the manifest (compare with the brokerage's published key).
+    pub signing: VerifyingKey,
+    /// The ledger verifier's name (the origin).
+    pub ledger: String,
+    /// Checkpoints verified.
+    pub checkpoints: usize,
+    /// Ledger entries proven.
+    pub entries: usize,
+    /// Incidents bound to their ledger steps.
+    pub incidents: usize,
+    /// Assessments whose approvals verified.
+    pub assessments: usize,
+    /// KEK rotations.
+    pub rotations: usize,
+    /// Destruction certificates.
+    pub certificates: usize,
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, BrokerageError> {
+    serde_json::to_vec_pretty(value).map_err(|e| BrokerageError::InvalidInput {
+        field: "audit pack",
+        reason: e.to_string(),
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+fn step_kind(payload: &[u8]) -> Option<(String, serde_json::Value)> {
+    let body = payload.strip_prefix(STEP_PREFIX)?;
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let kind = value.get("kind")?.as_str()?.to_owned();
+    Some((kind, value))
+}
+
+/// A destruction certificate, if the payload is one (not a brokerage step, an access entry or a consent
+/// record).
+fn certificate(payload: &[u8]) -> Option<DestructionCertificate> {
+    if payload.starts_with(STEP_PREFIX)
+        || custodia_access::AccessEntry::is_access_payload(payload)
+        || payload.starts_with(custodia_consent::PAYLOAD_PREFIX)
+    {
+        return None;
+    }
+    DestructionCertificate::from_payload(payload).ok()
+}
+
+impl Brokerage {
+    /// Writes the audit pack into `dir` (which must not exist or be empty) — only public material — and
+    /// records the audit's mark (the next pack's period starts there) in the store and on the ledger. The
+    /// period is from the last audit pack (or the beginning) to a checkpoint signed now. The folder is
+    /// written beside its place and renamed into it whole.
+    pub fn export_audit_pack(&self, dir: &Path) -> Result<AuditPack, BrokerageError> {
+        if dir.exists() {
+            let mut entries = std::fs::read_dir(dir).map_err(BrokerageError::io(dir, "read"))?;
+            if entries.next().is_some() {
+                return Err(BrokerageError::InvalidInput {
+                    field: "audit pack folder",
+                    reason: format!("{} is not empty", dir.display()),
+                });
+            }
+        }
+        let since = self.last_audit()?.map_or(0, |m| m.size);
+        let schedule = self.audit_due()?;
+        let records = self.records_of_processing()?;
+        let now = self.now();
+        let last = self.checkpoint()?;
+        let size = last.checkpoint().size();
+        let settings = self.oversight_config()?.reporting;
+        let incidents: Vec<IncidentFile> = self
+            .incidents()?
+            .into_iter()
+            .map(|incident| IncidentFile {
+                clocks: incident.clocks(&settings, now),
+                incident,
+            })
+            .collect();
+        let mut assessments = Vec::new();
+        for assessment in self.assessments()? {
+            let approvals = self.assessment_approvals(assessment.id)?;
+            let mut approvers = Vec::new();
+            for a in &approvals {
+                if let Some(p) = self.principal(a.approver())? {
+                    approvers.push(p);
+                }
+            }
+            assessments.push(AssessmentFile {
+                assessment,
+                approvals,
+                approvers,
+            });
+        }
+        let requests = self.all_requests_count()?;
+        let (principals, trained) = self.training_coverage(now)?;
+        let open = self.open_requests()?.len() as u64;
+        let overdue = self.overdue_requests()?;
+        let (checkpoints, consistency, entries, rotations, certificates, access, alerts) = {
+            let log = self.log();
+            let checkpoints: Vec<SignedCheckpoint> = log
+                .checkpoints()?
+                .into_iter()
+                .filter(|c| c.checkpoint().size() >= since && c.checkpoint().size() <= size)
+                .collect();
+            let mut consistency = Vec::new();
+            for pair in checkpoints.windows(2) {
+                if let [a, b] = pair
+                    && a.checkpoint().size() < b.checkpoint().size()
+                {
+                    consistency.push(log.consistency_proof(a.checkpoint().size(), b.checkpoint().size())?);
+                }
+            }
+            let mut entries = Vec::new();
+            let mut rotations = Vec::new();
+            let mut certificates = Vec::new();
+            let mut start = 0;
+            while start < size {
+                let stop = start.saturating_add(1024).min(size);
+                for entry in log.entries(start..stop)? {
+                    let EntryContent::Present { salt, payload } = entry.content() else {
+                        continue;
+                    };
+                    let kind = step_kind(payload);
+                    let cert = certificate(payload);
+                    let keep =
+                        kind.as_ref().is_some_and(|(k, _)| KINDS.contains(&k.as_str())) || cert.is_some();
+                    if !keep {
+                        continue;
+                    }
+                    if let Some((k, v)) = &kind
+                        && k == "kek_rotated"
+                    {
+                        rotations.push(rotation(entry.index(), v).ok_or_else(|| {
+                            BrokerageError::corrupt(
+                                "ledger",
+                                &entry.index().to_be_bytes(),
+                                "a kek_rotated entry",
+                            )
+                        })?);
+                    }
+                    if let Some(c) = cert {
+                        certificates.push(c);
+                    }
+                    entries.push(EntryFile {
+                        index: entry.index(),
+                        salt: *salt,
+                        payload: hex::encode(payload),
+                        inclusion: log.inclusion_proof(entry.index(), size)?,
+                    });
+                }
+                start = stop;
+            }
+            let mut access: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+            let mut monitor = Monitor::new(MonitorSettings::default())?;
+            let mut alerts = Vec::new();
+            for logged in AccessLog::scan(&log, since..size, &mut |_| true)? {
+                let counts = access
+                    .entry(logged.entry.principal().as_str().to_owned())
+                    .or_default();
+                if logged.entry.permitted().is_empty() {
+                    counts.1 += 1;
+                } else {
+                    counts.0 += 1;
+                }
+                alerts.extend(monitor.observe(&logged));
+            }
+            (
+                checkpoints,
+                consistency,
+                entries,
+                rotations,
+                certificates,
+                access,
+                alerts,
+            )
+        };
+        let statistics = AuditStatistics {
+            ledger_size: size,
+            since_size: since,
+            at: now,
+            access_by_principal: access,
+            alerts,
+            rights_requests: requests,
+            rights_open: open,
+            rights_overdue: overdue,
+            principals,
+            trained,
+            schedule,
+        };
+        let keys = KeysFile {
+            signing: hex::encode(self.party_key.verifying_key().as_bytes()),
+            ledger: self.ledger_signer.verifier().to_vkey(),
+        };
+        let notes: Vec<String> = checkpoints
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.to_bytes()).into_owned())
+            .collect();
+        let certificate_values: Vec<serde_json::Value> = certificates
+            .iter()
+            .map(|c| {
+                c.to_payload()
+                    .ok()
+                    .and_then(|p| serde_json::from_slice(&p).ok())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            (KEYS, json(&keys)?),
+            (CHECKPOINTS, json(&notes)?),
+            (CONSISTENCY, json(&consistency)?),
+            (ENTRIES, json(&entries)?),
+            (INCIDENTS, json(&incidents)?),
+            (ROTATIONS, json(&rotations)?),
+            (DESTRUCTION, json(&certificate_values)?),
+            (ASSESSMENTS, json(&assessments)?),
+            (STATISTICS, json(&statistics)?),
+            (RECORDS_JSON, json(&records)?),
+            (RECORDS_MD, records.to_markdown().into_bytes()),
+        ];
+        let mut partial = dir.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(BrokerageError::io(&partial, "remove"))?;
+        }
+        std::fs::create_dir_all(&partial).map_err(BrokerageError::io(&partial, "create"))?;
+        let mut manifest = BTreeMap::new();
+        for (name, bytes) in &files {
+            write_synced(&partial.join(name), bytes)?;
+            manifest.insert((*name).to_owned(), sha256_hex(bytes));
+        }
+        let manifest_bytes = json(&manifest)?;
+        let mut message = AUDIT_PACK_DOMAIN.to_vec();
+        message.extend_from_slice(&manifest_bytes);
+        let signature = self.party_key.sign(&message);
+        write_synced(&partial.join(MANIFEST), &manifest_bytes)?;
+        write_synced(
+            &partial.join(SIGNATURE),
+            hex::encode(signature.as_bytes()).as_bytes(),
+        )?;
+        if dir.exists() {
+            std::fs::remove_dir(dir).map_err(BrokerageError::io(dir, "replace the empty folder"))?;
+        }
+        std::fs::rename(&partial, dir).map_err(BrokerageError::io(dir, "rename the audit pack into"))?;
+        let mark = AuditMark { size, at: now };
+        self.write(|log| {
+            records::put_json(&self.store, SETTINGS, LAST_AUDIT, &mark)?;
+            let payload = records::step_payload(&serde_json::json!({
+                "kind": "audit_pack", "size": size, "since": since,
+                "manifest": Digest::of(&manifest_bytes), "at": now,
+            }))?;
+            log.append(&[payload.as_slice()])?;
+            Ok(())
+        })?;
+        Ok(AuditPack {
+            dir: dir.to_path_buf(),
+            files: manifest,
+            mark,
+        })
+    }
+
+    /// Exports the audit pack into `dir` and verifies it offline at once, checking that the manifest was
+    /// signed with this brokerage's party key: the one call a program makes to put an audit pack beside its
+    /// evidence folder (`<out>/audit-pack`) and know it verifies.
+    pub fn export_verified_audit_pack(
+        &self,
+        dir: &Path,
+    ) -> Result<(AuditPack, VerifiedAuditPack), BrokerageError> {
+        let pack = self.export_audit_pack(dir)?;
+        let verified = verify_audit_pack(dir)?;
+        if verified.signing != self.party_key.verifying_key() {
+            return Err(fail(KEYS, "signing key")("not this brokerage's key".into()));
+        }
+        Ok((pack, verified))
+    }
+
+    fn training_coverage(&self, at: DateTime<Utc>) -> Result<(u64, u64), BrokerageError> {
+        let course = custodia_access::Course::new(custodia_access::DEFAULT_COURSE)?;
+        let (mut all, mut trained) = (0u64, 0u64);
+        records::scan_pages(
+            &self.store,
+            crate::access::PRINCIPALS,
+            custodia_store::KeyRange::all(),
+            256,
+            &mut |page| {
+                for r in page {
+                    let p: Principal = records::decode_json(crate::access::PRINCIPALS, &r.key, &r.value)?;
+                    all += 1;
+                    if p.training_valid_until(&course, at).is_some() {
+                        trained += 1;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok((all, trained))
+    }
+
+    fn all_requests_count(&self) -> Result<u64, BrokerageError> {
+        let mut n = 0u64;
+        records::scan_pages(
+            &self.store,
+            records::RIGHTS_REQUESTS,
+            custodia_store::KeyRange::all(),
+            1024,
+            &mut |page| {
+                n += page.len() as u64;
+                Ok(())
+            },
+        )?;
+        Ok(n)
+    }
+}
+
+fn rotation(index: u64, v: &serde_json::Value) -> Option<Rotation> {
+    Some(Rotation {
+        index,
+        from: v.get("from")?.as_u64()?,
+        to: v.get("to")?.as_u64()?,
+        rewrapped: v.get("rewrapped")?.as_u64()?,
+        at: serde_json::from_value(v.get("at")?.clone()).ok()?,
+    })
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BrokerageError> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).map_err(BrokerageError::io(path, "create"))?;
+    file.write_all(bytes).map_err(BrokerageError::io(path, "write"))?;
+    file.sync_all().map_err(BrokerageError::io(path, "sync"))
+}
+
+fn fail(file: &'static str, check: &'static str) -> impl Fn(String) -> BrokerageError {
+    move |reason| BrokerageError::Evidence { file, check, reason }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &'static str, bytes: &[u8]) -> Result<T, BrokerageError> {
+    serde_json::from_slice(bytes).map_err(|e| fail(file, "parse")(e.to_string()))
+}
+
+/// Re-checks an audit pack offline with nothing but the folder and names the first check that fails
+/// ([`BrokerageError::Evidence`]): the manifest's signature, every file's digest, every checkpoint's
+/// signature and the consistency between them, every entry's inclusion under the last checkpoint, each
+/// incident against its latest ledger step, the rotations and certificates against their entries, and
+/// each assessment's approvals against its approvers' keys. The caller compares
+/// [`VerifiedAuditPack::signing`] with the brokerage's published key.
+pub fn verify_audit_pack(dir: &Path) -> Result<VerifiedAuditPack, BrokerageError> {
+    let mut files = BTreeMap::new();
+    for file in COVERED.into_iter().chain([MANIFEST, SIGNATURE]) {
+        let bytes = std::fs::read(dir.join(file)).map_err(|e| fail(file, "read")(e.to_string()))?;
+        files.insert(file.to_owned(), bytes);
+    }
+    verify_audit_pack_files(&files)
+}
+
+/// [`verify_audit_pack`] over the pack's files already read (from an archive, say): file name to bytes.
+pub fn verify_audit_pack_files(
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<VerifiedAuditPack, BrokerageError> {
+    let read = |file: &'static str| -> Result<&[u8], BrokerageError> {
+        files
+            .get(file)
+            .map(Vec::as_slice)
+            .ok_or_else(|| fail(file, "read")("missing".into()))
+    };
+    // 1. The keys, the manifest's signature, every digest.
+    let keys_bytes = read(KEYS)?;
+    let keys: KeysFile = parse(KEYS, keys_bytes)?;
+    let signing = hex::decode(&keys.signing)
+        .ok()
+        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+        .ok_or_else(|| fail(KEYS, "signing key")("not an Ed25519 key".into()))?;
+    let ledger =
+        NoteVerifier::from_vkey(&keys.ledger).map_err(|e| fail(KEYS, "ledger key")(e.to_string()))?;
+    let manifest_bytes = read(MANIFEST)?;
+    let signature = read(SIGNATURE)?;
+    let signature = std::str::from_utf8(signature)
+        .ok()
+        .and_then(|s| hex::decode(s).ok())
+        .and_then(|b| Signature::from_bytes(&b).ok())
+        .ok_or_else(|| fail(SIGNATURE, "parse")("not a hex Ed25519 signature".into()))?;
+    let mut message = AUDIT_PACK_DOMAIN.to_vec();
+    message.extend_from_slice(manifest_bytes);
+    signing
+        .verify(&message, &signature)
+        .map_err(|_| fail(SIGNATURE, "signature")("the manifest is not signed by the pack's key".into()))?;
+    let manifest: BTreeMap<String, String> = parse(MANIFEST, manifest_bytes)?;
+    if manifest.len() != COVERED.len() {
+        return Err(fail(MANIFEST, "files")("not the pack's files".into()));
+    }
+    for file in COVERED {
+        if manifest.get(file) != Some(&sha256_hex(read(file)?)) {
+            return Err(fail(file, "digest")("not the file the manifest names".into()));
+        }
+    }
+    let content = |file: &'static str| files.get(file).map(Vec::as_slice).unwrap_or_default();
+    // 2. Checkpoints and consistency.
+    let notes: Vec<String> = parse(CHECKPOINTS, content(CHECKPOINTS))?;
+    let trust = TrustPolicy::log_only(ledger.name(), vec![ledger.clone()])
+        .map_err(|e| fail(CHECKPOINTS, "trust")(e.to_string()))?;
+    let mut checkpoints = Vec::with_capacity(notes.len());
+    for note in &notes {
+        let signed = SignedCheckpoint::parse(note.as_bytes())
+            .map_err(|e| fail(CHECKPOINTS, "parse")(e.to_string()))?;
+        signed
+            .verify(&trust)
+            .map_err(|e| fail(CHECKPOINTS, "signature")(e.to_string()))?;
+        checkpoints.push(signed);
+    }
+    let consistency: Vec<ConsistencyProof> = parse(CONSISTENCY, content(CONSISTENCY))?;
+    let mut proofs = consistency.iter();
+    for pair in checkpoints.windows(2) {
+        let [a, b] = pair else { continue };
+        let (a, b) = (a.checkpoint(), b.checkpoint());
+        if b.size() < a.size() {
+            return Err(fail(CHECKPOINTS, "order")(
+                "a checkpoint is smaller than the one before".into(),
+            ));
+        }
+        if a.size() == b.size() {
+            if a.root() != b.root() {
+                return Err(fail(CHECKPOINTS, "fork")("two roots for one size".into()));
+            }
+            continue;
+        }
+        let proof = proofs
+            .next()
+            .ok_or_else(|| fail(CONSISTENCY, "proof")("a proof is missing".into()))?;
+        if (proof.old_size(), proof.new_size()) != (a.size(), b.size()) {
+            return Err(fail(CONSISTENCY, "proof")(
+                "sizes do not match the checkpoints".into(),
+            ));
+        }
+        proof
+            .verify(a.root(), b.root())
+            .map_err(|e| fail(CONSISTENCY, "proof")(e.to_string()))?;
+    }
+    if proofs.next().is_some() {
+        return Err(fail(CONSISTENCY, "proof")("a proof too many".into()));
+    }
+    let last = checkpoints
+        .last()
+        .ok_or_else(|| fail(CHECKPOINTS, "present")("no checkpoint".into()))?
+        .checkpoint();
+    // 3. Every entry under the last checkpoint.
+    let entries: Vec<EntryFile> = parse(ENTRIES, content(ENTRIES))?;
+    let mut steps: Vec<(u64, String, serde_json::Value)> = Vec::new();
+    let mut certificates = Vec::new();
+    for entry in &entries {
+        let payload = hex::decode(&entry.payload).map_err(|e| fail(ENTRIES, "payload")(e.to_string()))?;
+        if entry.inclusion.index() != entry.index || entry.inclusion.size() != last.size() {
+            return Err(fail(ENTRIES, "inclusion")(format!(
+                "entry {} is not proven under the last checkpoint",
+                entry.index
+            )));
+        }
+        entry
+            .inclusion
+            .verify(&leaf_hash(&entry.salt, &payload), last.root())
+            .map_err(|e| fail(ENTRIES, "inclusion")(format!("entry {}: {e}", entry.index)))?;
+        if let Some((kind, value)) = step_kind(&payload) {
+            steps.push((entry.index, kind, value));
+        } else if let Some(c) = certificate(&payload) {
+            certificates.push(c);
+        } else {
+            return Err(fail(ENTRIES, "kind")(format!(
+                "entry {} is not an oversight entry",
+                entry.index
+            )));
+        }
+    }
+    // 4. Each incident is the record its latest step digests.
+    let incidents: Vec<IncidentFile> = parse(INCIDENTS, content(INCIDENTS))?;
+    for file in &incidents {
+        let id = serde_json::to_value(file.incident.id).unwrap_or_default();
+        let latest = steps
+            .iter()
+            .rfind(|(_, k, v)| k == "incident_step" && v.get("incident") == Some(&id))
+            .ok_or_else(|| fail(INCIDENTS, "ledger")(format!("incident {} has no step", file.incident.id)))?;
+        let bytes = records::to_json(&file.incident)?;
+        let digest = serde_json::to_value(Digest::of(&bytes)).unwrap_or_default();
+        if latest.2.get("record") != Some(&digest) {
+            return Err(fail(INCIDENTS, "ledger")(format!(
+                "incident {} is not the record its latest step digests",
+                file.incident.id
+            )));
+        }
+    }
+    // 5. Rotations and certificates are the entries'.
+    let rotations: Vec<Rotation> = parse(ROTATIONS, content(ROTATIONS))?;
+    let from_entries: Vec<Rotation> = steps
+        .iter()
+        .filter(|(_, k, _)| k == "kek_rotated")
+        .filter_map(|(i, _, v)| rotation(*i, v))
+        .collect();
+    if rotations != from_entries {
+        return Err(fail(ROTATIONS, "ledger")(
+            "not the rotations on the ledger".into(),
+        ));
+    }
+    let destruction: Vec<serde_json::Value> = parse(DESTRUCTION, content(DESTRUCTION))?;
+    let proven: Vec<serde_json::Value> = certificates
+        .iter()
+        .map(|c| {
+            c.to_payload()
+                .ok()
+                .and_then(|p| serde_json::from_slice(&p).ok())
+                .unwrap_or_default()
+        })
+        .collect();
+    if destruction != proven {
+        return Err(fail(DESTRUCTION, "ledger")(
+            "not the certificates on the ledger".into(),
+        ));
+    }
+    // 6. Assessments: each approval verifies with its approver's key, over the stored content.
+    let assessments: Vec<AssessmentFile> = parse(ASSESSMENTS, content(ASSESSMENTS))?;
+    let settings = ApprovalSettings::default();
+    for file in &assessments {
+        let a = &file.assessment;
+        let Some(approval) = &a.approval else { continue };
+        let bytes = a.content_bytes()?;
+        let digest = sha256_hex(&bytes);
+        if file.approvals.len() != approval.approvers.len() {
+            return Err(fail(ASSESSMENTS, "approvals")(format!(
+                "assessment {}: approvals missing",
+                a.id
+            )));
+        }
+        for signed in &file.approvals {
+            let matches = matches!(
+                signed.request().subject(),
+                ApprovalSubject::Document { id, digest: d, .. } if *id == a.id && *d == digest
+            );
+            if !matches {
+                return Err(fail(ASSESSMENTS, "approvals")(format!(
+                    "assessment {}: an approval covers other content",
+                    a.id
+                )));
+            }
+            let approver = file
+                .approvers
+                .iter()
+                .find(|p| p.id() == signed.approver())
+                .ok_or_else(|| {
+                    fail(ASSESSMENTS, "approvers")(format!("assessment {}: approver unknown", a.id))
+                })?;
+            signed
+                .verify(approver, &settings)
+                .map_err(|e| fail(ASSESSMENTS, "signature")(format!("assessment {}: {e}", a.id)))?;
+        }
+        let id = serde_json::to_value(a.id).unwrap_or_default();
+        if !steps
+            .iter()
+            .any(|(_, k, v)| k == "assessment_approved" && v.get("assessment") == Some(&id))
+        {
+            return Err(fail(ASSESSMENTS, "ledger")(format!(
+                "assessment {}: approval not on the ledger",
+                a.id
+            )));
+        }
+    }
+    // 7. The statistics are of the last checkpoint's ledger.
+    let statistics: AuditStatistics = parse(STATISTICS, content(STATISTICS))?;
+    if statistics.ledger_size != last.size() {
+        return Err(fail(STATISTICS, "ledger")(
+            "computed at another ledger size".into(),
+        ));
+    }
+    let _: custodia_oversight::RecordsOfProcessing = parse(RECORDS_JSON, content(RECORDS_JSON))?;
+    Ok(VerifiedAuditPack {
+        signing,
+        ledger: ledger.name().to_owned(),
+        checkpoints: checkpoints.len(),
+        entries: entries.len(),
+        incidents: incidents.len(),
+        assessments: assessments
+            .iter()
+            .filter(|a| a.assessment.approval.is_some())
+            .count(),
+        rotations: rotations.len(),
+        certificates: certificates.len(),
+    })
+}
