@@ -24,9 +24,15 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
     ("custodia-consent", &["custodia-model", "custodia-ledger"]),
+    // Retention verifies a destruction plan's signed approvals with custodia-access (issue 17).
     (
         "custodia-retention",
-        &["custodia-model", "custodia-crypto", "custodia-ledger"],
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-access",
+        ],
     ),
     (
         "custodia-transfer",
@@ -81,6 +87,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-consent",
             "custodia-retention",
             "custodia-transfer",
+            "custodia-access",
         ],
     ),
     (

@@ -90,11 +90,24 @@ impl Brokerage {
         records::get_json(&self.store, PRINCIPALS, id.as_str().as_bytes())
     }
 
-    fn known_principal(&self, id: &ActorId) -> Result<Principal, BrokerageError> {
+    pub(crate) fn known_principal(&self, id: &ActorId) -> Result<Principal, BrokerageError> {
         self.principal(id)?
             .ok_or_else(|| BrokerageError::UnknownPrincipal {
                 principal: id.clone(),
             })
+    }
+
+    /// The stored records of `approvers`, as they are now: the directory a destruction's signed approvals
+    /// are verified against at execution (custodia-retention's `into_approved`). An unknown approver is an
+    /// error naming them.
+    pub(crate) fn approver_records<'a>(
+        &self,
+        approvers: impl IntoIterator<Item = &'a ActorId>,
+    ) -> Result<std::collections::BTreeMap<ActorId, Principal>, BrokerageError> {
+        approvers
+            .into_iter()
+            .map(|id| Ok((id.clone(), self.known_principal(id)?)))
+            .collect()
     }
 
     /// Verifies `approval` against its approver's stored record (signature with the public key only, approver
@@ -182,6 +195,27 @@ impl Brokerage {
             .into_iter()
             .map(|l| (l.index, l.entry))
             .collect())
+    }
+
+    /// The destruction certificate at ledger `index` (a disposition's or an erasure's, from
+    /// `Disposed::certificates` or `DeletionAnswered::certificates`), with the signed approvals its
+    /// execution verified: anyone holding the approvers' public keys can check them again
+    /// (`SignedApproval::verify`). An index that holds something else is an error naming it.
+    pub fn destruction_certificate(
+        &self,
+        index: u64,
+    ) -> Result<custodia_retention::DestructionCertificate, BrokerageError> {
+        let entry = self.log().entry(index)?;
+        let payload = entry.payload().ok_or_else(|| BrokerageError::InvalidInput {
+            field: "index",
+            reason: format!("ledger entry {index} is redacted"),
+        })?;
+        custodia_retention::DestructionCertificate::from_payload(payload).map_err(|_| {
+            BrokerageError::InvalidInput {
+                field: "index",
+                reason: format!("ledger entry {index} is not a destruction certificate"),
+            }
+        })
     }
 
     /// The facts the gate needs about one customer's asked categories, from the brokerage's stores.

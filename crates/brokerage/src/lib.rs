@@ -130,7 +130,12 @@
 //! assert_eq!(buying.import(&package.path, &mut |_| {})?.root, package.root);
 //! case.verify_receipt(&buying.sign_receipt()?)?;
 //! case.plan_disposition(actor("ops-1")?)?;
-//! for approver in ["dpo-1", "cco-1"] { case.approve_disposition(actor(approver)?)?; }
+//! // Two approvers (principals with the approver role) sign each destruction plan's digest.
+//! for id in ["dpo-1", "cco-1"] {
+//!     let approver = custodia_synthetic::staff::Staff::approver(id, seller.now())?;
+//!     seller.put_principal(&approver.principal)?;
+//!     case.approve_disposition(&approver.sign(&case.disposition_requests()?)?)?;
+//! }
 //! case.execute_disposition(actor("ops-2")?)?;
 //! let (report, evidence) = (case.close(Vec::new())?, dir.path().join("evidence"));
 //! case.export_evidence(&evidence, &[])?;
