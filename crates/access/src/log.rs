@@ -233,6 +233,13 @@ pub struct LoggedAccess {
     pub entry: AccessEntry,
 }
 
+impl LoggedAccess {
+    /// The entry just appended at `index` (a caller that appended it observes it without reading it back).
+    pub fn new(index: u64, entry: AccessEntry) -> Self {
+        Self { index, entry }
+    }
+}
+
 /// An access-log entry with what proves it: its leaf hash and its inclusion proof in the tree of a given size
 /// (check it against a signed checkpoint of that size with `custodia_ledger::verify_inclusion`).
 #[derive(Clone, Debug)]

@@ -141,7 +141,9 @@ impl Brokerage {
     /// against its approver's record, go to the gate; its decision's access entry is appended to the ledger
     /// in the same unit of work as the read. An allow opens the asked categories the customer holds; a deny
     /// is [`BrokerageError::AccessDenied`] naming categories and policies — and its entry is on the ledger
-    /// too. [`Brokerage::read_trusted`] stays as the trusted path of the brokerage's own workflows.
+    /// too. The bulk-read monitors observe the entry in the same unit of work and their alerts are stored
+    /// ([`Brokerage::alerts`]) and forwarded ([`Brokerage::on_alert`]). [`Brokerage::read_trusted`] stays
+    /// as the trusted path of the brokerage's own workflows.
     pub fn read(&self, request: ReadRequest) -> Result<GatedSections, BrokerageError> {
         let principal = self.known_principal(&request.principal)?;
         let verified = match request.approval {
@@ -156,6 +158,9 @@ impl Brokerage {
         };
         let at = self.now();
         let facts = self.access_facts(request.customer, &request.categories, &request.purpose, at)?;
+        // The monitor is held across the unit of work, so entries are observed in ledger order.
+        let mut monitor = self.monitor_state();
+        let mut raised = Vec::new();
         let outcome = self.write(|log| {
             let gate_request = AccessRequest {
                 principal: &principal,
@@ -170,6 +175,8 @@ impl Brokerage {
             let decision = self.gate.decide(&gate_request, &facts)?;
             let payload = decision.entry().payload()?;
             let entry_index = log.append(&[payload.as_slice()])?.first_index();
+            let logged = custodia_access::LoggedAccess::new(entry_index, decision.entry().clone());
+            raised = self.observe_access(&mut monitor, log, &logged)?;
             match decision.into_permit() {
                 Ok(permit) => {
                     let categories: Vec<DataCategory> = permit.categories().iter().collect();
@@ -183,7 +190,13 @@ impl Brokerage {
                 // The deny's entry must commit: the unit of work succeeds and the denial is returned after.
                 Err(denied) => Ok(Err(denied)),
             }
-        })?;
+        });
+        if outcome.is_err() {
+            Self::forget_monitor(&mut monitor);
+        }
+        drop(monitor);
+        let outcome = outcome?;
+        self.forward_alerts(&raised);
         outcome.map_err(BrokerageError::from)
     }
 

@@ -79,6 +79,8 @@ pub struct Brokerage {
     /// The access gate of [`Brokerage::read`] (the shipped `cn-insurance-broker` policies) and who may approve.
     pub(crate) gate: custodia_access::Gate,
     pub(crate) approvals: custodia_access::ApprovalSettings,
+    /// The bulk-read monitors of [`Brokerage::read`], their stored alerts and the alert callback.
+    pub(crate) monitoring: crate::alerts::Monitoring,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -181,6 +183,7 @@ impl Brokerage {
             batch: config.batch,
             gate: custodia_access::Gate::cn_insurance_broker()?,
             approvals: custodia_access::ApprovalSettings::default(),
+            monitoring: crate::alerts::Monitoring::new(config.monitor)?,
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

@@ -61,6 +61,7 @@ pub struct BrokerageConfig {
     pub(crate) blind_index: Option<BlindIndexConfig>,
     pub(crate) keyring: KeyringConfig,
     pub(crate) batch: NonZeroUsize,
+    pub(crate) monitor: custodia_access::MonitorSettings,
 }
 
 impl BrokerageConfig {
@@ -75,6 +76,7 @@ impl BrokerageConfig {
             blind_index: None,
             keyring: KeyringConfig::default(),
             batch: DEFAULT_BATCH,
+            monitor: custodia_access::MonitorSettings::default(),
         }
     }
 
@@ -161,6 +163,12 @@ impl BrokerageConfig {
     /// The same settings with `batch` customers per transaction in streaming steps.
     pub fn with_batch(self, batch: NonZeroUsize) -> Self {
         Self { batch, ..self }
+    }
+
+    /// The same settings with the bulk-read monitors' thresholds `monitor` (default:
+    /// `MonitorSettings::default()`, documented there); a zero window or threshold is refused at open.
+    pub fn with_monitor(self, monitor: custodia_access::MonitorSettings) -> Self {
+        Self { monitor, ..self }
     }
 }
 

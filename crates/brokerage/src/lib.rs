@@ -17,7 +17,9 @@
 //!   [`Brokerage::update`] (a new version: who, when, which fields; PIPL Art 46),
 //!   [`Brokerage::read`] (a principal's read through custodia-access's gate, its decision on the ledger
 //!   in the same unit of work; principals and signed approvals in the records table:
-//!   [`Brokerage::put_principal`], [`Brokerage::store_approval`]), [`Brokerage::read_trusted`] (the
+//!   [`Brokerage::put_principal`], [`Brokerage::store_approval`]; bulk-read alerts of the monitors run on
+//!   every gated read, stored and listed with [`Brokerage::alerts`], forwarded to [`Brokerage::on_alert`]),
+//!   [`Brokerage::read_trusted`] (the
 //!   trusted path of the brokerage's own workflows),
 //!   [`Brokerage::publish_notice`], [`Brokerage::record_consent`], [`Brokerage::retention_sweep`],
 //!   [`Brokerage::rotate_kek`], legal holds, blind-index lookups, ledger checkpoints and verification.
@@ -149,6 +151,7 @@
 compile_error!("custodia-brokerage needs a store: enable the `sqlite` feature (the default) or `postgres`");
 
 mod access;
+mod alerts;
 mod anchor;
 mod backend;
 mod brokerage;
@@ -166,6 +169,7 @@ mod rights;
 mod sweep;
 
 pub use access::{GatedSections, ReadRequest};
+pub use alerts::{AlertSink, SNAPSHOT_EVERY};
 pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::buyer::{BuyerCase, Imported};

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia_access::{
-    AccessEntry, AccessError, ApprovalId, ApprovalRequest, Course, DEFAULT_COURSE, Department, Effect,
-    ElevationScope, Principal, PrincipalFields, PrincipalKind, Role, SignedApproval, Ticket, TrainingRecord,
+    AccessEntry, AccessError, AlertKind, ApprovalId, ApprovalRequest, Course, DEFAULT_COURSE, Department,
+    Effect, ElevationScope, MonitorSettings, Principal, PrincipalFields, PrincipalKind, Role, Severity,
+    SignedApproval, Ticket, TrainingRecord,
 };
 use custodia_brokerage::{
     Brokerage, BrokerageConfig, BrokerageError, ManualClock, Onboarding, ReadRequest, StaticKeySource,
@@ -37,9 +38,15 @@ fn open(path: &Path) -> Brokerage {
 
 /// Onboards a small synthetic book with its consents; returns the customers' ids.
 fn onboard(b: &Brokerage) -> Vec<CustomerId> {
+    onboard_book(b, 6).into_iter().map(|(c, _)| c).collect()
+}
+
+/// Onboards `n` customers; returns each id and whether the customer is a minor today (whose every category
+/// is sensitive).
+fn onboard_book(b: &Brokerage, n: u64) -> Vec<(CustomerId, bool)> {
     let config = BookConfig {
         seed: 17,
-        customers: 6,
+        customers: n,
         ..BookConfig::default()
     };
     let book = SyntheticBook::generate(&config, date())
@@ -62,7 +69,9 @@ fn onboard(b: &Brokerage) -> Vec<CustomerId> {
         Onboarding::new(c.customer.clone(), notice.reference()).with_consents(consents)
     });
     b.onboard_batch(onboarding, &mut |_| {}).unwrap();
-    book.iter().map(|c| c.customer.id()).collect()
+    book.iter()
+        .map(|c| (c.customer.id(), c.customer.is_minor_at(date())))
+        .collect()
 }
 
 fn principal(id: &str, roles: &[&str], purposes: &[Purpose], trained: bool) -> (Principal, SigningKey) {
@@ -356,4 +365,104 @@ fn an_elevated_read_needs_a_stored_approval_verified_against_its_approver() {
         }),
         Err(BrokerageError::Access(AccessError::ApprovalRefused { .. }))
     ));
+}
+
+/// The monitors run on every gated read: a planted bulk read (one principal, many customers within the
+/// window) raises a typed alert naming exactly its ledger entries, stored and forwarded; normal traffic
+/// raises none; the alert and the monitor's state survive reopening the store.
+#[test]
+fn a_planted_bulk_read_fires_normal_traffic_does_not_and_the_alert_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let settings = MonitorSettings {
+        max_distinct_customers: 3,
+        ..MonitorSettings::default()
+    };
+    let open_monitored = || {
+        let config = BrokerageConfig::sqlite(&path)
+            .with_clock(ManualClock::at(now()))
+            .with_monitor(settings.clone());
+        Brokerage::open(config, &StaticKeySource::new(KEY)).unwrap()
+    };
+    let b = open_monitored();
+    let adults: Vec<CustomerId> = onboard_book(&b, 16)
+        .into_iter()
+        .filter(|(_, minor)| !minor)
+        .map(|(c, _)| c)
+        .collect();
+    let (clerk, _) = principal(
+        "emp-0010",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    let (insider, _) = principal(
+        "emp-0011",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    b.put_principal(&clerk).unwrap();
+    b.put_principal(&insider).unwrap();
+    let forwarded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = forwarded.clone();
+    b.on_alert(move |alert| sink.lock().unwrap().push(alert.clone()));
+    let contact = [DataCategory::Contact];
+    let allowed_reads =
+        |b: &Brokerage, who: &Principal, customers: &[CustomerId]| -> Vec<(CustomerId, u64)> {
+            customers
+                .iter()
+                .filter_map(
+                    |c| match b.read(read(who, *c, &contact, Purpose::PolicyServicing)) {
+                        Ok(got) => Some((*c, got.entry_index)),
+                        Err(BrokerageError::AccessDenied(_)) => None,
+                        Err(other) => panic!("{other:?}"),
+                    },
+                )
+                .collect()
+        };
+
+    // Normal traffic: a few customers, read again and again — no alert.
+    let mut normal = Vec::new();
+    for _ in 0..5 {
+        normal.extend(allowed_reads(&b, &clerk, &adults[..3]));
+    }
+    assert!(normal.len() >= 5, "the clerk's reads are allowed");
+    assert_eq!(b.alerts().unwrap(), Vec::new());
+    assert!(forwarded.lock().unwrap().is_empty());
+
+    // The planted bulk read: every adult customer's contact data within minutes.
+    let planted: Vec<(CustomerId, u64)> = allowed_reads(&b, &insider, &adults);
+    assert!(planted.len() > 3, "enough allowed reads to cross the threshold");
+    let alerts = b.alerts().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = &alerts[0];
+    assert_eq!(alert.principal, *insider.id());
+    assert_eq!(alert.severity, Severity::High);
+    assert_eq!(
+        alert.kind,
+        AlertKind::DistinctCustomers {
+            count: 4,
+            threshold: 3
+        }
+    );
+    let indices: Vec<u64> = planted[..4].iter().map(|(_, i)| *i).collect();
+    assert_eq!(alert.entries, indices, "the entries behind it, by ledger index");
+    assert_eq!(*forwarded.lock().unwrap(), alerts);
+
+    // Reopened: the alert is still there; more reads by the insider in the same window raise no repeat.
+    drop(b);
+    let b = open_monitored();
+    assert_eq!(b.alerts().unwrap(), alerts);
+    let again = allowed_reads(
+        &b,
+        &insider,
+        &adults[..1]
+            .iter()
+            .chain(planted.iter().map(|(c, _)| c))
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    assert!(!again.is_empty());
+    assert_eq!(b.alerts().unwrap(), alerts);
 }
