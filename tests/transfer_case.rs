@@ -9,11 +9,12 @@ use std::num::NonZeroUsize;
 
 use common::{STEPS, Scenario, Step, day, served_at};
 use custodia::access::AccessError;
+use custodia::brokerage::ReadRequest;
 use custodia::brokerage::{
     BrokerageError, CaseRole, CaseState, ManualClock, NoticeRound, Reached, WhilePending, verify_evidence,
 };
 use custodia::consent::Channel;
-use custodia::model::{ActorId, DataCategory};
+use custodia::model::{ActorId, DataCategory, Purpose};
 use custodia::retention::RetentionError;
 use custodia::transfer::{Eligibility, PendingReason};
 use custodia_synthetic::answers::{AnswerPlan, transfer_answers};
@@ -304,6 +305,52 @@ fn out_of_order_calls_name_the_state_and_repeated_calls_change_nothing() {
         case.verify_receipt(&forged),
         Err(BrokerageError::ReceiptConflict { .. })
     ));
+
+    // From the verified receipt on, a moved customer's data is closed to the seller's sales (the gate's
+    // `transferred` fact; PIPL Arts 22, 23); a customer who stayed is not.
+    let sales = Staff::new(
+        "sales-1",
+        &["sales"],
+        &[Purpose::ProposalPreparation],
+        served_at(),
+    )
+    .unwrap();
+    seller.put_principal(&sales.principal).unwrap();
+    buyer.put_principal(&sales.principal).unwrap();
+    let (moved, stayed): (Vec<_>, Vec<_>) = case
+        .final_plan(None, 1000)
+        .unwrap()
+        .into_iter()
+        .partition(|d| d.included().contains(&DataCategory::Contact));
+    let ask = |customer| ReadRequest {
+        principal: sales.id().clone(),
+        customer,
+        categories: [DataCategory::Contact].into_iter().collect(),
+        purpose: Purpose::ProposalPreparation,
+        ticket: None,
+        approval: None,
+    };
+    let closed = |result: Result<_, BrokerageError>| match result {
+        Err(BrokerageError::AccessDenied(denied)) => denied
+            .policies()
+            .iter()
+            .any(|p| p.id() == "transferred-closed-to-sales"),
+        _ => false,
+    };
+    let mover = moved.first().expect("a customer's contact data moved").customer;
+    assert!(closed(seller.read(ask(mover))), "the seller's sales");
+    // At the buyer, an imported customer whose facts the buyer has not recorded yet is refused before the
+    // gate: no facts, no plaintext (the gate would find the customer transferred, see `moved_categories`).
+    assert!(matches!(
+        buyer.read(ask(mover)),
+        Err(BrokerageError::UnknownCustomer { .. })
+    ));
+    if let Some(stayer) = stayed.iter().find(|d| d.included().is_empty()) {
+        assert!(
+            !closed(seller.read(ask(stayer.customer))),
+            "a customer who stayed"
+        );
+    }
 
     // The disposition: two distinct approvers, each counted once. Before the plan there is nothing to sign
     // (a signature of another document is verified, then refused for the case's state).

@@ -231,6 +231,65 @@ impl Brokerage {
         })
     }
 
+    /// The categories of `customer` that moved in a licence transfer: every category, for a customer this
+    /// brokerage imported from a seller's package (the buyer); the categories a seller case of this
+    /// brokerage included, once the buyer's receipt is verified (the seller: the data is the buyer's from
+    /// then on, and what the seller keeps is kept for its floors). PIPL Arts 22, 23; the practice's §5.3.
+    pub(crate) fn moved_categories(
+        &self,
+        customer: CustomerId,
+        entry: &records::CustomerEntry,
+    ) -> Result<CategorySet, BrokerageError> {
+        if matches!(entry.origin, records::Origin::Imported { .. }) {
+            return Ok(DataCategory::ALL.into_iter().collect());
+        }
+        #[derive(serde::Deserialize)]
+        struct State {
+            state: crate::error::CaseState,
+        }
+        let mut moved = CategorySet::EMPTY;
+        records::scan_pages(
+            &self.store,
+            records::CASES,
+            custodia_store::KeyRange::all(),
+            64,
+            &mut |page| {
+                for r in page {
+                    // Seller cases only: transfer id (16 bytes) ‖ role 0.
+                    if r.key.len() != 17 || r.key[16] != 0 {
+                        continue;
+                    }
+                    let row: State = records::decode_json(records::CASES, &r.key, &r.value)?;
+                    use crate::error::CaseState as S;
+                    if !matches!(
+                        row.state,
+                        S::ReceiptVerified
+                            | S::DispositionPlanned
+                            | S::DispositionApproved
+                            | S::Disposed
+                            | S::Closed
+                    ) {
+                        continue;
+                    }
+                    let mut id = [0u8; 16];
+                    id.copy_from_slice(&r.key[..16]);
+                    let transfer = custodia_model::TransferId::from_bytes(id)
+                        .map_err(|e| BrokerageError::corrupt(records::CASES.as_str(), &r.key, e))?;
+                    let key = records::case_customer_key(transfer, customer);
+                    let decisions: Option<Vec<(DataCategory, custodia_transfer::Eligibility)>> =
+                        records::get_json(&self.store, records::FINAL, &key)?;
+                    for (category, eligibility) in decisions.unwrap_or_default() {
+                        if eligibility.is_include() {
+                            moved.insert(category);
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok(moved)
+    }
+
     /// The facts the gate needs about one customer's asked categories, from the brokerage's stores.
     fn access_facts(
         &self,
@@ -240,11 +299,13 @@ impl Brokerage {
         at: DateTime<Utc>,
     ) -> Result<AccessFacts, BrokerageError> {
         let today = custodia_model::beijing_date(at);
-        let (_, stored, _) = self.customer_facts(customer)?;
+        let (entry, stored, _) = self.customer_facts(customer)?;
         let record = stored.customer();
         let view = self.consent_view(&[customer], self.policy.clone(), None)?;
         let retention = stored.retention(view.withdrawals(customer), &self.policy, today)?;
-        let decisions = self.profile.decide(&retention, &self.holds()?, today)?;
+        let holds = self.holds()?;
+        let decisions = self.profile.decide(&retention, &holds, today)?;
+        let moved = self.moved_categories(customer, &entry)?;
         let subject = match record.party().as_person() {
             Some(person) => Subject::born(customer, person.birth_date()),
             None => Subject::new(customer),
@@ -261,6 +322,11 @@ impl Brokerage {
                 PurposeBasis::NotPermitted
             };
             let mut section = SectionFacts::new(category, basis);
+            // The book's sensitivity settings (custodia-model's `SensitivityPolicy`: claims by line of
+            // business, a child beneficiary, overrides) can only add to the category's own (PIPL Art 28).
+            if self.sensitivity.is_sensitive(record, category, today) {
+                section = section.sensitive();
+            }
             // Anything but unrestricted retention — storage only, due for destruction, due for hand-over —
             // allows no processing but storage and security (PIPL Art 47(2), NDSR Art 24): the cautious
             // reading of a section that should already be gone.
@@ -270,6 +336,16 @@ impl Brokerage {
             });
             if restricted {
                 section = section.storage_only();
+            }
+            if holds
+                .covering(customer, Holding::Category(category), today)
+                .next()
+                .is_some()
+            {
+                section = section.under_legal_hold();
+            }
+            if moved.contains(category) {
+                section = section.transferred();
             }
             facts = facts.section(section);
         }

@@ -81,6 +81,8 @@ pub struct Brokerage {
     pub(crate) approvals: custodia_access::ApprovalSettings,
     /// The bulk-read monitors of [`Brokerage::read`], their stored alerts and the alert callback.
     pub(crate) monitoring: crate::alerts::Monitoring,
+    /// Which sections of a customer are sensitive beyond their category (the gate's facts).
+    pub(crate) sensitivity: custodia_model::SensitivityPolicy,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -184,6 +186,7 @@ impl Brokerage {
             gate: custodia_access::Gate::cn_insurance_broker()?,
             approvals: custodia_access::ApprovalSettings::default(),
             monitoring: crate::alerts::Monitoring::new(config.monitor)?,
+            sensitivity: config.sensitivity,
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

@@ -62,6 +62,7 @@ pub struct BrokerageConfig {
     pub(crate) keyring: KeyringConfig,
     pub(crate) batch: NonZeroUsize,
     pub(crate) monitor: custodia_access::MonitorSettings,
+    pub(crate) sensitivity: custodia_model::SensitivityPolicy,
 }
 
 impl BrokerageConfig {
@@ -77,6 +78,7 @@ impl BrokerageConfig {
             keyring: KeyringConfig::default(),
             batch: DEFAULT_BATCH,
             monitor: custodia_access::MonitorSettings::default(),
+            sensitivity: custodia_model::SensitivityPolicy::default(),
         }
     }
 
@@ -169,6 +171,13 @@ impl BrokerageConfig {
     /// `MonitorSettings::default()`, documented there); a zero window or threshold is refused at open.
     pub fn with_monitor(self, monitor: custodia_access::MonitorSettings) -> Self {
         Self { monitor, ..self }
+    }
+
+    /// The same settings with the book's sensitivity settings `sensitivity` (default:
+    /// `SensitivityPolicy::default()`, custodia-model's cautious reading): the gate treats a section as
+    /// sensitive when its category is or these settings say so (PIPL Art 28).
+    pub fn with_sensitivity(self, sensitivity: custodia_model::SensitivityPolicy) -> Self {
+        Self { sensitivity, ..self }
     }
 }
 

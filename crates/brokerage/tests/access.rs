@@ -466,3 +466,59 @@ fn a_planted_bulk_read_fires_normal_traffic_does_not_and_the_alert_survives_reop
     assert!(!again.is_empty());
     assert_eq!(b.alerts().unwrap(), alerts);
 }
+
+/// Under a legal hold, data the brokerage still retains is read for its purposes as before, while data the
+/// hold alone keeps (retention found it due) is restricted to storage: refused for servicing, read by
+/// compliance for the proceedings with a ticket (the gate's `legal_hold` and `storage_only` facts).
+#[test]
+fn held_data_is_read_only_for_the_purposes_a_hold_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = open(&dir.path().join("b.db"));
+    let customers = onboard(&b);
+    let (manager, _) = principal(
+        "emp-0020",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    let (officer, _) = principal("emp-0021", &["compliance"], &[Purpose::LegalCompliance], true);
+    b.put_principal(&manager).unwrap();
+    b.put_principal(&officer).unwrap();
+    b.place_hold(custodia_retention::PlaceHold {
+        reason: "court order 2026-17".into(),
+        scope: custodia_retention::HoldScope::new(custodia_retention::HeldCustomers::All, Vec::new()),
+        by: ActorId::new("legal-1").unwrap(),
+        on: date(),
+    })
+    .unwrap();
+    let cats = [DataCategory::Identity];
+    let (mut retained, mut kept_by_hold) = (0, 0);
+    for c in &customers {
+        match b.read(read(&manager, *c, &cats, Purpose::PolicyServicing)) {
+            Ok(_) => retained += 1,
+            Err(BrokerageError::AccessDenied(denied)) => {
+                assert!(
+                    denied
+                        .policies()
+                        .iter()
+                        .any(|p| p.id() == "storage-only-restricted"),
+                    "{denied}"
+                );
+                kept_by_hold += 1;
+                // Compliance reads it for the proceedings, naming the case.
+                let mut request = read(&officer, *c, &cats, Purpose::LegalCompliance);
+                request.ticket = Some(Ticket::new("case-2026-17").unwrap());
+                let got = b.read(request.clone()).unwrap();
+                assert_eq!(got.permit.categories(), CategorySet::from(cats));
+                // Without the ticket: refused.
+                request.ticket = None;
+                assert!(matches!(b.read(request), Err(BrokerageError::AccessDenied(_))));
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        retained > 0 && kept_by_hold > 0,
+        "{retained} retained, {kept_by_hold} kept by the hold"
+    );
+}
