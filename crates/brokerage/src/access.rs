@@ -210,6 +210,25 @@ impl Brokerage {
             .collect())
     }
 
+    /// Enforces the access log's retention today (by the brokerage's clock): every access entry older than
+    /// the configured months (`BrokerageConfig::with_access_log`; default 36, never below 6 — Cybersecurity
+    /// Law 2016 Art 21(3), the insurance intermediaries' IT rules) is redacted through the ledger's
+    /// redactable leaves in one unit of work, with a redaction record each; the tree and its checkpoints
+    /// still verify. Returns how many entries it redacted (0 when none had expired). It scans the whole
+    /// ledger: a periodic job, not a per-read cost.
+    pub fn expire_access_log(&self) -> Result<u64, BrokerageError> {
+        let now = self.now();
+        let reason = format!(
+            "access-log retention: {} months (Cybersecurity Law Art 21(3): at least 6)",
+            self.access_log.retention_months
+        );
+        self.write(|log| {
+            let appended =
+                custodia_access::AccessLog::redact_expired(log, &self.access_log, now, reason.as_bytes())?;
+            Ok(appended.map_or(0, |a| a.size() - a.first_index()))
+        })
+    }
+
     /// The destruction certificate at ledger `index` (a disposition's or an erasure's, from
     /// `Disposed::certificates` or `DeletionAnswered::certificates`), with the signed approvals its
     /// execution verified: anyone holding the approvers' public keys can check them again

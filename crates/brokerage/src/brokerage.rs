@@ -83,6 +83,8 @@ pub struct Brokerage {
     pub(crate) monitoring: crate::alerts::Monitoring,
     /// Which sections of a customer are sensitive beyond their category (the gate's facts).
     pub(crate) sensitivity: custodia_model::SensitivityPolicy,
+    /// How long access entries are kept (`Brokerage::expire_access_log`).
+    pub(crate) access_log: custodia_access::LogSettings,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -187,6 +189,7 @@ impl Brokerage {
             approvals: custodia_access::ApprovalSettings::default(),
             monitoring: crate::alerts::Monitoring::new(config.monitor)?,
             sensitivity: config.sensitivity,
+            access_log: custodia_access::LogSettings::new(config.access_log.retention_months)?,
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

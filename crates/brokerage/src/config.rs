@@ -63,6 +63,7 @@ pub struct BrokerageConfig {
     pub(crate) batch: NonZeroUsize,
     pub(crate) monitor: custodia_access::MonitorSettings,
     pub(crate) sensitivity: custodia_model::SensitivityPolicy,
+    pub(crate) access_log: custodia_access::LogSettings,
 }
 
 impl BrokerageConfig {
@@ -79,6 +80,7 @@ impl BrokerageConfig {
             batch: DEFAULT_BATCH,
             monitor: custodia_access::MonitorSettings::default(),
             sensitivity: custodia_model::SensitivityPolicy::default(),
+            access_log: custodia_access::LogSettings::default(),
         }
     }
 
@@ -178,6 +180,12 @@ impl BrokerageConfig {
     /// sensitive when its category is or these settings say so (PIPL Art 28).
     pub fn with_sensitivity(self, sensitivity: custodia_model::SensitivityPolicy) -> Self {
         Self { sensitivity, ..self }
+    }
+
+    /// The same settings with the access log's retention `access_log` (default 36 months; at least 6,
+    /// checked by `LogSettings::new` and again at open), enforced by [`crate::Brokerage::expire_access_log`].
+    pub fn with_access_log(self, access_log: custodia_access::LogSettings) -> Self {
+        Self { access_log, ..self }
     }
 }
 

@@ -522,3 +522,63 @@ fn held_data_is_read_only_for_the_purposes_a_hold_allows() {
         "{retained} retained, {kept_by_hold} kept by the hold"
     );
 }
+
+/// The access log's retention on an append-only ledger: entries past the configured months are redacted
+/// (payload and salt erased, leaf hash kept), the ledger still verifies, newer entries stay, and a setting
+/// below the legal six months is refused.
+#[test]
+fn expired_access_entries_are_redacted_and_the_ledger_still_verifies() {
+    use custodia_access::LogSettings;
+    assert!(matches!(
+        LogSettings::new(5),
+        Err(AccessError::InvalidSettings {
+            field: "retention_months",
+            ..
+        })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let clock = ManualClock::at(now());
+    let open_with = |settings: LogSettings| {
+        let config = BrokerageConfig::sqlite(&path)
+            .with_clock(clock.clone())
+            .with_access_log(settings);
+        Brokerage::open(config, &StaticKeySource::new(KEY))
+    };
+    // A setting made past the constructor is refused at open.
+    assert!(open_with(LogSettings { retention_months: 1 }).is_err());
+    let b = open_with(LogSettings::new(6).unwrap()).unwrap();
+    let customers = onboard(&b);
+    let (officer, _) = principal("emp-0030", &["compliance"], &[Purpose::LegalCompliance], true);
+    b.put_principal(&officer).unwrap();
+    let ask = |c: CustomerId| {
+        let mut r = read(&officer, c, &[DataCategory::Identity], Purpose::LegalCompliance);
+        r.ticket = Some(Ticket::new("audit-2026").unwrap());
+        r
+    };
+    let old: Vec<u64> = customers[..3]
+        .iter()
+        .map(|c| b.read(ask(*c)).unwrap().entry_index)
+        .collect();
+    assert_eq!(b.expire_access_log().unwrap(), 0, "nothing has expired yet");
+    // Seven months on: the old entries have expired; a new read has not.
+    clock.set(now() + Duration::days(213));
+    let new = b.read(ask(customers[0])).unwrap().entry_index;
+    assert_eq!(b.expire_access_log().unwrap(), 3);
+    let logged: Vec<u64> = customers[..3]
+        .iter()
+        .flat_map(|c| b.access_log_of(*c).unwrap())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(logged, vec![new], "only the new entry is left to read");
+    for i in &old {
+        assert!(b.destruction_certificate(*i).is_err(), "entry {i} is redacted");
+    }
+    let verified = b.verify_ledger().unwrap();
+    assert_eq!(verified.redacted(), 3);
+    assert_eq!(
+        b.expire_access_log().unwrap(),
+        0,
+        "a second run redacts nothing more"
+    );
+}
