@@ -26,7 +26,7 @@ pub(crate) const ALERTS: Namespace = Namespace::new("access/alert");
 const STATE_KEY: &[u8] = b"state";
 
 /// The monitor's state is saved at least once every this many observed reads.
-pub const SNAPSHOT_EVERY: u64 = 64;
+pub const SNAPSHOT_EVERY: u64 = 1024;
 
 /// A callback that forwards alerts (to a pager, a SIEM): called after the read that raised them committed,
 /// with no brokerage lock held, once per alert — and again for an alert re-raised by a catch-up after a
