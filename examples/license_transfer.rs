@@ -28,6 +28,7 @@ use custodia_synthetic::answers::{AnswerPlan, transfer_answers};
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::parties::{SampleKeys, terms};
+use custodia_synthetic::staff::Staff;
 
 const USAGE: &str = "usage: license_transfer --out DIR [--customers N] [--seed S]";
 /// The most customers one run takes: the scale the memory target (< 512 MiB) is measured at.
@@ -230,11 +231,12 @@ fn run(args: &Args) -> Fallible<bool> {
     let name = "customer proofs (moved, stayed) verify";
     checks.add(name, proven, format!("{} proofs", proofs.len()));
 
-    // Day 46: the disposition, approved by two people; the report; the evidence folder, verified offline.
+    // Day 46: the disposition, each plan signed by two approvers; the report; the evidence, verified.
     clock.set(day(46));
     case.plan_disposition(actor("ops-transfer-01")?)?;
-    for approver in ["dpo-001", "cco-001"] {
-        case.approve_disposition(actor(approver)?)?;
+    for approver in Staff::approvers(&["dpo-001", "cco-001"], day(46))? {
+        seller.put_principal(&approver.principal)?;
+        case.approve_disposition(&approver.sign(&case.disposition_requests()?)?)?;
     }
     let disposed = case.execute_disposition(actor("ops-transfer-02")?)?;
     let (whole, part) = (disposed.whole_customers, disposed.partial_customers);

@@ -24,9 +24,15 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["custodia-model", "custodia-crypto", "custodia-ledger"],
     ),
     ("custodia-consent", &["custodia-model", "custodia-ledger"]),
+    // Retention verifies a destruction plan's signed approvals with custodia-access (issue 17).
     (
         "custodia-retention",
-        &["custodia-model", "custodia-crypto", "custodia-ledger"],
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-ledger",
+            "custodia-access",
+        ],
     ),
     (
         "custodia-transfer",
@@ -88,6 +94,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-consent",
             "custodia-retention",
             "custodia-transfer",
+            "custodia-access",
         ],
     ),
     // The operator CLI: a program over the brokerage (and the domain crates' public types it renders).

@@ -8,14 +8,18 @@ mod common;
 use std::num::NonZeroUsize;
 
 use common::{STEPS, Scenario, Step, day, served_at};
+use custodia::access::AccessError;
+use custodia::brokerage::ReadRequest;
 use custodia::brokerage::{
     BrokerageError, CaseRole, CaseState, ManualClock, NoticeRound, Reached, WhilePending, verify_evidence,
 };
 use custodia::consent::Channel;
-use custodia::model::{ActorId, DataCategory};
+use custodia::model::{ActorId, DataCategory, Purpose};
+use custodia::retention::RetentionError;
 use custodia::transfer::{Eligibility, PendingReason};
 use custodia_synthetic::answers::{AnswerPlan, transfer_answers};
 use custodia_synthetic::book::SyntheticBook;
+use custodia_synthetic::staff::Staff;
 
 const CUSTOMERS: u64 = 40;
 const SEED: u64 = 3;
@@ -67,8 +71,8 @@ fn run_in_one_opening(s: &Scenario) {
     case.verify_receipt(&receipt).unwrap();
     clock.set(day(46));
     case.plan_disposition(actor("ops-1")).unwrap();
-    case.approve_disposition(actor("dpo-1")).unwrap();
-    case.approve_disposition(actor("cco-1")).unwrap();
+    s.approve(&case, "dpo-1").unwrap();
+    s.approve(&case, "cco-1").unwrap();
     case.execute_disposition(actor("ops-2")).unwrap();
     case.close(Vec::new()).unwrap();
     assert_eq!(
@@ -302,34 +306,140 @@ fn out_of_order_calls_name_the_state_and_repeated_calls_change_nothing() {
         Err(BrokerageError::ReceiptConflict { .. })
     ));
 
-    // The disposition: two distinct approvers, each counted once.
+    // From the verified receipt on, a moved customer's data is closed to the seller's sales (the gate's
+    // `transferred` fact; PIPL Arts 22, 23); a customer who stayed is not.
+    let sales = Staff::new(
+        "sales-1",
+        &["sales"],
+        &[Purpose::ProposalPreparation],
+        served_at(),
+    )
+    .unwrap();
+    seller.put_principal(&sales.principal).unwrap();
+    buyer.put_principal(&sales.principal).unwrap();
+    let (moved, stayed): (Vec<_>, Vec<_>) = case
+        .final_plan(None, 1000)
+        .unwrap()
+        .into_iter()
+        .partition(|d| d.included().contains(&DataCategory::Contact));
+    let ask = |customer| ReadRequest {
+        principal: sales.id().clone(),
+        customer,
+        categories: [DataCategory::Contact].into_iter().collect(),
+        purpose: Purpose::ProposalPreparation,
+        ticket: None,
+        approval: None,
+    };
+    let closed = |result: Result<_, BrokerageError>| match result {
+        Err(BrokerageError::AccessDenied(denied)) => denied
+            .policies()
+            .iter()
+            .any(|p| p.id() == "transferred-closed-to-sales"),
+        _ => false,
+    };
+    let mover = moved.first().expect("a customer's contact data moved").customer;
+    assert!(closed(seller.read(ask(mover))), "the seller's sales");
+    // At the buyer, an imported customer whose facts the buyer has not recorded yet is refused before the
+    // gate: no facts, no plaintext (the gate would find the customer transferred, see `moved_categories`).
+    assert!(matches!(
+        buyer.read(ask(mover)),
+        Err(BrokerageError::UnknownCustomer { .. })
+    ));
+    if let Some(stayer) = stayed.iter().find(|d| d.included().is_empty()) {
+        assert!(
+            !closed(seller.read(ask(stayer.customer))),
+            "a customer who stayed"
+        );
+    }
+
+    // The disposition: two distinct approvers, each counted once. Before the plan there is nothing to sign
+    // (a signature of another document is verified, then refused for the case's state).
+    let dpo = s.approver("dpo-1");
+    assert!(case.disposition_requests().is_err());
+    let elsewhere = custodia::access::ApprovalRequest::document(
+        custodia::access::ApprovalId::new_v7(),
+        actor("ops-1"),
+        custodia::access::DocumentKind::new("destruction-plan").unwrap(),
+        custodia::model::uuid::Uuid::now_v7(),
+        [7; 32],
+    );
     out_of_order(
-        case.approve_disposition(actor("dpo-1")),
+        case.approve_disposition(&dpo.sign(&[elsewhere]).unwrap()),
         "approve the disposition",
         CaseState::ReceiptVerified,
     );
     out_of_order(case.close(Vec::new()), "close", CaseState::ReceiptVerified);
     let counts = case.plan_disposition(actor("ops-1")).unwrap();
     assert_eq!(case.plan_disposition(actor("ops-9")).unwrap(), counts);
-    assert_eq!(
-        case.approve_disposition(actor("dpo-1")).unwrap(),
-        CaseState::DispositionPlanned
-    );
-    assert_eq!(
-        case.approve_disposition(actor("dpo-1")).unwrap(),
-        CaseState::DispositionPlanned
-    );
+    // The operator who made the plan cannot approve it, though they hold the approver role; nor can a
+    // principal without the role; nor one approver's signatures of only some of the plans.
+    let requests = case.disposition_requests().unwrap();
+    let proposer = Staff::approver("ops-1", served_at()).unwrap();
+    let clerk = Staff::new("clerk-9", &["clerk"], &[], served_at()).unwrap();
+    for staff in [&proposer, &clerk] {
+        seller.put_principal(&staff.principal).unwrap();
+        assert!(matches!(
+            case.approve_disposition(&staff.sign(&requests).unwrap()),
+            Err(BrokerageError::Access(AccessError::ApprovalRefused { .. }))
+        ));
+    }
+    if requests.len() > 1 {
+        let some = dpo.sign(&requests[1..]).unwrap();
+        assert!(matches!(
+            case.approve_disposition(&some),
+            Err(BrokerageError::InvalidInput {
+                field: "approvals",
+                ..
+            })
+        ));
+    }
+    // Two approvers' signatures mixed in one call: refused (each approves on their own).
+    let mixed = [
+        dpo.sign(&requests).unwrap(),
+        s.approver("cco-1").sign(&requests).unwrap(),
+    ]
+    .concat();
+    assert!(matches!(
+        case.approve_disposition(&mixed),
+        Err(BrokerageError::InvalidInput {
+            field: "approvals",
+            ..
+        })
+    ));
+    assert_eq!(case.state().unwrap(), CaseState::DispositionPlanned);
+    assert_eq!(s.approve(&case, "dpo-1").unwrap(), CaseState::DispositionPlanned);
+    assert_eq!(s.approve(&case, "dpo-1").unwrap(), CaseState::DispositionPlanned);
     out_of_order(
         case.execute_disposition(actor("ops-2")),
         "execute the disposition",
         CaseState::DispositionPlanned,
     );
-    assert_eq!(
-        case.approve_disposition(actor("cco-1")).unwrap(),
-        CaseState::DispositionApproved
-    );
+    assert_eq!(s.approve(&case, "cco-1").unwrap(), CaseState::DispositionApproved);
+    // An approver cannot run what they approved: verified again at execution, refused, nothing destroyed.
+    assert!(matches!(
+        case.execute_disposition(actor("cco-1")),
+        Err(BrokerageError::Retention(RetentionError::ApprovalRefused { .. }))
+    ));
+    assert_eq!(case.state().unwrap(), CaseState::DispositionApproved);
     let disposed = case.execute_disposition(actor("ops-2")).unwrap();
     assert_eq!(case.execute_disposition(actor("ops-3")).unwrap(), disposed);
+    // Each certificate on the ledger carries both signatures, which verify with the approvers' public keys.
+    assert!(!disposed.certificates.is_empty());
+    for index in &disposed.certificates {
+        let certificate = seller.destruction_certificate(*index).unwrap();
+        assert_eq!(certificate.approvers(), &[actor("dpo-1"), actor("cco-1")]);
+        assert_eq!(certificate.approvals().len(), 2);
+        for approval in certificate.approvals() {
+            let record = s.approver(approval.approver().as_str()).principal;
+            approval
+                .verify(&record, &custodia::access::ApprovalSettings::default())
+                .unwrap();
+        }
+    }
+    assert!(
+        seller.destruction_certificate(0).is_err(),
+        "entry 0 is no certificate"
+    );
     out_of_order(
         case.export_evidence(&s.evidence_path(), &[]),
         "export the evidence",

@@ -8,8 +8,8 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use custodia::brokerage::{
-    Brokerage, BrokerageConfig, BrokerageError, ManualClock, NoticeRound, Onboarding, Reached,
-    StaticKeySource, WhilePending,
+    Brokerage, BrokerageConfig, BrokerageError, CaseState, ManualClock, NoticeRound, Onboarding, Reached,
+    SellerCase, StaticKeySource, WhilePending,
 };
 use custodia::consent::{Channel, Digest, TransferPath};
 use custodia::model::ActorId;
@@ -19,8 +19,11 @@ use custodia_synthetic::answers::{AnswerPlan, transfer_answers};
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::parties::{SampleKeys, terms};
+use custodia_synthetic::staff::Staff;
 
 pub const SELLER_KEY: [u8; 32] = [0x51; 32];
+/// The disposition's approvers (stored principals with the approver role).
+pub const APPROVERS: [&str; 2] = ["dpo-1", "cco-1"];
 pub const BUYER_KEY: [u8; 32] = [0xB2; 32];
 
 /// The book date (the synthetic book is generated as of it).
@@ -117,7 +120,27 @@ impl Scenario {
             .countersign_as_buyer(seller.sign_as_seller(draft).unwrap())
             .unwrap();
         std::fs::write(dir.join("agreement.bin"), agreement.encode()).unwrap();
+        // The two approvers of the disposition: principals with the approver role, their keys on disk so
+        // that every step's process signs with the same key.
+        for id in APPROVERS {
+            let staff = Staff::approver(id, served_at()).unwrap();
+            std::fs::write(dir.join(format!("{id}.pk8")), staff.key.expose_pkcs8()).unwrap();
+            seller.put_principal(&staff.principal).unwrap();
+        }
         scenario
+    }
+
+    /// One of [`APPROVERS`], with the key written at creation.
+    pub fn approver(&self, id: &str) -> Staff {
+        let pkcs8 = std::fs::read(self.dir.join(format!("{id}.pk8"))).unwrap();
+        let key = custodia::crypto::SigningKey::from_pkcs8(&pkcs8).unwrap();
+        Staff::with_key(id, &["approver"], &[], served_at(), key).unwrap()
+    }
+
+    /// `id` signs every plan of the disposition and approves it.
+    pub fn approve(&self, case: &SellerCase<'_>, id: &str) -> Result<CaseState, BrokerageError> {
+        let approver = self.approver(id);
+        case.approve_disposition(&approver.sign(&case.disposition_requests()?)?)
     }
 
     /// The same scenario in another directory: a copy of every file.
@@ -256,14 +279,10 @@ impl Scenario {
                     .plan_disposition(actor("ops-1"))?;
             }
             Step::FirstApproval => {
-                let _ = seller()?
-                    .seller_case(transfer)?
-                    .approve_disposition(actor("dpo-1"))?;
+                let _ = self.approve(&seller()?.seller_case(transfer)?, APPROVERS[0])?;
             }
             Step::SecondApproval => {
-                let _ = seller()?
-                    .seller_case(transfer)?
-                    .approve_disposition(actor("cco-1"))?;
+                let _ = self.approve(&seller()?.seller_case(transfer)?, APPROVERS[1])?;
             }
             Step::Dispose => {
                 let _ = seller()?

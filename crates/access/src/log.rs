@@ -233,6 +233,13 @@ pub struct LoggedAccess {
     pub entry: AccessEntry,
 }
 
+impl LoggedAccess {
+    /// The entry just appended at `index` (a caller that appended it observes it without reading it back).
+    pub fn new(index: u64, entry: AccessEntry) -> Self {
+        Self { index, entry }
+    }
+}
+
 /// An access-log entry with what proves it: its leaf hash and its inclusion proof in the tree of a given size
 /// (check it against a signed checkpoint of that size with `custodia_ledger::verify_inclusion`).
 #[derive(Clone, Debug)]
@@ -269,6 +276,14 @@ impl LogSettings {
             });
         }
         Ok(Self { retention_months })
+    }
+}
+
+impl LogSettings {
+    /// The oldest time an entry may carry at `now` and still be kept: `now` less the retention months
+    /// (calendar months, clamped to the month's last day).
+    pub fn kept_from(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        now.checked_sub_months(chrono::Months::new(self.retention_months))
     }
 }
 
@@ -322,6 +337,44 @@ impl AccessLog {
             start = stop;
         }
         Ok(out)
+    }
+
+    /// The access entries past their retention at `now` under `settings` (their time before
+    /// [`LogSettings::kept_from`]), in ledger order: what [`AccessLog::redact_expired`] erases.
+    pub fn expired<S: LogStore>(
+        log: &Log<S>,
+        settings: &LogSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u64>, AccessError> {
+        // The field is public: settings made without `LogSettings::new` are checked here too.
+        LogSettings::new(settings.retention_months)?;
+        let Some(from) = settings.kept_from(now) else {
+            return Ok(Vec::new());
+        };
+        Ok(Self::scan(log, 0..log.size(), &mut |e| e.at < from)?
+            .into_iter()
+            .map(|l| l.index)
+            .collect())
+    }
+
+    /// Enforces the log's retention on an append-only ledger: the expired entries' payloads and salts are
+    /// erased through the ledger's redactable leaves (custodia-ledger `Log::redact_many`), each with a
+    /// redaction record naming `reason`; their leaf hashes stay, so the tree, its signed checkpoints and
+    /// every other entry's proofs still verify. Returns the redaction records appended, or `None` when
+    /// nothing had expired. Cybersecurity Law 2016 Art 21(3) and the insurance intermediaries' IT rules
+    /// set the floor of six months that [`LogSettings::new`] enforces; beyond the setting, PIPL Art 19
+    /// (the shortest time necessary) asks that the entries go.
+    pub fn redact_expired<S: LogStore>(
+        log: &mut Log<S>,
+        settings: &LogSettings,
+        now: DateTime<Utc>,
+        reason: &[u8],
+    ) -> Result<Option<Appended>, AccessError> {
+        let expired = Self::expired(log, settings, now)?;
+        if expired.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(log.redact_many(&expired, reason)?))
     }
 
     /// Who asked for this customer's data, when, why and with what outcome (the rights desk's "explain").

@@ -281,6 +281,62 @@ fn each_shipped_rule_decides_as_its_article_says() {
             cites: "PIPL 6",
         },
         Row {
+            what: "held data is preserved: no update, even for the account manager's servicing",
+            roles: &["account_manager"],
+            purpose: Purpose::PolicyServicing,
+            action: Action::Update,
+            category: Contact,
+            change: SectionFacts::under_legal_hold,
+            minor: false,
+            ticket: false,
+            approved: true,
+            effect: Deny,
+            policy: "legal-hold-preserved",
+            cites: "PIPL 51",
+        },
+        Row {
+            what: "held data the brokerage still retains is read for servicing as before",
+            roles: &["account_manager"],
+            purpose: Purpose::PolicyServicing,
+            action: Read,
+            category: Contact,
+            change: SectionFacts::under_legal_hold,
+            minor: false,
+            ticket: false,
+            approved: true,
+            effect: Permit,
+            policy: "servicing-account-manager",
+            cites: "PIPL 6",
+        },
+        Row {
+            what: "held data is exported by compliance for the proceedings, with a ticket",
+            roles: &["compliance"],
+            purpose: Purpose::LegalCompliance,
+            action: Action::Export,
+            category: Contact,
+            change: SectionFacts::under_legal_hold,
+            minor: false,
+            ticket: true,
+            approved: true,
+            effect: Permit,
+            policy: "compliance-officer",
+            cites: "PIPL 13(3)",
+        },
+        Row {
+            what: "held data is not exported for marketing",
+            roles: &["marketing"],
+            purpose: Purpose::Marketing,
+            action: Action::Export,
+            category: Contact,
+            change: SectionFacts::under_legal_hold,
+            minor: false,
+            ticket: false,
+            approved: true,
+            effect: Deny,
+            policy: "legal-hold-preserved",
+            cites: "Civil Procedure Law Art 84",
+        },
+        Row {
             what: "practice §15: an oversight read names its ticket",
             roles: &["compliance"],
             purpose: Purpose::LegalCompliance,
@@ -572,7 +628,7 @@ fn pipl_47_2_storage_only_data_is_refused_for_every_purpose_but_compliance_and_s
 fn every_shipped_policy_has_an_id_and_a_citation_to_law_or_practice() {
     let engine = CedarEngine::cn_insurance_broker().unwrap();
     let policies: Vec<_> = engine.policies().collect();
-    assert_eq!(policies.len(), 16);
+    assert_eq!(policies.len(), 17);
     for p in &policies {
         assert!(
             p.citation().contains("PIPL") || p.citation().contains("practice §"),

@@ -90,11 +90,24 @@ impl Brokerage {
         records::get_json(&self.store, PRINCIPALS, id.as_str().as_bytes())
     }
 
-    fn known_principal(&self, id: &ActorId) -> Result<Principal, BrokerageError> {
+    pub(crate) fn known_principal(&self, id: &ActorId) -> Result<Principal, BrokerageError> {
         self.principal(id)?
             .ok_or_else(|| BrokerageError::UnknownPrincipal {
                 principal: id.clone(),
             })
+    }
+
+    /// The stored records of `approvers`, as they are now: the directory a destruction's signed approvals
+    /// are verified against at execution (custodia-retention's `into_approved`). An unknown approver is an
+    /// error naming them.
+    pub(crate) fn approver_records<'a>(
+        &self,
+        approvers: impl IntoIterator<Item = &'a ActorId>,
+    ) -> Result<std::collections::BTreeMap<ActorId, Principal>, BrokerageError> {
+        approvers
+            .into_iter()
+            .map(|id| Ok((id.clone(), self.known_principal(id)?)))
+            .collect()
     }
 
     /// Verifies `approval` against its approver's stored record (signature with the public key only, approver
@@ -128,7 +141,9 @@ impl Brokerage {
     /// against its approver's record, go to the gate; its decision's access entry is appended to the ledger
     /// in the same unit of work as the read. An allow opens the asked categories the customer holds; a deny
     /// is [`BrokerageError::AccessDenied`] naming categories and policies — and its entry is on the ledger
-    /// too. [`Brokerage::read_trusted`] stays as the trusted path of the brokerage's own workflows.
+    /// too. The bulk-read monitors observe the entry in the same unit of work and their alerts are stored
+    /// ([`Brokerage::alerts`]) and forwarded ([`Brokerage::on_alert`]). [`Brokerage::read_trusted`] stays
+    /// as the trusted path of the brokerage's own workflows.
     pub fn read(&self, request: ReadRequest) -> Result<GatedSections, BrokerageError> {
         let principal = self.known_principal(&request.principal)?;
         let verified = match request.approval {
@@ -143,6 +158,9 @@ impl Brokerage {
         };
         let at = self.now();
         let facts = self.access_facts(request.customer, &request.categories, &request.purpose, at)?;
+        // The monitor is held across the unit of work, so entries are observed in ledger order.
+        let mut monitor = self.monitor_state();
+        let mut raised = Vec::new();
         let outcome = self.write(|log| {
             let gate_request = AccessRequest {
                 principal: &principal,
@@ -157,6 +175,8 @@ impl Brokerage {
             let decision = self.gate.decide(&gate_request, &facts)?;
             let payload = decision.entry().payload()?;
             let entry_index = log.append(&[payload.as_slice()])?.first_index();
+            let logged = custodia_access::LoggedAccess::new(entry_index, decision.entry().clone());
+            raised = self.observe_access(&mut monitor, log, &logged)?;
             match decision.into_permit() {
                 Ok(permit) => {
                     let categories: Vec<DataCategory> = permit.categories().iter().collect();
@@ -170,7 +190,13 @@ impl Brokerage {
                 // The deny's entry must commit: the unit of work succeeds and the denial is returned after.
                 Err(denied) => Ok(Err(denied)),
             }
-        })?;
+        });
+        if outcome.is_err() {
+            Self::forget_monitor(&mut monitor);
+        }
+        drop(monitor);
+        let outcome = outcome?;
+        self.forward_alerts(&raised);
         outcome.map_err(BrokerageError::from)
     }
 
@@ -184,6 +210,105 @@ impl Brokerage {
             .collect())
     }
 
+    /// Enforces the access log's retention today (by the brokerage's clock): every access entry older than
+    /// the configured months (`BrokerageConfig::with_access_log`; default 36, never below 6 — Cybersecurity
+    /// Law 2016 Art 21(3), the insurance intermediaries' IT rules) is redacted through the ledger's
+    /// redactable leaves in one unit of work, with a redaction record each; the tree and its checkpoints
+    /// still verify. Returns how many entries it redacted (0 when none had expired). It scans the whole
+    /// ledger: a periodic job, not a per-read cost.
+    pub fn expire_access_log(&self) -> Result<u64, BrokerageError> {
+        let now = self.now();
+        let reason = format!(
+            "access-log retention: {} months (Cybersecurity Law Art 21(3): at least 6)",
+            self.access_log.retention_months
+        );
+        self.write(|log| {
+            let appended =
+                custodia_access::AccessLog::redact_expired(log, &self.access_log, now, reason.as_bytes())?;
+            Ok(appended.map_or(0, |a| a.size() - a.first_index()))
+        })
+    }
+
+    /// The destruction certificate at ledger `index` (a disposition's or an erasure's, from
+    /// `Disposed::certificates` or `DeletionAnswered::certificates`), with the signed approvals its
+    /// execution verified: anyone holding the approvers' public keys can check them again
+    /// (`SignedApproval::verify`). An index that holds something else is an error naming it.
+    pub fn destruction_certificate(
+        &self,
+        index: u64,
+    ) -> Result<custodia_retention::DestructionCertificate, BrokerageError> {
+        let entry = self.log().entry(index)?;
+        let payload = entry.payload().ok_or_else(|| BrokerageError::InvalidInput {
+            field: "index",
+            reason: format!("ledger entry {index} is redacted"),
+        })?;
+        custodia_retention::DestructionCertificate::from_payload(payload).map_err(|_| {
+            BrokerageError::InvalidInput {
+                field: "index",
+                reason: format!("ledger entry {index} is not a destruction certificate"),
+            }
+        })
+    }
+
+    /// The categories of `customer` that moved in a licence transfer: every category, for a customer this
+    /// brokerage imported from a seller's package (the buyer); the categories a seller case of this
+    /// brokerage included, once the buyer's receipt is verified (the seller: the data is the buyer's from
+    /// then on, and what the seller keeps is kept for its floors). PIPL Arts 22, 23; the practice's §5.3.
+    pub(crate) fn moved_categories(
+        &self,
+        customer: CustomerId,
+        entry: &records::CustomerEntry,
+    ) -> Result<CategorySet, BrokerageError> {
+        if matches!(entry.origin, records::Origin::Imported { .. }) {
+            return Ok(DataCategory::ALL.into_iter().collect());
+        }
+        #[derive(serde::Deserialize)]
+        struct State {
+            state: crate::error::CaseState,
+        }
+        let mut moved = CategorySet::EMPTY;
+        records::scan_pages(
+            &self.store,
+            records::CASES,
+            custodia_store::KeyRange::all(),
+            64,
+            &mut |page| {
+                for r in page {
+                    // Seller cases only: transfer id (16 bytes) ‖ role 0.
+                    if r.key.len() != 17 || r.key[16] != 0 {
+                        continue;
+                    }
+                    let row: State = records::decode_json(records::CASES, &r.key, &r.value)?;
+                    use crate::error::CaseState as S;
+                    if !matches!(
+                        row.state,
+                        S::ReceiptVerified
+                            | S::DispositionPlanned
+                            | S::DispositionApproved
+                            | S::Disposed
+                            | S::Closed
+                    ) {
+                        continue;
+                    }
+                    let mut id = [0u8; 16];
+                    id.copy_from_slice(&r.key[..16]);
+                    let transfer = custodia_model::TransferId::from_bytes(id)
+                        .map_err(|e| BrokerageError::corrupt(records::CASES.as_str(), &r.key, e))?;
+                    let key = records::case_customer_key(transfer, customer);
+                    let decisions: Option<Vec<(DataCategory, custodia_transfer::Eligibility)>> =
+                        records::get_json(&self.store, records::FINAL, &key)?;
+                    for (category, eligibility) in decisions.unwrap_or_default() {
+                        if eligibility.is_include() {
+                            moved.insert(category);
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        Ok(moved)
+    }
+
     /// The facts the gate needs about one customer's asked categories, from the brokerage's stores.
     fn access_facts(
         &self,
@@ -193,11 +318,13 @@ impl Brokerage {
         at: DateTime<Utc>,
     ) -> Result<AccessFacts, BrokerageError> {
         let today = custodia_model::beijing_date(at);
-        let (_, stored, _) = self.customer_facts(customer)?;
+        let (entry, stored, _) = self.customer_facts(customer)?;
         let record = stored.customer();
         let view = self.consent_view(&[customer], self.policy.clone(), None)?;
         let retention = stored.retention(view.withdrawals(customer), &self.policy, today)?;
-        let decisions = self.profile.decide(&retention, &self.holds()?, today)?;
+        let holds = self.holds()?;
+        let decisions = self.profile.decide(&retention, &holds, today)?;
+        let moved = self.moved_categories(customer, &entry)?;
         let subject = match record.party().as_person() {
             Some(person) => Subject::born(customer, person.birth_date()),
             None => Subject::new(customer),
@@ -214,6 +341,11 @@ impl Brokerage {
                 PurposeBasis::NotPermitted
             };
             let mut section = SectionFacts::new(category, basis);
+            // The book's sensitivity settings (custodia-model's `SensitivityPolicy`: claims by line of
+            // business, a child beneficiary, overrides) can only add to the category's own (PIPL Art 28).
+            if self.sensitivity.is_sensitive(record, category, today) {
+                section = section.sensitive();
+            }
             // Anything but unrestricted retention — storage only, due for destruction, due for hand-over —
             // allows no processing but storage and security (PIPL Art 47(2), NDSR Art 24): the cautious
             // reading of a section that should already be gone.
@@ -223,6 +355,16 @@ impl Brokerage {
             });
             if restricted {
                 section = section.storage_only();
+            }
+            if holds
+                .covering(customer, Holding::Category(category), today)
+                .next()
+                .is_some()
+            {
+                section = section.under_legal_hold();
+            }
+            if moved.contains(category) {
+                section = section.transferred();
             }
             facts = facts.section(section);
         }

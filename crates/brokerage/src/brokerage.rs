@@ -79,6 +79,12 @@ pub struct Brokerage {
     /// The access gate of [`Brokerage::read`] (the shipped `cn-insurance-broker` policies) and who may approve.
     pub(crate) gate: custodia_access::Gate,
     pub(crate) approvals: custodia_access::ApprovalSettings,
+    /// The bulk-read monitors of [`Brokerage::read`], their stored alerts and the alert callback.
+    pub(crate) monitoring: crate::alerts::Monitoring,
+    /// Which sections of a customer are sensitive beyond their category (the gate's facts).
+    pub(crate) sensitivity: custodia_model::SensitivityPolicy,
+    /// How long access entries are kept (`Brokerage::expire_access_log`).
+    pub(crate) access_log: custodia_access::LogSettings,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -181,6 +187,9 @@ impl Brokerage {
             batch: config.batch,
             gate: custodia_access::Gate::cn_insurance_broker()?,
             approvals: custodia_access::ApprovalSettings::default(),
+            monitoring: crate::alerts::Monitoring::new(config.monitor)?,
+            sensitivity: config.sensitivity,
+            access_log: custodia_access::LogSettings::new(config.access_log.retention_months)?,
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

@@ -61,6 +61,9 @@ pub struct BrokerageConfig {
     pub(crate) blind_index: Option<BlindIndexConfig>,
     pub(crate) keyring: KeyringConfig,
     pub(crate) batch: NonZeroUsize,
+    pub(crate) monitor: custodia_access::MonitorSettings,
+    pub(crate) sensitivity: custodia_model::SensitivityPolicy,
+    pub(crate) access_log: custodia_access::LogSettings,
 }
 
 impl BrokerageConfig {
@@ -75,6 +78,9 @@ impl BrokerageConfig {
             blind_index: None,
             keyring: KeyringConfig::default(),
             batch: DEFAULT_BATCH,
+            monitor: custodia_access::MonitorSettings::default(),
+            sensitivity: custodia_model::SensitivityPolicy::default(),
+            access_log: custodia_access::LogSettings::default(),
         }
     }
 
@@ -161,6 +167,25 @@ impl BrokerageConfig {
     /// The same settings with `batch` customers per transaction in streaming steps.
     pub fn with_batch(self, batch: NonZeroUsize) -> Self {
         Self { batch, ..self }
+    }
+
+    /// The same settings with the bulk-read monitors' thresholds `monitor` (default:
+    /// `MonitorSettings::default()`, documented there); a zero window or threshold is refused at open.
+    pub fn with_monitor(self, monitor: custodia_access::MonitorSettings) -> Self {
+        Self { monitor, ..self }
+    }
+
+    /// The same settings with the book's sensitivity settings `sensitivity` (default:
+    /// `SensitivityPolicy::default()`, custodia-model's cautious reading): the gate treats a section as
+    /// sensitive when its category is or these settings say so (PIPL Art 28).
+    pub fn with_sensitivity(self, sensitivity: custodia_model::SensitivityPolicy) -> Self {
+        Self { sensitivity, ..self }
+    }
+
+    /// The same settings with the access log's retention `access_log` (default 36 months; at least 6,
+    /// checked by `LogSettings::new` and again at open), enforced by [`crate::Brokerage::expire_access_log`].
+    pub fn with_access_log(self, access_log: custodia_access::LogSettings) -> Self {
+        Self { access_log, ..self }
     }
 }
 

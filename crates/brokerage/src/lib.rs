@@ -17,7 +17,9 @@
 //!   [`Brokerage::update`] (a new version: who, when, which fields; PIPL Art 46),
 //!   [`Brokerage::read`] (a principal's read through custodia-access's gate, its decision on the ledger
 //!   in the same unit of work; principals and signed approvals in the records table:
-//!   [`Brokerage::put_principal`], [`Brokerage::store_approval`]), [`Brokerage::read_trusted`] (the
+//!   [`Brokerage::put_principal`], [`Brokerage::store_approval`]; bulk-read alerts of the monitors run on
+//!   every gated read, stored and listed with [`Brokerage::alerts`], forwarded to [`Brokerage::on_alert`]),
+//!   [`Brokerage::read_trusted`] (the
 //!   trusted path of the brokerage's own workflows),
 //!   [`Brokerage::publish_notice`], [`Brokerage::record_consent`], [`Brokerage::retention_sweep`],
 //!   [`Brokerage::rotate_kek`], legal holds, blind-index lookups, ledger checkpoints and verification.
@@ -135,7 +137,12 @@
 //! assert_eq!(buying.import(&package.path, &mut |_| {})?.root, package.root);
 //! case.verify_receipt(&buying.sign_receipt()?)?;
 //! case.plan_disposition(actor("ops-1")?)?;
-//! for approver in ["dpo-1", "cco-1"] { case.approve_disposition(actor(approver)?)?; }
+//! // Two approvers (principals with the approver role) sign each destruction plan's digest.
+//! for id in ["dpo-1", "cco-1"] {
+//!     let approver = custodia_synthetic::staff::Staff::approver(id, seller.now())?;
+//!     seller.put_principal(&approver.principal)?;
+//!     case.approve_disposition(&approver.sign(&case.disposition_requests()?)?)?;
+//! }
 //! case.execute_disposition(actor("ops-2")?)?;
 //! let (report, evidence) = (case.close(Vec::new())?, dir.path().join("evidence"));
 //! case.export_evidence(&evidence, &[])?;
@@ -149,6 +156,7 @@
 compile_error!("custodia-brokerage needs a store: enable the `sqlite` feature (the default) or `postgres`");
 
 mod access;
+mod alerts;
 mod anchor;
 mod backend;
 mod brokerage;
@@ -167,6 +175,7 @@ mod rights;
 mod sweep;
 
 pub use access::{GatedSections, ReadRequest};
+pub use alerts::{AlertSink, SNAPSHOT_EVERY};
 pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::buyer::{BuyerCase, Imported};

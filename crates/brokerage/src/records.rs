@@ -22,6 +22,8 @@
 //! | `rights/receipt` | request id | the signed response receipt as issued |
 //! | `access/principal` | actor id (UTF-8) | a custodia-access `Principal` (public record; see `access.rs`) |
 //! | `access/approval` | approval id | a verified custodia-access `SignedApproval` |
+//! | `access/monitor` | `state` | the bulk-read monitors' state (custodia-access `Monitor`; see `alerts.rs`) |
+//! | `access/alert` | ledger index (u64 BE) ‖ alert kind code | a custodia-access `Alert` (ids, counts, ledger indices) |
 //! | `oversight/incident`, `oversight/affected`, `oversight/assessment`, `oversight/assessment-approvals`, `oversight/reverify` | see `oversight.rs` | incidents, affected sets, impact assessments and their approvals, re-verification marks |
 //!
 //! Later issues add namespaces (access log, principals, incidents), never tables.

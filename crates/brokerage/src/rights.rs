@@ -16,7 +16,7 @@ use custodia_rights::{
     Action, Answer, BrokerageKeys, Calendars, ConsentChange, DeletionInput, DeletionPlan, Disposition,
     EeaCalendar, ErasureMethod, ExtensionReason, IdentityVerification, Intake, KnownCustomer, Language,
     OpenRequest, Overdue, Request, RequestId, RequestKind, ResponseReceipt, RightsEntry, RightsError,
-    RightsSettings, StateCode, consent_action, consent_event, correction_action,
+    RightsSettings, StateCode, VerifiedRequest, consent_action, consent_event, correction_action,
 };
 use custodia_store::{KeyRange, Records};
 use serde::{Deserialize, Serialize};
@@ -52,13 +52,15 @@ pub struct RightsConfig {
 }
 
 /// Who carries out a deletion's erasures. A customer's deletion (PIPL Art 47) is a destruction like any
-/// other: custodia-retention's rule of two distinct approvers and a person who runs it applies to it.
+/// other: custodia-retention's rule of two distinct approvers, each signing the destruction plan's digest
+/// (custodia-access), neither of them the operator who makes and runs it, applies to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErasureRun {
-    /// Who runs the erasure.
+    /// Who makes and runs the erasure.
     pub operator: ActorId,
-    /// The two people who approve it (distinct; either may be the operator).
-    pub approvers: [ActorId; 2],
+    /// The approvers' signatures of [`Brokerage::deletion_approval_request`] (for this operator, today);
+    /// empty when nothing is to be erased.
+    pub approvals: Vec<custodia_access::SignedApproval>,
     /// The language the refusals of kept holdings are written in (the customer's).
     pub language: Language,
 }
@@ -321,32 +323,10 @@ impl Brokerage {
     ) -> Result<DeletionAnswered, BrokerageError> {
         let done = self.write(|log| {
             let stored = self.request(request)?;
-            let verified = stored.verified()?;
-            if !matches!(stored.kind(), RequestKind::Deletion { .. }) {
-                return Err(RightsError::AnswerMismatch {
-                    request,
-                    what: "a deletion answer for a request that is not a deletion",
-                }
-                .into());
-            }
+            let (verified, plan, holds) = self.deletion_decision(&stored)?;
             let customer = stored.customer();
             let config = self.rights_config()?;
             let now = self.now();
-            let today = now.date_naive();
-            let (_, facts, _) = self.customer_facts(customer)?;
-            let view = self.consent_view(&[customer], self.policy.clone(), None)?;
-            let retention = facts.retention(view.withdrawals(customer), &self.policy, today)?;
-            let holds = self.holds()?;
-            let plan = DeletionPlan::decide(
-                &verified,
-                DeletionInput {
-                    profile: &self.profile,
-                    facts: &retention,
-                    holds: &holds,
-                    on: today,
-                    foreign: &config.foreign_floors,
-                },
-            )?;
             let parts = plan.answer_parts(
                 &verified,
                 run.language,
@@ -355,7 +335,7 @@ impl Brokerage {
             )?;
             let mut answered = stored.clone();
             let entry = answered.answer(Answer::new(parts)?, now)?;
-            let (method, certificates) = self.erase(log, customer, &plan, &run, &holds)?;
+            let (method, certificates) = self.erase(log, request, customer, &plan, &run, &holds)?;
             self.store_step(log, Some(&stored), &answered, &entry)?;
             Ok(DeletionAnswered {
                 request: answered,
@@ -369,16 +349,67 @@ impl Brokerage {
         Ok(done)
     }
 
-    /// Carries out the erasures of `plan` through custodia-retention's `execute`, as the seller's
-    /// disposition does: one plan of one customer, approved by the run's two approvers.
-    fn erase(
+    /// What the approvers of a deletion's erasures sign: the approval request of the destruction plan
+    /// [`answer_deletion`](Self::answer_deletion) would run today for `operator` (its id is the request's,
+    /// its digest covers every customer holding it erases), or `None` when retention keeps everything.
+    /// If the facts change before the answer, the plan's digest changes and the signatures no longer count.
+    pub fn deletion_approval_request(
         &self,
-        log: &mut Ledger,
+        request: RequestId,
+        operator: &ActorId,
+    ) -> Result<Option<custodia_access::ApprovalRequest>, BrokerageError> {
+        let stored = self.request(request)?;
+        let (_, plan, _) = self.deletion_decision(&stored)?;
+        match self.erasure_plan(request, stored.customer(), &plan, operator)? {
+            Some((destruction, _)) => Ok(Some(destruction.approval_request()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// What retention decides today for a verified deletion request: the stored request, its verified
+    /// form, the deletion plan and the holds it was decided under.
+    fn deletion_decision<'r>(
+        &self,
+        stored: &'r Request,
+    ) -> Result<(VerifiedRequest<'r>, DeletionPlan, custodia_retention::Holds), BrokerageError> {
+        let request = stored.id();
+        let verified = stored.verified()?;
+        if !matches!(stored.kind(), RequestKind::Deletion { .. }) {
+            return Err(RightsError::AnswerMismatch {
+                request,
+                what: "a deletion answer for a request that is not a deletion",
+            }
+            .into());
+        }
+        let customer = stored.customer();
+        let config = self.rights_config()?;
+        let today = self.now().date_naive();
+        let (_, facts, _) = self.customer_facts(customer)?;
+        let view = self.consent_view(&[customer], self.policy.clone(), None)?;
+        let retention = facts.retention(view.withdrawals(customer), &self.policy, today)?;
+        let holds = self.holds()?;
+        let plan = DeletionPlan::decide(
+            &verified,
+            DeletionInput {
+                profile: &self.profile,
+                facts: &retention,
+                holds: &holds,
+                on: today,
+                foreign: &config.foreign_floors,
+            },
+        )?;
+        Ok((verified, plan, holds))
+    }
+
+    /// The destruction plan of a deletion's erasures (id: the request's; proposed by the operator today) and
+    /// whether it takes the whole customer; `None` when nothing is erased.
+    fn erasure_plan(
+        &self,
+        request: RequestId,
         customer: CustomerId,
         plan: &DeletionPlan,
-        run: &ErasureRun,
-        holds: &custodia_retention::Holds,
-    ) -> Result<(Option<ErasureMethod>, Vec<u64>), BrokerageError> {
+        operator: &ActorId,
+    ) -> Result<Option<(DestructionPlan, bool)>, BrokerageError> {
         let erased: Vec<RetentionDecision> = plan
             .items()
             .iter()
@@ -386,7 +417,7 @@ impl Brokerage {
             .map(|i| i.decision.clone())
             .collect();
         if erased.is_empty() {
-            return Ok((None, Vec::new()));
+            return Ok(None);
         }
         let whole = plan.crypto_shred();
         // The kept holdings go into the item too, so that it is a whole customer only when nothing is kept.
@@ -403,17 +434,38 @@ impl Brokerage {
             field: "deletion plan",
             reason: "erasures retention does not find due".into(),
         })?;
-        let now = self.now();
-        let mut destruction = DestructionPlan::new(
-            PlanId::new_v7(),
-            run.operator.clone(),
-            now.date_naive(),
+        let destruction = DestructionPlan::new(
+            PlanId::from_uuid(*request.as_uuid())?,
+            operator.clone(),
+            self.now().date_naive(),
             vec![item],
         )?;
-        for approver in &run.approvers {
-            destruction.approve(approver.clone(), now)?;
+        Ok(Some((destruction, whole)))
+    }
+
+    /// Carries out the erasures of `plan` through custodia-retention's `execute`, as the seller's
+    /// disposition does: one plan of one customer, its signed approvals verified against the approvers'
+    /// stored records and the operator.
+    fn erase(
+        &self,
+        log: &mut Ledger,
+        request: RequestId,
+        customer: CustomerId,
+        plan: &DeletionPlan,
+        run: &ErasureRun,
+        holds: &custodia_retention::Holds,
+    ) -> Result<(Option<ErasureMethod>, Vec<u64>), BrokerageError> {
+        let Some((mut destruction, whole)) = self.erasure_plan(request, customer, plan, &run.operator)?
+        else {
+            return Ok((None, Vec::new()));
+        };
+        let now = self.now();
+        for approval in &run.approvals {
+            destruction.approve(approval.clone())?;
         }
-        let approved = destruction.into_approved()?;
+        let records = self.approver_records(run.approvals.iter().map(|a| a.approver()))?;
+        let directory = |id: &ActorId| records.get(id).cloned();
+        let approved = destruction.into_approved(&run.operator, &directory, &self.approvals)?;
         let execution = Execution::new(&run.operator, now, holds);
         let report: ExecutionReport = if whole {
             custodia_retention::execute(

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia_access::{
-    AccessEntry, AccessError, ApprovalId, ApprovalRequest, Course, DEFAULT_COURSE, Department, Effect,
-    ElevationScope, Principal, PrincipalFields, PrincipalKind, Role, SignedApproval, Ticket, TrainingRecord,
+    AccessEntry, AccessError, AlertKind, ApprovalId, ApprovalRequest, Course, DEFAULT_COURSE, Department,
+    Effect, ElevationScope, MonitorSettings, Principal, PrincipalFields, PrincipalKind, Role, Severity,
+    SignedApproval, Ticket, TrainingRecord,
 };
 use custodia_brokerage::{
     Brokerage, BrokerageConfig, BrokerageError, ManualClock, Onboarding, ReadRequest, StaticKeySource,
@@ -37,9 +38,15 @@ fn open(path: &Path) -> Brokerage {
 
 /// Onboards a small synthetic book with its consents; returns the customers' ids.
 fn onboard(b: &Brokerage) -> Vec<CustomerId> {
+    onboard_book(b, 6).into_iter().map(|(c, _)| c).collect()
+}
+
+/// Onboards `n` customers; returns each id and whether the customer is a minor today (whose every category
+/// is sensitive).
+fn onboard_book(b: &Brokerage, n: u64) -> Vec<(CustomerId, bool)> {
     let config = BookConfig {
         seed: 17,
-        customers: 6,
+        customers: n,
         ..BookConfig::default()
     };
     let book = SyntheticBook::generate(&config, date())
@@ -62,7 +69,9 @@ fn onboard(b: &Brokerage) -> Vec<CustomerId> {
         Onboarding::new(c.customer.clone(), notice.reference()).with_consents(consents)
     });
     b.onboard_batch(onboarding, &mut |_| {}).unwrap();
-    book.iter().map(|c| c.customer.id()).collect()
+    book.iter()
+        .map(|c| (c.customer.id(), c.customer.is_minor_at(date())))
+        .collect()
 }
 
 fn principal(id: &str, roles: &[&str], purposes: &[Purpose], trained: bool) -> (Principal, SigningKey) {
@@ -356,4 +365,220 @@ fn an_elevated_read_needs_a_stored_approval_verified_against_its_approver() {
         }),
         Err(BrokerageError::Access(AccessError::ApprovalRefused { .. }))
     ));
+}
+
+/// The monitors run on every gated read: a planted bulk read (one principal, many customers within the
+/// window) raises a typed alert naming exactly its ledger entries, stored and forwarded; normal traffic
+/// raises none; the alert and the monitor's state survive reopening the store.
+#[test]
+fn a_planted_bulk_read_fires_normal_traffic_does_not_and_the_alert_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let settings = MonitorSettings {
+        max_distinct_customers: 3,
+        ..MonitorSettings::default()
+    };
+    let open_monitored = || {
+        let config = BrokerageConfig::sqlite(&path)
+            .with_clock(ManualClock::at(now()))
+            .with_monitor(settings.clone());
+        Brokerage::open(config, &StaticKeySource::new(KEY)).unwrap()
+    };
+    let b = open_monitored();
+    let adults: Vec<CustomerId> = onboard_book(&b, 16)
+        .into_iter()
+        .filter(|(_, minor)| !minor)
+        .map(|(c, _)| c)
+        .collect();
+    let (clerk, _) = principal(
+        "emp-0010",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    let (insider, _) = principal(
+        "emp-0011",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    b.put_principal(&clerk).unwrap();
+    b.put_principal(&insider).unwrap();
+    let forwarded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = forwarded.clone();
+    b.on_alert(move |alert| sink.lock().unwrap().push(alert.clone()));
+    let contact = [DataCategory::Contact];
+    let allowed_reads =
+        |b: &Brokerage, who: &Principal, customers: &[CustomerId]| -> Vec<(CustomerId, u64)> {
+            customers
+                .iter()
+                .filter_map(
+                    |c| match b.read(read(who, *c, &contact, Purpose::PolicyServicing)) {
+                        Ok(got) => Some((*c, got.entry_index)),
+                        Err(BrokerageError::AccessDenied(_)) => None,
+                        Err(other) => panic!("{other:?}"),
+                    },
+                )
+                .collect()
+        };
+
+    // Normal traffic: a few customers, read again and again — no alert.
+    let mut normal = Vec::new();
+    for _ in 0..5 {
+        normal.extend(allowed_reads(&b, &clerk, &adults[..3]));
+    }
+    assert!(normal.len() >= 5, "the clerk's reads are allowed");
+    assert_eq!(b.alerts().unwrap(), Vec::new());
+    assert!(forwarded.lock().unwrap().is_empty());
+
+    // The planted bulk read: every adult customer's contact data within minutes.
+    let planted: Vec<(CustomerId, u64)> = allowed_reads(&b, &insider, &adults);
+    assert!(planted.len() > 3, "enough allowed reads to cross the threshold");
+    let alerts = b.alerts().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = &alerts[0];
+    assert_eq!(alert.principal, *insider.id());
+    assert_eq!(alert.severity, Severity::High);
+    assert_eq!(
+        alert.kind,
+        AlertKind::DistinctCustomers {
+            count: 4,
+            threshold: 3
+        }
+    );
+    let indices: Vec<u64> = planted[..4].iter().map(|(_, i)| *i).collect();
+    assert_eq!(alert.entries, indices, "the entries behind it, by ledger index");
+    assert_eq!(*forwarded.lock().unwrap(), alerts);
+
+    // Reopened: the alert is still there; more reads by the insider in the same window raise no repeat.
+    drop(b);
+    let b = open_monitored();
+    assert_eq!(b.alerts().unwrap(), alerts);
+    let again = allowed_reads(
+        &b,
+        &insider,
+        &adults[..1]
+            .iter()
+            .chain(planted.iter().map(|(c, _)| c))
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    assert!(!again.is_empty());
+    assert_eq!(b.alerts().unwrap(), alerts);
+}
+
+/// Under a legal hold, data the brokerage still retains is read for its purposes as before, while data the
+/// hold alone keeps (retention found it due) is restricted to storage: refused for servicing, read by
+/// compliance for the proceedings with a ticket (the gate's `legal_hold` and `storage_only` facts).
+#[test]
+fn held_data_is_read_only_for_the_purposes_a_hold_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = open(&dir.path().join("b.db"));
+    let customers = onboard(&b);
+    let (manager, _) = principal(
+        "emp-0020",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    let (officer, _) = principal("emp-0021", &["compliance"], &[Purpose::LegalCompliance], true);
+    b.put_principal(&manager).unwrap();
+    b.put_principal(&officer).unwrap();
+    b.place_hold(custodia_retention::PlaceHold {
+        reason: "court order 2026-17".into(),
+        scope: custodia_retention::HoldScope::new(custodia_retention::HeldCustomers::All, Vec::new()),
+        by: ActorId::new("legal-1").unwrap(),
+        on: date(),
+    })
+    .unwrap();
+    let cats = [DataCategory::Identity];
+    let (mut retained, mut kept_by_hold) = (0, 0);
+    for c in &customers {
+        match b.read(read(&manager, *c, &cats, Purpose::PolicyServicing)) {
+            Ok(_) => retained += 1,
+            Err(BrokerageError::AccessDenied(denied)) => {
+                assert!(
+                    denied
+                        .policies()
+                        .iter()
+                        .any(|p| p.id() == "storage-only-restricted"),
+                    "{denied}"
+                );
+                kept_by_hold += 1;
+                // Compliance reads it for the proceedings, naming the case.
+                let mut request = read(&officer, *c, &cats, Purpose::LegalCompliance);
+                request.ticket = Some(Ticket::new("case-2026-17").unwrap());
+                let got = b.read(request.clone()).unwrap();
+                assert_eq!(got.permit.categories(), CategorySet::from(cats));
+                // Without the ticket: refused.
+                request.ticket = None;
+                assert!(matches!(b.read(request), Err(BrokerageError::AccessDenied(_))));
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        retained > 0 && kept_by_hold > 0,
+        "{retained} retained, {kept_by_hold} kept by the hold"
+    );
+}
+
+/// The access log's retention on an append-only ledger: entries past the configured months are redacted
+/// (payload and salt erased, leaf hash kept), the ledger still verifies, newer entries stay, and a setting
+/// below the legal six months is refused.
+#[test]
+fn expired_access_entries_are_redacted_and_the_ledger_still_verifies() {
+    use custodia_access::LogSettings;
+    assert!(matches!(
+        LogSettings::new(5),
+        Err(AccessError::InvalidSettings {
+            field: "retention_months",
+            ..
+        })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let clock = ManualClock::at(now());
+    let open_with = |settings: LogSettings| {
+        let config = BrokerageConfig::sqlite(&path)
+            .with_clock(clock.clone())
+            .with_access_log(settings);
+        Brokerage::open(config, &StaticKeySource::new(KEY))
+    };
+    // A setting made past the constructor is refused at open.
+    assert!(open_with(LogSettings { retention_months: 1 }).is_err());
+    let b = open_with(LogSettings::new(6).unwrap()).unwrap();
+    let customers = onboard(&b);
+    let (officer, _) = principal("emp-0030", &["compliance"], &[Purpose::LegalCompliance], true);
+    b.put_principal(&officer).unwrap();
+    let ask = |c: CustomerId| {
+        let mut r = read(&officer, c, &[DataCategory::Identity], Purpose::LegalCompliance);
+        r.ticket = Some(Ticket::new("audit-2026").unwrap());
+        r
+    };
+    let old: Vec<u64> = customers[..3]
+        .iter()
+        .map(|c| b.read(ask(*c)).unwrap().entry_index)
+        .collect();
+    assert_eq!(b.expire_access_log().unwrap(), 0, "nothing has expired yet");
+    // Seven months on: the old entries have expired; a new read has not.
+    clock.set(now() + Duration::days(213));
+    let new = b.read(ask(customers[0])).unwrap().entry_index;
+    assert_eq!(b.expire_access_log().unwrap(), 3);
+    let logged: Vec<u64> = customers[..3]
+        .iter()
+        .flat_map(|c| b.access_log_of(*c).unwrap())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(logged, vec![new], "only the new entry is left to read");
+    for i in &old {
+        assert!(b.destruction_certificate(*i).is_err(), "entry {i} is redacted");
+    }
+    let verified = b.verify_ledger().unwrap();
+    assert_eq!(verified.redacted(), 3);
+    assert_eq!(
+        b.expire_access_log().unwrap(),
+        0,
+        "a second run redacts nothing more"
+    );
 }

@@ -15,6 +15,7 @@ use custodia_store::PostgresConfig;
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::parties::{SampleKeys, terms};
+use custodia_synthetic::staff::Staff;
 use custodia_transfer::DraftAgreement;
 
 fn url() -> String {
@@ -107,12 +108,19 @@ fn a_whole_transfer_runs_on_postgresql() {
     );
     case.verify_receipt(&buying.sign_receipt().unwrap()).unwrap();
     case.plan_disposition(ActorId::new("ops-1").unwrap()).unwrap();
-    // The approvals come from the two instances: one case, one store.
-    case.approve_disposition(ActorId::new("dpo-1").unwrap()).unwrap();
-    other
-        .seller_case(agreement.transfer_id())
-        .unwrap()
-        .approve_disposition(ActorId::new("cco-1").unwrap())
+    // The approvals come from the two instances: one case, one store. Each approver is a stored principal
+    // with the approver role who signs every plan of the disposition.
+    let (dpo, cco) = (
+        Staff::approver("dpo-1", seller.now()).unwrap(),
+        Staff::approver("cco-1", seller.now()).unwrap(),
+    );
+    seller.put_principal(&dpo.principal).unwrap();
+    other.put_principal(&cco.principal).unwrap();
+    case.approve_disposition(&dpo.sign(&case.disposition_requests().unwrap()).unwrap())
+        .unwrap();
+    let other_case = other.seller_case(agreement.transfer_id()).unwrap();
+    other_case
+        .approve_disposition(&cco.sign(&other_case.disposition_requests().unwrap()).unwrap())
         .unwrap();
     case.execute_disposition(ActorId::new("ops-2").unwrap()).unwrap();
     let report = case.close(Vec::new()).unwrap();

@@ -7,13 +7,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use custodia_access::SignedApproval;
 use custodia_brokerage::{
     Brokerage, BrokerageConfig, BrokerageError, Clock, ErasureRun, ManualClock, Onboarding, StaticKeySource,
     Update,
 };
 use custodia_consent::{BasisPolicy, Channel, Digest, EventKind, Notice, Regime, TransferPath};
 use custodia_model::{ActorId, CustomerId, DataCategory, EmailAddress, Jurisdiction, Purpose};
-use custodia_retention::{Holding, Holds, Profile, RetentionOutcome};
+use custodia_retention::{Holding, Holds, Profile, RetentionError, RetentionOutcome};
 use custodia_rights::{
     Action, Answer, CategoryData, ComplaintContacts, Disposition, ErasureMethod, ExtensionReason, FieldPath,
     IdentityMethod, IdentityVerification, IdentityWait, Intake, KindCode, Language, Outcome, PackageContents,
@@ -22,6 +23,7 @@ use custodia_rights::{
 };
 use custodia_synthetic::book::{BookConfig, SyntheticBook, SyntheticCustomer};
 use custodia_synthetic::consent::{Recording, consent_events, privacy_notice};
+use custodia_synthetic::staff::Staff;
 use custodia_transfer::facts::retention_facts;
 
 const KEY: [u8; 32] = [0x52; 32];
@@ -288,21 +290,57 @@ fn a_deletion_erases_what_may_go_and_keeps_what_the_aml_floor_keeps() {
         .receive_request(intake(customer, kind, clock.now()))
         .unwrap()
         .id();
-    let run = || ErasureRun {
+    let run = |approvals: Vec<SignedApproval>| ErasureRun {
         operator: actor("ops-1"),
-        approvers: [actor("dpo-1"), actor("cco-1")],
+        approvals,
         language: Language::Zh,
     };
-    // Nothing is erased before identity is verified.
+    // Nothing is erased before identity is verified; nor is there anything to sign.
     assert!(matches!(
-        b.answer_deletion(id, run()),
+        b.answer_deletion(id, run(Vec::new())),
         Err(BrokerageError::Rights(RightsError::IdentityNotVerified { .. }))
     ));
+    assert!(b.deletion_approval_request(id, &actor("ops-1")).is_err());
     clock.set(beijing(9, 29));
     b.record_identity(id, document_check(clock.now())).unwrap();
     drop(b);
     let b = open(&path, &clock);
-    let done = b.answer_deletion(id, run()).unwrap();
+    // Two approvers (stored principals with the approver role) sign the erasure's destruction plan.
+    let (dpo, cco, clerk) = (
+        Staff::approver("dpo-1", clock.now()).unwrap(),
+        Staff::approver("cco-1", clock.now()).unwrap(),
+        Staff::new("clerk-1", &["clerk"], &[], clock.now()).unwrap(),
+    );
+    for s in [&dpo, &cco, &clerk] {
+        b.put_principal(&s.principal).unwrap();
+    }
+    let request = b
+        .deletion_approval_request(id, &actor("ops-1"))
+        .unwrap()
+        .expect("something is erased");
+    let sign = |s: &Staff| s.sign(std::slice::from_ref(&request)).unwrap().remove(0);
+    // One approver, or a clerk as the second: refused, nothing erased, the request still open.
+    for approvals in [vec![sign(&dpo)], vec![sign(&dpo), sign(&clerk)]] {
+        assert!(matches!(
+            b.answer_deletion(id, run(approvals)),
+            Err(BrokerageError::Retention(RetentionError::ApprovalRefused { .. }))
+        ));
+    }
+    // Signed for another operator: refused (the plan names who makes and runs it).
+    let theirs = b.deletion_approval_request(id, &actor("ops-9")).unwrap().unwrap();
+    assert_ne!(theirs, request);
+    let for_them = vec![
+        dpo.sign(std::slice::from_ref(&theirs)).unwrap().remove(0),
+        cco.sign(std::slice::from_ref(&theirs)).unwrap().remove(0),
+    ];
+    assert!(b.answer_deletion(id, run(for_them)).is_err());
+    let still = b.read_trusted(customer, &DataCategory::ALL).unwrap();
+    assert_eq!(
+        still.sections.len(),
+        held_before.sections.len(),
+        "nothing was erased"
+    );
+    let done = b.answer_deletion(id, run(vec![sign(&dpo), sign(&cco)])).unwrap();
     assert_eq!(done.method, Some(ErasureMethod::DeleteCategory));
     assert_eq!(done.certificates.len(), 1);
     let answer = &done.request.answered().unwrap().answer;
@@ -358,7 +396,7 @@ fn a_deletion_erases_what_may_go_and_keeps_what_the_aml_floor_keeps() {
     ));
     // Answered: a second deletion answer is out of order and erases nothing more.
     assert!(matches!(
-        b.answer_deletion(id, run()),
+        b.answer_deletion(id, run(Vec::new())),
         Err(BrokerageError::Rights(RightsError::OutOfOrder {
             state: StateCode::Answered,
             ..

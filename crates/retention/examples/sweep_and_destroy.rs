@@ -1,4 +1,4 @@
-//! Sweep a synthetic book with the `cn-insurance-broker` profile, then destroy what is due: two approvers,
+//! Sweep a synthetic book with the `cn-insurance-broker` profile, then destroy what is due: two signed approvals,
 //! a shredder, and a certificate on an in-memory ledger.
 //!
 //! Run: `cargo run -p custodia-retention --example sweep_and_destroy -- 20000`
@@ -18,7 +18,9 @@ use custodia_retention::{
 };
 use uuid::Uuid;
 
+use custodia_access::ApprovalSettings;
 use custodia_synthetic::retention as book;
+use custodia_synthetic::staff::Staff;
 
 /// A stand-in for the section store: remembers which sections it deleted.
 #[derive(Default)]
@@ -103,16 +105,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         .with_ymd_and_hms(2026, 1, 2, 10, 0, 0)
         .single()
         .ok_or("time")?;
-    plan.approve(ActorId::new("dpo-001")?, now)?;
-    if let Err(refused) = plan.approve(ActorId::new("dpo-001")?, now) {
+    // Two approvers sign the plan's digest (custodia-access); neither proposed it nor runs it.
+    let (dpo, cco) = (Staff::approver("dpo-001", now)?, Staff::approver("cco-001", now)?);
+    let request = [plan.approval_request()?];
+    plan.approve(dpo.sign(&request)?.remove(0))?;
+    if let Err(refused) = plan.approve(dpo.sign(&request)?.remove(0)) {
         println!("second approval by the same person refused: {refused}");
     }
-    plan.approve(ActorId::new("cco-001")?, now)?;
-    let plan = plan.into_approved()?;
+    plan.approve(cco.sign(&request)?.remove(0))?;
+    let operator = ActorId::new("ops-002")?;
+    let directory = |id: &ActorId| {
+        [&dpo, &cco]
+            .into_iter()
+            .find(|s| s.id() == id)
+            .map(|s| s.principal.clone())
+    };
+    let plan = plan.into_approved(&operator, &directory, &ApprovalSettings::default())?;
 
     let mut store = SectionStore::default();
     let mut ledger = Log::new(MemoryStore::new())?;
-    let operator = ActorId::new("ops-002")?;
     let run = Execution::new(&operator, now, &holds);
     let report = custodia_retention::execute(&plan, run, &mut store, &mut ledger)?;
     let customers: usize = report.certificates().iter().map(|(_, c)| c.entries().len()).sum();

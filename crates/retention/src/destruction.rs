@@ -1,4 +1,4 @@
-//! Approved destruction: a plan with two distinct approvers, execution through a shredder, and a
+//! Approved destruction: a plan signed by two distinct approvers, execution through a shredder, and a
 //! destruction certificate appended to the ledger.
 
 use std::fmt;
@@ -6,6 +6,9 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use custodia_access::{
+    ApprovalId, ApprovalRequest, ApprovalSettings, DocumentKind, Principal, SignedApproval, VerifiedQuorum,
+};
 use custodia_model::{ActorId, Citation, CustomerId};
 use serde::{Deserialize, Serialize};
 
@@ -153,29 +156,29 @@ impl PlanItem {
     }
 }
 
-/// One approval of a plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Approval {
-    by: ActorId,
-    at: DateTime<Utc>,
-}
+/// The kind a destruction plan's approvals name ([`DocumentKind`]): an approval of another kind of document
+/// never counts for a plan.
+pub const PLAN_DOCUMENT_KIND: &str = "destruction-plan";
 
-impl Approval {
-    /// Who approved.
-    pub fn by(&self) -> &ActorId {
-        &self.by
-    }
+/// The first bytes of the digest input of a plan ([`DestructionPlan::digest`]): they bind the digest to
+/// this format, so no other document's bytes hash to a plan's digest.
+pub const PLAN_DIGEST_DOMAIN: &str = "custodia-retention destruction plan v1\n";
 
-    /// When.
-    pub fn at(&self) -> DateTime<Utc> {
-        self.at
-    }
+/// What a plan's digest covers: everything but its approvals (which sign the digest).
+#[derive(Serialize)]
+struct PlanBody<'a> {
+    id: &'a PlanId,
+    proposed_by: &'a ActorId,
+    proposed_on: NaiveDate,
+    items: &'a [PlanItem],
 }
 
 /// A proposed destruction, waiting for approvals. It cannot run until [`DestructionPlan::into_approved`]
-/// sees two distinct approvers. A plan read back from JSON is checked like a new one (items present and
-/// unique, no person approving twice).
+/// verifies the Ed25519 signatures of two distinct principals holding the approver role over the plan's
+/// digest, neither of them its proposer nor the operator who will run it (custodia-access's
+/// [`VerifiedQuorum`]; internal supervision, PIPL Art 51(4), the brokerage practice §15). A plan read back
+/// from JSON is checked like a new one (items present and unique, every approval of this very plan, no
+/// person approving twice).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "PlanRecord")]
 pub struct DestructionPlan {
@@ -183,17 +186,18 @@ pub struct DestructionPlan {
     proposed_by: ActorId,
     proposed_on: NaiveDate,
     items: Vec<PlanItem>,
-    approvals: Vec<Approval>,
+    approvals: Vec<SignedApproval>,
 }
 
 /// The serialized form of a plan, checked on the way in.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PlanRecord {
     id: PlanId,
     proposed_by: ActorId,
     proposed_on: NaiveDate,
     items: Vec<PlanItem>,
-    approvals: Vec<Approval>,
+    approvals: Vec<SignedApproval>,
 }
 
 impl TryFrom<PlanRecord> for DestructionPlan {
@@ -202,7 +206,7 @@ impl TryFrom<PlanRecord> for DestructionPlan {
     fn try_from(record: PlanRecord) -> Result<Self, Self::Error> {
         let mut plan = DestructionPlan::new(record.id, record.proposed_by, record.proposed_on, record.items)?;
         for a in record.approvals {
-            plan.approve(a.by, a.at)?;
+            plan.approve(a)?;
         }
         Ok(plan)
     }
@@ -261,50 +265,131 @@ impl DestructionPlan {
         &self.items
     }
 
-    /// The approvals so far.
-    pub fn approvals(&self) -> &[Approval] {
+    /// The signed approvals so far (not yet verified against their approvers' records).
+    pub fn approvals(&self) -> &[SignedApproval] {
         &self.approvals
     }
 
-    /// Records `by`'s approval. The same person approving twice is refused: two approvals must be two
-    /// people.
-    pub fn approve(&mut self, by: ActorId, at: DateTime<Utc>) -> Result<(), RetentionError> {
-        if self.approvals.iter().any(|a| a.by == by) {
-            return Err(RetentionError::DuplicateApproval {
+    /// SHA-256 of [`PLAN_DIGEST_DOMAIN`] followed by the compact JSON of the plan without its approvals
+    /// (`id`, `proposed_by`, `proposed_on`, `items`, in that order): what its approvers sign. Any change to
+    /// an item, a holding, a rule, the proposer or the day gives another digest.
+    pub fn digest(&self) -> Result<[u8; 32], RetentionError> {
+        let body = PlanBody {
+            id: &self.id,
+            proposed_by: &self.proposed_by,
+            proposed_on: self.proposed_on,
+            items: &self.items,
+        };
+        let json = serde_json::to_vec(&body).map_err(|e| RetentionError::CertificateEncoding {
+            plan: self.id.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(PLAN_DIGEST_DOMAIN.as_bytes());
+        context.update(&json);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(context.finish().as_ref());
+        Ok(out)
+    }
+
+    /// The approval request an approver signs ([`ApprovalRequest::sign`]): a document of kind
+    /// [`PLAN_DOCUMENT_KIND`], the plan's id (also the request's id), its proposer as the requester (so the
+    /// proposer can never approve it) and its [`digest`](Self::digest).
+    pub fn approval_request(&self) -> Result<ApprovalRequest, RetentionError> {
+        let kind =
+            DocumentKind::new(PLAN_DOCUMENT_KIND).map_err(|e| RetentionError::CertificateEncoding {
                 plan: self.id.to_string(),
-                approver: by.to_string(),
+                message: e.to_string(),
+            })?;
+        let id =
+            ApprovalId::from_uuid(*self.id.as_uuid()).map_err(|e| RetentionError::CertificateEncoding {
+                plan: self.id.to_string(),
+                message: e.to_string(),
+            })?;
+        Ok(ApprovalRequest::document(
+            id,
+            self.proposed_by.clone(),
+            kind,
+            *self.id.as_uuid(),
+            self.digest()?,
+        ))
+    }
+
+    /// Adds a signed approval. Refused if it approves another request (another plan, or this plan's id
+    /// with other contents) or if its approver has already approved: two approvals must be two people.
+    /// Signatures and roles are checked by [`into_approved`](Self::into_approved), against the approvers'
+    /// records as they are then.
+    pub fn approve(&mut self, approval: SignedApproval) -> Result<(), RetentionError> {
+        if approval.request() != &self.approval_request()? {
+            return Err(RetentionError::ApprovalRefused {
+                plan: self.id.to_string(),
+                source: custodia_access::AccessError::ApprovalRefused {
+                    approver: approval.approver().clone(),
+                    problem: "approves another request",
+                },
             });
         }
-        self.approvals.push(Approval { by, at });
+        if self.approvals.iter().any(|a| a.approver() == approval.approver()) {
+            return Err(RetentionError::DuplicateApproval {
+                plan: self.id.to_string(),
+                approver: approval.approver().to_string(),
+            });
+        }
+        self.approvals.push(approval);
         Ok(())
     }
 
-    /// The plan, ready to run, once it has two distinct approvers.
-    pub fn into_approved(self) -> Result<ApprovedPlan, RetentionError> {
-        // `approve` refuses repeats, so the approvals are distinct people; count them anyway.
-        let mut people: Vec<&ActorId> = self.approvals.iter().map(|a| &a.by).collect();
-        people.sort();
-        people.dedup();
-        if people.len() < REQUIRED_APPROVALS {
-            return Err(RetentionError::NotEnoughApprovals {
+    /// The plan, ready for `operator` to run: custodia-access's [`VerifiedQuorum`] checks every approval
+    /// against its approver's record from `directory` (the signature with the public key only, the approver
+    /// role of `settings`), that the approvers are distinct, neither the operator nor the proposer, and at
+    /// least [`REQUIRED_APPROVALS`] (or the settings' number, if higher).
+    pub fn into_approved(
+        self,
+        operator: &ActorId,
+        directory: &dyn Fn(&ActorId) -> Option<Principal>,
+        settings: &ApprovalSettings,
+    ) -> Result<ApprovedPlan, RetentionError> {
+        let settings = ApprovalSettings {
+            document_approvers: settings.document_approvers.max(REQUIRED_APPROVALS),
+            ..settings.clone()
+        };
+        let request = self.approval_request()?;
+        let quorum = VerifiedQuorum::verify(&request, &self.approvals, operator, directory, &settings)
+            .map_err(|source| RetentionError::ApprovalRefused {
                 plan: self.id.to_string(),
-                approvals: people.len(),
-            });
-        }
-        Ok(ApprovedPlan { plan: self })
+                source,
+            })?;
+        Ok(ApprovedPlan {
+            plan: self,
+            operator: operator.clone(),
+            quorum,
+        })
     }
 }
 
-/// A plan with two distinct approvers: the only thing [`execute`] accepts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A plan whose approvals were verified for one operator: the only thing [`execute`] accepts. It has no
+/// `Deserialize`: a stored plan is verified again before it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApprovedPlan {
     plan: DestructionPlan,
+    operator: ActorId,
+    quorum: VerifiedQuorum,
 }
 
 impl ApprovedPlan {
     /// The plan.
     pub fn plan(&self) -> &DestructionPlan {
         &self.plan
+    }
+
+    /// The operator the approvals were checked against.
+    pub fn operator(&self) -> &ActorId {
+        &self.operator
+    }
+
+    /// The verified approvals.
+    pub fn quorum(&self) -> &VerifiedQuorum {
+        &self.quorum
     }
 }
 
@@ -561,6 +646,11 @@ pub struct DestructionCertificate {
     executed_at: DateTime<Utc>,
     operator: ActorId,
     approvers: Vec<ActorId>,
+    /// The signed approvals the execution verified, so that anyone holding the approvers' public keys can
+    /// check them again (`spec/ledger-payloads.md`). Absent from certificates written before signed
+    /// approvals (and from the spec vector of that format).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    approvals: Vec<SignedApproval>,
     rules: Vec<RuleCitation>,
     entries: Vec<CertificateEntry>,
 }
@@ -599,6 +689,11 @@ impl DestructionCertificate {
     /// Who approved it.
     pub fn approvers(&self) -> &[ActorId] {
         &self.approvers
+    }
+
+    /// The signed approvals verified at execution (Ed25519 over the plan's digest).
+    pub fn approvals(&self) -> &[SignedApproval] {
+        &self.approvals
     }
 
     /// What was destroyed.
@@ -751,6 +846,18 @@ where
     S: Shredder + ?Sized,
     L: CertificateLog + ?Sized,
 {
+    if run.operator != &plan.operator {
+        return Err(RetentionError::OperatorMismatch {
+            plan: plan.plan.id.to_string(),
+        });
+    }
+    let signed: Vec<SignedApproval> = plan
+        .quorum
+        .approvals()
+        .iter()
+        .map(|a| a.signed().clone())
+        .collect();
+    let approvers: Vec<ActorId> = signed.iter().map(|a| a.approver().clone()).collect();
     let plan = &plan.plan;
     let today = run.at.date_naive();
     let mut items = Vec::with_capacity(plan.items.len());
@@ -829,7 +936,6 @@ where
         });
     }
 
-    let approvers: Vec<ActorId> = plan.approvals.iter().map(|a| a.by.clone()).collect();
     let mut certificates = Vec::new();
     for (part, chunk) in entries.chunks(run.certificate_batch.get()).enumerate() {
         let mut rules: Vec<RuleCitation> = Vec::new();
@@ -847,6 +953,7 @@ where
             executed_at: run.at,
             operator: run.operator.clone(),
             approvers: approvers.clone(),
+            approvals: signed.clone(),
             rules,
             entries: chunk.iter().map(|(e, _)| e.clone()).collect(),
         };

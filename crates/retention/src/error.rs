@@ -219,6 +219,22 @@ pub enum RetentionError {
         /// The number of distinct approvals it has.
         approvals: usize,
     },
+    /// A plan's signed approvals were refused (custodia-access): too few, the same approver twice, the
+    /// operator or the plan's proposer signing, a principal without the approver role, a signature that does
+    /// not verify, or an approval of another plan. The source names the approver, never a secret.
+    #[error("destruction plan {plan}: approval refused: {source}")]
+    ApprovalRefused {
+        /// The plan.
+        plan: String,
+        /// Why.
+        source: custodia_access::AccessError,
+    },
+    /// An approved plan was run by someone other than the operator its approvals were checked against.
+    #[error("destruction plan {plan}: run by an operator its approvals were not checked against")]
+    OperatorMismatch {
+        /// The plan.
+        plan: String,
+    },
     /// The destruction certificate could not be encoded.
     #[error("destruction plan {plan}: certificate could not be encoded: {message}")]
     CertificateEncoding {

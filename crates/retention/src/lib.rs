@@ -33,7 +33,8 @@
 //! - **Sweeps** ([`sweep`]): a whole book, streamed in and out, into what is destroyable now (handed to
 //!   a [`SweepObserver`]), what becomes so and when, and the next review date; progress goes to the
 //!   caller's `&mut dyn FnMut(Progress)` like every long operation's.
-//! - **Destruction** ([`DestructionPlan`]): two distinct approvers (internal supervision), holds checked
+//! - **Destruction** ([`DestructionPlan`]): two distinct approvers, each signing the plan's digest with
+//!   custodia-access's signed approvals, neither the proposer nor the operator (internal supervision), holds checked
 //!   again at execution, shredding through a [`Shredder`], and [`DestructionCertificate`]s (in batches of
 //!   customers) appended to the ledger through [`CertificateLog`], which `custodia_ledger::Log`
 //!   implements. [`KeyStoreShredder`] crypto-shreds whole customers through `custodia_crypto::KeyStore`;
@@ -106,10 +107,11 @@ mod sweep;
 
 pub use decision::{RetentionDecision, RetentionOutcome, RetentionReason, RuleEffect};
 pub use destruction::{
-    Approval, ApprovedPlan, CertificateEntry, CertificateLog, DestructionCertificate, DestructionMethod,
+    ApprovedPlan, CertificateEntry, CertificateLog, DestructionCertificate, DestructionMethod,
     DestructionPlan, Execution, ExecutionReport, ItemReport, ItemStatus, KeyStoreShredError,
-    KeyStoreShredder, PlanId, PlanItem, PlannedHolding, REQUIRED_APPROVALS, RuleCitation, SectionShredError,
-    SectionShredder, ShredRequest, Shredded, Shredder, execute,
+    KeyStoreShredder, PLAN_DIGEST_DOMAIN, PLAN_DOCUMENT_KIND, PlanId, PlanItem, PlannedHolding,
+    REQUIRED_APPROVALS, RuleCitation, SectionShredError, SectionShredder, ShredRequest, Shredded, Shredder,
+    execute,
 };
 pub use error::RetentionError;
 pub use facts::{

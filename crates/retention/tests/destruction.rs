@@ -1,4 +1,4 @@
-//! Destruction end to end: approvals, execution through shredders, holds re-checked at execution,
+//! Destruction end to end: signed approvals (custodia-access), execution through shredders, holds re-checked at execution,
 
 // Test helpers outside #[test] functions may unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use custodia_access::{AccessError, ApprovalSettings, Principal, SignedApproval};
 use custodia_crypto::{InMemoryKeyStore, KeyStore};
 use custodia_ledger::{Log, MemoryStore};
 use custodia_model::ActorId;
@@ -18,6 +19,7 @@ use custodia_retention::{
     PlanItem, Profile, PurposeBasis, RetentionError, RetentionFacts, ShredRequest, Shredded, Shredder,
     execute,
 };
+use custodia_synthetic::staff::Staff;
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -77,11 +79,67 @@ fn items(book: &[RetentionFacts]) -> Vec<PlanItem> {
         .collect()
 }
 
+/// The staff of these tests: two approvers, the plan's proposer and its operator (both approvers too, so
+/// that only the four-eyes rule refuses them), and a clerk without the approver role.
+struct Team {
+    dpo: Staff,
+    cco: Staff,
+    proposer: Staff,
+    operator: Staff,
+    clerk: Staff,
+}
+
+impl Team {
+    fn new() -> Self {
+        Self {
+            dpo: Staff::approver("dpo-1", at()).unwrap(),
+            cco: Staff::approver("cco-1", at()).unwrap(),
+            proposer: Staff::approver("ops-1", at()).unwrap(),
+            operator: Staff::approver("ops-2", at()).unwrap(),
+            clerk: Staff::new("clerk-1", &["clerk"], &[], at()).unwrap(),
+        }
+    }
+
+    fn directory(&self) -> impl Fn(&ActorId) -> Option<Principal> + '_ {
+        move |id| {
+            [&self.dpo, &self.cco, &self.proposer, &self.operator, &self.clerk]
+                .into_iter()
+                .find(|s| s.id() == id)
+                .map(|s| s.principal.clone())
+        }
+    }
+}
+
+fn signed(plan: &DestructionPlan, by: &Staff) -> SignedApproval {
+    by.sign(&[plan.approval_request().unwrap()]).unwrap().remove(0)
+}
+
+fn approve_and_verify(
+    team: &Team,
+    mut plan: DestructionPlan,
+    by: &[&Staff],
+) -> Result<custodia_retention::ApprovedPlan, RetentionError> {
+    for s in by {
+        plan.approve(signed(&plan, s))?;
+    }
+    plan.into_approved(
+        team.operator.id(),
+        &team.directory(),
+        &ApprovalSettings::default(),
+    )
+}
+
 fn approved(book: &[RetentionFacts]) -> custodia_retention::ApprovedPlan {
-    let mut plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(book)).unwrap();
-    plan.approve(actor("dpo-1"), at()).unwrap();
-    plan.approve(actor("cco-1"), at()).unwrap();
-    plan.into_approved().unwrap()
+    let team = Team::new();
+    let plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(book)).unwrap();
+    approve_and_verify(&team, plan, &[&team.dpo, &team.cco]).unwrap()
+}
+
+fn refused_by(result: Result<custodia_retention::ApprovedPlan, RetentionError>) -> AccessError {
+    match result {
+        Err(RetentionError::ApprovalRefused { source, .. }) => source,
+        other => panic!("expected a refused approval, got {other:?}"),
+    }
 }
 
 /// A shredder that remembers what it destroyed and fails for chosen customers.
@@ -135,24 +193,128 @@ impl CertificateLog for BrokenLedger {
 
 #[test]
 fn the_same_approver_twice_is_refused_and_one_approval_is_not_enough() {
+    let team = Team::new();
     let book = [customer(false)];
     let mut plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&book)).unwrap();
-    plan.approve(actor("dpo-1"), at()).unwrap();
-    let err = plan.approve(actor("dpo-1"), at()).unwrap_err();
+    plan.approve(signed(&plan, &team.dpo)).unwrap();
+    let err = plan.approve(signed(&plan, &team.dpo)).unwrap_err();
     assert!(matches!(err, RetentionError::DuplicateApproval { ref approver, .. } if approver == "dpo-1"));
     assert_eq!(plan.approvals().len(), 1);
-    let err = plan.clone().into_approved().unwrap_err();
+    // One signer is not enough.
+    let settings = ApprovalSettings::default();
+    let one = plan
+        .clone()
+        .into_approved(team.operator.id(), &team.directory(), &settings);
     assert!(matches!(
-        err,
-        RetentionError::NotEnoughApprovals { approvals: 1, .. }
+        refused_by(one),
+        AccessError::NotEnoughApprovals {
+            approvals: 1,
+            required: 2
+        }
     ));
-    plan.approve(actor("cco-1"), at()).unwrap();
+    // Nor when the settings ask for fewer: retention's floor of two stands.
+    let lax = ApprovalSettings {
+        document_approvers: 1,
+        ..ApprovalSettings::default()
+    };
+    let one = plan
+        .clone()
+        .into_approved(team.operator.id(), &team.directory(), &lax);
+    assert!(matches!(refused_by(one), AccessError::NotEnoughApprovals { .. }));
+    plan.approve(signed(&plan, &team.cco)).unwrap();
     // A stored plan reads back checked: a forged second approval by the same person is refused.
     let json = serde_json::to_string(&plan).unwrap();
     assert_eq!(serde_json::from_str::<DestructionPlan>(&json).unwrap(), plan);
     let forged = json.replace("cco-1", "dpo-1");
     assert!(serde_json::from_str::<DestructionPlan>(&forged).is_err());
-    assert!(plan.into_approved().is_ok());
+    let approved = plan
+        .into_approved(team.operator.id(), &team.directory(), &settings)
+        .unwrap();
+    assert_eq!(approved.quorum().approvers(), [&actor("dpo-1"), &actor("cco-1")]);
+    assert_eq!(approved.operator(), &actor("ops-2"));
+}
+
+#[test]
+fn the_operator_the_proposer_and_a_non_approver_cannot_approve() {
+    let team = Team::new();
+    let book = [customer(false)];
+    let plan = || DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&book)).unwrap();
+    // The operator who will run it signs: refused, though they hold the approver role.
+    let err = refused_by(approve_and_verify(&team, plan(), &[&team.dpo, &team.operator]));
+    assert!(
+        matches!(err, AccessError::ApprovalRefused { ref approver, .. } if approver == team.operator.id())
+    );
+    // The operator who made the plan signs: refused (their own request).
+    let err = refused_by(approve_and_verify(&team, plan(), &[&team.dpo, &team.proposer]));
+    assert!(
+        matches!(err, AccessError::ApprovalRefused { ref approver, .. } if approver == team.proposer.id())
+    );
+    // A clerk without the approver role: refused.
+    let err = refused_by(approve_and_verify(&team, plan(), &[&team.dpo, &team.clerk]));
+    assert!(
+        matches!(err, AccessError::ApprovalRefused { ref approver, problem } if approver == team.clerk.id() && problem.contains("approver role"))
+    );
+    // An approver the directory does not know: refused.
+    let stranger = Staff::approver("stranger-1", at()).unwrap();
+    let err = refused_by(approve_and_verify(&team, plan(), &[&team.dpo, &stranger]));
+    assert!(matches!(err, AccessError::ApprovalRefused { ref approver, .. } if approver == stranger.id()));
+    // Two approvers: runs, and only for the operator it was checked for.
+    let approved = approve_and_verify(&team, plan(), &[&team.dpo, &team.cco]).unwrap();
+    let holds = Holds::new();
+    let mut ledger = Log::new(MemoryStore::new()).unwrap();
+    let someone_else = actor("ops-3");
+    let err = execute(
+        &approved,
+        Execution::new(&someone_else, at(), &holds),
+        &mut FakeShredder::default(),
+        &mut ledger,
+    )
+    .unwrap_err();
+    assert!(matches!(err, RetentionError::OperatorMismatch { .. }));
+    assert_eq!(ledger.size(), 0, "nothing was certified");
+}
+
+#[test]
+fn a_flipped_signature_bit_and_a_signature_over_another_plan_are_refused() {
+    let team = Team::new();
+    let book = [customer(false), customer(true)];
+    let plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&book)).unwrap();
+    // Every bit of the cco's signature, flipped in turn: refused at verification.
+    let good = signed(&plan, &team.cco);
+    let json = serde_json::to_value(&good).unwrap();
+    let hex_sig = json["signature"].as_str().unwrap().to_owned();
+    let bytes = hex::decode(&hex_sig).unwrap();
+    for bit in [0usize, 7, 100, 255, 256, 511] {
+        let mut flipped = bytes.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        let mut tampered = json.clone();
+        tampered["signature"] = serde_json::Value::String(hex::encode(&flipped));
+        let tampered: SignedApproval = serde_json::from_value(tampered).unwrap();
+        let mut p = plan.clone();
+        p.approve(signed(&p, &team.dpo)).unwrap();
+        p.approve(tampered).unwrap();
+        let result = p.into_approved(
+            team.operator.id(),
+            &team.directory(),
+            &ApprovalSettings::default(),
+        );
+        assert_eq!(refused_by(result), AccessError::BadSignature, "bit {bit}");
+    }
+    // A signature over another plan (one customer fewer) does not approve this one.
+    let other =
+        DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&book[..1])).unwrap();
+    assert_ne!(other.digest().unwrap(), plan.digest().unwrap());
+    let mut p = plan.clone();
+    let err = p.approve(signed(&other, &team.dpo)).unwrap_err();
+    assert!(matches!(err, RetentionError::ApprovalRefused { .. }));
+    assert!(p.approvals().is_empty());
+    // A stored, approved plan whose items are changed afterwards reads back refused.
+    let mut p = other.clone();
+    p.approve(signed(&p, &team.dpo)).unwrap();
+    p.approve(signed(&p, &team.cco)).unwrap();
+    let mut json = serde_json::to_value(&p).unwrap();
+    json["items"] = serde_json::to_value(plan.items()).unwrap();
+    assert!(serde_json::from_value::<DestructionPlan>(json).is_err());
 }
 
 #[test]
@@ -216,6 +378,18 @@ fn execution_certifies_on_the_ledger_reports_failures_and_reruns_safely() {
     assert_eq!(stored.entries().len(), 2);
     assert_eq!(stored.operator().as_str(), "ops-2");
     assert_eq!(stored.approvers(), &[actor("dpo-1"), actor("cco-1")]);
+    // The certificate carries the signatures: each verifies again with its approver's public key alone.
+    assert_eq!(stored.approvals().len(), 2);
+    let team = Team::new();
+    for a in stored.approvals() {
+        assert_eq!(a.request(), &plan.plan().approval_request().unwrap());
+        // The team here has fresh keys: the certificate's signatures are not theirs.
+        let record = team.directory()(a.approver()).unwrap();
+        assert_eq!(
+            a.verify(&record, &ApprovalSettings::default()),
+            Err(AccessError::BadSignature)
+        );
+    }
     assert_eq!(stored.method(), &DestructionMethod::SectionDeletion);
     assert!(stored.entries().iter().all(|e| !e.already_destroyed()));
     let payload = String::from_utf8(entry.payload().unwrap().to_vec()).unwrap();
@@ -376,6 +550,7 @@ fn certificates_carry_ids_and_citations_only() {
     assert_eq!(
         keys(&json),
         [
+            "approvals",
             "approvers",
             "entries",
             "executed_at",
@@ -403,13 +578,27 @@ proptest! {
     /// However approvals arrive, a person is counted once and the plan runs only with two people.
     #[test]
     fn approvals_count_people_not_clicks(approvers in prop::collection::vec(0..4u8, 0..8)) {
+        let staff = approver_pool();
+        let team = Team::new();
+        let directory = |id: &ActorId| staff.iter().find(|s| s.id() == id).map(|s| s.principal.clone());
         let mut plan = DestructionPlan::new(plan_id(), actor("ops-1"), at().date_naive(), items(&[customer(false)])).unwrap();
         let mut people = BTreeSet::new();
         for a in &approvers {
-            let result = plan.approve(actor(&format!("approver-{a}")), at());
+            let result = plan.approve(signed(&plan, &staff[usize::from(*a)]));
             prop_assert_eq!(result.is_ok(), people.insert(*a));
         }
         prop_assert_eq!(plan.approvals().len(), people.len());
-        prop_assert_eq!(plan.into_approved().is_ok(), people.len() >= 2);
+        let result = plan.into_approved(team.operator.id(), &directory, &ApprovalSettings::default());
+        prop_assert_eq!(result.is_ok(), people.len() >= 2);
     }
+}
+
+/// Four approvers, made once (key generation draws randomness; the property runs 64 cases).
+fn approver_pool() -> &'static [Staff] {
+    static POOL: std::sync::OnceLock<Vec<Staff>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        (0..4)
+            .map(|i| Staff::approver(&format!("approver-{i}"), at()).unwrap())
+            .collect()
+    })
 }

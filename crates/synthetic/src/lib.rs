@@ -10,6 +10,7 @@
 //! - [`answers`]: customers' simulated answers to a transfer notice, reproducible to the event id.
 //! - [`retention`]: a synthetic book of retention facts with shapes of its own (EU residents, long-ended
 //!   relationships, impact-assessment records).
+//! - [`staff`]: sample principals (approvers, trained staff) with their signing keys.
 //! - [`parties`]: a sample seller and buyer with keys, and the sample transfer agreement.
 //! - [`answers`]: customers' simulated answers to a transfer notice (objections in and after the window,
 //!   refusals, answers to the seller, the successor or the third party, separate, bundled, late, withdrawn,
@@ -43,3 +44,4 @@ pub mod consent;
 pub mod notices;
 pub mod parties;
 pub mod retention;
+pub mod staff;

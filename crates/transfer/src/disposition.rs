@@ -263,7 +263,7 @@ impl<'a> DispositionPlanner<'a> {
         &self.counts
     }
 
-    /// Proposes the destruction plans (by `proposed_by`, with fresh ids), ready for two approvals each.
+    /// Proposes the destruction plans (by `proposed_by`, with fresh ids), ready for two signed approvals each.
     pub fn finish(self, proposed_by: &ActorId) -> Result<Disposition, TransferError> {
         let plan = |items: Vec<PlanItem>| -> Result<Option<DestructionPlan>, TransferError> {
             if items.is_empty() {

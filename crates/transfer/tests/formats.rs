@@ -10,14 +10,16 @@ use std::num::NonZeroU32;
 
 use chrono::NaiveDate;
 use common::*;
+use custodia_access::ApprovalSettings;
 use custodia_consent::TransferPath;
 use custodia_crypto::{InMemoryKeyStore, KeyStore, SectionVault};
 use custodia_ledger::{Log, MemoryStore};
 use custodia_model::{ActorId, DataCategory, Jurisdiction, LegalBasis, Purpose};
 use custodia_retention::{
-    Contract, ContractTerm, DestructionCertificate, Execution, HeldData, Holding, Holds, KeyStoreShredder,
-    Profile, PurposeBasis as Kept, RetentionFacts, SectionShredder,
+    Contract, ContractTerm, DestructionCertificate, DestructionPlan, Execution, HeldData, Holding, Holds,
+    KeyStoreShredder, Profile, PurposeBasis as Kept, RetentionFacts, SectionShredder,
 };
+use custodia_synthetic::staff::Staff;
 use custodia_transfer::package::{ENTRY_TAG, HEADER_LEN, PackageReader, Record};
 use custodia_transfer::*;
 use proptest::prelude::*;
@@ -182,15 +184,34 @@ fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() 
     let mut log = Log::new(MemoryStore::new()).unwrap();
     let now = at(2026, 7, 20);
     let operator = ActorId::new("ops-2").unwrap();
+    // Two approvers sign each plan's digest (custodia-access); the operator runs it.
+    let (dpo, cco) = (
+        Staff::approver("dpo", now).unwrap(),
+        Staff::approver("cco", now).unwrap(),
+    );
+    let directory = |id: &ActorId| {
+        [&dpo, &cco]
+            .into_iter()
+            .find(|s| s.id() == id)
+            .map(|s| s.principal.clone())
+    };
+    let settings = ApprovalSettings::default();
+    let sign = |plan: &mut DestructionPlan, by: &Staff| {
+        let request = plan.approval_request().unwrap();
+        plan.approve(by.sign(&[request]).unwrap().remove(0)).unwrap();
+    };
     let mut whole = d.crypto_shred.unwrap();
-    whole.approve(ActorId::new("dpo").unwrap(), now).unwrap();
+    sign(&mut whole, &dpo);
     assert!(
-        whole.clone().into_approved().is_err(),
+        whole
+            .clone()
+            .into_approved(&operator, &directory, &settings)
+            .is_err(),
         "one approver is not enough"
     );
-    whole.approve(ActorId::new("cco").unwrap(), now).unwrap();
+    sign(&mut whole, &cco);
     let report = custodia_retention::execute(
-        &whole.into_approved().unwrap(),
+        &whole.into_approved(&operator, &directory, &settings).unwrap(),
         Execution::new(&operator, now, &holds),
         &mut KeyStoreShredder::new(key_store),
         &mut log,
@@ -200,10 +221,10 @@ fn disposition_shreds_whole_customers_deletes_single_categories_and_certifies() 
     assert!(key_store.destroyed_at(old).unwrap().is_some());
 
     let mut partial = d.section_deletion.unwrap();
-    partial.approve(ActorId::new("dpo").unwrap(), now).unwrap();
-    partial.approve(ActorId::new("cco").unwrap(), now).unwrap();
+    sign(&mut partial, &dpo);
+    sign(&mut partial, &cco);
     let report = custodia_retention::execute(
-        &partial.into_approved().unwrap(),
+        &partial.into_approved(&operator, &directory, &settings).unwrap(),
         Execution::new(&operator, now, &holds),
         &mut SectionShredder::new(sections),
         &mut log,

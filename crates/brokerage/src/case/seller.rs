@@ -7,6 +7,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use custodia_access::{ApprovalRequest, SignedApproval};
 use custodia_consent::{Channel, ConsentEvent, NoticeId, NoticeRef, Recipient};
 use custodia_crypto::{KeyStore, PackageRandomness, SectionVault};
 use custodia_ledger::MerkleHash;
@@ -255,7 +256,7 @@ pub struct VerifiedReceipt {
 /// | [`write_package`](Self::write_package) | executed | packaged | returns what was written |
 /// | [`verify_receipt`](Self::verify_receipt) | packaged | receipt verified | the same receipt: returns it; another: refused |
 /// | [`plan_disposition`](Self::plan_disposition) | receipt verified | disposition planned | returns the counts |
-/// | [`approve_disposition`](Self::approve_disposition) | disposition planned | approved at the second approver | an approver already recorded counts once |
+/// | [`approve_disposition`](Self::approve_disposition) | disposition planned | approved at the second approver's signatures | an approver already recorded counts once |
 /// | [`execute_disposition`](Self::execute_disposition) | disposition approved | disposed | returns what it did |
 /// | [`close`](Self::close) | disposed | closed | returns the report |
 /// | [`export_evidence`](Self::export_evidence) | closed | (same) | writes the folder again |
@@ -1010,11 +1011,53 @@ impl SellerCase<'_> {
         })
     }
 
-    /// Records `approver`'s approval of the disposition; the second distinct approver makes it runnable
-    /// (two people, custodia-retention's rule). An approver already recorded counts once. Disposition
-    /// planned → disposition approved (at the second).
-    pub fn approve_disposition(&self, approver: ActorId) -> Result<CaseState, BrokerageError> {
+    /// What an approver of the disposition signs: one custodia-access approval request per destruction plan
+    /// (part) of the disposition, each a document of kind `destruction-plan` naming the plan's id, its
+    /// proposer and the SHA-256 digest of its contents. Sign each with `ApprovalRequest::sign` and hand the
+    /// signatures to [`approve_disposition`](Self::approve_disposition).
+    pub fn disposition_requests(&self) -> Result<Vec<ApprovalRequest>, BrokerageError> {
+        let row = self.load()?.row;
+        let Some(d) = &row.disposition else {
+            return Err(self.refuse("list the disposition's approval requests", row.state));
+        };
+        (0..d.parts)
+            .map(|part| Ok(self.disposition_part(part)?.approval_request()?))
+            .collect()
+    }
+
+    fn disposition_part(&self, part: u32) -> Result<DestructionPlan, BrokerageError> {
+        let key = records::part_key(self.transfer_id(), part);
+        records::get_json(&self.brokerage.store, DISPOSITION, &key)?
+            .ok_or_else(|| BrokerageError::corrupt(DISPOSITION.as_str(), &key, "missing part"))
+    }
+
+    /// Records one approver's signed approval of the disposition: `approvals` holds their signature of every
+    /// request of [`disposition_requests`](Self::disposition_requests) (one per plan), all by the same
+    /// principal. Each is verified now against the approver's stored record — the Ed25519 signature with the
+    /// public key only, the approver role, not the operator who made the plan (PIPL Art 51(4); the practice's
+    /// §15 internal supervision) — and kept with its plan; at execution all are verified again, against the
+    /// records as they are then and the operator who runs it. The second distinct approver makes the
+    /// disposition runnable; an approver already recorded counts once. Disposition planned → disposition
+    /// approved (at the second).
+    pub fn approve_disposition(&self, approvals: &[SignedApproval]) -> Result<CaseState, BrokerageError> {
         let b = self.brokerage;
+        let Some(first) = approvals.first() else {
+            return Err(BrokerageError::InvalidInput {
+                field: "approvals",
+                reason: "no signed approval".into(),
+            });
+        };
+        let approver = first.approver().clone();
+        if approvals.iter().any(|a| a.approver() != &approver) {
+            return Err(BrokerageError::InvalidInput {
+                field: "approvals",
+                reason: "signed by more than one approver; each approver approves on their own".into(),
+            });
+        }
+        let record = b.known_principal(&approver)?;
+        for a in approvals {
+            a.verify(&record, &b.approvals)?;
+        }
         self.step(|log, _, row| {
             let state = row.state;
             let Some(d) = row.disposition.as_mut() else {
@@ -1026,6 +1069,30 @@ impl SellerCase<'_> {
             if state != CaseState::DispositionPlanned {
                 return Err(self.refuse("approve the disposition", state));
             }
+            if approvals.len() != d.parts as usize {
+                return Err(BrokerageError::InvalidInput {
+                    field: "approvals",
+                    reason: format!(
+                        "{} signed approvals for a disposition of {} plans; one per plan",
+                        approvals.len(),
+                        d.parts
+                    ),
+                });
+            }
+            for part in 0..d.parts {
+                let mut plan = self.disposition_part(part)?;
+                let request = plan.approval_request()?;
+                let signed = approvals
+                    .iter()
+                    .find(|a| a.request() == &request)
+                    .ok_or_else(|| BrokerageError::InvalidInput {
+                        field: "approvals",
+                        reason: format!("no signed approval of plan {} (part {part})", plan.id()),
+                    })?;
+                plan.approve(signed.clone())?;
+                let key = records::part_key(self.transfer_id(), part);
+                records::put_json(&b.store, DISPOSITION, &key, &plan)?;
+            }
             d.approvals.push((approver.clone(), b.now()));
             if d.approvals.len() >= 2 {
                 row.state = CaseState::DispositionApproved;
@@ -1035,7 +1102,7 @@ impl SellerCase<'_> {
                 self.id(),
                 "approve the disposition",
                 row.state,
-                &serde_json::json!({ "approver": approver }),
+                &serde_json::json!({ "approver": approver, "signed_plans": approvals.len() }),
             )?;
             Ok(row.state)
         })
@@ -1069,15 +1136,14 @@ impl SellerCase<'_> {
                 failed: 0,
                 certificates: Vec::new(),
             };
+            // The approvals are verified again here, against the approvers' records as they are now and
+            // the operator who runs it (neither approver may be the operator, nor the plan's proposer).
+            let records = b.approver_records(d.approvals.iter().map(|(a, _)| a))?;
+            let directory = |id: &ActorId| records.get(id).cloned();
             for part in 0..d.parts {
-                let key = records::part_key(self.transfer_id(), part);
-                let mut plan: DestructionPlan = records::get_json(&b.store, DISPOSITION, &key)?
-                    .ok_or_else(|| BrokerageError::corrupt(DISPOSITION.as_str(), &key, "missing part"))?;
-                for (by, at) in &d.approvals {
-                    plan.approve(by.clone(), *at)?;
-                }
+                let plan = self.disposition_part(part)?;
                 let whole = plan.items().iter().all(|i| i.whole_customer());
-                let approved = plan.into_approved()?;
+                let approved = plan.into_approved(&operator, &directory, &b.approvals)?;
                 let run = Execution::new(&operator, now, &holds);
                 let report: ExecutionReport = if whole {
                     custodia_retention::execute(&approved, run, &mut KeyStoreShredder::new(&*b.store), log)?
