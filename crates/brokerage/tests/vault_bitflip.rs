@@ -11,10 +11,11 @@
 //!
 //! A debug `cargo test` flips an evenly spread deterministic sample; `CUSTODIA_BITFLIPS=<n>` raises the
 //! number of flips (it never lowers it, and at 8 × the file size or more every bit of every byte is
-//! flipped):
+//! flipped; at the file size, one bit of every byte, the bit cycling with the offset).
+//! `CUSTODIA_BITFLIP_THREADS=<n>` spreads the flips over `n` workers (the outcome is the same):
 //!
 //! ```text
-//! CUSTODIA_BITFLIPS=4000000 cargo test --release -p custodia-brokerage --test vault_bitflip -- --nocapture
+//! CUSTODIA_BITFLIPS=139264 CUSTODIA_BITFLIP_THREADS=2 cargo test --release -p custodia-brokerage --test vault_bitflip -- --nocapture
 //! ```
 
 // Test code: a panic here is a failed assertion (clippy.toml).
@@ -252,7 +253,10 @@ fn answers(
     book: &Book,
     held: &SignedCheckpoint,
 ) -> Result<(Answers, Result<(), String>), String> {
-    let b = open(path).map_err(|e| e.to_string())?;
+    // Error messages may name the file: each worker flips its own copy.
+    let where_ = path.display().to_string();
+    let scrub = |message: &str| message.replace(&where_, "<file>");
+    let b = open(path).map_err(|e| scrub(&e.to_string()))?;
     let mut out = Answers::new();
     for &customer in &book.customers {
         let read = b.read_trusted(customer, &DataCategory::ALL).map(|r| {
@@ -262,20 +266,32 @@ fn answers(
             }
             s
         });
-        out.insert(format!("read {customer}"), read.map_err(|e| e.to_string()));
+        out.insert(
+            format!("read {customer}"),
+            read.map_err(|e| scrub(&e.to_string())),
+        );
         let record = b
             .read_customer_trusted(customer)
             .map(|c| serde_json::to_string(&c).unwrap());
-        out.insert(format!("record {customer}"), record.map_err(|e| e.to_string()));
+        out.insert(
+            format!("record {customer}"),
+            record.map_err(|e| scrub(&e.to_string())),
+        );
     }
     for (n, (field, value)) in book.lookups.iter().enumerate() {
         let found = b.find_customers(*field, value).map(|mut ids| {
             ids.sort();
             format!("{ids:?}")
         });
-        out.insert(format!("find {n} {field:?}"), found.map_err(|e| e.to_string()));
+        out.insert(
+            format!("find {n} {field:?}"),
+            found.map_err(|e| scrub(&e.to_string())),
+        );
     }
-    let verified = b.verify_vault(Some(held)).map(|_| ()).map_err(|e| e.to_string());
+    let verified = b
+        .verify_vault(Some(held))
+        .map(|_| ())
+        .map_err(|e| scrub(&e.to_string()));
     drop(b);
     // The tombstones, through the store the brokerage runs on.
     match SqliteStore::open(path, &SqliteConfig::default()) {
@@ -286,7 +302,7 @@ fn answers(
                     store
                         .destroyed_at(customer)
                         .map(|t| format!("{t:?}"))
-                        .map_err(|e| e.to_string()),
+                        .map_err(|e| scrub(&e.to_string())),
                 );
                 for category in DataCategory::ALL {
                     out.insert(
@@ -294,13 +310,13 @@ fn answers(
                         store
                             .tombstone_row(customer, category)
                             .map(|t| format!("{:?}", t.map(|t| (t.erased_at(), t.last_version()))))
-                            .map_err(|e| e.to_string()),
+                            .map_err(|e| scrub(&e.to_string())),
                     );
                 }
             }
         }
         Err(e) => {
-            out.insert("store".into(), Err(e.to_string()));
+            out.insert("store".into(), Err(scrub(&e.to_string())));
         }
     }
     Ok((out, verified))
@@ -352,7 +368,7 @@ fn every_answer_changing_bit_flip_of_the_vault_file_is_refused_or_reported() {
     );
     let baseline_bytes = std::fs::read(&built).unwrap();
     let (page_size, owners) = page_owners(&built);
-    let path = dir.path().join("flip.db");
+    let path = dir.path().join("baseline.db");
     place(&path, &baseline_bytes);
     let (baseline, verified) = answers(&path, &book, &held).unwrap();
     verified.expect("the baseline verifies");
@@ -381,10 +397,8 @@ fn every_answer_changing_bit_flip_of_the_vault_file_is_refused_or_reported() {
 
     let bits = baseline_bytes.len() as u64 * 8;
     let flips = flips_asked().min(bits);
-    let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
-    let mut by_table: BTreeMap<String, BTreeMap<Outcome, u64>> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for k in 0..flips {
+    // One flip: its outcome, the table its page belongs to, and what went wrong if it failed.
+    let flip = |k: u64, path: &Path| -> (Outcome, String, Option<String>) {
         // Evenly spread over every bit of the file, the bit within a byte varying from flip to flip.
         let j = (u128::from(k) * u128::from(bits) / u128::from(flips)) as u64;
         let offset = (j / 8) as usize;
@@ -393,16 +407,16 @@ fn every_answer_changing_bit_flip_of_the_vault_file_is_refused_or_reported() {
         let table = owners.get(&page).cloned().unwrap_or_else(|| "(free)".into());
         let mut bytes = baseline_bytes.clone();
         bytes[offset] ^= 1 << bit;
-        place(&path, &bytes);
-        let run = std::panic::catch_unwind(AssertUnwindSafe(|| answers(&path, &book, &held)));
-        let outcome = match run {
-            Err(_) => {
-                failures.push(format!(
+        place(path, &bytes);
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| answers(path, &book, &held)));
+        let (outcome, failure) = match run {
+            Err(_) => (
+                Outcome::Undetected,
+                Some(format!(
                     "offset {offset} bit {bit} (page {page}, {table}): panicked"
-                ));
-                Outcome::Undetected
-            }
-            Ok(Err(_)) => Outcome::Open,
+                )),
+            ),
+            Ok(Err(_)) => (Outcome::Open, None),
             Ok(Ok((got, verified))) => {
                 let changed: Vec<(&String, &Result<String, String>)> = got
                     .iter()
@@ -424,21 +438,58 @@ fn every_answer_changing_bit_flip_of_the_vault_file_is_refused_or_reported() {
                         )
                         .unwrap();
                     }
-                    failures.push(format!(
-                        "offset {offset} bit {bit} (page {page}, {table}): changed{what}"
-                    ));
-                    Outcome::Undetected
+                    (
+                        Outcome::Undetected,
+                        Some(format!(
+                            "offset {offset} bit {bit} (page {page}, {table}): changed{what}"
+                        )),
+                    )
                 } else if silent || (changed.is_empty() && verified.is_err()) {
-                    Outcome::Verification
+                    (Outcome::Verification, None)
                 } else if !changed.is_empty() {
-                    Outcome::Read
+                    (Outcome::Read, None)
                 } else {
-                    Outcome::Harmless
+                    (Outcome::Harmless, None)
                 }
             }
         };
+        (outcome, table, failure)
+    };
+    // Workers, each with its own copy of the file (CUSTODIA_BITFLIP_THREADS; one by default).
+    let threads: u64 = std::env::var("CUSTODIA_BITFLIP_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let results: Vec<Vec<(Outcome, String, Option<String>)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|w| {
+                let path = dir.path().join(format!("flip-{w}.db"));
+                let flip = &flip;
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    let mut k = w;
+                    while k < flips {
+                        done.push(flip(k, &path));
+                        if done.len() % 5_000 == 0 {
+                            let undetected = done.iter().filter(|d| d.0 == Outcome::Undetected).count();
+                            eprintln!("worker {w}: {} flips, {undetected} undetected", done.len());
+                        }
+                        k += threads;
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
+    let mut by_table: BTreeMap<String, BTreeMap<Outcome, u64>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (outcome, table, failure) in results.into_iter().flatten() {
         *counts.entry(outcome).or_default() += 1;
         *by_table.entry(table).or_default().entry(outcome).or_default() += 1;
+        failures.extend(failure);
     }
     eprintln!(
         "{flips} flips of {} bits ({} bytes, {} pages of {page_size}): {counts:?}",
