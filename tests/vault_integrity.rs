@@ -1,4 +1,4 @@
-//! The vault anchored in the ledger (issue 16): after a whole licence transfer — onboarding, a package imported by the buyer, a disposition that crypto-shreds and erases — every section, wrapped key, blind-index row and tombstone reconciles with the ledger on both sides, and each row-level tampering with plain SQL (the newest version deleted, a section deleted, a tombstone deleted or edited, a blind-index row edited, two customers' rows swapped, a wrapped key removed) and a store restored from an older copy of its file are found, naming the customer.
+//! The vault anchored in the ledger (issue 16): after a whole licence transfer — onboarding, a package imported by the buyer, a disposition that crypto-shreds and erases — every section, wrapped key, blind-index row and tombstone reconciles with the ledger on both sides, and each row-level tampering with plain SQL (the newest version deleted, a section deleted, a customer's index entry deleted or edited, a facts record deleted, a tombstone deleted or edited, a blind-index row edited, two customers' rows swapped, a wrapped key removed) and a store restored from an older copy of its file are found, naming the customer.
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -142,6 +142,46 @@ fn a_finished_transfer_reconciles_and_every_row_tampering_is_found() {
     tamper(
         &t,
         "DELETE FROM wrapped_keys WHERE customer = (SELECT MIN(customer) FROM wrapped_keys)",
+    );
+    mismatch(&t);
+
+    // A customer's index entry (it names the current version the reads start from) deleted, and one
+    // replaced by another customer's: the reads would say the customer is unknown or serve another version.
+    let t = case("index-entry");
+    let customer = hex_of(
+        &t,
+        "SELECT hex(key) FROM records WHERE namespace = 'customer/index' ORDER BY key LIMIT 1",
+    );
+    assert_eq!(
+        tamper(
+            &t,
+            &format!("DELETE FROM records WHERE namespace = 'customer/index' AND hex(key) = '{customer}'"),
+        ),
+        1
+    );
+    let (named, category, _) = mismatch(&t);
+    assert_eq!(named.replace('-', "").to_uppercase(), customer);
+    assert_eq!(category, None);
+    let t = case("index-entry-value");
+    assert_eq!(
+        tamper(
+            &t,
+            "UPDATE records SET value = CAST('{\"version\":9,\"origin\":\"onboarded\"}' AS BLOB) \
+             WHERE namespace = 'customer/index' AND key = (SELECT MIN(key) FROM records \
+             WHERE namespace = 'customer/index')",
+        ),
+        1
+    );
+    mismatch(&t);
+    // A sealed facts record deleted.
+    let t = case("facts");
+    assert_eq!(
+        tamper(
+            &t,
+            "DELETE FROM records WHERE namespace = 'customer/facts' AND key = \
+             (SELECT MAX(key) FROM records WHERE namespace = 'customer/facts')",
+        ),
+        1
     );
     mismatch(&t);
 

@@ -27,12 +27,12 @@ use custodia_consent::Digest;
 use custodia_crypto::{BlindIndex, CryptoError, DekId, KeyStore, SectionRows};
 use custodia_ledger::{LogStore, SignedCheckpoint, TrustPolicy};
 use custodia_model::{CustomerId, DataCategory};
-use custodia_store::KeyRange;
+use custodia_store::{KeyRange, Namespace};
 use serde::{Deserialize, Serialize};
 
 use crate::brokerage::Brokerage;
 use crate::error::BrokerageError;
-use crate::records::{self, CUSTOMERS, STEP_PREFIX};
+use crate::records::{self, CUSTOMERS, FACTS, STEP_PREFIX, VERSIONS};
 
 /// One change to the vault or the key store, as the ledger records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +55,21 @@ pub(crate) enum Change {
         categories: Vec<DataCategory>,
         at: DateTime<Utc>,
     },
+    /// One of the customer's own records stored or deleted: the index entry the reads start from (its
+    /// current version), a sealed facts record, a version record ([`ANCHORED_RECORDS`]). `key` is the
+    /// record's key in hex (it starts with the customer id); `digest` the SHA-256 of the value stored,
+    /// absent when the record was deleted.
+    Record {
+        namespace: String,
+        key: String,
+        digest: Option<Digest>,
+    },
 }
+
+/// The record namespaces whose every write is anchored: keyed by customer id first, and what the reads
+/// of a customer start from — the index entry names the current version (a rolled-back entry would
+/// serve an older record as current, PIPL Art 46), the facts and version records are that version.
+pub(crate) const ANCHORED_RECORDS: [Namespace; 3] = [CUSTOMERS, FACTS, VERSIONS];
 
 /// The ledger payload of one customer's changes in one unit of work.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +144,8 @@ pub(crate) struct Expected {
     pub(crate) blind: BTreeSet<BlindIndex>,
     /// When the keys were destroyed.
     pub(crate) destroyed: Option<DateTime<Utc>>,
+    /// The customer's anchored records: (namespace, key) and the digest of the value stored.
+    pub(crate) records: BTreeMap<(String, Vec<u8>), Digest>,
 }
 
 impl Expected {
@@ -154,6 +170,23 @@ impl Expected {
                 self.destroyed.get_or_insert(at);
                 self.keys.clear();
                 self.blind.clear();
+            }
+            Change::Record {
+                namespace,
+                key,
+                digest,
+            } => {
+                // A key that is not hex was never written by the brokerage: it cannot match a stored
+                // record, so the comparison reports the customer.
+                let key = hex::decode(&key).unwrap_or_else(|_| key.into_bytes());
+                match digest {
+                    Some(digest) => {
+                        self.records.insert((namespace, key), digest);
+                    }
+                    None => {
+                        self.records.remove(&(namespace, key));
+                    }
+                }
             }
             Change::SectionsDeleted { categories, at } => {
                 for category in categories {
@@ -187,6 +220,8 @@ pub struct VaultVerified {
     pub tombstones: u64,
     /// Customers whose keys were destroyed.
     pub destroyed: u64,
+    /// Customer records compared (index entries, facts and versions).
+    pub records: u64,
 }
 
 /// Entries read from the ledger at a time.
@@ -315,6 +350,32 @@ impl Brokerage {
             }
             report.keys += keys.len() as u64;
         }
+        let mut stored: BTreeMap<(String, Vec<u8>), Digest> = BTreeMap::new();
+        for namespace in ANCHORED_RECORDS {
+            records::scan_pages(
+                &self.store,
+                namespace,
+                KeyRange::prefix(customer.as_bytes()),
+                self.batch.get(),
+                &mut |page| {
+                    for record in page {
+                        stored.insert(
+                            (namespace.as_str().to_owned(), record.key),
+                            Digest::of(&record.value),
+                        );
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        if stored != state.records {
+            return Err(mismatch(
+                customer,
+                None,
+                "a customer record (index entry, facts or version) is missing, extra or altered",
+            ));
+        }
+        report.records += stored.len() as u64;
         let held: BTreeSet<DataCategory> = self.store.row_categories(customer)?.into_iter().collect();
         for category in DataCategory::ALL {
             let want = state.sections.get(&category);

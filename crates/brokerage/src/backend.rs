@@ -18,7 +18,7 @@ use custodia_store::PostgresStore;
 use custodia_store::SqliteStore;
 use custodia_store::{Inserted, KeyRange, Namespace, Record, Records, StoreError, Swapped, UnitOfWork};
 
-use crate::anchor::{Change, Pending};
+use crate::anchor::{ANCHORED_RECORDS, Change, Pending};
 use crate::config::StoreLocation;
 use crate::error::BrokerageError;
 
@@ -84,6 +84,30 @@ impl Backend {
             inner,
             pending: Pending::default(),
         }
+    }
+
+    /// Notes a write of one of the customer records that are anchored ([`ANCHORED_RECORDS`]); records of
+    /// other namespaces are not. Their keys begin with the customer id (the brokerage writes no other
+    /// key there, and the reads and [`crate::Brokerage::verify_vault`] look records up by that prefix).
+    fn note_record(&self, namespace: Namespace, key: &[u8], value: Option<&[u8]>) {
+        if !ANCHORED_RECORDS.contains(&namespace) {
+            return;
+        }
+        let Some(customer) = key
+            .get(..16)
+            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            .and_then(|b| CustomerId::from_bytes(b).ok())
+        else {
+            return;
+        };
+        self.pending.note(
+            customer,
+            Change::Record {
+                namespace: namespace.as_str().to_owned(),
+                key: hex::encode(key),
+                digest: value.map(digest),
+            },
+        );
     }
 
     /// Copies the WAL into the main file (SQLite) so erased bytes leave it; nothing on PostgreSQL.
@@ -266,10 +290,16 @@ impl Records for Backend {
         each!(self, s => s.record(namespace, key))
     }
     fn put_record(&self, namespace: Namespace, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        each!(self, s => s.put_record(namespace, key, value))
+        each!(self, s => s.put_record(namespace, key, value))?;
+        self.note_record(namespace, key, Some(value));
+        Ok(())
     }
     fn insert_record(&self, namespace: Namespace, key: &[u8], value: &[u8]) -> Result<Inserted, StoreError> {
-        each!(self, s => s.insert_record(namespace, key, value))
+        let inserted = each!(self, s => s.insert_record(namespace, key, value))?;
+        if inserted == Inserted::Inserted {
+            self.note_record(namespace, key, Some(value));
+        }
+        Ok(inserted)
     }
     fn swap_record(
         &self,
@@ -278,10 +308,18 @@ impl Records for Backend {
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<Swapped, StoreError> {
-        each!(self, s => s.swap_record(namespace, key, expected, new))
+        let swapped = each!(self, s => s.swap_record(namespace, key, expected, new))?;
+        if swapped == Swapped::Swapped {
+            self.note_record(namespace, key, Some(new));
+        }
+        Ok(swapped)
     }
     fn delete_record(&self, namespace: Namespace, key: &[u8]) -> Result<bool, StoreError> {
-        each!(self, s => s.delete_record(namespace, key))
+        let deleted = each!(self, s => s.delete_record(namespace, key))?;
+        if deleted {
+            self.note_record(namespace, key, None);
+        }
+        Ok(deleted)
     }
     fn scan_records(
         &self,

@@ -332,6 +332,8 @@ impl Brokerage {
         })?;
         let mut ring = self.keys.keyring(next, current_min, self.keyring_config)?;
         let mut rewrapped = 0u64;
+        // Notes of an earlier write that failed were taken back with it.
+        self.store.pending.clear();
         let result = self.store.unit_of_work(|| -> Result<(), BrokerageError> {
             self.catch_up(&mut log)?;
             let batch = self.batch.get();
@@ -374,10 +376,13 @@ impl Brokerage {
                 "min_decrypt": state.min_decrypt, "rewrapped": rewrapped, "at": self.now(),
             }))?;
             log.append(&[payload.as_slice()])?;
+            // The rewrapped keys are vault changes like any other: anchored in the same unit (issue 16).
+            self.anchor_in(&mut log)?;
             self.checkpoint_in(&mut log)?;
             Ok(())
         });
         if let Err(e) = result {
+            self.store.pending.clear();
             log.reload()?;
             return Err(e);
         }

@@ -232,6 +232,9 @@ fn the_kek_rotates_rewrapping_keys_and_the_rotation_survives_a_restart() {
     let kept = b.rotate_kek(OldKeks::Keep).unwrap();
     assert_eq!((kept.primary, kept.min_decrypt), (3, 2));
     assert!(b.verify_ledger().is_ok());
+    // The rewrapped keys are anchored: the vault still reconciles with its ledger (issue 16).
+    let verified = b.verify_vault(None).unwrap();
+    assert_eq!(verified.keys, 6, "{verified:?}");
 }
 
 #[test]
