@@ -727,8 +727,10 @@ fn customers_shredded_by_a_disposition_before_the_exposure_are_listed_apart() {
     buying.import(&package.path, &mut |_| {}).unwrap();
     case.verify_receipt(&buying.sign_receipt().unwrap()).unwrap();
     case.plan_disposition(actor("ops-1")).unwrap();
-    for approver in ["dpo-1", "cco-1"] {
-        case.approve_disposition(actor(approver)).unwrap();
+    for approver in custodia_synthetic::staff::Staff::approvers(&["dpo-1", "cco-1"], seller.now()).unwrap() {
+        seller.put_principal(&approver.principal).unwrap();
+        let signed = approver.sign(&case.disposition_requests().unwrap()).unwrap();
+        case.approve_disposition(&signed).unwrap();
     }
     let disposed = case.execute_disposition(actor("ops-2")).unwrap();
     assert!(disposed.whole_customers > 0, "{disposed:?}");

@@ -173,6 +173,10 @@ fn build(path: &Path) -> (Book, SignedCheckpoint) {
     lookups.push((BlindIndexField::Email, "corrected@example.com".to_owned()));
     // Two deletions (PIPL Art 47): one erases categories, one crypto-shreds.
     clock.set(at(9, 29));
+    let approvers = custodia_synthetic::staff::Staff::approvers(&["dpo-1", "cco-1"], clock.now()).unwrap();
+    for a in &approvers {
+        b.put_principal(&a.principal).unwrap();
+    }
     let mut methods = Vec::new();
     for customer in [partly.customer.id(), wholly.customer.id()] {
         let kind = RequestKind::Deletion {
@@ -199,12 +203,20 @@ fn build(path: &Path) -> (Book, SignedCheckpoint) {
             ),
         )
         .unwrap();
+        let request = b
+            .deletion_approval_request(id, &actor("ops-1"))
+            .unwrap()
+            .expect("something is erased");
+        let approvals = approvers
+            .iter()
+            .map(|a| a.sign(std::slice::from_ref(&request)).unwrap().remove(0))
+            .collect();
         let done = b
             .answer_deletion(
                 id,
                 ErasureRun {
                     operator: actor("ops-1"),
-                    approvers: [actor("dpo-1"), actor("cco-1")],
+                    approvals,
                     language: Language::Zh,
                 },
             )
