@@ -40,7 +40,8 @@ pub enum Role {
 pub enum DisposeStep {
     /// Propose what is destroyed, kept storage-only or retained.
     Plan,
-    /// Approve (two different approvers are needed).
+    /// Approve: sign every plan of the disposition with an approver's key (two different approvers are needed,
+    /// neither of them who planned it).
     Approve,
     /// Carry it out.
     Execute,
@@ -180,7 +181,7 @@ pub enum TransferCommand {
     },
     /// Seller: the disposition of what stays — plan, approve (twice, two people), execute.
     #[command(
-        after_help = "Example:\n  custodia --store ./seller transfer dispose plan --transfer <ID> --by ops-1\n  custodia --store ./seller transfer dispose approve --transfer <ID> --by dpo-1"
+        after_help = "Example:\n  custodia --store ./seller transfer dispose plan --transfer <ID> --by ops-1\n  custodia --store ./seller transfer dispose approve --transfer <ID> --by dpo-1 --signing-key dpo-1.key"
     )]
     Dispose {
         /// The step.
@@ -192,6 +193,9 @@ pub enum TransferCommand {
         /// Who proposes, approves or carries it out.
         #[arg(long)]
         by: String,
+        /// approve: the approver's Ed25519 signing key (PKCS#8, from `custodia approver add`).
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
     },
     /// Seller: close the case and write its report (report.json, .md, .html) and evidence folder into DIR.
     #[command(
@@ -455,7 +459,12 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
                 ));
             }
         },
-        TransferCommand::Dispose { step, transfer, by } => {
+        TransferCommand::Dispose {
+            step,
+            transfer,
+            by,
+            signing_key,
+        } => {
             let case = seller(&b, transfer)?;
             let by = actor(&by)?;
             match step {
@@ -468,9 +477,40 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
                     emit_value(ctx, human, &c);
                 }
                 DisposeStep::Approve => {
-                    let state = case.approve_disposition(by)?;
+                    let requests = case.disposition_requests()?;
+                    if requests.is_empty() {
+                        let state = case.approve_disposition(&[])?;
+                        ctx.emit(
+                            || format!("transfer {transfer}: the disposition destroys nothing, so there is nothing to sign; case {state}"),
+                            || serde_json::json!({ "state": state.to_string(), "signed_plans": 0 }),
+                        );
+                        return Ok(());
+                    }
+                    let Some(key_file) = signing_key else {
+                        return Err(CliError::input(
+                            "--signing-key",
+                            "approve needs the approver's signing key (`custodia approver add` writes one)",
+                        ));
+                    };
+                    let key = crate::approver::load_key(&key_file)?;
+                    let Some(principal) = b.principal(&by)? else {
+                        return Err(CliError::input(
+                            "--by",
+                            format!("no principal {by} in this store (`custodia approver add`)"),
+                        ));
+                    };
+                    let signed = requests
+                        .iter()
+                        .map(|r| r.sign(&principal, &key))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    let state = case.approve_disposition(&signed)?;
                     ctx.emit(
-                        || format!("transfer {transfer}: approval recorded; case {state}"),
+                        || {
+                            format!(
+                                "transfer {transfer}: {} plans signed by {by}; case {state}",
+                                signed.len()
+                            )
+                        },
                         || serde_json::json!({ "state": state.to_string() }),
                     );
                 }

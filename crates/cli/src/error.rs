@@ -32,6 +32,9 @@ pub enum CliError {
     /// A ledger artefact was refused.
     #[error(transparent)]
     Ledger(#[from] custodia_ledger::LedgerError),
+    /// A principal or an approval was refused (custodia-access).
+    #[error(transparent)]
+    Access(#[from] custodia_access::AccessError),
     /// A file could not be read or written.
     #[error("{operation} {path}: {source}")]
     Io {
@@ -111,7 +114,7 @@ impl CliError {
             CliError::Verify { .. } => VERIFY_FAILED,
             CliError::Usage(_) => USAGE,
             CliError::Input { .. } | CliError::RowsRefused { .. } | CliError::NotUtf8 { .. } => INPUT_REFUSED,
-            CliError::Model(_) | CliError::Transfer(_) => INPUT_REFUSED,
+            CliError::Model(_) | CliError::Transfer(_) | CliError::Access(_) => INPUT_REFUSED,
             CliError::Brokerage(BrokerageError::InvalidInput { .. }) => INPUT_REFUSED,
             _ => FAILED,
         }

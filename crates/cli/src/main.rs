@@ -7,6 +7,7 @@
 //! in its case's state). `--now` is the **drill clock**: every step runs at that time instead of the
 //! system clock, so a case can be driven through weeks in a test or a rehearsal.
 
+mod approver;
 mod book;
 mod case;
 mod context;
@@ -84,6 +85,9 @@ enum Command {
     /// The brokerage's keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Approvers of destruction plans (principals with the approver role and their signing keys).
+    #[command(subcommand)]
+    Approver(ApproverCommand),
     /// The brokerage's ledger: signed checkpoints and full verification.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -155,6 +159,25 @@ enum KeysCommand {
     /// Print the brokerage's public keys (signing, recipient, ledger verifier).
     #[command(after_help = "Example:\n  custodia --store ./seller keys public --json > seller-public.json")]
     Public,
+}
+
+#[derive(Subcommand)]
+enum ApproverCommand {
+    /// Store an approver and write their new Ed25519 signing key to a file (mode 0600; must not exist).
+    #[command(
+        after_help = "Example:\n  custodia --store ./seller approver add --id dpo-1 --key-out dpo-1.key"
+    )]
+    Add {
+        /// The approver's actor id.
+        #[arg(long)]
+        id: String,
+        /// Their department.
+        #[arg(long, default_value = "compliance")]
+        department: String,
+        /// Where to write the signing key (PKCS#8).
+        #[arg(long, value_name = "FILE")]
+        key_out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -282,6 +305,11 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Approver(ApproverCommand::Add {
+            id,
+            department,
+            key_out,
+        }) => approver::add(&ctx, &id, &department, &key_out),
         Command::Transfer(command) => case::run(&ctx, command),
         Command::Verify(command) => verify::run(&ctx, command),
     }

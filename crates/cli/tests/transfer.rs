@@ -19,6 +19,10 @@ fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -235,37 +239,61 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
 
     // The next day: the disposition, approved by two people; the report and the evidence folder.
     let next = exec_at + Duration::days(1);
-    step(
+    let planned = step(
         &seller,
         next,
         &["transfer", "dispose", "plan", "--transfer", &id, "--by", "ops-1"],
     );
-    step(
+    // Approvers, each with a signing key only they hold (`approver add`: mode 0600, never overwritten).
+    let key = |who: &str| d(&format!("{who}.key")).display().to_string();
+    for who in ["dpo-1", "cco-1", "ops-1"] {
+        step(
+            &seller,
+            next,
+            &["approver", "add", "--id", who, "--key-out", &key(who)],
+        );
+    }
+    at(
         &seller,
-        next,
-        &[
+        &["approver", "add", "--id", "dpo-1", "--key-out", &key("dpo-2")],
+    )
+    .assert()
+    .code(3);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(key("dpo-1")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let approve = |who: &str| -> Vec<String> {
+        [
             "transfer",
             "dispose",
             "approve",
             "--transfer",
             &id,
             "--by",
-            "dpo-1",
-        ],
-    );
-    step(
-        &seller,
-        next,
-        &[
-            "transfer",
-            "dispose",
-            "approve",
-            "--transfer",
-            &id,
-            "--by",
-            "cco-1",
-        ],
-    );
+            who,
+            "--signing-key",
+            &key(who),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    // This book holds identity and contact data only, all still within the AML minimum retention (AML Law
+    // Art 34: five years after the relationship ends), so the disposition destroys nothing: there is no
+    // destruction plan to sign (four eyes are for destruction, PIPL Art 47) and the case is runnable at once.
+    let destroys = planned["whole_customers"].as_u64().unwrap()
+        + planned["destroy"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>();
+    assert_eq!(destroys, 0, "{planned}");
+    let approved = step(&seller, next, &strs(&approve("dpo-1")));
+    assert_eq!(approved["signed_plans"], 0, "{approved}");
+    assert_eq!(approved["state"], "disposition approved", "{approved}");
     step(
         &seller,
         next,

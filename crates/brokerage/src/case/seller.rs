@@ -255,7 +255,7 @@ pub struct VerifiedReceipt {
 /// | [`execute`](Self::execute) | notifying, on or after [`execution_date`](Self::execution_date) | executed | returns the final plan |
 /// | [`write_package`](Self::write_package) | executed | packaged | returns what was written |
 /// | [`verify_receipt`](Self::verify_receipt) | packaged | receipt verified | the same receipt: returns it; another: refused |
-/// | [`plan_disposition`](Self::plan_disposition) | receipt verified | disposition planned | returns the counts |
+/// | [`plan_disposition`](Self::plan_disposition) | receipt verified | disposition planned (approved at once when it destroys nothing: no plan to sign) | returns the counts |
 /// | [`approve_disposition`](Self::approve_disposition) | disposition planned | approved at the second approver's signatures | an approver already recorded counts once |
 /// | [`execute_disposition`](Self::execute_disposition) | disposition approved | disposed | returns what it did |
 /// | [`close`](Self::close) | disposed | closed | returns the report |
@@ -1005,7 +1005,13 @@ impl SellerCase<'_> {
                 approvals: Vec::new(),
                 executed: None,
             });
-            row.state = CaseState::DispositionPlanned;
+            // Four eyes are for destruction (PIPL Art 47): a disposition that destroys nothing (every
+            // category still within a minimum retention, say) has no plan to sign and is runnable at once.
+            row.state = if parts == 0 {
+                CaseState::DispositionApproved
+            } else {
+                CaseState::DispositionPlanned
+            };
             b.step_entry(log, self.id(), "plan the disposition", row.state, &counts)?;
             Ok(counts)
         })
@@ -1042,6 +1048,11 @@ impl SellerCase<'_> {
     pub fn approve_disposition(&self, approvals: &[SignedApproval]) -> Result<CaseState, BrokerageError> {
         let b = self.brokerage;
         let Some(first) = approvals.first() else {
+            let row = self.load()?.row;
+            if row.disposition.as_ref().is_some_and(|d| d.parts == 0) {
+                // Nothing to destroy, so nothing to sign (see plan_disposition): the case is already runnable.
+                return Ok(row.state);
+            }
             return Err(BrokerageError::InvalidInput {
                 field: "approvals",
                 reason: "no signed approval".into(),
