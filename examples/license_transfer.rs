@@ -10,8 +10,9 @@
 //! a call at its simulated date: onboarding; the agreement (PIPL Art 22 notice path; sensitive data and
 //! minors need a separate or guardian's consent); on 1 June the notices; answers as they arrive; a preview on
 //! day 20; execution on day 45; the package, the buyer's import and receipt; on day 46 the disposition, the
-//! report and the evidence folder, verified offline. Everything goes into `--out`: both stores and their key
-//! files (secret, mode 0600), `transfer.pkg`, `report.{json,md,html}` and `evidence/` (public material only).
+//! report, the evidence folder and the audit pack, verified offline. Everything goes into `--out`: both
+//! stores and their key files (secret, mode 0600), `transfer.pkg`, `report.{json,md,html}`, and `evidence/`
+//! and `audit-pack/` (public material only).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -244,20 +245,18 @@ fn run(args: &Args) -> Fallible<bool> {
     eprintln!("disposition: {whole} customers shredded whole, {part} in part ({took})");
     let [s, b] = [&seller, &buyer].map(|x| x.verify_vault(None).map(|r| r.sections)); // issue 16
     let detail = format!("{:?} / {:?} section versions", s.as_ref().ok(), b.as_ref().ok());
-    checks.add(
-        "both vaults reconcile with their ledgers",
-        s.is_ok() && b.is_ok(),
-        detail,
-    );
+    let name = "both vaults reconcile with their ledgers";
+    checks.add(name, s.is_ok() && b.is_ok(), detail);
     let report = case.close(checks.0)?;
     write(&out.join("report.json"), &report.to_json()?)?;
     write(&out.join("report.md"), &report.to_markdown())?;
     write(&out.join("report.html"), &report.to_html())?;
     let evidence = out.join("evidence");
     case.export_evidence(&evidence, &asked)?;
-    let offline = custodia::brokerage::verify_evidence(&evidence);
+    let offline = custodia::brokerage::verify_evidence(&evidence)
+        .and_then(|_| seller.export_verified_audit_pack(&out.join("audit-pack"))); // PIPL Art 54
     if let Err(e) = &offline {
-        eprintln!("CHECK FAILED: the evidence folder: {e}");
+        eprintln!("CHECK FAILED: the evidence folder or the audit pack: {e}");
     }
 
     let (id, citation) = (agreement.transfer_id(), &report.agreement.citation);
@@ -270,9 +269,8 @@ fn run(args: &Args) -> Fallible<bool> {
     println!("  package: {moved} customers, {sections} sections, {bytes} bytes; receipt at entry {entry}");
     let passed = report.checks.iter().filter(|c| c.passed).count();
     let all = report.checks.len();
-    let verdict = if offline.is_ok() { "verifies" } else { "FAILS" };
-    let shown = evidence.display();
-    println!("  checks: {passed} of {all} passed; {shown} {verdict} offline");
+    let (verdict, shown) = (if offline.is_ok() { "verify" } else { "FAIL" }, out.display());
+    println!("  checks: {passed} of {all} passed; {shown}/{{evidence,audit-pack}} {verdict} offline");
     println!("  done in {}", elapsed());
     Ok(report.all_passed() && offline.is_ok())
 }
