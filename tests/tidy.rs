@@ -97,7 +97,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-access",
         ],
     ),
-    // The operator CLI: a program over the brokerage (and the domain crates' public types it renders).
+    // The operator CLI: a program over the brokerage (and the domain crates' public types it renders; the
+    // access crate's principals and signed approvals, which an approver signs with their own key).
     (
         "custodia-cli",
         &[
@@ -106,6 +107,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-ledger",
             "custodia-consent",
             "custodia-transfer",
+            "custodia-access",
             "custodia-brokerage",
         ],
     ),
