@@ -265,6 +265,58 @@ fn parse<T: for<'de> Deserialize<'de>>(dir: &Path, file: &'static str) -> Result
     serde_json::from_slice(&read(dir, file)?).map_err(|e| fail(file, "parse")(e.to_string()))
 }
 
+/// Parses and verifies each of `notes` (signed checkpoints of the ledger `ledger` verifies), checks that they
+/// grow in order with one root per size, and that each growth is proven by the next of `consistency` (RFC 9162
+/// §2.1.4), with none left over; the evidence folder and the audit pack both carry such a chain.
+pub(crate) fn verify_checkpoint_chain(
+    notes: &[String],
+    ledger: &NoteVerifier,
+    consistency: &[ConsistencyProof],
+) -> Result<Vec<SignedCheckpoint>, BrokerageError> {
+    let trust = TrustPolicy::log_only(ledger.name(), vec![ledger.clone()])
+        .map_err(|e| fail(CHECKPOINTS, "trust")(e.to_string()))?;
+    let mut checkpoints = Vec::with_capacity(notes.len());
+    for note in notes {
+        let signed = SignedCheckpoint::parse(note.as_bytes())
+            .map_err(|e| fail(CHECKPOINTS, "parse")(e.to_string()))?;
+        signed
+            .verify(&trust)
+            .map_err(|e| fail(CHECKPOINTS, "signature")(e.to_string()))?;
+        checkpoints.push(signed);
+    }
+    let mut proofs = consistency.iter();
+    for pair in checkpoints.windows(2) {
+        let [a, b] = pair else { continue };
+        let (a, b) = (a.checkpoint(), b.checkpoint());
+        if b.size() < a.size() {
+            return Err(fail(CHECKPOINTS, "order")(
+                "a checkpoint is smaller than the one before".into(),
+            ));
+        }
+        if a.size() == b.size() {
+            if a.root() != b.root() {
+                return Err(fail(CHECKPOINTS, "fork")("two roots for one size".into()));
+            }
+            continue;
+        }
+        let proof = proofs
+            .next()
+            .ok_or_else(|| fail(CONSISTENCY, "proof")("a proof is missing".into()))?;
+        if (proof.old_size(), proof.new_size()) != (a.size(), b.size()) {
+            return Err(fail(CONSISTENCY, "proof")(
+                "sizes do not match the checkpoints".into(),
+            ));
+        }
+        proof
+            .verify(a.root(), b.root())
+            .map_err(|e| fail(CONSISTENCY, "proof")(e.to_string()))?;
+    }
+    if proofs.next().is_some() {
+        return Err(fail(CONSISTENCY, "proof")("a proof too many".into()));
+    }
+    Ok(checkpoints)
+}
+
 /// Re-checks an evidence folder offline with nothing but the folder (see the module documentation for
 /// what is checked), and names the first thing that fails ([`BrokerageError::Evidence`]).
 pub fn verify_evidence(dir: &Path) -> Result<VerifiedEvidence, BrokerageError> {
@@ -317,45 +369,8 @@ pub fn verify_evidence(dir: &Path) -> Result<VerifiedEvidence, BrokerageError> {
         .map_err(|e| fail(RECEIPT, "receipt")(e.to_string()))?;
     // 5. The checkpoints and the consistency between them.
     let notes: Vec<String> = parse(dir, CHECKPOINTS)?;
-    let trust = TrustPolicy::log_only(ledger.name(), vec![ledger.clone()])
-        .map_err(|e| fail(CHECKPOINTS, "trust")(e.to_string()))?;
-    let mut checkpoints = Vec::with_capacity(notes.len());
-    for note in &notes {
-        let signed = SignedCheckpoint::parse(note.as_bytes())
-            .map_err(|e| fail(CHECKPOINTS, "parse")(e.to_string()))?;
-        signed
-            .verify(&trust)
-            .map_err(|e| fail(CHECKPOINTS, "signature")(e.to_string()))?;
-        checkpoints.push(signed);
-    }
     let consistency: Vec<ConsistencyProof> = parse(dir, CONSISTENCY)?;
-    let mut proofs = consistency.iter();
-    for pair in checkpoints.windows(2) {
-        let [a, b] = pair else { continue };
-        let (a, b) = (a.checkpoint(), b.checkpoint());
-        if b.size() < a.size() {
-            return Err(fail(CHECKPOINTS, "order")(
-                "a checkpoint is smaller than the one before".into(),
-            ));
-        }
-        if a.size() == b.size() {
-            if a.root() != b.root() {
-                return Err(fail(CHECKPOINTS, "fork")("two roots for one size".into()));
-            }
-            continue;
-        }
-        let proof = proofs
-            .next()
-            .ok_or_else(|| fail(CONSISTENCY, "proof")("a proof is missing".into()))?;
-        if (proof.old_size(), proof.new_size()) != (a.size(), b.size()) {
-            return Err(fail(CONSISTENCY, "proof")(
-                "sizes do not match the checkpoints".into(),
-            ));
-        }
-        proof
-            .verify(a.root(), b.root())
-            .map_err(|e| fail(CONSISTENCY, "proof")(e.to_string()))?;
-    }
+    let checkpoints = verify_checkpoint_chain(&notes, &ledger, &consistency)?;
     // 6. The receipt is on the ledger the checkpoints sign.
     let entry: ReceiptEntryFile = parse(dir, RECEIPT_ENTRY)?;
     let payload = hex::decode(&entry.payload).map_err(|e| fail(RECEIPT_ENTRY, "payload")(e.to_string()))?;

@@ -28,8 +28,7 @@ use custodia_access::{
 use custodia_consent::Digest;
 use custodia_crypto::{Signature, VerifyingKey};
 use custodia_ledger::{
-    ConsistencyProof, EntryContent, InclusionProof, NoteVerifier, Salt, SignedCheckpoint, TrustPolicy,
-    leaf_hash,
+    ConsistencyProof, EntryContent, InclusionProof, NoteVerifier, Salt, SignedCheckpoint, leaf_hash,
 };
 use custodia_oversight::{Assessment, AuditDue, ClockState, Incident};
 use custodia_retention::DestructionCertificate;
@@ -566,48 +565,8 @@ pub fn verify_audit_pack_files(
     let content = |file: &'static str| files.get(file).map(Vec::as_slice).unwrap_or_default();
     // 2. Checkpoints and consistency.
     let notes: Vec<String> = parse(CHECKPOINTS, content(CHECKPOINTS))?;
-    let trust = TrustPolicy::log_only(ledger.name(), vec![ledger.clone()])
-        .map_err(|e| fail(CHECKPOINTS, "trust")(e.to_string()))?;
-    let mut checkpoints = Vec::with_capacity(notes.len());
-    for note in &notes {
-        let signed = SignedCheckpoint::parse(note.as_bytes())
-            .map_err(|e| fail(CHECKPOINTS, "parse")(e.to_string()))?;
-        signed
-            .verify(&trust)
-            .map_err(|e| fail(CHECKPOINTS, "signature")(e.to_string()))?;
-        checkpoints.push(signed);
-    }
     let consistency: Vec<ConsistencyProof> = parse(CONSISTENCY, content(CONSISTENCY))?;
-    let mut proofs = consistency.iter();
-    for pair in checkpoints.windows(2) {
-        let [a, b] = pair else { continue };
-        let (a, b) = (a.checkpoint(), b.checkpoint());
-        if b.size() < a.size() {
-            return Err(fail(CHECKPOINTS, "order")(
-                "a checkpoint is smaller than the one before".into(),
-            ));
-        }
-        if a.size() == b.size() {
-            if a.root() != b.root() {
-                return Err(fail(CHECKPOINTS, "fork")("two roots for one size".into()));
-            }
-            continue;
-        }
-        let proof = proofs
-            .next()
-            .ok_or_else(|| fail(CONSISTENCY, "proof")("a proof is missing".into()))?;
-        if (proof.old_size(), proof.new_size()) != (a.size(), b.size()) {
-            return Err(fail(CONSISTENCY, "proof")(
-                "sizes do not match the checkpoints".into(),
-            ));
-        }
-        proof
-            .verify(a.root(), b.root())
-            .map_err(|e| fail(CONSISTENCY, "proof")(e.to_string()))?;
-    }
-    if proofs.next().is_some() {
-        return Err(fail(CONSISTENCY, "proof")("a proof too many".into()));
-    }
+    let checkpoints = crate::evidence::verify_checkpoint_chain(&notes, &ledger, &consistency)?;
     let last = checkpoints
         .last()
         .ok_or_else(|| fail(CHECKPOINTS, "present")("no checkpoint".into()))?
