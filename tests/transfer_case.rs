@@ -14,6 +14,7 @@ use custodia::brokerage::{
     BrokerageError, CaseRole, CaseState, ManualClock, NoticeRound, Reached, WhilePending, verify_evidence,
 };
 use custodia::consent::Channel;
+use custodia::model::chrono::NaiveDate;
 use custodia::model::{ActorId, DataCategory, Purpose};
 use custodia::retention::RetentionError;
 use custodia::transfer::{Eligibility, PendingReason};
@@ -252,6 +253,18 @@ fn out_of_order_calls_name_the_state_and_repeated_calls_change_nothing() {
         Err(BrokerageError::TooEarly { .. })
     ));
     drop(early);
+    // On 1 July, the window's last day (counted from 2 June, closing at 24:00 Beijing: Civil Code Arts 201,
+    // 203), it is still open: execution waits for 2 July.
+    let last_day = s.seller(day(30)).unwrap();
+    let on_last_day = last_day.seller_case(transfer).unwrap();
+    let july = |d| NaiveDate::from_ymd_opt(2026, 7, d).unwrap();
+    assert_eq!(on_last_day.execution_date().unwrap(), july(2));
+    assert!(matches!(
+        on_last_day.execute(WhilePending::Exclude),
+        Err(BrokerageError::TooEarly { not_before, .. }) if not_before == july(2)
+    ));
+    drop(on_last_day);
+    drop(last_day);
     let seller = s.seller(day(45)).unwrap();
     let case = seller.seller_case(transfer).unwrap();
     assert!(matches!(

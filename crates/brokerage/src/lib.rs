@@ -129,7 +129,7 @@
 //! let case = seller.open_seller_case(&agreement)?;
 //! case.publish_notices()?;
 //! case.serve_notices(NoticeRound::everyone(actor("notices-bot")?))?;
-//! clock.set(at_nine(case.execution_date())?);
+//! clock.set(at_nine(case.execution_date()?)?);
 //! let plan = case.execute(Default::default())?;
 //! let package = case.write_package(&dir.path().join("transfer.pkg"))?;
 //! // Buyer: verify, adopt atomically, sign the receipt. Seller: verify it, dispose, report, evidence.

@@ -720,7 +720,7 @@ fn customers_shredded_by_a_disposition_before_the_exposure_are_listed_apart() {
     case.publish_notices().unwrap();
     case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
         .unwrap();
-    clock.set(at_nine(case.execution_date()).unwrap());
+    clock.set(at_nine(case.execution_date().unwrap()).unwrap());
     case.execute(Default::default()).unwrap();
     let package = case.write_package(&dir.path().join("transfer.pkg")).unwrap();
     let buying = buyer.open_buyer_case(&agreement).unwrap();

@@ -97,7 +97,7 @@ fn a_whole_transfer_runs_on_postgresql() {
             .unwrap(),
         CaseState::Notifying
     );
-    clock.set(at_nine(case.execution_date()).unwrap());
+    clock.set(at_nine(case.execution_date().unwrap()).unwrap());
     let plan = case.execute(WhilePending::Exclude).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let package = case.write_package(&dir.path().join("t.pkg")).unwrap();

@@ -328,7 +328,7 @@ pub fn run(ctx: &Context, command: TransferCommand) -> Result<()> {
         TransferCommand::Open { agreement } => {
             let agreement = signed_agreement(&agreement)?;
             let case = b.open_seller_case(&agreement)?;
-            let (transfer, execution) = (case.transfer_id(), case.execution_date());
+            let (transfer, execution) = (case.transfer_id(), case.execution_date()?);
             ctx.emit(
                 || {
                     format!(

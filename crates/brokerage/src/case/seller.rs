@@ -6,7 +6,7 @@ use std::io::{BufReader, BufWriter};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use custodia_access::{ApprovalRequest, SignedApproval};
 use custodia_consent::{Channel, ConsentEvent, NoticeId, NoticeRef, Recipient};
 use custodia_crypto::{KeyStore, PackageRandomness, SectionVault};
@@ -347,11 +347,24 @@ impl SellerCase<'_> {
             .ok_or_else(|| self.refuse("read the notices", row.state))
     }
 
-    /// The first day [`SellerCase::execute`] runs: the agreement's effective date plus its objection
-    /// window (PIPL Art 22: notices served on the effective date have had their full window).
-    pub fn execution_date(&self) -> NaiveDate {
+    /// The first day [`SellerCase::execute`] runs, a Beijing date: the day after the objection window of a
+    /// notice served on the agreement's effective date has closed (PIPL Art 22). The window is counted from
+    /// the next day and ends at 24:00 Beijing on its last day, which a rest day moves to the next working day
+    /// (Civil Code Arts 201, 203) — so on `effective + window` itself the window is still open. A customer
+    /// served later stays pending until their own window closes. Past the brokerage's calendar: a typed error.
+    pub fn execution_date(&self) -> Result<NaiveDate, BrokerageError> {
         let terms = self.agreement.terms();
-        terms.effective + Duration::days(i64::from(terms.objection_window_days))
+        let window = self
+            .brokerage
+            .calendar
+            .deadline(terms.effective, terms.objection_window_days)?;
+        window
+            .last_day
+            .checked_add_days(chrono::Days::new(1))
+            .ok_or(BrokerageError::InvalidInput {
+                field: "agreement.effective",
+                reason: "the objection window ends at the last representable date".into(),
+            })
     }
 
     fn load(&self) -> Result<Loaded<SellerRow>, BrokerageError> {
@@ -687,11 +700,12 @@ impl SellerCase<'_> {
             if row.state != CaseState::Notifying {
                 return Err(self.refuse("execute", row.state));
             }
-            if now.date_naive() < self.execution_date() {
+            let not_before = self.execution_date()?;
+            if custodia_model::beijing_date(now) < not_before {
                 return Err(BrokerageError::TooEarly {
                     transfer: self.transfer_id(),
                     step: "execute",
-                    not_before: self.execution_date(),
+                    not_before,
                 });
             }
             if pending == WhilePending::Wait {
