@@ -85,6 +85,9 @@ enum Command {
     /// The brokerage's keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The compliance audit (PIPL Art 54): the evidence pack an auditor verifies with public keys only.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Approvers of destruction plans (principals with the approver role and their signing keys).
     #[command(subcommand)]
     Approver(ApproverCommand),
@@ -159,6 +162,19 @@ enum KeysCommand {
     /// Print the brokerage's public keys (signing, recipient, ledger verifier).
     #[command(after_help = "Example:\n  custodia --store ./seller keys public --json > seller-public.json")]
     Public,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the audit evidence pack into a new folder and verify it at once (signed checkpoints and
+    /// consistency proofs since the last audit, destruction certificates, incidents and their clocks,
+    /// assessments, key rotations, access and rights statistics, records of processing).
+    #[command(after_help = "Example:\n  custodia --store ./seller audit pack --out ./audit-2026")]
+    Pack {
+        /// The folder to write (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -302,6 +318,15 @@ fn run(cli: Cli) -> Result<()> {
                     )
                 },
                 || serde_json::json!({ "ledger_entries": log.size(), "vault": vault }),
+            );
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Pack { out }) => {
+            let b = ctx.open()?;
+            let (pack, v) = b.export_verified_audit_pack(&out)?;
+            ctx.emit(
+                || format!("audit pack written to {} and verified: {} files, {} checkpoints, {} entries proven, {} incidents, {} destruction certificates; verify it with `custodia verify audit-pack`", out.display(), pack.files.len(), v.checkpoints, v.entries, v.incidents, v.certificates),
+                || serde_json::json!({ "out": out.display().to_string(), "files": pack.files.len(), "checkpoints": v.checkpoints, "entries": v.entries, "incidents": v.incidents, "certificates": v.certificates }),
             );
             Ok(())
         }

@@ -42,6 +42,19 @@ pub enum VerifyCommand {
         #[arg(long)]
         package: PathBuf,
     },
+    /// A compliance-audit pack (`audit pack`): the manifest's signature by the expected brokerage key, every
+    /// file's digest, checkpoints and their consistency, every proven entry, incident, rotation, certificate
+    /// and assessment approval.
+    #[command(
+        after_help = "Example:\n  custodia verify audit-pack ./audit-pack --signing \"$(custodia --store ./seller --json keys public | jq -r .signing)\""
+    )]
+    AuditPack {
+        /// The pack's folder.
+        dir: PathBuf,
+        /// The brokerage's published signing key (hex, `keys public`): the pack must be signed by it.
+        #[arg(long)]
+        signing: String,
+    },
     /// A signed ledger checkpoint (C2SP tlog-checkpoint), with the ledger's verifier key.
     #[command(
         after_help = "Example:\n  custodia verify checkpoint checkpoint.txt --vkey \"$(custodia --store ./seller --json keys public | jq -r .ledger_vkey)\""
@@ -107,6 +120,23 @@ pub fn run(ctx: &Context, command: VerifyCommand) -> Result<()> {
             ctx.emit(
                 || format!("receipt {} verifies: the buyer received {customers} customers of transfer {}", receipt.display(), agreement.transfer_id()),
                 || serde_json::json!({ "verified": true, "transfer": agreement.transfer_id().to_string(), "customers": customers }),
+            );
+        }
+        VerifyCommand::AuditPack { dir, signing } => {
+            let expected = hex::decode(signing.trim())
+                .ok()
+                .and_then(|b| custodia_crypto::VerifyingKey::from_bytes(&b).ok())
+                .ok_or_else(|| CliError::input("--signing", "not an Ed25519 public key in hex"))?;
+            let v = custodia_brokerage::verify_audit_pack(&dir).map_err(|e| failed(&dir, e))?;
+            if v.signing != expected {
+                return Err(CliError::Verify {
+                    what: dir.display().to_string(),
+                    reason: "the pack is signed, but not by the key given with --signing".into(),
+                });
+            }
+            ctx.emit(
+                || format!("audit pack {} verifies: ledger {}, {} checkpoints, {} entries proven, {} incidents, {} assessments, {} key rotations, {} destruction certificates", dir.display(), v.ledger, v.checkpoints, v.entries, v.incidents, v.assessments, v.rotations, v.certificates),
+                || serde_json::json!({ "verified": true, "ledger": v.ledger, "checkpoints": v.checkpoints, "entries": v.entries, "incidents": v.incidents, "assessments": v.assessments, "rotations": v.rotations, "certificates": v.certificates }),
             );
         }
         VerifyCommand::Checkpoint { checkpoint, vkey } => {

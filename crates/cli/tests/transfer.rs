@@ -430,4 +430,46 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
             .code(1)
             .stderr(predicate::str::contains("verification failed"));
     }
+
+    // The compliance audit's evidence pack (PIPL Art 54): written and verified by the store, then offline
+    // against the seller's published signing key; another key, or a flipped byte of any file, exits 1.
+    let audit = d("audit-pack");
+    let packed = step(&seller, next, &["audit", "pack", "--out", s(&audit)]);
+    assert!(packed["certificates"].as_u64().is_some() && packed["checkpoints"].as_u64().unwrap() > 0);
+    let signing = |store: &Path| {
+        json(store, &["keys", "public"])["signing"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (ours, theirs) = (signing(&seller), signing(&buyer));
+    let v = cli()
+        .args(["--json", "verify", "audit-pack", s(&audit), "--signing", &ours])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&v.get_output().stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    cli()
+        .args(["verify", "audit-pack", s(&audit), "--signing", &theirs])
+        .assert()
+        .code(1);
+    cli()
+        .args(["verify", "audit-pack", s(&audit), "--signing", "not-hex"])
+        .assert()
+        .code(3);
+    let files: Vec<_> = std::fs::read_dir(&audit)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(files.len() > 5, "{files:?}");
+    for (i, file) in files.iter().enumerate() {
+        let copy = d(&format!("audit-{i}"));
+        copy_dir(&audit, &copy);
+        let len = std::fs::metadata(copy.join(file)).unwrap().len() as usize;
+        flipped(&copy.join(file), &copy.join(file), len / 2);
+        cli()
+            .args(["verify", "audit-pack", s(&copy), "--signing", &ours])
+            .assert()
+            .code(1);
+    }
 }
