@@ -337,29 +337,20 @@ impl Brokerage {
         let result = self.store.unit_of_work(|| -> Result<(), BrokerageError> {
             self.catch_up(&mut log)?;
             let batch = self.batch.get();
-            records::scan_pages(
-                &self.store,
-                records::CUSTOMERS,
-                KeyRange::all(),
-                batch,
-                &mut |page| {
-                    for record in page {
-                        let customer = records::customer_at(records::CUSTOMERS.as_str(), &record.key, 0)?;
-                        let keys = match self.store.wrapped_keys(customer) {
-                            Ok(keys) => keys,
-                            Err(custodia_crypto::CryptoError::KeyDestroyed { .. }) => continue,
-                            Err(e) => return Err(e.into()),
-                        };
-                        for wrapped in keys {
-                            if wrapped.kek_version() < next {
-                                self.store.put_wrapped_key(&ring.rewrap(&wrapped)?)?;
-                                rewrapped += 1;
-                            }
-                        }
+            records::each_customer(&self.store, batch, &mut |customer| {
+                let keys = match self.store.wrapped_keys(customer) {
+                    Ok(keys) => keys,
+                    Err(custodia_crypto::CryptoError::KeyDestroyed { .. }) => return Ok(()),
+                    Err(e) => return Err(e.into()),
+                };
+                for wrapped in keys {
+                    if wrapped.kek_version() < next {
+                        self.store.put_wrapped_key(&ring.rewrap(&wrapped)?)?;
+                        rewrapped += 1;
                     }
-                    Ok(())
-                },
-            )?;
+                }
+                Ok(())
+            })?;
             if old == OldKeks::Retire {
                 ring.set_min_decrypt_version(next)?;
             }

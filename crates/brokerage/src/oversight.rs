@@ -333,26 +333,17 @@ impl Brokerage {
         }
         let mut affected = Affected::default();
         let mut seen = BTreeSet::new();
-        records::scan_pages(
-            &self.store,
-            records::CUSTOMERS,
-            KeyRange::all(),
-            self.batch.get(),
-            &mut |page| {
-                for record in page {
-                    let customer = records::customer_at(records::CUSTOMERS.as_str(), &record.key, 0)?;
-                    // An imported customer has no onboarding entry: made at an unknown point (all versions).
-                    let facts = self.customer_exposure_facts(
-                        customer,
-                        made.get(&customer).copied(),
-                        reads.get(&customer).cloned().unwrap_or_default(),
-                    )?;
-                    affected.examine(exposure, &history, &facts);
-                    seen.insert(customer);
-                }
-                Ok(())
-            },
-        )?;
+        records::each_customer(&self.store, self.batch.get(), &mut |customer| {
+            // An imported customer has no onboarding entry: made at an unknown point (all versions).
+            let facts = self.customer_exposure_facts(
+                customer,
+                made.get(&customer).copied(),
+                reads.get(&customer).cloned().unwrap_or_default(),
+            )?;
+            affected.examine(exposure, &history, &facts);
+            seen.insert(customer);
+            Ok(())
+        })?;
         if let Some(unknown) = exposure.stated.iter().find(|c| !seen.contains(c)) {
             return Err(BrokerageError::UnknownCustomer { customer: *unknown });
         }
@@ -740,22 +731,13 @@ impl Brokerage {
     pub fn holdings(&self) -> Result<Holdings, BrokerageError> {
         use custodia_crypto::SectionVault;
         let mut holdings = Holdings::default();
-        records::scan_pages(
-            &self.store,
-            records::CUSTOMERS,
-            KeyRange::all(),
-            self.batch.get(),
-            &mut |page| {
-                for record in page {
-                    let customer = records::customer_at(records::CUSTOMERS.as_str(), &record.key, 0)?;
-                    holdings.people += 1;
-                    for c in self.store.categories(customer)? {
-                        *holdings.by_category.entry(c.code().to_owned()).or_default() += 1;
-                    }
-                }
-                Ok(())
-            },
-        )?;
+        records::each_customer(&self.store, self.batch.get(), &mut |customer| {
+            holdings.people += 1;
+            for c in self.store.categories(customer)? {
+                *holdings.by_category.entry(c.code().to_owned()).or_default() += 1;
+            }
+            Ok(())
+        })?;
         records::scan_pages(&self.store, records::EXPORTS, KeyRange::all(), 256, &mut |page| {
             for r in page {
                 let year = r

@@ -201,6 +201,19 @@ pub(crate) fn scan_pages(
     }
 }
 
+/// Every customer of the customer index, in id order, read `page` entries at a time and handed to `each`.
+pub(crate) fn each_customer(
+    store: &Backend,
+    page: usize,
+    each: &mut dyn FnMut(CustomerId) -> Result<(), BrokerageError>,
+) -> Result<(), BrokerageError> {
+    scan_pages(store, CUSTOMERS, KeyRange::all(), page, &mut |records| {
+        records
+            .iter()
+            .try_for_each(|r| each(customer_at(CUSTOMERS.as_str(), &r.key, 0)?))
+    })
+}
+
 /// A ledger payload of the brokerage's own: the prefix and the JSON of `value`. Only ids, counts,
 /// digests, times, actor ids and codes go in, never a personal value.
 pub(crate) fn step_payload<T: Serialize>(value: &T) -> Result<Vec<u8>, BrokerageError> {
