@@ -73,7 +73,10 @@ fn pg_writer_child(args: &[String]) {
             Ok(_) => written += BATCH,
             // Another writer got there first; the log has re-read the store's right edge. Retry.
             Err(LedgerError::Conflict { .. }) => conflicts += 1,
-            Err(other) => panic!("writer {writer}: {other}"),
+            Err(other) => panic!(
+                "writer {writer}: {other}: {:?}",
+                std::error::Error::source(&other)
+            ),
         }
     }
     let mut out = std::io::stdout().lock();
