@@ -5,14 +5,13 @@
 //! cargo run --release --example license_transfer -- --customers 10000 --out /tmp/custodia-transfer
 //! ```
 //!
-//! `--out DIR` (required, missing or empty: a run never deletes a previous run's evidence, so give a fresh
-//! one to run again), `--customers N` (1 to 1,000,000; default 10,000), `--seed S` (default 1). Each step is
-//! a call at its simulated date: onboarding; the agreement (PIPL Art 22 notice path; sensitive data and
-//! minors need a separate or guardian's consent); on 1 June the notices; answers as they arrive; a preview on
-//! day 20; execution on day 45; the package, the buyer's import and receipt; on day 46 the disposition, the
-//! report, the evidence folder and the audit pack, verified offline. Everything goes into `--out`: both
-//! stores and their key files (secret, mode 0600), `transfer.pkg`, `report.{json,md,html}`, and `evidence/`
-//! and `audit-pack/` (public material only).
+//! `--out DIR` (required, missing or empty: a run never deletes evidence), `--customers N` (1 to 1,000,000;
+//! default 10,000), `--seed S` (default 1). Each step is a call at its simulated date: onboarding; the
+//! agreement (PIPL Art 22 notice path; sensitive data and minors need a separate or guardian's consent) and
+//! its approved impact assessment; on 1 June the notices; answers as they arrive; a preview on day 20;
+//! execution on day 45; the package, the buyer's import and receipt; on day 46 the disposition, the report,
+//! the evidence folder and the audit pack, verified offline. Everything goes into `--out`: both stores and
+//! their key files (secret, 0600), `transfer.pkg`, `report.{json,md,html}`, `evidence/` and `audit-pack/`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,10 +25,11 @@ use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia::model::{ActorId, CustomerId, Progress};
 use custodia::transfer::{Check, CustomerProof, CustomerSelection, DraftAgreement, SensitiveRule};
 use custodia_synthetic::answers::{AnswerPlan, transfer_answers};
+use custodia_synthetic::assessment;
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::parties::{SampleKeys, terms};
-use custodia_synthetic::staff::Staff;
+use custodia_synthetic::staff::{Staff, sign_each};
 
 const USAGE: &str = "usage: license_transfer --out DIR [--customers N] [--seed S]";
 /// The most customers one run takes: the scale the memory target (< 512 MiB) is measured at.
@@ -125,8 +125,7 @@ fn answers_arrive(case: &SellerCase<'_>, sim: &Simulation, window: [DateTime<Utc
 
 /// The brokerage `name`, in `out/<name>.sqlite` with a fresh key file `out/<name>.key`, on `clock`.
 fn open(out: &Path, name: &str, clock: &ManualClock) -> Fallible<Brokerage> {
-    let config = BrokerageConfig::sqlite(out.join(format!("{name}.sqlite")));
-    let config = config.with_clock(clock.clone());
+    let config = BrokerageConfig::sqlite(out.join(format!("{name}.sqlite"))).with_clock(clock.clone());
     let key = KeyFile::create(out.join(format!("{name}.key")))?;
     let config = config.with_origin(format!("{name}.example/ledger"));
     Ok(Brokerage::open(config, &key)?)
@@ -171,6 +170,14 @@ fn run(args: &Args) -> Fallible<bool> {
     terms.sensitive = SensitiveRule::RequireSeparateConsent;
     let agreement = buyer.countersign_as_buyer(seller.sign_as_seller(DraftAgreement::new(terms)?)?)?;
     eprintln!("agreement {} signed by both parties", agreement.transfer_id());
+    // The impact assessment the agreement names, approved by two signing approvers (PIPL Art 55(3)).
+    let approvers = Staff::approvers(&["dpo-001", "cco-001"], seller.now())?;
+    let put = |a: &Staff| seller.put_principal(&a.principal);
+    approvers.iter().try_for_each(put)?;
+    let pia = assessment::for_transfer(agreement.terms(), actor("privacy-office")?, seller.now())?;
+    seller.store_assessment(&pia)?;
+    let request = seller.assessment_approval_request(pia.id)?;
+    seller.approve_assessment(pia.id, &sign_each(&approvers, &request)?)?;
 
     // 1 June: the notices published and served. Day 20: the first answers, and a preview of the plan.
     let served_at = at_nine(agreement.terms().effective)?;
@@ -220,10 +227,7 @@ fn run(args: &Args) -> Fallible<bool> {
         .final_plan(None, 1000)?
         .into_iter()
         .partition(|d| !d.included().is_empty());
-    let (mover, stayer) = (
-        movers.first().map(|d| d.customer),
-        stayers.first().map(|d| d.customer),
-    );
+    let [mover, stayer] = [&movers, &stayers].map(|v| v.first().map(|d| d.customer));
     let asked: Vec<CustomerId> = mover.into_iter().chain(stayer).collect();
     let proofs = case.prove(&asked)?;
     let key = agreement.terms().seller.verifying_key();
@@ -235,13 +239,11 @@ fn run(args: &Args) -> Fallible<bool> {
     // Day 46: the disposition, each plan signed by two approvers; the report; the evidence, verified.
     clock.set(day(46));
     case.plan_disposition(actor("ops-transfer-01")?)?;
-    for approver in Staff::approvers(&["dpo-001", "cco-001"], day(46))? {
-        seller.put_principal(&approver.principal)?;
+    for approver in &approvers {
         case.approve_disposition(&approver.sign(&case.disposition_requests()?)?)?;
     }
     let disposed = case.execute_disposition(actor("ops-transfer-02")?)?;
-    let (whole, part) = (disposed.whole_customers, disposed.partial_customers);
-    let took = elapsed();
+    let (whole, part, took) = (disposed.whole_customers, disposed.partial_customers, elapsed());
     eprintln!("disposition: {whole} customers shredded whole, {part} in part ({took})");
     let [s, b] = [&seller, &buyer].map(|x| x.verify_vault(None).map(|r| r.sections)); // issue 16
     let detail = format!("{:?} / {:?} section versions", s.as_ref().ok(), b.as_ref().ok());

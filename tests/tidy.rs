@@ -95,10 +95,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-retention",
             "custodia-transfer",
             "custodia-access",
+            "custodia-oversight",
         ],
     ),
     // The operator CLI: a program over the brokerage (and the domain crates' public types it renders; the
-    // access crate's principals and signed approvals, which an approver signs with their own key).
+    // access crate's principals and signed approvals, which an approver signs with their own key; the
+    // oversight crate's impact assessments, which an officer writes as JSON).
     (
         "custodia-cli",
         &[
@@ -108,6 +110,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-consent",
             "custodia-transfer",
             "custodia-access",
+            "custodia-oversight",
             "custodia-brokerage",
         ],
     ),

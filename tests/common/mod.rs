@@ -16,10 +16,11 @@ use custodia::model::ActorId;
 use custodia::model::chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia::transfer::{CustomerSelection, DraftAgreement, PlanSummary, SensitiveRule, SignedAgreement};
 use custodia_synthetic::answers::{AnswerPlan, transfer_answers};
+use custodia_synthetic::assessment;
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::parties::{SampleKeys, terms};
-use custodia_synthetic::staff::Staff;
+use custodia_synthetic::staff::{Staff, sign_each};
 
 pub const SELLER_KEY: [u8; 32] = [0x51; 32];
 /// The disposition's approvers (stored principals with the approver role).
@@ -127,6 +128,16 @@ impl Scenario {
             std::fs::write(dir.join(format!("{id}.pk8")), staff.key.expose_pkcs8()).unwrap();
             seller.put_principal(&staff.principal).unwrap();
         }
+        // The impact assessment the agreement names, approved by both: execution needs it (PIPL Art 55(3)).
+        let approvers = APPROVERS.map(|id| scenario.approver(id));
+        let prepared_by = ActorId::new("privacy-office").unwrap();
+        let pia =
+            assessment::for_transfer(agreement.terms(), prepared_by, at_nine(book_date()).unwrap()).unwrap();
+        seller.store_assessment(&pia).unwrap();
+        let request = seller.assessment_approval_request(pia.id).unwrap();
+        seller
+            .approve_assessment(pia.id, &sign_each(&approvers, &request).unwrap())
+            .unwrap();
         scenario
     }
 

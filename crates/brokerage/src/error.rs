@@ -269,6 +269,20 @@ pub enum BrokerageError {
         /// How many.
         pending: u64,
     },
+    /// An incident forced the customer behind a request to verify their identity again
+    /// ([`Brokerage::remedy_force_reverification`](crate::Brokerage::remedy_force_reverification)), and
+    /// the check offered does not do it: it predates the mark, or its method relies on what was on file
+    /// (a session, a code to contact details on file, facts of the record), which the incident may have
+    /// exposed. A document inspected after the mark is needed (GDPR Art 12(6); PIPL Art 50, 51).
+    #[error(
+        "request {request}: incident {incident} requires the identity to be verified again by an inspected document dated after it"
+    )]
+    ReverificationRequired {
+        /// The rights request.
+        request: custodia_rights::RequestId,
+        /// The incident that forced it.
+        incident: custodia_oversight::IncidentId,
+    },
     /// A second, different receipt for a case whose receipt is already verified (or signed).
     #[error("transfer {transfer} already has another receipt")]
     ReceiptConflict {

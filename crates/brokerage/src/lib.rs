@@ -124,6 +124,14 @@
 //! let mut terms = parties::terms(&parties::SampleKeys::generate()?, TransferPath::MergerNotice)?;
 //! (terms.seller, terms.buyer) = (seller.as_party(&terms.seller)?, buyer.as_party(&terms.buyer)?);
 //! let agreement = buyer.countersign_as_buyer(seller.sign_as_seller(DraftAgreement::new(terms)?)?)?;
+//! // The impact assessment the agreement names (PIPL Art 55(3)), approved by two approvers (principals
+//! // with the approver role) who sign its digest; execution is refused without it.
+//! let approvers = custodia_synthetic::staff::Staff::approvers(&["dpo-1", "cco-1"], seller.now())?;
+//! approvers.iter().try_for_each(|a| seller.put_principal(&a.principal))?;
+//! let pia = custodia_synthetic::assessment::for_transfer(agreement.terms(), actor("privacy-office")?, seller.now())?;
+//! seller.store_assessment(&pia)?;
+//! let request = seller.assessment_approval_request(pia.id)?;
+//! seller.approve_assessment(pia.id, &custodia_synthetic::staff::sign_each(&approvers, &request)?)?;
 //! // Seller: notices; after the 30-day window, the final plan (pending stays, excluded) and the package.
 //! clock.set(at_nine("2026-06-01".parse()?)?);
 //! let case = seller.open_seller_case(&agreement)?;
@@ -137,10 +145,8 @@
 //! assert_eq!(buying.import(&package.path, &mut |_| {})?.root, package.root);
 //! case.verify_receipt(&buying.sign_receipt()?)?;
 //! case.plan_disposition(actor("ops-1")?)?;
-//! // Two approvers (principals with the approver role) sign each destruction plan's digest.
-//! for id in ["dpo-1", "cco-1"] {
-//!     let approver = custodia_synthetic::staff::Staff::approver(id, seller.now())?;
-//!     seller.put_principal(&approver.principal)?;
+//! // The same two approvers sign each destruction plan's digest.
+//! for approver in &approvers {
 //!     case.approve_disposition(&approver.sign(&case.disposition_requests()?)?)?;
 //! }
 //! case.execute_disposition(actor("ops-2")?)?;
@@ -194,7 +200,7 @@ pub use oversight::pack::{
     AUDIT_PACK_DOMAIN, AuditPack, AuditStatistics, VerifiedAuditPack, verify_audit_pack,
     verify_audit_pack_files,
 };
-pub use oversight::{ASSESSMENT_DOCUMENT, AuditMark, Derived, OversightConfig, REVOKED_ROLE};
+pub use oversight::{ASSESSMENT_DOCUMENT, AuditMark, Derived, OversightConfig, REVOKED_ROLE, Reverification};
 pub use planning::CustomerDecisions;
 pub use rights::{ConsentChanged, DeletionAnswered, ErasureRun, RightsConfig};
 

@@ -43,6 +43,16 @@ pub(crate) const ASSESSMENTS: Namespace = Namespace::new("oversight/assessment")
 pub(crate) const ASSESSMENT_APPROVALS: Namespace = Namespace::new("oversight/assessment-approvals");
 pub(crate) const REVERIFY: Namespace = Namespace::new("oversight/reverify");
 
+/// A customer's mark from [`Brokerage::remedy_force_reverification`]: their identity must be verified
+/// again, by an inspected document dated at or after `forced_at`, before their next request is acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reverification {
+    /// The incident whose remedy this is.
+    pub incident: IncidentId,
+    /// When the remedy was recorded.
+    pub forced_at: DateTime<Utc>,
+}
+
 const OVERSIGHT_SETTINGS: &[u8] = b"oversight";
 pub(crate) const LAST_AUDIT: &[u8] = b"last-audit";
 
@@ -445,8 +455,9 @@ impl Brokerage {
 
     /// Remedy: marks `customers` as needing their identity verified again before their next request is
     /// acted on (an exposure of identity data). The mark is kept per customer and read with
-    /// [`Brokerage::reverification_required`]; the rights desk's identity step must consult it (custodia's
-    /// rights intake does not yet: see the closing note of this work).
+    /// [`Brokerage::reverification_required`]; [`Brokerage::record_identity`] refuses a verified check of
+    /// a marked customer's request unless it inspected a document after the mark
+    /// ([`BrokerageError::ReverificationRequired`]), and such a check clears the mark.
     pub fn remedy_force_reverification(
         &self,
         incident: IncidentId,
@@ -464,8 +475,11 @@ impl Brokerage {
                 {
                     return Err(BrokerageError::UnknownCustomer { customer: *customer });
                 }
-                b.store
-                    .put_record(REVERIFY, customer.as_bytes(), stored.id.as_bytes())?;
+                let mark = Reverification {
+                    incident: stored.id,
+                    forced_at: b.now(),
+                };
+                records::put_json(&b.store, REVERIFY, customer.as_bytes(), &mark)?;
             }
             let n = customers.len() as u64;
             stored.add_remedy(Remedy::ReverificationForced { customers: n }, b.now(), by)?;
@@ -477,19 +491,13 @@ impl Brokerage {
         Ok(incident)
     }
 
-    /// The incident that forced `customer` to verify their identity again, if any.
+    /// The incident that forced `customer` to verify their identity again, and when, if the customer has
+    /// not done so since.
     pub fn reverification_required(
         &self,
         customer: CustomerId,
-    ) -> Result<Option<IncidentId>, BrokerageError> {
-        Ok(self
-            .store
-            .record(REVERIFY, customer.as_bytes())?
-            .and_then(|bytes| {
-                <[u8; 16]>::try_from(bytes.as_slice())
-                    .ok()
-                    .map(IncidentId::from_bytes)
-            }))
+    ) -> Result<Option<Reverification>, BrokerageError> {
+        records::get_json(&self.store, REVERIFY, customer.as_bytes())
     }
 
     /// Records a report sent to an authority (CAC first report, remaining items, summary; PIPL 57; GDPR 33).
@@ -634,6 +642,21 @@ impl Brokerage {
         Ok(records::get_json(&self.store, ASSESSMENT_APPROVALS, id.as_bytes())?.unwrap_or_default())
     }
 
+    /// What the approvers of a stored assessment sign: a document approval request ([`ASSESSMENT_DOCUMENT`],
+    /// the assessment's id, the SHA-256 of its content) asked for by its preparer, with a fresh id. The
+    /// signed approvals of one such request go to [`Brokerage::approve_assessment`].
+    pub fn assessment_approval_request(&self, id: uuid::Uuid) -> Result<ApprovalRequest, BrokerageError> {
+        let assessment = self.assessment(id)?;
+        let digest = Digest::of(&assessment.content_bytes()?);
+        Ok(ApprovalRequest::document(
+            custodia_access::ApprovalId::new_v7(),
+            assessment.content.prepared_by.clone(),
+            DocumentKind::new(ASSESSMENT_DOCUMENT)?,
+            id,
+            *digest.as_bytes(),
+        ))
+    }
+
     /// Approves a stored assessment with `approvals`: custodia-access's document approvals of one request
     /// whose subject is this assessment ([`ASSESSMENT_DOCUMENT`], its id, the SHA-256 of its content),
     /// verified as a quorum against the approvers' stored records (signatures with their public keys,
@@ -717,13 +740,42 @@ impl Brokerage {
         Ok(found)
     }
 
-    /// [`Brokerage::approved_assessment`] for a transfer agreement's reference: the check a seller's case
-    /// runs before planning once the lead wires it in (see the closing note of issue 19).
+    /// [`Brokerage::approved_assessment`] for a transfer agreement's reference: the check
+    /// [`crate::SellerCase::execute`] runs before it fixes the plan (PIPL Art 55(3): assess before
+    /// providing the data to another processor).
+    ///
+    /// The assessment must also cover what the agreement provides for: every category in its scope, and
+    /// processing abroad when it has cross-border terms (PIPL Art 55(4)). Refused, naming the reference
+    /// and the first category or term it did not assess.
     pub fn check_transfer_assessment(
         &self,
         agreement: &custodia_transfer::SignedAgreement,
     ) -> Result<Assessment, BrokerageError> {
-        self.approved_assessment(&agreement.terms().impact_assessment)
+        let terms = agreement.terms();
+        let reference = &terms.impact_assessment;
+        let found = self.approved_assessment(reference)?;
+        let refuse = |reason: String| BrokerageError::InvalidInput {
+            field: "agreement.impact_assessment",
+            reason: format!("{reference}: {reason}"),
+        };
+        let assessed: BTreeSet<_> = found.content.activity.categories.iter().collect();
+        if let Some(missing) = terms
+            .scope
+            .iter()
+            .flat_map(|item| &item.categories)
+            .find(|c| !assessed.contains(c))
+        {
+            return Err(refuse(format!(
+                "the assessment did not assess category {} of the agreement's scope",
+                missing.code()
+            )));
+        }
+        if terms.cross_border.is_some() && !found.content.activity.cross_border {
+            return Err(refuse(
+                "the agreement provides for processing abroad, which the assessment did not assess".into(),
+            ));
+        }
+        Ok(found)
     }
 
     /// What the store holds, as counts, for the records of processing and the audit schedule: customers

@@ -13,10 +13,11 @@ use custodia_retention::{
     PlanItem, RetentionDecision, SectionShredder,
 };
 use custodia_rights::{
-    Action, Answer, BrokerageKeys, Calendars, ConsentChange, DeletionInput, DeletionPlan, Disposition,
-    EeaCalendar, ErasureMethod, ExtensionReason, IdentityVerification, Intake, KnownCustomer, Language,
-    OpenRequest, Overdue, Request, RequestId, RequestKind, ResponseReceipt, RightsEntry, RightsError,
-    RightsSettings, StateCode, VerifiedRequest, consent_action, consent_event, correction_action,
+    Action, Answer, BrokerageKeys, Calendars, CheckResult, ConsentChange, DeletionInput, DeletionPlan,
+    Disposition, EeaCalendar, ErasureMethod, ExtensionReason, IdentityMethod, IdentityVerification, Intake,
+    KnownCustomer, Language, OpenRequest, Overdue, Request, RequestId, RequestKind, ResponseReceipt,
+    RightsEntry, RightsError, RightsSettings, StateCode, VerifiedRequest, consent_action, consent_event,
+    correction_action,
 };
 use custodia_store::{KeyRange, Records};
 use serde::{Deserialize, Serialize};
@@ -264,6 +265,13 @@ impl Brokerage {
 
     /// Records an identity check of the request (method, digest of the brokerage's record of it, who and
     /// when: never the evidence itself).
+    ///
+    /// After an incident forced the customer to verify again
+    /// ([`Brokerage::remedy_force_reverification`]), a verified check counts only if it inspected a
+    /// document (in person or on a video call) at or after the mark: a logged-in session, a code sent to
+    /// contact details on file and facts of the record are what the incident may have exposed (GDPR
+    /// Art 12(6): reasonable doubts about the identity; PIPL Art 50, 51). Otherwise
+    /// [`BrokerageError::ReverificationRequired`]; such a check clears the mark in the same unit of work.
     pub fn record_identity(
         &self,
         request: RequestId,
@@ -271,7 +279,29 @@ impl Brokerage {
     ) -> Result<Request, BrokerageError> {
         self.step(request, |b, _, r| {
             let config = b.rights_config()?;
-            Ok(r.record_identity(check, &b.calendars(&config)?)?)
+            let mark = b.reverification_required(r.customer())?;
+            let clears = match mark {
+                Some(mark) if check.result == CheckResult::Verified => {
+                    let inspected = matches!(
+                        check.method,
+                        IdentityMethod::DocumentInspected | IdentityMethod::AuthorityDocumentInspected
+                    );
+                    if !inspected || check.verified_at < mark.forced_at {
+                        return Err(BrokerageError::ReverificationRequired {
+                            request,
+                            incident: mark.incident,
+                        });
+                    }
+                    true
+                }
+                _ => false,
+            };
+            let entry = r.record_identity(check, &b.calendars(&config)?)?;
+            if clears && r.verified().is_ok() {
+                b.store
+                    .delete_record(crate::oversight::REVERIFY, r.customer().as_bytes())?;
+            }
+            Ok(entry)
         })
     }
 

@@ -300,7 +300,10 @@ fn an_exposed_kek_version_and_principal_give_exactly_the_affected_and_unaffected
         .unwrap();
     assert_eq!(
         b.reverification_required(affected_ids[0]).unwrap(),
-        Some(incident.id)
+        Some(custodia_brokerage::Reverification {
+            incident: incident.id,
+            forced_at: clock.now(),
+        })
     );
     assert_eq!(
         b.reverification_required(*unaffected.iter().next().unwrap())
@@ -646,8 +649,10 @@ fn records_of_processing_follow_the_profile_and_name_the_owners() {
 }
 
 /// After a licence transfer's disposition the seller has crypto-shredded the customers it may no longer
-/// hold (its profile here has no retention floor, so moved customers go whole): a KEK exposure discovered later lists exactly them as shredded before the exposure (their keys
-/// were gone), the rest as affected; and the audit pack carries the destruction certificates, proven.
+/// hold (its profile here has no retention floor, so moved customers go whole): a KEK exposure discovered
+/// later lists exactly them as shredded before the exposure (their keys were gone), the rest as affected;
+/// and the audit pack carries the destruction certificates, proven. Execution is refused until the
+/// agreement's assessment reference names an approved assessment covering its scope (PIPL Art 55(3)).
 #[test]
 fn customers_shredded_by_a_disposition_before_the_exposure_are_listed_apart() {
     use custodia_brokerage::prelude::{DraftAgreement, KeyFile, NoticeRound, TransferPath};
@@ -707,28 +712,59 @@ fn customers_shredded_by_a_disposition_before_the_exposure_are_listed_apart() {
         )
         .unwrap();
     clock.set(at_nine("2026-06-01".parse().unwrap()).unwrap());
-    // The sample agreement's assessment reference resolves to nothing stored here yet: the gate, once wired
-    // into planning, would refuse this transfer until an approved assessment with that subject is stored.
-    assert!(matches!(
-        seller.check_transfer_assessment(&agreement),
-        Err(BrokerageError::InvalidInput {
-            field: "agreement.impact_assessment",
-            ..
-        })
-    ));
     let case = seller.open_seller_case(&agreement).unwrap();
     case.publish_notices().unwrap();
     case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
         .unwrap();
     clock.set(at_nine(case.execution_date().unwrap()).unwrap());
+    // The gate (PIPL Art 55(3)): the agreement's assessment reference resolves to nothing stored yet, so
+    // execution is refused; then to an approved assessment that left out a category of the scope, still
+    // refused, naming the category; then to one that covers the scope.
+    let gate_refused = |what: &str| match case.execute(Default::default()) {
+        Err(BrokerageError::InvalidInput {
+            field: "agreement.impact_assessment",
+            reason,
+        }) => assert!(reason.contains(what), "{reason}"),
+        other => panic!("{other:?}"),
+    };
+    gate_refused("no stored assessment");
+    let approvers = custodia_synthetic::staff::Staff::approvers(&["dpo-1", "cco-1"], seller.now()).unwrap();
+    for approver in &approvers {
+        seller.put_principal(&approver.principal).unwrap();
+    }
+    let approve = |pia: &Assessment| {
+        seller.store_assessment(pia).unwrap();
+        let request = seller.assessment_approval_request(pia.id).unwrap();
+        let signed = custodia_synthetic::staff::sign_each(&approvers, &request).unwrap();
+        seller.approve_assessment(pia.id, &signed).unwrap();
+    };
+    let full = custodia_synthetic::assessment::for_transfer(
+        agreement.terms(),
+        actor("privacy-office"),
+        seller.now(),
+    )
+    .unwrap();
+    let mut narrow = full.content.clone();
+    let left_out = narrow.activity.categories.iter().next().unwrap();
+    narrow.activity.categories.remove(left_out);
+    approve(&Assessment::draft(uuid::Uuid::now_v7(), narrow).unwrap());
+    gate_refused(left_out.code());
+    clock.set(seller.now() + Duration::minutes(1));
+    approve(
+        &custodia_synthetic::assessment::for_transfer(
+            agreement.terms(),
+            actor("privacy-office"),
+            seller.now(),
+        )
+        .unwrap(),
+    );
     case.execute(Default::default()).unwrap();
     let package = case.write_package(&dir.path().join("transfer.pkg")).unwrap();
     let buying = buyer.open_buyer_case(&agreement).unwrap();
     buying.import(&package.path, &mut |_| {}).unwrap();
     case.verify_receipt(&buying.sign_receipt().unwrap()).unwrap();
     case.plan_disposition(actor("ops-1")).unwrap();
-    for approver in custodia_synthetic::staff::Staff::approvers(&["dpo-1", "cco-1"], seller.now()).unwrap() {
-        seller.put_principal(&approver.principal).unwrap();
+    for approver in &approvers {
         let signed = approver.sign(&case.disposition_requests().unwrap()).unwrap();
         case.approve_disposition(&signed).unwrap();
     }

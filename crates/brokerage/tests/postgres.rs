@@ -98,6 +98,24 @@ fn a_whole_transfer_runs_on_postgresql() {
         CaseState::Notifying
     );
     clock.set(at_nine(case.execution_date().unwrap()).unwrap());
+    // The approvers are stored principals with the approver role, one through each instance. They approve
+    // the impact assessment the agreement names (execution needs it, PIPL Art 55(3)), then the disposition.
+    let approvers = Staff::approvers(&["dpo-1", "cco-1"], seller.now()).unwrap();
+    let [dpo, cco] = &approvers[..] else {
+        unreachable!("two ids, two approvers")
+    };
+    seller.put_principal(&dpo.principal).unwrap();
+    other.put_principal(&cco.principal).unwrap();
+    let pia = custodia_synthetic::assessment::for_transfer(
+        agreement.terms(),
+        ActorId::new("privacy-office").unwrap(),
+        seller.now(),
+    )
+    .unwrap();
+    seller.store_assessment(&pia).unwrap();
+    let request = other.assessment_approval_request(pia.id).unwrap();
+    let signed = custodia_synthetic::staff::sign_each(&approvers, &request).unwrap();
+    other.approve_assessment(pia.id, &signed).unwrap();
     let plan = case.execute(WhilePending::Exclude).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let package = case.write_package(&dir.path().join("t.pkg")).unwrap();
@@ -108,14 +126,7 @@ fn a_whole_transfer_runs_on_postgresql() {
     );
     case.verify_receipt(&buying.sign_receipt().unwrap()).unwrap();
     case.plan_disposition(ActorId::new("ops-1").unwrap()).unwrap();
-    // The approvals come from the two instances: one case, one store. Each approver is a stored principal
-    // with the approver role who signs every plan of the disposition.
-    let (dpo, cco) = (
-        Staff::approver("dpo-1", seller.now()).unwrap(),
-        Staff::approver("cco-1", seller.now()).unwrap(),
-    );
-    seller.put_principal(&dpo.principal).unwrap();
-    other.put_principal(&cco.principal).unwrap();
+    // The approvals come from the two instances: one case, one store.
     case.approve_disposition(&dpo.sign(&case.disposition_requests().unwrap()).unwrap())
         .unwrap();
     let other_case = other.seller_case(agreement.transfer_id()).unwrap();

@@ -666,3 +666,102 @@ fn overdue_requests_are_listed_by_deadline() {
             .late
     );
 }
+
+/// An incident exposed identity data and its remedy forced the affected customer to verify again (GDPR
+/// Art 12(6); PIPL Art 50, 51): a check dated before the mark, or one that relies on what was on file (a
+/// session, a code to contact details on file, facts of the record), is refused by the incident's id and
+/// changes nothing; an inspected document dated after the mark verifies and clears it, so the customer's
+/// next request takes the usual checks. Another customer's requests are untouched throughout.
+#[test]
+fn after_a_forced_reverification_only_a_document_inspected_since_verifies_and_it_clears_the_mark() {
+    use custodia_oversight::{Cause, IncidentKind, NewIncident, SystemCode};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broker.db");
+    let clock = ManualClock::at(beijing(6, 1));
+    let customers = book();
+    let b = open(&path, &clock);
+    onboard(&b, &customers[..2], Consents::Given);
+    let (marked, other) = (customers[0].customer.id(), customers[1].customer.id());
+    let received = clock.now();
+    let before = b
+        .receive_request(intake(marked, RequestKind::Access, received))
+        .unwrap();
+    let unmarked = b
+        .receive_request(intake(other, RequestKind::Access, received))
+        .unwrap();
+    clock.set(beijing(6, 2));
+    let incident = b
+        .register_incident(NewIncident {
+            discovered_at: clock.now(),
+            kind: IncidentKind::Leak,
+            systems: vec![SystemCode::new("crm").unwrap()],
+            categories: [DataCategory::Identity, DataCategory::Contact].into(),
+            cause: Cause::Unknown,
+            stated_level: None,
+            by: actor("sec-1"),
+        })
+        .unwrap();
+    b.remedy_force_reverification(incident.id, &[marked], actor("sec-1"))
+        .unwrap();
+    let mark = b.reverification_required(marked).unwrap().unwrap();
+    assert_eq!((mark.incident, mark.forced_at), (incident.id, clock.now()));
+    assert_eq!(b.reverification_required(other).unwrap(), None);
+
+    let refused = |check: IdentityVerification| {
+        let refused = b.record_identity(before.id(), check).unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                BrokerageError::ReverificationRequired { request, incident: i }
+                    if request == before.id() && i == incident.id
+            ),
+            "{refused:?}"
+        );
+    };
+    // A document inspected after receipt but before the mark.
+    refused(document_check(received + chrono::Duration::hours(1)));
+    // Methods that rely on what the incident may have exposed, even with high enough assurance.
+    for method in [
+        IdentityMethod::AuthenticatedSession,
+        IdentityMethod::OneTimeCode,
+        IdentityMethod::KnowledgeCheck,
+    ] {
+        refused(IdentityVerification::verified(
+            VerifiedParty::Requester,
+            method,
+            Digest::of(b"record of the check"),
+            actor("desk-1"),
+            clock.now(),
+        ));
+    }
+    assert_eq!(
+        b.request(before.id()).unwrap().state(),
+        StateCode::AwaitingIdentity
+    );
+    assert_eq!(b.reverification_required(marked).unwrap(), Some(mark));
+
+    // The other customer's request takes the usual knowledge check.
+    let knowledge = |at| {
+        IdentityVerification::verified(
+            VerifiedParty::Requester,
+            IdentityMethod::KnowledgeCheck,
+            Digest::of(b"policy number and start date compared"),
+            actor("desk-1"),
+            at,
+        )
+    };
+    b.record_identity(unmarked.id(), knowledge(clock.now())).unwrap();
+
+    // An inspected document after the mark verifies, and clears it.
+    clock.set(beijing(6, 3));
+    let r = b
+        .record_identity(before.id(), document_check(clock.now()))
+        .unwrap();
+    assert!(r.verified().is_ok());
+    assert_eq!(b.reverification_required(marked).unwrap(), None);
+    let next = b
+        .receive_request(intake(marked, RequestKind::Copy, clock.now()))
+        .unwrap();
+    b.record_identity(next.id(), knowledge(clock.now())).unwrap();
+    b.verify_ledger().unwrap();
+}

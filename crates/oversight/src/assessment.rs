@@ -35,6 +35,7 @@ pub enum AssessmentTrigger {
 
 /// A processing activity described by what PIPL Art 55 asks about.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Activity {
     /// The categories processed.
     pub categories: CategorySet,
@@ -77,6 +78,7 @@ impl Activity {
 
 /// A risk found (PIPL Art 56(2)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Risk {
     /// What could happen, to whom.
     pub description: String,
@@ -99,6 +101,7 @@ pub enum Severity {
 /// A protective measure and whether the assessors judged it lawful, effective and proportionate
 /// (PIPL Art 56(3)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Measure {
     /// What it is.
     pub description: String,
@@ -108,6 +111,7 @@ pub struct Measure {
 
 /// An assessment's content: what PIPL Art 56 lists.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssessmentContent {
     /// The activity assessed (a code: `transfer/<id>`, `marketing-campaign-2026q3`).
     pub subject: String,

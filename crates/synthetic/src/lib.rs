@@ -11,6 +11,7 @@
 //! - [`retention`]: a synthetic book of retention facts with shapes of its own (EU residents, long-ended
 //!   relationships, impact-assessment records).
 //! - [`staff`]: sample principals (approvers, trained staff) with their signing keys.
+//! - [`assessment`]: a sample impact assessment of a licence transfer, ready to approve.
 //! - [`parties`]: a sample seller and buyer with keys, and the sample transfer agreement.
 //! - [`answers`]: customers' simulated answers to a transfer notice (objections in and after the window,
 //!   refusals, answers to the seller, the successor or the third party, separate, bundled, late, withdrawn,
@@ -39,6 +40,7 @@
 //! ```
 
 pub mod answers;
+pub mod assessment;
 pub mod book;
 pub mod consent;
 pub mod notices;

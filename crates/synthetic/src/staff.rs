@@ -83,3 +83,12 @@ impl Staff {
             .collect()
     }
 }
+
+/// Each of `staff` signs `request`: the quorum of signed approvals one request needs (an impact
+/// assessment's, `Brokerage::approve_assessment`).
+pub fn sign_each(
+    staff: &[Staff],
+    request: &ApprovalRequest,
+) -> Result<Vec<SignedApproval>, custodia_access::AccessError> {
+    staff.iter().map(|s| request.sign(&s.principal, &s.key)).collect()
+}

@@ -685,7 +685,9 @@ impl SellerCase<'_> {
     }
 
     /// Executes the transfer: fixes the final plan on or after [`SellerCase::execution_date`], one
-    /// transaction for the whole book. What is still pending becomes excluded with the reason it was
+    /// transaction for the whole book. Refused until the agreement's `impact_assessment` names a stored,
+    /// approved assessment that assessed providing the data to another processor
+    /// ([`Brokerage::approved_assessment`]; PIPL Art 55(3), 56). What is still pending becomes excluded with the reason it was
     /// pending (`pending`: [`WhilePending::Exclude`], the default), or execution is refused while
     /// anything is pending ([`WhilePending::Wait`]). Each customer's decisions are stored for the package,
     /// the disposition and the customers' proofs. Notifying → executed.
@@ -708,6 +710,7 @@ impl SellerCase<'_> {
                     not_before,
                 });
             }
+            b.check_transfer_assessment(&self.agreement)?;
             if pending == WhilePending::Wait {
                 let preview = self.preview_plan()?;
                 if preview.decisions.pending() > 0 {
