@@ -8,6 +8,7 @@
 //! system clock, so a case can be driven through weeks in a test or a rehearsal.
 
 mod approver;
+mod assessment;
 mod book;
 mod case;
 mod context;
@@ -88,9 +89,12 @@ enum Command {
     /// The compliance audit (PIPL Art 54): the evidence pack an auditor verifies with public keys only.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Approvers of destruction plans (principals with the approver role and their signing keys).
+    /// Approvers of destruction plans and assessments (principals with the approver role and their signing keys).
     #[command(subcommand)]
     Approver(ApproverCommand),
+    /// Impact assessments (PIPL Art 55, 56): a transfer executes only under an approved one.
+    #[command(subcommand)]
+    Assessment(assessment::AssessmentCommand),
     /// The brokerage's ledger: signed checkpoints and full verification.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -335,6 +339,7 @@ fn run(cli: Cli) -> Result<()> {
             department,
             key_out,
         }) => approver::add(&ctx, &id, &department, &key_out),
+        Command::Assessment(command) => assessment::run(&ctx, command),
         Command::Transfer(command) => case::run(&ctx, command),
         Command::Verify(command) => verify::run(&ctx, command),
     }

@@ -181,6 +181,72 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
     // imports and signs the receipt.
     let exec_at = day(45);
     assert!(exec_at >= at_nine(execution).unwrap());
+    // Approvers, each with a signing key only they hold (`approver add`: mode 0600, never overwritten).
+    let key = |who: &str| d(&format!("{who}.key")).display().to_string();
+    for who in ["dpo-1", "cco-1", "ops-1"] {
+        step(
+            &seller,
+            exec_at,
+            &["approver", "add", "--id", who, "--key-out", &key(who)],
+        );
+    }
+    // The impact assessment the agreement names (PIPL Art 55(3)): execution is refused (exit 3, naming the
+    // field) until one is stored and approved by two approvers.
+    at(
+        &seller,
+        &["--now", &rfc(exec_at), "transfer", "execute", "--transfer", &id],
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains("agreement.impact_assessment"));
+    let pia = custodia_synthetic::assessment::for_transfer(
+        agreement.terms(),
+        ActorId::new("privacy-office").unwrap(),
+        exec_at,
+    )
+    .unwrap();
+    let mut content = serde_json::to_value(&pia.content).unwrap();
+    std::fs::write(d("pia.json"), content.to_string()).unwrap();
+    // A field the content does not have is refused by name, never dropped; so is one without measures.
+    content["approved"] = true.into();
+    std::fs::write(d("pia-extra.json"), content.to_string()).unwrap();
+    content.as_object_mut().unwrap().remove("approved");
+    content["measures"] = serde_json::json!([]);
+    std::fs::write(d("pia-empty.json"), content.to_string()).unwrap();
+    for (file, named) in [("pia-extra.json", "approved"), ("pia-empty.json", "measures")] {
+        at(&seller, &["assessment", "add", "--file", s(&d(file))])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(named));
+    }
+    let added = step(
+        &seller,
+        exec_at,
+        &["assessment", "add", "--file", s(&d("pia.json"))],
+    );
+    let pia_id = added["id"].as_str().unwrap().to_owned();
+    let approve_pia = |whom: &[&str]| -> Vec<String> {
+        let mut args = ["assessment", "approve", "--id", &pia_id]
+            .map(String::from)
+            .to_vec();
+        for who in whom {
+            args.extend(["--by".into(), who.to_string(), "--signing-key".into(), key(who)]);
+        }
+        args
+    };
+    // One approver is not a quorum; nothing is approved.
+    at(&seller, &strs(&approve_pia(&["dpo-1"]))).assert().failure();
+    let approved = step(&seller, exec_at, &strs(&approve_pia(&["dpo-1", "cco-1"])));
+    let mut approvers: Vec<&str> = approved["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    approvers.sort_unstable();
+    assert_eq!(approvers, ["cco-1", "dpo-1"], "{approved}");
+    let listed = step(&seller, exec_at, &["assessment", "list"]);
+    assert!(listed[0]["approval"].is_object(), "{listed}");
     let executed = step(&seller, exec_at, &["transfer", "execute", "--transfer", &id]);
     let moving = executed["customers_moving"].as_u64().unwrap();
     assert!(moving > 0, "nobody moves: {executed}");
@@ -244,15 +310,6 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
         next,
         &["transfer", "dispose", "plan", "--transfer", &id, "--by", "ops-1"],
     );
-    // Approvers, each with a signing key only they hold (`approver add`: mode 0600, never overwritten).
-    let key = |who: &str| d(&format!("{who}.key")).display().to_string();
-    for who in ["dpo-1", "cco-1", "ops-1"] {
-        step(
-            &seller,
-            next,
-            &["approver", "add", "--id", who, "--key-out", &key(who)],
-        );
-    }
     at(
         &seller,
         &["approver", "add", "--id", "dpo-1", "--key-out", &key("dpo-2")],
