@@ -277,3 +277,38 @@ fn a_store_restored_from_an_older_copy_is_found_against_a_held_checkpoint() {
         other => panic!("a rolled-back store passed: {other:?}"),
     }
 }
+
+/// The brokerage's settings (its KEK state and blind-index size) are written when the store is made, before
+/// its first ledger entry. Deleted from a store in use, they are not silently re-created with defaults —
+/// which would seal under the wrong KEK version or look customers up under another index size — but the
+/// store is refused at open, naming the record.
+#[test]
+fn a_store_whose_settings_were_deleted_is_refused_not_given_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Scenario::create(&dir.path().join("base"), 4, SEED);
+    // Each record's key, and as the error names it (hex).
+    for (key, hex) in [("kek", "6b656b"), ("blind-index", "626c696e642d696e646578")] {
+        let s = base.copy_to(&dir.path().join(key));
+        let deleted = tamper(
+            &s,
+            &format!(
+                "DELETE FROM records WHERE namespace = 'brokerage/settings' AND key = CAST('{key}' AS BLOB)"
+            ),
+        );
+        assert_eq!(deleted, 1, "{key}");
+        match s.seller(day(0)) {
+            Err(BrokerageError::RecordCorrupt {
+                namespace,
+                key: named,
+                ..
+            }) => {
+                assert_eq!(namespace, "brokerage/settings");
+                assert_eq!(named, hex);
+            }
+            Err(other) => panic!("{key}: {other:?}"),
+            Ok(_) => panic!("{key}: opened with defaults"),
+        }
+    }
+    // The untouched copy still opens.
+    base.seller(day(0)).unwrap();
+}

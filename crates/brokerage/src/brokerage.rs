@@ -116,16 +116,34 @@ impl Brokerage {
     /// Opens the brokerage of `config`'s store with the root secret of `keys`: takes the store's lock
     /// (SQLite), applies the store's migrations, derives every key, and reads the KEK state and the
     /// ledger's right edge. Nothing is written on a store that exists; a fresh store records its
-    /// blind-index size and KEK version 1.
+    /// blind-index size and KEK version 1. A store whose ledger has entries but whose settings record is
+    /// gone is refused ([`BrokerageError::RecordCorrupt`] naming it), never given defaults.
     pub fn open(config: BrokerageConfig, keys: &dyn KeySource) -> Result<Self, BrokerageError> {
         let (store, lock) = Backend::open(&config.location)?;
         let store = Arc::new(store);
         let hierarchy = KeyHierarchy::new(keys.root_secret()?);
-        let kek: KekState = records::get_json(&store, SETTINGS, KEK_STATE)?.unwrap_or(KekState {
+        let log = Log::new(store.clone())?;
+        // The settings are written when the store is made, before its first ledger entry. Missing on a store
+        // whose ledger has entries, they were deleted or damaged: defaults would seal under the wrong KEK
+        // version or look customers up under another blind-index size, so the store is refused.
+        let missing_on_used = |key: &[u8]| {
+            let reason = format!("missing on a store whose ledger has {} entries", log.size());
+            BrokerageError::corrupt(SETTINGS.as_str(), key, reason)
+        };
+        let kek: Option<KekState> = records::get_json(&store, SETTINGS, KEK_STATE)?;
+        let blind: Option<BlindIndexConfig> = records::get_json(&store, SETTINGS, BLIND_INDEX)?;
+        if log.size() > 0 {
+            if kek.is_none() {
+                return Err(missing_on_used(KEK_STATE));
+            }
+            if blind.is_none() {
+                return Err(missing_on_used(BLIND_INDEX));
+            }
+        }
+        let kek = kek.unwrap_or(KekState {
             primary: 1,
             min_decrypt: 1,
         });
-        let blind: Option<BlindIndexConfig> = records::get_json(&store, SETTINGS, BLIND_INDEX)?;
         let blind = match blind {
             Some(stored) => stored,
             None => {
@@ -160,7 +178,6 @@ impl Brokerage {
             SignatureKind::Ed25519,
             hierarchy.ledger_signing_key()?,
         )?;
-        let log = Log::new(store.clone())?;
         let profile = match config.profile {
             Some(p) => p,
             None => Profile::cn_insurance_broker()?,
