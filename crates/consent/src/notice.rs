@@ -18,6 +18,7 @@ pub const MAX_TEXT: usize = 4096;
 
 /// A notice and its version: the pair every consent event refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 // Not `#[non_exhaustive]`: a notice version is exactly an id and a number, and callers build one.
 pub struct NoticeRef {
     /// The notice.

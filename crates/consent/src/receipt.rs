@@ -62,6 +62,7 @@ impl ReceiptId {
 /// An organization's name and contact as a notice gives them (a controller, or a recipient in a
 /// propagation task).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Controller {
     /// Its name.
@@ -118,6 +119,7 @@ pub enum PartyRole {
 
 /// A party named in a receipt (ISO/IEC TS 27560 party fields). Organizations only, never the person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ReceiptParty {
     /// `party_id`: the controller's registration identifier, or a recipient's party id. `None` only for a
@@ -136,6 +138,7 @@ pub struct ReceiptParty {
 
 /// One category of personal information in the record (ISO/IEC TS 27560 `pii_information`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PiiInformation {
     /// `pii_type`: the category.
@@ -161,6 +164,7 @@ pub enum EntityRole {
 
 /// The event the record is about (ISO/IEC TS 27560 event fields that every record kind has).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ReceiptEvent {
     /// `event_time`: when the event took effect (valid time).
@@ -214,6 +218,7 @@ pub enum ValidityEnd {
 
 /// ISO/IEC TS 27560 `validity_duration`: from when, until when, and what else ends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Validity {
     /// From the event's effective time.
@@ -227,6 +232,7 @@ pub struct Validity {
 /// ISO/IEC TS 27560 `lawful_basis`: consent, with the articles it rests on under the law of the
 /// processing's jurisdiction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct LawfulBasis {
     /// Always [`LegalBasis::Consent`] in a consent record.
@@ -237,6 +243,7 @@ pub struct LawfulBasis {
 
 /// The elements only a consent record has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ReceiptConsent {
     /// `event_type`.
@@ -506,6 +513,7 @@ impl ReceiptFields {
 
 /// One ledger entry with what it takes to prove it: salt, exact payload and inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProvenLedgerEntry {
     /// The ledger index.

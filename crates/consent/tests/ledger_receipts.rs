@@ -248,6 +248,37 @@ fn a_tampered_receipt_fails() {
     let mut v = good.clone();
     v["notice"] = serde_json::Value::Null;
     assert!(serde_json::from_value::<ConsentReceipt>(v).is_err());
+    // A member the receipt format does not define, at any depth, is refused when the receipt is read — never
+    // dropped, so what a reader sees in the file is exactly what verified (a renamed null member would
+    // otherwise read as the absent one and verify).
+    let first_controller = good["fields"]["pii_controllers"][0].as_object().unwrap().clone();
+    let renamed_null = first_controller
+        .iter()
+        .find(|(_, value)| value.is_null())
+        .map(|(name, _)| name.clone());
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let mut edits: Vec<Edit> = vec![
+        Box::new(|v| v["fields"]["pii_controllers"][0]["wechat"] = "x".into()),
+        Box::new(|v| v["fields"]["pii_information"][0]["note"] = serde_json::Value::Null),
+        Box::new(|v| v["fields"]["validity"]["extra"] = 1.into()),
+        Box::new(|v| v["fields"]["privacy_notice"]["extra"] = 1.into()),
+        Box::new(|v| v["event"]["extra"] = 1.into()),
+    ];
+    if let Some(name) = renamed_null {
+        edits.push(Box::new(move |v| {
+            let party = v["fields"]["pii_controllers"][0].as_object_mut().unwrap();
+            party.remove(&name);
+            party.insert(format!("{name}x"), serde_json::Value::Null);
+        }));
+    }
+    for (n, edit) in edits.iter().enumerate() {
+        let mut v = good.clone();
+        edit(&mut v);
+        assert!(
+            serde_json::from_value::<ConsentReceipt>(v).is_err(),
+            "edit {n} was read"
+        );
+    }
     // The notice entry replaced by the event's: not the notice the event names.
     assert_eq!(
         tamper(&|v| v["notice"] = v["event"].clone()),
