@@ -433,7 +433,7 @@ impl Brokerage {
 
     /// Appends the vault and key-store changes of the current unit to the ledger, one entry per customer
     /// ([`crate::anchor`]), inside the unit: the rows and their anchors commit together.
-    fn anchor_in(&self, log: &mut Ledger) -> Result<(), BrokerageError> {
+    pub(crate) fn anchor_in(&self, log: &mut Ledger) -> Result<(), BrokerageError> {
         let anchors = self.store.pending.take();
         if anchors.is_empty() {
             return Ok(());

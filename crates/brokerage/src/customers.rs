@@ -112,6 +112,15 @@ pub struct Onboarded {
     pub first_entry: Option<u64>,
 }
 
+impl Onboarded {
+    fn add(&mut self, done: Onboarded) {
+        self.customers += done.customers;
+        self.sections += done.sections;
+        self.consents += done.consents;
+        self.first_entry = self.first_entry.or(done.first_entry);
+    }
+}
+
 /// A new version of a customer's record: the fields as they are now, who made the change, and the
 /// version it was made from (a stale version is refused: PIPL Art 46 corrections apply to the record as
 /// it is).
@@ -182,11 +191,7 @@ impl Brokerage {
             if batch.is_empty() {
                 return Ok(());
             }
-            let done = self.write(|log| self.onboard_in(log, batch))?;
-            total.customers += done.customers;
-            total.sections += done.sections;
-            total.consents += done.consents;
-            total.first_entry = total.first_entry.or(done.first_entry);
+            total.add(self.write(|log| self.onboard_in(log, batch))?);
             batch.clear();
             progress(Progress::new(
                 custodia_model::Phase::Onboard,
@@ -203,6 +208,61 @@ impl Brokerage {
         }
         flush(&mut batch, &mut total)?;
         Ok(total)
+    }
+
+    /// Onboards every customer `customers` yields in **one** unit of work: all of them, or none. When the
+    /// source yields an error, a customer is refused (as [`Brokerage::onboard_batch`] refuses one) or the
+    /// process stops before the end, nothing of this call is written: no book is half imported. Memory stays
+    /// bounded however many customers there are: they are checked, sealed and written a configured batch at
+    /// a time inside the one transaction, the batch's vault anchors appended to the ledger after it, and
+    /// the source is read one customer at a time. The source's first error comes back as `Ok(Err(e))` with
+    /// nothing written; the brokerage's as `Err`. Progress is [`custodia_model::Phase::Onboard`]. On
+    /// SQLite the unit holds the store's write lock for its whole length; on PostgreSQL one transaction.
+    pub fn onboard_all<E>(
+        &self,
+        customers: impl IntoIterator<Item = Result<Onboarding, E>>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Result<Onboarded, E>, BrokerageError> {
+        let mut failed: Option<E> = None;
+        let outcome = self.write(|log| {
+            let mut total = Onboarded::default();
+            let mut batch = Vec::with_capacity(self.batch.get());
+            let mut customers = customers.into_iter();
+            loop {
+                let next = customers.next();
+                let end = next.is_none();
+                match next {
+                    Some(Ok(onboarding)) => batch.push(onboarding),
+                    Some(Err(e)) => {
+                        failed = Some(e);
+                        // Rolls the unit back; the source's error is returned instead of this one.
+                        return Err(BrokerageError::InvalidInput {
+                            field: "onboarding",
+                            reason: "the source failed".into(),
+                        });
+                    }
+                    None => {}
+                }
+                if batch.len() >= self.batch.get() || (end && !batch.is_empty()) {
+                    total.add(self.onboard_in(log, &batch)?);
+                    self.anchor_in(log)?;
+                    batch.clear();
+                    progress(Progress::new(
+                        custodia_model::Phase::Onboard,
+                        total.customers,
+                        None,
+                    ));
+                }
+                if end {
+                    return Ok(total);
+                }
+            }
+        });
+        match (outcome, failed) {
+            (_, Some(source)) => Ok(Err(source)),
+            (Ok(total), None) => Ok(Ok(total)),
+            (Err(e), None) => Err(e),
+        }
     }
 
     fn onboard_in(&self, log: &mut Ledger, batch: &[Onboarding]) -> Result<Onboarded, BrokerageError> {

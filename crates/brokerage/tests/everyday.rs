@@ -309,3 +309,65 @@ fn the_brokerage_and_its_cases_are_send_and_sync() {
     assert_send_sync::<custodia_brokerage::SellerCase<'static>>();
     assert_send_sync::<custodia_brokerage::BuyerCase<'static>>();
 }
+
+/// `onboard_all` writes a whole book as one unit of work, a batch at a time inside it: a source that fails
+/// on its last customer, or a customer refused in the last batch, leaves nothing of the call in the store or
+/// on the ledger (no book half imported); the same book without the fault goes in whole and reconciles.
+#[test]
+fn onboard_all_writes_the_whole_book_or_nothing() {
+    use std::num::NonZeroUsize;
+    let dir = tempfile::tempdir().unwrap();
+    let config = BrokerageConfig::sqlite(dir.path().join("b.db"))
+        .with_clock(ManualClock::at(now()))
+        .with_batch(NonZeroUsize::new(4).unwrap());
+    let b = Brokerage::open(config, &StaticKeySource::new(KEY)).unwrap();
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", now()).unwrap();
+    b.publish_notice(&notice).unwrap();
+    let customers = book(11);
+    let onboarding = |c: &SyntheticCustomer| Onboarding::new(c.customer.clone(), notice.reference());
+    let before = b.verify_ledger().unwrap().size();
+
+    // The source fails after ten good customers (two full batches already written inside the unit).
+    let mut batches = Vec::new();
+    let failing = customers[..10]
+        .iter()
+        .map(|c| Ok(onboarding(c)))
+        .chain(std::iter::once(Err("line 12: unreadable")));
+    let outcome = b.onboard_all(failing, &mut |p| batches.push(p.done())).unwrap();
+    assert_eq!(outcome, Err("line 12: unreadable"));
+    assert_eq!(
+        batches,
+        [4, 8],
+        "two batches were written inside the unit before the fault"
+    );
+    assert_eq!(b.people_held().unwrap(), 0);
+    assert_eq!(b.verify_ledger().unwrap().size(), before);
+    assert!(matches!(
+        b.read_customer_trusted(customers[0].customer.id()),
+        Err(BrokerageError::UnknownCustomer { .. })
+    ));
+
+    // A customer refused in the last batch (the first one again): nothing either.
+    let repeated = customers
+        .iter()
+        .chain(std::iter::once(&customers[0]))
+        .map(|c| Ok::<_, std::convert::Infallible>(onboarding(c)));
+    assert!(matches!(
+        b.onboard_all(repeated, &mut |_| {}),
+        Err(BrokerageError::CustomerExists { .. })
+    ));
+    assert_eq!(b.people_held().unwrap(), 0);
+    assert_eq!(b.verify_ledger().unwrap().size(), before);
+
+    // The book without the fault: every customer, and the vault reconciles with the ledger.
+    let whole = customers
+        .iter()
+        .map(|c| Ok::<_, std::convert::Infallible>(onboarding(c)));
+    let done = b.onboard_all(whole, &mut |_| {}).unwrap().unwrap();
+    assert_eq!(done.customers, 11);
+    assert_eq!(b.people_held().unwrap(), 11);
+    for c in &customers {
+        assert_eq!(b.read_customer_trusted(c.customer.id()).unwrap(), c.customer);
+    }
+    assert_eq!(b.verify_vault(None).unwrap().customers, 11);
+}
