@@ -49,7 +49,7 @@ pub const COLUMNS: [&str; 18] = [
     "last_verified",
 ];
 
-/// Rows handed to the brokerage per call (each call commits in the brokerage's own batches).
+/// Rows the file reader may run ahead of the writer (the bounded channel between them).
 const WRITE_CHUNK: usize = 2000;
 
 /// One refused field of one row: the line (1 is the header) and the column; never the value.
@@ -457,54 +457,57 @@ pub fn import(ctx: &Context, path: &Path, notice: &Path, skip_invalid: bool, by:
         });
     }
 
-    // Pass 2: the notice published (idempotent), the valid rows onboarded in chunks, the quality report built
-    // on the way.
+    // Pass 2: the notice published (idempotent), then the valid rows onboarded in one unit of work
+    // (`Brokerage::onboard_all`: the whole file or nothing, even if the process stops half way), the
+    // quality report built on the way. A second thread reads the file and hands the customers over a
+    // bounded channel, so memory stays bounded however long the file is.
     brokerage.publish_notice(&notice)?;
-    let mut quality = BookQualityReport::new(now.date_naive(), QualityConfig::default(), 10);
-    let (mut chunk, mut imported) = (Vec::with_capacity(WRITE_CHUNK), 0u64);
     let bar = Bar::new("importing");
     bar.set_total(rows - bad_lines.len() as u64);
-    let flush = |chunk: &mut Vec<Onboarding>, imported: &mut u64| -> Result<()> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let before = *imported;
-        let done = brokerage.onboard_batch(std::mem::take(chunk), &mut |p| bar.set(before + p.done()))?;
-        *imported += done.customers;
-        bar.set(*imported);
-        tracing::info!(customers = *imported, "onboarded");
-        Ok(())
-    };
-    walk(path, &mut |line, cells| {
-        let Ok(cells) = cells else { return Ok(()) };
-        if bad_lines.contains(&line) {
-            return Ok(());
-        }
-        let mut row = Row {
-            cells,
-            index: &index,
-            line,
-            refusals: Vec::new(),
-        };
-        let customer = customer_of(&mut row, now, &by).ok_or_else(|| {
-            CliError::input(
-                path.display().to_string(),
-                format!("line {line} changed while importing"),
-            )
-        })?;
-        quality.add(&assess_customer(
-            &customer,
-            now.date_naive(),
-            &QualityConfig::default(),
-        ));
-        chunk.push(Onboarding::new(customer, reference));
-        if chunk.len() >= WRITE_CHUNK {
-            flush(&mut chunk, &mut imported)?;
-        }
-        Ok(())
-    })?;
-    flush(&mut chunk, &mut imported)?;
+    let (onboarded, quality) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Onboarding>>(WRITE_CHUNK);
+        let (bad_lines, index, by) = (&bad_lines, &index, &by);
+        let reader = scope.spawn(move || {
+            let mut quality = BookQualityReport::new(now.date_naive(), QualityConfig::default(), 10);
+            let read = walk(path, &mut |line, cells| {
+                let Ok(cells) = cells else { return Ok(()) };
+                if bad_lines.contains(&line) {
+                    return Ok(());
+                }
+                let mut row = Row {
+                    cells,
+                    index,
+                    line,
+                    refusals: Vec::new(),
+                };
+                let customer = customer_of(&mut row, now, by).ok_or_else(|| {
+                    CliError::input(
+                        path.display().to_string(),
+                        format!("line {line} changed while importing"),
+                    )
+                })?;
+                quality.add(&assess_customer(
+                    &customer,
+                    now.date_naive(),
+                    &QualityConfig::default(),
+                ));
+                // The writer stopped (the brokerage refused): nothing more to hand over.
+                tx.send(Ok(Onboarding::new(customer, reference)))
+                    .map_err(|_| CliError::Usage("the import stopped"))
+            });
+            if let Err(e) = read {
+                // The writer rolls the whole import back when it receives the error.
+                let _ = tx.send(Err(e));
+            }
+            quality
+        });
+        let onboarded = brokerage.onboard_all(rx, &mut |p| bar.set(p.done()));
+        (onboarded, reader.join())
+    });
     drop(bar);
+    let imported = onboarded??.customers;
+    let quality = quality.map_err(|_| CliError::Usage("the file reader stopped unexpectedly"))?;
+    tracing::info!(customers = imported, "onboarded");
     let result = Imported {
         rows,
         imported,

@@ -270,3 +270,60 @@ fn planted_bad_rows_of_a_100k_file_are_reported_by_line_exactly() {
     assert_eq!(out["refused_lines"], serde_json::json!(expected));
     assert_eq!(out["imported"], 2000 - expected.len() as u64);
 }
+
+/// The import writes the whole file in one unit of work: a process killed while it writes leaves no
+/// customer of the file in the store (nothing half imported), and the store still opens and verifies. The
+/// kill comes after the checking pass has finished (the `rows checked` event of `-v`), in the writing pass;
+/// if the import is done before the kill lands, every row is in.
+#[test]
+fn an_import_killed_while_it_writes_leaves_nothing_half_imported() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    init(&store, "seller.example/ledger");
+    let notice = dir.path().join("notice.json");
+    write_notice(&notice);
+    let rows = 6_000usize;
+    let base = customers(200, 5);
+    let csv = dir.path().join("book.csv");
+    let mut w = csv::Writer::from_path(&csv).unwrap();
+    w.write_record(HEADER.split(',')).unwrap();
+    for i in 0..rows {
+        let mut row = cells(&base[i % base.len()]).unwrap();
+        row[0] =
+            custodia_model::uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + i as u128 + 1)
+                .to_string();
+        w.write_record(&row).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custodia"))
+        .arg("--store")
+        .arg(&store)
+        .args(["-v", "book", "import"])
+        .arg(&csv)
+        .arg("--notice")
+        .arg(&notice)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().contains("rows checked") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let held = json(&store, &["book", "quality"])["quality"]["customers"]
+        .as_u64()
+        .unwrap();
+    if status.success() {
+        assert_eq!(held, rows as u64, "the import finished before the kill");
+    } else {
+        assert_eq!(held, 0, "a killed import left {held} customers half imported");
+    }
+    at(&store, &["ledger", "verify"]).assert().success();
+}
