@@ -353,10 +353,10 @@ fn out_of_order_calls_name_the_state_and_repeated_calls_change_nothing() {
     let mover = moved.first().expect("a customer's contact data moved").customer;
     assert!(closed(seller.read(ask(mover))), "the seller's sales");
     // At the buyer, an imported customer whose facts the buyer has not recorded yet is refused before the
-    // gate: no facts, no plaintext (the gate would find the customer transferred, see `moved_categories`).
+    // gate: no facts, no plaintext (`record_adopted_facts`; see the test below).
     assert!(matches!(
         buyer.read(ask(mover)),
-        Err(BrokerageError::UnknownCustomer { .. })
+        Err(BrokerageError::AdoptedFactsMissing { .. })
     ));
     if let Some(stayer) = stayed.iter().find(|d| d.included().is_empty()) {
         assert!(
@@ -570,4 +570,100 @@ fn the_evidence_folder_names_the_first_thing_that_fails() {
     // A missing file is named.
     std::fs::remove_file(folder.join("proofs.json")).unwrap();
     assert_eq!(fails("proofs.json"), "read");
+}
+
+/// At the buyer, an adopted customer's requests and gated reads wait for the facts the package does not
+/// carry (residence, relationship dates, last verification): refused with a typed error naming the customer
+/// — never "unknown", since the buyer holds their data and must answer them (PIPL Arts 22, 45). Once the
+/// buyer records them the customer is a record like any other: the sections that travelled and the facts
+/// as one checked model record, read back through the trusted path and the gate, and their request taken.
+#[test]
+fn the_buyer_records_an_adopted_customers_facts_and_then_serves_them() {
+    use custodia::brokerage::AdoptedFacts;
+    use custodia::rights::{Intake, RequestKind};
+    let dir = tempfile::tempdir().unwrap();
+    let s = Scenario::create(&dir.path().join("s"), 24, SEED);
+    for step in STEPS
+        .into_iter()
+        .take_while(|st| !matches!(st, Step::SignReceipt))
+    {
+        s.run_step(step).unwrap();
+    }
+    let (seller, buyer) = (s.seller(day(45)).unwrap(), s.buyer(day(45)).unwrap());
+    let case = seller.seller_case(s.agreement().transfer_id()).unwrap();
+    let decision = case
+        .final_plan(None, 1000)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.included().contains(&DataCategory::Identity))
+        .expect("somebody moved");
+    let mover = decision.customer;
+    let original = seller.read_customer_trusted(mover).unwrap();
+    let officer = Staff::new("cco-b", &["compliance"], &[Purpose::LegalCompliance], served_at()).unwrap();
+    buyer.put_principal(&officer.principal).unwrap();
+    let ask = ReadRequest {
+        principal: officer.id().clone(),
+        customer: mover,
+        categories: [DataCategory::Identity].into_iter().collect(),
+        purpose: Purpose::LegalCompliance,
+        ticket: Some(custodia::access::Ticket::new("adoption-check").unwrap()),
+        approval: None,
+    };
+    let intake = || {
+        Intake::new(
+            mover,
+            RequestKind::Access,
+            Channel::Web,
+            buyer.now(),
+            actor("desk-b"),
+        )
+    };
+    let missing = |e: BrokerageError| matches!(e, BrokerageError::AdoptedFactsMissing { customer } if customer == mover);
+    assert!(missing(buyer.read(ask.clone()).unwrap_err()));
+    assert!(missing(buyer.receive_request(intake()).unwrap_err()));
+
+    let f = original.fields();
+    let facts = AdoptedFacts {
+        customer: mover,
+        residence: f.residence,
+        relationship_start: f.relationship_start,
+        relationship_end: f.relationship_end,
+        last_verified: f.last_verified,
+        by: actor("ops-b"),
+    };
+    // Facts that fail the model's checks are refused and record nothing.
+    let mut wrong = facts.clone();
+    wrong.relationship_end = wrong.relationship_start.pred_opt();
+    assert!(matches!(
+        buyer.record_adopted_facts(wrong),
+        Err(BrokerageError::Model(_))
+    ));
+    assert!(missing(buyer.read(ask.clone()).unwrap_err()));
+    // The seller onboarded this customer itself: not an adoption.
+    assert!(matches!(
+        seller.record_adopted_facts(facts.clone()),
+        Err(BrokerageError::InvalidInput {
+            field: "adopted.customer",
+            ..
+        })
+    ));
+
+    let adopted = buyer.record_adopted_facts(facts.clone()).unwrap();
+    assert_eq!(adopted.party(), original.party());
+    assert_eq!(adopted.residence(), original.residence());
+    assert_eq!(adopted.categories_held(), decision.included());
+    assert_eq!(buyer.read_customer_trusted(mover).unwrap(), adopted);
+    assert!(matches!(
+        buyer.record_adopted_facts(facts),
+        Err(BrokerageError::InvalidInput {
+            field: "adopted.customer",
+            ..
+        })
+    ));
+    let read = buyer.read(ask).unwrap();
+    assert_eq!(read.sections.len(), 1);
+    let request = buyer.receive_request(intake()).unwrap();
+    assert_eq!(request.customer(), mover);
+    buyer.verify_vault(None).unwrap();
+    buyer.verify_ledger().unwrap();
 }

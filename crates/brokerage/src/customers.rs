@@ -121,6 +121,24 @@ impl Onboarded {
     }
 }
 
+/// What a buyer records about a customer adopted from a seller's package beyond the sections that
+/// travelled ([`Brokerage::record_adopted_facts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdoptedFacts {
+    /// The adopted customer.
+    pub customer: CustomerId,
+    /// Where they live: decides the regime of their requests (PIPL, or the GDPR for an EU resident).
+    pub residence: custodia_model::Jurisdiction,
+    /// When the relationship began (with the seller, as its records show).
+    pub relationship_start: NaiveDate,
+    /// When it ended, if it has (a former customer the buyer keeps for the retention duties it continues).
+    pub relationship_end: Option<NaiveDate>,
+    /// When the record was last verified with the customer (PIPL Art 8: accuracy).
+    pub last_verified: NaiveDate,
+    /// Who records them.
+    pub by: ActorId,
+}
+
 /// A new version of a customer's record: the fields as they are now, who made the change, and the
 /// version it was made from (a stale version is refused: PIPL Art 46 corrections apply to the record as
 /// it is).
@@ -553,6 +571,9 @@ impl Brokerage {
         let entry: CustomerEntry =
             records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
                 .ok_or(BrokerageError::UnknownCustomer { customer })?;
+        if entry.version == 0 && matches!(entry.origin, Origin::Imported { .. }) {
+            return Err(BrokerageError::AdoptedFactsMissing { customer });
+        }
         let key = records::versioned_key(customer, entry.version);
         let bytes = self
             .store
@@ -560,6 +581,105 @@ impl Brokerage {
             .ok_or(BrokerageError::UnknownCustomer { customer })?;
         let (facts, dek) = self.open_facts(customer, entry.version, &key, bytes)?;
         Ok((entry, facts, dek))
+    }
+
+    /// Records, at the buyer, the facts of a customer adopted from a seller's package that the package does
+    /// not carry — residence, the relationship's start and end, the last verification (from the seller's
+    /// business records handed over under the agreement, or asked of the customer) — and makes them the
+    /// customer's record version 1 here: the travelled sections and these facts as one model record,
+    /// checked like any other (a relationship that ends before it starts is refused), its facts sealed
+    /// under the customer's data key, its identity number, mobile and e-mail indexed, and a
+    /// `customer_adopted` entry (ids and field names only) on the ledger, in one unit of work. Until then the
+    /// customer's requests, gated reads and retention are refused with
+    /// [`BrokerageError::AdoptedFactsMissing`]: the buyer holds their data and must answer them (PIPL Arts
+    /// 22, 45), under the regime their residence decides. Refused for a customer not adopted from a
+    /// package, or whose facts are already recorded (a change is [`Brokerage::update`]).
+    pub fn record_adopted_facts(&self, facts: AdoptedFacts) -> Result<Customer, BrokerageError> {
+        let customer = facts.customer;
+        let entry: CustomerEntry =
+            records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
+                .ok_or(BrokerageError::UnknownCustomer { customer })?;
+        let Origin::Imported { transfer } = entry.origin else {
+            return Err(BrokerageError::InvalidInput {
+                field: "adopted.customer",
+                reason: format!("customer {customer} was onboarded here, not adopted from a package"),
+            });
+        };
+        if entry.version != 0 {
+            return Err(BrokerageError::InvalidInput {
+                field: "adopted.customer",
+                reason: format!(
+                    "the facts of customer {customer} are already recorded; a change is an update"
+                ),
+            });
+        }
+        let identity = self
+            .store
+            .latest_section(customer, DataCategory::Identity)?
+            .ok_or(BrokerageError::CustomerErased { customer })?;
+        let dek = self.data_key(customer, identity.sealed().dek_id())?;
+        let mut fields = serde_json::Map::new();
+        empty_sections(&mut fields)?;
+        for (name, value) in [
+            ("id", serde_json::to_value(customer)),
+            ("residence", serde_json::to_value(facts.residence)),
+            (
+                "relationship_start",
+                serde_json::to_value(facts.relationship_start),
+            ),
+            ("relationship_end", serde_json::to_value(facts.relationship_end)),
+            ("last_verified", serde_json::to_value(facts.last_verified)),
+        ] {
+            fields.insert(name.into(), value.map_err(json_error)?);
+        }
+        let mut record = serde_json::json!({ "fields": fields });
+        let sections = self.open_latest(customer, &DataCategory::ALL)?;
+        overlay_sections(&mut record, &sections, customer)?;
+        let fields: CustomerFields = serde_json::from_value(record["fields"].take())
+            .map_err(|e| BrokerageError::corrupt(FACTS.as_str(), customer.as_bytes(), e))?;
+        let adopted = Customer::new(fields, self.now(), facts.by.clone())?;
+        let sealed_facts = Zeroizing::new(facts_shell(&adopted)?);
+        self.write(|log| {
+            // Re-read inside the unit: another call may have recorded them meanwhile.
+            let current: Option<CustomerEntry> =
+                records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?;
+            if current.map(|e| e.version) != Some(0) {
+                return Err(BrokerageError::InvalidInput {
+                    field: "adopted.customer",
+                    reason: format!("the facts of customer {customer} were recorded meanwhile"),
+                });
+            }
+            let sealed = seal_customer_record(&dek, customer, FACTS_KIND, 1, &sealed_facts)?;
+            self.store
+                .put_record(FACTS, &records::versioned_key(customer, 1), sealed.as_bytes())?;
+            self.store.put_record(
+                VERSIONS,
+                &records::versioned_key(customer, 1),
+                &records::to_json(adopted.version())?,
+            )?;
+            let entry = CustomerEntry {
+                version: 1,
+                origin: Origin::Imported { transfer },
+            };
+            self.store.put_record(
+                CUSTOMERS,
+                &records::customer_key(customer),
+                &records::to_json(&entry)?,
+            )?;
+            self.index_customer(&adopted)?;
+            let payload = records::step_payload(&serde_json::json!({
+                "kind": "customer_adopted",
+                "customer": customer,
+                "transfer": transfer,
+                "by": facts.by,
+                "at": self.now(),
+                "version": 1,
+                "fields": ["residence", "relationship_start", "relationship_end", "last_verified"],
+            }))?;
+            log.append(&[payload.as_slice()])?;
+            Ok(())
+        })?;
+        Ok(adopted)
     }
 
     /// Opens a sealed facts record of `customer` at `version`.
@@ -581,30 +701,7 @@ impl Brokerage {
         let plain = open_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &sealed)?;
         let mut record: serde_json::Value = records::decode_json(FACTS, key, &plain)?;
         let sections = self.open_latest(customer, &DataCategory::ALL)?;
-        // Every record holds its identity (PIPL Art 13's purposes need a person): a customer whose
-        // identity section was erased is, for plans and sweeps, an erased customer.
-        if !sections.iter().any(|(c, _)| *c == DataCategory::Identity) {
-            return Err(BrokerageError::CustomerErased { customer });
-        }
-        let fields = record
-            .get_mut("fields")
-            .and_then(serde_json::Value::as_object_mut)
-            .ok_or_else(|| BrokerageError::corrupt(FACTS.as_str(), key, "no fields"))?;
-        for (category, plain) in &sections {
-            let value: serde_json::Value =
-                serde_json::from_slice(plain).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
-            match (category, value) {
-                // With people, the section holds both lists (custodia_transfer::facts::category_plaintexts).
-                (DataCategory::Beneficiaries, serde_json::Value::Object(mut both)) => {
-                    for name in ["beneficiaries", "covered_people"] {
-                        fields.insert(name.into(), both.remove(name).unwrap_or_default());
-                    }
-                }
-                (category, value) => {
-                    fields.insert(field_of(*category).into(), value);
-                }
-            }
-        }
+        overlay_sections(&mut record, &sections, customer)?;
         let customer_record: Customer =
             serde_json::from_value(record).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
         Ok((
@@ -706,6 +803,40 @@ fn field_of(category: DataCategory) -> &'static str {
 
 /// The model record with every category's field at its empty value: the sealed facts record, which keeps
 /// no copy of a section (see [`StoredFacts`]).
+/// Puts each opened section into `record`'s fields (the facts shell, or the facts an adopted customer
+/// was given). Every record holds its identity (PIPL Art 13's purposes need a person): a customer whose
+/// identity section was erased is, for plans and sweeps, an erased customer.
+fn overlay_sections(
+    record: &mut serde_json::Value,
+    sections: &OpenedSections,
+    customer: CustomerId,
+) -> Result<(), BrokerageError> {
+    let key = customer.as_bytes();
+    if !sections.iter().any(|(c, _)| *c == DataCategory::Identity) {
+        return Err(BrokerageError::CustomerErased { customer });
+    }
+    let fields = record
+        .get_mut("fields")
+        .and_then(serde_json::Value::as_object_mut)
+        .ok_or_else(|| BrokerageError::corrupt(FACTS.as_str(), key, "no fields"))?;
+    for (category, plain) in sections {
+        let value: serde_json::Value =
+            serde_json::from_slice(plain).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
+        match (category, value) {
+            // With people, the section holds both lists (custodia_transfer::facts::category_plaintexts).
+            (DataCategory::Beneficiaries, serde_json::Value::Object(mut both)) => {
+                for name in ["beneficiaries", "covered_people"] {
+                    fields.insert(name.into(), both.remove(name).unwrap_or_default());
+                }
+            }
+            (category, value) => {
+                fields.insert(field_of(*category).into(), value);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
     let mut record = serde_json::to_value(customer).map_err(json_error)?;
     let fields = record
@@ -715,6 +846,12 @@ fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
             field: "customer record",
             reason: "no fields".into(),
         })?;
+    empty_sections(fields)?;
+    serde_json::to_vec(&record).map_err(json_error)
+}
+
+/// Every category's field set to its empty value, to be overlaid with the sections the vault holds.
+fn empty_sections(fields: &mut serde_json::Map<String, serde_json::Value>) -> Result<(), BrokerageError> {
     for category in DataCategory::ALL {
         let empty = match category {
             DataCategory::Contact => {
@@ -730,7 +867,7 @@ fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
         fields.insert(field_of(category).into(), empty);
     }
     fields.insert("covered_people".into(), serde_json::Value::Array(Vec::new()));
-    serde_json::to_vec(&record).map_err(json_error)
+    Ok(())
 }
 
 /// The section a record has for a category it no longer holds: that field's empty value.

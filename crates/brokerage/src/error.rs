@@ -168,6 +168,15 @@ pub enum BrokerageError {
         /// The customer.
         customer: CustomerId,
     },
+    /// The customer was adopted from a seller's package and the facts of the relationship the package does
+    /// not carry (residence, relationship dates, last verification) are not recorded yet
+    /// ([`Brokerage::record_adopted_facts`](crate::Brokerage::record_adopted_facts)): until they are, no
+    /// rule that depends on them (the regime of a request, retention, the gate) can be applied.
+    #[error("customer {customer} was adopted from a package and their facts are not recorded yet")]
+    AdoptedFactsMissing {
+        /// The customer.
+        customer: CustomerId,
+    },
     /// The customer's keys were destroyed (crypto-shredded): nothing of theirs can be read or changed.
     #[error("customer {customer} was erased")]
     CustomerErased {

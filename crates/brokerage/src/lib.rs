@@ -192,7 +192,7 @@ pub use case::seller::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BrokerageConfig, DEFAULT_BATCH};
 pub use consent::Recorded;
-pub use customers::{Onboarded, Onboarding, TrustedRead, Update};
+pub use customers::{AdoptedFacts, Onboarded, Onboarding, TrustedRead, Update};
 pub use error::{BrokerageError, CaseRole, CaseState};
 pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};
 pub use keys::{EnvKeySource, KeyFile, KeySource, StaticKeySource};

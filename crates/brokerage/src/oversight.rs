@@ -304,6 +304,9 @@ impl Brokerage {
             Ok((_, facts, _)) => facts.customer().residence().is_eu_member(),
             // Shredded: nothing left to be resident anywhere; its verdict does not depend on it.
             Err(BrokerageError::CustomerErased { .. }) => false,
+            // Adopted, residence not recorded yet: counted with the EU residents, so GDPR Arts 33 and 34
+            // are not missed for someone who may be one.
+            Err(BrokerageError::AdoptedFactsMissing { .. }) => true,
             Err(e) => return Err(e),
         };
         Ok(CustomerFacts {
