@@ -120,6 +120,11 @@ impl CliError {
             // After an incident, only an inspected document dated after it verifies (the message names the
             // incident): the check given is refused, nothing recorded.
             CliError::Brokerage(BrokerageError::ReverificationRequired { .. }) => INPUT_REFUSED,
+            // An incident's input refused (no system, no category, an empty exposure, a bad reference).
+            CliError::Brokerage(BrokerageError::Oversight(custodia_oversight::OversightError::Invalid {
+                ..
+            })) => INPUT_REFUSED,
+            CliError::Brokerage(BrokerageError::UnknownPrincipal { .. }) => INPUT_REFUSED,
             // A request refused as given: an unknown customer, a duplicate of an open one, a malformed field,
             // a refusal code that does not fit the kind, an answer of another customer.
             CliError::Brokerage(BrokerageError::Rights(

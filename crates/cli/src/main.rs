@@ -13,6 +13,7 @@ mod book;
 mod case;
 mod context;
 mod error;
+mod incident;
 mod progress;
 mod rights;
 mod verify;
@@ -102,6 +103,10 @@ enum Command {
     /// A licence transfer, step by step (seller and buyer stores).
     #[command(subcommand)]
     Transfer(case::TransferCommand),
+    /// The incident register (PIPL Art 57; GDPR Arts 33, 34): register, derive who is affected, remedies,
+    /// reports, individuals, notices, reporting clocks.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
     /// The customers' requests desk (PIPL Arts 44–50; GDPR Arts 12–22): receive, verify identity, extend,
     /// answer, list what is open and what is overdue.
     #[command(subcommand)]
@@ -346,6 +351,7 @@ fn run(cli: Cli) -> Result<()> {
         }) => approver::add(&ctx, &id, &department, &key_out),
         Command::Assessment(command) => assessment::run(&ctx, command),
         Command::Transfer(command) => case::run(&ctx, command),
+        Command::Incident(command) => incident::run(&ctx, command),
         Command::Rights(command) => rights::run(&ctx, command),
         Command::Verify(command) => verify::run(&ctx, command),
     }
