@@ -7,6 +7,7 @@
 //! in its case's state). `--now` is the **drill clock**: every step runs at that time instead of the
 //! system clock, so a case can be driven through weeks in a test or a rehearsal.
 
+mod access;
 mod approver;
 mod assessment;
 mod book;
@@ -103,6 +104,9 @@ enum Command {
     /// A licence transfer, step by step (seller and buyer stores).
     #[command(subcommand)]
     Transfer(case::TransferCommand),
+    /// Principals, the gated read (masked), the access log and alerts (PIPL Arts 6, 51).
+    #[command(subcommand)]
+    Access(access::AccessCommand),
     /// The incident register (PIPL Art 57; GDPR Arts 33, 34): register, derive who is affected, remedies,
     /// reports, individuals, notices, reporting clocks.
     #[command(subcommand)]
@@ -351,6 +355,7 @@ fn run(cli: Cli) -> Result<()> {
         }) => approver::add(&ctx, &id, &department, &key_out),
         Command::Assessment(command) => assessment::run(&ctx, command),
         Command::Transfer(command) => case::run(&ctx, command),
+        Command::Access(command) => access::run(&ctx, command),
         Command::Incident(command) => incident::run(&ctx, command),
         Command::Rights(command) => rights::run(&ctx, command),
         Command::Verify(command) => verify::run(&ctx, command),
