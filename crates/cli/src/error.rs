@@ -133,6 +133,7 @@ impl CliError {
                 | RightsError::Duplicate { .. }
                 | RightsError::RefusalNotApplicable { .. }
                 | RightsError::OtherCustomer { .. }
+                | RightsError::AnswerMismatch { .. }
                 | RightsError::ReceiptInvalid,
             )) => INPUT_REFUSED,
             _ => FAILED,

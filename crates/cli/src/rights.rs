@@ -225,6 +225,25 @@ Example:\n  custodia --store ./broker rights refuse --request <ID> --code identi
         #[arg(long, value_parser = code::<Language>, default_value = "zh")]
         language: Language,
     },
+    /// Answer a correction (PIPL Art 46; GDPR Art 16): the corrected values become the customer's new record
+    /// version, in the same unit of work as the answer; changing a field the request did not name is refused.
+    #[command(
+        after_help = "The values file is a JSON object from field path to new value, in the record's own JSON \
+form, e.g. {\"contact.email\": \"new@example.com\"}; each value is checked by the model. It holds personal \
+information: keep it with the request's evidence, not in shell history.\n\n\
+Example:\n  custodia --store ./broker rights correct --request <ID> --values corrected.json --by desk-2"
+    )]
+    Correct {
+        /// The request id.
+        #[arg(long)]
+        request: RequestId,
+        /// The corrected values (JSON object: field path → value).
+        #[arg(long, value_name = "FILE")]
+        values: PathBuf,
+        /// Who makes the correction.
+        #[arg(long)]
+        by: String,
+    },
     /// Answer a withdrawal of consent, a restriction or an objection: a consent event, effective now, through
     /// the consent path (PIPL Arts 15, 44; GDPR Arts 7(3), 18, 21).
     #[command(
@@ -464,6 +483,36 @@ fn package(b: &Brokerage, r: &Request, language: Language) -> Result<(ResponsePa
     Ok((package, action))
 }
 
+/// The customer's fields with the corrected values of `path` set at their paths; a path the record does not
+/// have, or a value the model refuses, is refused naming the path, never the value.
+fn corrected(current: &custodia_model::Customer, path: &Path) -> Result<custodia_model::CustomerFields> {
+    let shown = path.display().to_string();
+    let bytes = zeroize::Zeroizing::new(read(path)?);
+    let values: serde_json::Map<String, serde_json::Value> =
+        custodia_model::from_json(&bytes).map_err(|e| CliError::input(&shown, e.to_string()))?;
+    if values.is_empty() {
+        return Err(CliError::input(&shown, "names no field"));
+    }
+    let mut record = serde_json::to_value(current.to_fields())
+        .map_err(|_| CliError::input("customer", "cannot be rendered"))?;
+    for (field, value) in values {
+        let mut at = &mut record;
+        for segment in field.split('.') {
+            at = at
+                .as_object_mut()
+                .and_then(|o| o.get_mut(segment))
+                .ok_or_else(|| {
+                    CliError::input(&shown, format!("{field}: not a field of the customer record"))
+                })?;
+        }
+        *at = value;
+    }
+    let text = zeroize::Zeroizing::new(
+        serde_json::to_vec(&record).map_err(|_| CliError::input(&shown, "cannot be rendered"))?,
+    );
+    custodia_model::from_json(&text).map_err(|e| CliError::input(&shown, e.to_string()))
+}
+
 fn notice_of(path: &Path) -> Result<Notice> {
     custodia_model::from_json(&read(path)?)
         .map_err(|e| CliError::input(path.display().to_string(), e.to_string()))
@@ -625,6 +674,40 @@ pub fn run(ctx: &Context, command: RightsCommand) -> Result<()> {
                     v["kept"] = serde_json::json!(kept);
                     v["method"] = serde_json::json!(method);
                     v["certificates"] = serde_json::json!(done.certificates);
+                    v
+                },
+            );
+        }
+        RightsCommand::Correct { request, values, by } => {
+            let customer = b.request(request)?.customer();
+            let current = b.read_customer_trusted(customer)?;
+            let fields = corrected(&current, &values)?;
+            let r = b.answer_correction(
+                request,
+                custodia_brokerage::Update {
+                    customer,
+                    from_version: current.version().number(),
+                    fields,
+                    by: actor("--by", &by)?,
+                },
+            )?;
+            let version = r.answered().and_then(|a| {
+                a.answer.actions().find_map(|x| match x {
+                    Action::Corrected { version, .. } => Some(*version),
+                    _ => None,
+                })
+            });
+            ctx.emit(
+                || {
+                    format!(
+                        "answered: {}; the record is now at version {}",
+                        line(&r),
+                        version.unwrap_or_default()
+                    )
+                },
+                || {
+                    let mut v = summary(&r);
+                    v["version"] = serde_json::json!(version);
                     v
                 },
             );

@@ -679,3 +679,98 @@ fn bad_inputs_are_refused_with_their_codes_and_no_personal_value() {
         }
     }
 }
+
+#[test]
+fn a_correction_is_a_new_version_of_the_fields_asked_for_and_nothing_more() {
+    let d = desk();
+    let customer = d
+        .customers
+        .iter()
+        .find(|c| c.fields().contact.email.is_some() && c.fields().contact.mobile.is_some())
+        .expect("a customer with an e-mail address and a mobile number");
+    let id = receive(
+        &d,
+        &beijing(9, 28),
+        customer,
+        "correction",
+        &["--field", "contact.email"],
+    );
+    identity(&d, &beijing(9, 28), &id);
+    let write = |name: &str, text: &str| {
+        let path = d.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let correct = |values: &Path| {
+        run(
+            &d.store,
+            &beijing(10, 8),
+            &[
+                "rights",
+                "correct",
+                "--request",
+                &id,
+                "--values",
+                s(values),
+                "--by",
+                "desk-2",
+            ],
+        )
+    };
+    // More than was asked (the mobile number too): refused, nothing recorded.
+    let too_much = write(
+        "too-much.json",
+        r#"{"contact.email": "corrected@example.com", "contact.mobile": null}"#,
+    );
+    correct(&too_much).assert().code(3);
+    // A field the record does not have; a value the model refuses (named by path, never echoed); not JSON.
+    let unknown = write("unknown.json", r#"{"contact.fax": "x"}"#);
+    correct(&unknown)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("contact.fax"));
+    let bad = write("bad.json", r#"{"contact.email": "not-an-address"}"#);
+    let out = correct(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not-an-address"));
+    correct(&write("empty.json", "{}")).assert().code(3);
+    correct(&write("broken.json", "{")).assert().code(3);
+    let shown = step(&d.store, &beijing(10, 8), &["rights", "show", "--request", &id]);
+    assert_eq!(shown["state"], "verified", "{shown}");
+
+    let good = write("corrected.json", r#"{"contact.email": "corrected@example.com"}"#);
+    let done = json(
+        &d.store,
+        &[
+            "--now",
+            &beijing(10, 8),
+            "rights",
+            "correct",
+            "--request",
+            &id,
+            "--values",
+            s(&good),
+            "--by",
+            "desk-2",
+        ],
+    );
+    assert_eq!(
+        (done["state"].as_str(), done["version"].as_u64()),
+        (Some("answered"), Some(2)),
+        "{done}"
+    );
+    assert!(!done.to_string().contains("corrected@example.com"));
+    let masked = json(&d.store, &["customer", "show", &customer.id().to_string()]);
+    assert_eq!(masked["version"], 2);
+    assert_ne!(
+        masked["email"].as_str(),
+        customer
+            .fields()
+            .contact
+            .email
+            .as_ref()
+            .map(|e| e.mask())
+            .as_deref(),
+        "{masked}"
+    );
+}
