@@ -167,6 +167,22 @@ Examples:\n  custodia --store ./broker incident individuals --incident <ID> --no
         #[arg(long)]
         out: PathBuf,
     },
+    /// Set the contact the notices name (PIPL Art 57(3)): the brokerage, its channel, the PI protection
+    /// officer (needed once the brokerage holds the threshold's number of people).
+    #[command(
+        after_help = "Example:\n  custodia --store ./broker incident contact --controller 示例保险经纪有限公司 --channel privacy@broker.example --officer 个人信息保护负责人"
+    )]
+    Contact {
+        /// The brokerage's name.
+        #[arg(long)]
+        controller: String,
+        /// The brokerage's channel (an e-mail address or telephone number of the brokerage's, never a person's own).
+        #[arg(long)]
+        channel: String,
+        /// The PI protection officer, if one is designated.
+        #[arg(long)]
+        officer: Option<String>,
+    },
     /// One incident: kind, level, affected count, remedies, reports, timeline.
     #[command(after_help = "Example:\n  custodia --store ./broker incident show --incident <ID> --json")]
     Show {
@@ -476,6 +492,32 @@ pub fn run(ctx: &Context, command: IncidentCommand) -> Result<()> {
             ctx.emit(
                 || format!("incident {incident}: notices written to {} (notice-zh-CN.txt, notice-en.txt, notices.json)", out.display()),
                 || serde_json::json!({ "incident": incident.to_string(), "out": out.display().to_string(), "files": ["notice-zh-CN.txt", "notice-en.txt", "notices.json"] }),
+            );
+        }
+        IncidentCommand::Contact {
+            controller,
+            channel,
+            officer,
+        } => {
+            for (flag, text) in [
+                ("--controller", Some(&controller)),
+                ("--channel", Some(&channel)),
+                ("--officer", officer.as_ref()),
+            ] {
+                if text.is_some_and(|t| t.trim().is_empty() || t.chars().any(char::is_control)) {
+                    return Err(CliError::input(flag, "empty or holds a control character"));
+                }
+            }
+            let mut config = b.oversight_config()?;
+            config.contact = custodia_oversight::Contact {
+                controller,
+                channel,
+                officer,
+            };
+            b.set_oversight_config(&config)?;
+            ctx.emit(
+                || "the contact of incident notices is recorded (on the ledger by digest)".to_owned(),
+                || serde_json::json!({ "contact": config.contact }),
             );
         }
         IncidentCommand::Show { incident } => {

@@ -301,7 +301,26 @@ fn an_incident_from_registration_to_notices_with_its_clocks_and_remedies() {
     let late = step(&store, "2026-07-06T10:00:00+08:00", &["incident", "overdue"]);
     assert_eq!(late[0]["duty"], "cac_summary", "{late}");
 
-    // The notices, in zh-CN and en, to files.
+    // The notices, in zh-CN and en, to files, naming the contact set.
+    step(
+        &store,
+        "2026-06-05T09:00:00+08:00",
+        &[
+            "incident",
+            "contact",
+            "--controller",
+            "示例保险经纪有限公司",
+            "--channel",
+            "privacy@broker.example",
+        ],
+    );
+    run(
+        &store,
+        "2026-06-05T09:00:00+08:00",
+        &["incident", "contact", "--controller", " ", "--channel", "x"],
+    )
+    .assert()
+    .code(3);
     let out = dir.path().join("notices");
     step(
         &store,
@@ -310,7 +329,11 @@ fn an_incident_from_registration_to_notices_with_its_clocks_and_remedies() {
     );
     let zh = std::fs::read_to_string(out.join("notice-zh-CN.txt")).unwrap();
     let en = std::fs::read_to_string(out.join("notice-en.txt")).unwrap();
-    assert!(zh.contains("身份信息"), "{zh}");
+    assert!(
+        zh.contains("身份信息") && zh.contains("示例保险经纪有限公司"),
+        "{zh}"
+    );
+    assert!(en.contains("privacy@broker.example"), "{en}");
     assert!(en.contains("identity details"), "{en}");
     // Not overwritten.
     run(
