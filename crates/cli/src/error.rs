@@ -134,6 +134,8 @@ impl CliError {
                 | RightsError::RefusalNotApplicable { .. }
                 | RightsError::OtherCustomer { .. }
                 | RightsError::AnswerMismatch { .. }
+                | RightsError::IdentityTooWeak { .. }
+                | RightsError::NotAvailable { .. }
                 | RightsError::ReceiptInvalid,
             )) => INPUT_REFUSED,
             _ => FAILED,

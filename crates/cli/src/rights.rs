@@ -108,6 +108,16 @@ Example:\n  custodia --store ./broker --now 2026-09-28T10:00:00+08:00 rights rec
         /// portability: the receiving processor; automated decisions: the decision (the brokerage's reference).
         #[arg(long)]
         reference: Option<String>,
+        /// Who asks: the customer, or a guardian, an authorised agent, a close relative of a deceased
+        /// customer (PIPL Art 49), each needing its own authority check.
+        #[arg(long, default_value = "customer", value_parser = ["customer", "guardian", "agent", "close_relative"])]
+        requester: String,
+        /// The requester's pseudonymous id (the brokerage's contact record of them), when not the customer.
+        #[arg(long)]
+        requester_id: Option<custodia_rights::RequesterId>,
+        /// close_relative: how they are related (spouse, parent, child, sibling, grandparent, grandchild).
+        #[arg(long, value_parser = code::<custodia_rights::Relation>)]
+        relation: Option<custodia_rights::Relation>,
     },
     /// Record an identity check of a request (method, digest of the record of it, who; at the drill clock).
     #[command(
@@ -378,6 +388,38 @@ fn kind_of(
     Ok(kind)
 }
 
+/// Who asks, from the flags; an id or relation the capacity does not take is refused, not dropped.
+fn requester_of(
+    capacity: &str,
+    id: Option<custodia_rights::RequesterId>,
+    relation: Option<custodia_rights::Relation>,
+) -> Result<custodia_rights::Requester> {
+    use custodia_rights::Requester;
+    if relation.is_some() && capacity != "close_relative" {
+        return Err(CliError::input("--relation", "only a close_relative has one"));
+    }
+    if capacity == "customer" {
+        if id.is_some() {
+            return Err(CliError::input(
+                "--requester-id",
+                "the customer asks in person: no requester id",
+            ));
+        }
+        return Ok(Requester::Customer);
+    }
+    let requester =
+        id.ok_or_else(|| CliError::input("--requester-id", format!("a {capacity} is named by their id")))?;
+    Ok(match capacity {
+        "guardian" => Requester::Guardian { requester },
+        "agent" => Requester::Agent { requester },
+        _ => Requester::CloseRelative {
+            requester,
+            relation: relation
+                .ok_or_else(|| CliError::input("--relation", "a close relative's relation is needed"))?,
+        },
+    })
+}
+
 /// One line of a request: id, customer, kind, state, deadline.
 fn line(r: &Request) -> String {
     let deadline = r.deadline().map_or_else(
@@ -532,10 +574,14 @@ pub fn run(ctx: &Context, command: RightsCommand) -> Result<()> {
             purpose,
             field,
             reference,
+            requester,
+            requester_id,
+            relation,
         } => {
             let kind = kind_of(kind, &category, &purpose, &field, reference.as_deref())?;
+            let requester = requester_of(&requester, requester_id, relation)?;
             let at = received_at.unwrap_or_else(|| b.now());
-            let intake = Intake::new(customer, kind, channel, at, actor("--by", &by)?);
+            let intake = Intake::new(customer, kind, channel, at, actor("--by", &by)?).by(requester);
             let r = b.receive_request(intake)?;
             tracing::info!(request = %r.id(), "request received");
             emit_request(ctx, "received", &r);

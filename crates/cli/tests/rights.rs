@@ -584,6 +584,62 @@ fn bad_inputs_are_refused_with_their_codes_and_no_personal_value() {
         .code(3)
         .stderr(predicate::str::contains("--reference"));
 
+    // Someone else asking: an agent is named by id; a close relative only for a deceased customer (the
+    // records hold no date of death, so refused); flags the capacity does not take are refused.
+    let agent_id = "0190f7a2-1c7e-7d1a-9b0e-3f4c5d6e7f81";
+    let with = |kind: &str, extra: &[&str]| {
+        let mut v = receive_args(&d.customers[2].id().to_string(), kind);
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let agent = json(
+        &d.store,
+        &[
+            &["--now", now.as_str()],
+            args(&with(
+                "copy",
+                &["--requester", "agent", "--requester-id", agent_id],
+            ))
+            .as_slice(),
+        ]
+        .concat(),
+    );
+    assert_eq!(agent["state"], "awaiting_identity", "{agent}");
+    run(&d.store, &now, &args(&with("access", &["--requester", "agent"])))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("--requester-id"));
+    run(
+        &d.store,
+        &now,
+        &args(&with("access", &["--requester-id", agent_id])),
+    )
+    .assert()
+    .code(3);
+    run(&d.store, &now, &args(&with("access", &["--relation", "spouse"])))
+        .assert()
+        .code(3);
+    run(
+        &d.store,
+        &now,
+        &args(&with(
+            "access",
+            &[
+                "--requester",
+                "close_relative",
+                "--requester-id",
+                agent_id,
+                "--relation",
+                "child",
+            ],
+        )),
+    )
+    .assert()
+    .code(3);
+    run(&d.store, &now, &args(&with("access", &["--requester", "cousin"])))
+        .assert()
+        .code(2);
+
     // A duplicate of an open request: refused (3).
     let id = receive(&d, &now, &d.customers[0], "access", &[]);
     run(&d.store, &now, &args(&receive_args(&customer, "access")))
