@@ -34,11 +34,16 @@ pub fn code<T: DeserializeOwned>(text: &str) -> std::result::Result<T, String> {
     custodia_model::from_json(&quoted).map_err(|_| "not one of the codes listed in --help".to_owned())
 }
 
-/// A refusal code given by its name (the codes that carry no details).
+/// A refusal code given by its name (the codes that carry no details), or `standard:<ground>` for a GB/T
+/// 35273-style ground.
 fn refusal_code(text: &str) -> std::result::Result<RefusalCode, String> {
-    let json =
-        serde_json::to_vec(&serde_json::json!({ "code": text })).map_err(|_| "not a code".to_owned())?;
-    custodia_model::from_json(&json).map_err(|_| "not a refusal code without details (see --help)".to_owned())
+    let value = match text.split_once(':') {
+        Some(("standard", ground)) => serde_json::json!({ "code": "standard", "ground": ground }),
+        _ => serde_json::json!({ "code": text }),
+    };
+    let json = serde_json::to_vec(&value).map_err(|_| "not a code".to_owned())?;
+    custodia_model::from_json(&json)
+        .map_err(|_| "not a refusal code without details, nor standard:<ground> (see --help)".to_owned())
 }
 
 /// The evidence of an identity check or a request: SHA-256 given in hex, or computed over a file.
@@ -171,7 +176,9 @@ Example:\n  custodia --store ./broker rights extend --request <ID> --reason comp
         after_help = "Codes (without details): confidential_by_law, state_organ_duty, already_accurate, \
 identity_not_verifiable, portability_not_consent_or_contract, portability_not_feasible, \
 portability_harms_others, deceased_arranged_otherwise, law_provides_otherwise, not_identifiable, \
-manifestly_unfounded_or_excessive, copy_affects_others, …; each must fit the request's kind and regime.\n\n\
+manifestly_unfounded_or_excessive, copy_affects_others, …; and standard:<ground> (controller_legal_duty, \
+national_security, public_safety_or_health, criminal_proceedings, malice_or_abuse, life_or_property, \
+serious_harm, trade_secrets). Each must fit the request's kind and regime.\n\n\
 Example:\n  custodia --store ./broker rights refuse --request <ID> --code identity_not_verifiable --language zh"
     )]
     Refuse {

@@ -508,6 +508,41 @@ fn overdue_requests_are_listed_earliest_first_and_a_refusal_answers_one() {
         .assert()
         .success()
         .stdout(predicate::str::contains("1 open requests").and(predicate::str::contains(later.as_str())));
+    // A GB/T 35273-style ground refuses a verified request.
+    identity(&d, &beijing(10, 26), &later);
+    let r = step(
+        &d.store,
+        &beijing(10, 27),
+        &[
+            "rights",
+            "refuse",
+            "--request",
+            &later,
+            "--code",
+            "standard:trade_secrets",
+        ],
+    );
+    assert_eq!(r["state"], "answered", "{r}");
+    let receipt = d.path("later.txt");
+    step(
+        &d.store,
+        &beijing(10, 27),
+        &["rights", "receipt", "--request", &later, "--out", s(&receipt)],
+    );
+    let keys = json(&d.store, &["keys", "public"]);
+    let v = json(
+        &d.store,
+        &[
+            "verify",
+            "rights-receipt",
+            s(&receipt),
+            "--signing",
+            keys["signing"].as_str().unwrap(),
+            "--vkey",
+            keys["ledger_vkey"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(v["refusals"], serde_json::json!(["standard"]), "{v}");
 }
 
 #[test]
@@ -701,6 +736,14 @@ fn bad_inputs_are_refused_with_their_codes_and_no_personal_value() {
     run(&d.store, &now, &["rights", "show", "--request", stranger])
         .assert()
         .code(3);
+    // A standard ground with an unknown name: usage.
+    run(
+        &d.store,
+        &now,
+        &["rights", "refuse", "--request", &id, "--code", "standard:whim"],
+    )
+    .assert()
+    .code(2);
     // A refusal code that is not one.
     run(
         &d.store,
