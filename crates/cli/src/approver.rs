@@ -62,7 +62,7 @@ pub fn load_key(path: &Path) -> Result<SigningKey> {
 }
 
 /// Writes a key file that must not exist yet, readable by its owner only.
-fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use custodia_brokerage::BrokerageError;
+use custodia_rights::RightsError;
 
 /// Exit code: everything asked was done.
 pub const OK: u8 = 0;
@@ -116,6 +117,27 @@ impl CliError {
             CliError::Input { .. } | CliError::RowsRefused { .. } | CliError::NotUtf8 { .. } => INPUT_REFUSED,
             CliError::Model(_) | CliError::Transfer(_) | CliError::Access(_) => INPUT_REFUSED,
             CliError::Brokerage(BrokerageError::InvalidInput { .. }) => INPUT_REFUSED,
+            // After an incident, only an inspected document dated after it verifies (the message names the
+            // incident): the check given is refused, nothing recorded.
+            CliError::Brokerage(BrokerageError::ReverificationRequired { .. }) => INPUT_REFUSED,
+            // An incident's input refused (no system, no category, an empty exposure, a bad reference).
+            CliError::Brokerage(BrokerageError::Oversight(custodia_oversight::OversightError::Invalid {
+                ..
+            })) => INPUT_REFUSED,
+            CliError::Brokerage(BrokerageError::UnknownPrincipal { .. }) => INPUT_REFUSED,
+            // A request refused as given: an unknown customer, a duplicate of an open one, a malformed field,
+            // a refusal code that does not fit the kind, an answer of another customer.
+            CliError::Brokerage(BrokerageError::Rights(
+                RightsError::InvalidInput { .. }
+                | RightsError::UnknownCustomer { .. }
+                | RightsError::Duplicate { .. }
+                | RightsError::RefusalNotApplicable { .. }
+                | RightsError::OtherCustomer { .. }
+                | RightsError::AnswerMismatch { .. }
+                | RightsError::IdentityTooWeak { .. }
+                | RightsError::NotAvailable { .. }
+                | RightsError::ReceiptInvalid,
+            )) => INPUT_REFUSED,
             _ => FAILED,
         }
     }

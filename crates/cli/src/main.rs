@@ -7,13 +7,16 @@
 //! in its case's state). `--now` is the **drill clock**: every step runs at that time instead of the
 //! system clock, so a case can be driven through weeks in a test or a rehearsal.
 
+mod access;
 mod approver;
 mod assessment;
 mod book;
 mod case;
 mod context;
 mod error;
+mod incident;
 mod progress;
+mod rights;
 mod verify;
 
 use std::path::PathBuf;
@@ -62,7 +65,7 @@ struct Cli {
     command: Command,
 }
 
-fn parse_now(text: &str) -> std::result::Result<DateTime<Utc>, String> {
+pub(crate) fn parse_now(text: &str) -> std::result::Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| "not an RFC 3339 time such as 2026-06-01T09:00:00+08:00".to_owned())
@@ -101,6 +104,17 @@ enum Command {
     /// A licence transfer, step by step (seller and buyer stores).
     #[command(subcommand)]
     Transfer(case::TransferCommand),
+    /// Principals, the gated read (masked), the access log and alerts (PIPL Arts 6, 51).
+    #[command(subcommand)]
+    Access(access::AccessCommand),
+    /// The incident register (PIPL Art 57; GDPR Arts 33, 34): register, derive who is affected, remedies,
+    /// reports, individuals, notices, reporting clocks.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
+    /// The customers' requests desk (PIPL Arts 44–50; GDPR Arts 12–22): receive, verify identity, extend,
+    /// answer, list what is open and what is overdue.
+    #[command(subcommand)]
+    Rights(rights::RightsCommand),
     /// Verify artefacts offline, with public material only (exit 1 on failure).
     #[command(subcommand)]
     Verify(verify::VerifyCommand),
@@ -341,6 +355,9 @@ fn run(cli: Cli) -> Result<()> {
         }) => approver::add(&ctx, &id, &department, &key_out),
         Command::Assessment(command) => assessment::run(&ctx, command),
         Command::Transfer(command) => case::run(&ctx, command),
+        Command::Access(command) => access::run(&ctx, command),
+        Command::Incident(command) => incident::run(&ctx, command),
+        Command::Rights(command) => rights::run(&ctx, command),
         Command::Verify(command) => verify::run(&ctx, command),
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use custodia_consent::ConsentReceipt;
 use custodia_ledger::{NoteVerifier, SignedCheckpoint, TrustPolicy};
 use custodia_transfer::package::DEFAULT_MAX_ENTRY_LEN;
 use custodia_transfer::{PackageSummary, SignedAgreement, SignedReceipt, verify_package};
@@ -55,6 +56,36 @@ pub enum VerifyCommand {
         #[arg(long)]
         signing: String,
     },
+    /// Consent receipts (custodia-consent-receipt JSON, spec/consent-receipt.md): the checkpoint's signature
+    /// by the controller's consent log key, each entry's inclusion proof, and the stated fields against the
+    /// proven event and notice (PIPL Arts 14, 15; GDPR Art 7(1)). Several files may be given: each is
+    /// reported, and the command exits 1 if any fails.
+    #[command(
+        after_help = "Example:\n  custodia verify consent-receipt receipt-1.json --vkey \"$(cat consent-log.vkey)\""
+    )]
+    ConsentReceipt {
+        /// The receipt files.
+        #[arg(required = true)]
+        receipts: Vec<PathBuf>,
+        /// The controller's consent log verifier key (C2SP vkey); its name is the log's origin.
+        #[arg(long)]
+        vkey: String,
+    },
+    /// A response receipt of a customer's request (`rights receipt`): the brokerage's signature, the answer's
+    /// ledger entry and its inclusion proof under a signed checkpoint (PIPL Art 50).
+    #[command(
+        after_help = "Example:\n  custodia verify rights-receipt receipt.txt --signing <HEX> --vkey <VKEY>   (both from `custodia --json keys public`)"
+    )]
+    RightsReceipt {
+        /// The receipt file.
+        receipt: PathBuf,
+        /// The brokerage's signing key (hex, `keys public`).
+        #[arg(long)]
+        signing: String,
+        /// The brokerage's ledger verifier key (C2SP vkey, `keys public`).
+        #[arg(long)]
+        vkey: String,
+    },
     /// A signed ledger checkpoint (C2SP tlog-checkpoint), with the ledger's verifier key.
     #[command(
         after_help = "Example:\n  custodia verify checkpoint checkpoint.txt --vkey \"$(custodia --store ./seller --json keys public | jq -r .ledger_vkey)\""
@@ -84,6 +115,83 @@ fn package(path: &Path, agreement: &SignedAgreement) -> Result<PackageSummary> {
     let file = std::fs::File::open(path).map_err(CliError::io("open", path))?;
     verify_package(std::io::BufReader::new(file), agreement, DEFAULT_MAX_ENTRY_LEN)
         .map_err(|e| failed(path, e))
+}
+
+fn signing_key(hex_text: &str) -> Result<custodia_crypto::VerifyingKey> {
+    hex::decode(hex_text.trim())
+        .ok()
+        .and_then(|b| custodia_crypto::VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| CliError::input("--signing", "not an Ed25519 public key in hex"))
+}
+
+/// Parses a consent receipt and refuses one whose JSON is not exactly the receipt's own form: spec/
+/// consent-receipt.md refuses unknown members, but some of custodia-consent's receipt structs
+/// (`ReceiptParty`, `PiiInformation`) do not deny them, so a renamed `"sensitive_because": null` would
+/// otherwise pass as an absent member. The receipt is re-serialized and compared as a JSON value.
+fn strict_receipt(bytes: &[u8]) -> std::result::Result<ConsentReceipt, String> {
+    let not_one = || "not a consent receipt (custodia-consent-receipt JSON)".to_owned();
+    let receipt: ConsentReceipt = custodia_model::from_json(bytes).map_err(|_| not_one())?;
+    let given: serde_json::Value = custodia_model::from_json(bytes).map_err(|_| not_one())?;
+    match serde_json::to_value(&receipt) {
+        Ok(own) if own == given => Ok(receipt),
+        _ => Err("the receipt has members its format does not define".to_owned()),
+    }
+}
+
+/// Verifies each consent receipt with the consent log's key; every file is reported, and any failure makes
+/// the command fail (exit 1). The reason is opaque (custodia-consent's `ReceiptInvalid`), as for a forgery.
+fn consent_receipts(ctx: &Context, receipts: &[PathBuf], vkey: &str) -> Result<()> {
+    let key =
+        NoteVerifier::from_vkey(vkey.trim()).map_err(|e| CliError::input("--vkey", render(&e.into())))?;
+    let mut results = Vec::with_capacity(receipts.len());
+    let mut failures = 0usize;
+    for path in receipts {
+        let bytes = read(path)?;
+        let verified = strict_receipt(&bytes).and_then(|r| r.verify(&key).map_err(|e| e.to_string()));
+        let shown = path.display().to_string();
+        match verified {
+            Ok(v) => {
+                let event = v.event();
+                results.push(serde_json::json!({ "file": shown, "verified": true, "event": event.id().to_string(), "customer": event.customer().to_string(), "kind": event.kind(), "origin": v.origin(), "tree_size": v.tree_size() }));
+            }
+            Err(reason) => {
+                failures += 1;
+                results.push(serde_json::json!({ "file": shown, "verified": false, "reason": reason }));
+            }
+        }
+    }
+    ctx.emit(
+        || {
+            results
+                .iter()
+                .map(|r| match r["verified"].as_bool() {
+                    Some(true) => format!(
+                        "consent receipt {} verifies: event {} of customer {}, {}, log {} at size {}",
+                        r["file"].as_str().unwrap_or(""),
+                        r["event"].as_str().unwrap_or(""),
+                        r["customer"].as_str().unwrap_or(""),
+                        r["kind"].as_str().unwrap_or(""),
+                        r["origin"].as_str().unwrap_or(""),
+                        r["tree_size"]
+                    ),
+                    _ => format!(
+                        "consent receipt {} FAILS: {}",
+                        r["file"].as_str().unwrap_or(""),
+                        r["reason"].as_str().unwrap_or("")
+                    ),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+        || serde_json::json!(results),
+    );
+    if failures > 0 {
+        return Err(CliError::Verify {
+            what: "consent receipts".into(),
+            reason: format!("{failures} of {} do not verify", receipts.len()),
+        });
+    }
+    Ok(())
 }
 
 /// Runs one `verify` command.
@@ -123,10 +231,7 @@ pub fn run(ctx: &Context, command: VerifyCommand) -> Result<()> {
             );
         }
         VerifyCommand::AuditPack { dir, signing } => {
-            let expected = hex::decode(signing.trim())
-                .ok()
-                .and_then(|b| custodia_crypto::VerifyingKey::from_bytes(&b).ok())
-                .ok_or_else(|| CliError::input("--signing", "not an Ed25519 public key in hex"))?;
+            let expected = signing_key(&signing)?;
             let v = custodia_brokerage::verify_audit_pack(&dir).map_err(|e| failed(&dir, e))?;
             if v.signing != expected {
                 return Err(CliError::Verify {
@@ -137,6 +242,24 @@ pub fn run(ctx: &Context, command: VerifyCommand) -> Result<()> {
             ctx.emit(
                 || format!("audit pack {} verifies: ledger {}, {} checkpoints, {} entries proven, {} incidents, {} assessments, {} key rotations, {} destruction certificates", dir.display(), v.ledger, v.checkpoints, v.entries, v.incidents, v.assessments, v.rotations, v.certificates),
                 || serde_json::json!({ "verified": true, "ledger": v.ledger, "checkpoints": v.checkpoints, "entries": v.entries, "incidents": v.incidents, "assessments": v.assessments, "rotations": v.rotations, "certificates": v.certificates }),
+            );
+        }
+        VerifyCommand::ConsentReceipt { receipts, vkey } => consent_receipts(ctx, &receipts, &vkey)?,
+        VerifyCommand::RightsReceipt {
+            receipt,
+            signing,
+            vkey,
+        } => {
+            let signing = signing_key(&signing)?;
+            let ledger = NoteVerifier::from_vkey(vkey.trim())
+                .map_err(|e| CliError::input("--vkey", render(&e.into())))?;
+            let keys = custodia_rights::BrokerageKeys { signing, ledger };
+            let r = custodia_rights::ResponseReceipt::verify(&read(&receipt)?, &keys)
+                .map_err(|e| failed(&receipt, custodia_brokerage::BrokerageError::from(e)))?;
+            let body = r.body();
+            ctx.emit(
+                || format!("response receipt {} verifies: request {}, {}, answered {}{}", receipt.display(), body.request, body.outcome.code(), body.answered_at.to_rfc3339(), if body.late { " (late)" } else { "" }),
+                || serde_json::json!({ "verified": true, "request": body.request.to_string(), "outcome": body.outcome.code(), "answered_at": body.answered_at, "late": body.late, "refusals": body.refusals }),
             );
         }
         VerifyCommand::Checkpoint { checkpoint, vkey } => {
