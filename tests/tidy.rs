@@ -100,7 +100,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     // The operator CLI: a program over the brokerage (and the domain crates' public types it renders; the
     // access crate's principals and signed approvals, which an approver signs with their own key; the
-    // oversight crate's impact assessments, which an officer writes as JSON).
+    // oversight crate's impact assessments, which an officer writes as JSON; the rights crate's requests and
+    // answers, which the desk builds).
     (
         "custodia-cli",
         &[
@@ -111,6 +112,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-transfer",
             "custodia-access",
             "custodia-oversight",
+            "custodia-rights",
             "custodia-brokerage",
         ],
     ),
