@@ -144,6 +144,11 @@ impl Brokerage {
     /// Records new rights settings, on the ledger too (a change of deadlines is itself evidence). Requests
     /// already received keep the settings they were received under.
     pub fn set_rights_config(&self, config: &RightsConfig) -> Result<(), BrokerageError> {
+        // The calendar's fields are public: one built by hand for a state outside the EEA is refused here
+        // as `EeaCalendar::new` refuses it (GDPR deadlines run on an EEA establishment's working days).
+        if let Some(eea) = &config.eea {
+            EeaCalendar::new(eea.calendar.clone(), eea.jurisdiction)?;
+        }
         self.write(|log| {
             let bytes = records::to_json(config)?;
             self.store.put_record(SETTINGS, RIGHTS_SETTINGS, &bytes)?;

@@ -765,3 +765,23 @@ fn after_a_forced_reverification_only_a_document_inspected_since_verifies_and_it
     b.record_identity(next.id(), knowledge(clock.now())).unwrap();
     b.verify_ledger().unwrap();
 }
+
+/// GDPR deadlines run on an EEA establishment's working days: settings read from a file that name a state
+/// outside the EEA as the establishment are refused, and nothing is recorded.
+#[test]
+fn rights_settings_with_an_establishment_outside_the_eea_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(beijing(6, 1));
+    let b = open(&dir.path().join("broker.db"), &clock);
+    let mut config = serde_json::to_value(b.rights_config().unwrap()).unwrap();
+    let calendar = custodia_model::WorkingDayCalendar::mainland_2026().unwrap();
+    config["eea"] = serde_json::json!({ "calendar": calendar, "jurisdiction": "CN" });
+    let config: custodia_brokerage::RightsConfig = serde_json::from_value(config).unwrap();
+    let entries = b.verify_ledger().unwrap().size();
+    assert!(matches!(
+        b.set_rights_config(&config),
+        Err(BrokerageError::Rights(_))
+    ));
+    assert_eq!(b.rights_config().unwrap().eea, None);
+    assert_eq!(b.verify_ledger().unwrap().size(), entries);
+}

@@ -307,6 +307,20 @@ Example:\n  custodia --store ./broker rights correct --request <ID> --values cor
         after_help = "Example:\n  custodia --store ./broker --now 2026-10-26T10:00:00+08:00 rights overdue"
     )]
     Overdue,
+    /// Set the working-day calendar of the EEA establishment that GDPR deadlines run on (GDPR Art 12(3):
+    /// a month, extendable by two; without one a GDPR request is refused rather than counted on the
+    /// mainland calendar). The calendar file is JSON: name, first, last, holidays, working_weekends.
+    #[command(
+        after_help = "Example:\n  custodia --store ./broker rights eea-calendar --jurisdiction DE --calendar de-2026.json"
+    )]
+    EeaCalendar {
+        /// The member state of the establishment (ISO 3166 alpha-2; must be in the EEA).
+        #[arg(long)]
+        jurisdiction: String,
+        /// The calendar (JSON).
+        #[arg(long, value_name = "FILE")]
+        calendar: PathBuf,
+    },
 }
 
 fn actor(flag: &'static str, id: &str) -> Result<ActorId> {
@@ -838,6 +852,25 @@ pub fn run(ctx: &Context, command: RightsCommand) -> Result<()> {
                     out
                 },
                 || open.iter().map(summary).collect(),
+            );
+        }
+        RightsCommand::EeaCalendar {
+            jurisdiction,
+            calendar,
+        } => {
+            let state = custodia_model::Jurisdiction::new(&jurisdiction)
+                .map_err(|_| CliError::input("--jurisdiction", "not an ISO 3166 alpha-2 code"))?;
+            let shown = calendar.display().to_string();
+            let days: custodia_model::WorkingDayCalendar = custodia_model::from_json(&read(&calendar)?)
+                .map_err(|e| CliError::input(&shown, e.to_string()))?;
+            let eea = custodia_rights::EeaCalendar::new(days, state)
+                .map_err(|e| CliError::input("--jurisdiction", e.to_string()))?;
+            let mut config = b.rights_config()?;
+            config.eea = Some(eea);
+            b.set_rights_config(&config)?;
+            ctx.emit(
+                || format!("GDPR deadlines now run on the {jurisdiction} establishment's calendar ({shown})"),
+                || serde_json::json!({ "jurisdiction": jurisdiction, "calendar": shown }),
             );
         }
         RightsCommand::Overdue => {

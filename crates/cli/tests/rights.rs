@@ -873,3 +873,93 @@ fn a_correction_is_a_new_version_of_the_fields_asked_for_and_nothing_more() {
         "{masked}"
     );
 }
+
+/// An EU resident's request is a GDPR request, whose deadline runs on the working days of the controller's
+/// EEA establishment: until `rights eea-calendar` sets that calendar the request is refused rather than
+/// counted on the mainland calendar; a state outside the EEA is refused as the establishment; with the
+/// calendar set the request is taken, under the GDPR, due a month after receipt (GDPR Art 12(3)).
+#[test]
+fn a_gdpr_request_waits_for_the_eea_establishments_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("broker");
+    init(&store, "broker.example/ledger");
+    // Citizens with a resident identity card (what the CSV takes) who live in Germany.
+    let people: Vec<Customer> = customers(40, 18).into_iter().take(3).collect();
+    let (csv, notice) = (dir.path().join("book.csv"), dir.path().join("notice.json"));
+    let mut w = csv::Writer::from_path(&csv).unwrap();
+    w.write_record(HEADER.split(',')).unwrap();
+    let residence = HEADER.split(',').position(|c| c == "residence").unwrap();
+    for c in &people {
+        let mut row = cells(c).unwrap();
+        row[residence] = "DE".into();
+        w.write_record(&row).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    write_notice(&notice);
+    step(
+        &store,
+        &beijing(6, 1),
+        &["book", "import", s(&csv), "--notice", s(&notice)],
+    );
+    let id = people[0].id().to_string();
+    let receive = [
+        "rights",
+        "receive",
+        "--customer",
+        &id,
+        "--kind",
+        "access",
+        "--by",
+        "desk-1",
+    ];
+    run(&store, &beijing(6, 2), &receive)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("calendar"));
+    let calendar = dir.path().join("de-2026.json");
+    let days = serde_json::json!({
+        "name": "de-2026",
+        "first": "2026-01-01",
+        "last": "2026-12-31",
+        "holidays": ["2026-01-01", "2026-04-03", "2026-04-06", "2026-05-01", "2026-05-14", "2026-05-25",
+                     "2026-10-03", "2026-12-25", "2026-12-26"],
+        "working_weekends": [],
+    });
+    std::fs::write(&calendar, days.to_string()).unwrap();
+    let set = |state: &str| {
+        [
+            "rights",
+            "eea-calendar",
+            "--jurisdiction",
+            state,
+            "--calendar",
+            s(&calendar),
+        ]
+        .map(String::from)
+    };
+    run(&store, &beijing(6, 2), &args(&set("CN"))).assert().code(3);
+    let mut bad = days.clone();
+    bad["holidays"] = serde_json::json!(["2027-01-01"]);
+    let outside = dir.path().join("bad.json");
+    std::fs::write(&outside, bad.to_string()).unwrap();
+    run(
+        &store,
+        &beijing(6, 2),
+        &[
+            "rights",
+            "eea-calendar",
+            "--jurisdiction",
+            "DE",
+            "--calendar",
+            s(&outside),
+        ],
+    )
+    .assert()
+    .code(3);
+    step(&store, &beijing(6, 2), &args(&set("DE")));
+    let taken = step(&store, &beijing(6, 2), &receive);
+    assert_eq!(taken["state"], "awaiting_identity", "{taken}");
+    assert_eq!(taken["regime"], "gdpr", "{taken}");
+    assert_eq!(taken["last_day"], "2026-07-02", "{taken}");
+}
