@@ -131,6 +131,35 @@ impl Brokerage {
         Ok(done)
     }
 
+    /// A consent receipt for `customer`'s consent event `event` (ISO/IEC TS 27560; `spec/consent-receipt.md`):
+    /// the record's fields, the event's and its notice's ledger entries with their inclusion proofs, against
+    /// a checkpoint signed now. The customer, or a regulator, checks it offline with the brokerage's ledger
+    /// key alone (`ConsentReceipt::verify` with [`Brokerage::public_keys`]' `ledger`): the controller can
+    /// show the consent and what the person was told (PIPL Arts 14, 17; GDPR Art 7(1)). An event that is
+    /// not recorded here, or is another customer's, is refused by id.
+    pub fn consent_receipt(
+        &self,
+        customer: CustomerId,
+        event: custodia_consent::EventId,
+    ) -> Result<custodia_consent::ConsentReceipt, BrokerageError> {
+        let not_theirs = || BrokerageError::InvalidInput {
+            field: "event",
+            reason: format!("{event} is not a consent event recorded here for customer {customer}"),
+        };
+        let marker = self
+            .store
+            .record(EVENTS, event.as_bytes())?
+            .ok_or_else(not_theirs)?;
+        let index = records::u64_at(EVENTS.as_str(), event.as_bytes(), &marker, 0)?;
+        let view = self.consent_view(&[customer], self.policy.clone(), None)?;
+        let checkpoint = self.checkpoint()?;
+        let receipt = custodia_consent::ConsentReceipt::issue(&self.log(), &view.index, index, &checkpoint)?;
+        if receipt.fields().pii_principal_id != customer {
+            return Err(not_theirs());
+        }
+        Ok(receipt)
+    }
+
     /// The ledger indices of every published notice, ascending.
     fn notice_indices(&self) -> Result<Vec<u64>, BrokerageError> {
         let mut out = Vec::new();

@@ -371,3 +371,56 @@ fn onboard_all_writes_the_whole_book_or_nothing() {
     }
     assert_eq!(b.verify_vault(None).unwrap().customers, 11);
 }
+
+/// A consent receipt for a customer's recorded consent event: issued against a checkpoint signed now, it
+/// verifies offline with the brokerage's ledger key alone and proves that very event; another customer's
+/// event and an event never recorded are refused by id; another key does not verify it.
+#[test]
+fn a_customers_consent_receipt_verifies_with_the_ledger_key_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = open(&dir.path().join("b.db"));
+    let customers = book(12);
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", now()).unwrap();
+    b.publish_notice(&notice).unwrap();
+    let recording = Recording::on_the_day(
+        notice.reference(),
+        ActorId::new("clerk").unwrap(),
+        Digest::of(b"f"),
+    );
+    // The events as recorded at onboarding (their ids are the ones the receipts name).
+    let with_events: Vec<(&SyntheticCustomer, Vec<custodia_consent::ConsentEvent>)> = customers
+        .iter()
+        .map(|c| {
+            let events = c
+                .consents
+                .iter()
+                .flat_map(|f| consent_events(c.customer.id(), f, &recording).unwrap())
+                .collect();
+            (c, events)
+        })
+        .collect();
+    let onboarding = with_events.iter().map(|(c, events)| {
+        Onboarding::new(c.customer.clone(), notice.reference()).with_consents(events.clone())
+    });
+    b.onboard_batch(onboarding, &mut |_| {}).unwrap();
+    let with_events: Vec<_> = with_events.into_iter().filter(|(_, e)| !e.is_empty()).collect();
+    assert!(with_events.len() >= 2, "the book has customers with consents");
+    let (first, events) = &with_events[0];
+    let event = events[0].id();
+    let receipt = b.consent_receipt(first.customer.id(), event).unwrap();
+    let verified = receipt.verify(&b.public_keys().ledger).unwrap();
+    assert_eq!(verified.event().id(), event);
+    assert_eq!(verified.fields().pii_principal_id, first.customer.id());
+    // Another customer's event, and an event never recorded.
+    let other = with_events[1].1[0].id();
+    for wrong in [other, custodia_consent::EventId::new_v7()] {
+        assert!(matches!(
+            b.consent_receipt(first.customer.id(), wrong),
+            Err(BrokerageError::InvalidInput { field: "event", .. })
+        ));
+    }
+    // Another brokerage's ledger key (another root secret) does not verify it.
+    let config = BrokerageConfig::sqlite(dir.path().join("other.db")).with_clock(ManualClock::at(now()));
+    let elsewhere = Brokerage::open(config, &StaticKeySource::new([0x01; 32])).unwrap();
+    assert!(receipt.verify(&elsewhere.public_keys().ledger).is_err());
+}

@@ -95,6 +95,9 @@ enum Command {
     /// Approvers of destruction plans and assessments (principals with the approver role and their signing keys).
     #[command(subcommand)]
     Approver(ApproverCommand),
+    /// Customers' consents: a receipt of one, which the customer verifies with the ledger key alone.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
     /// Impact assessments (PIPL Art 55, 56): a transfer executes only under an approved one.
     #[command(subcommand)]
     Assessment(assessment::AssessmentCommand),
@@ -190,6 +193,27 @@ enum AuditCommand {
     #[command(after_help = "Example:\n  custodia --store ./seller audit pack --out ./audit-2026")]
     Pack {
         /// The folder to write (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentCommand {
+    /// Write a consent receipt of one of a customer's recorded consent events (ISO/IEC TS 27560): the
+    /// record, its ledger entries with inclusion proofs and a checkpoint signed now (PIPL Arts 14, 17; GDPR
+    /// Art 7(1)). Check it with `custodia verify consent-receipt --vkey <ledger vkey from keys public>`.
+    #[command(
+        after_help = "Example:\n  custodia --store ./seller consent receipt --customer <ID> --event <EVENT_ID> --out receipt.json"
+    )]
+    Receipt {
+        /// The customer.
+        #[arg(long)]
+        customer: custodia_model::CustomerId,
+        /// The consent event's id.
+        #[arg(long)]
+        event: custodia_consent::EventId,
+        /// The receipt file to write (must not exist).
         #[arg(long)]
         out: PathBuf,
     },
@@ -353,6 +377,17 @@ fn run(cli: Cli) -> Result<()> {
             department,
             key_out,
         }) => approver::add(&ctx, &id, &department, &key_out),
+        Command::Consent(ConsentCommand::Receipt { customer, event, out }) => {
+            let receipt = ctx.open()?.consent_receipt(customer, event)?;
+            let bytes = serde_json::to_vec_pretty(&receipt)
+                .map_err(|_| CliError::input("receipt", "cannot render as JSON"))?;
+            context::write_new(&out, &bytes)?;
+            ctx.emit(
+                || format!("consent receipt of event {event} written to {}", out.display()),
+                || serde_json::json!({ "event": event.to_string(), "out": out.display().to_string() }),
+            );
+            Ok(())
+        }
         Command::Assessment(command) => assessment::run(&ctx, command),
         Command::Transfer(command) => case::run(&ctx, command),
         Command::Access(command) => access::run(&ctx, command),

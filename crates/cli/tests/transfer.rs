@@ -174,6 +174,55 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
         &["transfer", "respond", "--transfer", &id, s(&d("answers.json"))],
     );
     assert_eq!(recorded["recorded"], answers.len() as u64);
+    // A customer's receipt of their recorded answer (PIPL Art 17; GDPR Art 7(1)), checked offline with the
+    // seller's ledger key alone; another customer's answer is not theirs (exit 3).
+    let answer = &answers[0];
+    let (customer, event) = (answer.customer().to_string(), answer.id().to_string());
+    step(
+        &seller,
+        day(20),
+        &[
+            "consent",
+            "receipt",
+            "--customer",
+            &customer,
+            "--event",
+            &event,
+            "--out",
+            s(&d("consent-receipt.json")),
+        ],
+    );
+    let seller_keys = step(&seller, day(20), &["keys", "public"]);
+    let vkey = seller_keys["ledger_vkey"].as_str().unwrap().to_owned();
+    let checked = step(
+        &seller,
+        day(20),
+        &[
+            "verify",
+            "consent-receipt",
+            s(&d("consent-receipt.json")),
+            "--vkey",
+            &vkey,
+        ],
+    );
+    assert!(checked.to_string().contains(&event), "{checked}");
+    if let Some(other) = answers.iter().find(|e| e.customer() != answer.customer()) {
+        at(
+            &seller,
+            &[
+                "consent",
+                "receipt",
+                "--customer",
+                &customer,
+                "--event",
+                &other.id().to_string(),
+                "--out",
+                s(&d("not-theirs.json")),
+            ],
+        )
+        .assert()
+        .code(3);
+    }
     let preview = step(&seller, day(20), &["transfer", "plan", "--transfer", &id]);
     assert_eq!(preview["customers"], customers.len() as u64);
 
