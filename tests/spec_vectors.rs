@@ -1220,9 +1220,21 @@ fn approved_certificate_payload(keys: &Keys) -> String {
     )
 }
 
-/// Ledger payloads of other crates: destruction certificates (before and since signed approvals) and a
-/// data-room record.
+/// The bytes a plan's digest covers after [`custodia_retention::PLAN_DIGEST_DOMAIN`]: the plan as
+/// custodia-retention serializes it, without its (here empty) approvals.
+fn plan_body(plan: &custodia_retention::DestructionPlan) -> String {
+    let stored = serde_json::to_string(plan).unwrap();
+    let body = stored.strip_suffix(r#","approvals":[]}"#).unwrap();
+    format!("{body}}}")
+}
+
+/// Ledger payloads of other crates: destruction certificates (before and since signed approvals), the body
+/// of the plan the approvals sign, and a data-room record.
 fn payload_vectors(keys: &Keys, files: &mut Files) {
+    files.insert(
+        "ledger/destruction-plan-body.json".into(),
+        plan_body(&destruction_plan()).into_bytes(),
+    );
     files.insert(
         "ledger/destruction-certificate.json".into(),
         certificate_payload().into_bytes(),
@@ -1549,7 +1561,12 @@ fn the_committed_vectors_verify_and_decode() {
     assert_eq!(approved.to_payload().unwrap(), bytes);
     assert_eq!(approved.plan(), certificate.plan());
     assert_eq!(approved.entries(), certificate.entries());
-    let request = destruction_plan().approval_request().unwrap();
+    let plan = destruction_plan();
+    let request = plan.approval_request().unwrap();
+    // The plan body is what its digest covers, so a verifier can recompute the digest the approvals sign.
+    let mut preimage = custodia_retention::PLAN_DIGEST_DOMAIN.as_bytes().to_vec();
+    preimage.extend_from_slice(&read("ledger/destruction-plan-body.json"));
+    assert_eq!(sha256(&preimage), plan.digest().unwrap());
     let published = read_json("keys.json");
     assert_eq!(approved.approvals().len(), 2);
     assert_eq!(approved.approvers().len(), approved.approvals().len());

@@ -494,9 +494,10 @@ _RULE_ID = __import__("re").compile(r"[a-z0-9._-]{1,64}")
 
 
 def ledger_payloads(vs):
-    """ledger/data-room-record.json, destruction-certificate.json and destruction-certificate-approved.json
-    (spec/ledger-payloads.md): members, types and vocabularies as specified, compact canonical JSON, the
-    vectors' seeded ids and digest, and the approved certificate's signed approvals."""
+    """ledger/data-room-record.json, destruction-certificate.json, destruction-certificate-approved.json and
+    destruction-plan-body.json (spec/ledger-payloads.md): members, types and vocabularies as specified,
+    compact canonical JSON, the vectors' seeded ids and digest, and the approved certificate's signed
+    approvals of the plan body's digest."""
     from .util import canonical_json
     data = vs.read("ledger/data-room-record.json")
     require(data.startswith(b'{"format":"custodia-transfer/data-room/1",'), "data-room record: prefix")
@@ -512,8 +513,44 @@ def ledger_payloads(vs):
             ("2026-05-01", 10, 300, 40, 3), "data-room record: the vector's values")
 
     _certificate(vs.read("ledger/destruction-certificate.json"), "destruction certificate", None)
-    _certificate(vs.read("ledger/destruction-certificate-approved.json"), "approved destruction certificate",
-                 keys(vs)["approvers"])
+    approved = _certificate(vs.read("ledger/destruction-certificate-approved.json"),
+                            "approved destruction certificate", keys(vs)["approvers"])
+    _plan_body(vs.read("ledger/destruction-plan-body.json"), approved)
+
+
+PLAN_DIGEST_DOMAIN = b"custodia-retention destruction plan v1\n"
+
+
+def _plan_body(data, c):
+    """ledger/destruction-plan-body.json: the plan the approved certificate executed, without its approvals;
+    its SHA-256 after the domain line is the digest every approval signs, its id the certificate's plan, its
+    proposer the approvals' requester, and its items the certificate's entries as planned."""
+    from .util import canonical_json
+    what = "destruction plan body"
+    p = members(load_json(data, what), ["id", "proposed_by", "proposed_on", "items"], what)
+    require(canonical_json(p) == data, f"{what}: not compact canonical JSON")
+    require(p["id"] == c["plan"], f"{what}: not the certificate's plan")
+    v.date(p["proposed_on"], "proposed_on")
+    require(p["proposed_on"] == "2026-07-15", f"{what}: the vector's proposed_on")
+    digest = hex_of(sha256(PLAN_DIGEST_DOMAIN + data))
+    for a in c["approvals"]:
+        d = a["request"]["subject"]["document"]
+        require(d["digest"] == digest, f"{what}: its digest is not the one approved")
+        require(a["request"]["requester"] == text(p["proposed_by"], "proposed_by"), f"{what}: requester")
+    citations = {r["rule"]: r["citation"] for r in c["rules"]}
+    require(isinstance(p["items"], list) and len(p["items"]) == len(c["entries"]), f"{what}: items")
+    for item, entry in zip(p["items"], c["entries"]):
+        members(item, ["customer", "holdings", "whole_customer"], f"{what}: item")
+        require(item["customer"] == entry["customer"], f"{what}: item customer")
+        require(item["whole_customer"] is False, f"{what}: whole_customer")
+        require(isinstance(item["holdings"], list) and len(item["holdings"]) == len(entry["holdings"]),
+                f"{what}: holdings")
+        for h, held, rule in zip(item["holdings"], entry["holdings"], entry["rules"]):
+            members(h, ["holding", "due_since", "rules"], f"{what}: holding")
+            require(h["holding"] == held, f"{what}: not the certificate's holding")
+            v.date(h["due_since"], "due_since")
+            require(h["due_since"] == "2026-07-01", f"{what}: the vector's due_since")
+            require(h["rules"] == [{"rule": rule, "citation": citations[rule]}], f"{what}: holding rules")
 
 
 APPROVAL_DOMAIN = "custodia-access approval v1"
@@ -608,6 +645,7 @@ def _certificate(data, what, approver_keys):
         require(e["already_destroyed"] is already, f"{what}: already_destroyed")
     if approver_keys is not None:
         _approvals(c, approver_keys, what)
+    return c
 
 
 CHECKS = [
