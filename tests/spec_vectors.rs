@@ -159,6 +159,8 @@ struct Keys {
     consent_log: NoteSigner,
     witness: NoteSigner,
     recipient: RecipientKeyPair,
+    /// The two approvers of the approved destruction certificate, by actor id, each with its Ed25519 key.
+    approvers: [(&'static str, &'static str, SigningKey); 2],
 }
 
 impl Keys {
@@ -185,6 +187,18 @@ impl Keys {
             )
             .unwrap(),
             recipient: RecipientKeyPair::derive_from_ikm(&seed("buyer recipient key")).unwrap(),
+            approvers: [
+                (
+                    "dpo-synthetic",
+                    "dpo approval key",
+                    signing_key(seed("dpo approval key")),
+                ),
+                (
+                    "cco-synthetic",
+                    "cco approval key",
+                    signing_key(seed("cco approval key")),
+                ),
+            ],
         }
     }
 
@@ -221,6 +235,18 @@ impl Keys {
                 "private": hex(self.recipient.expose_private_bytes()),
                 "public": hex(self.recipient.public_key().as_bytes()),
             },
+            "approver_dpo": self.approver_entry(0),
+            "approver_cco": self.approver_entry(1),
+        })
+    }
+
+    fn approver_entry(&self, i: usize) -> Value {
+        let (actor, label, key) = &self.approvers[i];
+        json!({
+            "actor": actor,
+            "ed25519_seed_label": label,
+            "ed25519_seed": hex(&seed(label)),
+            "public": hex(key.verifying_key().as_bytes()),
         })
     }
 }
@@ -1125,11 +1151,97 @@ fn data_room_payload() -> String {
     )
 }
 
-/// Ledger payloads of other crates: a destruction certificate and a data-room record.
-fn payload_vectors(files: &mut Files) {
+/// The plan the approved certificate executed, as custodia-retention reads it: the certificate's entries as
+/// planned (proposed by `planner-synthetic`, who may not approve it), so that its approvals sign the digest
+/// of a real plan.
+fn destruction_plan() -> custodia_retention::DestructionPlan {
+    let (a, c) = (
+        uuid_v7("customer A", at(2019, 3, 14)),
+        uuid_v7("customer C", at(2024, 11, 30)),
+    );
+    let cite = json!({"instrument": "Pipl", "article": "47(1)(2)"});
+    let holding = |category: &str, rule: &str| {
+        json!({"holding": {"category": category}, "due_since": "2026-07-01",
+               "rules": [{"rule": rule, "citation": cite}]})
+    };
+    serde_json::from_value(json!({
+        "id": uuid("destruction plan", 4),
+        "proposed_by": "planner-synthetic",
+        "proposed_on": "2026-07-15",
+        "items": [
+            {"customer": a, "whole_customer": false, "holdings": [
+                holding("contact", "contact-after-transfer"),
+                holding("marketing_preferences", "marketing-after-transfer"),
+            ]},
+            {"customer": c, "whole_customer": false, "holdings": [holding("contact", "contact-after-transfer")]},
+        ],
+        "approvals": [],
+    }))
+    .unwrap()
+}
+
+/// The approver's record as the brokerage stores it: the approver role and the public key of `keys.json`.
+fn approver_record(actor: &str, key: custodia_crypto::VerifyingKey) -> custodia_access::Principal {
+    use custodia_access::{Department, Principal, PrincipalFields, PrincipalKind, Role};
+    Principal::new(PrincipalFields {
+        id: ActorId::new(actor).unwrap(),
+        kind: PrincipalKind::Staff,
+        roles: [Role::new("approver").unwrap()].into(),
+        department: Department::new("compliance").unwrap(),
+        purposes: [Purpose::LegalCompliance].into(),
+        training: Vec::new(),
+        verifying_key: key,
+    })
+    .unwrap()
+}
+
+/// The certificate of `certificate_payload` as custodia writes it since signed approvals (issue 17): the
+/// same members with `approvals` after `approvers`, one per approver in that order, each signed by the
+/// approver's key with custodia-access over the plan's approval request.
+fn approved_certificate_payload(keys: &Keys) -> String {
+    let plan = destruction_plan();
+    let request = plan.approval_request().unwrap();
+    let approvals: Vec<custodia_access::SignedApproval> = keys
+        .approvers
+        .iter()
+        .map(|(actor, _, key)| {
+            request
+                .sign(&approver_record(actor, key.verifying_key()), key)
+                .unwrap()
+        })
+        .collect();
+    let plain = certificate_payload();
+    let cut = plain.find(r#","rules":"#).unwrap();
+    format!(
+        r#"{},"approvals":{}{}"#,
+        &plain[..cut],
+        serde_json::to_string(&approvals).unwrap(),
+        &plain[cut..]
+    )
+}
+
+/// The bytes a plan's digest covers after [`custodia_retention::PLAN_DIGEST_DOMAIN`]: the plan as
+/// custodia-retention serializes it, without its (here empty) approvals.
+fn plan_body(plan: &custodia_retention::DestructionPlan) -> String {
+    let stored = serde_json::to_string(plan).unwrap();
+    let body = stored.strip_suffix(r#","approvals":[]}"#).unwrap();
+    format!("{body}}}")
+}
+
+/// Ledger payloads of other crates: destruction certificates (before and since signed approvals), the body
+/// of the plan the approvals sign, and a data-room record.
+fn payload_vectors(keys: &Keys, files: &mut Files) {
+    files.insert(
+        "ledger/destruction-plan-body.json".into(),
+        plan_body(&destruction_plan()).into_bytes(),
+    );
     files.insert(
         "ledger/destruction-certificate.json".into(),
         certificate_payload().into_bytes(),
+    );
+    files.insert(
+        "ledger/destruction-certificate-approved.json".into(),
+        approved_certificate_payload(keys).into_bytes(),
     );
     files.insert(
         "ledger/data-room-record.json".into(),
@@ -1146,7 +1258,7 @@ fn generate() -> Files {
     let agreement = agreement_vectors(&keys, &mut files);
     crypto_vectors(&mut files);
     package_vectors(&keys, &agreement, &mut files);
-    payload_vectors(&mut files);
+    payload_vectors(&keys, &mut files);
     let index: BTreeMap<String, String> = files
         .iter()
         .map(|(name, bytes)| (name.clone(), hex(&sha256(bytes))))
@@ -1438,6 +1550,57 @@ fn the_committed_vectors_verify_and_decode() {
     let certificate = custodia_retention::DestructionCertificate::from_payload(&bytes).unwrap();
     assert_eq!(certificate.to_payload().unwrap(), bytes);
     assert_eq!(certificate.entries().len(), 2);
+    assert!(
+        certificate.approvals().is_empty(),
+        "a certificate before signed approvals"
+    );
+    // Since signed approvals: each approval is of the plan executed (its id and digest), by the approver
+    // `approvers` names at its place, and verifies with that approver's public key from keys.json.
+    let bytes = read("ledger/destruction-certificate-approved.json");
+    let approved = custodia_retention::DestructionCertificate::from_payload(&bytes).unwrap();
+    assert_eq!(approved.to_payload().unwrap(), bytes);
+    assert_eq!(approved.plan(), certificate.plan());
+    assert_eq!(approved.entries(), certificate.entries());
+    let plan = destruction_plan();
+    let request = plan.approval_request().unwrap();
+    // The plan body is what its digest covers, so a verifier can recompute the digest the approvals sign.
+    let mut preimage = custodia_retention::PLAN_DIGEST_DOMAIN.as_bytes().to_vec();
+    preimage.extend_from_slice(&read("ledger/destruction-plan-body.json"));
+    assert_eq!(sha256(&preimage), plan.digest().unwrap());
+    let published = read_json("keys.json");
+    assert_eq!(approved.approvals().len(), 2);
+    assert_eq!(approved.approvers().len(), approved.approvals().len());
+    let settings = custodia_access::ApprovalSettings::default();
+    for ((approval, approver), name) in approved
+        .approvals()
+        .iter()
+        .zip(approved.approvers())
+        .zip(["approver_dpo", "approver_cco"])
+    {
+        assert_eq!(approval.request(), &request);
+        assert_eq!(approval.approver(), approver);
+        let entry = &published[name];
+        assert_eq!(entry["actor"].as_str().unwrap(), approver.as_str());
+        let public = unhex(entry["public"].as_str().unwrap());
+        let key = custodia_crypto::VerifyingKey::from_bytes(&public).unwrap();
+        approval
+            .verify(&approver_record(approver.as_str(), key), &settings)
+            .unwrap();
+        // Under another approver's key the same signature is refused.
+        let other = published[if name == "approver_dpo" {
+            "approver_cco"
+        } else {
+            "approver_dpo"
+        }]["public"]
+            .as_str()
+            .unwrap();
+        let wrong = custodia_crypto::VerifyingKey::from_bytes(&unhex(other)).unwrap();
+        assert!(
+            approval
+                .verify(&approver_record(approver.as_str(), wrong), &settings)
+                .is_err()
+        );
+    }
     let bytes = read("ledger/data-room-record.json");
     let record: custodia_transfer::data_room::DataRoomRecord = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(serde_json::to_vec(&record).unwrap(), bytes);

@@ -106,15 +106,23 @@ def _ed25519_public(seed_bytes):
 def keys(vs):
     """keys.json: every seed is the hash of its label, every public key and vkey the seed's."""
     k = members(vs.json("keys.json"), ["seller_signing", "buyer_signing", "ledger_log", "consent_log", "witness",
-                                       "buyer_recipient"], "keys.json")
+                                       "buyer_recipient", "approver_dpo", "approver_cco"], "keys.json")
     out = {}
-    for name in ("seller_signing", "buyer_signing"):
-        e = members(k[name], ["ed25519_seed_label", "ed25519_seed", "public"], name)
+    for name in ("seller_signing", "buyer_signing", "approver_dpo", "approver_cco"):
+        approver = name.startswith("approver_")
+        e = members(k[name], (["actor"] if approver else []) + ["ed25519_seed_label", "ed25519_seed", "public"], name)
         s = unhex(e["ed25519_seed"], 32, name)
         require(s == seed(text(e["ed25519_seed_label"], name)), f"keys.json {name}: seed is not its label's")
         public = unhex(e["public"], 32, name)
         require(public == _ed25519_public(s), f"keys.json {name}: not the seed's public key")
         out[name] = public
+    # The approvers of the approved destruction certificate: actor id -> public key.
+    out["approvers"] = {}
+    for name, actor, label in (("approver_dpo", "dpo-synthetic", "dpo approval key"),
+                               ("approver_cco", "cco-synthetic", "cco approval key")):
+        require(k[name]["actor"] == actor and k[name]["ed25519_seed_label"] == label,
+                f"keys.json {name}: the vector's actor and label")
+        out["approvers"][actor] = out[name]
     for name, kind, origin in (("ledger_log", note.ED25519, "vectors.example/ledger"),
                                ("consent_log", note.ED25519, "vectors.example/consent"),
                                ("witness", note.COSIGNATURE, "vectors.example/witness")):
@@ -486,8 +494,10 @@ _RULE_ID = __import__("re").compile(r"[a-z0-9._-]{1,64}")
 
 
 def ledger_payloads(vs):
-    """ledger/data-room-record.json and destruction-certificate.json (spec/ledger-payloads.md): members,
-    types and vocabularies as specified, compact canonical JSON, and the vectors' seeded ids and digest."""
+    """ledger/data-room-record.json, destruction-certificate.json, destruction-certificate-approved.json and
+    destruction-plan-body.json (spec/ledger-payloads.md): members, types and vocabularies as specified,
+    compact canonical JSON, the vectors' seeded ids and digest, and the approved certificate's signed
+    approvals of the plan body's digest."""
     from .util import canonical_json
     data = vs.read("ledger/data-room-record.json")
     require(data.startswith(b'{"format":"custodia-transfer/data-room/1",'), "data-room record: prefix")
@@ -502,46 +512,140 @@ def ledger_payloads(vs):
     require((r["as_of"], r["k"], r["customers"], r["sample_rows"], r["suppressed_sample_rows"]) ==
             ("2026-05-01", 10, 300, 40, 3), "data-room record: the vector's values")
 
-    data = vs.read("ledger/destruction-certificate.json")
-    require(data.startswith(b'{"plan":'), "destruction certificate: prefix")
-    c = members(load_json(data, "certificate"), ["plan", "part", "method", "executed_at", "operator", "approvers",
-                                                 "rules", "entries"], "destruction certificate")
-    require(canonical_json(c) == data, "destruction certificate: not compact canonical JSON")
-    require(uuid_bytes(c["plan"]) == seed_uuid("destruction plan", 4), "certificate: plan")
-    require(integer(c["part"], "part", 32) == 1, "certificate: part")
+    _certificate(vs.read("ledger/destruction-certificate.json"), "destruction certificate", None)
+    approved = _certificate(vs.read("ledger/destruction-certificate-approved.json"),
+                            "approved destruction certificate", keys(vs)["approvers"])
+    _plan_body(vs.read("ledger/destruction-plan-body.json"), approved)
+
+
+PLAN_DIGEST_DOMAIN = b"custodia-retention destruction plan v1\n"
+
+
+def _plan_body(data, c):
+    """ledger/destruction-plan-body.json: the plan the approved certificate executed, without its approvals;
+    its SHA-256 after the domain line is the digest every approval signs, its id the certificate's plan, its
+    proposer the approvals' requester, and its items the certificate's entries as planned."""
+    from .util import canonical_json
+    what = "destruction plan body"
+    p = members(load_json(data, what), ["id", "proposed_by", "proposed_on", "items"], what)
+    require(canonical_json(p) == data, f"{what}: not compact canonical JSON")
+    require(p["id"] == c["plan"], f"{what}: not the certificate's plan")
+    v.date(p["proposed_on"], "proposed_on")
+    require(p["proposed_on"] == "2026-07-15", f"{what}: the vector's proposed_on")
+    digest = hex_of(sha256(PLAN_DIGEST_DOMAIN + data))
+    for a in c["approvals"]:
+        d = a["request"]["subject"]["document"]
+        require(d["digest"] == digest, f"{what}: its digest is not the one approved")
+        require(a["request"]["requester"] == text(p["proposed_by"], "proposed_by"), f"{what}: requester")
+    citations = {r["rule"]: r["citation"] for r in c["rules"]}
+    require(isinstance(p["items"], list) and len(p["items"]) == len(c["entries"]), f"{what}: items")
+    for item, entry in zip(p["items"], c["entries"]):
+        members(item, ["customer", "holdings", "whole_customer"], f"{what}: item")
+        require(item["customer"] == entry["customer"], f"{what}: item customer")
+        require(item["whole_customer"] is False, f"{what}: whole_customer")
+        require(isinstance(item["holdings"], list) and len(item["holdings"]) == len(entry["holdings"]),
+                f"{what}: holdings")
+        for h, held, rule in zip(item["holdings"], entry["holdings"], entry["rules"]):
+            members(h, ["holding", "due_since", "rules"], f"{what}: holding")
+            require(h["holding"] == held, f"{what}: not the certificate's holding")
+            v.date(h["due_since"], "due_since")
+            require(h["due_since"] == "2026-07-01", f"{what}: the vector's due_since")
+            require(h["rules"] == [{"rule": rule, "citation": citations[rule]}], f"{what}: holding rules")
+
+
+APPROVAL_DOMAIN = "custodia-access approval v1"
+
+
+def approval_message(request_id, requester, approver, kind, document, digest):
+    """The lines an approver signs for a document (spec/ledger-payloads.md, "A signed approval")."""
+    lines = [APPROVAL_DOMAIN, f"id {request_id}", f"requester {requester}", f"approver {approver}",
+             "subject document", f"kind {kind}", f"document {document}", f"digest {digest}"]
+    return "".join(line + "\n" for line in lines).encode("utf-8")
+
+
+def _approvals(c, approver_keys, what):
+    """A certificate's `approvals`: one per approver, in the order of `approvers`, each a document approval
+    of the certificate's plan by that approver, neither the requester nor the operator, verifying with the
+    approver's key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    approvals = c["approvals"]
+    require(isinstance(approvals, list) and len(approvals) == len(c["approvers"]), f"{what}: one approval each")
+    requesters = set()
+    for a, approver in zip(approvals, c["approvers"]):
+        members(a, ["request", "approver", "signature"], f"{what}: approval")
+        r = members(a["request"], ["id", "requester", "subject"], f"{what}: approval request")
+        subject = members(r["subject"], ["document"], f"{what}: approval subject")
+        d = members(subject["document"], ["kind", "id", "digest"], f"{what}: approved document")
+        require(d["kind"] == "destruction-plan", f"{what}: the approval is not of a destruction plan")
+        require(uuid_bytes(d["id"]) == uuid_bytes(c["plan"]) and r["id"] == c["plan"] == d["id"],
+                f"{what}: the approval is not of the certificate's plan")
+        unhex(d["digest"], 32, f"{what}: plan digest")
+        require(text(a["approver"], "approver") == approver, f"{what}: approvals not in the order of approvers")
+        requester = text(r["requester"], "requester")
+        require(all(0x20 <= ord(ch) != 0x7F for ch in requester + approver), f"{what}: a control character in an actor id")
+        require(requester not in (approver, c["operator"]), f"{what}: approved by its requester or operator")
+        requesters.add((requester, d["digest"]))
+        public = approver_keys.get(approver)
+        require(public is not None, f"{what}: {approver!r} has no key in keys.json")
+        signature = unhex(a["signature"], 64, f"{what}: signature")
+        message = approval_message(r["id"], requester, approver, d["kind"], d["id"], d["digest"])
+        try:
+            Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        except InvalidSignature:
+            fail(f"{what}: the approval of {approver!r} does not verify")
+    require(len(requesters) == 1, f"{what}: the approvals approve different requests")
+    require(len(set(c["approvers"])) == len(c["approvers"]), f"{what}: an approver twice")
+
+
+def _certificate(data, what, approver_keys):
+    """A destruction certificate: without `approvals` (`approver_keys` None, the format before signed
+    approvals) or with them, verified against `approver_keys`."""
+    from .util import canonical_json
+    require(data.startswith(b'{"plan":'), f"{what}: prefix")
+    names = ["plan", "part", "method", "executed_at", "operator", "approvers", "rules", "entries"]
+    if approver_keys is not None:
+        names.insert(6, "approvals")
+    c = members(load_json(data, what), names, what)
+    require(canonical_json(c) == data, f"{what}: not compact canonical JSON")
+    require(uuid_bytes(c["plan"]) == seed_uuid("destruction plan", 4), f"{what}: plan")
+    require(integer(c["part"], "part", 32) == 1, f"{what}: part")
     m = c["method"]
     require(m in ("crypto_shredding", "section_deletion") or
-            (isinstance(m, dict) and list(m) == ["other"] and isinstance(m["other"], str)), "certificate: method")
-    require(v.time(c["executed_at"], "executed_at") == "2026-08-01T09:00:00Z", "certificate: executed_at")
-    require(text(c["operator"], "operator") == "clerk-synthetic-1", "certificate: operator")
-    require(c["approvers"] == ["dpo-synthetic", "cco-synthetic"], "certificate: approvers")
-    require(isinstance(c["rules"], list) and c["rules"], "certificate: rules")
+            (isinstance(m, dict) and list(m) == ["other"] and isinstance(m["other"], str)), f"{what}: method")
+    require(v.time(c["executed_at"], "executed_at") == "2026-08-01T09:00:00Z", f"{what}: executed_at")
+    require(text(c["operator"], "operator") == "clerk-synthetic-1", f"{what}: operator")
+    require(c["approvers"] == ["dpo-synthetic", "cco-synthetic"], f"{what}: approvers")
+    require(isinstance(c["rules"], list) and c["rules"], f"{what}: rules")
     named = []
     for rule in c["rules"]:
         members(rule, ["rule", "citation"], "rule")
-        require(_RULE_ID.fullmatch(text(rule["rule"], "rule")) is not None, "certificate: rule id")
+        require(_RULE_ID.fullmatch(text(rule["rule"], "rule")) is not None, f"{what}: rule id")
         cite = members(rule["citation"], ["instrument", "article"], "citation")
-        require(cite["instrument"] in _INSTRUMENTS and text(cite["article"], "article"), "certificate: citation")
-        require(cite == {"instrument": "Pipl", "article": "47(1)(2)"}, "certificate: the vector's citation")
+        require(cite["instrument"] in _INSTRUMENTS and text(cite["article"], "article"), f"{what}: citation")
+        require(cite == {"instrument": "Pipl", "article": "47(1)(2)"}, f"{what}: the vector's citation")
         named.append(rule["rule"])
-    require(named == ["contact-after-transfer", "marketing-after-transfer"], "certificate: the vector's rules")
+    require(named == ["contact-after-transfer", "marketing-after-transfer"], f"{what}: the vector's rules")
     expected = [("customer A", "2019-03-14T09:00:00Z", ["contact", "marketing_preferences"], False),
                 ("customer C", "2024-11-30T09:00:00Z", ["contact"], True)]
-    require(isinstance(c["entries"], list) and len(c["entries"]) == len(expected), "certificate: entries")
+    require(isinstance(c["entries"], list) and len(c["entries"]) == len(expected), f"{what}: entries")
     for e, (label, created, categories, already) in zip(c["entries"], expected):
         members(e, ["customer", "holdings", "rules", "already_destroyed"], "certificate entry")
-        require(uuid_bytes(e["customer"]) == seed_uuid_v7(label, created), "certificate: customer")
+        require(uuid_bytes(e["customer"]) == seed_uuid_v7(label, created), f"{what}: customer")
         holdings = []
         for h in e["holdings"]:
-            require(isinstance(h, dict) and len(h) == 1, "certificate: holding")
+            require(isinstance(h, dict) and len(h) == 1, f"{what}: holding")
             kind, value = next(iter(h.items()))
             require((kind == "category" and value in v.CATEGORY_TAG) or (kind == "record" and value in _RECORD_KINDS),
-                    "certificate: holding")
+                    f"{what}: holding")
             holdings.append(value)
-        require(holdings == categories, "certificate: the vector's holdings")
-        require(isinstance(e["rules"], list) and all(r in named for r in e["rules"]), "certificate: entry rules")
-        require(e["rules"] == named[:len(categories)], "certificate: the vector's entry rules")
-        require(e["already_destroyed"] is already, "certificate: already_destroyed")
+        require(holdings == categories, f"{what}: the vector's holdings")
+        require(isinstance(e["rules"], list) and all(r in named for r in e["rules"]), f"{what}: entry rules")
+        require(e["rules"] == named[:len(categories)], f"{what}: the vector's entry rules")
+        require(e["already_destroyed"] is already, f"{what}: already_destroyed")
+    if approver_keys is not None:
+        _approvals(c, approver_keys, what)
+    return c
 
 
 CHECKS = [
