@@ -312,8 +312,19 @@ pub struct Imported {
 /// What [`walk`] calls with each row: its line and its cells, or the refusal of a row of the wrong width.
 type RowCallback<'c> = dyn FnMut(u64, std::result::Result<Vec<&str>, Refusal>) -> Result<()> + 'c;
 
-/// Walks the CSV at `path`, calling `each` with every row (its line and its cells).
-fn walk(path: &Path, each: &mut RowCallback<'_>) -> Result<[usize; COLUMNS.len()]> {
+/// A book CSV opened with its header checked: every column of [`COLUMNS`] once, no other.
+struct BookCsv {
+    reader: csv::Reader<std::io::BufReader<std::fs::File>>,
+    /// The path, for messages.
+    shown: String,
+    /// The number of fields of the header (every row must have as many).
+    width: usize,
+    /// Where each of [`COLUMNS`] is.
+    index: [usize; COLUMNS.len()],
+}
+
+/// Opens the CSV at `path` and checks its header (UTF-8, a BOM allowed, every column once).
+fn open_book_csv(path: &Path) -> Result<BookCsv> {
     let file = std::fs::File::open(path).map_err(CliError::io("open", path))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -364,6 +375,22 @@ fn walk(path: &Path, each: &mut RowCallback<'_>) -> Result<[usize; COLUMNS.len()
             format!("column {} is missing from the header", COLUMNS[missing]),
         ));
     }
+    Ok(BookCsv {
+        reader,
+        shown,
+        width: names.len(),
+        index,
+    })
+}
+
+/// Walks the CSV at `path`, calling `each` with every row (its line and its cells).
+fn walk(path: &Path, each: &mut RowCallback<'_>) -> Result<[usize; COLUMNS.len()]> {
+    let BookCsv {
+        mut reader,
+        shown,
+        width,
+        index,
+    } = open_book_csv(path)?;
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -378,7 +405,7 @@ fn walk(path: &Path, each: &mut RowCallback<'_>) -> Result<[usize; COLUMNS.len()
             }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.len() != names.len() {
+        if record.len() != width {
             let refusal = Refusal {
                 line,
                 field: "row".into(),
@@ -536,30 +563,9 @@ pub fn import(ctx: &Context, path: &Path, notice: &Path, skip_invalid: bool, by:
     Ok(())
 }
 
-/// The column positions of the header (checked in full by [`walk`]).
+/// The column positions of the header.
 fn header_index(path: &Path) -> Result<[usize; COLUMNS.len()]> {
-    let file = std::fs::File::open(path).map_err(CliError::io("open", path))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
-    let shown = path.display().to_string();
-    let headers = reader
-        .byte_headers()
-        .map_err(|_| CliError::input(&shown, "cannot read the header line"))?;
-    let mut index = [usize::MAX; COLUMNS.len()];
-    for (n, field) in headers.iter().enumerate() {
-        let field = if n == 0 {
-            field.strip_prefix(b"\xef\xbb\xbf").unwrap_or(field)
-        } else {
-            field
-        };
-        let name = std::str::from_utf8(field).map_err(|_| CliError::NotUtf8 {
-            path: shown.clone(),
-            line: 1,
-        })?;
-        if let Some(c) = COLUMNS.iter().position(|c| *c == name.trim()) {
-            index[c] = n;
-        }
-    }
-    Ok(index)
+    Ok(open_book_csv(path)?.index)
 }
 
 /// The ids already in the store (none for a fresh store): a new row must not repeat one.
