@@ -7,6 +7,10 @@
 //! Two durabilities: `full` (the default: every logged read is a committed, fsynced ledger append) and
 //! `normal` (WAL without fsync at commit). Target (issue 17): ratio baseline/custodia ≥ 0.2.
 //!
+//! A second baseline, `raw_read_logged`, adds the least a logged read must do on top of the raw read: one
+//! row of the access entry's size inserted and committed in its own transaction, at the same `synchronous`
+//! setting — the floor set by "no plaintext without an allow entry on the ledger" (BENCHMARKS.md).
+//!
 //! `cargo bench --bench access`; `CUSTODIA_BENCH_SMOKE=1` for a token run.
 
 // A bench is test code: a failed setup should stop the run loudly. criterion_group! generates an
@@ -82,15 +86,21 @@ struct Raw {
 }
 
 impl Raw {
-    fn new(dir: &std::path::Path, plaintext: &[u8]) -> Self {
+    fn new(dir: &std::path::Path, plaintext: &[u8], durability: Durability) -> Self {
         let conn = Connection::open(dir.join("raw.db")).unwrap();
         let _: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             .unwrap();
-        conn.execute_batch(
-            "CREATE TABLE sections (customer BLOB, category TEXT, version INTEGER, sealed BLOB, \
-             PRIMARY KEY (customer, category, version))",
-        )
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            _ => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous={synchronous}; \
+             CREATE TABLE sections (customer BLOB, category TEXT, version INTEGER, sealed BLOB, \
+             PRIMARY KEY (customer, category, version)); \
+             CREATE TABLE log (idx INTEGER PRIMARY KEY, payload BLOB NOT NULL)"
+        ))
         .unwrap();
         let keyring = Keyring::derive_from_master(&[3; 32], 1, KeyringConfig::default()).unwrap();
         let customer = CustomerId::new_v7();
@@ -125,19 +135,36 @@ impl Raw {
             .unwrap()
             .len()
     }
+
+    /// The raw read, then `entry` appended to a plain table and committed (autocommit: its own transaction).
+    fn read_logged(&self, entry: &[u8]) -> usize {
+        let n = self.read();
+        self.conn
+            .prepare_cached("INSERT INTO log (payload) VALUES (?1)")
+            .unwrap()
+            .execute(params![entry])
+            .unwrap();
+        n
+    }
 }
 
 fn gated_read(c: &mut Criterion) {
     for (name, durability) in [("full", Durability::Full), ("normal", Durability::Normal)] {
         let dir = tempfile::tempdir().unwrap();
         let (b, request, plaintext) = brokerage(dir.path(), durability);
-        let raw = Raw::new(dir.path(), &plaintext);
+        let raw = Raw::new(dir.path(), &plaintext, durability);
         assert_eq!(raw.read(), plaintext.len());
+        // An access entry's bytes as the ledger holds them, for the logged baseline.
+        let (_, entry) = b.access_log_of(request.customer).unwrap().pop().unwrap();
+        let entry = entry.payload().unwrap();
         let mut group = c.benchmark_group(format!("gated_read_{name}"));
         group.bench_function("custodia", |bench| {
             bench.iter(|| b.read(black_box(request.clone())).unwrap())
         });
         group.bench_function("raw_rusqlite_open", |bench| bench.iter(|| black_box(raw.read())));
+        group.bench_function("raw_read_logged", |bench| {
+            bench.iter(|| black_box(raw.read_logged(black_box(&entry))))
+        });
         group.finish();
         let n = support::size(200, 20);
         support::paired(
@@ -148,6 +175,16 @@ fn gated_read(c: &mut Criterion) {
             }),
             support::batch(n, || {
                 black_box(raw.read());
+            }),
+        );
+        support::paired(
+            &format!("gated_read_{name}_vs_logged"),
+            21,
+            support::batch(n, || {
+                black_box(b.read(black_box(request.clone())).unwrap());
+            }),
+            support::batch(n, || {
+                black_box(raw.read_logged(&entry));
             }),
         );
         let alerts = b.alerts().unwrap().len();

@@ -157,11 +157,14 @@ impl Brokerage {
             None => None,
         };
         let at = self.now();
-        let facts = self.access_facts(request.customer, &request.categories, &request.purpose, at)?;
         // The monitor is held across the unit of work, so entries are observed in ledger order.
         let mut monitor = self.monitor_state();
         let mut raised = Vec::new();
         let outcome = self.write(|log| {
+            // The facts, the decision, its entry and the plaintext come from one unit of work: an erasure
+            // or a correction cannot fall between the decision and the sections it releases.
+            let (facts, opened) =
+                self.access_facts(request.customer, &request.categories, &request.purpose, at)?;
             let gate_request = AccessRequest {
                 principal: &principal,
                 action: Action::Read,
@@ -179,12 +182,16 @@ impl Brokerage {
             raised = self.observe_access(&mut monitor, log, &logged)?;
             match decision.into_permit() {
                 Ok(permit) => {
-                    let categories: Vec<DataCategory> = permit.categories().iter().collect();
-                    let read = self.read_trusted(request.customer, &categories)?;
+                    // The sections the facts were built from, opened once: only the permitted ones leave.
+                    let permitted = permit.categories();
+                    let sections = opened
+                        .into_iter()
+                        .filter(|(c, _)| permitted.contains(*c))
+                        .collect();
                     Ok(Ok(GatedSections {
                         permit,
                         entry_index,
-                        sections: read.sections,
+                        sections,
                     }))
                 }
                 // The deny's entry must commit: the unit of work succeeds and the denial is returned after.
@@ -316,9 +323,9 @@ impl Brokerage {
         categories: &CategorySet,
         purpose: &Purpose,
         at: DateTime<Utc>,
-    ) -> Result<AccessFacts, BrokerageError> {
+    ) -> Result<(AccessFacts, crate::customers::OpenedSections), BrokerageError> {
         let today = custodia_model::beijing_date(at);
-        let (entry, stored, _) = self.customer_facts(customer)?;
+        let (entry, stored, _, opened) = self.customer_facts_and_sections(customer)?;
         let record = stored.customer();
         let view = self.consent_view(&[customer], self.policy.clone(), None)?;
         let retention = stored.retention(view.withdrawals(customer), &self.policy, today)?;
@@ -368,6 +375,6 @@ impl Brokerage {
             }
             facts = facts.section(section);
         }
-        Ok(facts)
+        Ok((facts, opened))
     }
 }

@@ -24,7 +24,7 @@ use crate::error::BrokerageError;
 use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VERSIONS};
 
 /// Sections opened through the trusted path: each category with its plaintext.
-type OpenedSections = Vec<(DataCategory, Zeroizing<Vec<u8>>)>;
+pub(crate) type OpenedSections = Vec<(DataCategory, Zeroizing<Vec<u8>>)>;
 
 /// The kind of the sealed facts record (custodia-crypto's customer records).
 const FACTS_KIND: &str = "facts";
@@ -568,6 +568,16 @@ impl Brokerage {
         &self,
         customer: CustomerId,
     ) -> Result<(CustomerEntry, StoredFacts, custodia_crypto::DekId), BrokerageError> {
+        let (entry, facts, dek, _) = self.customer_facts_and_sections(customer)?;
+        Ok((entry, facts, dek))
+    }
+
+    /// [`Brokerage::customer_facts`] with the newest section of each category the customer holds, opened:
+    /// the facts are built from them, so a gated read that needs both opens each section once.
+    pub(crate) fn customer_facts_and_sections(
+        &self,
+        customer: CustomerId,
+    ) -> Result<(CustomerEntry, StoredFacts, custodia_crypto::DekId, OpenedSections), BrokerageError> {
         let entry: CustomerEntry =
             records::get_json(&self.store, CUSTOMERS, &records::customer_key(customer))?
                 .ok_or(BrokerageError::UnknownCustomer { customer })?;
@@ -579,8 +589,8 @@ impl Brokerage {
             .store
             .record(FACTS, &key)?
             .ok_or(BrokerageError::UnknownCustomer { customer })?;
-        let (facts, dek) = self.open_facts(customer, entry.version, &key, bytes)?;
-        Ok((entry, facts, dek))
+        let (facts, dek, sections) = self.open_facts(customer, entry.version, &key, bytes)?;
+        Ok((entry, facts, dek, sections))
     }
 
     /// Records, at the buyer, the facts of a customer adopted from a seller's package that the package does
@@ -682,14 +692,14 @@ impl Brokerage {
         Ok(adopted)
     }
 
-    /// Opens a sealed facts record of `customer` at `version`.
+    /// Opens a sealed facts record of `customer` at `version`, with the newest sections it was built from.
     pub(crate) fn open_facts(
         &self,
         customer: CustomerId,
         version: u32,
         key: &[u8],
         bytes: Vec<u8>,
-    ) -> Result<(StoredFacts, custodia_crypto::DekId), BrokerageError> {
+    ) -> Result<(StoredFacts, custodia_crypto::DekId, OpenedSections), BrokerageError> {
         let sealed =
             SealedSection::from_vec(bytes).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
         let dek = match self.data_key(customer, sealed.dek_id()) {
@@ -709,6 +719,7 @@ impl Brokerage {
                 customer: customer_record,
             },
             sealed.dek_id(),
+            sections,
         ))
     }
 
@@ -721,6 +732,8 @@ impl Brokerage {
     ) -> Result<OpenedSections, BrokerageError> {
         let held = self.store.categories(customer)?;
         let mut sections = Vec::new();
+        // A customer's sections share one data key (a second only after a re-key): unwrap each key once.
+        let mut keys: Vec<(custodia_crypto::DekId, custodia_crypto::DataKey)> = Vec::new();
         for category in categories {
             if !held.contains(category) {
                 continue;
@@ -728,19 +741,24 @@ impl Brokerage {
             let Some(latest) = self.store.latest_section(customer, *category)? else {
                 continue;
             };
-            let dek = match self.data_key(customer, latest.sealed().dek_id()) {
-                Err(BrokerageError::Crypto(custodia_crypto::CryptoError::KeyDestroyed { .. })) => {
-                    return Err(BrokerageError::CustomerErased { customer });
+            let id = latest.sealed().dek_id();
+            let at = match keys.iter().position(|(k, _)| *k == id) {
+                Some(at) => at,
+                None => {
+                    let dek = match self.data_key(customer, id) {
+                        Err(BrokerageError::Crypto(custodia_crypto::CryptoError::KeyDestroyed {
+                            ..
+                        })) => {
+                            return Err(BrokerageError::CustomerErased { customer });
+                        }
+                        other => other?,
+                    };
+                    keys.push((id, dek));
+                    keys.len() - 1
                 }
-                other => other?,
             };
-            let plain = open_section(
-                &dek,
-                customer,
-                *category,
-                latest.record_version(),
-                latest.sealed(),
-            )?;
+            let dek = &keys[at].1;
+            let plain = open_section(dek, customer, *category, latest.record_version(), latest.sealed())?;
             sections.push((*category, plain));
         }
         Ok(sections)
@@ -773,7 +791,7 @@ impl Brokerage {
                         continue;
                     };
                     match self.open_facts(customer, entry.version, &key, bytes) {
-                        Ok((facts, _)) => batch.push((customer, facts)),
+                        Ok((facts, _, _)) => batch.push((customer, facts)),
                         Err(BrokerageError::CustomerErased { .. }) => skipped += 1,
                         Err(e) => return Err(e),
                     }
