@@ -252,7 +252,9 @@ pub use manifest::{
     CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree,
     ProvenManifestEntry, RootBuilder, SectionDigest,
 };
-pub use package::{PackageSummary, WriterSettings, verify_package};
+pub use package::{
+    PackageCheck, PackageSummary, VerifiedPackage, WriterSettings, verify_package, verify_package_with_key,
+};
 pub use party::{
     ForeignPartyDetails, ForeignRegistration, MAX_PARTY_TEXT, PartyDetails, TransferParty,
     TransferPartyFields,
