@@ -366,7 +366,8 @@ fn hkdf_expand(prk: &ring::hkdf::Prk, info: &[&[u8]], out: &mut [u8]) -> Result<
 /// The nonce is deterministic (a package written again from the same case and the same entries has the
 /// same bytes) and depends on the body, so one (key, nonce) pair never seals two different bodies even if
 /// a re-run's entries differ (NIST SP 800-38D §8). The AAD binds the entry to its transfer, its place in the
-/// package and its length. Secret: `Debug` shows only the transfer id; the key is zeroized by ring on drop.
+/// package and its length. Secret: `Debug` shows only the transfer id, and it is not `Serialize`; the derived
+/// key bytes are `Zeroizing` until ring's AES key and HKDF PRK are made from them, which ring does not wipe.
 pub struct EntryKey {
     transfer: TransferId,
     aead: LessSafeKey,

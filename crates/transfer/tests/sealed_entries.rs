@@ -201,6 +201,14 @@ fn a_wrong_transfer_key_is_refused_opaquely() {
     for c in &store.customers {
         assert!(!shown.contains(&c.to_string()));
     }
+    // The reader holding the key shows neither key nor entry contents.
+    let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
+    reader.unseal_with(&wrong).unwrap();
+    let shown = format!("{reader:?} {:?}", wrong.entry_key().unwrap());
+    assert!(
+        shown.contains("unsealing: true") && shown.contains("[REDACTED]"),
+        "{shown}"
+    );
     // A key of another transfer is refused before any entry is read.
     let other = TransferKey::generate(custodia_model::TransferId::new_v7()).unwrap();
     let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
