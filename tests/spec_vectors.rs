@@ -40,7 +40,7 @@ use custodia_transfer::{
     DisposalPlanReport, DraftAgreement, Mechanism, MinorRule, OperatorStatus, PartyDetails, RecordKeeper,
     ScopeItem, SellerAfterTransfer, SensitiveRule, SignedAgreement, TransferParty,
 };
-use custodia_transfer::{Buyer, CustomerProof, ImportOutcome, ImportSettings, PackageSummary, SignedReceipt};
+use custodia_transfer::{Buyer, CustomerProof, ImportOutcome, ImportSettings, SignedReceipt};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use serde_json::{Value, json};
 
@@ -860,6 +860,38 @@ fn absent_customer(label: &str, created: DateTime<Utc>) -> CustomerId {
 /// The package, written byte by byte as `spec/package.md` says (a second encoder beside custodia's
 /// writer), its values derived from the case secret. Returns the bytes.
 fn package_bytes(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCustomer]) -> Vec<u8> {
+    package_bytes_with(keys, agreement, customers, None)
+}
+
+/// Entry `index`'s body sealed as `spec/package.md` ("Sealed entries") says: the entry key and nonce
+/// derived from the transfer key with HKDF-SHA256, the AAD binding transfer, index and body length.
+fn seal_entry(transfer_key: &[u8; 32], transfer: &[u8; 16], index: u64, body: &[u8]) -> Vec<u8> {
+    let salt = b"custodia/package-entries/v2";
+    let entry_key: [u8; 32] = hkdf(salt, transfer_key, &[b"entry key", transfer]);
+    let nonce: [u8; 12] = hkdf(
+        salt,
+        transfer_key,
+        &[b"entry nonce", transfer, &index.to_be_bytes(), &sha256(body)],
+    );
+    let mut aad = b"custodia/package-entry/v2".to_vec();
+    aad.extend_from_slice(transfer);
+    aad.extend_from_slice(&index.to_be_bytes());
+    aad.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    assert_eq!(aad.len(), 53);
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&aes_gcm(&entry_key, nonce, &aad, body));
+    sealed
+}
+
+/// [`package_bytes`], where `first_wrapped_transfer` (if given) replaces the transfer id inside the first
+/// customer's transfer-wrapped key before it is sealed and signed: a package the seller signed that
+/// nonetheless breaks a rule only a reader with the transfer key can see.
+fn package_bytes_with(
+    keys: &Keys,
+    agreement: &SignedAgreement,
+    customers: &[SealedCustomer],
+    first_wrapped_transfer: Option<[u8; 16]>,
+) -> Vec<u8> {
     let case = CaseSecret::new(agreement);
     let transfer = *agreement.transfer_id().as_bytes();
     let transfer_key: [u8; 32] = case.derive(&[b"transfer key", &transfer]);
@@ -888,7 +920,7 @@ fn package_bytes(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCu
     assert_eq!(sealed_key.len(), 97);
 
     let mut out = b"CUSTXFER".to_vec();
-    out.push(1);
+    out.push(2);
     out.extend_from_slice(&transfer);
     out.extend_from_slice(agreement.digest().as_bytes());
     out.extend_from_slice(&sha256(keys.seller_sign.verifying_key().as_bytes())[..8]);
@@ -900,7 +932,8 @@ fn package_bytes(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCu
     let header = out.clone();
 
     let mut leaves = Vec::new();
-    for c in customers {
+    let (mut sections, mut section_bytes) = (0u64, 0u64);
+    for (index, c) in customers.iter().enumerate() {
         let customer = *c.customer.as_bytes();
         let dek_id = *c.dek_id.as_bytes();
         let nonce: [u8; 12] = case.derive(&[b"re-wrap nonce", &transfer, &customer, &dek_id]);
@@ -915,6 +948,9 @@ fn package_bytes(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCu
         wrapped.extend_from_slice(&nonce);
         wrapped.extend_from_slice(&aes_gcm(&transfer_key, nonce, &wrap_aad, &c.dek));
         assert_eq!(wrapped.len(), 109);
+        if let (0, Some(other)) = (index, first_wrapped_transfer) {
+            wrapped[1..17].copy_from_slice(&other);
+        }
         let salt: [u8; 32] = case.derive(&[b"manifest salt", &customer]);
         let mut body = salt.to_vec();
         body.extend_from_slice(&customer);
@@ -930,26 +966,34 @@ fn package_bytes(keys: &Keys, agreement: &SignedAgreement, customers: &[SealedCu
             body.extend_from_slice(&version.to_be_bytes());
             body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
             body.extend_from_slice(&bytes);
+            sections += 1;
+            section_bytes += bytes.len() as u64;
             entry.push(category.tag());
             entry.extend_from_slice(&version.to_be_bytes());
             entry.extend_from_slice(&sha256(&bytes));
         }
         entry.extend_from_slice(&sha256(&wrapped));
         leaves.push(leaf_hash(&Salt::from_bytes(salt), &entry));
+        let sealed = seal_entry(&transfer_key, &transfer, index as u64, &body);
+        assert_eq!(sealed.len(), body.len() + 28);
         out.push(0x01);
-        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        out.extend_from_slice(&body);
+        out.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
+        out.extend_from_slice(&sealed);
     }
+    let entries_digest = sha256(&out[180..]);
     let root = manifest_root(&leaves);
     let count = customers.len() as u64;
-    let mut message = b"custodia-transfer/package-signature/v1\0".to_vec();
+    let mut signed = count.to_be_bytes().to_vec();
+    signed.extend_from_slice(&sections.to_be_bytes());
+    signed.extend_from_slice(&section_bytes.to_be_bytes());
+    signed.extend_from_slice(&entries_digest);
+    signed.extend_from_slice(root.as_bytes());
+    let mut message = b"custodia-transfer/package-signature/v2\0".to_vec();
     message.extend_from_slice(&header);
-    message.extend_from_slice(&count.to_be_bytes());
-    message.extend_from_slice(root.as_bytes());
-    assert_eq!(message.len(), 259);
+    message.extend_from_slice(&signed);
+    assert_eq!(message.len(), 39 + 180 + 88);
     out.push(0x02);
-    out.extend_from_slice(&count.to_be_bytes());
-    out.extend_from_slice(root.as_bytes());
+    out.extend_from_slice(&signed);
     out.extend_from_slice(keys.seller_sign.sign(&message).as_bytes());
     out
 }
@@ -999,6 +1043,18 @@ fn package_by_custodia(keys: &Keys, agreement: &SignedAgreement, customers: &[Se
     out
 }
 
+/// The vector package's transfer key, opened from its header with the buyer's private key.
+fn vector_transfer_key(
+    keys: &Keys,
+    agreement: &SignedAgreement,
+    bytes: &[u8],
+) -> custodia_crypto::TransferKey {
+    let reader = PackageReader::open(bytes, DEFAULT_MAX_ENTRY_LEN).unwrap();
+    keys.recipient
+        .open_transfer_key(reader.header().sealed_key(), agreement.transfer_id())
+        .unwrap()
+}
+
 /// The buyer's side of the package vector with custodia's own reader: import into fresh stores.
 struct Imported {
     outcome: ImportOutcome,
@@ -1041,21 +1097,31 @@ fn package_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) 
         "custodia's writer with derived randomness does not write what spec/package.md says"
     );
     let outcome = import_vector(keys, agreement, &bytes).outcome;
+    let transfer_key = vector_transfer_key(keys, agreement, &bytes);
     let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
     let header = reader.header().clone();
+    reader.unseal_with(&transfer_key).unwrap();
     let mut leaves = Vec::new();
-    let signature = loop {
+    let mut sealed_lengths = Vec::new();
+    let trailer = loop {
+        let at = reader.offset();
         match reader.next_record().unwrap() {
-            Record::Entry(e) => leaves.push(hex(e.manifest_entry().leaf_hash().as_bytes())),
-            Record::Trailer { signature, .. } => break signature,
+            Record::Entry(e) => {
+                leaves.push(hex(e.manifest_entry().leaf_hash().as_bytes()));
+                sealed_lengths.push(reader.offset() - at - 5);
+            }
+            Record::Sealed(_) => unreachable!("the reader has the key"),
+            Record::Trailer(t) => break t,
         }
     };
+    let signature = trailer.signature;
     let (d, e) = (
         absent_customer("customer D", at(2022, 4, 1)),
         absent_customer("customer E", at(2018, 1, 9)),
     );
     let proofs = custodia_transfer::prove(
         bytes.as_slice(),
+        &transfer_key,
         &outcome.tree,
         &[customers[1].customer, d, e],
         DEFAULT_MAX_ENTRY_LEN,
@@ -1089,6 +1155,9 @@ fn package_vectors(keys: &Keys, agreement: &SignedAgreement, files: &mut Files) 
             "transfer_key": hex(&CaseSecret::new(agreement).derive::<32>(&[b"transfer key", header.transfer_id().as_bytes()])),
             "count": outcome.customers,
             "sections": outcome.sections,
+            "section_bytes": trailer.signed.section_bytes,
+            "sealed_entry_lengths": sealed_lengths,
+            "entries_digest": hex(&trailer.signed.entries_digest),
             "root": hex(outcome.root.as_bytes()),
             "signature": hex(&signature),
             "leaves": leaves,
@@ -1486,39 +1555,42 @@ fn the_committed_vectors_verify_and_decode() {
     );
     assert_eq!(imported.outcome.customers, package["count"].as_u64().unwrap());
     assert_eq!(imported.outcome.sections, package["sections"].as_u64().unwrap());
+    let transfer_key = vector_transfer_key(&keys, &agreement, &bytes);
+    assert_eq!(
+        hex(&CaseSecret::new(&agreement).derive::<32>(&[b"transfer key", agreement.transfer_id().as_bytes()])),
+        package["transfer_key"].as_str().unwrap()
+    );
     let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
-    let header = reader.header().clone();
-    assert_eq!(header.transfer_id(), agreement.transfer_id());
-    let (mut leaves, mut sections, mut section_bytes) = (Vec::new(), 0u64, 0u64);
-    let summary = loop {
-        match reader.next_record().unwrap() {
-            Record::Entry(e) => {
-                leaves.push(Value::from(hex(e.manifest_entry().leaf_hash().as_bytes())));
-                sections += e.sections.len() as u64;
-                section_bytes += e
-                    .sections
-                    .iter()
-                    .map(|s| s.sealed.as_bytes().len() as u64)
-                    .sum::<u64>();
-            }
-            Record::Trailer {
-                count,
-                root,
-                signature,
-            } => {
-                break PackageSummary {
-                    header,
-                    customers: count,
-                    sections,
-                    section_bytes,
-                    package_bytes: bytes.len() as u64,
-                    root,
-                    signature,
-                };
-            }
-        }
-    };
+    assert_eq!(reader.header().transfer_id(), agreement.transfer_id());
+    reader.unseal_with(&transfer_key).unwrap();
+    let mut leaves = Vec::new();
+    while let Record::Entry(e) = reader.next_record().unwrap() {
+        leaves.push(Value::from(hex(e.manifest_entry().leaf_hash().as_bytes())));
+    }
     assert_eq!(&Value::Array(leaves), &package["leaves"]);
+    // Without the key: the signature and the stated counts, sizes and digest; the root as signed.
+    let keyless =
+        custodia_transfer::verify_package(bytes.as_slice(), &agreement, DEFAULT_MAX_ENTRY_LEN).unwrap();
+    assert_eq!(keyless.checked, custodia_transfer::PackageCheck::Signature);
+    let keyed = custodia_transfer::verify_package_with_key(
+        bytes.as_slice(),
+        &agreement,
+        &transfer_key,
+        DEFAULT_MAX_ENTRY_LEN,
+    )
+    .unwrap();
+    assert_eq!(
+        keyed.checked,
+        custodia_transfer::PackageCheck::SignatureAndEntries
+    );
+    assert_eq!(keyed.summary.signed(), keyless.summary.signed());
+    let summary = keyed.summary;
+    assert_eq!(summary.section_bytes, package["section_bytes"].as_u64().unwrap());
+    assert_eq!(
+        hex(&summary.entries_digest),
+        package["entries_digest"].as_str().unwrap()
+    );
+    assert_eq!(summary.package_bytes, bytes.len() as u64);
     for c in package["customers"].as_array().unwrap() {
         let customer: CustomerId = c["id"].as_str().unwrap().parse().unwrap();
         let dek_id = DekId::from_uuid(c["dek_id"].as_str().unwrap().parse().unwrap()).unwrap();
@@ -1611,34 +1683,31 @@ fn the_committed_vectors_verify_and_decode() {
 }
 
 /// A package the seller signed whose first transfer-wrapped key names another transfer is refused by the
-/// offline check as `spec/package.md` ("Verifying a package", step 3) says, not only when the buyer opens it.
+/// check with the transfer key as `spec/package.md` ("Verifying a package", step 5) says, not only when the
+/// buyer opens the wrapped key; a keyless verifier cannot see it (the entry is sealed) and says that it
+/// checked only the signature.
 #[test]
-fn a_signed_package_whose_wrapped_key_names_another_transfer_is_refused_offline() {
+fn a_signed_package_whose_wrapped_key_names_another_transfer_is_refused_with_the_key() {
     let keys = Keys::new();
     let agreement = SignedAgreement::decode(&read("transfer/agreement.bin")).unwrap();
-    let mut bytes = read("transfer/package.pkg");
-    // Entry 0: tag (1), length (4), salt (32), customer (16), key length (2), key version (1), transfer id.
-    let at = 180 + 1 + 4 + 32 + 16 + 2 + 1;
-    assert_eq!(&bytes[at..at + 16], agreement.transfer_id().as_bytes());
-    bytes[at..at + 16].copy_from_slice(uuid("another transfer", 4).as_bytes());
-    // Re-sign it as the seller would: the new root over the entries as they now are.
-    let mut reader = PackageReader::open(bytes.as_slice(), DEFAULT_MAX_ENTRY_LEN).unwrap();
-    let header = reader.header().as_bytes().to_vec();
-    let mut leaves = Vec::new();
-    while let Record::Entry(e) = reader.next_record().unwrap() {
-        leaves.push(e.manifest_entry().leaf_hash());
-    }
-    let root = manifest_root(&leaves);
-    let count = leaves.len() as u64;
-    let mut message = b"custodia-transfer/package-signature/v1\0".to_vec();
-    message.extend_from_slice(&header);
-    message.extend_from_slice(&count.to_be_bytes());
-    message.extend_from_slice(root.as_bytes());
-    let trailer = bytes.len() - (1 + 8 + 32 + 64);
-    bytes.truncate(trailer + 1 + 8);
-    bytes.extend_from_slice(root.as_bytes());
-    bytes.extend_from_slice(keys.seller_sign.sign(&message).as_bytes());
+    let customers = package_customers();
+    let good = package_bytes(&keys, &agreement, &customers);
+    assert!(
+        good == read("transfer/package.pkg"),
+        "the second encoder writes the vector package"
+    );
+    let bytes = package_bytes_with(
+        &keys,
+        &agreement,
+        &customers,
+        Some(*uuid("another transfer", 4).as_bytes()),
+    );
+    let keyless =
+        custodia_transfer::verify_package(bytes.as_slice(), &agreement, DEFAULT_MAX_ENTRY_LEN).unwrap();
+    assert_eq!(keyless.checked, custodia_transfer::PackageCheck::Signature);
+    let key = vector_transfer_key(&keys, &agreement, &bytes);
     let err =
-        custodia_transfer::verify_package(bytes.as_slice(), &agreement, DEFAULT_MAX_ENTRY_LEN).unwrap_err();
+        custodia_transfer::verify_package_with_key(bytes.as_slice(), &agreement, &key, DEFAULT_MAX_ENTRY_LEN)
+            .unwrap_err();
     assert!(err.to_string().contains("another transfer"), "{err}");
 }

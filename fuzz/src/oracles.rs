@@ -332,32 +332,13 @@ pub mod sealed_transfer_key {
 pub mod transfer_agreement {
     use std::sync::LazyLock;
 
-    use custodia_transfer::package::{PackageReader, Record};
     use custodia_transfer::{DraftAgreement, PackageSummary, SignedAgreement, SignedReceipt};
 
+    /// The fixture package's summary, from its signed trailer (no key needed).
     static SUMMARY: LazyLock<PackageSummary> = LazyLock::new(|| {
-        let mut reader = PackageReader::open(crate::fixtures::PACKAGE, 1 << 20).unwrap();
-        let header = reader.header().clone();
-        let (mut customers, mut sections) = (0, 0);
-        loop {
-            match reader.next_record().unwrap() {
-                Record::Entry(e) => {
-                    customers += 1;
-                    sections += e.sections.len() as u64;
-                }
-                Record::Trailer { root, signature, .. } => {
-                    return PackageSummary {
-                        header,
-                        customers,
-                        sections,
-                        section_bytes: 0,
-                        package_bytes: crate::fixtures::PACKAGE.len() as u64,
-                        root,
-                        signature,
-                    };
-                }
-            }
-        }
+        custodia_transfer::verify_package(crate::fixtures::PACKAGE, &crate::fixtures::AGREEMENT, 1 << 20)
+            .unwrap()
+            .summary
     });
 
     const RECEIPT_DOMAIN: &[u8] = b"custodia-transfer/receipt-signature/v1\0";
@@ -407,15 +388,17 @@ pub mod transfer_agreement {
     }
 }
 
-/// The transfer package as the buyer receives it: the streaming reader record by record, then a full
-/// import for the fixture agreement into fresh staging stores. Never a panic, and the import succeeds
-/// only for a package the seller wrote byte for byte: the seeds are the only valid packages this fuzzer
-/// can reach (it cannot sign), so an accepted input that is not one of them is a finding — some byte is
-/// not covered by the signature and manifest (for example a field parsed leniently and re-encoded).
+/// The transfer package as the buyer receives it: the streaming reader record by record, without the
+/// transfer key (sealed entries) and with it (opened entries), the keyless verification, then a full
+/// import for the fixture agreement into fresh staging stores. Never a panic, and the keyless
+/// verification and the import succeed only for a package the seller wrote byte for byte: the seeds are
+/// the only valid packages this fuzzer can reach (it cannot sign), so an accepted input that is not one of
+/// them is a finding — some byte is not covered by the signature (which covers every sealed entry's
+/// bytes through the entries digest) and the manifest.
 pub mod transfer_package {
     use custodia_crypto::{InMemoryKeyStore, InMemoryVault};
     use custodia_transfer::package::{PackageReader, Record};
-    use custodia_transfer::{Buyer, ImportSettings, import};
+    use custodia_transfer::{Buyer, ImportSettings, import, verify_package};
 
     /// The packages `seeds` wrote with the fixture keys (three customers, one, none).
     const SEEDS: [&[u8]; 3] = [
@@ -426,11 +409,18 @@ pub mod transfer_package {
 
     /// One input; panics on a finding.
     pub fn run(data: &[u8]) {
-        if let Ok(mut reader) = PackageReader::open(data, 64 * 1024) {
+        for unseal in [false, true] {
+            let Ok(mut reader) = PackageReader::open(data, 64 * 1024) else {
+                break;
+            };
+            if unseal && reader.unseal_with(&crate::fixtures::TRANSFER_KEY).is_err() {
+                break;
+            }
             for _ in 0..1000 {
                 match reader.next_record() {
-                    Ok(Record::Entry(_)) => {}
-                    Ok(Record::Trailer { .. }) => {
+                    Ok(Record::Sealed(_)) => assert!(!unseal, "a reader with the key opens every entry"),
+                    Ok(Record::Entry(_)) => assert!(unseal, "a reader without the key opened an entry"),
+                    Ok(Record::Trailer(_)) => {
                         assert!(reader.next_record().is_err(), "nothing after the trailer");
                         break;
                     }
@@ -440,6 +430,13 @@ pub mod transfer_package {
                     }
                 }
             }
+        }
+        if verify_package(data, &crate::fixtures::AGREEMENT, 64 * 1024).is_ok() {
+            assert!(
+                SEEDS.contains(&data),
+                "a package that the seller did not sign verified without the key ({} bytes)",
+                data.len()
+            );
         }
         let keys = InMemoryKeyStore::new();
         let sections = InMemoryVault::new();

@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use custodia_crypto::{RecipientPublicKey, VerifyingKey};
+use custodia_crypto::{RecipientPublicKey, TransferKey, VerifyingKey};
 use custodia_ledger::{
     ConsistencyProof, EntryContent, InclusionProof, MerkleHash, NoteVerifier, Salt, SignedCheckpoint,
     TrustPolicy, leaf_hash,
@@ -93,13 +93,21 @@ pub struct VerifiedEvidence {
     pub proofs: Vec<(CustomerId, bool)>,
 }
 
-/// The manifest tree of the package at `path`, rebuilt by reading it (about 80 bytes per customer).
-pub(crate) fn manifest_tree(path: &Path) -> Result<ManifestTree, BrokerageError> {
+/// The manifest tree of the package at `path`, rebuilt by reading it with the transfer key that seals its
+/// entries (about 80 bytes per customer).
+pub(crate) fn manifest_tree(path: &Path, transfer_key: &TransferKey) -> Result<ManifestTree, BrokerageError> {
     let file = File::open(path).map_err(BrokerageError::io(path, "open"))?;
     let mut reader = PackageReader::open(BufReader::new(file), DEFAULT_MAX_ENTRY_LEN)?;
+    reader.unseal_with(transfer_key)?;
     let mut tree = ManifestTree::new();
-    while let Record::Entry(entry) = reader.next_record()? {
-        tree.push(entry.customer, entry.manifest_entry().leaf_hash());
+    loop {
+        match reader.next_record()? {
+            Record::Entry(entry) => tree.push(entry.customer, entry.manifest_entry().leaf_hash()),
+            Record::Sealed(sealed) => {
+                return Err(custodia_transfer::TransferError::EntrySealBroken { entry: sealed.index }.into());
+            }
+            Record::Trailer(_) => break,
+        }
     }
     tree.seal();
     Ok(tree)
@@ -361,8 +369,12 @@ pub fn verify_evidence(dir: &Path) -> Result<VerifiedEvidence, BrokerageError> {
         NoteVerifier::from_vkey(&keys.seller_ledger).map_err(|e| fail(KEYS, "ledger key")(e.to_string()))?;
     // 3. The package, offline.
     let file = File::open(dir.join(PACKAGE)).map_err(|e| fail(PACKAGE, "read")(e.to_string()))?;
+    // Without the transfer key (an auditor has none): the signature over the header, counts, sizes and
+    // the sealed entries' digest; the root is the signed one, which the receipt and proofs are checked
+    // against (spec/evidence-folder.md).
     let summary = verify_package(BufReader::new(file), &agreement, DEFAULT_MAX_ENTRY_LEN)
-        .map_err(|e| fail(PACKAGE, "package")(e.to_string()))?;
+        .map_err(|e| fail(PACKAGE, "package")(e.to_string()))?
+        .summary;
     // 4. The receipt.
     let receipt_bytes = read(dir, RECEIPT)?;
     let receipt = SignedReceipt::verify(&receipt_bytes, &agreement, &summary)

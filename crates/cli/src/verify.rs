@@ -6,7 +6,7 @@ use clap::Subcommand;
 use custodia_consent::ConsentReceipt;
 use custodia_ledger::{NoteVerifier, SignedCheckpoint, TrustPolicy};
 use custodia_transfer::package::DEFAULT_MAX_ENTRY_LEN;
-use custodia_transfer::{PackageSummary, SignedAgreement, SignedReceipt, verify_package};
+use custodia_transfer::{PackageCheck, SignedAgreement, SignedReceipt, VerifiedPackage, verify_package};
 
 use crate::context::{Context, read};
 use crate::error::{CliError, Result, render};
@@ -111,7 +111,10 @@ pub fn agreement(path: &Path) -> Result<SignedAgreement> {
     SignedAgreement::decode(&read(path)?).map_err(|e| failed(path, e))
 }
 
-fn package(path: &Path, agreement: &SignedAgreement) -> Result<PackageSummary> {
+/// Verifies the package at `path` without any key: the signature over the header, counts, sizes and
+/// the sealed entries' digest. The entries are sealed under the transfer key (package format 2), so the
+/// manifest root is the signed one, not recomputed; the result says so.
+fn package(path: &Path, agreement: &SignedAgreement) -> Result<VerifiedPackage> {
     let file = std::fs::File::open(path).map_err(CliError::io("open", path))?;
     verify_package(std::io::BufReader::new(file), agreement, DEFAULT_MAX_ENTRY_LEN)
         .map_err(|e| failed(path, e))
@@ -202,10 +205,17 @@ pub fn run(ctx: &Context, command: VerifyCommand) -> Result<()> {
             agreement: a,
         } => {
             let agreement = agreement(&a)?;
-            let s = package(&path, &agreement)?;
+            let v = package(&path, &agreement)?;
+            let recomputed = v.checked == PackageCheck::SignatureAndEntries;
+            let s = v.summary;
+            let how = if recomputed {
+                "recomputed"
+            } else {
+                "as signed; entries sealed, not opened without the transfer key"
+            };
             ctx.emit(
-                || format!("package {} verifies: transfer {}, {} customers, {} sections, root {}", path.display(), agreement.transfer_id(), s.customers, s.sections, s.root),
-                || serde_json::json!({ "verified": true, "transfer": agreement.transfer_id().to_string(), "customers": s.customers, "sections": s.sections, "root": s.root.to_string() }),
+                || format!("package {} verifies: transfer {}, {} customers, {} sections, root {} ({how})", path.display(), agreement.transfer_id(), s.customers, s.sections, s.root),
+                || serde_json::json!({ "verified": true, "transfer": agreement.transfer_id().to_string(), "customers": s.customers, "sections": s.sections, "root": s.root.to_string(), "root_recomputed": recomputed }),
             );
         }
         VerifyCommand::Receipt {
@@ -214,7 +224,7 @@ pub fn run(ctx: &Context, command: VerifyCommand) -> Result<()> {
             package: p,
         } => {
             let agreement = agreement(&a)?;
-            let summary = package(&p, &agreement)?;
+            let summary = package(&p, &agreement)?.summary;
             let r = SignedReceipt::verify(&read(&receipt)?, &agreement, &summary)
                 .map_err(|e| failed(&receipt, e))?;
             let customers = r.receipt().customers;

@@ -440,7 +440,7 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
     let v = json(&seller, &["verify", "evidence", s(&evidence)]);
     assert_eq!(v["customers"], moving);
     assert_eq!(v["proofs"], 2);
-    json(
+    let verified = json(
         &seller,
         &[
             "verify",
@@ -450,6 +450,9 @@ fn a_whole_licence_transfer_from_the_shell_and_verify_refuses_flipped_bytes() {
             s(&d("agreement.bin")),
         ],
     );
+    // Without the transfer key the entries stay sealed: the root is the signed one, and the output says so.
+    assert_eq!(verified["customers"], moving);
+    assert_eq!(verified["root_recomputed"], false);
     json(
         &seller,
         &[

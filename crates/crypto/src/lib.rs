@@ -129,9 +129,9 @@ pub use section::{
 };
 pub use signature::{KeyId, Signature, SigningKey, VerifyingKey};
 pub use transfer::{
-    RECIPIENT_KEY_LEN, RecipientKeyPair, RecipientPublicKey, SEALED_TRANSFER_KEY_FORMAT_VERSION,
-    SEALED_TRANSFER_KEY_LEN, SealedTransferKey, TRANSFER_WRAPPED_KEY_FORMAT_VERSION,
-    TRANSFER_WRAPPED_KEY_LEN, TransferKey, TransferWrappedKey,
+    EntryKey, RECIPIENT_KEY_LEN, RecipientKeyPair, RecipientPublicKey, SEALED_ENTRY_OVERHEAD,
+    SEALED_TRANSFER_KEY_FORMAT_VERSION, SEALED_TRANSFER_KEY_LEN, SealedTransferKey,
+    TRANSFER_WRAPPED_KEY_FORMAT_VERSION, TRANSFER_WRAPPED_KEY_LEN, TransferKey, TransferWrappedKey,
 };
 pub use vault::{
     InMemoryVault, InsertOutcome, SectionInsert, SectionRows, SectionTombstone, SectionVault,

@@ -273,6 +273,18 @@ impl TransferKey {
         })
     }
 
+    /// The key sealing this transfer's entry records (package format 2; see [`EntryKey`]).
+    pub fn entry_key(&self) -> Result<EntryKey, CryptoError> {
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, ENTRY_SALT).extract(self.bytes.as_ref());
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        hkdf_expand(&prk, &[ENTRY_KEY_LABEL, self.transfer.as_bytes()], key.as_mut())?;
+        Ok(EntryKey {
+            transfer: self.transfer,
+            aead: aead::aes_key(&key, "entry")?,
+            prk,
+        })
+    }
+
     /// Wraps a data key under this transfer key; the AAD binds transfer id, customer id and DEK id.
     pub fn wrap_data_key(&self, key: &DataKey) -> Result<TransferWrappedKey, CryptoError> {
         self.wrap_data_key_with_nonce(key, aead::fresh_nonce()?)
@@ -309,6 +321,117 @@ impl TransferKey {
         let aad = transfer_wrap_aad(self.transfer, wrapped.customer, wrapped.dek_id);
         let bytes = aead::open_key(&self.aead, wrapped.nonce, &aad, &wrapped.sealed)?;
         DataKey::new(wrapped.customer, wrapped.dek_id, bytes)
+    }
+}
+
+/// HKDF-Extract salt of the entry-sealing key (package format 2).
+const ENTRY_SALT: &[u8] = b"custodia/package-entries/v2";
+/// HKDF-Expand label of the entry-sealing key.
+const ENTRY_KEY_LABEL: &[u8] = b"entry key";
+/// HKDF-Expand label of an entry's nonce.
+const ENTRY_NONCE_LABEL: &[u8] = b"entry nonce";
+/// AAD label of a sealed entry.
+const ENTRY_AAD_LABEL: &[u8; 25] = b"custodia/package-entry/v2";
+
+/// Length added to an entry body by [`EntryKey::seal_entry`]: the nonce and the tag.
+pub const SEALED_ENTRY_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
+
+/// An HKDF output length (ring asks for it as a "key type").
+struct HkdfLen(usize);
+
+impl ring::hkdf::KeyType for HkdfLen {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+fn hkdf_expand(prk: &ring::hkdf::Prk, info: &[&[u8]], out: &mut [u8]) -> Result<(), CryptoError> {
+    prk.expand(info, HkdfLen(out.len()))
+        .and_then(|okm| okm.fill(out))
+        .map_err(|_| CryptoError::Internal { what: "hkdf expand" })
+}
+
+/// The key that seals a package's per-customer entry records (package format 2: who is in the package,
+/// which categories each customer has, their versions and lengths are readable only with the transfer
+/// key), derived from the transfer key with HKDF-SHA256 (RFC 5869):
+///
+/// ```text
+/// PRK         = HKDF-Extract(salt = "custodia/package-entries/v2", transfer key)
+/// entry key   = HKDF-Expand(PRK, "entry key" ‖ transfer id, 32)
+/// entry nonce = HKDF-Expand(PRK, "entry nonce" ‖ transfer id ‖ index (u64) ‖ SHA-256(body), 12)
+/// AAD         = "custodia/package-entry/v2" ‖ transfer id ‖ index (u64) ‖ body length (u32)
+/// sealed      = nonce (12) ‖ AES-256-GCM(entry key, nonce, AAD, body) ‖ tag (16)
+/// ```
+///
+/// The nonce is deterministic (a package written again from the same case and the same entries has the
+/// same bytes) and depends on the body, so one (key, nonce) pair never seals two different bodies even if
+/// a re-run's entries differ (NIST SP 800-38D §8). The AAD binds the entry to its transfer, its place in the
+/// package and its length. Secret: `Debug` shows only the transfer id, and it is not `Serialize`; the derived
+/// key bytes are `Zeroizing` until ring's AES key and HKDF PRK are made from them, which ring does not wipe.
+pub struct EntryKey {
+    transfer: TransferId,
+    aead: LessSafeKey,
+    prk: ring::hkdf::Prk,
+}
+
+impl fmt::Debug for EntryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EntryKey {{ transfer: {}, key: [REDACTED] }}", self.transfer)
+    }
+}
+
+impl EntryKey {
+    /// The transfer this key belongs to.
+    pub fn transfer_id(&self) -> TransferId {
+        self.transfer
+    }
+
+    fn aad(&self, index: u64, len: usize) -> Result<Vec<u8>, CryptoError> {
+        let len = u32::try_from(len).map_err(|_| CryptoError::InvalidInput {
+            field: "entry body",
+            reason: "longer than 4 GiB",
+        })?;
+        let mut aad = Vec::with_capacity(ENTRY_AAD_LABEL.len() + 16 + 8 + 4);
+        aad.extend_from_slice(ENTRY_AAD_LABEL);
+        aad.extend_from_slice(self.transfer.as_bytes());
+        aad.extend_from_slice(&index.to_be_bytes());
+        aad.extend_from_slice(&len.to_be_bytes());
+        Ok(aad)
+    }
+
+    /// Seals entry `index`'s body: `nonce ‖ ciphertext ‖ tag` ([`SEALED_ENTRY_OVERHEAD`] bytes longer).
+    pub fn seal_entry(&self, index: u64, body: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let aad = self.aad(index, body.len())?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, body);
+        let mut nonce = [0u8; NONCE_LEN];
+        hkdf_expand(
+            &self.prk,
+            &[
+                ENTRY_NONCE_LABEL,
+                self.transfer.as_bytes(),
+                &index.to_be_bytes(),
+                digest.as_ref(),
+            ],
+            &mut nonce,
+        )?;
+        let mut out = Vec::with_capacity(body.len() + SEALED_ENTRY_OVERHEAD);
+        out.extend_from_slice(&nonce);
+        aead::seal_append(&self.aead, nonce, &aad, body, &mut out)?;
+        Ok(out)
+    }
+
+    /// Opens entry `index`'s sealed body. Any failure — another transfer, another index, a changed byte,
+    /// a truncation — is the opaque [`CryptoError::DecryptionFailed`].
+    pub fn open_entry(&self, index: u64, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let (nonce, rest) = sealed
+            .split_first_chunk::<NONCE_LEN>()
+            .ok_or(CryptoError::DecryptionFailed)?;
+        let len = rest
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(CryptoError::DecryptionFailed)?;
+        let aad = self.aad(index, len)?;
+        aead::open_to_vec(&self.aead, *nonce, &aad, rest)
     }
 }
 
@@ -600,6 +723,52 @@ impl TryCryptoRng for RingRng {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_sealed_under_the_transfer_key_opens_only_at_its_place_in_its_transfer() {
+        let transfer = TransferId::new_v7();
+        let key = TransferKey::generate(transfer).unwrap();
+        let entries = key.entry_key().unwrap();
+        let body = b"customer id, categories, versions and lengths";
+        let sealed = entries.seal_entry(3, body).unwrap();
+        assert_eq!(sealed.len(), body.len() + SEALED_ENTRY_OVERHEAD);
+        assert!(!sealed.windows(8).any(|w| body.windows(8).any(|b| b == w)));
+        assert_eq!(entries.open_entry(3, &sealed).unwrap().as_slice(), body);
+        // Deterministic: the same body at the same place seals to the same bytes; another body to others.
+        assert_eq!(key.entry_key().unwrap().seal_entry(3, body).unwrap(), sealed);
+        let other = entries
+            .seal_entry(3, b"another body of the same length as the first one")
+            .unwrap();
+        assert_ne!(
+            other.get(..NONCE_LEN),
+            sealed.get(..NONCE_LEN),
+            "a nonce is never reused"
+        );
+        // Another index, another transfer key, any flipped bit or a truncation: opaque failure.
+        assert!(matches!(
+            entries.open_entry(4, &sealed),
+            Err(CryptoError::DecryptionFailed)
+        ));
+        let stranger = TransferKey::generate(transfer).unwrap().entry_key().unwrap();
+        assert!(matches!(
+            stranger.open_entry(3, &sealed),
+            Err(CryptoError::DecryptionFailed)
+        ));
+        for at in 0..sealed.len() {
+            for bit in 0..8 {
+                let mut flipped = sealed.clone();
+                flipped[at] ^= 1 << bit;
+                assert!(entries.open_entry(3, &flipped).is_err(), "byte {at} bit {bit}");
+            }
+        }
+        for len in 0..sealed.len() {
+            assert!(
+                entries.open_entry(3, &sealed[..len]).is_err(),
+                "truncated to {len}"
+            );
+        }
+        assert!(!format!("{entries:?}").contains(&hex::encode(key.bytes.as_ref())));
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())

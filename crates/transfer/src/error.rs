@@ -143,6 +143,14 @@ pub enum TransferError {
         /// What failed.
         reason: String,
     },
+    /// A sealed entry (package format 2) did not open with the entry key derived from the transfer key:
+    /// a wrong key, an entry moved to another place, or any changed byte. Opaque on purpose: it says
+    /// which entry, never why.
+    #[error("entry {entry} does not open with the transfer key")]
+    EntrySealBroken {
+        /// Position of the entry in the package, from 0.
+        entry: u64,
+    },
     /// A category section of an entry failed to open with the transferred key.
     #[error("entry {entry} (customer {customer}) section {category} does not open")]
     SectionFailed {

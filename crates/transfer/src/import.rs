@@ -14,8 +14,8 @@ use crate::agreement::SignedAgreement;
 use crate::error::TransferError;
 use crate::manifest::{ManifestTree, ProofTree, RootBuilder};
 use crate::package::{
-    DEFAULT_MAX_ENTRY_LEN, PackageReader, PackageSummary, PackageWriter, Record, TravellingSection,
-    verify_package_signature,
+    DEFAULT_MAX_ENTRY_LEN, PackageReader, PackageSummary, PackageWriter, Record, Trailer, TravellingSection,
+    check_counts, check_entry, verify_package_signature,
 };
 use crate::progress::{Phase, Progress};
 
@@ -191,10 +191,13 @@ pub struct Buyer<'a, K: KeyStore + ?Sized, V: SectionVault + ?Sized> {
 ///
 /// 1. the header names this agreement's transfer, digest, seller key and buyer key;
 /// 2. the transfer key opens with the buyer's private key (one HPKE open per package);
-/// 3. every entry decodes, customers come in strictly increasing id order, each wrapped key names its
-///    entry's customer and opens under the transfer key, and each checked section opens with it;
-/// 4. the count equals the trailer's, the seller's signature over the signed message of `spec/package.md`
-///    verifies with the agreement's seller key, and the recomputed RFC 9162 root equals the trailer's.
+/// 3. every entry opens with the entry key derived from the transfer key (its place in the package is
+///    bound in), decodes, customers come in strictly increasing id order, each wrapped key names its
+///    entry's customer and the transfer and opens under the transfer key, and each checked section opens
+///    with it;
+/// 4. the entries digest, count, sections and section bytes equal the trailer's, the seller's signature
+///    over the signed message of `spec/package.md` verifies with the agreement's seller key, and the
+///    recomputed RFC 9162 root equals the trailer's.
 ///
 /// **Atomicity: import into a fresh staging store that is adopted only on success.** Entries are written
 /// as they stream in (memory stays bounded), and the signature covering them is only known at the end,
@@ -233,15 +236,20 @@ pub fn import<R: Read, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
         .recipient
         .open_transfer_key(header.sealed_key(), agreement.transfer_id())
         .map_err(TransferError::crypto("open the transfer key"))?;
+    reader.unseal_with(&transfer_key)?;
 
     let mut builder = RootBuilder::new();
     let mut tree = ManifestTree::new();
     let mut last: Option<CustomerId> = None;
-    let (mut sections, mut opened) = (0u64, 0u64);
+    let (mut sections, mut section_bytes, mut opened) = (0u64, 0u64, 0u64);
     let every = settings.progress_every.max(1);
     loop {
         let at = reader.offset();
         match reader.next_record()? {
+            // The reader was given the transfer key: it opens every entry.
+            Record::Sealed(sealed) => {
+                return Err(TransferError::EntrySealBroken { entry: sealed.index });
+            }
             Record::Entry(entry) => {
                 let number = builder.size();
                 let customer = entry.customer;
@@ -250,20 +258,8 @@ pub fn import<R: Read, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
                     customer,
                     reason,
                 };
-                if last.is_some_and(|l| l >= customer) {
-                    return Err(fail("customers are not in strictly increasing id order".into()));
-                }
+                check_entry(&entry, number, last, &header)?;
                 last = Some(customer);
-                if entry.wrapped_key.customer() != customer {
-                    return Err(fail("wrapped key names another customer".into()));
-                }
-                if entry
-                    .sections
-                    .iter()
-                    .any(|s| s.sealed.dek_id() != entry.wrapped_key.dek_id())
-                {
-                    return Err(fail("a section names another data key".into()));
-                }
                 if buyer
                     .sections
                     .holds_customer(customer)
@@ -326,6 +322,11 @@ pub fn import<R: Read, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
                         .map_err(TransferError::stores("store a wrapped key"))?;
                 }
                 sections += entry.sections.len() as u64;
+                section_bytes += entry
+                    .sections
+                    .iter()
+                    .map(|s| s.sealed.as_bytes().len() as u64)
+                    .sum::<u64>();
                 let leaf = entry.manifest_entry().leaf_hash();
                 builder.push(leaf);
                 tree.push(customer, leaf);
@@ -333,19 +334,10 @@ pub fn import<R: Read, K: KeyStore + ?Sized, V: SectionVault + ?Sized>(
                     progress(Progress::new(Phase::Import, builder.size(), None));
                 }
             }
-            Record::Trailer {
-                count,
-                root,
-                signature,
-            } => {
-                if count != builder.size() {
-                    return Err(TransferError::MalformedPackage {
-                        offset: at,
-                        entry: "trailer".into(),
-                        reason: format!("count {count} but {} entries", builder.size()),
-                    });
-                }
-                verify_package_signature(terms.seller.verifying_key(), &header, count, &root, &signature)?;
+            Record::Trailer(Trailer { signed, signature }) => {
+                check_counts(at, &signed, builder.size(), Some((sections, section_bytes)))?;
+                verify_package_signature(terms.seller.verifying_key(), &header, &signed, &signature)?;
+                let (count, root) = (signed.count, signed.root);
                 if builder.root() != root {
                     return Err(TransferError::RootMismatch);
                 }

@@ -42,8 +42,12 @@
 //! - **The package** ([`mod@package`], [`PackageWriter`](package::PackageWriter), [`fn@package`]): a streaming, versioned,
 //!   length-prefixed format, documented byte by byte; sealed sections travel as they are, each customer's
 //!   DEK re-wrapped under one fresh transfer key, which is sealed once to the buyer with HPKE; a manifest of
-//!   one entry per customer committed by an RFC 9162 root; the seller signs a domain-separated message over
-//!   the header, the count and the root. Every byte is specified in `spec/package.md`.
+//!   one entry per customer committed by an RFC 9162 root; each customer's entry (ids, categories, versions,
+//!   key, sections) sealed under an entry key derived from the transfer key (format 2), so a reader without
+//!   it learns counts and sizes only; the seller signs a domain-separated message over the header, the
+//!   counts, a digest of the sealed entry records and the root — every byte. [`verify_package`] checks that
+//!   signature without any key and says it did not recompute the root; [`verify_package_with_key`] opens
+//!   the entries and recomputes it. Every byte is specified in `spec/package.md`.
 //! - **Import** ([`import`]): verifies everything, opens the transfer key, checks sections (or a sample),
 //!   re-wraps DEKs under the buyer's keyring, optionally re-keys ([`Rekey::FreshKeys`]); any failure is a
 //!   typed error naming the entry. **Receipts** ([`SignedReceipt`]) signed by the buyer, verified by the
@@ -252,7 +256,9 @@ pub use manifest::{
     CustomerProof, MANIFEST_ENTRY_VERSION, ManifestEntry, ManifestTree, ProofOutcome, ProofTree,
     ProvenManifestEntry, RootBuilder, SectionDigest,
 };
-pub use package::{PackageSummary, WriterSettings, verify_package};
+pub use package::{
+    PackageCheck, PackageSummary, VerifiedPackage, WriterSettings, verify_package, verify_package_with_key,
+};
 pub use party::{
     ForeignPartyDetails, ForeignRegistration, MAX_PARTY_TEXT, PartyDetails, TransferParty,
     TransferPartyFields,

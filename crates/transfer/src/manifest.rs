@@ -259,13 +259,20 @@ pub struct CustomerProof {
     pub agreement_digest: AgreementDigest,
     /// The package header, hex, exactly as signed.
     pub header: String,
-    /// Manifest size.
+    /// Manifest size (the package's entry count).
     pub size: u64,
+    /// Sections in the package (the trailer's, signed).
+    pub sections: u64,
+    /// Bytes of sealed sections in the package (the trailer's, signed).
+    pub section_bytes: u64,
+    /// SHA-256 of the package's sealed entry records (the trailer's, signed; hex in JSON).
+    #[serde(with = "hex_bytes")]
+    pub entries_digest: [u8; 32],
     /// Manifest root (hex in JSON).
     #[serde(with = "hex_hash")]
     pub root: MerkleHash,
     /// The seller's Ed25519 signature from the package trailer (hex in JSON), over the signed message of
-    /// `spec/package.md` (domain prefix, header, size as a `u64`, root).
+    /// `spec/package.md` (domain prefix, header, size, sections, section bytes, entries digest, root).
     #[serde(with = "hex_bytes")]
     pub signature: [u8; 64],
     /// Moved or not, with the entries proving it.
@@ -287,7 +294,8 @@ impl CustomerProof {
     }
 
     /// Verifies the proof with the seller's key as `spec/customer-proof.md` specifies: the header's binding
-    /// to the transfer and agreement, the package signature over header, size and root, and the inclusion
+    /// to the transfer and agreement, the package signature over header, counts, entries digest and root,
+    /// and the inclusion
     /// (or the adjacent pair around the gap). Returns whether the customer's record moved.
     pub fn verify(&self, seller: &VerifyingKey) -> Result<bool, TransferError> {
         let fail = |reason: String| TransferError::ProofFailed {
@@ -298,7 +306,14 @@ impl CustomerProof {
         if header.transfer_id() != self.transfer_id || header.agreement_digest() != self.agreement_digest {
             return Err(fail("header names another transfer or agreement".into()));
         }
-        crate::package::verify_package_signature(seller, &header, self.size, &self.root, &self.signature)
+        let signed = crate::package::Signed {
+            count: self.size,
+            sections: self.sections,
+            section_bytes: self.section_bytes,
+            entries_digest: self.entries_digest,
+            root: self.root,
+        };
+        crate::package::verify_package_signature(seller, &header, &signed, &self.signature)
             .map_err(|e| fail(e.to_string()))?;
         match &self.outcome {
             ProofOutcome::Moved { entry } => {

@@ -1,8 +1,10 @@
-//! The package format (v1): a streaming, length-prefixed, signed container of sealed sections and re-wrapped keys,
-//! its writer (seller) and its total reader.
+//! The package format (v2): a streaming, length-prefixed, signed container of sealed entries — each
+//! customer's sealed sections, re-wrapped key and metadata, sealed again under a key derived from the
+//! transfer key so that a reader without it learns only counts and sizes — its writer (seller) and its
+//! total reader.
 //!
-//! The bytes — header, entry and trailer framing, the manifest leaf, the exact signed message with its domain
-//! prefix and count width, and what verifying and importing check — are specified language-neutrally in
+//! The bytes — header, entry and trailer framing, the entry sealing, the manifest leaf, the exact signed
+//! message with its domain prefix, and what verifying and importing check — are specified language-neutrally in
 //! `spec/package.md` (vectors in `spec/vectors/transfer/`); this module implements that document and does
 //! not restate it.
 
@@ -10,8 +12,8 @@ use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
 use custodia_crypto::{
-    Keyring, PackageRandomness, SEALED_TRANSFER_KEY_LEN, SealedSection, SealedTransferKey, Signature,
-    SigningKey, TransferKey, TransferWrappedKey, VerifyingKey, WrappedKey,
+    EntryKey, Keyring, PackageRandomness, SEALED_ENTRY_OVERHEAD, SEALED_TRANSFER_KEY_LEN, SealedSection,
+    SealedTransferKey, Signature, SigningKey, TransferKey, TransferWrappedKey, VerifyingKey, WrappedKey,
 };
 use custodia_ledger::MerkleHash;
 use custodia_model::{CustomerId, DataCategory, TransferId};
@@ -23,19 +25,22 @@ use crate::manifest::{ManifestEntry, ManifestTree, ProofTree, RootBuilder, Secti
 
 /// Magic that opens every package.
 pub const PACKAGE_MAGIC: &[u8; 8] = b"CUSTXFER";
-/// The format version this build writes and reads.
-pub const PACKAGE_FORMAT_VERSION: u8 = 1;
+/// The format version this build writes and reads. Format 1 (entries in the clear) is refused with
+/// [`TransferError::UnsupportedPackageVersion`]: no format-1 package was ever deployed.
+pub const PACKAGE_FORMAT_VERSION: u8 = 2;
 /// Length of the encoded header.
 pub const HEADER_LEN: usize = 8 + 1 + 16 + 32 + 8 + 8 + 8 + 2 + SEALED_TRANSFER_KEY_LEN;
 /// Tag of an entry record.
 pub const ENTRY_TAG: u8 = 0x01;
 /// Tag of the trailer record.
 pub const TRAILER_TAG: u8 = 0x02;
+/// Length of the trailer record: tag, count, sections, section bytes, entries digest, root, signature.
+pub const TRAILER_LEN: usize = 1 + 8 + 8 + 8 + 32 + 32 + 64;
 /// Default largest entry body accepted on import (64 MiB): a length field can never make the reader
 /// allocate more, and it grows its buffer only as bytes actually arrive.
 pub const DEFAULT_MAX_ENTRY_LEN: u32 = 64 << 20;
 
-const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/package-signature/v1\0";
+const SIGNATURE_DOMAIN: &[u8] = b"custodia-transfer/package-signature/v2\0";
 
 /// The package header: what the package is bound to and the sealed transfer key, [`HEADER_LEN`] = 180
 /// bytes, laid out as `spec/package.md` ("Header") specifies.
@@ -208,19 +213,38 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn signed_message(header: &Header, size: u64, root: &MerkleHash) -> Vec<u8> {
+/// What the seller signs besides the header: the package's counts and sizes, the digest of every sealed
+/// entry record as it is in the file, and the manifest root. The trailer carries them (and the signature).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// Entries in the package (customers).
+    pub count: u64,
+    /// Sections in all entries.
+    pub sections: u64,
+    /// Bytes of sealed sections in all entries.
+    pub section_bytes: u64,
+    /// SHA-256 of every entry record exactly as in the file (tag, length, sealed entry), in order: the
+    /// bytes from the end of the header to the start of the trailer.
+    pub entries_digest: [u8; 32],
+    /// The manifest root over the (plaintext) manifest entries.
+    pub root: MerkleHash,
+}
+
+fn signed_message(header: &Header, signed: &Signed) -> Vec<u8> {
     let mut m = SIGNATURE_DOMAIN.to_vec();
     m.extend_from_slice(header.as_bytes());
-    m.extend_from_slice(&size.to_be_bytes());
-    m.extend_from_slice(root.as_bytes());
+    m.extend_from_slice(&signed.count.to_be_bytes());
+    m.extend_from_slice(&signed.sections.to_be_bytes());
+    m.extend_from_slice(&signed.section_bytes.to_be_bytes());
+    m.extend_from_slice(&signed.entries_digest);
+    m.extend_from_slice(signed.root.as_bytes());
     m
 }
 
 pub(crate) fn verify_package_signature(
     seller: &VerifyingKey,
     header: &Header,
-    size: u64,
-    root: &MerkleHash,
+    signed: &Signed,
     signature: &[u8; 64],
 ) -> Result<(), TransferError> {
     if seller.key_id().as_bytes() != &header.seller_key_id {
@@ -230,7 +254,7 @@ pub(crate) fn verify_package_signature(
         what: "package seller",
     })?;
     seller
-        .verify(&signed_message(header, size, root), &signature)
+        .verify(&signed_message(header, signed), &signature)
         .map_err(|_| TransferError::BadSignature {
             what: "package seller",
         })
@@ -388,10 +412,25 @@ pub struct PackageSummary {
     pub package_bytes: u64,
     /// The manifest root.
     pub root: MerkleHash,
+    /// SHA-256 of the sealed entry records as they are in the file (see [`Signed::entries_digest`]).
+    pub entries_digest: [u8; 32],
     /// The seller's Ed25519 signature over the signed message of `spec/package.md`: the domain prefix
-    /// `custodia-transfer/package-signature/v1` and a zero byte, the header, the count as a `u64` and the
-    /// root.
+    /// `custodia-transfer/package-signature/v2` and a zero byte, the header, the count, sections and
+    /// section bytes as `u64`, the entries digest and the root.
     pub signature: [u8; 64],
+}
+
+impl PackageSummary {
+    /// What the seller signed besides the header.
+    pub fn signed(&self) -> Signed {
+        Signed {
+            count: self.customers,
+            sections: self.sections,
+            section_bytes: self.section_bytes,
+            entries_digest: self.entries_digest,
+            root: self.root,
+        }
+    }
 }
 
 /// Writes a package customer by customer to any [`Write`], in memory that does not grow with the book
@@ -406,6 +445,8 @@ pub struct PackageWriter<'k, W: Write> {
     out: W,
     header: Header,
     transfer_key: TransferKey,
+    entry_key: EntryKey,
+    entries_digest: ring::digest::Context,
     seller_key: &'k SigningKey,
     builder: RootBuilder,
     tree: Option<ManifestTree>,
@@ -491,6 +532,9 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             created_at.timestamp(),
             sealed,
         )?;
+        let entry_key = transfer_key
+            .entry_key()
+            .map_err(TransferError::crypto("entry key"))?;
         out.write_all(header.as_bytes())
             .map_err(TransferError::io("writing the header"))?;
         Ok(Self {
@@ -498,6 +542,8 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             written: header.as_bytes().len() as u64,
             header,
             transfer_key,
+            entry_key,
+            entries_digest: ring::digest::Context::new(&ring::digest::SHA256),
             seller_key,
             builder: RootBuilder::new(),
             tree: (proof_tree == ProofTree::Keep).then(ManifestTree::new),
@@ -557,17 +603,27 @@ impl<'k, W: Write> PackageWriter<'k, W> {
             sections,
         };
         let body = entry.encode()?;
-        let len: u32 = TransferError::length("package entry", body.len(), u64::from(u32::MAX))?;
+        // The sealed length must fit the record's u32 field; checked before sealing (the AAD carries
+        // the body's length as a u32 too).
+        let _: u32 = TransferError::length(
+            "package entry",
+            body.len().saturating_add(SEALED_ENTRY_OVERHEAD),
+            u64::from(u32::MAX),
+        )?;
+        let sealed = self
+            .entry_key
+            .seal_entry(number, &body)
+            .map_err(TransferError::crypto("seal an entry"))?;
+        let len: u32 = TransferError::length("package entry", sealed.len(), u64::from(u32::MAX))?;
+        let mut record = Vec::with_capacity(5 + sealed.len());
+        record.push(ENTRY_TAG);
+        record.extend_from_slice(&len.to_be_bytes());
+        record.extend_from_slice(&sealed);
         self.out
-            .write_all(&[ENTRY_TAG])
+            .write_all(&record)
             .map_err(TransferError::io("writing an entry"))?;
-        self.out
-            .write_all(&len.to_be_bytes())
-            .map_err(TransferError::io("writing an entry"))?;
-        self.out
-            .write_all(&body)
-            .map_err(TransferError::io("writing an entry"))?;
-        self.written += 5 + body.len() as u64;
+        self.entries_digest.update(&record);
+        self.written += record.len() as u64;
         let leaf = entry.manifest_entry().leaf_hash();
         self.builder.push(leaf);
         if let Some(tree) = &mut self.tree {
@@ -588,21 +644,27 @@ impl<'k, W: Write> PackageWriter<'k, W> {
         self.builder.size()
     }
 
-    /// Writes the trailer (count, root, and the seller's signature over the signed message of
-    /// `spec/package.md`, which starts with a domain prefix and carries the count as a `u64`) and flushes.
-    /// Returns the summary and the manifest tree if one was kept.
+    /// Writes the trailer (count, sections, section bytes, the digest of the sealed entry records, the
+    /// root, and the seller's signature over the signed message of `spec/package.md`, which starts with a
+    /// domain prefix and covers the header and all of these) and flushes. Returns the summary and the
+    /// manifest tree if one was kept.
     pub fn finish(mut self) -> Result<(PackageSummary, Option<ManifestTree>), TransferError> {
         let size = self.builder.size();
         let root = self.builder.root();
+        let mut entries_digest = [0u8; 32];
+        entries_digest.copy_from_slice(self.entries_digest.clone().finish().as_ref());
+        let signed = Signed {
+            count: size,
+            sections: self.sections,
+            section_bytes: self.section_bytes,
+            entries_digest,
+            root,
+        };
         let signature = *self
             .seller_key
-            .sign(&signed_message(&self.header, size, &root))
+            .sign(&signed_message(&self.header, &signed))
             .as_bytes();
-        let mut trailer = Vec::with_capacity(1 + 8 + 32 + 64);
-        trailer.push(TRAILER_TAG);
-        trailer.extend_from_slice(&size.to_be_bytes());
-        trailer.extend_from_slice(root.as_bytes());
-        trailer.extend_from_slice(&signature);
+        let trailer = Trailer { signed, signature }.encode();
         self.out
             .write_all(&trailer)
             .map_err(TransferError::io("writing the trailer"))?;
@@ -621,6 +683,7 @@ impl<'k, W: Write> PackageWriter<'k, W> {
                 section_bytes: self.section_bytes,
                 package_bytes: self.written + trailer.len() as u64,
                 root,
+                entries_digest,
                 signature,
             },
             tree,
@@ -628,27 +691,83 @@ impl<'k, W: Write> PackageWriter<'k, W> {
     }
 }
 
+/// The trailer: what the seller signed and the signature. [`TRAILER_LEN`] = 153 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trailer {
+    /// The counts, sizes, entries digest and root the signature covers.
+    pub signed: Signed,
+    /// The seller's Ed25519 signature over the signed message of `spec/package.md`.
+    pub signature: [u8; 64],
+}
+
+impl Trailer {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(TRAILER_LEN);
+        out.push(TRAILER_TAG);
+        out.extend_from_slice(&self.signed.count.to_be_bytes());
+        out.extend_from_slice(&self.signed.sections.to_be_bytes());
+        out.extend_from_slice(&self.signed.section_bytes.to_be_bytes());
+        out.extend_from_slice(&self.signed.entries_digest);
+        out.extend_from_slice(self.signed.root.as_bytes());
+        out.extend_from_slice(&self.signature);
+        out
+    }
+
+    /// Decodes the trailer after its tag byte.
+    fn decode(rest: &[u8; TRAILER_LEN - 1]) -> Option<Self> {
+        let mut r = Cursor::new(rest);
+        let count = r.array::<8>().map(u64::from_be_bytes)?;
+        let sections = r.array::<8>().map(u64::from_be_bytes)?;
+        let section_bytes = r.array::<8>().map(u64::from_be_bytes)?;
+        let entries_digest = r.array::<32>()?;
+        let root = r.array::<32>().map(MerkleHash::from_bytes)?;
+        let signature = r.array::<64>()?;
+        Some(Self {
+            signed: Signed {
+                count,
+                sections,
+                section_bytes,
+                entries_digest,
+                root,
+            },
+            signature,
+        })
+    }
+}
+
+/// A sealed entry as a reader without the transfer key sees it: its place and its length, nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SealedEntry {
+    /// Position of the entry in the package, from 0.
+    pub index: u64,
+    /// Byte offset of its record.
+    pub offset: u64,
+    /// Length of the sealed entry (the record's length field).
+    pub sealed_len: u32,
+}
+
 /// One record read from a package.
-// Not #[non_exhaustive]: format v1 has exactly these records; another kind would be another format
+// Not #[non_exhaustive]: format v2 has exactly these records; another kind would be another format
 // version, which the reader refuses before it gets here.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
-    /// A customer's entry.
+    /// A customer's entry, opened with the transfer key (a reader given [`PackageReader::unseal_with`]).
     Entry(Box<PackageEntry>),
-    /// The trailer: count, root and signature. Nothing may follow it.
-    Trailer {
-        /// Entries the seller wrote.
-        count: u64,
-        /// The manifest root.
-        root: MerkleHash,
-        /// The seller's signature.
-        signature: [u8; 64],
-    },
+    /// A customer's entry as a reader without the transfer key sees it.
+    Sealed(SealedEntry),
+    /// The trailer: counts, entries digest, root and signature. Nothing may follow it. The reader has
+    /// checked that the entries digest is the digest of the entry records it read.
+    Trailer(Trailer),
 }
 
 /// Reads a package record by record from any [`Read`]. Total: malformed input is a typed error naming the
 /// record and its byte offset, never a panic, and a length field never causes an allocation larger than the
 /// bytes that actually arrive (and at most `max_entry_len`).
+///
+/// Without the transfer key it yields [`Record::Sealed`] for each entry; after
+/// [`PackageReader::unseal_with`] it opens each entry ([`Record::Entry`]). Either way it hashes the entry
+/// records and refuses a trailer whose entries digest differs.
 pub struct PackageReader<R: Read> {
     input: R,
     header: Header,
@@ -656,6 +775,8 @@ pub struct PackageReader<R: Read> {
     entries: u64,
     max_entry_len: u32,
     done: bool,
+    digest: ring::digest::Context,
+    key: Option<EntryKey>,
 }
 
 impl<R: Read> std::fmt::Debug for PackageReader<R> {
@@ -663,6 +784,7 @@ impl<R: Read> std::fmt::Debug for PackageReader<R> {
         f.debug_struct("PackageReader")
             .field("offset", &self.offset)
             .field("entries", &self.entries)
+            .field("unsealing", &self.key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -695,7 +817,24 @@ impl<R: Read> PackageReader<R> {
             entries: 0,
             max_entry_len,
             done: false,
+            digest: ring::digest::Context::new(&ring::digest::SHA256),
+            key: None,
         })
+    }
+
+    /// From now on, opens each entry with the entry key derived from `transfer_key` (the buyer opens it
+    /// from the header's sealed transfer key; the seller derives it from the case). A key of another
+    /// transfer is refused; a key that is simply wrong fails, opaquely, at the first entry.
+    pub fn unseal_with(&mut self, transfer_key: &TransferKey) -> Result<(), TransferError> {
+        if transfer_key.transfer_id() != self.header.transfer_id() {
+            return Err(TransferError::AgreementMismatch { what: "transfer key" });
+        }
+        self.key = Some(
+            transfer_key
+                .entry_key()
+                .map_err(TransferError::crypto("entry key"))?,
+        );
+        Ok(())
     }
 
     /// The header.
@@ -706,6 +845,11 @@ impl<R: Read> PackageReader<R> {
     /// The byte offset of the next record.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Entry records read so far.
+    pub fn entries(&self) -> u64 {
+        self.entries
     }
 
     /// The next record. After the trailer, checks that the stream has ended.
@@ -723,47 +867,62 @@ impl<R: Read> PackageReader<R> {
         read_exact_at(&mut self.input, &mut tag, at, &record_name)?;
         match tag {
             [ENTRY_TAG] => {
-                let mut len = [0u8; 4];
-                read_exact_at(&mut self.input, &mut len, at, &record_name)?;
-                let len = u32::from_be_bytes(len);
+                let mut len_bytes = [0u8; 4];
+                read_exact_at(&mut self.input, &mut len_bytes, at, &record_name)?;
+                let len = u32::from_be_bytes(len_bytes);
+                let malformed = |reason: String| TransferError::MalformedPackage {
+                    offset: at,
+                    entry: record_name.clone(),
+                    reason,
+                };
                 if len > self.max_entry_len {
-                    return Err(TransferError::MalformedPackage {
-                        offset: at,
-                        entry: record_name,
-                        reason: format!("entry length {len} exceeds the limit {}", self.max_entry_len),
-                    });
+                    return Err(malformed(format!(
+                        "entry length {len} exceeds the limit {}",
+                        self.max_entry_len
+                    )));
                 }
-                let mut body = Vec::with_capacity(usize::try_from(len.min(64 * 1024)).unwrap_or(0));
+                if (len as usize) < SEALED_ENTRY_OVERHEAD {
+                    return Err(malformed(format!(
+                        "entry length {len} is shorter than a sealed entry"
+                    )));
+                }
+                let mut sealed = Vec::with_capacity(usize::try_from(len.min(64 * 1024)).unwrap_or(0));
                 let got = (&mut self.input)
                     .take(u64::from(len))
-                    .read_to_end(&mut body)
+                    .read_to_end(&mut sealed)
                     .map_err(TransferError::io("reading an entry"))?;
                 if got as u64 != u64::from(len) {
-                    return Err(TransferError::MalformedPackage {
-                        offset: at,
-                        entry: record_name,
-                        reason: "truncated entry".into(),
-                    });
+                    return Err(malformed("truncated entry".into()));
                 }
-                let entry = PackageEntry::decode(&body, at, self.entries)?;
+                self.digest.update(&tag);
+                self.digest.update(&len_bytes);
+                self.digest.update(&sealed);
+                let index = self.entries;
+                let record = match &self.key {
+                    None => Record::Sealed(SealedEntry {
+                        index,
+                        offset: at,
+                        sealed_len: len,
+                    }),
+                    Some(key) => {
+                        let body = key
+                            .open_entry(index, &sealed)
+                            .map_err(|_| TransferError::EntrySealBroken { entry: index })?;
+                        Record::Entry(Box::new(PackageEntry::decode(&body, at, index)?))
+                    }
+                };
                 self.offset = at + 5 + u64::from(len);
                 self.entries += 1;
-                Ok(Record::Entry(Box::new(entry)))
+                Ok(record)
             }
             [TRAILER_TAG] => {
-                let mut rest = [0u8; 8 + 32 + 64];
+                let mut rest = [0u8; TRAILER_LEN - 1];
                 read_exact_at(&mut self.input, &mut rest, at, "trailer")?;
-                let mut r = Cursor::new(&rest);
-                let count = r.array::<8>().map(u64::from_be_bytes).unwrap_or_default();
-                let root = r.array::<32>().map(MerkleHash::from_bytes);
-                let signature = r.array::<64>();
-                let (Some(root), Some(signature)) = (root, signature) else {
-                    return Err(TransferError::MalformedPackage {
-                        offset: at,
-                        entry: "trailer".into(),
-                        reason: "truncated".into(),
-                    });
-                };
+                let trailer = Trailer::decode(&rest).ok_or_else(|| TransferError::MalformedPackage {
+                    offset: at,
+                    entry: "trailer".into(),
+                    reason: "truncated".into(),
+                })?;
                 let mut extra = [0u8; 1];
                 let more = self
                     .input
@@ -771,18 +930,21 @@ impl<R: Read> PackageReader<R> {
                     .map_err(TransferError::io("reading past the trailer"))?;
                 if more != 0 {
                     return Err(TransferError::MalformedPackage {
-                        offset: at + 1 + rest.len() as u64,
+                        offset: at + TRAILER_LEN as u64,
                         entry: "trailer".into(),
                         reason: "bytes after the trailer".into(),
                     });
                 }
+                if self.digest.clone().finish().as_ref() != trailer.signed.entries_digest.as_slice() {
+                    return Err(TransferError::MalformedPackage {
+                        offset: at,
+                        entry: "trailer".into(),
+                        reason: "entries digest is not the digest of the entry records".into(),
+                    });
+                }
                 self.done = true;
-                self.offset = at + 1 + rest.len() as u64;
-                Ok(Record::Trailer {
-                    count,
-                    root,
-                    signature,
-                })
+                self.offset = at + TRAILER_LEN as u64;
+                Ok(Record::Trailer(trailer))
             }
             [other] => Err(TransferError::MalformedPackage {
                 offset: at,
@@ -798,19 +960,131 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
     hex(bytes)
 }
 
+/// The checks every opened entry passes, after the previous entry `last` (verify and import share them):
+/// strictly increasing customer order, the wrapped key naming the entry's customer and the header's
+/// transfer, every section naming the wrapped key's data key.
+pub(crate) fn check_entry(
+    entry: &PackageEntry,
+    number: u64,
+    last: Option<CustomerId>,
+    header: &Header,
+) -> Result<(), TransferError> {
+    let fail = |reason: &str| TransferError::EntryFailed {
+        entry: number,
+        customer: entry.customer,
+        reason: reason.into(),
+    };
+    if last.is_some_and(|l| l >= entry.customer) {
+        return Err(fail("customers are not in strictly increasing id order"));
+    }
+    if entry.wrapped_key.customer() != entry.customer {
+        return Err(fail("wrapped key names another customer"));
+    }
+    if entry.wrapped_key.transfer_id() != header.transfer_id() {
+        return Err(fail("wrapped key names another transfer"));
+    }
+    if entry
+        .sections
+        .iter()
+        .any(|s| s.sealed.dek_id() != entry.wrapped_key.dek_id())
+    {
+        return Err(fail("a section names another data key"));
+    }
+    Ok(())
+}
+
+/// Refuses a trailer whose counts differ from what was read (`sections` and `section_bytes` only when the
+/// entries were opened).
+pub(crate) fn check_counts(
+    at: u64,
+    signed: &Signed,
+    entries: u64,
+    opened: Option<(u64, u64)>,
+) -> Result<(), TransferError> {
+    let bad = |reason: String| TransferError::MalformedPackage {
+        offset: at,
+        entry: "trailer".into(),
+        reason,
+    };
+    if signed.count != entries {
+        return Err(bad(format!("count {} but {entries} entries", signed.count)));
+    }
+    if let Some((sections, section_bytes)) = opened {
+        if signed.sections != sections {
+            return Err(bad(format!(
+                "sections {} but the entries hold {sections}",
+                signed.sections
+            )));
+        }
+        if signed.section_bytes != section_bytes {
+            return Err(bad(format!(
+                "section bytes {} but the entries hold {section_bytes}",
+                signed.section_bytes
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What [`verify_package`] or [`verify_package_with_key`] checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PackageCheck {
+    /// Without the transfer key: the header's binding to the agreement, the framing and length of every
+    /// sealed entry, the count, the entries digest and the seller's signature over all of it. The
+    /// manifest root, the section counts and the entries' contents are as the seller signed them, but
+    /// were **not** recomputed (they cannot be without the key).
+    Signature,
+    /// With the transfer key: everything of [`PackageCheck::Signature`], and every entry opened and
+    /// checked (order, ids, data key ids), the sections and section bytes counted and the manifest root
+    /// recomputed and compared.
+    SignatureAndEntries,
+}
+
+/// A verified package: its summary (from the signed trailer) and what was checked.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerifiedPackage {
+    /// The summary: header, counts, root, entries digest and signature, all covered by the signature.
+    pub summary: PackageSummary,
+    /// What was checked; see [`PackageCheck`].
+    pub checked: PackageCheck,
+}
+
 /// Checks a package offline with nothing but the signed agreement — no key of either party, so an auditor
 /// can run it on an evidence folder: the header names the agreement's transfer, digest, seller key and
-/// buyer key; every entry decodes, in strictly increasing customer order, with its wrapped key naming its
-/// customer and the header's transfer and every section its data key; the count and the recomputed RFC 9162
-/// root equal the trailer's; and the seller's signature over the signed message of `spec/package.md`
-/// ("Verifying a package", which this implements) verifies. It cannot open anything (the
-/// buyer's import does that); it proves which package the seller signed, and its summary is what a receipt
-/// is verified against.
+/// buyer key; every entry record is framed and long enough to be a sealed entry; the count and the
+/// entries digest equal the trailer's; and the seller's signature over the signed message of
+/// `spec/package.md` ("Verifying a package", which this implements) verifies. Without the transfer key
+/// it cannot open the entries, so the manifest root is the one the seller signed, not a recomputed one:
+/// the result says so ([`PackageCheck::Signature`]). It proves which package the seller signed, and its
+/// summary is what a receipt is verified against. [`verify_package_with_key`] checks the entries too.
 pub fn verify_package<R: Read>(
     input: R,
     agreement: &SignedAgreement,
     max_entry_len: u32,
-) -> Result<PackageSummary, TransferError> {
+) -> Result<VerifiedPackage, TransferError> {
+    verify(input, agreement, None, max_entry_len)
+}
+
+/// [`verify_package`], and with the transfer key (the buyer's, opened from the header; or the seller's,
+/// derived from the case) every entry opened and checked as import checks it, the sections counted and
+/// the manifest root recomputed ([`PackageCheck::SignatureAndEntries`]). Nothing is stored.
+pub fn verify_package_with_key<R: Read>(
+    input: R,
+    agreement: &SignedAgreement,
+    transfer_key: &TransferKey,
+    max_entry_len: u32,
+) -> Result<VerifiedPackage, TransferError> {
+    verify(input, agreement, Some(transfer_key), max_entry_len)
+}
+
+fn verify<R: Read>(
+    input: R,
+    agreement: &SignedAgreement,
+    transfer_key: Option<&TransferKey>,
+    max_entry_len: u32,
+) -> Result<VerifiedPackage, TransferError> {
     let terms = agreement.terms();
     let mut reader = PackageReader::open(input, max_entry_len)?;
     let header = reader.header().clone();
@@ -825,35 +1099,19 @@ pub fn verify_package<R: Read>(
     if &header.buyer_key_id() != terms.buyer.recipient_key().key_id().as_bytes() {
         return Err(TransferError::AgreementMismatch { what: "buyer key" });
     }
+    if let Some(key) = transfer_key {
+        reader.unseal_with(key)?;
+    }
     let mut builder = RootBuilder::new();
     let mut last: Option<CustomerId> = None;
     let (mut sections, mut section_bytes) = (0u64, 0u64);
     loop {
         let at = reader.offset();
         match reader.next_record()? {
+            Record::Sealed(_) => {}
             Record::Entry(entry) => {
-                let fail = |reason: &str| TransferError::EntryFailed {
-                    entry: builder.size(),
-                    customer: entry.customer,
-                    reason: reason.into(),
-                };
-                if last.is_some_and(|l| l >= entry.customer) {
-                    return Err(fail("customers are not in strictly increasing id order"));
-                }
+                check_entry(&entry, builder.size(), last, &header)?;
                 last = Some(entry.customer);
-                if entry.wrapped_key.customer() != entry.customer {
-                    return Err(fail("wrapped key names another customer"));
-                }
-                if entry.wrapped_key.transfer_id() != header.transfer_id() {
-                    return Err(fail("wrapped key names another transfer"));
-                }
-                if entry
-                    .sections
-                    .iter()
-                    .any(|s| s.sealed.dek_id() != entry.wrapped_key.dek_id())
-                {
-                    return Err(fail("a section names another data key"));
-                }
                 sections += entry.sections.len() as u64;
                 section_bytes += entry
                     .sections
@@ -862,30 +1120,34 @@ pub fn verify_package<R: Read>(
                     .sum::<u64>();
                 builder.push(entry.manifest_entry().leaf_hash());
             }
-            Record::Trailer {
-                count,
-                root,
-                signature,
-            } => {
-                if count != builder.size() {
-                    return Err(TransferError::MalformedPackage {
-                        offset: at,
-                        entry: "trailer".into(),
-                        reason: format!("count {count} but {} entries", builder.size()),
-                    });
-                }
-                verify_package_signature(terms.seller.verifying_key(), &header, count, &root, &signature)?;
-                if builder.root() != root {
+            Record::Trailer(Trailer { signed, signature }) => {
+                let opened = transfer_key.is_some();
+                check_counts(
+                    at,
+                    &signed,
+                    reader.entries(),
+                    opened.then_some((sections, section_bytes)),
+                )?;
+                verify_package_signature(terms.seller.verifying_key(), &header, &signed, &signature)?;
+                if opened && builder.root() != signed.root {
                     return Err(TransferError::RootMismatch);
                 }
-                return Ok(PackageSummary {
-                    header,
-                    customers: count,
-                    sections,
-                    section_bytes,
-                    package_bytes: reader.offset(),
-                    root,
-                    signature,
+                return Ok(VerifiedPackage {
+                    summary: PackageSummary {
+                        header,
+                        customers: signed.count,
+                        sections: signed.sections,
+                        section_bytes: signed.section_bytes,
+                        package_bytes: reader.offset(),
+                        root: signed.root,
+                        entries_digest: signed.entries_digest,
+                        signature,
+                    },
+                    checked: if opened {
+                        PackageCheck::SignatureAndEntries
+                    } else {
+                        PackageCheck::Signature
+                    },
                 });
             }
         }

@@ -6,17 +6,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
+use custodia_crypto::TransferKey;
 use custodia_model::CustomerId;
 
 use crate::error::TransferError;
 use crate::manifest::{CustomerProof, ManifestEntry, ManifestTree, ProofOutcome};
-use crate::package::{PackageReader, Record, to_hex};
+use crate::package::{PackageReader, Record, Trailer, to_hex};
 
 /// Proofs for `customers`, read from the package `input` (one streaming pass, keeping only the entries
-/// the proofs need) and the package's `tree` (from packaging or import). A customer in the manifest gets
-/// an inclusion proof; one not in it gets the two adjacent entries around where it would be.
+/// the proofs need, each opened with `transfer_key` — the entries are sealed, package format 2) and the
+/// package's `tree` (from packaging or import). A customer in the manifest gets an inclusion proof; one
+/// not in it gets the two adjacent entries around where it would be.
 pub fn prove<R: Read>(
     input: R,
+    transfer_key: &TransferKey,
     tree: &ManifestTree,
     customers: &[CustomerId],
     max_entry_len: u32,
@@ -39,9 +42,10 @@ pub fn prove<R: Read>(
     }
     let mut reader = PackageReader::open(input, max_entry_len)?;
     let header = reader.header().clone();
+    reader.unseal_with(transfer_key)?;
     let mut found: BTreeMap<usize, ManifestEntry> = BTreeMap::new();
     let mut index = 0usize;
-    let (size, root, signature) = loop {
+    let (signed, signature) = loop {
         match reader.next_record()? {
             Record::Entry(entry) => {
                 if needed.contains(&index) {
@@ -49,13 +53,14 @@ pub fn prove<R: Read>(
                 }
                 index += 1;
             }
-            Record::Trailer {
-                count,
-                root,
-                signature,
-            } => break (count, root, signature),
+            // Not yielded once the reader has the key; refused rather than skipped.
+            Record::Sealed(sealed) => {
+                return Err(TransferError::EntrySealBroken { entry: sealed.index });
+            }
+            Record::Trailer(Trailer { signed, signature }) => break (signed, signature),
         }
     };
+    let (size, root) = (signed.count, signed.root);
     if size != tree.size() || root != tree.root() {
         return Err(TransferError::RootMismatch);
     }
@@ -89,6 +94,9 @@ pub fn prove<R: Read>(
                 agreement_digest: header.agreement_digest(),
                 header: to_hex(header.as_bytes()),
                 size,
+                sections: signed.sections,
+                section_bytes: signed.section_bytes,
+                entries_digest: signed.entries_digest,
                 root,
                 signature,
                 outcome,

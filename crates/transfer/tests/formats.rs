@@ -68,8 +68,8 @@ proptest! {
         let mut reader = PackageReader::open(input.as_slice(), 4096).unwrap();
         for _ in 0..64 {
             match reader.next_record() {
-                Ok(Record::Entry(_)) => continue,
-                Ok(Record::Trailer { .. }) | Err(_) => break,
+                Ok(Record::Entry(_) | Record::Sealed(_)) => continue,
+                Ok(Record::Trailer(_)) | Err(_) => break,
             }
         }
     }
@@ -320,7 +320,7 @@ fn a_count_that_disagrees_with_the_entries_names_the_trailer_offset() {
     let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
     let store = seller_store(&keys.seller_ring, 2);
     let (mut bytes, _, _) = make_package(&keys, &agreement, &store);
-    let trailer = bytes.len() - (1 + 8 + 32 + 64);
+    let trailer = bytes.len() - package::TRAILER_LEN;
     bytes[trailer + 8] ^= 1;
     match import_into(&keys, &agreement, &bytes, &ImportSettings::default()) {
         Err(TransferError::MalformedPackage { offset, entry, .. }) => {

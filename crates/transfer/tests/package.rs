@@ -245,7 +245,15 @@ fn customers_get_proofs_that_they_were_or_were_not_moved() {
     let mut below = *first.as_bytes();
     below[15] = below[15].wrapping_sub(1);
     asked.push(CustomerId::from_bytes(below).unwrap());
-    let proofs = prove(bytes.as_slice(), &tree, &asked, package::DEFAULT_MAX_ENTRY_LEN).unwrap();
+    let key = transfer_key(&keys, &agreement, &bytes);
+    let proofs = prove(
+        bytes.as_slice(),
+        &key,
+        &tree,
+        &asked,
+        package::DEFAULT_MAX_ENTRY_LEN,
+    )
+    .unwrap();
     let seller = keys.seller_sign.verifying_key();
     for (c, p) in asked.iter().zip(&proofs) {
         assert_eq!(

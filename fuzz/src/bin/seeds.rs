@@ -22,7 +22,7 @@ use custodia_model::{
     ActorId, CustomerId, DataCategory, Jurisdiction, Purpose, TransferId, UnifiedSocialCreditCode,
 };
 use custodia_retention::Profile;
-use custodia_transfer::package::{PackageReader, Record};
+use custodia_transfer::package::PackageReader;
 use custodia_transfer::{
     AgreementTerms, BuyerObligations, CustomerSelection, DraftAgreement, MinorRule, Moving, PackageContents,
     PartyDetails, ProofTree, ScopeItem, Seller, SensitiveRule, SignedAgreement, TransferParty,
@@ -236,17 +236,8 @@ fn main() -> Res<()> {
     )?;
 
     // Receipts for the transfer: the JSON body and the signed envelope.
-    let mut reader = PackageReader::open(packages[0].as_slice(), 1 << 20)?;
-    let (mut customers, mut section_count) = (0u64, 0u64);
-    let root = loop {
-        match reader.next_record()? {
-            Record::Entry(e) => {
-                customers += 1;
-                section_count += e.sections.len() as u64;
-            }
-            Record::Trailer { root, .. } => break root,
-        }
-    };
+    let summary = custodia_transfer::verify_package(packages[0].as_slice(), &agreement, 1 << 20)?.summary;
+    let (root, customers, section_count) = (summary.root, summary.customers, summary.sections);
     let receipt = TransferReceipt {
         transfer_id: agreement.transfer_id(),
         agreement_digest: agreement.digest(),

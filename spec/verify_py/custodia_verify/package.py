@@ -1,11 +1,12 @@
-"""The transfer package (spec/package.md) and customer proofs (spec/customer-proof.md): decode, verify, import."""
+"""The transfer package (spec/package.md, format 2: sealed entries) and customer proofs (spec/customer-proof.md):
+decode, verify without a key, verify and import with the transfer key."""
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import crypto, ledger
 from . import vocabulary as v
-from .util import Reader, fail, integer, members, require, sha256, u64, unhex, uuid_bytes
+from .util import Reader, fail, integer, members, require, sha256, u32, u64, unhex, uuid_bytes
 
 MAGIC = b"CUSTXFER"
 HEADER_LEN = 180
@@ -13,15 +14,19 @@ SEALED_KEY_LEN = 97
 WRAPPED_KEY_LEN = 109
 ENTRY_TAG, TRAILER_TAG = 0x01, 0x02
 MANIFEST_ENTRY_VERSION = 0x01
-SIGNATURE_DOMAIN = b"custodia-transfer/package-signature/v1\x00"
+SIGNATURE_DOMAIN = b"custodia-transfer/package-signature/v2\x00"
 MAX_ENTRY_LEN = 64 << 20
+FORMAT_VERSION = 2
+ENTRY_SALT = b"custodia/package-entries/v2"
+ENTRY_AAD_LABEL = b"custodia/package-entry/v2"
+SEALED_ENTRY_OVERHEAD = 12 + 16
 
 
 def parse_header(data):
     """The 180-byte header: its fields, the sealed transfer key's bytes, and the exact bytes."""
     r = Reader(data, "package header")
     require(r.take(8, "magic") == MAGIC, "package header: not a custodia transfer package (magic)")
-    require(r.u8("version") == 1, "package header: unsupported package version")
+    require(r.u8("version") == FORMAT_VERSION, "package header: unsupported package version")
     transfer = r.take(16, "transfer id")
     require(transfer != bytes(16), "package header: nil transfer id")
     header = {
@@ -80,44 +85,73 @@ def entry_leaf(entry):
 
 
 def read_records(data):
-    """Header, entries (in file order) and trailer of a whole package; framing checks only."""
+    """Header, sealed entries (in file order) and trailer of a whole package: the framing and the entries
+    digest, all a reader without the transfer key can check."""
     require(len(data) >= HEADER_LEN, "package: truncated header")
     header = parse_header(data[:HEADER_LEN])
     r = Reader(data[HEADER_LEN:], "package")
-    entries = []
+    sealed = []
     while True:
+        start = r.at
         tag = r.u8("record tag")
         if tag == ENTRY_TAG:
             length = r.u32("entry length")
             require(length <= MAX_ENTRY_LEN, "package: entry longer than the limit")
-            entries.append(parse_entry(r.take(length, "entry")))
+            require(length >= SEALED_ENTRY_OVERHEAD, "package: entry shorter than a sealed entry")
+            sealed.append(r.take(length, "entry"))
         elif tag == TRAILER_TAG:
-            count, root, signature = r.u64("count"), r.take(32, "root"), r.take(64, "signature")
+            trailer = {"count": r.u64("count"), "sections": r.u64("sections"), "section_bytes": r.u64("section bytes"),
+                       "entries_digest": r.take(32, "entries digest"), "root": r.take(32, "root"),
+                       "signature": r.take(64, "signature")}
             require(r.at == len(r.data), "package: bytes after the trailer")
-            return header, entries, {"count": count, "root": root, "signature": signature}
+            require(trailer["entries_digest"] == sha256(bytes(data[HEADER_LEN:HEADER_LEN + start])),
+                    "package trailer: the entries digest is not the digest of the entry records")
+            return header, sealed, trailer
         else:
             fail(f"package: unknown record tag {tag:#04x}")
 
 
-def signed_message(header_bytes, count, root):
-    return SIGNATURE_DOMAIN + header_bytes + u64(count) + root
+def open_entry(transfer_key, transfer, index, sealed):
+    """spec/package.md "Sealed entries": the entry key from the transfer key with HKDF-SHA256, the AAD binding
+    transfer id, index and body length; returns the entry body."""
+    require(len(sealed) >= SEALED_ENTRY_OVERHEAD, f"package entry {index}: shorter than a sealed entry")
+    entry_key = crypto.hkdf(transfer_key, ENTRY_SALT, b"entry key" + transfer, 32)
+    aad = ENTRY_AAD_LABEL + transfer + u64(index) + u32(len(sealed) - SEALED_ENTRY_OVERHEAD)
+    return crypto.aes_gcm_open(entry_key, sealed[:12], aad, sealed[12:], f"package entry {index}")
 
 
-def verify_signature(seller_public, header_bytes, count, root, signature, what="package"):
+def signed_message(header_bytes, t):
+    return (SIGNATURE_DOMAIN + header_bytes + u64(t["count"]) + u64(t["sections"]) + u64(t["section_bytes"])
+            + t["entries_digest"] + t["root"])
+
+
+def verify_signature(seller_public, header_bytes, trailer, what="package"):
+    """`trailer`: count, sections, section_bytes, entries_digest, root and signature."""
     require(len(header_bytes) == HEADER_LEN, f"{what}: header length")
     require(header_bytes[57:65] == crypto.key_id(seller_public), f"{what}: the header names another seller key")
     try:
-        Ed25519PublicKey.from_public_bytes(seller_public).verify(signature, signed_message(header_bytes, count, root))
+        Ed25519PublicKey.from_public_bytes(seller_public).verify(trailer["signature"],
+                                                                 signed_message(header_bytes, trailer))
     except InvalidSignature:
         fail(f"{what}: the seller's signature does not verify")
 
 
-def verify(data, agreement):
-    """spec/package.md "Verifying a package", with the decoded agreement (agreement.decode_envelope)."""
-    header, entries, trailer = read_records(data)
+def verify(data, agreement, transfer_key=None):
+    """spec/package.md "Verifying a package", with the decoded agreement (agreement.decode_envelope).
+
+    Without `transfer_key`: the header's binding, the framing, the count, the entries digest and the
+    signature; returns (header, None, trailer, None) — the root is the signed one, not recomputed. With it:
+    every entry opened and checked, the counts and the root recomputed; returns the entries and leaves too.
+    """
+    header, sealed, trailer = read_records(data)
     require(header["transfer_id"] == uuid_bytes(agreement["terms"]["transfer_id"]), "package: another transfer")
     require(header["agreement_digest"] == agreement["digest"], "package: another agreement")
     require(header["buyer_key_id"] == crypto.key_id(agreement["buyer_recipient"]), "package: another buyer key")
+    require(trailer["count"] == len(sealed), "package trailer: count is not the number of entries")
+    verify_signature(agreement["seller_signing"], header["bytes"], trailer)
+    if transfer_key is None:
+        return header, None, trailer, None
+    entries = [parse_entry(open_entry(transfer_key, header["transfer_id"], n, s)) for n, s in enumerate(sealed)]
     leaves, last = [], None
     for n, e in enumerate(entries):
         require(last is None or e["customer"] > last, f"package entry {n}: customers not in increasing order")
@@ -128,9 +162,10 @@ def verify(data, agreement):
         for _, _, sealed in e["sections"]:
             require(sealed[1:17] == dek_id, f"package entry {n}: a section names another data key")
         leaves.append(entry_leaf(e))
-    require(trailer["count"] == len(entries), "package trailer: count is not the number of entries")
-    verify_signature(agreement["seller_signing"], header["bytes"], trailer["count"], trailer["root"],
-                     trailer["signature"])
+    require(trailer["sections"] == sum(len(e["sections"]) for e in entries),
+            "package trailer: sections is not the entries' number of sections")
+    require(trailer["section_bytes"] == sum(len(s) for e in entries for _, _, s in e["sections"]),
+            "package trailer: section bytes is not the entries' sealed section bytes")
     require(ledger.root(leaves) == trailer["root"], "package: the manifest root is not the trailer's")
     return header, entries, trailer, leaves
 
@@ -142,9 +177,11 @@ def import_package(data, agreement, recipient_private, recipient_public):
     {"customer", "dek_id", "dek", "sections": [(category code, record version, plaintext)]}.
     """
     require(recipient_public == agreement["buyer_recipient"], "import: not the agreement's buyer key")
-    header, entries, trailer, leaves = verify(data, agreement)
+    require(len(data) >= HEADER_LEN, "package: truncated header")
+    header = parse_header(data[:HEADER_LEN])
     transfer = header["transfer_id"]
     transfer_key = crypto.open_transfer_key(recipient_private, transfer, header["sealed_key"])
+    header, entries, trailer, leaves = verify(data, agreement, transfer_key)
     customers = []
     for e in entries:
         customer, dek_id, dek = crypto.unwrap_transfer_key(transfer_key, transfer, e["wrapped_key"])
@@ -182,15 +219,19 @@ def _proven_entry(value, what):
 
 def verify_proof(proof, seller_public):
     """spec/customer-proof.md "Verification": returns (moved, the customer's 16 bytes, sections if moved)."""
-    p = members(proof, ["customer", "transfer_id", "agreement_digest", "header", "size", "root", "signature",
-                        "outcome"], "customer proof")
+    p = members(proof, ["customer", "transfer_id", "agreement_digest", "header", "size", "sections", "section_bytes",
+                        "entries_digest", "root", "signature", "outcome"], "customer proof")
     customer = uuid_bytes(p["customer"], "customer")
     header = parse_header(unhex(p["header"], HEADER_LEN, "header"))
     require(header["transfer_id"] == uuid_bytes(p["transfer_id"], "transfer_id"), "proof: header names another transfer")
     require(header["agreement_digest"] == unhex(p["agreement_digest"], 32, "agreement_digest"),
             "proof: header names another agreement")
     size, root = integer(p["size"], "size"), unhex(p["root"], 32, "root")
-    verify_signature(seller_public, header["bytes"], size, root, unhex(p["signature"], 64, "signature"), "proof")
+    signed = {"count": size, "sections": integer(p["sections"], "sections"),
+              "section_bytes": integer(p["section_bytes"], "section_bytes"),
+              "entries_digest": unhex(p["entries_digest"], 32, "entries_digest"), "root": root,
+              "signature": unhex(p["signature"], 64, "signature")}
+    verify_signature(seller_public, header["bytes"], signed, "proof")
     outcome = p["outcome"]
     require(isinstance(outcome, dict) and outcome.get("outcome") in ("moved", "not_moved"), "proof: outcome")
 

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from . import agreement, consent, crypto, ledger, note, package
 from . import vocabulary as v
 from .util import (
-    Reader, VerifyError, b64, fail, hex_of, integer, load_json, members, require, sha256, text, unhex, uuid_bytes,
+    Reader, VerifyError, b64, fail, hex_of, integer, load_json, members, require, sha256, text, u64, unhex,
+    uuid_bytes,
 )
 
 SEED_DOMAIN = b"custodia spec vectors/v1\x00"
@@ -402,7 +403,8 @@ def transfer_package(vs):
     a = transfer_agreement(vs)
     p = members(vs.json("transfer/package.json"), ["file", "agreement", "sha256", "length", "header",
                                                    "seller_root_secret_label", "seller_root_secret", "transfer_key",
-                                                   "count", "sections", "root", "signature", "leaves", "customers",
+                                                   "count", "sections", "section_bytes", "sealed_entry_lengths",
+                                                   "entries_digest", "root", "signature", "leaves", "customers",
                                                    "proofs"], "package.json")
     require(p["file"] == "transfer/package.pkg" and p["agreement"] == "transfer/agreement.bin", "package.json: files")
     data = vs.read(p["file"])
@@ -429,7 +431,24 @@ def transfer_package(vs):
     require(unhex(p["root"], 32) == trailer["root"] and unhex(p["signature"], 64) == trailer["signature"],
             "package.json: root or signature")
     require(isinstance(p["leaves"], list) and [unhex(x, 32) for x in p["leaves"]] == leaves, "package.json: leaves")
-    _, entries, _ = package.read_records(data)
+    require(integer(p["section_bytes"], "section_bytes") == trailer["section_bytes"], "package.json: section bytes")
+    require(unhex(p["entries_digest"], 32) == trailer["entries_digest"], "package.json: entries digest")
+    # What a reader without the transfer key sees: the count, each sealed entry's length, the signed
+    # trailer; the signature verifies without any key.
+    keyless_header, _, keyless_trailer, _ = package.verify(data, a)
+    require(keyless_trailer == trailer and keyless_header == header, "package: the keyless verification differs")
+    _, sealed, _ = package.read_records(data)
+    require(p["sealed_entry_lengths"] == [len(x) for x in sealed], "package.json: sealed entry lengths")
+    _, entries, _, _ = package.verify(data, a, transfer_key)
+    for n, x in enumerate(sealed):
+        # The reproducible package's entry nonce (spec/package.md "Sealed entries").
+        body = package.open_entry(transfer_key, transfer, n, x)
+        nonce = crypto.hkdf(transfer_key, package.ENTRY_SALT, b"entry nonce" + transfer + u64(n) + sha256(body), 12)
+        require(x[:12] == nonce, f"package entry {n}: the entry nonce")
+    for e in entries:
+        # Sealed: no customer id, data key id or salt is in the package's bytes (format 1 had them all).
+        require(e["customer"] not in data and e["wrapped_key"][33:49] not in data and e["salt"] not in data,
+                "package: an entry's metadata is in the clear")
     listed = p["customers"]
     require(isinstance(listed, list) and len(listed) == len(customers), "package.json: customers")
     for c, got, entry in zip(listed, customers, entries):
@@ -471,8 +490,10 @@ def transfer_proofs(vs):
         require(moved is moved_listed, f"{entry['file']}: moved")
         require(uuid_bytes(entry["customer"]) == customer, f"{entry['file']}: customer")
         require(unhex(proof["header"], package.HEADER_LEN) == header["bytes"], f"{entry['file']}: not the package's header")
-        require((proof["size"], unhex(proof["root"], 32), unhex(proof["signature"], 64)) ==
-                (trailer["count"], trailer["root"], trailer["signature"]), f"{entry['file']}: not the package's trailer")
+        require((proof["size"], proof["sections"], proof["section_bytes"], unhex(proof["entries_digest"], 32),
+                 unhex(proof["root"], 32), unhex(proof["signature"], 64)) ==
+                (trailer["count"], trailer["sections"], trailer["section_bytes"], trailer["entries_digest"],
+                 trailer["root"], trailer["signature"]), f"{entry['file']}: not the package's trailer")
         if moved:
             got = [c for c in customers if c["customer"] == customer]
             require(len(got) == 1 and sections == [(code, ver) for code, ver, _ in got[0]["sections"]],

@@ -100,6 +100,8 @@ pub struct PackageWritten {
     /// The manifest root the seller signed.
     pub root: MerkleHash,
     header: String,
+    /// SHA-256 of the sealed entry records (hex), which the signature covers.
+    entries_digest: String,
     signature: String,
 }
 
@@ -113,8 +115,15 @@ impl PackageWritten {
             .ok_or_else(|| {
                 BrokerageError::corrupt(records::CASES.as_str(), b"package signature", "not 64 bytes")
             })?;
+        let entries_digest: [u8; 32] = hex::decode(&self.entries_digest)
+            .ok()
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| {
+                BrokerageError::corrupt(records::CASES.as_str(), b"package entries digest", "not 32 bytes")
+            })?;
         Ok(PackageSummary {
             header: Header::decode(&header)?,
+            entries_digest,
             customers: self.customers,
             sections: self.sections,
             section_bytes: self.section_bytes,
@@ -817,6 +826,7 @@ impl SellerCase<'_> {
             package_bytes: summary.package_bytes,
             root: summary.root,
             header: hex::encode(summary.header.as_bytes()),
+            entries_digest: hex::encode(summary.entries_digest),
             signature: hex::encode(summary.signature),
         };
         self.step(|log, _, row| {
@@ -841,6 +851,28 @@ impl SellerCase<'_> {
         })
     }
 
+    /// The package's randomness, derived from the case's secret: the same values on every call.
+    fn package_randomness(&self) -> Result<PackageRandomness, BrokerageError> {
+        let secret = self
+            .brokerage
+            .keys
+            .transfer_secret(self.agreement.digest().as_bytes())?;
+        Ok(PackageRandomness::derived(secret))
+    }
+
+    /// The transfer key of the case's package (derived from the case's secret, as when it was written):
+    /// the seller opens its own package's sealed entries with it.
+    fn transfer_key(&self) -> Result<custodia_crypto::TransferKey, BrokerageError> {
+        self.package_randomness()?
+            .transfer_key(self.transfer_id())
+            .map_err(|source| {
+                BrokerageError::Transfer(custodia_transfer::TransferError::Crypto {
+                    context: "transfer key",
+                    source,
+                })
+            })
+    }
+
     fn write_package_file(
         &self,
         path: &Path,
@@ -851,11 +883,10 @@ impl SellerCase<'_> {
         partial.push(".partial");
         let partial = PathBuf::from(partial);
         let file = File::create(&partial).map_err(BrokerageError::io(&partial, "create"))?;
-        let secret = b.keys.transfer_secret(self.agreement.digest().as_bytes())?;
         let settings = WriterSettings {
             created_at,
             proof_tree: ProofTree::Discard,
-            randomness: PackageRandomness::derived(secret),
+            randomness: self.package_randomness()?,
         };
         let mut writer =
             PackageWriter::start_with(BufWriter::new(file), &self.agreement, &b.party_key, settings)?;
@@ -1242,17 +1273,23 @@ impl SellerCase<'_> {
             passed: true,
             detail: format!("digest {}", self.agreement.digest()),
         }];
+        // With the transfer key (derived from the case): every sealed entry opened and checked and the root
+        // recomputed, not only the signature a keyless verifier checks.
         let offline = File::open(&package.path)
             .map_err(BrokerageError::io(&package.path, "open"))
             .and_then(|f| {
-                Ok(custodia_transfer::verify_package(
+                let key = self.transfer_key()?;
+                Ok(custodia_transfer::verify_package_with_key(
                     BufReader::new(f),
                     &self.agreement,
+                    &key,
                     DEFAULT_MAX_ENTRY_LEN,
-                )?)
+                )?
+                .summary)
             });
         all.push(Check {
-            name: "package verifies offline (signature, agreement binding, root)".into(),
+            name: "package verifies offline (signature, agreement binding, entries opened, root recomputed)"
+                .into(),
             passed: offline.as_ref().is_ok_and(|s| s.root == package.root),
             detail: match &offline {
                 Ok(s) => format!("{} customers, root {}", s.customers, s.root),
@@ -1344,10 +1381,12 @@ impl SellerCase<'_> {
     /// where the customer would be. Each verifies offline with the seller's public key. Once packaged.
     pub fn prove(&self, customers: &[CustomerId]) -> Result<Vec<CustomerProof>, BrokerageError> {
         let package = self.package()?;
-        let tree = crate::evidence::manifest_tree(&package.path)?;
+        let key = self.transfer_key()?;
+        let tree = crate::evidence::manifest_tree(&package.path, &key)?;
         let file = File::open(&package.path).map_err(BrokerageError::io(&package.path, "open"))?;
         Ok(custodia_transfer::prove(
             BufReader::new(file),
+            &key,
             &tree,
             customers,
             DEFAULT_MAX_ENTRY_LEN,

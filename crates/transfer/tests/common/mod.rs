@@ -142,3 +142,11 @@ pub fn categories(store: &InMemoryVault, c: CustomerId) -> BTreeSet<DataCategory
         .filter(|k| store.latest_section(c, *k).unwrap().is_some())
         .collect()
 }
+
+/// The package's transfer key, opened from its header with the buyer's private key (as import opens it).
+pub fn transfer_key(keys: &Keys, agreement: &SignedAgreement, bytes: &[u8]) -> custodia_crypto::TransferKey {
+    let reader = package::PackageReader::open(bytes, package::DEFAULT_MAX_ENTRY_LEN).unwrap();
+    keys.buyer_recipient
+        .open_transfer_key(reader.header().sealed_key(), agreement.transfer_id())
+        .unwrap()
+}
