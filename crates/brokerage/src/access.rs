@@ -5,6 +5,9 @@
 //! | `access/principal` | the principal's `ActorId` (UTF-8) | the `Principal` record (JSON; public: no secret) |
 //! | `access/approval` | approval id | the `SignedApproval` (JSON), verified before it was stored |
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use chrono::{DateTime, Utc};
 use custodia_access::{
     AccessEntry, AccessFacts, AccessRequest, Action, ApprovalId, Permit, Principal, PurposeBasis,
@@ -13,7 +16,7 @@ use custodia_access::{
 use custodia_consent::{ProposedUse, Subject};
 use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose};
 use custodia_retention::{Holding, RetentionOutcome};
-use custodia_store::Namespace;
+use custodia_store::{Namespace, Records};
 use zeroize::Zeroizing;
 
 use crate::brokerage::Brokerage;
@@ -21,6 +24,16 @@ use crate::error::BrokerageError;
 use crate::records;
 
 pub(crate) const PRINCIPALS: Namespace = Namespace::new("access/principal");
+
+/// How many decoded principals [`PrincipalMemo`] keeps before it starts again (a brokerage's staff and
+/// services fit many times over).
+const PRINCIPAL_MEMO_LIMIT: usize = 4096;
+
+/// Decoded principal records keyed by id, each with the stored bytes it was decoded from: a gated read
+/// compares the bytes it just read and skips decoding (the Ed25519 key's point decompression, the training
+/// records' checks) when they are the same. Public records only (no secret: see [`Principal`]).
+#[derive(Default)]
+pub(crate) struct PrincipalMemo(Mutex<HashMap<ActorId, (Vec<u8>, Principal)>>);
 pub(crate) const APPROVALS: Namespace = Namespace::new("access/approval");
 
 /// A principal's request to read sections of one customer: who, whose, which categories, why, for which
@@ -85,9 +98,26 @@ impl Brokerage {
         })
     }
 
-    /// A stored principal's record.
+    /// A stored principal's record. The stored bytes are read every time (another process sharing the
+    /// store may have changed them: a training that lapsed must take effect at once, PIPL Art 51(4)); only
+    /// decoding them again is saved when they are the bytes decoded last time.
     pub fn principal(&self, id: &ActorId) -> Result<Option<Principal>, BrokerageError> {
-        records::get_json(&self.store, PRINCIPALS, id.as_str().as_bytes())
+        let key = id.as_str().as_bytes();
+        let Some(bytes) = self.store.record(PRINCIPALS, key)? else {
+            return Ok(None);
+        };
+        let mut memo = self.principals.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, principal)) = memo.get(id)
+            && *seen == bytes
+        {
+            return Ok(Some(principal.clone()));
+        }
+        let principal: Principal = records::decode_json(PRINCIPALS, key, &bytes)?;
+        if memo.len() >= PRINCIPAL_MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(id.clone(), (bytes, principal.clone()));
+        Ok(Some(principal))
     }
 
     pub(crate) fn known_principal(&self, id: &ActorId) -> Result<Principal, BrokerageError> {

@@ -85,6 +85,8 @@ pub struct Brokerage {
     pub(crate) sensitivity: custodia_model::SensitivityPolicy,
     /// How long access entries are kept (`Brokerage::expire_access_log`).
     pub(crate) access_log: custodia_access::LogSettings,
+    /// Principals as last decoded, with the stored bytes they came from (see `Brokerage::principal`).
+    pub(crate) principals: crate::access::PrincipalMemo,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -207,6 +209,7 @@ impl Brokerage {
             monitoring: crate::alerts::Monitoring::new(config.monitor)?,
             sensitivity: config.sensitivity,
             access_log: custodia_access::LogSettings::new(config.access_log.retention_months)?,
+            principals: crate::access::PrincipalMemo::default(),
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

@@ -582,3 +582,55 @@ fn expired_access_entries_are_redacted_and_the_ledger_still_verifies() {
         "a second run redacts nothing more"
     );
 }
+
+/// The gate decides on the principal's record as stored at the moment of the read: a training record
+/// that lapsed, or a role taken away, takes effect at the next read (PIPL Art 51(4)), though the previous
+/// read decoded the old record.
+#[test]
+fn a_changed_principal_record_takes_effect_at_the_next_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = open(&dir.path().join("b.db"));
+    let customers = onboard(&b);
+    let (manager, _) = principal(
+        "emp-0001",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        true,
+    );
+    b.put_principal(&manager).unwrap();
+    let cats = [DataCategory::Identity];
+    let customer = customers
+        .iter()
+        .copied()
+        .find(|c| {
+            b.read(read(&manager, *c, &cats, Purpose::PolicyServicing))
+                .is_ok()
+        })
+        .expect("some customer of the book is not restricted");
+    // Twice, so that the second read is decided on the record decoded by the first.
+    b.read(read(&manager, customer, &cats, Purpose::PolicyServicing))
+        .unwrap();
+
+    let untrained = Principal::new(PrincipalFields {
+        id: manager.id().clone(),
+        kind: PrincipalKind::Staff,
+        roles: manager.roles().clone(),
+        department: manager.department().clone(),
+        purposes: manager.purposes().clone(),
+        training: Vec::new(),
+        verifying_key: *manager.verifying_key(),
+    })
+    .unwrap();
+    b.put_principal(&untrained).unwrap();
+    match b.read(read(&manager, customer, &cats, Purpose::PolicyServicing)) {
+        Err(BrokerageError::AccessDenied(denied)) => assert!(
+            denied.policies().iter().any(|p| p.id() == "training-required"),
+            "{denied}"
+        ),
+        other => panic!("expected a denial by the training rule, got {other:?}"),
+    }
+
+    b.put_principal(&manager).unwrap();
+    b.read(read(&manager, customer, &cats, Purpose::PolicyServicing))
+        .unwrap();
+}
