@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or(ApiError::unauthenticated(
                 "the Authorization header is not Bearer <token>",
             ))?;
-        let token = Token::new(text.trim());
+        let token = Token::new(text);
         let id = state
             .tokens
             .principal_of(&token)
@@ -106,6 +106,16 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or(ApiError::unauthenticated(
                 "the bearer token is not known to this service",
             ))?;
+        if let Some(limiter) = &state.limiter {
+            limiter.admit(token.sha256(), Instant::now()).map_err(|seconds| {
+                tracing::warn!(principal = %id, "rate limited");
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("this token's requests are over the limit; try again in {seconds} s"),
+                )
+            })?;
+        }
         drop(token);
         let lookup = id.clone();
         let principal = blocking(state, move |b| b.principal(&lookup))

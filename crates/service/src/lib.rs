@@ -1,7 +1,7 @@
 //! `custodia-service`: the HTTP service a brokerage deploys over `custodia-brokerage` (issue 21, first
 //! slice) — axum on tokio, the store on SQLite. Staff authenticate with bearer tokens bound to principals
 //! ([`auth`]); the gated read, the access monitors' alerts, the overdue rights requests and the incidents'
-//! reporting clocks are JSON under `/api/v1`; the ledger's signed checkpoint is public for auditors; the
+//! reporting clocks are JSON under `/api/v1` (each token optionally rate-limited, [`limit`]); the ledger's signed checkpoint is public for auditors; the
 //! compliance dashboard is a server-rendered page ([`dashboard`]); `/openapi.json` documents every route.
 //!
 //! The brokerage's API is synchronous: every call runs on tokio's blocking pool, on one shared
@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod limit;
 pub mod store;
 
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,7 @@ use custodia_brokerage::Brokerage;
 pub use api::{ApiDoc, ROUTES};
 pub use auth::{Token, TokenError, TokenLine, TokenTable, mint_token};
 pub use error::{ApiError, ErrorBody};
+pub use limit::RateLimit;
 
 /// The largest request body the service reads: 64 KiB, far above any gated read's body. Larger is 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -34,6 +36,7 @@ pub struct AppState {
     brokerage: Arc<Brokerage>,
     tokens: Arc<TokenTable>,
     checkpoint: Arc<Mutex<Option<(Instant, String)>>>,
+    limiter: Option<Arc<limit::Limiter>>,
 }
 
 impl AppState {
@@ -43,7 +46,14 @@ impl AppState {
             brokerage,
             tokens: Arc::new(tokens),
             checkpoint: Arc::new(Mutex::new(None)),
+            limiter: None,
         }
+    }
+
+    /// Limits each token to `limit` (none by default); over it a request is 429 `rate_limited`.
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.limiter = Some(Arc::new(limit::Limiter::new(limit)));
+        self
     }
 
     /// The brokerage.

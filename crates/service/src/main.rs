@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use custodia_model::ActorId;
-use custodia_service::{AppState, TokenTable, mint_token, router, serve, store};
+use custodia_service::{AppState, RateLimit, TokenTable, mint_token, router, serve, store};
 
 /// The custodia HTTP service.
 #[derive(Parser)]
@@ -27,6 +28,9 @@ struct Cli {
     /// The tokens file: a JSON array of {"principal", "sha256"}.
     #[arg(long, value_name = "FILE")]
     tokens: Option<PathBuf>,
+    /// Requests allowed per token per minute (429 past it); 0 for no limit.
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    rate_limit: u32,
     /// Log to stderr (ids and counts only); -vv for more.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -88,7 +92,13 @@ fn run(cli: Cli) -> Result<(), String> {
             ));
         }
     }
-    let state = AppState::new(Arc::new(brokerage), tokens);
+    let mut state = AppState::new(Arc::new(brokerage), tokens);
+    if cli.rate_limit > 0 {
+        state = state.with_rate_limit(RateLimit {
+            requests: cli.rate_limit,
+            window: Duration::from_secs(60),
+        });
+    }
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cli.listen)
@@ -97,7 +107,20 @@ fn run(cli: Cli) -> Result<(), String> {
         tracing::info!(listen = %cli.listen, "serving");
         eprintln!("custodia-service: listening on http://{}", cli.listen);
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            // Ctrl-C or SIGTERM (a service manager's stop): in-flight requests finish first.
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(term) => {
+                        term.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = terminated => {}
+            }
         };
         serve(listener, router(state), shutdown)
             .await

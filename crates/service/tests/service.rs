@@ -13,7 +13,7 @@ use custodia_access::{Effect, MonitorSettings};
 use custodia_brokerage::{Brokerage, BrokerageConfig, ManualClock, Onboarding, StaticKeySource};
 use custodia_consent::Digest;
 use custodia_model::{ActorId, CustomerId, Purpose};
-use custodia_service::{AppState, BODY_LIMIT, ROUTES, Token, TokenTable, mint_token, router};
+use custodia_service::{AppState, BODY_LIMIT, ROUTES, RateLimit, Token, TokenTable, mint_token, router};
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::staff::Staff;
@@ -43,6 +43,10 @@ struct Fixture {
 /// ephemeral port of 127.0.0.1 by a runtime on its own thread. The monitor alerts after 2 distinct
 /// customers, so that a few reads raise an alert.
 fn fixture() -> Fixture {
+    fixture_with(None)
+}
+
+fn fixture_with(limit: Option<RateLimit>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let monitor = MonitorSettings {
         max_distinct_customers: 2,
@@ -102,7 +106,11 @@ fn fixture() -> Fixture {
     let manager_token = minted.pop().unwrap();
 
     let brokerage = Arc::new(b);
-    let app = router(AppState::new(brokerage.clone(), tokens));
+    let mut state = AppState::new(brokerage.clone(), tokens);
+    if let Some(limit) = limit {
+        state = state.with_rate_limit(limit);
+    }
+    let app = router(state);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -525,4 +533,22 @@ fn the_openapi_document_and_the_routes_agree() {
             assert_ne!(got.json()["error"], "no_such_route", "{method} {path}");
         }
     }
+}
+
+#[test]
+fn a_token_over_its_rate_limit_is_429_and_another_token_is_not() {
+    // An hour's window: the four requests below fall in one.
+    let f = fixture_with(Some(RateLimit {
+        requests: 3,
+        window: std::time::Duration::from_secs(3600),
+    }));
+    for _ in 0..3 {
+        assert_eq!(f.get("/api/v1/alerts", Some(&f.manager)).status, 200);
+    }
+    let got = f.get("/api/v1/alerts", Some(&f.manager));
+    assert_eq!(got.status, 429, "{}", got.text);
+    assert_eq!(got.json()["error"], "rate_limited");
+    assert_eq!(f.get("/api/v1/alerts", Some(&f.marketer)).status, 200);
+    // An unknown token is refused as unknown, not counted.
+    assert_eq!(f.get("/api/v1/alerts", Some(&Token::new("nope"))).status, 401);
 }
