@@ -189,6 +189,31 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
+    // Compile-time proofs that `Token` implements neither `Serialize` nor `Debug` (as in static_assertions'
+    // `assert_not_impl_any!`, the trick of crates/crypto/tests/secret_hygiene.rs): naming `some_item` is
+    // unambiguous only while exactly one blanket impl applies, so this module stops compiling if either
+    // trait is ever derived.
+    trait AmbiguousIfSerialize<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSerialize<()> for T {}
+    #[allow(dead_code)]
+    struct ImplementsSerialize;
+    impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<ImplementsSerialize> for T {}
+    const _: fn() = || {
+        let _ = <Token as AmbiguousIfSerialize<_>>::some_item;
+    };
+    trait AmbiguousIfDebug<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfDebug<()> for T {}
+    #[allow(dead_code)]
+    struct ImplementsDebug;
+    impl<T: ?Sized + std::fmt::Debug> AmbiguousIfDebug<ImplementsDebug> for T {}
+    const _: fn() = || {
+        let _ = <Token as AmbiguousIfDebug<_>>::some_item;
+    };
+
     #[test]
     fn a_minted_token_is_found_by_its_hash_and_wiped_on_zeroize() {
         let id = ActorId::new("emp-0001").unwrap();
