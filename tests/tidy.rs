@@ -68,8 +68,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         "custodia-oversight",
         &["custodia-model", "custodia-consent", "custodia-retention"],
     ),
-    // The application layer: it composes everything below it, and only the facade (and, later, the CLI and
-    // the service) may depend on it.
+    // The application layer: it composes everything below it, and only the facade, the CLI and the service
+    // may depend on it.
     (
         "custodia-brokerage",
         &[
@@ -113,6 +113,19 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-access",
             "custodia-oversight",
             "custodia-rights",
+            "custodia-brokerage",
+        ],
+    ),
+    // The HTTP service: a program and a library over the brokerage, like the CLI (the access crate's
+    // principals its tokens are bound to; the rights and oversight crates' lists its pages render).
+    (
+        "custodia-service",
+        &[
+            "custodia-model",
+            "custodia-crypto",
+            "custodia-access",
+            "custodia-rights",
+            "custodia-oversight",
             "custodia-brokerage",
         ],
     ),

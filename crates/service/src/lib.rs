@@ -1,0 +1,87 @@
+//! `custodia-service`: the HTTP service a brokerage deploys over `custodia-brokerage` (issue 21, first
+//! slice) — axum on tokio, the store on SQLite. Staff authenticate with bearer tokens bound to principals
+//! ([`auth`]); the gated read, the access monitors' alerts, the overdue rights requests and the incidents'
+//! reporting clocks are JSON under `/api/v1` (each token optionally rate-limited, [`limit`]); the ledger's signed checkpoint is public for auditors; the
+//! compliance dashboard is a server-rendered page ([`dashboard`]); `/openapi.json` documents every route.
+//!
+//! The brokerage's API is synchronous: every call runs on tokio's blocking pool, on one shared
+//! `Arc<Brokerage>`. Every error is a typed JSON body ([`error::ErrorBody`]) without personal information;
+//! `tracing` events carry ids and counts only. Request bodies are limited to [`BODY_LIMIT`] bytes.
+
+pub mod api;
+pub mod auth;
+pub mod dashboard;
+pub mod error;
+pub mod limit;
+pub mod store;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use custodia_brokerage::Brokerage;
+
+pub use api::{ApiDoc, ROUTES};
+pub use auth::{Token, TokenError, TokenLine, TokenTable, mint_token};
+pub use error::{ApiError, ErrorBody};
+pub use limit::RateLimit;
+
+/// The largest request body the service reads: 64 KiB, far above any gated read's body. Larger is 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    brokerage: Arc<Brokerage>,
+    tokens: Arc<TokenTable>,
+    checkpoint: Arc<Mutex<Option<(Instant, String)>>>,
+    limiter: Option<Arc<limit::Limiter>>,
+}
+
+impl AppState {
+    /// The state of a service over `brokerage` that accepts the tokens of `tokens`.
+    pub fn new(brokerage: Arc<Brokerage>, tokens: TokenTable) -> Self {
+        Self {
+            brokerage,
+            tokens: Arc::new(tokens),
+            checkpoint: Arc::new(Mutex::new(None)),
+            limiter: None,
+        }
+    }
+
+    /// Limits each token to `limit` (none by default); over it a request is 429 `rate_limited`.
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.limiter = Some(Arc::new(limit::Limiter::new(limit)));
+        self
+    }
+
+    /// The brokerage.
+    pub fn brokerage(&self) -> &Arc<Brokerage> {
+        &self.brokerage
+    }
+}
+
+/// The service's router: every route of [`ROUTES`], a typed 404 and 405, the body limit.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for ((_, path), handler) in ROUTES.iter().zip(api::method_routers()) {
+        router = router.route(path, handler);
+    }
+    router
+        .fallback(api::no_such_route)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,129 @@
+//! `custodia-service`: serves a brokerage's store directory (made by `custodia --store <dir> init`) over
+//! HTTP on SQLite, with the staff tokens of a tokens file; `custodia-service mint-token --principal <id>`
+//! prints a fresh token (once) and the line to add to the tokens file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use custodia_model::ActorId;
+use custodia_service::{AppState, RateLimit, TokenTable, mint_token, router, serve, store};
+
+/// The custodia HTTP service.
+#[derive(Parser)]
+#[command(name = "custodia-service", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// The store directory (made by `custodia --store <dir> init`).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// The root-secret key file, if not root.key in the store directory (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The tokens file: a JSON array of {"principal", "sha256"}.
+    #[arg(long, value_name = "FILE")]
+    tokens: Option<PathBuf>,
+    /// Requests allowed per token per minute (429 past it); 0 for no limit.
+    #[arg(long, default_value_t = 600, value_name = "N")]
+    rate_limit: u32,
+    /// Log to stderr (ids and counts only); -vv for more.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Mint a bearer token for a principal: the token on stdout's first line (shown once), its tokens-file
+    /// entry on the second.
+    MintToken {
+        /// The principal (stored with `custodia access principal put`).
+        #[arg(long)]
+        principal: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("custodia-service: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    if let Some(Command::MintToken { principal }) = cli.command {
+        let id = ActorId::new(&principal).map_err(|_| "--principal is not a principal id".to_owned())?;
+        let (token, line) = mint_token(&id).map_err(|e| e.to_string())?;
+        let line = serde_json::to_string(&line).map_err(|e| e.to_string())?;
+        println!("{}\n{line}", token.expose());
+        return Ok(());
+    }
+    let dir = cli.store.ok_or("--store <DIR> is required")?;
+    let tokens_path = cli.tokens.ok_or("--tokens <FILE> is required")?;
+    let tokens = TokenTable::load(&tokens_path).map_err(|e| e.to_string())?;
+    let brokerage = store::open_store_dir(&dir, cli.key_file.as_deref()).map_err(|e| e.to_string())?;
+    for principal in tokens.principals() {
+        if brokerage
+            .principal(principal)
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            return Err(format!(
+                "tokens file: principal {principal} has no record in the store"
+            ));
+        }
+    }
+    let mut state = AppState::new(Arc::new(brokerage), tokens);
+    if cli.rate_limit > 0 {
+        state = state.with_rate_limit(RateLimit {
+            requests: cli.rate_limit,
+            window: Duration::from_secs(60),
+        });
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cli.listen)
+            .await
+            .map_err(|e| format!("bind {} failed: {e}", cli.listen))?;
+        tracing::info!(listen = %cli.listen, "serving");
+        eprintln!("custodia-service: listening on http://{}", cli.listen);
+        let shutdown = async {
+            // Ctrl-C or SIGTERM (a service manager's stop): in-flight requests finish first.
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(term) => {
+                        term.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = terminated => {}
+            }
+        };
+        serve(listener, router(state), shutdown)
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
