@@ -120,6 +120,26 @@ pub enum BrokerageError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A directory without the settings a store directory has (`StoreDir`): it was never initialized.
+    #[error(
+        "{path} is not a custodia store directory (no custodia.json); run `custodia --store <dir> init` first"
+    )]
+    NotAStoreDir {
+        /// The directory.
+        path: String,
+    },
+    /// A store directory's settings file does not parse (an unknown member included).
+    #[error("{path} is not a custodia settings file")]
+    StoreSettingsMalformed {
+        /// The settings file.
+        path: String,
+    },
+    /// `StoreDir::create` found a store or its settings already there: one is never overwritten.
+    #[error("{path} already holds a store; init never overwrites one")]
+    StoreDirInUse {
+        /// The directory.
+        path: String,
+    },
     /// `KeyFile::create` found a file already there: a key is never overwritten.
     #[error("key file {path} already exists; a key file is never overwritten")]
     KeyFileExists {

@@ -178,6 +178,7 @@ mod oversight;
 mod planning;
 mod records;
 mod rights;
+mod store_dir;
 mod sweep;
 
 pub use access::{GatedSections, ReadRequest};
@@ -203,6 +204,7 @@ pub use oversight::pack::{
 pub use oversight::{ASSESSMENT_DOCUMENT, AuditMark, Derived, OversightConfig, REVOKED_ROLE, Reverification};
 pub use planning::CustomerDecisions;
 pub use rights::{ConsentChanged, DeletionAnswered, ErasureRun, RightsConfig};
+pub use store_dir::{StoreDir, StoreSettings};
 
 /// The names a licence transfer needs, in one import: the brokerage's own and the domain names its calls
 /// take and return. `custodia::prelude` re-exports it.

@@ -3,25 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use custodia_brokerage::{Brokerage, BrokerageConfig, KeyFile, ManualClock};
-use serde::{Deserialize, Serialize};
+use custodia_brokerage::{Brokerage, KeyFile, ManualClock, StoreDir};
 
 use crate::error::{CliError, Result};
-
-/// The store's file inside `--store`.
-pub const STORE_FILE: &str = "store.sqlite";
-/// The key file inside `--store` when `--key-file` is not given.
-pub const KEY_FILE: &str = "root.key";
-/// The CLI's own settings inside `--store`: the ledger origin chosen at `init`.
-pub const SETTINGS_FILE: &str = "custodia.json";
-
-/// What `init` records next to the store, read at every open.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// The ledger's checkpoint origin (C2SP tlog-checkpoint), fixed for the life of the store.
-    pub origin: String,
-}
 
 /// The global options.
 pub struct Context {
@@ -43,40 +27,25 @@ impl Context {
             .ok_or(CliError::Usage("this command needs --store <DIR>"))
     }
 
+    /// The store directory's layout (custodia-brokerage's `StoreDir`, which the service opens too).
+    pub fn store(&self) -> Result<StoreDir> {
+        Ok(StoreDir::new(self.store_dir()?))
+    }
+
     /// The key file's path.
     pub fn key_path(&self) -> Result<PathBuf> {
-        Ok(match &self.key_file {
-            Some(path) => path.clone(),
-            None => self.store_dir()?.join(KEY_FILE),
-        })
+        Ok(self.store()?.key_file(self.key_file.as_deref()))
     }
 
     /// Opens the brokerage of `--store` with its key, on the drill clock if `--now` was given.
     pub fn open(&self) -> Result<Brokerage> {
-        let dir = self.store_dir()?;
-        let settings_path = dir.join(SETTINGS_FILE);
-        let text = std::fs::read_to_string(&settings_path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                CliError::input(
-                    dir.display().to_string(),
-                    "is not a custodia store (no custodia.json); run `custodia --store <dir> init` first",
-                )
-            } else {
-                CliError::io("read", &settings_path)(e)
-            }
-        })?;
-        let settings: Settings = serde_json::from_str(&text).map_err(|_| {
-            CliError::input(
-                settings_path.display().to_string(),
-                "not a custodia settings file",
-            )
-        })?;
-        let mut config = BrokerageConfig::sqlite(dir.join(STORE_FILE)).with_origin(settings.origin);
+        let store = self.store()?;
+        let mut config = store.config()?;
         if let Some(now) = self.now {
             config = config.with_clock(ManualClock::at(now));
         }
         let brokerage = Brokerage::open(config, &KeyFile::new(self.key_path()?))?;
-        tracing::debug!(store = %dir.display(), "store opened");
+        tracing::debug!(store = %store.path().display(), "store opened");
         Ok(brokerage)
     }
 

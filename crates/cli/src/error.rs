@@ -125,6 +125,12 @@ impl CliError {
                 ..
             })) => INPUT_REFUSED,
             CliError::Brokerage(BrokerageError::UnknownPrincipal { .. }) => INPUT_REFUSED,
+            // `--store` names no store, a store with unreadable settings, or (at init) one already there.
+            CliError::Brokerage(
+                BrokerageError::NotAStoreDir { .. }
+                | BrokerageError::StoreSettingsMalformed { .. }
+                | BrokerageError::StoreDirInUse { .. },
+            ) => INPUT_REFUSED,
             // A request refused as given: an unknown customer, a duplicate of an open one, a malformed field,
             // a refusal code that does not fit the kind, an answer of another customer.
             CliError::Brokerage(BrokerageError::Rights(

@@ -254,21 +254,8 @@ enum LedgerCommand {
 
 fn init(ctx: &Context, origin: &str) -> Result<()> {
     let dir = ctx.store_dir()?;
-    std::fs::create_dir_all(dir).map_err(CliError::io("create", dir))?;
-    let settings = dir.join(context::SETTINGS_FILE);
-    if settings.exists() || dir.join(context::STORE_FILE).exists() {
-        return Err(CliError::input(
-            dir.display().to_string(),
-            "already holds a store; init never overwrites one",
-        ));
-    }
     let key = ctx.key_path()?;
-    custodia_brokerage::KeyFile::create(&key)?;
-    let text = serde_json::to_string_pretty(&context::Settings {
-        origin: origin.to_owned(),
-    })
-    .map_err(|_| CliError::input("--origin", "cannot be recorded"))?;
-    context::write_new(&settings, text.as_bytes())?;
+    ctx.store()?.create(origin, &key)?;
     let brokerage = ctx.open()?;
     let keys = brokerage.public_keys();
     ctx.emit(

@@ -13,7 +13,6 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod limit;
-pub mod store;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

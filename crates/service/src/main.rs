@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use custodia_brokerage::{Brokerage, KeyFile, StoreDir};
 use custodia_model::ActorId;
-use custodia_service::{AppState, RateLimit, TokenTable, mint_token, router, serve, store};
+use custodia_service::{AppState, RateLimit, TokenTable, mint_token, router, serve};
 
 /// The custodia HTTP service.
 #[derive(Parser)]
@@ -80,7 +81,12 @@ fn run(cli: Cli) -> Result<(), String> {
     let dir = cli.store.ok_or("--store <DIR> is required")?;
     let tokens_path = cli.tokens.ok_or("--tokens <FILE> is required")?;
     let tokens = TokenTable::load(&tokens_path).map_err(|e| e.to_string())?;
-    let brokerage = store::open_store_dir(&dir, cli.key_file.as_deref()).map_err(|e| e.to_string())?;
+    let store = StoreDir::new(dir);
+    let brokerage = Brokerage::open(
+        store.config().map_err(|e| e.to_string())?,
+        &KeyFile::new(store.key_file(cli.key_file.as_deref())),
+    )
+    .map_err(|e| e.to_string())?;
     for principal in tokens.principals() {
         if brokerage
             .principal(principal)
