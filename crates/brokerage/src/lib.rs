@@ -187,8 +187,8 @@ pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::buyer::{BuyerCase, Imported};
 pub use case::seller::{
-    Disposed, NoticeRound, PackageWritten, PublishedNotices, Reached, SellerCase, Served, VerifiedReceipt,
-    WhilePending,
+    Disposed, NoticeRound, PackageWritten, PublishedNotices, Reached, SellerCase, Served, ServedNotice,
+    VerifiedReceipt, WhilePending,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BrokerageConfig, DEFAULT_BATCH};
