@@ -86,7 +86,7 @@ pub(crate) fn route_table() -> Vec<Route> {
     table
 }
 
-/// Every route the service serves: method and path, from [`route_table`].
+/// Every route the service serves: method and path, from the one route table the router is built from.
 pub fn routes() -> Vec<(&'static str, &'static str)> {
     route_table()
         .iter()

@@ -11,8 +11,12 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use custodia_brokerage::{Brokerage, BrokerageConfig, ManualClock, NoticeRound, Onboarding, StaticKeySource};
-use custodia_consent::{ConsentReceipt, EventKind, NoticeRef, TransferPath};
+use custodia_consent::{ConsentReceipt, Digest, EventKind, NoticeRef, TransferPath};
 use custodia_model::{ActorId, CustomerId, DataCategory, Purpose, TransferId};
+use custodia_rights::{
+    Action, Answer as RightsAnswer, IdentityMethod, IdentityVerification, PackageContents, RequestId,
+    ResponsePackage, ResponseReceipt, VerifiedParty,
+};
 use custodia_service::{AppState, Binding, LinkKey, TokenTable, mint_token, router};
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{at_nine, privacy_notice};
@@ -174,14 +178,14 @@ struct Server {
 }
 
 fn start(brokerage: Brokerage, staff: &Staff) -> Server {
-    start_with(brokerage, staff, Some(LinkKey::from_bytes(LINK_KEY)))
+    start_with(Arc::new(brokerage), staff, Some(LinkKey::from_bytes(LINK_KEY)))
 }
 
-fn start_with(brokerage: Brokerage, staff: &Staff, key: Option<LinkKey>) -> Server {
+fn start_with(brokerage: Arc<Brokerage>, staff: &Staff, key: Option<LinkKey>) -> Server {
     let (staff_token, line) = mint_token(staff.id()).unwrap();
     let mut tokens = TokenTable::new();
     tokens.insert(&line).unwrap();
-    let mut state = AppState::new(Arc::new(brokerage), tokens);
+    let mut state = AppState::new(brokerage, tokens);
     if let Some(key) = key {
         state = state.with_link_key(key);
     }
@@ -746,7 +750,8 @@ fn expired_tampered_and_misbound_links_are_refused_and_record_nothing() {
 fn a_request_submitted_through_a_link_shows_its_state_and_deadline() {
     let (w, seller) = world();
     let customer = w.served[0];
-    let server = start(seller, &w.staff);
+    let seller = Arc::new(seller);
+    let server = start_with(seller.clone(), &w.staff, Some(LinkKey::from_bytes(LINK_KEY)));
     let got = server.mint(&serde_json::json!({ "customer": customer, "purpose": "requests" }));
     assert_eq!(got.status, 200, "{}", got.text);
     let path = got.json()["path"].as_str().unwrap().to_owned();
@@ -848,6 +853,46 @@ fn a_request_submitted_through_a_link_shows_its_state_and_deadline() {
         &w,
         "",
     );
+    // Staff check the customer's identity and answer the question: the page shows it answered, and the
+    // signed response receipt downloads and verifies with the brokerage's public keys.
+    let request: RequestId = id.parse().unwrap();
+    seller
+        .record_identity(
+            request,
+            IdentityVerification::verified(
+                VerifiedParty::Requester,
+                IdentityMethod::DocumentInspected,
+                Digest::of(b"the officer's record of the check"),
+                ActorId::new("desk-1").unwrap(),
+                seller.now(),
+            ),
+        )
+        .unwrap();
+    let explained = {
+        let r = seller.request(request).unwrap();
+        ResponsePackage::build(&r.verified().unwrap(), PackageContents::default(), seller.now()).unwrap()
+    };
+    seller
+        .answer_request(request, RightsAnswer::done(Action::explained(&explained)))
+        .unwrap();
+    let view = server
+        .get(&format!("/api/v1/customer/requests/{token}"), None)
+        .json();
+    let answered = view["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(answered["state"], "answered");
+    assert_eq!(answered["outcome"], "fulfilled");
+    let link = answered["receipt"].as_str().unwrap().to_owned();
+    assert!(server.get(&path, None).text.contains(&format!("href=\"{link}\"")));
+    let receipt = server.get(&link, None);
+    assert_eq!(receipt.status, 200, "{}", receipt.text);
+    let verified = ResponseReceipt::verify(receipt.text.as_bytes(), &seller.rights_keys()).unwrap();
+    assert_eq!(verified.body().request, request);
     // A requests link cannot answer a notice.
     assert_error(
         &server.form("/c/notice", &format!("token={token}&answer=object")),
@@ -857,12 +902,13 @@ fn a_request_submitted_through_a_link_shows_its_state_and_deadline() {
         &token,
     );
     server.stop();
+    drop(seller);
 }
 
 #[test]
 fn without_a_link_key_the_customer_pages_say_so() {
     let (w, seller) = world();
-    let server = start_with(seller, &w.staff, None);
+    let server = start_with(Arc::new(seller), &w.staff, None);
     let got = server.get("/c/notice/abc", None);
     assert_error(&got, 503, "links_not_configured", &w, "");
     let got = server.json(
