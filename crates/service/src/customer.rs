@@ -477,6 +477,8 @@ impl CustomerError {
             "invalid_field" | "missing_field" | "unknown_field" | "duplicate_field" => {
                 "The form is not valid; please go back and fill it in again."
             }
+            "malformed_json" if zh => "提交的内容不是有效的 JSON。",
+            "malformed_json" => "What was sent is not valid JSON.",
             "body_too_large" if zh => "提交的内容过大。",
             "body_too_large" => "What was sent is too large.",
             _ if zh => "服务暂时无法完成此操作，请稍后再试。",
@@ -533,6 +535,9 @@ impl From<BrokerageError> for CustomerError {
             BrokerageError::OutOfOrder { .. } => Self::new(StatusCode::CONFLICT, "case_not_open"),
             BrokerageError::Rights(RightsError::Duplicate { .. }) => {
                 Self::new(StatusCode::CONFLICT, "duplicate_request")
+            }
+            BrokerageError::Rights(RightsError::UnknownCustomer { .. }) => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_customer")
             }
             BrokerageError::Rights(RightsError::NotAvailable { .. }) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "not_available")
@@ -675,27 +680,31 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, CustomerErro
     })
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CustomerError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+/// Parses a JSON body: a syntax error is 400 `malformed_json`; an unknown, missing or invalid field is 422
+/// naming it from `fields` (a client's own key is never echoed, nor serde's message, which quotes values).
+fn json_body<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    fields: &[&'static str],
+    required: &[&'static str],
+) -> Result<T, CustomerError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| CustomerError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
+    let Some(object) = value.as_object() else {
+        return Err(CustomerError::field("invalid_field", "(body)"));
+    };
+    if object.keys().any(|k| !fields.contains(&k.as_str())) {
+        return Err(CustomerError::field(
+            "unknown_field",
+            "(a field this body does not have)",
+        ));
+    }
+    if let Some(missing) = required.iter().find(|r| !object.contains_key(**r)) {
+        return Err(CustomerError::field("missing_field", missing));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        tracing::debug!(path = %path, "customer JSON body refused");
-        let mut err = CustomerError::field("invalid_field", "(body)");
-        for name in [
-            "token",
-            "answer",
-            "kind",
-            "purpose",
-            "customer",
-            "transfer",
-            "purpose",
-            "valid_days",
-        ] {
-            if path == name {
-                err.field = Some(name);
-            }
-        }
-        err
+        let field = fields.iter().find(|f| **f == path).copied().unwrap_or("(body)");
+        CustomerError::field("invalid_field", field)
     })
 }
 
@@ -1204,7 +1213,7 @@ pub(crate) async fn notice_answer_json(
 ) -> Response {
     let result = async {
         let bytes = body_bytes(body)?;
-        let body: AnswerBody = json_body(&bytes)?;
+        let body: AnswerBody = json_body(&bytes, &["token", "answer"], &["token", "answer"])?;
         record_answer(&state, body.token, body.answer).await
     }
     .await;
@@ -1552,7 +1561,7 @@ pub(crate) async fn request_submit_json(
 ) -> Response {
     let result = async {
         let bytes = body_bytes(body)?;
-        let body: RequestBody = json_body(&bytes)?;
+        let body: RequestBody = json_body(&bytes, &["token", "kind", "purpose"], &["token", "kind"])?;
         let kind = request_kind(&body.kind, body.purpose.as_deref())?;
         load_requests(&state, body.token, Lang::from_accept(&headers), Some(kind)).await
     }
@@ -1660,7 +1669,12 @@ pub(crate) async fn mint_link(
     require_staff(&auth)?;
     let key = key(&state).map_err(|e| e.api())?;
     let bytes = body_bytes(body).map_err(|e| e.api())?;
-    let body: MintBody = json_body(&bytes).map_err(|e| e.api())?;
+    let body: MintBody = json_body(
+        &bytes,
+        &["customer", "purpose", "transfer", "valid_days"],
+        &["customer", "purpose"],
+    )
+    .map_err(|e| e.api())?;
     let default_days = match body.purpose {
         LinkPurpose::NoticeAnswer => NOTICE_LINK_DAYS,
         LinkPurpose::Requests => REQUESTS_LINK_DAYS,

@@ -519,6 +519,28 @@ fn single_use_survives_a_restart_of_the_service_and_the_store() {
         &w,
         &token,
     );
+    // Concurrent uses of one fresh link: exactly one answer is recorded, every other use is link_used.
+    let fresh = server.notice_token(w.transfer, w.served[1]);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["object", "consent", "refuse", "object"]
+            .iter()
+            .map(|answer| {
+                let (server, fresh) = (&server, &fresh);
+                scope.spawn(move || server.form("/c/notice", &format!("token={fresh}&answer={answer}")))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let got = h.join().unwrap();
+                if got.status != 200 {
+                    assert_error(&got, 410, "link_used", &w, &fresh);
+                }
+                got.status
+            })
+            .collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     server.stop();
     let seller = Brokerage::open(
         seller_config(w.dir.path(), &w.clock),
@@ -527,8 +549,8 @@ fn single_use_survives_a_restart_of_the_service_and_the_store() {
     .unwrap();
     assert_eq!(
         seller.verify_ledger().unwrap().size(),
-        size,
-        "the refused replay wrote nothing"
+        size + 1,
+        "the refused replays wrote nothing; the one concurrent answer wrote its event"
     );
 }
 
@@ -714,8 +736,40 @@ fn expired_tampered_and_misbound_links_are_refused_and_record_nothing() {
         "/api/v1/customer/notice",
         &serde_json::json!({ "token": token, "answer": "object", "name": "张三" }),
     );
-    assert_error(&got, 422, "invalid_field", &w, &token);
-    assert!(!got.text.contains("张三"));
+    assert_error(&got, 422, "unknown_field", &w, &token);
+    assert!(
+        !got.text.contains("张三") && !got.text.contains("name"),
+        "{}",
+        got.text
+    );
+    for (body, status, code, field) in [
+        (
+            serde_json::json!({ "answer": "object" }),
+            422,
+            "missing_field",
+            Some("token"),
+        ),
+        (
+            serde_json::json!({ "token": token, "answer": "maybe" }),
+            422,
+            "invalid_field",
+            Some("answer"),
+        ),
+        (serde_json::json!([token]), 422, "invalid_field", Some("(body)")),
+    ] {
+        let got = server.json("/api/v1/customer/notice", &body);
+        assert_error(&got, status, code, &w, &token);
+        assert_eq!(got.json()["field"].as_str(), field, "{}", got.text);
+    }
+    let got = collect(
+        server
+            .agent
+            .post(format!("{}/api/v1/customer/notice", server.base))
+            .content_type("application/json")
+            .send("{\"token\": ")
+            .unwrap(),
+    );
+    assert_error(&got, 400, "malformed_json", &w, "");
     // Staff only mint; a customer not served gets no notice link.
     let got = collect(
         server
@@ -893,6 +947,22 @@ fn a_request_submitted_through_a_link_shows_its_state_and_deadline() {
     assert_eq!(receipt.status, 200, "{}", receipt.text);
     let verified = ResponseReceipt::verify(receipt.text.as_bytes(), &seller.rights_keys()).unwrap();
     assert_eq!(verified.body().request, request);
+    // A requests link of a customer the brokerage does not hold: typed 404, nothing received.
+    let stranger = LinkKey::from_bytes(LINK_KEY)
+        .mint(
+            &Binding::Requests {
+                customer: CustomerId::new_v7(),
+            },
+            seller.now() + Duration::days(1),
+        )
+        .unwrap();
+    assert_error(
+        &server.form("/c/requests", &format!("token={stranger}&kind=access")),
+        404,
+        "unknown_customer",
+        &w,
+        &stranger,
+    );
     // A requests link cannot answer a notice.
     assert_error(
         &server.form("/c/notice", &format!("token={token}&answer=object")),
