@@ -1696,8 +1696,20 @@ pub(crate) async fn mint_link(
         let expires_at = b.now() + Duration::days(i64::from(days));
         let binding = match (purpose, transfer) {
             (LinkPurpose::NoticeAnswer, Some(transfer)) => {
-                let served = b.seller_case(transfer)?.served_notice(customer)?;
-                match served {
+                let case = match b.seller_case(transfer) {
+                    Ok(case) => case,
+                    Err(BrokerageError::NoSuchCase { .. }) => {
+                        let missing = ApiError::field(
+                            StatusCode::NOT_FOUND,
+                            "no_such_case",
+                            "transfer".into(),
+                            format!("this brokerage has no seller case of transfer {transfer}"),
+                        );
+                        return Ok((Err(missing), expires_at));
+                    }
+                    Err(e) => return Err(e),
+                };
+                match case.served_notice(customer)? {
                     Some(served) => Ok(Binding::Notice {
                         customer,
                         transfer,

@@ -780,6 +780,52 @@ fn expired_tampered_and_misbound_links_are_refused_and_record_nothing() {
             .unwrap(),
     );
     assert_eq!(got.status, 401);
+    let got = server.mint(&serde_json::json!({
+        "customer": customer, "purpose": "notice_answer", "transfer": TransferId::new_v7()
+    }));
+    assert_eq!(got.status, 404, "{}", got.text);
+    assert_eq!(got.json()["error"], "no_such_case");
+    for (body, code, field) in [
+        (
+            serde_json::json!({ "customer": customer, "purpose": "notice_answer" }),
+            "missing_field",
+            "transfer",
+        ),
+        (
+            serde_json::json!({ "customer": customer, "purpose": "requests", "transfer": w.transfer }),
+            "invalid_field",
+            "transfer",
+        ),
+        (
+            serde_json::json!({ "customer": customer, "purpose": "requests", "valid_days": 91 }),
+            "invalid_field",
+            "valid_days",
+        ),
+        (
+            serde_json::json!({ "customer": customer, "purpose": "everything" }),
+            "invalid_field",
+            "purpose",
+        ),
+        (
+            serde_json::json!({ "customer": "not-an-id", "purpose": "requests" }),
+            "invalid_field",
+            "customer",
+        ),
+        (
+            serde_json::json!({ "purpose": "requests" }),
+            "missing_field",
+            "customer",
+        ),
+    ] {
+        let got = server.mint(&body);
+        assert_eq!(got.status, 422, "{}", got.text);
+        assert_eq!(
+            (got.json()["error"].as_str(), got.json()["field"].as_str()),
+            (Some(code), Some(field)),
+            "{}",
+            got.text
+        );
+    }
     if let Some(unserved) = w.unserved {
         let got = server.mint(&serde_json::json!({
             "customer": unserved, "purpose": "notice_answer", "transfer": w.transfer
