@@ -495,12 +495,17 @@ impl CustomerError {
     }
 
     fn page(&self, lang: Lang) -> Response {
+        self.page_with(lang, None)
+    }
+
+    fn page_with(&self, lang: Lang, receipt: Option<String>) -> Response {
         let page = ErrorPage {
             lang: lang.tag(),
             t: lang.texts(),
             code: self.code,
             field: self.field.unwrap_or(""),
             message: self.message(lang),
+            receipt,
         };
         match page.render() {
             Ok(text) => page_response(self.status, text),
@@ -1079,6 +1084,8 @@ struct ErrorPage {
     code: &'static str,
     field: &'static str,
     message: &'static str,
+    /// For a used notice link: where its answer's consent receipt is.
+    receipt: Option<String>,
 }
 
 fn other(lang: Lang) -> &'static str {
@@ -1133,6 +1140,8 @@ pub(crate) async fn notice_page(
             };
             render(&page, StatusCode::OK, lang)
         }
+        // A used link still opens its answer's receipt.
+        Err(e) if e.code == "link_used" => e.page_with(lang, Some(format!("/c/receipt/{token}"))),
         Err(e) => e.page(lang),
     }
 }

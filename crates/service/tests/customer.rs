@@ -452,12 +452,13 @@ fn a_notice_answered_through_its_link_is_recorded_once_with_a_verifiable_receipt
         &serde_json::json!({ "token": token, "answer": "refuse" }),
     );
     assert_error(&again, 410, "link_used", &w, &token);
-    assert_error(
-        &server.get(&format!("/c/notice/{token}"), None),
-        410,
-        "link_used",
-        &w,
-        &token,
+    // The used link's page says so, and still leads to the receipt of its answer.
+    let used = server.get(&format!("/c/notice/{token}"), None);
+    assert_eq!(used.status, 410);
+    assert!(used.text.contains("id=\"error-code\">link_used<"));
+    assert!(
+        used.text
+            .contains(&format!("id=\"receipt-download\" href=\"/c/receipt/{token}\""))
     );
     let receipt_again = server.get(&format!("/c/receipt/{token}"), None);
     let again: ConsentReceipt = custodia_model::from_json(receipt_again.text.as_bytes()).unwrap();
@@ -517,7 +518,8 @@ fn single_use_survives_a_restart_of_the_service_and_the_store() {
         410,
         "link_used",
         &w,
-        &token,
+        // A used link's page links its own receipt: the holder's token, and nothing else, is on it.
+        "",
     );
     // Concurrent uses of one fresh link: exactly one answer is recorded, every other use is link_used.
     let fresh = server.notice_token(w.transfer, w.served[1]);
