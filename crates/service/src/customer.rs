@@ -1202,13 +1202,18 @@ pub struct AnswerBody {
 }
 
 /// What a notice link's served notice says, as JSON.
-#[utoipa::path(get, path = "/api/v1/customer/notice/{token}", params(("token" = String, Path, description = "the link token")), responses((status = 200, description = "the notice: controller, recipient, purposes, categories, destinations, answers", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/customer/notice/{token}", params(("token" = String, Path, description = "the link token"), ("lang" = Option<String>, Query, description = "the language of the names: `zh-CN` or `en`")), responses((status = 200, description = "the notice: controller, recipient, purposes, categories, destinations, answers", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub(crate) async fn notice_json(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match load_unused_notice(&state, token, Lang::from_accept(&headers)).await {
+    let (lang, checked) = query_lang(query.as_deref(), &headers);
+    if let Err(e) = checked {
+        return e.api().into_response();
+    }
+    match load_unused_notice(&state, token, lang).await {
         Ok(view) => json_response(StatusCode::OK, &view),
         Err(e) => e.api().into_response(),
     }
@@ -1549,13 +1554,18 @@ pub struct RequestBody {
 }
 
 /// The customer's requests, as JSON.
-#[utoipa::path(get, path = "/api/v1/customer/requests/{token}", params(("token" = String, Path, description = "the requests link token")), responses((status = 200, description = "`{customer, requests: [{id, kind, state, deadline, closes_at, overdue, outcome, receipt}]}`", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 410, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/customer/requests/{token}", params(("token" = String, Path, description = "the requests link token"), ("lang" = Option<String>, Query, description = "the language of the names: `zh-CN` or `en`")), responses((status = 200, description = "`{customer, requests: [{id, kind, state, deadline, closes_at, overdue, outcome, receipt}]}`", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub(crate) async fn requests_json(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match load_requests(&state, token, Lang::from_accept(&headers), None).await {
+    let (lang, checked) = query_lang(query.as_deref(), &headers);
+    if let Err(e) = checked {
+        return e.api().into_response();
+    }
+    match load_requests(&state, token, lang, None).await {
         Ok(view) => json_response(StatusCode::OK, &view),
         Err(e) => e.api().into_response(),
     }

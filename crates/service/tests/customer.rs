@@ -411,6 +411,13 @@ fn a_notice_answered_through_its_link_is_recorded_once_with_a_verifiable_receipt
     assert_eq!(json["article"], "22");
     assert_eq!(json["recipient"]["name"], HOSTILE_BUYER);
     assert!(!json["categories"].as_array().unwrap().is_empty());
+    let en_json = server
+        .get(&format!("/api/v1/customer/notice/{token}?lang=en"), None)
+        .json();
+    assert_eq!(en_json["categories"][0]["code"], json["categories"][0]["code"]);
+    assert_ne!(en_json["categories"][0]["name"], json["categories"][0]["name"]);
+    let got = server.get(&format!("/api/v1/customer/notice/{token}?utm=sms"), None);
+    assert_error(&got, 422, "unknown_field", &w, &token);
 
     // The answer, from the form: the receipt page.
     let got = server.form("/c/notice", &format!("token={token}&answer=object&lang=en"));
