@@ -117,12 +117,14 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // The HTTP service: a program and a library over the brokerage, like the CLI (the access crate's
-    // principals its tokens are bound to; the rights and oversight crates' lists its pages render).
+    // principals its tokens are bound to; the rights and oversight crates' lists its pages render; the
+    // consent crate's events it records).
     (
         "custodia-service",
         &[
             "custodia-model",
             "custodia-crypto",
+            "custodia-consent",
             "custodia-access",
             "custodia-rights",
             "custodia-oversight",

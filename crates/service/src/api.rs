@@ -32,6 +32,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/dashboard"),
     ("GET", "/api/v1/checkpoint"),
     ("POST", "/api/v1/customers/{id}/read"),
+    ("POST", "/api/v1/customers/{id}/consents"),
     ("GET", "/api/v1/alerts"),
     ("GET", "/api/v1/rights/overdue"),
     ("GET", "/api/v1/incidents/clocks"),
@@ -45,6 +46,7 @@ pub(crate) fn method_routers() -> Vec<MethodRouter<AppState>> {
         get(crate::dashboard::dashboard),
         get(checkpoint),
         post(read_customer),
+        post(crate::consents::record_consent),
         get(alerts),
         get(overdue),
         get(incident_clocks),
@@ -55,8 +57,8 @@ pub(crate) fn method_routers() -> Vec<MethodRouter<AppState>> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
-    paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, alerts, overdue, incident_clocks),
-    components(schemas(ReadBody, ErrorBody)),
+    paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, crate::consents::record_consent, alerts, overdue, incident_clocks),
+    components(schemas(ReadBody, crate::consents::ConsentBody, ErrorBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -225,7 +227,7 @@ const READ_FIELDS: &[&str] = &["categories", "purpose", "ticket"];
 const READ_REQUIRED: &[&str] = &["categories", "purpose"];
 
 /// A field name from a client, echoed only if it is a short identifier.
-fn shown_field(name: &str) -> String {
+pub(crate) fn shown_field(name: &str) -> String {
     if !name.is_empty()
         && name.len() <= 64
         && name
@@ -329,7 +331,7 @@ fn read_request(
 }
 
 /// The customer id of a path.
-fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
+pub(crate) fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
     text.parse().map_err(|_| {
         ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -341,7 +343,7 @@ fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
 }
 
 /// Refuses a body the extractor could not buffer: over the limit is 413.
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod consents;
 pub mod dashboard;
 pub mod error;
 pub mod limit;

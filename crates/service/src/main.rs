@@ -1,5 +1,5 @@
 //! `custodia-service`: serves a brokerage's store directory (made by `custodia --store <dir> init`) over
-//! HTTP on SQLite, with the staff tokens of a tokens file; `custodia-service mint-token --principal <id>`
+//! HTTP on SQLite (or, with feature `postgres` and `--postgres-schema`, on a PostgreSQL schema), with the staff tokens of a tokens file; `custodia-service mint-token --principal <id>`
 //! prints a fresh token (once) and the line to add to the tokens file.
 
 use std::net::SocketAddr;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use custodia_brokerage::{Brokerage, KeyFile, StoreDir};
+use custodia_brokerage::{Brokerage, BrokerageConfig, KeyFile, StoreDir};
 use custodia_model::ActorId;
 use custodia_service::{AppState, RateLimit, TokenTable, mint_token, router, serve};
 
@@ -32,6 +32,13 @@ struct Cli {
     /// Requests allowed per token per minute (429 past it); 0 for no limit.
     #[arg(long, default_value_t = 600, value_name = "N")]
     rate_limit: u32,
+    /// Open the brokerage on this PostgreSQL schema instead of the directory's SQLite file (feature
+    /// `postgres`): the server's URL is read from the environment variable CUSTODIA_PG_URL, never from
+    /// the command line (where `ps` would show its password); the directory still gives the settings and
+    /// the key file. Several instances on one schema share one ledger.
+    #[cfg(feature = "postgres")]
+    #[arg(long, value_name = "SCHEMA")]
+    postgres_schema: Option<String>,
     /// Log to stderr (ids and counts only); -vv for more.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -70,6 +77,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// The SQLite file of the store directory, or with `--postgres-schema` that schema on the server of
+/// CUSTODIA_PG_URL.
+fn store_config(cli: &Cli, store: &StoreDir) -> Result<BrokerageConfig, String> {
+    #[cfg(feature = "postgres")]
+    if let Some(schema) = &cli.postgres_schema {
+        let url = std::env::var(PG_URL_VAR)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| format!("--postgres-schema needs the server's URL in {PG_URL_VAR}"))?;
+        let config = custodia_brokerage::PostgresConfig::new()
+            .with_schema(schema)
+            .map_err(|e| format!("--postgres-schema: {e}"))?;
+        return store.postgres_config(&url, config).map_err(|e| e.to_string());
+    }
+    let _ = cli;
+    store.config().map_err(|e| e.to_string())
+}
+
+/// The environment variable holding the PostgreSQL server's URL.
+#[cfg(feature = "postgres")]
+const PG_URL_VAR: &str = "CUSTODIA_PG_URL";
+
 fn run(cli: Cli) -> Result<(), String> {
     if let Some(Command::MintToken { principal }) = cli.command {
         let id = ActorId::new(&principal).map_err(|_| "--principal is not a principal id".to_owned())?;
@@ -78,12 +107,12 @@ fn run(cli: Cli) -> Result<(), String> {
         println!("{}\n{line}", token.expose());
         return Ok(());
     }
-    let dir = cli.store.ok_or("--store <DIR> is required")?;
-    let tokens_path = cli.tokens.ok_or("--tokens <FILE> is required")?;
+    let dir = cli.store.clone().ok_or("--store <DIR> is required")?;
+    let tokens_path = cli.tokens.clone().ok_or("--tokens <FILE> is required")?;
     let tokens = TokenTable::load(&tokens_path).map_err(|e| e.to_string())?;
     let store = StoreDir::new(dir);
     let brokerage = Brokerage::open(
-        store.config().map_err(|e| e.to_string())?,
+        store_config(&cli, &store)?,
         &KeyFile::new(store.key_file(cli.key_file.as_deref())),
     )
     .map_err(|e| e.to_string())?;
