@@ -139,8 +139,13 @@ fn run(cli: Cli) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(cli.listen)
             .await
             .map_err(|e| format!("bind {} failed: {e}", cli.listen))?;
-        tracing::info!(listen = %cli.listen, "serving");
-        eprintln!("custodia-service: listening on http://{}", cli.listen);
+        // The bound address, not the asked one: `--listen 127.0.0.1:0` takes a free port, and whoever
+        // started the service reads it here.
+        let bound = listener
+            .local_addr()
+            .map_err(|e| format!("bind {} failed: {e}", cli.listen))?;
+        tracing::info!(listen = %bound, "serving");
+        eprintln!("custodia-service: listening on http://{bound}");
         let shutdown = async {
             // Ctrl-C or SIGTERM (a service manager's stop): in-flight requests finish first.
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
