@@ -245,7 +245,7 @@ fn two_instances_one_killed_every_acknowledged_write_is_on_the_ledger_once() {
                     if started.elapsed() > MAX_RUN {
                         break;
                     }
-                    let op = if (client as u64 + n) % 2 == 0 {
+                    let op = if (client as u64 + n).is_multiple_of(2) {
                         Op::Consent
                     } else {
                         Op::Read
