@@ -2,7 +2,7 @@
 //! percentiles of `POST /api/v1/customers/{id}/read` served by the real router (the binary's, in this
 //! process) on 127.0.0.1 with 2 and 8 concurrent clients (threads with keep-alive `ureq` agents), on SQLite
 //! at the default durability (`synchronous=FULL`: every allowed read's access entry is a committed, fsynced
-//! ledger append). Next to it, in the same run and on the same threads:
+//! ledger append) and at `synchronous=NORMAL` (no fsync at commit: the CPU's share). Next to it, in the same run and on the same threads:
 //!
 //! - `library`: `Brokerage::read` of the same request called directly (no HTTP, no token, no JSON), to
 //!   split the service's cost from the gate's;
@@ -27,6 +27,7 @@ use custodia_brokerage::{Brokerage, BrokerageConfig, ManualClock, Onboarding, Re
 use custodia_crypto::{Keyring, KeyringConfig, SealedSection, WrappedKey, open_section, seal_section};
 use custodia_model::{CustomerId, DataCategory, Purpose};
 use custodia_service::{AppState, TokenTable, mint_token, router};
+use custodia_store::{Durability, SqliteConfig};
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::staff::Staff;
 use rusqlite::{Connection, params};
@@ -128,10 +129,16 @@ struct Raw {
     keyring: Keyring,
     keys: Vec<(CustomerId, WrappedKey)>,
     entry: Vec<u8>,
+    synchronous: &'static str,
 }
 
 impl Raw {
-    fn new(dir: &std::path::Path, sections: &[(CustomerId, Vec<u8>)], entry: Vec<u8>) -> Self {
+    fn new(
+        dir: &std::path::Path,
+        sections: &[(CustomerId, Vec<u8>)],
+        entry: Vec<u8>,
+        synchronous: &'static str,
+    ) -> Self {
         let path = dir.join("raw.db");
         let conn = Connection::open(&path).unwrap();
         let _: String = conn
@@ -160,14 +167,18 @@ impl Raw {
             keyring,
             keys,
             entry,
+            synchronous,
         }
     }
 
-    /// A connection of one client thread, at custodia's default durability.
+    /// A connection of one client thread, at the brokerage's durability.
     fn connect(&self) -> Connection {
         let conn = Connection::open(&self.path).unwrap();
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000")
-            .unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous={}; PRAGMA busy_timeout=10000",
+            self.synchronous
+        ))
+        .unwrap();
         conn
     }
 
@@ -202,10 +213,24 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    for (name, durability, synchronous) in [
+        ("FULL (the default)", Durability::Full, "FULL"),
+        ("NORMAL", Durability::Normal, "NORMAL"),
+    ] {
+        run(name, durability, synchronous);
+    }
+}
+
+/// One table: the service, the library and the raw baselines at one durability.
+fn run(name: &str, durability: Durability, synchronous: &'static str) {
     let dir = tempfile::tempdir().unwrap();
     // A Monday morning (working hours: no off-hours alert on every read), the clock held still.
     let monday = custodia_synthetic::consent::at_nine("2026-06-01".parse().unwrap()).unwrap();
-    let config = BrokerageConfig::sqlite(dir.path().join("custodia.db")).with_clock(ManualClock::at(monday));
+    let config = BrokerageConfig::sqlite_with(
+        dir.path().join("custodia.db"),
+        SqliteConfig::new().with_durability(durability),
+    )
+    .with_clock(ManualClock::at(monday));
     let b = Brokerage::open(config, &StaticKeySource::new([0x42; 32])).unwrap();
     let customers = if smoke() { 5 } else { 200 };
     let book = SyntheticBook::generate(
@@ -251,7 +276,12 @@ fn main() {
         })
         .collect();
     let (_, entry) = b.access_log_of(ids[0]).unwrap().pop().unwrap();
-    let raw = Raw::new(dir.path(), &sections, entry.payload().unwrap().to_vec());
+    let raw = Raw::new(
+        dir.path(),
+        &sections,
+        entry.payload().unwrap().to_vec(),
+        synchronous,
+    );
 
     let (token, line) = mint_token(officer.id()).unwrap();
     let mut tokens = TokenTable::new();
@@ -276,7 +306,7 @@ fn main() {
         .collect();
 
     println!(
-        "gated reads, {} customers, SQLite synchronous=FULL, {} cores, {:.1} s windows{}",
+        "\ngated reads, {} customers, SQLite synchronous={name}, {} cores, {:.1} s windows{}",
         ids.len(),
         std::thread::available_parallelism().map_or(0, usize::from),
         window().as_secs_f64(),
@@ -343,6 +373,7 @@ fn main() {
             }
         }
     }
+    drop(runtime);
     let alerts = brokerage.alerts().unwrap().len();
     println!(
         "{alerts} alerts raised by the bench's own reads; ledger verified: {} entries",
