@@ -435,3 +435,37 @@ fn two_instances_one_killed_every_acknowledged_write_is_on_the_ledger_once() {
     );
     assert!(verified.size() > entries_before);
 }
+
+#[test]
+fn the_binary_refuses_a_postgres_schema_without_a_url_or_with_a_bad_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreDir::new(dir.path().join("store"));
+    store
+        .create("load.example/ledger", &store.default_key_file())
+        .unwrap();
+    let tokens = dir.path().join("tokens.json");
+    std::fs::write(&tokens, b"[]").unwrap();
+    let run = |schema: &str, url: Option<String>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_custodia-service"));
+        command
+            .arg("--store")
+            .arg(store.path())
+            .arg("--tokens")
+            .arg(&tokens)
+            .args(["--listen", "127.0.0.1:0", "--postgres-schema", schema])
+            .env_remove("CUSTODIA_PG_URL");
+        if let Some(url) = url {
+            command.env("CUSTODIA_PG_URL", url);
+        }
+        let out = command.output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, stderr) = run("svc_load_nourl", None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("CUSTODIA_PG_URL"), "{stderr}");
+    let (code, stderr) = run("Not-A-Schema", Some(url()));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--postgres-schema"), "{stderr}");
+    // The URL (which may carry a password) is never echoed.
+    assert!(!stderr.contains(&url()), "{stderr}");
+}
