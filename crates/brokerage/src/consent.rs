@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use custodia_consent::{
-    BasisPolicy, ConsentEvent, ConsentIndex, ConsentRecord, Digest, EventKind, Notice, PartyId,
+    BasisPolicy, ConsentEvent, ConsentIndex, ConsentRecord, Digest, EventDraft, EventKind, Notice, PartyId,
 };
 use custodia_ledger::LogStore;
 use custodia_model::{CustomerId, Purpose};
@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::brokerage::{Brokerage, Ledger};
 use crate::error::BrokerageError;
-use crate::records::{self, BY_CUSTOMER, EVENTS, NOTICES};
+use crate::records::{self, BY_CUSTOMER, CUSTOMERS, EVENTS, NOTICES};
 
 /// What recording consent events did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -33,6 +33,16 @@ pub struct Recorded {
     pub first_index: Option<u64>,
 }
 
+/// What recording one consent event for a client that retries did ([`Brokerage::record_consent_event`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RecordedEvent {
+    /// The event's ledger entry: appended now, or the one a previous attempt appended.
+    pub entry_index: u64,
+    /// Whether it was appended by this call (false: an earlier attempt with the same id already had).
+    pub fresh: bool,
+}
+
 /// The marker of a recorded notice or event: its ledger index and the digest of its record.
 fn marker(index: u64, digest: &Digest) -> Vec<u8> {
     let mut value = index.to_be_bytes().to_vec();
@@ -41,7 +51,10 @@ fn marker(index: u64, digest: &Digest) -> Vec<u8> {
 }
 
 fn notice_key(notice: &Notice) -> Vec<u8> {
-    let r = notice.reference();
+    reference_key(notice.reference())
+}
+
+fn reference_key(r: custodia_consent::NoticeRef) -> Vec<u8> {
     let mut key = r.id.as_bytes().to_vec();
     key.extend_from_slice(&r.version.to_be_bytes());
     key
@@ -81,6 +94,98 @@ impl Brokerage {
     /// content it is refused ([`BrokerageError::EventConflict`]) and nothing is recorded.
     pub fn record_consent(&self, events: &[ConsentEvent]) -> Result<Recorded, BrokerageError> {
         self.write(|log| self.record_consent_in(log, events))
+    }
+
+    /// Records one consent event for a client that may retry (a request over a network whose answer was
+    /// lost): the event id is the client's idempotency key. The first call appends the event; a later call
+    /// with the same id and the same content — the time of recording aside, which each attempt sets anew —
+    /// appends nothing and returns the entry the first appended, so an event is on the ledger once however
+    /// often it is sent (PIPL Art 14: the consent on record is the one given). The same id with other
+    /// content is refused ([`BrokerageError::EventConflict`]); a customer without a record here is
+    /// [`BrokerageError::UnknownCustomer`], and an event citing a notice version not published here is
+    /// refused on field `notice` (the person must have been told, PIPL Art 17).
+    pub fn record_consent_event(&self, event: &ConsentEvent) -> Result<RecordedEvent, BrokerageError> {
+        let customer = event.customer();
+        let conflict = || BrokerageError::EventConflict {
+            event: event.id().to_string(),
+        };
+        self.write(|log| {
+            if self
+                .store
+                .record(CUSTOMERS, &records::customer_key(customer))?
+                .is_none()
+            {
+                return Err(BrokerageError::UnknownCustomer { customer });
+            }
+            let notice = event.fields().notice;
+            if self.store.record(NOTICES, &reference_key(notice))?.is_none() {
+                return Err(BrokerageError::InvalidInput {
+                    field: "notice",
+                    reason: format!(
+                        "notice {} version {} is not published here",
+                        notice.id, notice.version
+                    ),
+                });
+            }
+            let key = event.id().as_bytes().to_vec();
+            if let Some(existing) = self.store.record(EVENTS, &key)? {
+                let index = records::u64_at(EVENTS.as_str(), &key, &existing, 0)?;
+                let entry = log.entry(index)?;
+                let Some(payload) = entry.payload() else {
+                    return Err(conflict());
+                };
+                return match ConsentRecord::decode(index, payload)? {
+                    ConsentRecord::Event(stored)
+                        if EventDraft {
+                            recorded_at: event.fields().recorded_at,
+                            ..stored.fields().clone()
+                        } == *event.fields() =>
+                    {
+                        Ok(RecordedEvent {
+                            entry_index: index,
+                            fresh: false,
+                        })
+                    }
+                    _ => Err(conflict()),
+                };
+            }
+            let recorded = self.record_consent_in(log, std::slice::from_ref(event))?;
+            Ok(RecordedEvent {
+                entry_index: recorded.first_index.ok_or_else(conflict)?,
+                fresh: true,
+            })
+        })
+    }
+
+    /// Every consent event on the ledger about `customer`, with its entry index, found by reading the
+    /// whole ledger (not the consent index the brokerage keeps): what an auditor counts when checking that
+    /// each event is recorded once. O(entries): an audit, not a per-request call.
+    pub fn consent_events_of(
+        &self,
+        customer: CustomerId,
+    ) -> Result<Vec<(u64, ConsentEvent)>, BrokerageError> {
+        const PAGE: u64 = 4096;
+        let log = self.log();
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < log.size() {
+            let end = (start + PAGE).min(log.size());
+            for entry in log.entries(start..end)? {
+                let Some(payload) = entry.payload() else {
+                    continue;
+                };
+                if !ConsentRecord::is_consent_payload(payload) {
+                    continue;
+                }
+                if let ConsentRecord::Event(event) = ConsentRecord::decode(entry.index(), payload)?
+                    && event.customer() == customer
+                {
+                    out.push((entry.index(), event));
+                }
+            }
+            start = end;
+        }
+        Ok(out)
     }
 
     pub(crate) fn record_consent_in(

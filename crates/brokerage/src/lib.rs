@@ -194,7 +194,11 @@ pub use case::seller::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BrokerageConfig, DEFAULT_BATCH};
-pub use consent::Recorded;
+pub use consent::{Recorded, RecordedEvent};
+/// The PostgreSQL settings [`BrokerageConfig::postgres`] and [`StoreDir::postgres_config`] take (schema,
+/// TLS), re-exported so that a program over the brokerage need not depend on the store crate.
+#[cfg(feature = "postgres")]
+pub use custodia_store::PostgresConfig;
 pub use customers::{AdoptedFacts, Onboarded, Onboarding, TrustedRead, Update};
 pub use error::{BrokerageError, CaseRole, CaseState};
 pub use evidence::{EvidenceFolder, VerifiedEvidence, verify_evidence};

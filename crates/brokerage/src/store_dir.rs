@@ -120,6 +120,20 @@ impl StoreDir {
         Ok(BrokerageConfig::sqlite(self.store_file()).with_origin(settings.origin))
     }
 
+    /// The configuration that opens the brokerage of this directory on PostgreSQL instead of its SQLite
+    /// file: the schema of `config` at `url`, with the directory's recorded origin (several instances of
+    /// one brokerage behind a load balancer each open the same settings, key file and schema). The
+    /// directory's `store.sqlite` is not used.
+    #[cfg(feature = "postgres")]
+    pub fn postgres_config(
+        &self,
+        url: &str,
+        config: custodia_store::PostgresConfig,
+    ) -> Result<BrokerageConfig, BrokerageError> {
+        let settings = self.settings()?;
+        Ok(BrokerageConfig::postgres(url, config).with_origin(settings.origin))
+    }
+
     /// The key file: `key_file` when named, else the directory's own.
     pub fn key_file(&self, key_file: Option<&Path>) -> PathBuf {
         key_file.map_or_else(|| self.default_key_file(), Path::to_path_buf)

@@ -213,6 +213,64 @@ fn consent_events_are_recorded_once_and_a_conflicting_one_is_refused() {
 }
 
 #[test]
+fn a_retried_consent_event_is_on_the_ledger_once_and_the_retry_gets_its_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = open(&dir.path().join("b.db"));
+    let book = book(2);
+    let notice = onboard(&b, &book);
+    let customer = book[0].customer.id();
+    let before = b.consent_events_of(customer).unwrap().len();
+    let recording = Recording::on_the_day(
+        notice.reference(),
+        ActorId::new("clerk").unwrap(),
+        Digest::of(b"retried"),
+    );
+    let mut draft = consent_events(customer, &book[0].consents[0], &recording).unwrap()[0]
+        .fields()
+        .clone();
+    draft.id = custodia_consent::EventId::new_v7();
+    let event = custodia_consent::ConsentEvent::new(draft.clone()).unwrap();
+    let first = b.record_consent_event(&event).unwrap();
+    assert!(first.fresh);
+    // The retry is stamped later (each attempt sets its time of recording): still the same event.
+    draft.recorded_at += chrono::Duration::seconds(5);
+    let retry = custodia_consent::ConsentEvent::new(draft.clone()).unwrap();
+    let second = b.record_consent_event(&retry).unwrap();
+    assert_eq!((second.entry_index, second.fresh), (first.entry_index, false));
+    let events = b.consent_events_of(customer).unwrap();
+    assert_eq!(events.len(), before + 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(_, e)| e.id() == event.id())
+            .map(|(i, _)| *i)
+            .collect::<Vec<_>>(),
+        vec![first.entry_index]
+    );
+    // The same id with other content is refused, and an unknown customer is named.
+    draft.evidence = Digest::of(b"other");
+    assert!(matches!(
+        b.record_consent_event(&custodia_consent::ConsentEvent::new(draft.clone()).unwrap()),
+        Err(BrokerageError::EventConflict { .. })
+    ));
+    draft.id = custodia_consent::EventId::new_v7();
+    draft.customer = custodia_model::CustomerId::new_v7();
+    let stranger = custodia_consent::ConsentEvent::new(draft.clone()).unwrap();
+    assert!(matches!(
+        b.record_consent_event(&stranger),
+        Err(BrokerageError::UnknownCustomer { customer: c }) if c == draft.customer
+    ));
+    assert!(b.consent_events_of(draft.customer).unwrap().is_empty());
+    draft.customer = customer;
+    draft.notice.version += 1;
+    assert!(matches!(
+        b.record_consent_event(&custodia_consent::ConsentEvent::new(draft).unwrap()),
+        Err(BrokerageError::InvalidInput { field: "notice", .. })
+    ));
+    b.verify_ledger().unwrap();
+}
+
+#[test]
 fn the_kek_rotates_rewrapping_keys_and_the_rotation_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b.db");

@@ -78,6 +78,11 @@ pub(crate) fn route_table() -> Vec<Route> {
         route(Get, "/dashboard", crate::dashboard::dashboard),
         route(Get, "/api/v1/checkpoint", checkpoint),
         route(Post, "/api/v1/customers/{id}/read", read_customer),
+        route(
+            Post,
+            "/api/v1/customers/{id}/consents",
+            crate::consents::record_consent,
+        ),
         route(Get, "/api/v1/alerts", alerts),
         route(Get, "/api/v1/rights/overdue", overdue),
         route(Get, "/api/v1/incidents/clocks", incident_clocks),
@@ -98,8 +103,8 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
-    paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, alerts, overdue, incident_clocks),
-    components(schemas(ReadBody, ErrorBody)),
+    paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, crate::consents::record_consent, alerts, overdue, incident_clocks),
+    components(schemas(ReadBody, crate::consents::ConsentBody, ErrorBody)),
     modifiers(&BearerAuth, &CustomerPaths)
 )]
 pub struct ApiDoc;
@@ -268,7 +273,7 @@ const READ_FIELDS: &[&str] = &["categories", "purpose", "ticket"];
 const READ_REQUIRED: &[&str] = &["categories", "purpose"];
 
 /// A field name from a client, echoed only if it is a short identifier.
-fn shown_field(name: &str) -> String {
+pub(crate) fn shown_field(name: &str) -> String {
     if !name.is_empty()
         && name.len() <= 64
         && name
@@ -372,7 +377,7 @@ fn read_request(
 }
 
 /// The customer id of a path.
-fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
+pub(crate) fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
     text.parse().map_err(|_| {
         ApiError::field(
             StatusCode::BAD_REQUEST,
@@ -384,7 +389,7 @@ fn customer_id(text: &str) -> Result<CustomerId, ApiError> {
 }
 
 /// Refuses a body the extractor could not buffer: over the limit is 413.
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {

@@ -156,6 +156,11 @@ impl From<BrokerageError> for ApiError {
                 "unknown_principal",
                 format!("principal {principal} has no record in this brokerage"),
             ),
+            BrokerageError::EventConflict { event } => Self::new(
+                StatusCode::CONFLICT,
+                "event_conflict",
+                format!("consent event {event} is already recorded with other content"),
+            ),
             BrokerageError::InvalidInput { field, .. } => Self::field(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_field",

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod consents;
 pub mod customer;
 pub mod dashboard;
 pub mod error;

@@ -1,7 +1,8 @@
 //! `custodia-service`: serves a brokerage's store directory (made by `custodia --store <dir> init`) over
-//! HTTP on SQLite, with the staff tokens of a tokens file; `custodia-service mint-token --principal <id>`
-//! prints a fresh token (once) and the line to add to the tokens file; `custodia-service link-key --out
-//! FILE` creates the customer links' key file for `--link-key`.
+//! HTTP on SQLite (or, with feature `postgres` and `--postgres-schema`, on a PostgreSQL schema), with the staff
+//! tokens of a tokens file; `custodia-service mint-token --principal <id>` prints a fresh token (once) and the
+//! line to add to the tokens file; `custodia-service link-key --out FILE` creates the customer links' key file
+//! for `--link-key`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use custodia_brokerage::{Brokerage, KeyFile, StoreDir};
+use custodia_brokerage::{Brokerage, BrokerageConfig, KeyFile, StoreDir};
 use custodia_model::ActorId;
 use custodia_service::{AppState, LinkKey, RateLimit, TokenTable, mint_token, router, serve};
 
@@ -37,6 +38,13 @@ struct Cli {
     /// Requests allowed per token per minute (429 past it); 0 for no limit.
     #[arg(long, default_value_t = 600, value_name = "N")]
     rate_limit: u32,
+    /// Open the brokerage on this PostgreSQL schema instead of the directory's SQLite file (feature
+    /// `postgres`): the server's URL is read from the environment variable CUSTODIA_PG_URL, never from
+    /// the command line (where `ps` would show its password); the directory still gives the settings and
+    /// the key file. Several instances on one schema share one ledger.
+    #[cfg(feature = "postgres")]
+    #[arg(long, value_name = "SCHEMA")]
+    postgres_schema: Option<String>,
     /// Log to stderr (ids and counts only); -vv for more.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -81,6 +89,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// The SQLite file of the store directory, or with `--postgres-schema` that schema on the server of
+/// CUSTODIA_PG_URL.
+fn store_config(cli: &Cli, store: &StoreDir) -> Result<BrokerageConfig, String> {
+    #[cfg(feature = "postgres")]
+    if let Some(schema) = &cli.postgres_schema {
+        let url = std::env::var(PG_URL_VAR)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| format!("--postgres-schema needs the server's URL in {PG_URL_VAR}"))?;
+        let config = custodia_brokerage::PostgresConfig::new()
+            .with_schema(schema)
+            .map_err(|e| format!("--postgres-schema: {e}"))?;
+        return store.postgres_config(&url, config).map_err(|e| e.to_string());
+    }
+    let _ = cli;
+    store.config().map_err(|e| e.to_string())
+}
+
+/// The environment variable holding the PostgreSQL server's URL.
+#[cfg(feature = "postgres")]
+const PG_URL_VAR: &str = "CUSTODIA_PG_URL";
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Some(Command::MintToken { principal }) => {
@@ -97,12 +127,12 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         None => {}
     }
-    let dir = cli.store.ok_or("--store <DIR> is required")?;
-    let tokens_path = cli.tokens.ok_or("--tokens <FILE> is required")?;
+    let dir = cli.store.clone().ok_or("--store <DIR> is required")?;
+    let tokens_path = cli.tokens.clone().ok_or("--tokens <FILE> is required")?;
     let tokens = TokenTable::load(&tokens_path).map_err(|e| e.to_string())?;
     let store = StoreDir::new(dir);
     let brokerage = Brokerage::open(
-        store.config().map_err(|e| e.to_string())?,
+        store_config(&cli, &store)?,
         &KeyFile::new(store.key_file(cli.key_file.as_deref())),
     )
     .map_err(|e| e.to_string())?;
@@ -132,8 +162,13 @@ fn run(cli: Cli) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(cli.listen)
             .await
             .map_err(|e| format!("bind {} failed: {e}", cli.listen))?;
-        tracing::info!(listen = %cli.listen, "serving");
-        eprintln!("custodia-service: listening on http://{}", cli.listen);
+        // The bound address, not the asked one: `--listen 127.0.0.1:0` takes a free port, and whoever
+        // started the service reads it here.
+        let bound = listener
+            .local_addr()
+            .map_err(|e| format!("bind {} failed: {e}", cli.listen))?;
+        tracing::info!(listen = %bound, "serving");
+        eprintln!("custodia-service: listening on http://{bound}");
         let shutdown = async {
             // Ctrl-C or SIGTERM (a service manager's stop): in-flight requests finish first.
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
