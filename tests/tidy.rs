@@ -126,6 +126,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "custodia-access",
             "custodia-rights",
             "custodia-oversight",
+            "custodia-transfer",
             "custodia-brokerage",
         ],
     ),

@@ -30,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/dashboard"),
+    ("GET", "/dashboard/transfers/{id}"),
     ("GET", "/api/v1/checkpoint"),
     ("POST", "/api/v1/customers/{id}/read"),
     ("GET", "/api/v1/alerts"),
@@ -43,6 +44,7 @@ pub(crate) fn method_routers() -> Vec<MethodRouter<AppState>> {
         get(healthz),
         get(openapi_json),
         get(crate::dashboard::dashboard),
+        get(crate::dashboard::transfer_case),
         get(checkpoint),
         post(read_customer),
         get(alerts),
@@ -55,7 +57,7 @@ pub(crate) fn method_routers() -> Vec<MethodRouter<AppState>> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
-    paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, alerts, overdue, incident_clocks),
+    paths(healthz, openapi_json, crate::dashboard::dashboard, crate::dashboard::transfer_case, checkpoint, read_customer, alerts, overdue, incident_clocks),
     components(schemas(ReadBody, ErrorBody)),
     modifiers(&BearerAuth)
 )]

@@ -1,0 +1,475 @@
+//! The service's pages in a real browser (issue 21): headless Chromium loads the compliance dashboard (with
+//! transfer-case, alert, overdue-request and incident-clock rows present), a transfer case's page with its
+//! plan chart, and the library's standalone transfer report, against a service on 127.0.0.1; the DOM is
+//! parsed (`scraper`) and asserted on — `lang`, the CJK font stack declared and applied, the Chinese party
+//! names present as text, the tables' rows — and screenshots are saved at desktop and phone size (390×844)
+//! into `target/browser-screenshots/`.
+//!
+//! Behind the `browser-tests` feature (`cargo test -p custodia-service --features browser-tests --test
+//! browser`; `.ci/run` installs Chromium and runs it). With the feature on and no Chromium found, the tests
+//! fail saying how to install it; they never skip.
+
+// Test code: a panic here is a failed assertion (clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "browser/cdp.rs"]
+mod cdp;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cdp::Browser;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use custodia_access::MonitorSettings;
+use custodia_brokerage::{Brokerage, BrokerageConfig, ManualClock, NoticeRound, Onboarding, StaticKeySource};
+use custodia_consent::{Channel, Digest, TransferPath};
+use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose, TransferId};
+use custodia_oversight::{Cause, IncidentKind, NewIncident, SystemCode};
+use custodia_rights::{Intake, RequestKind};
+use custodia_service::{AppState, Token, TokenTable, mint_token, router};
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
+use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
+use custodia_synthetic::parties::{SampleKeys, terms};
+use custodia_synthetic::staff::Staff;
+use custodia_transfer::{
+    AgreementSection, Check, DispositionCounts, DraftAgreement, Eligibility, ExcludeReason, PackageSection,
+    PendingReason, PlanSummary, TransferReport,
+};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::json;
+
+const SELLER_KEY: [u8; 32] = [0x53; 32];
+const BUYER_KEY: [u8; 32] = [0xB3; 32];
+const FONTS: [&str; 6] = [
+    "\"Noto Sans CJK SC\"",
+    "\"Source Han Sans SC\"",
+    "\"PingFang SC\"",
+    "\"Microsoft YaHei\"",
+    "\"Hiragino Sans GB\"",
+    "sans-serif",
+];
+const PHONE: (u32, u32) = (390, 844);
+
+fn actor(id: &str) -> ActorId {
+    ActorId::new(id).unwrap()
+}
+
+fn t0() -> DateTime<Utc> {
+    at_nine(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()).unwrap() // a Monday
+}
+
+/// Where the screenshots go: `target/browser-screenshots/` (the test binary is `target/<profile>/deps/…`).
+fn screenshots() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("the test binary sits in target/<profile>/deps");
+    let dir = target.join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A seller brokerage served on 127.0.0.1 with something in every table of the dashboard: a transfer case
+/// (notices published and served), an access alert (the monitor alerts after 2 distinct customers and the
+/// manager reads 3), an overdue rights request (received on day 0, the clock now on day 40) and an
+/// incident with its reporting clocks.
+struct Served {
+    _dir: tempfile::TempDir,
+    brokerage: Arc<Brokerage>,
+    base: String,
+    token: Token,
+    transfer: TransferId,
+    seller: String,
+    buyer: String,
+    overdue_customer: CustomerId,
+}
+
+fn serve() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let monitor = MonitorSettings {
+        max_distinct_customers: 2,
+        ..MonitorSettings::default()
+    };
+    let open = |name: &str, key| {
+        let config = BrokerageConfig::sqlite(dir.path().join(format!("{name}.db")))
+            .with_clock(clock.clone())
+            .with_origin(format!("{name}.example/ledger"))
+            .with_monitor(monitor.clone());
+        Brokerage::open(config, &StaticKeySource::new(key)).unwrap()
+    };
+    let (b, buyer) = (open("seller", SELLER_KEY), open("buyer", BUYER_KEY));
+
+    let book = SyntheticBook::generate(
+        &BookConfig {
+            seed: 21,
+            customers: 12,
+            ..BookConfig::default()
+        },
+        NaiveDate::from_ymd_opt(2026, 5, 31).unwrap(),
+    )
+    .unwrap()
+    .customers()
+    .to_vec();
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", t0()).unwrap();
+    b.publish_notice(&notice).unwrap();
+    let recording = Recording::on_the_day(notice.reference(), actor("clerk"), Digest::of(b"f"));
+    b.onboard_batch(
+        book.iter().map(|c| {
+            let consents = c
+                .consents
+                .iter()
+                .flat_map(|f| consent_events(c.customer.id(), f, &recording).unwrap())
+                .collect();
+            Onboarding::new(c.customer.clone(), notice.reference()).with_consents(consents)
+        }),
+        &mut |_| {},
+    )
+    .unwrap();
+    let customers: Vec<CustomerId> = book.iter().map(|c| c.customer.id()).collect();
+
+    // The transfer case: both sides sign, the seller publishes and serves the notices on day 0.
+    let mut terms = terms(&SampleKeys::generate().unwrap(), TransferPath::MergerNotice).unwrap();
+    terms.seller = b.as_party(&terms.seller).unwrap();
+    terms.buyer = buyer.as_party(&terms.buyer).unwrap();
+    let agreement = buyer
+        .countersign_as_buyer(b.sign_as_seller(DraftAgreement::new(terms).unwrap()).unwrap())
+        .unwrap();
+    let case = b.open_seller_case(&agreement).unwrap();
+    case.publish_notices().unwrap();
+    case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
+        .unwrap();
+
+    // A rights request received on day 0 and never answered.
+    b.receive_request(Intake::new(
+        customers[0],
+        RequestKind::Access,
+        Channel::Web,
+        t0(),
+        actor("desk-1"),
+    ))
+    .unwrap();
+
+    // Day 40: the request is overdue, the objection window has closed; an incident found yesterday.
+    clock.set(t0() + Duration::days(40));
+    b.register_incident(NewIncident {
+        discovered_at: t0() + Duration::days(39),
+        kind: IncidentKind::Leak,
+        systems: vec![SystemCode::new("vault-db").unwrap()],
+        categories: CategorySet::from([DataCategory::Identity]),
+        cause: Cause::KeyExposure,
+        stated_level: None,
+        by: actor("sec-1"),
+    })
+    .unwrap();
+
+    let manager = Staff::new(
+        "emp-0001",
+        &["account_manager"],
+        &[Purpose::PolicyServicing],
+        t0(),
+    )
+    .unwrap();
+    b.put_principal(&manager.principal).unwrap();
+    let (token, line) = mint_token(manager.id()).unwrap();
+    let mut tokens = TokenTable::new();
+    tokens.insert(&line).unwrap();
+
+    let brokerage = Arc::new(b);
+    let app = router(AppState::new(brokerage.clone(), tokens));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            custodia_service::serve(listener, app, std::future::pending())
+                .await
+                .unwrap();
+        });
+    });
+
+    // Three customers read through the gate: the monitor raises an alert.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for customer in &customers[..3] {
+        let status = agent
+            .post(format!("{base}/api/v1/customers/{customer}/read"))
+            .header("Authorization", format!("Bearer {}", token.expose()))
+            .header("content-type", "application/json")
+            .send(
+                r#"{"categories":["identity","policies"],"purpose":"policy_servicing","ticket":"clm.88123"}"#,
+            )
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    assert!(!brokerage.alerts().unwrap().is_empty());
+    assert_eq!(brokerage.overdue_requests().unwrap().len(), 1);
+    assert!(!brokerage.incident_clocks().unwrap().is_empty());
+
+    let section = AgreementSection::of(&agreement);
+    Served {
+        _dir: dir,
+        brokerage,
+        base,
+        token,
+        transfer: agreement.transfer_id(),
+        seller: section.seller,
+        buyer: section.buyer,
+        overdue_customer: customers[0],
+    }
+}
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
+    let selector = Selector::parse(css).unwrap_or_else(|e| panic!("{css}: {e}"));
+    doc.select(&selector).collect()
+}
+
+fn text(element: &ElementRef<'_>) -> String {
+    element.text().collect::<String>().trim().to_owned()
+}
+
+/// `lang` on the root, the font stack declared in the stylesheet and applied to the body by the browser.
+fn assert_language_and_fonts(browser: &mut Browser, doc: &Html) {
+    let root = select(doc, "html");
+    assert_eq!(root[0].value().attr("lang"), Some("zh-CN"));
+    let style: String = select(doc, "head style").iter().map(text).collect();
+    for font in FONTS {
+        assert!(style.contains(font), "{font} not declared");
+    }
+    let applied = browser.eval("getComputedStyle(document.body).fontFamily");
+    let applied = applied.as_str().unwrap();
+    assert!(
+        applied.starts_with(r#""Noto Sans CJK SC", "Source Han Sans SC""#),
+        "body font-family as the browser applied it: {applied}"
+    );
+}
+
+/// At phone width the page needs no sideways scrolling: the tables scroll inside their own boxes.
+fn assert_fits_a_phone(browser: &mut Browser) {
+    let widths = browser.eval("[document.documentElement.scrollWidth, window.innerWidth]");
+    let (scroll, inner) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert_eq!(inner, u64::from(PHONE.0));
+    assert!(
+        scroll <= inner,
+        "the page is {scroll} px wide on a {inner} px phone"
+    );
+}
+
+#[test]
+fn the_devtools_driver_reads_the_dashboard_and_every_table_has_its_rows() {
+    let s = serve();
+    let mut browser = Browser::launch();
+    // Without the token the dashboard is refused: the header below is what lets the browser in.
+    assert_eq!(browser.goto(&format!("{}/dashboard", s.base)), 401);
+    browser.set_headers(json!({ "Authorization": format!("Bearer {}", s.token.expose()) }));
+    assert_eq!(browser.goto(&format!("{}/dashboard", s.base)), 200);
+    // The driver evaluates in the page: proven on the language attribute before anything else.
+    assert_eq!(browser.eval("document.documentElement.lang"), json!("zh-CN"));
+
+    let doc = Html::parse_document(&browser.dom());
+    assert_language_and_fonts(&mut browser, &doc);
+    let cases = select(&doc, "#cases tbody tr");
+    assert_eq!(cases.len(), 1);
+    let link = select(&doc, "#cases tbody tr a");
+    assert_eq!(
+        link[0].value().attr("href"),
+        Some(format!("/dashboard/transfers/{}", s.transfer).as_str())
+    );
+    assert!(text(&cases[0]).contains("notifying"), "{}", text(&cases[0]));
+    let alerts = select(&doc, "#alerts tbody tr");
+    assert_eq!(alerts.len(), s.brokerage.alerts().unwrap().len());
+    assert!(alerts.iter().all(|r| text(r).contains("emp-0001")));
+    let overdue = select(&doc, "#overdue tbody tr.overdue");
+    assert_eq!(overdue.len(), 1);
+    assert!(text(&overdue[0]).contains(&s.overdue_customer.to_string()));
+    let clocks = select(&doc, "#clocks tbody tr");
+    let expected: usize = s
+        .brokerage
+        .incident_clocks()
+        .unwrap()
+        .iter()
+        .map(|(_, c)| c.len())
+        .sum();
+    assert_eq!(clocks.len(), expected);
+    assert!(select(&doc, "p.empty").is_empty(), "every section has rows");
+
+    let dir = screenshots();
+    browser.screenshot(&dir.join("dashboard-desktop.png"));
+    // The case's link leads to its page.
+    assert_eq!(
+        browser.navigate_by("document.querySelector('#cases a').click()"),
+        200
+    );
+    assert_eq!(
+        browser.eval("location.pathname"),
+        json!(format!("/dashboard/transfers/{}", s.transfer))
+    );
+    browser.viewport(PHONE.0, PHONE.1, true);
+    browser.goto(&format!("{}/dashboard", s.base));
+    assert_fits_a_phone(&mut browser);
+    browser.screenshot(&dir.join("dashboard-phone.png"));
+}
+
+#[test]
+fn a_transfer_case_page_shows_its_status_parties_and_plan_chart() {
+    let s = serve();
+    let mut browser = Browser::launch();
+    browser.set_headers(json!({ "Authorization": format!("Bearer {}", s.token.expose()) }));
+    let url = format!("{}/dashboard/transfers/{}", s.base, s.transfer);
+    assert_eq!(browser.goto(&url), 200);
+    let doc = Html::parse_document(&browser.dom());
+    assert_language_and_fonts(&mut browser, &doc);
+    assert_eq!(text(&select(&doc, "#case-state")[0]), "notifying");
+    // The Chinese party names are text in the page.
+    let parties: Vec<String> = select(&doc, "td.party").iter().map(text).collect();
+    assert_eq!(parties, [s.seller.clone(), s.buyer.clone()]);
+    assert!(s.seller.contains("保险经纪"), "{}", s.seller);
+
+    // The chart: one bar per row of the table, and the rows are the brokerage's preview, count by count.
+    let preview = s
+        .brokerage
+        .seller_case(s.transfer)
+        .unwrap()
+        .preview_plan()
+        .unwrap();
+    let rows = select(&doc, "#plan-decisions tbody tr");
+    assert_eq!(rows.len(), preview.decisions.iter().count());
+    assert_eq!(select(&doc, "svg.chart rect").len(), rows.len());
+    let td = Selector::parse("td").unwrap();
+    for row in &rows {
+        let cells: Vec<String> = row.select(&td).map(|c| text(&c)).collect();
+        let (eligibility, count) = preview
+            .decisions
+            .iter()
+            .find(|(e, _)| e.key() == cells[0])
+            .unwrap_or_else(|| panic!("{} is not in the preview", cells[0]));
+        assert_eq!(cells[2], count.to_string(), "{}", cells[0]);
+        let class = if eligibility.is_include() {
+            "include"
+        } else if eligibility.is_pending() {
+            "pending"
+        } else {
+            "exclude"
+        };
+        assert_eq!(row.value().attr("class"), Some(class));
+    }
+    assert!(preview.decisions.included() > 0, "day 40: some categories move");
+
+    let dir = screenshots();
+    browser.screenshot(&dir.join("case-desktop.png"));
+    browser.viewport(PHONE.0, PHONE.1, true);
+    browser.goto(&url);
+    assert_fits_a_phone(&mut browser);
+    browser.screenshot(&dir.join("case-phone.png"));
+
+    // A transfer this brokerage has no case for: a page that says so, with 404.
+    let other = TransferId::new_v7();
+    assert_eq!(
+        browser.goto(&format!("{}/dashboard/transfers/{other}", s.base)),
+        404
+    );
+    let doc = Html::parse_document(&browser.dom());
+    assert_eq!(select(&doc, "#no-case").len(), 1);
+    assert!(select(&doc, "#case-status").is_empty());
+}
+
+/// A report as the library writes it into an evidence folder, with Chinese party names and a failed check.
+fn sample_report() -> TransferReport {
+    let keys = SampleKeys::generate().unwrap();
+    let agreement =
+        custodia_synthetic::parties::sign(&keys, terms(&keys, TransferPath::MergerNotice).unwrap()).unwrap();
+    let mut plan = PlanSummary::default();
+    plan.customers = 12;
+    plan.customers_moving = 9;
+    plan.decisions = [
+        (Eligibility::Include, 40),
+        (Eligibility::Exclude(ExcludeReason::Objected), 3),
+        (Eligibility::Pending(PendingReason::ObjectionWindowOpen), 2),
+    ]
+    .into_iter()
+    .collect();
+    TransferReport {
+        generated_at: t0() + Duration::days(46),
+        agreement: AgreementSection::of(&agreement),
+        plan,
+        notices_served: 12,
+        package: PackageSection::default(),
+        disposition: DispositionCounts::default(),
+        certificates: vec![41, 42],
+        checks: vec![
+            Check {
+                name: "package verifies offline".into(),
+                passed: true,
+                detail: "9 customers".into(),
+            },
+            Check {
+                name: "seller ledger verifies".into(),
+                passed: false,
+                detail: "entry 7".into(),
+            },
+        ],
+    }
+}
+
+#[test]
+fn the_librarys_report_page_renders_as_tables_in_chromium() {
+    let report = sample_report();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, report.to_html()).unwrap();
+    let url = format!("file://{}", page.display());
+
+    // One-shot Chromium: --dump-dom, then --screenshot at desktop and phone width.
+    let doc = Html::parse_document(&cdp::dump_dom(&url));
+    assert_eq!(select(&doc, "html")[0].value().attr("lang"), Some("zh-CN"));
+    let style: String = select(&doc, "head style").iter().map(text).collect();
+    for font in FONTS {
+        assert!(style.contains(font), "{font} not declared");
+    }
+    assert!(select(&doc, "pre").is_empty(), "no <pre> dump of the Markdown");
+    let agreement = select(&doc, "#report-agreement tbody tr");
+    let value_of = |term: &str| {
+        agreement
+            .iter()
+            .find(|r| text(&select_in(r, "th")[0]) == term)
+            .map(|r| text(&select_in(r, "td")[0]))
+            .unwrap_or_else(|| panic!("no {term} row"))
+    };
+    assert_eq!(value_of("seller"), report.agreement.seller);
+    assert_eq!(value_of("buyer"), report.agreement.buyer);
+    assert_eq!(value_of("seller"), "示例保险经纪有限公司");
+    assert_eq!(select(&doc, "#plan-decisions tbody tr").len(), 3);
+    assert_eq!(select(&doc, "svg.chart rect").len(), 3);
+    let checks = select(&doc, "#report-checks tbody tr");
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[0].value().attr("class"), Some("ok"));
+    assert_eq!(checks[1].value().attr("class"), Some("fail"));
+    assert_eq!(select(&doc, "#report-roots tbody tr").len(), 2);
+
+    let shots = screenshots();
+    cdp::screenshot_file(&url, &shots.join("report-desktop.png"), (1280, 2400));
+    cdp::screenshot_file(&url, &shots.join("report-phone.png"), (PHONE.0, 3000));
+
+    // And through the DevTools driver: the font stack as applied, and no sideways scrolling on a phone.
+    let mut browser = Browser::launch();
+    browser.viewport(PHONE.0, PHONE.1, true);
+    assert_eq!(browser.goto(&url), 200);
+    let doc = Html::parse_document(&browser.dom());
+    assert_language_and_fonts(&mut browser, &doc);
+    assert_fits_a_phone(&mut browser);
+}
+
+fn select_in<'a>(element: &ElementRef<'a>, css: &str) -> Vec<ElementRef<'a>> {
+    let selector = Selector::parse(css).unwrap();
+    element.select(&selector).collect()
+}
