@@ -164,7 +164,7 @@ pub struct CaseListing {
 impl Brokerage {
     /// Every transfer case this brokerage holds, seller's and buyer's, in transfer-id order (the
     /// compliance officer's overview; load one with [`Brokerage::seller_case`] or
-    /// [`Brokerage::buyer_case`]). A row that does not decode is [`BrokerageError::Corrupt`].
+    /// [`Brokerage::buyer_case`]). A row that does not decode is [`BrokerageError::RecordCorrupt`].
     pub fn transfer_cases(&self) -> Result<Vec<CaseListing>, BrokerageError> {
         #[derive(serde::Deserialize)]
         struct State {
