@@ -21,19 +21,22 @@ use std::sync::Arc;
 use cdp::Browser;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custodia_access::MonitorSettings;
-use custodia_brokerage::{Brokerage, BrokerageConfig, ManualClock, NoticeRound, Onboarding, StaticKeySource};
+use custodia_brokerage::{
+    Brokerage, BrokerageConfig, ManualClock, NoticeRound, Onboarding, StaticKeySource, WhilePending,
+};
 use custodia_consent::{Channel, Digest, TransferPath};
 use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose, TransferId};
 use custodia_oversight::{Cause, IncidentKind, NewIncident, SystemCode};
 use custodia_rights::{Intake, RequestKind};
 use custodia_service::{AppState, Token, TokenTable, mint_token, router};
+use custodia_synthetic::assessment;
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
 use custodia_synthetic::parties::{SampleKeys, terms};
-use custodia_synthetic::staff::Staff;
+use custodia_synthetic::staff::{Staff, sign_each};
 use custodia_transfer::{
     AgreementSection, Check, DispositionCounts, DraftAgreement, Eligibility, ExcludeReason, PackageSection,
-    PendingReason, PlanSummary, TransferReport,
+    PendingReason, PlanSummary, SignedAgreement, TransferReport,
 };
 use scraper::{ElementRef, Html, Selector};
 use serde_json::json;
@@ -70,19 +73,36 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-/// A seller brokerage served on 127.0.0.1 with something in every table of the dashboard: a transfer case
-/// (notices published and served), an access alert (the monitor alerts after 2 distinct customers and the
-/// manager reads 3), an overdue rights request (received on day 0, the clock now on day 40) and an
-/// incident with its reporting clocks.
+/// A seller brokerage served on 127.0.0.1 with something in every table of the dashboard: two transfer
+/// cases — one with its notices served and still notifying, one run to the end and closed with its report
+/// — an access alert (the monitor alerts after 2 distinct customers and the manager reads 3), an overdue
+/// rights request (received on day 0, the clock now on day 40) and an incident with its reporting clocks.
 struct Served {
     _dir: tempfile::TempDir,
     brokerage: Arc<Brokerage>,
     base: String,
     token: Token,
+    /// The case still notifying.
     transfer: TransferId,
+    /// The closed case.
+    closed: TransferId,
     seller: String,
     buyer: String,
     overdue_customer: CustomerId,
+}
+
+/// An agreement both brokerages signed, `seller` selling to `buyer` (the sample terms, a fresh transfer).
+fn agreement(seller: &Brokerage, buyer: &Brokerage) -> SignedAgreement {
+    let mut terms = terms(&SampleKeys::generate().unwrap(), TransferPath::MergerNotice).unwrap();
+    terms.seller = seller.as_party(&terms.seller).unwrap();
+    terms.buyer = buyer.as_party(&terms.buyer).unwrap();
+    buyer
+        .countersign_as_buyer(
+            seller
+                .sign_as_seller(DraftAgreement::new(terms).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
 }
 
 fn serve() -> Served {
@@ -129,16 +149,23 @@ fn serve() -> Served {
     .unwrap();
     let customers: Vec<CustomerId> = book.iter().map(|c| c.customer.id()).collect();
 
-    // The transfer case: both sides sign, the seller publishes and serves the notices on day 0.
-    let mut terms = terms(&SampleKeys::generate().unwrap(), TransferPath::MergerNotice).unwrap();
-    terms.seller = b.as_party(&terms.seller).unwrap();
-    terms.buyer = buyer.as_party(&terms.buyer).unwrap();
-    let agreement = buyer
-        .countersign_as_buyer(b.sign_as_seller(DraftAgreement::new(terms).unwrap()).unwrap())
-        .unwrap();
-    let case = b.open_seller_case(&agreement).unwrap();
-    case.publish_notices().unwrap();
-    case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
+    // Two transfer cases: both sides sign, the seller publishes and serves the notices on day 0.
+    let (open_case, closed) = (agreement(&b, &buyer), agreement(&b, &buyer));
+    for a in [&open_case, &closed] {
+        let case = b.open_seller_case(a).unwrap();
+        case.publish_notices().unwrap();
+        case.serve_notices(NoticeRound::everyone(actor("notices-bot")))
+            .unwrap();
+    }
+    // The approvers of the disposition, and the impact assessment execution needs (PIPL Art 55(3)).
+    let approvers = Staff::approvers(&["dpo-1", "cco-1"], t0()).unwrap();
+    for s in &approvers {
+        b.put_principal(&s.principal).unwrap();
+    }
+    let pia = assessment::for_transfer(closed.terms(), actor("privacy-office"), t0()).unwrap();
+    b.store_assessment(&pia).unwrap();
+    let request = b.assessment_approval_request(pia.id).unwrap();
+    b.approve_assessment(pia.id, &sign_each(&approvers, &request).unwrap())
         .unwrap();
 
     // A rights request received on day 0 and never answered.
@@ -151,7 +178,7 @@ fn serve() -> Served {
     ))
     .unwrap();
 
-    // Day 40: the request is overdue, the objection window has closed; an incident found yesterday.
+    // Day 40: the request is overdue, the objection windows have closed; an incident found yesterday.
     clock.set(t0() + Duration::days(40));
     b.register_incident(NewIncident {
         discovered_at: t0() + Duration::days(39),
@@ -212,17 +239,36 @@ fn serve() -> Served {
             .status();
         assert_eq!(status, 200);
     }
+
+    // The second case to the end: executed, packaged, imported by the buyer, receipt verified, the
+    // seller's copies disposed of with two approvals, closed with its report.
+    let b = &brokerage;
+    let case = b.seller_case(closed.transfer_id()).unwrap();
+    case.execute(WhilePending::Exclude).unwrap();
+    let package = case.write_package(&dir.path().join("transfer.pkg")).unwrap();
+    let buying = buyer.open_buyer_case(&closed).unwrap();
+    buying.import(&package.path, &mut |_| {}).unwrap();
+    case.verify_receipt(&buying.sign_receipt().unwrap()).unwrap();
+    case.plan_disposition(actor("ops-1")).unwrap();
+    for s in &approvers {
+        case.approve_disposition(&s.sign(&case.disposition_requests().unwrap()).unwrap())
+            .unwrap();
+    }
+    case.execute_disposition(actor("ops-2")).unwrap();
+    assert!(case.close(Vec::new()).unwrap().all_passed());
+
     assert!(!brokerage.alerts().unwrap().is_empty());
     assert_eq!(brokerage.overdue_requests().unwrap().len(), 1);
     assert!(!brokerage.incident_clocks().unwrap().is_empty());
 
-    let section = AgreementSection::of(&agreement);
+    let section = AgreementSection::of(&open_case);
     Served {
         _dir: dir,
         brokerage,
         base,
         token,
-        transfer: agreement.transfer_id(),
+        transfer: open_case.transfer_id(),
+        closed: closed.transfer_id(),
         seller: section.seller,
         buyer: section.buyer,
         overdue_customer: customers[0],
@@ -278,14 +324,23 @@ fn the_devtools_driver_reads_the_dashboard_and_every_table_has_its_rows() {
 
     let doc = Html::parse_document(&browser.dom());
     assert_language_and_fonts(&mut browser, &doc);
-    let cases = select(&doc, "#cases tbody tr");
-    assert_eq!(cases.len(), 1);
-    let link = select(&doc, "#cases tbody tr a");
+    // Both cases, each linked to its page, with its state.
+    let cases: Vec<(String, String)> = select(&doc, "#cases tbody tr")
+        .iter()
+        .map(|row| {
+            let href = select_in(row, "a")[0].value().attr("href").unwrap().to_owned();
+            let state = text(&select_in(row, "td")[2]);
+            (href, state)
+        })
+        .collect();
+    let page_of = |t: TransferId| format!("/dashboard/transfers/{t}");
     assert_eq!(
-        link[0].value().attr("href"),
-        Some(format!("/dashboard/transfers/{}", s.transfer).as_str())
+        cases,
+        [
+            (page_of(s.transfer), "notifying".to_owned()),
+            (page_of(s.closed), "closed".to_owned())
+        ]
     );
-    assert!(text(&cases[0]).contains("notifying"), "{}", text(&cases[0]));
     let alerts = select(&doc, "#alerts tbody tr");
     assert_eq!(alerts.len(), s.brokerage.alerts().unwrap().len());
     assert!(alerts.iter().all(|r| text(r).contains("emp-0001")));
@@ -307,7 +362,10 @@ fn the_devtools_driver_reads_the_dashboard_and_every_table_has_its_rows() {
     browser.screenshot(&dir.join("dashboard-desktop.png"));
     // The case's link leads to its page.
     assert_eq!(
-        browser.navigate_by("document.querySelector('#cases a').click()"),
+        browser.navigate_by(&format!(
+            "document.querySelector('#cases a[href=\"{}\"]').click()",
+            page_of(s.transfer)
+        )),
         200
     );
     assert_eq!(
@@ -381,6 +439,64 @@ fn a_transfer_case_page_shows_its_status_parties_and_plan_chart() {
     let doc = Html::parse_document(&browser.dom());
     assert_eq!(select(&doc, "#no-case").len(), 1);
     assert!(select(&doc, "#case-status").is_empty());
+}
+
+#[test]
+fn a_closed_case_page_is_the_transfer_report_in_tables() {
+    let s = serve();
+    let report = s.brokerage.seller_case(s.closed).unwrap().report().unwrap();
+    let mut browser = Browser::launch();
+    browser.set_headers(json!({ "Authorization": format!("Bearer {}", s.token.expose()) }));
+    let url = format!("{}/dashboard/transfers/{}", s.base, s.closed);
+    assert_eq!(browser.goto(&url), 200);
+    let doc = Html::parse_document(&browser.dom());
+    assert_language_and_fonts(&mut browser, &doc);
+    assert_eq!(text(&select(&doc, "#case-state")[0]), "closed");
+    assert!(select(&doc, "pre").is_empty(), "no <pre> dump of the Markdown");
+    // The parties, by name, as text: in the status table and the report's agreement table.
+    let agreement: Vec<Vec<String>> = select(&doc, "#report-agreement tbody tr")
+        .iter()
+        .map(|r| {
+            [select_in(r, "th")[0], select_in(r, "td")[0]]
+                .iter()
+                .map(text)
+                .collect()
+        })
+        .collect();
+    assert!(agreement.contains(&vec!["seller".to_owned(), s.seller.clone()]));
+    assert!(agreement.contains(&vec!["buyer".to_owned(), s.buyer.clone()]));
+    // The report's counts, plan rows and checks are the brokerage's report, row by row.
+    let counts: Vec<Vec<String>> = select(&doc, "#report-counts tbody tr")
+        .iter()
+        .map(|r| {
+            [select_in(r, "th")[0], select_in(r, "td")[0]]
+                .iter()
+                .map(text)
+                .collect()
+        })
+        .collect();
+    assert!(counts.contains(&vec![
+        "customers imported by the buyer".to_owned(),
+        report.package.imported.to_string()
+    ]));
+    assert!(report.package.imported > 0);
+    assert_eq!(
+        select(&doc, "#plan-decisions tbody tr").len(),
+        report.plan.decisions.iter().count()
+    );
+    let checks = select(&doc, "#report-checks tbody tr");
+    assert_eq!(checks.len(), report.checks.len());
+    assert!(checks.iter().all(|c| c.value().attr("class") == Some("ok")));
+    let roots: Vec<String> = select(&doc, "#report-roots td").iter().map(text).collect();
+    assert_eq!(roots[0], report.package.root.to_hex());
+    assert!(!select(&doc, "#report-disposition tbody tr").is_empty());
+
+    let dir = screenshots();
+    browser.screenshot(&dir.join("closed-case-report-desktop.png"));
+    browser.viewport(PHONE.0, PHONE.1, true);
+    browser.goto(&url);
+    assert_fits_a_phone(&mut browser);
+    browser.screenshot(&dir.join("closed-case-report-phone.png"));
 }
 
 /// A report as the library writes it into an evidence folder, with Chinese party names and a failed check.
