@@ -117,16 +117,18 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // The HTTP service: a program and a library over the brokerage, like the CLI (the access crate's
-    // principals its tokens are bound to; the rights and oversight crates' lists its pages render).
+    // principals its tokens are bound to; the rights and oversight crates' lists its pages render; the
+    // consent and transfer crates' events, notices and notice wording its customer pages show).
     (
         "custodia-service",
         &[
             "custodia-model",
             "custodia-crypto",
+            "custodia-consent",
+            "custodia-transfer",
             "custodia-access",
             "custodia-rights",
             "custodia-oversight",
-            "custodia-transfer",
             "custodia-brokerage",
         ],
     ),

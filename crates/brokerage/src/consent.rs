@@ -160,6 +160,64 @@ impl Brokerage {
         Ok(receipt)
     }
 
+    /// The consent event recorded here under `event`, with its ledger index, or `None` when no event has
+    /// that id. Read back from the ledger entry its marker names, so what comes back is what the ledger
+    /// holds (PIPL Arts 14, 15: the controller can show each answer as recorded). A caller that derives an
+    /// event's id from something used once — a one-time link's nonce — learns from this whether that thing
+    /// was used: the record is durable and shared by every process on the store.
+    pub fn consent_event(
+        &self,
+        event: custodia_consent::EventId,
+    ) -> Result<Option<(u64, ConsentEvent)>, BrokerageError> {
+        let Some(marker) = self.store.record(EVENTS, event.as_bytes())? else {
+            return Ok(None);
+        };
+        let index = records::u64_at(EVENTS.as_str(), event.as_bytes(), &marker, 0)?;
+        match self.consent_record_at(EVENTS.as_str(), event.as_bytes(), index)? {
+            ConsentRecord::Event(found) if found.id() == event => Ok(Some((index, found))),
+            _ => Err(BrokerageError::corrupt(
+                EVENTS.as_str(),
+                event.as_bytes(),
+                "the marked entry is not this event",
+            )),
+        }
+    }
+
+    /// The notice version `notice` as published here (PIPL Art 17), or `None` when it is not.
+    pub fn published_notice(
+        &self,
+        notice: custodia_consent::NoticeRef,
+    ) -> Result<Option<Notice>, BrokerageError> {
+        let mut key = notice.id.as_bytes().to_vec();
+        key.extend_from_slice(&notice.version.to_be_bytes());
+        let Some(marker) = self.store.record(NOTICES, &key)? else {
+            return Ok(None);
+        };
+        let index = records::u64_at(NOTICES.as_str(), &key, &marker, 0)?;
+        match self.consent_record_at(NOTICES.as_str(), &key, index)? {
+            ConsentRecord::Notice(found) if found.reference() == notice => Ok(Some(found)),
+            _ => Err(BrokerageError::corrupt(
+                NOTICES.as_str(),
+                &key,
+                "the marked entry is not this notice",
+            )),
+        }
+    }
+
+    /// The consent record on the ledger at `index` (named by the record `key` of `namespace`).
+    pub(crate) fn consent_record_at(
+        &self,
+        namespace: &'static str,
+        key: &[u8],
+        index: u64,
+    ) -> Result<ConsentRecord, BrokerageError> {
+        let entries = self.store.entries(index..index + 1)?;
+        let payload = entries.first().and_then(|e| e.payload()).ok_or_else(|| {
+            BrokerageError::corrupt(namespace, key, "the marked ledger entry has no payload")
+        })?;
+        Ok(ConsentRecord::decode(index, payload)?)
+    }
+
     /// The ledger indices of every published notice, ascending.
     fn notice_indices(&self) -> Result<Vec<u64>, BrokerageError> {
         let mut out = Vec::new();

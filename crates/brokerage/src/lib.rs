@@ -21,7 +21,8 @@
 //!   every gated read, stored and listed with [`Brokerage::alerts`], forwarded to [`Brokerage::on_alert`]),
 //!   [`Brokerage::read_trusted`] (the
 //!   trusted path of the brokerage's own workflows),
-//!   [`Brokerage::publish_notice`], [`Brokerage::record_consent`], [`Brokerage::retention_sweep`],
+//!   [`Brokerage::publish_notice`], [`Brokerage::record_consent`] (read back by id with
+//!   [`Brokerage::consent_event`], notices with [`Brokerage::published_notice`]), [`Brokerage::retention_sweep`],
 //!   [`Brokerage::rotate_kek`], legal holds, blind-index lookups, ledger checkpoints and verification.
 //! - **Customers' requests** (custodia-rights, PIPL Arts 44–50): [`Brokerage::receive_request`] for a
 //!   customer it holds, identity checks, extensions, answers it carries out itself
@@ -30,7 +31,8 @@
 //!   lists, and [`Brokerage::issue_receipt`], verifiable with [`Brokerage::rights_keys`] alone; each step
 //!   one unit of work holding the request's JSON and its ledger entry.
 //! - **Licence transfers as durable cases over real dates**: a [`SellerCase`] (notices published and
-//!   served in batches, answers recorded as they arrive, a preview any day, execution on or after the
+//!   served in batches ([`SellerCase::served_notice`] reads one customer's back), answers recorded as they
+//!   arrive, a preview any day, execution on or after the
 //!   execution date, the package, the buyer's receipt, the approved disposition, the report, the
 //!   evidence folder) and a [`BuyerCase`] (the import adopted atomically, the receipt). Each is a row in
 //!   the store plus a ledger entry and a signed checkpoint for every step; each step is a separate call at
@@ -188,8 +190,8 @@ pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
 pub use case::CaseListing;
 pub use case::buyer::{BuyerCase, Imported};
 pub use case::seller::{
-    Disposed, NoticeRound, PackageWritten, PublishedNotices, Reached, SellerCase, Served, VerifiedReceipt,
-    WhilePending,
+    Disposed, NoticeRound, PackageWritten, PublishedNotices, Reached, SellerCase, Served, ServedNotice,
+    VerifiedReceipt, WhilePending,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BrokerageConfig, DEFAULT_BATCH};

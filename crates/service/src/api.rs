@@ -1,6 +1,6 @@
 //! The routes under `/api/v1`, `/healthz`, `/openapi.json` and `/dashboard`, their handlers and the
-//! OpenAPI document derived from the handlers' annotations. The route table [`ROUTES`] is what the router
-//! is built from and what the tests compare with the document.
+//! OpenAPI document derived from the handlers' annotations. The route table ([`routes`]) is what the
+//! router is built from and what the tests compare with the document.
 
 use std::time::{Duration, Instant};
 
@@ -19,38 +19,80 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::auth::Token;
+use crate::customer::CustomerPaths;
 use crate::error::{ApiError, ErrorBody};
 
 /// How long a signed checkpoint is served before the next request signs a fresh one: an anonymous
 /// request must not cost a ledger write each time.
 pub const CHECKPOINT_REFRESH: Duration = Duration::from_secs(10);
 
-/// Every route the service serves: method and path (axum's and OpenAPI's `{param}` syntax).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("GET", "/openapi.json"),
-    ("GET", "/dashboard"),
-    ("GET", "/dashboard/transfers/{id}"),
-    ("GET", "/api/v1/checkpoint"),
-    ("POST", "/api/v1/customers/{id}/read"),
-    ("GET", "/api/v1/alerts"),
-    ("GET", "/api/v1/rights/overdue"),
-    ("GET", "/api/v1/incidents/clocks"),
-];
+/// A route's method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+}
 
-/// The handlers of [`ROUTES`], in its order.
-pub(crate) fn method_routers() -> Vec<MethodRouter<AppState>> {
-    vec![
-        get(healthz),
-        get(openapi_json),
-        get(crate::dashboard::dashboard),
-        get(crate::dashboard::transfer_case),
-        get(checkpoint),
-        post(read_customer),
-        get(alerts),
-        get(overdue),
-        get(incident_clocks),
-    ]
+impl Method {
+    /// The method's name, as OpenAPI and HTTP spell it (upper case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One row of the route table: method, path (axum's and OpenAPI's `{param}` syntax) and handler.
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    pub(crate) handler: MethodRouter<AppState>,
+}
+
+pub(crate) fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    let handler = match method {
+        Method::Get => get(handler),
+        Method::Post => post(handler),
+    };
+    Route {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// **The** route table: the router is built from it and [`routes`] lists it, so a route cannot be served
+/// and not listed, or listed and not served (the tests compare the list with the OpenAPI document).
+pub(crate) fn route_table() -> Vec<Route> {
+    use Method::{Get, Post};
+    let mut table = vec![
+        route(Get, "/healthz", healthz),
+        route(Get, "/openapi.json", openapi_json),
+        route(Get, "/dashboard", crate::dashboard::dashboard),
+        route(Get, "/dashboard/transfers/{id}", crate::dashboard::transfer_case),
+        route(Get, "/api/v1/checkpoint", checkpoint),
+        route(Post, "/api/v1/customers/{id}/read", read_customer),
+        route(Get, "/api/v1/alerts", alerts),
+        route(Get, "/api/v1/rights/overdue", overdue),
+        route(Get, "/api/v1/incidents/clocks", incident_clocks),
+    ];
+    table.extend(crate::customer::routes());
+    table
+}
+
+/// Every route the service serves: method and path, from the one route table the router is built from.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    route_table()
+        .iter()
+        .map(|r| (r.method.as_str(), r.path))
+        .collect()
 }
 
 /// The OpenAPI document of the service.
@@ -59,7 +101,7 @@ pub(crate) fn method_routers() -> Vec<MethodRouter<AppState>> {
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
     paths(healthz, openapi_json, crate::dashboard::dashboard, crate::dashboard::transfer_case, checkpoint, read_customer, alerts, overdue, incident_clocks),
     components(schemas(ReadBody, ErrorBody)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &CustomerPaths)
 )]
 pub struct ApiDoc;
 

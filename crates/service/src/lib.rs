@@ -2,7 +2,8 @@
 //! slice) — axum on tokio, the store on SQLite. Staff authenticate with bearer tokens bound to principals
 //! ([`auth`]); the gated read, the access monitors' alerts, the overdue rights requests and the incidents'
 //! reporting clocks are JSON under `/api/v1` (each token optionally rate-limited, [`limit`]); the ledger's signed checkpoint is public for auditors; the
-//! compliance dashboard is a server-rendered page ([`dashboard`]); `/openapi.json` documents every route.
+//! compliance dashboard is a server-rendered page ([`dashboard`]); customers answer transfer notices and follow
+//! their requests through one-time links ([`link`], [`customer`]); `/openapi.json` documents every route.
 //!
 //! The brokerage's API is synchronous: every call runs on tokio's blocking pool, on one shared
 //! `Arc<Brokerage>`. Every error is a typed JSON body ([`error::ErrorBody`]) without personal information;
@@ -10,9 +11,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod customer;
 pub mod dashboard;
 pub mod error;
 pub mod limit;
+pub mod link;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -21,10 +24,11 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use custodia_brokerage::Brokerage;
 
-pub use api::{ApiDoc, ROUTES};
+pub use api::{ApiDoc, routes};
 pub use auth::{Token, TokenError, TokenLine, TokenTable, mint_token};
 pub use error::{ApiError, ErrorBody};
 pub use limit::RateLimit;
+pub use link::{Binding, LinkError, LinkKey, LinkPurpose};
 
 /// The largest request body the service reads: 64 KiB, far above any gated read's body. Larger is 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -36,6 +40,7 @@ pub struct AppState {
     tokens: Arc<TokenTable>,
     checkpoint: Arc<Mutex<Option<(Instant, String)>>>,
     limiter: Option<Arc<limit::Limiter>>,
+    links: Option<Arc<LinkKey>>,
 }
 
 impl AppState {
@@ -46,6 +51,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             checkpoint: Arc::new(Mutex::new(None)),
             limiter: None,
+            links: None,
         }
     }
 
@@ -55,17 +61,24 @@ impl AppState {
         self
     }
 
+    /// Serves the customer pages with links of `key` ([`link`]); without a key they answer 503
+    /// `links_not_configured`.
+    pub fn with_link_key(mut self, key: LinkKey) -> Self {
+        self.links = Some(Arc::new(key));
+        self
+    }
+
     /// The brokerage.
     pub fn brokerage(&self) -> &Arc<Brokerage> {
         &self.brokerage
     }
 }
 
-/// The service's router: every route of [`ROUTES`], a typed 404 and 405, the body limit.
+/// The service's router: every route of the route table ([`routes`]), a typed 404 and 405, the body limit.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
-    for ((_, path), handler) in ROUTES.iter().zip(api::method_routers()) {
-        router = router.route(path, handler);
+    for route in api::route_table() {
+        router = router.route(route.path, route.handler);
     }
     router
         .fallback(api::no_such_route)

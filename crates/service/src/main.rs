@@ -1,6 +1,7 @@
 //! `custodia-service`: serves a brokerage's store directory (made by `custodia --store <dir> init`) over
 //! HTTP on SQLite, with the staff tokens of a tokens file; `custodia-service mint-token --principal <id>`
-//! prints a fresh token (once) and the line to add to the tokens file.
+//! prints a fresh token (once) and the line to add to the tokens file; `custodia-service link-key --out
+//! FILE` creates the customer links' key file for `--link-key`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use custodia_brokerage::{Brokerage, KeyFile, StoreDir};
 use custodia_model::ActorId;
-use custodia_service::{AppState, RateLimit, TokenTable, mint_token, router, serve};
+use custodia_service::{AppState, LinkKey, RateLimit, TokenTable, mint_token, router, serve};
 
 /// The custodia HTTP service.
 #[derive(Parser)]
@@ -29,6 +30,10 @@ struct Cli {
     /// The tokens file: a JSON array of {"principal", "sha256"}.
     #[arg(long, value_name = "FILE")]
     tokens: Option<PathBuf>,
+    /// The customer links' HMAC key file (64 hex digits, mode 0600; made by `link-key --out FILE`). Without
+    /// it the customer pages answer 503 `links_not_configured`.
+    #[arg(long, value_name = "FILE")]
+    link_key: Option<PathBuf>,
     /// Requests allowed per token per minute (429 past it); 0 for no limit.
     #[arg(long, default_value_t = 600, value_name = "N")]
     rate_limit: u32,
@@ -47,6 +52,12 @@ enum Command {
         /// The principal (stored with `custodia access principal put`).
         #[arg(long)]
         principal: String,
+    },
+    /// Create a fresh customer-link key file (mode 0600; refused if the file exists) for `--link-key`.
+    LinkKey {
+        /// The key file to create.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -71,12 +82,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    if let Some(Command::MintToken { principal }) = cli.command {
-        let id = ActorId::new(&principal).map_err(|_| "--principal is not a principal id".to_owned())?;
-        let (token, line) = mint_token(&id).map_err(|e| e.to_string())?;
-        let line = serde_json::to_string(&line).map_err(|e| e.to_string())?;
-        println!("{}\n{line}", token.expose());
-        return Ok(());
+    match cli.command {
+        Some(Command::MintToken { principal }) => {
+            let id = ActorId::new(&principal).map_err(|_| "--principal is not a principal id".to_owned())?;
+            let (token, line) = mint_token(&id).map_err(|e| e.to_string())?;
+            let line = serde_json::to_string(&line).map_err(|e| e.to_string())?;
+            println!("{}\n{line}", token.expose());
+            return Ok(());
+        }
+        Some(Command::LinkKey { out }) => {
+            LinkKey::create_file(&out).map_err(|e| e.to_string())?;
+            println!("customer-link key written to {} (mode 0600)", out.display());
+            return Ok(());
+        }
+        None => {}
     }
     let dir = cli.store.ok_or("--store <DIR> is required")?;
     let tokens_path = cli.tokens.ok_or("--tokens <FILE> is required")?;
@@ -99,6 +118,9 @@ fn run(cli: Cli) -> Result<(), String> {
         }
     }
     let mut state = AppState::new(Arc::new(brokerage), tokens);
+    if let Some(path) = &cli.link_key {
+        state = state.with_link_key(LinkKey::load(path).map_err(|e| e.to_string())?);
+    }
     if cli.rate_limit > 0 {
         state = state.with_rate_limit(RateLimit {
             requests: cli.rate_limit,

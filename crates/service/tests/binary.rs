@@ -1,6 +1,7 @@
 //! The `custodia-service` binary: `mint-token` prints a token once and its tokens-file entry, which the
 //! library's table accepts and binds to the principal; a directory that is not a store, or a bad tokens
-//! file, stops it before it listens, with a message that names the path or the entry.
+//! file, stops it before it listens, with a message that names the path or the entry; `link-key` writes a
+//! customer-link key file once, mode 0600.
 
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -65,4 +66,36 @@ fn a_directory_that_is_not_a_store_or_a_bad_tokens_file_stops_it_before_it_liste
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("[0].sha256"), "{err}");
+}
+
+#[test]
+fn link_key_creates_a_0600_key_file_once_and_never_prints_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("link.key");
+    let out = Command::new(BIN)
+        .args(["link-key", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(key.trim_end().len(), 64);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(key.trim_end()));
+    custodia_service::LinkKey::load(&path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Not over an existing file.
+    let again = Command::new(BIN)
+        .args(["link-key", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains(key.trim_end()));
 }

@@ -252,6 +252,20 @@ pub struct VerifiedReceipt {
     pub entry: u64,
 }
 
+/// A customer's transfer notice as served (PIPL Arts 17, 22, 23): the notice-served event (the customer's
+/// categories in scope, the buyer as recipient, when) and the published notice it refers to (the parties,
+/// the purposes, the retention, the rights), as the seller's ledger holds them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServedNotice {
+    /// The ledger index of the notice-served event.
+    pub entry: u64,
+    /// The notice-served event.
+    pub event: ConsentEvent,
+    /// The published notice version it names.
+    pub notice: custodia_consent::Notice,
+}
+
 /// The seller's side of one licence transfer: a durable case in the store, advanced by one call per step
 /// at its real time (the brokerage's clock).
 ///
@@ -680,6 +694,35 @@ impl SellerCase<'_> {
             row.responses += recorded.recorded;
             Ok(recorded)
         })
+    }
+
+    /// The notice served to `customer` in this case, or `None` when they were not served (not yet, or not
+    /// addressed). Read-only: what a customer-facing page shows before the customer answers.
+    pub fn served_notice(&self, customer: CustomerId) -> Result<Option<ServedNotice>, BrokerageError> {
+        let b = self.brokerage;
+        let key = records::case_customer_key(self.transfer_id(), customer);
+        let Some(value) = b.store.record(SERVED, &key)? else {
+            return Ok(None);
+        };
+        let entry = records::u64_at(SERVED.as_str(), &key, &value, 0)?;
+        let event = match b.consent_record_at(SERVED.as_str(), &key, entry)? {
+            custodia_consent::ConsentRecord::Event(e)
+                if e.customer() == customer && e.kind() == custodia_consent::EventKind::NoticeServed =>
+            {
+                e
+            }
+            _ => {
+                return Err(BrokerageError::corrupt(
+                    SERVED.as_str(),
+                    &key,
+                    "the marked entry is not this customer's notice",
+                ));
+            }
+        };
+        let notice = b.published_notice(event.notice())?.ok_or_else(|| {
+            BrokerageError::corrupt(SERVED.as_str(), &key, "the served notice is not published")
+        })?;
+        Ok(Some(ServedNotice { entry, event, notice }))
     }
 
     /// The plan as it would be now — read-only, any day, in any state: every customer and category
