@@ -28,7 +28,7 @@ use custodia_consent::{Channel, Digest, TransferPath};
 use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose, TransferId};
 use custodia_oversight::{Cause, IncidentKind, NewIncident, SystemCode};
 use custodia_rights::{Intake, RequestKind};
-use custodia_service::{AppState, Token, TokenTable, mint_token, router};
+use custodia_service::{AppState, LinkKey, Token, TokenTable, mint_token, router};
 use custodia_synthetic::assessment;
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
@@ -89,6 +89,7 @@ struct Served {
     seller: String,
     buyer: String,
     overdue_customer: CustomerId,
+    all_customers: Vec<CustomerId>,
 }
 
 /// An agreement both brokerages signed, `seller` selling to `buyer` (the sample terms, a fresh transfer).
@@ -204,7 +205,7 @@ fn serve() -> Served {
     tokens.insert(&line).unwrap();
 
     let brokerage = Arc::new(b);
-    let app = router(AppState::new(brokerage.clone(), tokens));
+    let app = router(AppState::new(brokerage.clone(), tokens).with_link_key(LinkKey::from_bytes([0x4c; 32])));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -272,6 +273,7 @@ fn serve() -> Served {
         seller: section.seller,
         buyer: section.buyer,
         overdue_customer: customers[0],
+        all_customers: customers,
     }
 }
 
@@ -286,8 +288,13 @@ fn text(element: &ElementRef<'_>) -> String {
 
 /// `lang` on the root, the font stack declared in the stylesheet and applied to the body by the browser.
 fn assert_language_and_fonts(browser: &mut Browser, doc: &Html) {
+    assert_lang_and_fonts(browser, doc, "zh-CN");
+}
+
+/// [`assert_language_and_fonts`] for a page in `lang`.
+fn assert_lang_and_fonts(browser: &mut Browser, doc: &Html, lang: &str) {
     let root = select(doc, "html");
-    assert_eq!(root[0].value().attr("lang"), Some("zh-CN"));
+    assert_eq!(root[0].value().attr("lang"), Some(lang));
     let style: String = select(doc, "head style").iter().map(text).collect();
     for font in FONTS {
         assert!(style.contains(font), "{font} not declared");
@@ -497,6 +504,91 @@ fn a_closed_case_page_is_the_transfer_report_in_tables() {
     browser.goto(&url);
     assert_fits_a_phone(&mut browser);
     browser.screenshot(&dir.join("closed-case-report-phone.png"));
+}
+
+/// A customer answers the transfer notice on a phone: the page their one-time link opens, the form filled
+/// and submitted in the browser, the receipt page, the answer on the consent ledger, and the link used up.
+#[test]
+fn a_customer_answers_the_notice_through_the_link_form_on_a_phone() {
+    let s = serve();
+    let case = s.brokerage.seller_case(s.transfer).unwrap();
+    let customer = s
+        .all_customers
+        .iter()
+        .copied()
+        .find(|c| case.served_notice(*c).unwrap().is_some())
+        .expect("a customer served in the notifying case");
+    // A member of staff mints the link (the service's JSON route) and sends its path to the customer.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut minted = agent
+        .post(format!("{}/api/v1/links", s.base))
+        .header("Authorization", format!("Bearer {}", s.token.expose()))
+        .content_type("application/json")
+        .send(json!({ "customer": customer, "purpose": "notice_answer", "transfer": s.transfer }).to_string())
+        .unwrap();
+    assert_eq!(minted.status(), 200);
+    let minted: serde_json::Value = minted.body_mut().read_json().unwrap();
+    let url = format!("{}{}", s.base, minted["path"].as_str().unwrap());
+
+    // The customer's phone: no staff token, a 390×844 viewport.
+    let mut browser = Browser::launch();
+    browser.viewport(PHONE.0, PHONE.1, true);
+    // Headless Chromium asks for English: the page follows Accept-Language.
+    assert_eq!(browser.goto(&url), 200);
+    let doc = Html::parse_document(&browser.dom());
+    assert_lang_and_fonts(&mut browser, &doc, "en");
+    assert_fits_a_phone(&mut browser);
+    browser.screenshot(&screenshots().join("notice-phone-en.png"));
+    // A phone set to Chinese gets the page in Chinese.
+    browser.set_headers(json!({ "Accept-Language": "zh-CN,zh;q=0.9" }));
+    assert_eq!(browser.goto(&url), 200);
+    let doc = Html::parse_document(&browser.dom());
+    assert_language_and_fonts(&mut browser, &doc);
+    assert_fits_a_phone(&mut browser);
+    assert_eq!(text(&select(&doc, "#controller .name")[0]), s.seller);
+    assert_eq!(text(&select(&doc, "#recipient .name")[0]), s.buyer);
+    let answers: Vec<&str> = select(&doc, "#notice-answer input[name=answer]")
+        .iter()
+        .map(|i| i.value().attr("value").unwrap())
+        .collect();
+    assert_eq!(answers, ["object", "consent", "refuse"]);
+    let dir = screenshots();
+    browser.screenshot(&dir.join("notice-phone.png"));
+
+    // Submitting without a choice is held back by the form itself (the radios are required).
+    assert_eq!(
+        browser.eval("document.getElementById('notice-answer').checkValidity()"),
+        json!(false)
+    );
+    // Choose "object" and submit, as a person would: the receipt page.
+    let status = browser.navigate_by(
+        "document.getElementById('answer-object').click(); document.getElementById('submit-answer').click()",
+    );
+    assert_eq!(status, 200);
+    let doc = Html::parse_document(&browser.dom());
+    let receipt = select(&doc, "#receipt");
+    assert_eq!(receipt.len(), 1, "{}", browser.dom());
+    let event = text(&select(&doc, "#receipt-event")[0]);
+    assert_eq!(receipt[0].value().attr("data-event"), Some(event.as_str()));
+    assert_eq!(select(&doc, "#receipt-download").len(), 1);
+    assert_fits_a_phone(&mut browser);
+    browser.screenshot(&dir.join("receipt-phone.png"));
+
+    // The answer is on the consent ledger, as an objection by this customer to this transfer.
+    let (_, recorded) = s
+        .brokerage
+        .consent_event(event.parse().unwrap())
+        .unwrap()
+        .expect("the answer is recorded");
+    assert_eq!(recorded.kind(), custodia_consent::EventKind::Objected);
+    assert_eq!(recorded.customer(), customer);
+    // And the link is used up: opening it again says so.
+    assert_eq!(browser.goto(&url), 410);
+    let doc = Html::parse_document(&browser.dom());
+    assert_eq!(text(&select(&doc, "#error-code")[0]), "link_used");
 }
 
 /// A report as the library writes it into an evidence folder, with Chinese party names and a failed check.
