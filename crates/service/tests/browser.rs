@@ -1,9 +1,11 @@
 //! The service's pages in a real browser (issue 21): headless Chromium loads the compliance dashboard (with
 //! transfer-case, alert, overdue-request and incident-clock rows present), a transfer case's page with its
-//! plan chart, and the library's standalone transfer report, against a service on 127.0.0.1; the DOM is
-//! parsed (`scraper`) and asserted on — `lang`, the CJK font stack declared and applied, the Chinese party
-//! names present as text, the tables' rows — and screenshots are saved at desktop and phone size (390×844)
-//! into `target/browser-screenshots/`.
+//! plan chart, a closed case's page (the transfer report in tables), the library's standalone report file,
+//! and a customer's notice-link page, whose form it fills and submits (the receipt page, the answer on the
+//! consent ledger, the link used up), against a service on 127.0.0.1. The DOM is parsed (`scraper`) and
+//! asserted on — `lang`, the CJK font stack declared and applied, the Chinese party names present as text,
+//! the tables' rows against the brokerage's own figures, no sideways scrolling on a phone — and screenshots
+//! are saved at desktop and phone size (390×844) into `target/browser-screenshots/`.
 //!
 //! Behind the `browser-tests` feature (`cargo test -p custodia-service --features browser-tests --test
 //! browser`; `.ci/run` installs Chromium and runs it). With the feature on and no Chromium found, the tests
