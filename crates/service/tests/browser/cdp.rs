@@ -7,6 +7,7 @@
 
 use std::io::Read as _;
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,11 +74,30 @@ fn base_args(profile: &Path) -> Vec<String> {
     ]
 }
 
-/// A child process killed and reaped when dropped.
+/// A Chromium started in a process group of its own (its renderers, GPU and zygote processes join it).
+fn spawn(args: &[String], stdout: Stdio) -> Killed {
+    let child = Command::new(chromium())
+        .args(args)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
+
+/// A Chromium killed when dropped: its whole process group by the group's id, then the browser process
+/// itself, reaped.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -104,15 +124,7 @@ pub fn dump_dom(url: &str) -> String {
     let mut args = base_args(profile.path());
     args.extend(["--dump-dom".to_owned(), url.to_owned()]);
     let out = tempfile::NamedTempFile::new().unwrap();
-    let mut child = Killed(
-        Command::new(chromium())
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(out.reopen().unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = spawn(&args, out.reopen().unwrap().into());
     let status = wait_bounded(&mut child, WAIT, "--dump-dom");
     assert!(status.success(), "--dump-dom {url}: {status}");
     let mut text = String::new();
@@ -129,15 +141,7 @@ pub fn screenshot_file(url: &str, path: &Path, (width, height): (u32, u32)) {
         format!("--window-size={width},{height}"),
         url.to_owned(),
     ]);
-    let mut child = Killed(
-        Command::new(chromium())
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = spawn(&args, Stdio::null());
     let status = wait_bounded(&mut child, WAIT, "--screenshot");
     assert!(status.success(), "--screenshot {url}: {status}");
     assert_png(path);
@@ -177,15 +181,7 @@ impl Browser {
             "--window-size=1280,900".to_owned(),
             "about:blank".to_owned(),
         ]);
-        let child = Killed(
-            Command::new(chromium())
-                .args(&args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        let child = spawn(&args, Stdio::null());
         let port_file = profile.path().join("DevToolsActivePort");
         let start = Instant::now();
         let port: u16 = loop {
