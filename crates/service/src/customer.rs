@@ -176,59 +176,58 @@ impl Lang {
     }
 }
 
-/// The fixed texts of the pages in one language.
-#[allow(missing_docs)]
-pub struct Texts {
-    pub site: &'static str,
-    pub notice_title: &'static str,
-    pub notice_intro_22: &'static str,
-    pub notice_intro_23: &'static str,
-    pub controller: &'static str,
-    pub recipient: &'static str,
-    pub purposes: &'static str,
-    pub categories: &'static str,
-    pub destinations: &'static str,
-    pub retention: &'static str,
-    pub rights: &'static str,
-    pub served_at: &'static str,
-    pub answer_legend: &'static str,
-    pub answer_object: &'static str,
-    pub answer_consent: &'static str,
-    pub answer_refuse: &'static str,
-    pub withdraw_note: &'static str,
-    pub submit: &'static str,
-    pub once_note: &'static str,
-    pub receipt_title: &'static str,
-    pub receipt_intro: &'static str,
-    pub record: &'static str,
-    pub recorded_at: &'static str,
-    pub your_answer: &'static str,
-    pub download_consent: &'static str,
-    pub verify_title: &'static str,
-    pub verify_intro: &'static str,
-    pub checkpoint: &'static str,
-    pub requests_title: &'static str,
-    pub requests_intro: &'static str,
-    pub no_requests: &'static str,
-    pub col_request: &'static str,
-    pub col_kind: &'static str,
-    pub col_state: &'static str,
-    pub col_received: &'static str,
-    pub col_deadline: &'static str,
-    pub col_receipt: &'static str,
-    pub overdue: &'static str,
-    pub new_request: &'static str,
-    pub kind_label: &'static str,
-    pub purpose_label: &'static str,
-    pub purpose_none: &'static str,
-    pub question_note: &'static str,
-    pub submit_request: &'static str,
-    pub submitted: &'static str,
-    pub download_response: &'static str,
-    pub verify_response_intro: &'static str,
-    pub error_title: &'static str,
-    pub error_code: &'static str,
-    pub other_language: &'static str,
+/// The fixed texts of the pages in one language (crate-private: the templates' vocabulary).
+pub(crate) struct Texts {
+    pub(crate) site: &'static str,
+    pub(crate) notice_title: &'static str,
+    pub(crate) notice_intro_22: &'static str,
+    pub(crate) notice_intro_23: &'static str,
+    pub(crate) controller: &'static str,
+    pub(crate) recipient: &'static str,
+    pub(crate) purposes: &'static str,
+    pub(crate) categories: &'static str,
+    pub(crate) destinations: &'static str,
+    pub(crate) retention: &'static str,
+    pub(crate) rights: &'static str,
+    pub(crate) served_at: &'static str,
+    pub(crate) answer_legend: &'static str,
+    pub(crate) answer_object: &'static str,
+    pub(crate) answer_consent: &'static str,
+    pub(crate) answer_refuse: &'static str,
+    pub(crate) withdraw_note: &'static str,
+    pub(crate) submit: &'static str,
+    pub(crate) once_note: &'static str,
+    pub(crate) receipt_title: &'static str,
+    pub(crate) receipt_intro: &'static str,
+    pub(crate) record: &'static str,
+    pub(crate) recorded_at: &'static str,
+    pub(crate) your_answer: &'static str,
+    pub(crate) download_consent: &'static str,
+    pub(crate) verify_title: &'static str,
+    pub(crate) verify_intro: &'static str,
+    pub(crate) checkpoint: &'static str,
+    pub(crate) requests_title: &'static str,
+    pub(crate) requests_intro: &'static str,
+    pub(crate) no_requests: &'static str,
+    pub(crate) col_request: &'static str,
+    pub(crate) col_kind: &'static str,
+    pub(crate) col_state: &'static str,
+    pub(crate) col_received: &'static str,
+    pub(crate) col_deadline: &'static str,
+    pub(crate) col_receipt: &'static str,
+    pub(crate) overdue: &'static str,
+    pub(crate) new_request: &'static str,
+    pub(crate) kind_label: &'static str,
+    pub(crate) purpose_label: &'static str,
+    pub(crate) purpose_none: &'static str,
+    pub(crate) question_note: &'static str,
+    pub(crate) submit_request: &'static str,
+    pub(crate) submitted: &'static str,
+    pub(crate) download_response: &'static str,
+    pub(crate) verify_response_intro: &'static str,
+    pub(crate) error_title: &'static str,
+    pub(crate) error_code: &'static str,
+    pub(crate) other_language: &'static str,
 }
 
 static ZH: Texts = Texts {
@@ -495,12 +494,17 @@ impl CustomerError {
     }
 
     fn page(&self, lang: Lang) -> Response {
+        self.page_with(lang, None)
+    }
+
+    fn page_with(&self, lang: Lang, receipt: Option<String>) -> Response {
         let page = ErrorPage {
             lang: lang.tag(),
             t: lang.texts(),
             code: self.code,
             field: self.field.unwrap_or(""),
             message: self.message(lang),
+            receipt,
         };
         match page.render() {
             Ok(text) => page_response(self.status, text),
@@ -1079,6 +1083,8 @@ struct ErrorPage {
     code: &'static str,
     field: &'static str,
     message: &'static str,
+    /// For a used notice link: where its answer's consent receipt is.
+    receipt: Option<String>,
 }
 
 fn other(lang: Lang) -> &'static str {
@@ -1133,6 +1139,8 @@ pub(crate) async fn notice_page(
             };
             render(&page, StatusCode::OK, lang)
         }
+        // A used link still opens its answer's receipt.
+        Err(e) if e.code == "link_used" => e.page_with(lang, Some(format!("/c/receipt/{token}"))),
         Err(e) => e.page(lang),
     }
 }
@@ -1193,13 +1201,18 @@ pub struct AnswerBody {
 }
 
 /// What a notice link's served notice says, as JSON.
-#[utoipa::path(get, path = "/api/v1/customer/notice/{token}", params(("token" = String, Path, description = "the link token")), responses((status = 200, description = "the notice: controller, recipient, purposes, categories, destinations, answers", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/customer/notice/{token}", params(("token" = String, Path, description = "the link token"), ("lang" = Option<String>, Query, description = "the language of the names: `zh-CN` or `en`")), responses((status = 200, description = "the notice: controller, recipient, purposes, categories, destinations, answers", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub(crate) async fn notice_json(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match load_unused_notice(&state, token, Lang::from_accept(&headers)).await {
+    let (lang, checked) = query_lang(query.as_deref(), &headers);
+    if let Err(e) = checked {
+        return e.api().into_response();
+    }
+    match load_unused_notice(&state, token, lang).await {
         Ok(view) => json_response(StatusCode::OK, &view),
         Err(e) => e.api().into_response(),
     }
@@ -1540,13 +1553,18 @@ pub struct RequestBody {
 }
 
 /// The customer's requests, as JSON.
-#[utoipa::path(get, path = "/api/v1/customer/requests/{token}", params(("token" = String, Path, description = "the requests link token")), responses((status = 200, description = "`{customer, requests: [{id, kind, state, deadline, closes_at, overdue, outcome, receipt}]}`", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 410, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/customer/requests/{token}", params(("token" = String, Path, description = "the requests link token"), ("lang" = Option<String>, Query, description = "the language of the names: `zh-CN` or `en`")), responses((status = 200, description = "`{customer, requests: [{id, kind, state, deadline, closes_at, overdue, outcome, receipt}]}`", content_type = "application/json"), (status = 403, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub(crate) async fn requests_json(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match load_requests(&state, token, Lang::from_accept(&headers), None).await {
+    let (lang, checked) = query_lang(query.as_deref(), &headers);
+    if let Err(e) = checked {
+        return e.api().into_response();
+    }
+    match load_requests(&state, token, lang, None).await {
         Ok(view) => json_response(StatusCode::OK, &view),
         Err(e) => e.api().into_response(),
     }

@@ -411,6 +411,13 @@ fn a_notice_answered_through_its_link_is_recorded_once_with_a_verifiable_receipt
     assert_eq!(json["article"], "22");
     assert_eq!(json["recipient"]["name"], HOSTILE_BUYER);
     assert!(!json["categories"].as_array().unwrap().is_empty());
+    let en_json = server
+        .get(&format!("/api/v1/customer/notice/{token}?lang=en"), None)
+        .json();
+    assert_eq!(en_json["categories"][0]["code"], json["categories"][0]["code"]);
+    assert_ne!(en_json["categories"][0]["name"], json["categories"][0]["name"]);
+    let got = server.get(&format!("/api/v1/customer/notice/{token}?utm=sms"), None);
+    assert_error(&got, 422, "unknown_field", &w, &token);
 
     // The answer, from the form: the receipt page.
     let got = server.form("/c/notice", &format!("token={token}&answer=object&lang=en"));
@@ -452,12 +459,13 @@ fn a_notice_answered_through_its_link_is_recorded_once_with_a_verifiable_receipt
         &serde_json::json!({ "token": token, "answer": "refuse" }),
     );
     assert_error(&again, 410, "link_used", &w, &token);
-    assert_error(
-        &server.get(&format!("/c/notice/{token}"), None),
-        410,
-        "link_used",
-        &w,
-        &token,
+    // The used link's page says so, and still leads to the receipt of its answer.
+    let used = server.get(&format!("/c/notice/{token}"), None);
+    assert_eq!(used.status, 410);
+    assert!(used.text.contains("id=\"error-code\">link_used<"));
+    assert!(
+        used.text
+            .contains(&format!("id=\"receipt-download\" href=\"/c/receipt/{token}\""))
     );
     let receipt_again = server.get(&format!("/c/receipt/{token}"), None);
     let again: ConsentReceipt = custodia_model::from_json(receipt_again.text.as_bytes()).unwrap();
@@ -517,7 +525,8 @@ fn single_use_survives_a_restart_of_the_service_and_the_store() {
         410,
         "link_used",
         &w,
-        &token,
+        // A used link's page links its own receipt: the holder's token, and nothing else, is on it.
+        "",
     );
     // Concurrent uses of one fresh link: exactly one answer is recorded, every other use is link_used.
     let fresh = server.notice_token(w.transfer, w.served[1]);
