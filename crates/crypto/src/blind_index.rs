@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CryptoError;
 
+mod ascii;
+
 /// Version of the normalization rules below. It is part of every index value and of the HMAC input, so
 /// changing the rules (as a new version) never silently matches old entries.
 pub const NORMALIZATION_VERSION: u8 = 1;
@@ -302,7 +304,17 @@ impl BlindIndexer {
     /// The blind index of `value` in `field`. Fails with [`CryptoError::InvalidInput`] naming the field
     /// if the value cannot be normalized (empty, wrong characters, too short or long a phone number).
     pub fn index(&self, field: BlindIndexField, value: &str) -> Result<BlindIndex, CryptoError> {
-        let normalized = normalize_for_blind_index(field, value, self.config.default_country_code)?;
+        // Short ASCII input (nearly all of it) is normalized on the stack; the rest, and every error, comes
+        // from the general path.
+        let mut stack = ascii::StackText::new();
+        let general;
+        let normalized = match ascii::normalize(field, value, self.config.default_country_code, &mut stack) {
+            Some(bytes) => bytes,
+            None => {
+                general = normalize_for_blind_index(field, value, self.config.default_country_code)?;
+                general.as_bytes()
+            }
+        };
         let key = match field {
             BlindIndexField::IdentityNumber => &self.keys[0],
             BlindIndexField::Phone => &self.keys[1],
@@ -310,7 +322,7 @@ impl BlindIndexer {
         };
         let mut ctx = hmac::Context::with_key(key);
         ctx.update(&[NORMALIZATION_VERSION]);
-        ctx.update(normalized.as_bytes());
+        ctx.update(normalized);
         let tag = ctx.sign();
         let bits = usize::from(self.config.bits);
         let len = bits.div_ceil(8);
