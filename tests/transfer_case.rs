@@ -159,9 +159,18 @@ fn out_of_order_calls_name_the_state_and_repeated_calls_change_nothing() {
             ..
         })
     ));
+    assert!(seller.transfer_cases().unwrap().is_empty());
     let case = seller.open_seller_case(&s.agreement()).unwrap();
     let again = seller.open_seller_case(&s.agreement()).unwrap();
     assert_eq!(again.state().unwrap(), CaseState::Opened);
+    // Listed once, as the seller's, in the state it stands in.
+    let listed: Vec<_> = seller
+        .transfer_cases()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.transfer, c.role, c.state))
+        .collect();
+    assert_eq!(listed, [(transfer, CaseRole::Seller, CaseState::Opened)]);
     let everyone = || NoticeRound::everyone(actor("bot"));
     out_of_order(case.serve_notices(everyone()), "serve notices", CaseState::Opened);
     out_of_order(case.execute(WhilePending::Exclude), "execute", CaseState::Opened);

@@ -187,6 +187,7 @@ pub use access::{GatedSections, ReadRequest};
 pub use alerts::{AlertSink, SNAPSHOT_EVERY};
 pub use anchor::VaultVerified;
 pub use brokerage::{Brokerage, KekRotation, OldKeks, PublicKeys};
+pub use case::CaseListing;
 pub use case::buyer::{BuyerCase, Imported};
 pub use case::seller::{
     Disposed, NoticeRound, PackageWritten, PublishedNotices, Reached, SellerCase, Served, ServedNotice,

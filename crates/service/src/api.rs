@@ -76,6 +76,7 @@ pub(crate) fn route_table() -> Vec<Route> {
         route(Get, "/healthz", healthz),
         route(Get, "/openapi.json", openapi_json),
         route(Get, "/dashboard", crate::dashboard::dashboard),
+        route(Get, "/dashboard/transfers/{id}", crate::dashboard::transfer_case),
         route(Get, "/api/v1/checkpoint", checkpoint),
         route(Post, "/api/v1/customers/{id}/read", read_customer),
         route(
@@ -103,7 +104,7 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
-    paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, crate::consents::record_consent, alerts, overdue, incident_clocks),
+    paths(healthz, openapi_json, crate::dashboard::dashboard, crate::dashboard::transfer_case, checkpoint, read_customer, crate::consents::record_consent, alerts, overdue, incident_clocks),
     components(schemas(ReadBody, crate::consents::ConsentBody, ErrorBody)),
     modifiers(&BearerAuth, &CustomerPaths)
 )]

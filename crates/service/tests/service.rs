@@ -552,3 +552,24 @@ fn a_token_over_its_rate_limit_is_429_and_another_token_is_not() {
     // An unknown token is refused as unknown, not counted.
     assert_eq!(f.get("/api/v1/alerts", Some(&Token::new("nope"))).status, 401);
 }
+
+#[test]
+fn a_transfer_case_page_needs_a_token_and_says_when_there_is_no_case() {
+    let f = fixture();
+    // No case in this brokerage: the dashboard says so, and a transfer's page is a 404 page saying so.
+    let page = f.get("/dashboard", Some(&f.manager));
+    assert!(page.text.contains("无转让案件"), "{}", page.text);
+    let other = custodia_model::TransferId::new_v7();
+    let got = f.get(&format!("/dashboard/transfers/{other}"), Some(&f.manager));
+    assert_eq!(got.status, 404, "{}", got.text);
+    assert!(got.content_type.starts_with("text/html"), "{}", got.content_type);
+    assert!(got.text.contains(r#"id="no-case""#) && got.text.contains(&other.to_string()));
+    // Not a transfer id: a typed 400 naming the field.
+    let got = f.get("/dashboard/transfers/not-a-uuid", Some(&f.manager));
+    assert_eq!(got.status, 400);
+    assert_eq!(got.json()["error"], "invalid_field");
+    assert_eq!(got.json()["field"], "id");
+    // Without a token: 401.
+    let got = f.get(&format!("/dashboard/transfers/{other}"), None);
+    assert_eq!(got.status, 401);
+}

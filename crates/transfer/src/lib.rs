@@ -272,5 +272,8 @@ pub use plan::{
 pub use proof::prove;
 pub use readiness::{DisposalPlanRule, DisposalPlanStatus};
 pub use receipt::{RECEIPT_FORMAT, RECEIPT_MAGIC, SignedReceipt, TransferReceipt};
-pub use report::{AgreementSection, Check, PackageSection, TransferReport};
+pub use report::{
+    AgreementSection, Check, CheckRow, HoldingRow, PackageSection, PlanBar, PlanChart, ReportView, Row,
+    TransferReport,
+};
 pub use responses::{Observed, Response, ResponseIndex, ResponseKind};

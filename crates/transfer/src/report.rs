@@ -1,8 +1,16 @@
 //! The compliance officer's report: plan, notices, package, import and disposition as JSON, Markdown and one
 //! self-contained HTML page with an inline SVG chart. Ids, counts and digests only, never personal information.
+//!
+//! The HTML page is rendered by `askama` templates (HTML auto-escaped: a party's name with markup in it is
+//! shown as text) from `templates/` of this crate: `layout.html` and `style.css` (the one layout and
+//! stylesheet of custodia's pages, `lang` set and a CJK font stack declared), `report.html`,
+//! `report_body.html` and `plan_chart.html`. The view types [`ReportView`] and [`PlanChart`] are public so
+//! that custodia-service's dashboard renders the same templates (it lists this crate's `templates/` in its
+//! `askama.toml`).
 
 use std::fmt::Write as _;
 
+use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use custodia_consent::TransferPath;
 use custodia_ledger::MerkleHash;
@@ -144,13 +152,6 @@ fn path_code(path: TransferPath) -> &'static str {
     }
 }
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 impl TransferReport {
     /// Whether every check passed.
     pub fn all_passed(&self) -> bool {
@@ -174,37 +175,11 @@ impl TransferReport {
     /// Markdown for a compliance file.
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
-        let a = &self.agreement;
         let _ = writeln!(md, "# Licence transfer report\n");
         let _ = writeln!(md, "Generated {}.\n", self.generated_at.to_rfc3339());
         let _ = writeln!(md, "## Agreement\n");
         let _ = writeln!(md, "| term | value |\n|---|---|");
-        for (k, v) in [
-            ("transfer", a.transfer_id.to_string()),
-            ("agreement digest", a.digest.to_string()),
-            ("seller", a.seller.clone()),
-            ("buyer", a.buyer.clone()),
-            (
-                "legal path",
-                format!("{} ({})", path_code(a.legal_path), a.citation),
-            ),
-            ("impact assessment (PIPL Art 55)", a.impact_assessment.clone()),
-            ("effective", a.effective.to_string()),
-            (
-                "deal",
-                match a.deal {
-                    DealKind::ShareAcquisition => "share acquisition (nothing moves)".to_owned(),
-                    _ => "book transfer".to_owned(),
-                },
-            ),
-            (
-                "records kept by",
-                match a.records_kept_by {
-                    RecordKeeper::Buyer => "the buyer (PIPL Art 22)".to_owned(),
-                    _ => "the seller".to_owned(),
-                },
-            ),
-        ] {
+        for (k, v) in self.agreement_rows() {
             let _ = writeln!(md, "| {k} | {v} |");
         }
         let _ = writeln!(md, "\n## Plan\n");
@@ -217,25 +192,8 @@ impl TransferReport {
         for (k, v) in Self::rows(&self.plan.decisions) {
             let _ = writeln!(md, "| {} | {v} |", k.key());
         }
-        if let Some(cb) = &self.plan.cross_border {
-            let _ = writeln!(
-                md,
-                "\nCross-border to {}: this plan {} people non-sensitive and {} sensitive; this year with earlier exports and \
-                 {} + {} declared outside custodia, {} non-sensitive and {} sensitive; required {}, agreed {}{} ({}).",
-                cb.destination,
-                cb.people_non_sensitive,
-                cb.people_sensitive,
-                cb.declared_outside.non_sensitive,
-                cb.declared_outside.sensitive,
-                cb.year_non_sensitive,
-                cb.year_sensitive,
-                cb.required,
-                cb.agreed,
-                cb.exemption
-                    .map(|g| format!(", exemption under {}", g.citation()))
-                    .unwrap_or_default(),
-                cb.citation
-            );
+        if let Some(text) = self.cross_border_text() {
+            let _ = writeln!(md, "\n{text}");
         }
         let _ = writeln!(md, "\n## Notices\n\n{} notices served.\n", self.notices_served);
         let p = &self.package;
@@ -291,68 +249,328 @@ impl TransferReport {
         md
     }
 
-    /// One self-contained HTML page: inline CSS and an inline SVG bar chart of the plan's inclusions,
-    /// exclusions and pending decisions by reason. No external assets, no JavaScript.
+    /// The agreement's terms as the Markdown and HTML tables show them.
+    fn agreement_rows(&self) -> [(&'static str, String); 9] {
+        let a = &self.agreement;
+        [
+            ("transfer", a.transfer_id.to_string()),
+            ("agreement digest", a.digest.to_string()),
+            ("seller", a.seller.clone()),
+            ("buyer", a.buyer.clone()),
+            (
+                "legal path",
+                format!("{} ({})", path_code(a.legal_path), a.citation),
+            ),
+            ("impact assessment (PIPL Art 55)", a.impact_assessment.clone()),
+            ("effective", a.effective.to_string()),
+            (
+                "deal",
+                match a.deal {
+                    DealKind::ShareAcquisition => "share acquisition (nothing moves)".to_owned(),
+                    _ => "book transfer".to_owned(),
+                },
+            ),
+            (
+                "records kept by",
+                match a.records_kept_by {
+                    RecordKeeper::Buyer => "the buyer (PIPL Art 22)".to_owned(),
+                    _ => "the seller".to_owned(),
+                },
+            ),
+        ]
+    }
+
+    /// The cross-border check in one sentence (PIPL Arts 38–40), when the plan has one.
+    fn cross_border_text(&self) -> Option<String> {
+        let cb = self.plan.cross_border.as_ref()?;
+        Some(format!(
+            "Cross-border to {}: this plan {} people non-sensitive and {} sensitive; this year with earlier exports and \
+             {} + {} declared outside custodia, {} non-sensitive and {} sensitive; required {}, agreed {}{} ({}).",
+            cb.destination,
+            cb.people_non_sensitive,
+            cb.people_sensitive,
+            cb.declared_outside.non_sensitive,
+            cb.declared_outside.sensitive,
+            cb.year_non_sensitive,
+            cb.year_sensitive,
+            cb.required,
+            cb.agreed,
+            cb.exemption
+                .map(|g| format!(", exemption under {}", g.citation()))
+                .unwrap_or_default(),
+            cb.citation
+        ))
+    }
+
+    /// The report as the templates show it: every section as rows of text, formatted once here.
+    pub fn view(&self) -> ReportView {
+        let a = &self.agreement;
+        let p = &self.package;
+        let d = &self.disposition;
+        let row = |term: &str, value: String| Row {
+            term: term.to_owned(),
+            value,
+        };
+        let mut holdings = d.holdings();
+        holdings.sort_by_key(|h| h.to_string());
+        ReportView {
+            generated_at: self.generated_at.to_rfc3339(),
+            seller: a.seller.clone(),
+            buyer: a.buyer.clone(),
+            transfer: a.transfer_id.to_string(),
+            legal_path: format!("{} ({})", path_code(a.legal_path), a.citation),
+            agreement: self
+                .agreement_rows()
+                .into_iter()
+                .map(|(k, v)| row(k, v))
+                .collect(),
+            counts: vec![
+                row("customers planned", self.plan.customers.to_string()),
+                row(
+                    "customers with a category moving",
+                    self.plan.customers_moving.to_string(),
+                ),
+                row("notices served", self.notices_served.to_string()),
+                row("customers packaged", p.customers.to_string()),
+                row("sections packaged", p.sections.to_string()),
+                row("bytes sealed (moved unchanged)", p.section_bytes.to_string()),
+                row("package bytes", p.package_bytes.to_string()),
+                row("customers imported by the buyer", p.imported.to_string()),
+                row("buyer re-keyed", if p.rekeyed { "yes" } else { "no" }.to_owned()),
+                row(
+                    "receipt at seller ledger entry",
+                    p.receipt_entry.map_or_else(|| "—".to_owned(), |i| i.to_string()),
+                ),
+                row("customers decided (disposition)", d.customers.to_string()),
+                row("customers destroyed whole", d.whole_customers.to_string()),
+            ],
+            cross_border: self.cross_border_text(),
+            holdings: holdings
+                .into_iter()
+                .map(|h| {
+                    let n = |outcome| d.count(outcome, h);
+                    HoldingRow {
+                        holding: h.to_string(),
+                        destroy: n(DispositionOutcome::Destroy),
+                        storage_only: n(DispositionOutcome::StorageOnly),
+                        retain: n(DispositionOutcome::Retain),
+                        hand_over: n(DispositionOutcome::HandOver),
+                    }
+                })
+                .collect(),
+            certificates: self
+                .certificates
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            checks: self
+                .checks
+                .iter()
+                .map(|c| CheckRow {
+                    name: c.name.clone(),
+                    passed: c.passed,
+                    detail: c.detail.clone(),
+                })
+                .collect(),
+            all_passed: self.all_passed(),
+            roots: vec![
+                row("package manifest root", hash_hex(&p.root)),
+                row("agreement digest (SHA-256)", a.digest.to_string()),
+            ],
+        }
+    }
+
+    /// One self-contained HTML page from the templates (module docs): the agreement and parties, the
+    /// counts, the plan as an inline SVG bar chart of inclusions, exclusions and pending decisions by
+    /// reason and as a table, the disposition, every check with pass or fail, and the roots. Inline CSS, no
+    /// external assets, no JavaScript; every value HTML-escaped.
     pub fn to_html(&self) -> String {
-        let rows = Self::rows(&self.plan.decisions);
+        let page = ReportPage {
+            report: self.view(),
+            chart: PlanChart::of(&self.plan),
+        };
+        match page.render() {
+            Ok(mut html) => {
+                html.push('\n');
+                html
+            }
+            // Rendering writes only strings and integers into a String: it cannot fail. Were it to, the
+            // page says so rather than showing half a report.
+            Err(_) => "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Licence transfer report</title></head>\
+                       <body><p>The report could not be rendered; see report.json or report.md.</p></body></html>\n"
+                .to_owned(),
+        }
+    }
+}
+
+/// The standalone report page.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    report: ReportView,
+    chart: PlanChart,
+}
+
+/// A term and its value, as one table row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The term.
+    pub term: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// One holding's disposition counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoldingRow {
+    /// The holding's code.
+    pub holding: String,
+    /// How many are destroyed.
+    pub destroy: u64,
+    /// How many are restricted to storage.
+    pub storage_only: u64,
+    /// How many are retained.
+    pub retain: u64,
+    /// How many are handed over.
+    pub hand_over: u64,
+}
+
+/// One check's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckRow {
+    /// What was verified.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Details.
+    pub detail: String,
+}
+
+/// A [`TransferReport`] as the templates show it (`templates/report_body.html`): text and counts, escaped
+/// by the template when rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportView {
+    /// When the report was written (RFC 3339).
+    pub generated_at: String,
+    /// The seller's name.
+    pub seller: String,
+    /// The buyer's name.
+    pub buyer: String,
+    /// The transfer id.
+    pub transfer: String,
+    /// The legal path's code and citation.
+    pub legal_path: String,
+    /// The agreement's terms.
+    pub agreement: Vec<Row>,
+    /// The plan's, notices', package's, import's and disposition's counts.
+    pub counts: Vec<Row>,
+    /// The cross-border check in one sentence, when there is one.
+    pub cross_border: Option<String>,
+    /// The disposition by holding.
+    pub holdings: Vec<HoldingRow>,
+    /// The destruction certificates' ledger indices, comma-separated.
+    pub certificates: String,
+    /// Every check.
+    pub checks: Vec<CheckRow>,
+    /// Whether every check passed.
+    pub all_passed: bool,
+    /// The package's manifest root and the agreement's digest.
+    pub roots: Vec<Row>,
+}
+
+/// One bar of the plan chart (and one row of its table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanBar {
+    /// The decision's stable key (`include`, `exclude:objected`, …).
+    pub key: String,
+    /// How many category decisions.
+    pub count: u64,
+    /// `include`, `exclude` or `pending` (also the row's CSS class).
+    pub class: &'static str,
+    /// The bar's colour.
+    pub colour: &'static str,
+    /// The bar's top.
+    pub y: u64,
+    /// The baseline of its labels.
+    pub text_y: u64,
+    /// The bar's width.
+    pub width: u64,
+    /// Where its count is written.
+    pub count_x: u64,
+}
+
+/// A plan's category decisions by reason, laid out as an SVG bar chart (`templates/plan_chart.html`),
+/// largest first, ties in key order: the report's plan, or a case's preview on the service's dashboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanChart {
+    /// Customers planned.
+    pub customers: u64,
+    /// Customers with at least one category moving.
+    pub customers_moving: u64,
+    /// Category decisions included.
+    pub included: u64,
+    /// Category decisions excluded.
+    pub excluded: u64,
+    /// Category decisions pending.
+    pub pending: u64,
+    /// The chart's width.
+    pub width: u64,
+    /// The chart's height.
+    pub height: u64,
+    /// Where the labels end (right-aligned).
+    pub label_x: u64,
+    /// Where the bars start.
+    pub bar_x: u64,
+    /// Each bar's height.
+    pub bar_height: u64,
+    /// The bars.
+    pub bars: Vec<PlanBar>,
+}
+
+impl PlanChart {
+    /// The chart of `plan`.
+    pub fn of(plan: &PlanSummary) -> Self {
+        let rows = TransferReport::rows(&plan.decisions);
         let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
         let (bar_h, label_w, chart_w) = (22u64, 300u64, 420u64);
-        let height = bar_h * rows.len() as u64 + 10;
-        let mut svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"plan by reason\">",
-            label_w + chart_w + 80
-        );
-        for (i, (eligibility, count)) in rows.iter().enumerate() {
-            let key = eligibility.key();
-            let y = i as u64 * bar_h + 4;
-            let w = (count * chart_w / max).max(1);
-            let colour = if eligibility.is_include() {
-                "#2e7d32"
-            } else if eligibility.is_pending() {
-                "#f9a825"
-            } else {
-                "#c62828"
-            };
-            let _ = write!(
-                svg,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>\
-                 <rect x=\"{label_w}\" y=\"{y}\" width=\"{w}\" height=\"{}\" fill=\"{colour}\"/>\
-                 <text x=\"{}\" y=\"{}\" font-size=\"12\">{count}</text>",
-                label_w - 6,
-                y + 14,
-                esc(&key),
-                bar_h - 6,
-                label_w + w + 6,
-                y + 14
-            );
-        }
-        svg.push_str("</svg>");
-        let checks: String = self
-            .checks
+        let bars = rows
             .iter()
-            .map(|c| {
-                format!(
-                    "<li class=\"{}\">{} — {}</li>",
-                    if c.passed { "ok" } else { "fail" },
-                    esc(&c.name),
-                    esc(&c.detail)
-                )
+            .enumerate()
+            .map(|(i, (eligibility, count))| {
+                let y = i as u64 * bar_h + 4;
+                let width = (count * chart_w / max).max(1);
+                let (class, colour) = if eligibility.is_include() {
+                    ("include", "#2e7d32")
+                } else if eligibility.is_pending() {
+                    ("pending", "#f9a825")
+                } else {
+                    ("exclude", "#c62828")
+                };
+                PlanBar {
+                    key: eligibility.key(),
+                    count: *count,
+                    class,
+                    colour,
+                    y,
+                    text_y: y + 14,
+                    width,
+                    count_x: label_w + width + 6,
+                }
             })
             .collect();
-        let md = esc(&self.to_markdown());
-        format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Licence transfer report</title>\
-             <style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}}\
-             h1{{font-size:1.6em}}.ok{{color:#2e7d32}}.fail{{color:#c62828;font-weight:bold}}\
-             pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap}}</style></head><body>\
-             <h1>Licence transfer report</h1><p>{} → {}: transfer {}, {} ({}).</p>\
-             <h2>Plan: category decisions by reason</h2>{svg}<h2>Verification</h2><ul>{checks}</ul>\
-             <h2>Details</h2><pre>{md}</pre></body></html>\n",
-            esc(&self.agreement.seller),
-            esc(&self.agreement.buyer),
-            self.agreement.transfer_id,
-            esc(path_code(self.agreement.legal_path)),
-            esc(&self.agreement.citation)
-        )
+        Self {
+            customers: plan.customers,
+            customers_moving: plan.customers_moving,
+            included: plan.decisions.included(),
+            excluded: plan.decisions.excluded(),
+            pending: plan.decisions.pending(),
+            width: label_w + chart_w + 80,
+            height: bar_h * rows.len() as u64 + 10,
+            label_x: label_w - 6,
+            bar_x: label_w,
+            bar_height: bar_h - 6,
+            bars,
+        }
     }
 }

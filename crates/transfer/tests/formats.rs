@@ -288,11 +288,86 @@ fn the_html_report_is_self_contained_and_the_json_round_trips() {
     let html = report.to_html();
     assert!(html.contains("<svg") && html.contains("exclude:objected"));
     assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
-    assert!(html.contains("ledger &lt;verifies&gt;"));
+    // Escaped by the template (askama writes numeric character references).
+    assert!(html.contains("ledger &#60;verifies&#62;") && !html.contains("<verifies>"));
     let back: TransferReport = serde_json::from_str(&report.to_json().unwrap()).unwrap();
     assert_eq!(back, report);
     assert!(report.to_markdown().contains("| include | 5 |"));
     assert!(report.all_passed());
+}
+
+#[test]
+fn the_html_report_is_tables_from_the_templates_and_escapes_a_hostile_party_name() {
+    let keys = Keys::generate().unwrap();
+    let agreement = signed(&keys, terms(&keys, TransferPath::MergerNotice));
+    let mut section = AgreementSection::of(&agreement);
+    section.seller = "<img src=x onerror=alert(1)>示例 & \"经纪\"".into();
+    let mut plan = PlanSummary::default();
+    plan.customers = 2;
+    plan.decisions = [(Eligibility::Exclude(ExcludeReason::Objected), 2)]
+        .into_iter()
+        .collect();
+    let report = TransferReport {
+        generated_at: at(2026, 7, 20),
+        agreement: section,
+        plan,
+        notices_served: 2,
+        package: PackageSection::default(),
+        disposition: DispositionCounts::default(),
+        certificates: vec![],
+        checks: vec![
+            Check {
+                name: "receipt verified".into(),
+                passed: true,
+                detail: "2 customers".into(),
+            },
+            Check {
+                name: "ledger verifies".into(),
+                passed: false,
+                detail: "entry 7: bad signature".into(),
+            },
+        ],
+    };
+    let html = report.to_html();
+    // The name is text, never markup: no element was made of it, in the heading or the parties' table.
+    assert!(!html.contains("<img"), "{html}");
+    let escaped = "&#60;img src=x onerror=alert(1)&#62;示例 &#38; &#34;经纪&#34;";
+    assert_eq!(html.matches(escaped).count(), 2, "{html}");
+    assert!(html.contains(r#"<html lang="zh-CN">"#));
+    for font in [
+        "\"Noto Sans CJK SC\"",
+        "\"Source Han Sans SC\"",
+        "\"PingFang SC\"",
+        "\"Microsoft YaHei\"",
+        "\"Hiragino Sans GB\"",
+        "sans-serif",
+    ] {
+        assert!(html.contains(font), "{font}");
+    }
+    // Real tables, not a <pre> dump of the Markdown.
+    assert!(!html.contains("<pre"));
+    for id in [
+        "report-agreement",
+        "report-counts",
+        "plan-decisions",
+        "report-checks",
+        "report-roots",
+    ] {
+        assert!(html.contains(&format!(r#"<table id="{id}">"#)), "{id}");
+    }
+    assert!(html.contains(r#"<tr class="exclude"><td class="code">exclude:objected</td><td>exclude</td><td class="num">2</td></tr>"#));
+    assert!(html.contains(
+        r#"<tr class="fail"><td>ledger verifies</td><td>未通过 fail</td><td>entry 7: bad signature</td></tr>"#
+    ));
+    assert!(html.contains(r#"<tr class="ok"><td>receipt verified</td>"#));
+    assert!(html.contains("有未通过项 some failed"));
+    assert!(html.contains(&custodia_ledger::empty_root().to_hex()));
+    // The Markdown is unchanged by the page: the name as it is, in its table.
+    assert!(
+        report
+            .to_markdown()
+            .contains("| seller | <img src=x onerror=alert(1)>示例 & \"经纪\" |")
+    );
 }
 
 #[test]

@@ -148,6 +148,60 @@ impl Brokerage {
     }
 }
 
+/// One transfer case of this brokerage, as [`Brokerage::transfer_cases`] lists it: ids and a state, nothing
+/// personal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CaseListing {
+    /// The transfer.
+    pub transfer: TransferId,
+    /// Which side this brokerage is on.
+    pub role: CaseRole,
+    /// Where the case stands.
+    pub state: CaseState,
+}
+
+impl Brokerage {
+    /// Every transfer case this brokerage holds, seller's and buyer's, in transfer-id order (the
+    /// compliance officer's overview; load one with [`Brokerage::seller_case`] or
+    /// [`Brokerage::buyer_case`]). A row that does not decode is [`BrokerageError::RecordCorrupt`].
+    pub fn transfer_cases(&self) -> Result<Vec<CaseListing>, BrokerageError> {
+        #[derive(serde::Deserialize)]
+        struct State {
+            state: CaseState,
+        }
+        let mut out = Vec::new();
+        records::scan_pages(
+            &self.store,
+            CASES,
+            custodia_store::KeyRange::all(),
+            64,
+            &mut |page| {
+                for r in page {
+                    // transfer id (16 bytes) ‖ role (0 seller, 1 buyer)
+                    let role = match (r.key.len(), r.key.last()) {
+                        (17, Some(0)) => CaseRole::Seller,
+                        (17, Some(1)) => CaseRole::Buyer,
+                        _ => return Err(BrokerageError::corrupt(CASES.as_str(), &r.key, "not a case key")),
+                    };
+                    let mut id = [0u8; 16];
+                    id.copy_from_slice(&r.key[..16]);
+                    let transfer = TransferId::from_bytes(id)
+                        .map_err(|e| BrokerageError::corrupt(CASES.as_str(), &r.key, e))?;
+                    let row: State = records::decode_json(CASES, &r.key, &r.value)?;
+                    out.push(CaseListing {
+                        transfer,
+                        role,
+                        state: row.state,
+                    });
+                }
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+}
+
 /// The error for `step` in a case that stands at `state`.
 pub(crate) fn out_of_order(
     transfer: TransferId,
