@@ -87,6 +87,11 @@ pub(crate) fn route_table() -> Vec<Route> {
         route(Get, "/api/v1/audit-packs", auditor::list_packs),
         route(Get, "/api/v1/audit-packs/{size}", auditor::pack_index),
         route(Get, "/api/v1/audit-packs/{size}/files/{name}", auditor::pack_file),
+        route(
+            Get,
+            "/api/v1/customers/{id}/consents/{event}/receipt",
+            auditor::consent_receipt,
+        ),
     ];
     table.extend(crate::customer::routes());
     table
@@ -105,7 +110,7 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 #[openapi(
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
     paths(healthz, openapi_json, crate::dashboard::dashboard, checkpoint, read_customer, alerts, overdue, incident_clocks,
-        auditor::inclusion_proof, auditor::consistency_proof, auditor::export_pack, auditor::list_packs, auditor::pack_index, auditor::pack_file),
+        auditor::inclusion_proof, auditor::consistency_proof, auditor::export_pack, auditor::list_packs, auditor::pack_index, auditor::pack_file, auditor::consent_receipt),
     components(schemas(ReadBody, ErrorBody, auditor::PackSummary, auditor::PackFiles, auditor::PackFile)),
     modifiers(&BearerAuth, &CustomerPaths)
 )]

@@ -3,8 +3,8 @@
 //!
 //! - **Proofs** (`GET /api/v1/proofs/inclusion?index=&size=`, `GET /api/v1/proofs/consistency?old=&new=`):
 //!   the inclusion proof of a ledger entry under a tree size and the consistency proof between two sizes,
-//!   as custodia-ledger's own serialised [`custodia_ledger::InclusionProof`] and
-//!   [`custodia_ledger::ConsistencyProof`] — checked with their `verify` against the roots of two signed
+//!   as custodia-ledger's own serialised `InclusionProof` and
+//!   `ConsistencyProof` — checked with their `verify` against the roots of two signed
 //!   checkpoints (the public `GET /api/v1/checkpoint`, a receipt's, an audit pack's). The checkpoint note
 //!   itself stays public. A proof carries hashes only.
 //! - **The audit pack** (`POST /api/v1/audit-packs` exports one; `GET /api/v1/audit-packs` lists them;
@@ -13,6 +13,9 @@
 //!   [`crate::AppState::with_audit_packs`] under the ledger size it covers. The library writes a folder and
 //!   no archive crate is in the workspace, so the files are served one by one, byte for byte: the auditor
 //!   saves them in one folder and runs `custodia verify audit-pack <dir> --signing <key>`.
+//! - **A consent receipt** (`GET /api/v1/customers/{id}/consents/{event}/receipt`): the receipt the
+//!   customer can download for their own answer, for an auditor sampling consents (`custodia verify
+//!   consent-receipt`).
 //!
 //! **Who may call** (PIPL Art 54: the handler audits its own compliance regularly, itself or through a
 //! professional body — Art 64 — so the auditor is a principal of the brokerage's access directory, issue
@@ -22,7 +25,7 @@
 //! pack — the period's access counts by principal, incidents, impact assessments with their approvals
 //! (Arts 55–56; kept at least 3 years), key rotations, destruction certificates — is for a member of staff
 //! holding the role [`AUDITOR_ROLE`] or [`COMPLIANCE_ROLE`] only (else 403 `auditor_only`): exporting one
-//! also moves the audit period's mark on the ledger.
+//! also moves the audit period's mark on the ledger. So is a consent receipt, which is about a person.
 //!
 //! Errors are typed JSON naming the query field or the pack's size, never a value of a record; `tracing`
 //! events carry principal ids, sizes and counts.
@@ -513,4 +516,69 @@ pub(crate) async fn pack_file(
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// A customer's consent receipt for one of their consent events (ISO/IEC TS 27560, custodia-consent-receipt
+/// JSON, as the customer's own download): the record's fields, the event's and its notice's ledger entries
+/// with their inclusion proofs under a checkpoint signed now — `custodia verify consent-receipt FILE --vkey
+/// <ledger vkey>` checks it. For an auditor testing that consent was obtained and what the person was told
+/// (PIPL Arts 14, 17, 54, 69; GDPR Art 7(1)); auditor or compliance role, since the receipt is about a person.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}/consents/{event}/receipt",
+    params(
+        ("id" = String, Path, description = "the customer's id (UUID)"),
+        ("event" = String, Path, description = "the consent event's id (UUID)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the custodia-consent-receipt JSON", content_type = "application/json"),
+        (status = 400, description = "an id in the path is not an id (id, event)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "unknown customer, or no such consent event of theirs (event named)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn consent_receipt(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((id, event)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    require_auditor(&auth)?;
+    let bad = |field: &str, what: &str| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            field.to_owned(),
+            format!("the {what} in the path is not an id (a UUID)"),
+        )
+    };
+    let customer: custodia_model::CustomerId = id.parse().map_err(|_| bad("id", "customer id"))?;
+    let event: custodia_consent::EventId = event.parse().map_err(|_| bad("event", "consent event id"))?;
+    let receipt = blocking(&state, move |b| b.consent_receipt(customer, event))
+        .await
+        .map_err(|e| {
+            if e.body().field.as_deref() == Some("event") {
+                ApiError::field(
+                    StatusCode::NOT_FOUND,
+                    "no_such_consent_event",
+                    "event".into(),
+                    format!("{event} is not a consent event recorded here for customer {customer}"),
+                )
+            } else {
+                e
+            }
+        })?;
+    let body = serde_json::to_vec_pretty(&receipt).map_err(|_| ApiError::internal())?;
+    tracing::info!(principal = %auth.principal.id(), customer = %customer, event = %event, "consent receipt served to an auditor");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"consent-receipt.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

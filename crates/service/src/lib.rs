@@ -3,7 +3,9 @@
 //! ([`auth`]); the gated read, the access monitors' alerts, the overdue rights requests and the incidents'
 //! reporting clocks are JSON under `/api/v1` (each token optionally rate-limited, [`limit`]); the ledger's signed checkpoint is public for auditors; the
 //! compliance dashboard is a server-rendered page ([`dashboard`]); customers answer transfer notices and follow
-//! their requests through one-time links ([`link`], [`customer`]); `/openapi.json` documents every route.
+//! their requests through one-time links ([`link`], [`customer`]); auditors fetch ledger proofs and audit packs
+//! ([`auditor`]); the unauthenticated routes are rate-limited per client address ([`public_limit`]);
+//! `/openapi.json` documents every route.
 //!
 //! The brokerage's API is synchronous: every call runs on tokio's blocking pool, on one shared
 //! `Arc<Brokerage>`. Every error is a typed JSON body ([`error::ErrorBody`]) without personal information;

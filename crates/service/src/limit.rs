@@ -4,7 +4,7 @@
 //! security measures; the access monitors still see every read that is let through).
 //!
 //! The same window logic counts the unauthenticated routes per client address ([`crate::public_limit`]):
-//! there the keys come from the network, so the table has a cap ([`Limiter::bounded`]) and is pruned of
+//! there the keys come from the network, so the table has a cap (`Limiter::bounded`) and is pruned of
 //! ended windows.
 
 use std::collections::HashMap;

@@ -67,7 +67,8 @@ pub(crate) async fn limit(State(state): State<AppState>, request: Request, next:
     let Err(seconds) = limiter.admit(client_key(peer.ip()), Instant::now()) else {
         return next.run(request).await;
     };
-    tracing::warn!(retry_after = seconds, "public route rate limited");
+    // Debug, not warn: under a flood, one line per refusal would be a second flood (in the log).
+    tracing::debug!(retry_after = seconds, "public route rate limited");
     let mut response = if path.starts_with("/c/") {
         let mut page = (StatusCode::TOO_MANY_REQUESTS, PAGE).into_response();
         page.headers_mut().insert(

@@ -15,13 +15,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use custodia_access::{Department, Principal, PrincipalFields, PrincipalKind, Role};
+use custodia_brokerage::Onboarding;
 use custodia_brokerage::{Brokerage, BrokerageConfig, ManualClock, OldKeks, StaticKeySource};
+use custodia_consent::{ConsentReceipt, Digest, EventId};
 use custodia_ledger::{
     ConsistencyProof, InclusionProof, Salt, SignedCheckpoint, TrustPolicy, VerifiedCheckpoint, leaf_hash,
 };
-use custodia_model::{ActorId, Purpose};
+use custodia_model::{ActorId, CustomerId, Purpose};
 use custodia_service::{AppState, RateLimit, Token, TokenTable, mint_token, router};
+use custodia_synthetic::book::{BookConfig, SyntheticBook};
 use custodia_synthetic::consent::at_nine;
+use custodia_synthetic::consent::{Recording, consent_events, privacy_notice};
 use custodia_synthetic::staff::Staff;
 use serde_json::Value;
 
@@ -41,6 +45,8 @@ struct Fixture {
     compliance: Token,
     manager: Token,
     service: Token,
+    /// Two customers and a consent event of the first.
+    consent: (CustomerId, CustomerId, EventId),
 }
 
 struct Options {
@@ -54,6 +60,44 @@ fn fixture(options: Options) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let config = BrokerageConfig::sqlite(dir.path().join("b.db")).with_clock(ManualClock::at(now()));
     let b = Brokerage::open(config, &StaticKeySource::new(KEY)).unwrap();
+    let book = SyntheticBook::generate(
+        &BookConfig {
+            seed: 54,
+            customers: 2,
+            ..BookConfig::default()
+        },
+        now().date_naive(),
+    )
+    .unwrap()
+    .customers()
+    .to_vec();
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", now()).unwrap();
+    b.publish_notice(&notice).unwrap();
+    let recording = Recording::on_the_day(
+        notice.reference(),
+        ActorId::new("clerk").unwrap(),
+        Digest::of(b"f"),
+    );
+    let mut events = Vec::new();
+    let onboarding: Vec<Onboarding> = book
+        .iter()
+        .map(|c| {
+            let consents: Vec<_> = c
+                .consents
+                .iter()
+                .flat_map(|f| consent_events(c.customer.id(), f, &recording).unwrap())
+                .collect();
+            events.extend(consents.iter().map(|e| (e.customer(), e.id())));
+            Onboarding::new(c.customer.clone(), notice.reference()).with_consents(consents)
+        })
+        .collect();
+    b.onboard_batch(onboarding, &mut |_| {}).unwrap();
+    let (first, event) = events[0];
+    let second = book
+        .iter()
+        .map(|c| c.customer.id())
+        .find(|c| *c != first)
+        .unwrap();
     let auditor = Staff::new("aud-0001", &["auditor"], &[], now())
         .unwrap()
         .principal;
@@ -129,6 +173,7 @@ fn fixture(options: Options) -> Fixture {
         compliance,
         manager,
         service,
+        consent: (first, second, event),
     }
 }
 
@@ -621,4 +666,46 @@ fn every_route_without_a_bearer_token_is_under_the_public_limit_but_health_and_t
         }
     }
     assert!(public >= 10, "{public}");
+}
+
+#[test]
+fn an_auditor_downloads_a_consent_receipt_that_verifies_with_the_ledger_key() {
+    let f = fixture(Options {
+        packs: false,
+        public_limit: None,
+    });
+    let (customer, other, event) = f.consent;
+    let path = format!("/api/v1/customers/{customer}/consents/{event}/receipt");
+    f.get(&path, None).error(401, "unauthenticated", None);
+    f.get(&path, Some(&f.manager)).error(403, "auditor_only", None);
+    f.get(&path, Some(&f.service)).error(403, "auditor_only", None);
+    for token in [&f.auditor, &f.compliance] {
+        let got = f.get(&path, Some(token));
+        assert_eq!(got.status, 200, "{}", got.text());
+        let receipt: ConsentReceipt = custodia_model::from_json(&got.body).unwrap();
+        receipt.verify(&f.brokerage.public_keys().ledger).unwrap();
+        assert_eq!(receipt.fields().pii_principal_id, customer);
+    }
+    // Another customer's path with this event, an event not recorded, bad ids: named.
+    f.get(
+        &format!("/api/v1/customers/{other}/consents/{event}/receipt"),
+        Some(&f.auditor),
+    )
+    .error(404, "no_such_consent_event", Some("event"));
+    let unrecorded = EventId::new_v7();
+    f.get(
+        &format!("/api/v1/customers/{customer}/consents/{unrecorded}/receipt"),
+        Some(&f.auditor),
+    )
+    .error(404, "no_such_consent_event", Some("event"));
+    f.get(
+        &format!("/api/v1/customers/x/consents/{event}/receipt"),
+        Some(&f.auditor),
+    )
+    .error(400, "invalid_field", Some("id"));
+    f.get(
+        &format!("/api/v1/customers/{customer}/consents/y/receipt"),
+        Some(&f.auditor),
+    )
+    .error(400, "invalid_field", Some("event"));
 }
