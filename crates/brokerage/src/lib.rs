@@ -178,6 +178,7 @@ mod evidence;
 mod keys;
 mod oversight;
 mod planning;
+mod proofs;
 mod records;
 mod rights;
 mod store_dir;

@@ -17,10 +17,10 @@ use custodia_model::{CategorySet, CustomerId, DataCategory, Purpose};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::AppState;
 use crate::auth::Token;
 use crate::customer::CustomerPaths;
 use crate::error::{ApiError, ErrorBody};
+use crate::{AppState, auditor};
 
 /// How long a signed checkpoint is served before the next request signs a fresh one: an anonymous
 /// request must not cost a ledger write each time.
@@ -87,6 +87,17 @@ pub(crate) fn route_table() -> Vec<Route> {
         route(Get, "/api/v1/alerts", alerts),
         route(Get, "/api/v1/rights/overdue", overdue),
         route(Get, "/api/v1/incidents/clocks", incident_clocks),
+        route(Get, "/api/v1/proofs/inclusion", auditor::inclusion_proof),
+        route(Get, "/api/v1/proofs/consistency", auditor::consistency_proof),
+        route(Post, "/api/v1/audit-packs", auditor::export_pack),
+        route(Get, "/api/v1/audit-packs", auditor::list_packs),
+        route(Get, "/api/v1/audit-packs/{size}", auditor::pack_index),
+        route(Get, "/api/v1/audit-packs/{size}/files/{name}", auditor::pack_file),
+        route(
+            Get,
+            "/api/v1/customers/{id}/consents/{event}/receipt",
+            auditor::consent_receipt,
+        ),
     ];
     table.extend(crate::customer::routes());
     table
@@ -104,8 +115,9 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "custodia-service", description = "A brokerage's custodia service: the gated staff API, deadlines, checkpoints"),
-    paths(healthz, openapi_json, crate::dashboard::dashboard, crate::dashboard::transfer_case, checkpoint, read_customer, crate::consents::record_consent, alerts, overdue, incident_clocks),
-    components(schemas(ReadBody, crate::consents::ConsentBody, ErrorBody)),
+    paths(healthz, openapi_json, crate::dashboard::dashboard, crate::dashboard::transfer_case, checkpoint, read_customer, crate::consents::record_consent, alerts, overdue, incident_clocks,
+        auditor::inclusion_proof, auditor::consistency_proof, auditor::export_pack, auditor::list_packs, auditor::pack_index, auditor::pack_file, auditor::consent_receipt),
+    components(schemas(ReadBody, crate::consents::ConsentBody, ErrorBody, auditor::PackSummary, auditor::PackFiles, auditor::PackFile)),
     modifiers(&BearerAuth, &CustomerPaths)
 )]
 pub struct ApiDoc;

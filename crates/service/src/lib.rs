@@ -3,13 +3,16 @@
 //! ([`auth`]); the gated read, the access monitors' alerts, the overdue rights requests and the incidents'
 //! reporting clocks are JSON under `/api/v1` (each token optionally rate-limited, [`limit`]); the ledger's signed checkpoint is public for auditors; the
 //! compliance dashboard is a server-rendered page ([`dashboard`]); customers answer transfer notices and follow
-//! their requests through one-time links ([`link`], [`customer`]); `/openapi.json` documents every route.
+//! their requests through one-time links ([`link`], [`customer`]); auditors fetch ledger proofs and audit packs
+//! ([`auditor`]); the unauthenticated routes are rate-limited per client address ([`public_limit`]);
+//! `/openapi.json` documents every route.
 //!
 //! The brokerage's API is synchronous: every call runs on tokio's blocking pool, on one shared
 //! `Arc<Brokerage>`. Every error is a typed JSON body ([`error::ErrorBody`]) without personal information;
 //! `tracing` events carry ids and counts only. Request bodies are limited to [`BODY_LIMIT`] bytes.
 
 pub mod api;
+pub mod auditor;
 pub mod auth;
 pub mod consents;
 pub mod customer;
@@ -17,7 +20,10 @@ pub mod dashboard;
 pub mod error;
 pub mod limit;
 pub mod link;
+pub mod public_limit;
 
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -42,6 +48,8 @@ pub struct AppState {
     checkpoint: Arc<Mutex<Option<(Instant, String)>>>,
     limiter: Option<Arc<limit::Limiter>>,
     links: Option<Arc<LinkKey>>,
+    public_limiter: Option<Arc<limit::Limiter<IpAddr>>>,
+    audit_packs: Option<Arc<auditor::AuditPacks>>,
 }
 
 impl AppState {
@@ -53,12 +61,31 @@ impl AppState {
             checkpoint: Arc::new(Mutex::new(None)),
             limiter: None,
             links: None,
+            public_limiter: None,
+            audit_packs: None,
         }
     }
 
     /// Limits each token to `limit` (none by default); over it a request is 429 `rate_limited`.
     pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
         self.limiter = Some(Arc::new(limit::Limiter::new(limit)));
+        self
+    }
+
+    /// Limits the unauthenticated routes to `limit` per client address ([`public_limit`]; none by
+    /// default); over it a request is 429 `rate_limited`.
+    pub fn with_public_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.public_limiter = Some(Arc::new(limit::Limiter::bounded(
+            limit,
+            public_limit::PUBLIC_TRACKED,
+        )));
+        self
+    }
+
+    /// Keeps the audit packs exported over HTTP in `dir` ([`auditor`]); without it the audit-pack routes
+    /// answer 503 `audit_packs_not_configured`.
+    pub fn with_audit_packs(mut self, dir: PathBuf) -> Self {
+        self.audit_packs = Some(Arc::new(auditor::AuditPacks::new(dir)));
         self
     }
 
@@ -85,16 +112,24 @@ pub fn router(state: AppState) -> Router {
         .fallback(api::no_such_route)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            public_limit::limit,
+        ))
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
+/// Serves `router` on `listener` until `shutdown` resolves, with each connection's peer address (the
+/// public rate limit counts by it).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

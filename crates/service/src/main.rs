@@ -45,6 +45,13 @@ struct Cli {
     #[cfg(feature = "postgres")]
     #[arg(long, value_name = "SCHEMA")]
     postgres_schema: Option<String>,
+    /// Requests allowed per client address per minute on the unauthenticated routes (customer pages,
+    /// checkpoint; 429 past it); 0 for no limit.
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    public_rate_limit: u32,
+    /// Where audit packs exported over HTTP are kept (default: audit-packs in the store directory).
+    #[arg(long, value_name = "DIR")]
+    audit_packs: Option<PathBuf>,
     /// Log to stderr (ids and counts only); -vv for more.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -130,6 +137,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let dir = cli.store.clone().ok_or("--store <DIR> is required")?;
     let tokens_path = cli.tokens.clone().ok_or("--tokens <FILE> is required")?;
     let tokens = TokenTable::load(&tokens_path).map_err(|e| e.to_string())?;
+    let audit_packs = cli.audit_packs.clone().unwrap_or_else(|| dir.join("audit-packs"));
     let store = StoreDir::new(dir);
     let brokerage = Brokerage::open(
         store_config(&cli, &store)?,
@@ -147,13 +155,19 @@ fn run(cli: Cli) -> Result<(), String> {
             ));
         }
     }
-    let mut state = AppState::new(Arc::new(brokerage), tokens);
+    let mut state = AppState::new(Arc::new(brokerage), tokens).with_audit_packs(audit_packs);
     if let Some(path) = &cli.link_key {
         state = state.with_link_key(LinkKey::load(path).map_err(|e| e.to_string())?);
     }
     if cli.rate_limit > 0 {
         state = state.with_rate_limit(RateLimit {
             requests: cli.rate_limit,
+            window: Duration::from_secs(60),
+        });
+    }
+    if cli.public_rate_limit > 0 {
+        state = state.with_public_rate_limit(RateLimit {
+            requests: cli.public_rate_limit,
             window: Duration::from_secs(60),
         });
     }

@@ -228,6 +228,7 @@ fn serve() -> Served {
     // Three customers read through the gate: the monitor raises an alert.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
         .build()
         .into();
     for customer in &customers[..3] {
@@ -523,6 +524,7 @@ fn a_customer_answers_the_notice_through_the_link_form_on_a_phone() {
     // A member of staff mints the link (the service's JSON route) and sends its path to the customer.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
         .build()
         .into();
     let mut minted = agent

@@ -101,6 +101,7 @@ fn fixture() -> Fixture {
         base,
         agent: ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
             .build()
             .into(),
         customers: book.iter().map(|c| c.customer.id()).collect(),

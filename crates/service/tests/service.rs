@@ -129,6 +129,7 @@ fn fixture_with(limit: Option<RateLimit>) -> Fixture {
     });
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
         .build()
         .into();
     Fixture {
