@@ -1256,24 +1256,25 @@ pub(crate) async fn consent_receipt_download(
     }
     .await;
     match result {
-        Ok(bytes) => {
-            let mut response = (
-                StatusCode::OK,
-                [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"consent-receipt.json\"",
-                    ),
-                ],
-                bytes,
-            )
-                .into_response();
-            private_headers(response.headers_mut());
-            response
-        }
+        Ok(bytes) => download(bytes, "application/json", "consent-receipt.json"),
         Err(e) => e.api().into_response(),
     }
+}
+
+/// A receipt as a download, with the customer pages' `private_headers` (not stored, no referrer, not sniffed).
+fn download(bytes: Vec<u8>, content_type: &'static str, filename: &'static str) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    let mut response = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response();
+    private_headers(response.headers_mut());
+    response
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1621,22 +1622,7 @@ pub(crate) async fn response_receipt_download(
     }
     .await;
     match result {
-        Ok(bytes) => {
-            let mut response = (
-                StatusCode::OK,
-                [
-                    (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"response-receipt.txt\"",
-                    ),
-                ],
-                bytes,
-            )
-                .into_response();
-            private_headers(response.headers_mut());
-            response
-        }
+        Ok(bytes) => download(bytes, "text/plain; charset=utf-8", "response-receipt.txt"),
         Err(e) => e.api().into_response(),
     }
 }

@@ -6,6 +6,8 @@
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -36,6 +38,8 @@ fn now() -> DateTime<Utc> {
 }
 
 struct Fixture {
+    /// Dropped first: the server stops before the brokerage and its directory go.
+    _served: common::Served,
     _dir: tempfile::TempDir,
     brokerage: Arc<Brokerage>,
     addr: SocketAddr,
@@ -143,28 +147,11 @@ fn fixture(options: Options) -> Fixture {
         state = state.with_public_rate_limit(limit);
     }
     let app = router(state);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            custodia_service::serve(listener, app, std::future::pending())
-                .await
-                .unwrap();
-        });
-    });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
-        .build()
-        .into();
+    let served = common::serve(app);
+    let addr = served.addr;
+    let agent: ureq::Agent = common::agent();
     Fixture {
+        _served: served,
         _dir: dir,
         brokerage,
         addr,

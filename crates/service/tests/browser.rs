@@ -14,6 +14,8 @@
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 #[path = "browser/cdp.rs"]
 mod cdp;
 
@@ -80,6 +82,8 @@ fn screenshots() -> PathBuf {
 /// — an access alert (the monitor alerts after 2 distinct customers and the manager reads 3), an overdue
 /// rights request (received on day 0, the clock now on day 40) and an incident with its reporting clocks.
 struct Served {
+    /// Dropped first: the server stops before the brokerage and its directory go.
+    _served: common::Served,
     _dir: tempfile::TempDir,
     brokerage: Arc<Brokerage>,
     base: String,
@@ -208,29 +212,11 @@ fn serve() -> Served {
 
     let brokerage = Arc::new(b);
     let app = router(AppState::new(brokerage.clone(), tokens).with_link_key(LinkKey::from_bytes([0x4c; 32])));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            custodia_service::serve(listener, app, std::future::pending())
-                .await
-                .unwrap();
-        });
-    });
+    let served = common::serve(app);
+    let base = served.base.clone();
 
     // Three customers read through the gate: the monitor raises an alert.
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
-        .build()
-        .into();
+    let agent: ureq::Agent = common::agent();
     for customer in &customers[..3] {
         let status = agent
             .post(format!("{base}/api/v1/customers/{customer}/read"))
@@ -267,6 +253,7 @@ fn serve() -> Served {
 
     let section = AgreementSection::of(&open_case);
     Served {
+        _served: served,
         _dir: dir,
         brokerage,
         base,
@@ -522,11 +509,7 @@ fn a_customer_answers_the_notice_through_the_link_form_on_a_phone() {
         .find(|c| case.served_notice(*c).unwrap().is_some())
         .expect("a customer served in the notifying case");
     // A member of staff mints the link (the service's JSON route) and sends its path to the customer.
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_idle_connections(0) // a fresh connection per request: see tests/customer.rs
-        .build()
-        .into();
+    let agent: ureq::Agent = common::agent();
     let mut minted = agent
         .post(format!("{}/api/v1/links", s.base))
         .header("Authorization", format!("Bearer {}", s.token.expose()))

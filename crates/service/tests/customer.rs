@@ -7,6 +7,8 @@
 // Test code: a panic here is a failed assertion (clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -170,11 +172,10 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 
 /// A running service over `brokerage`, stopped (and the brokerage released) by [`Server::stop`].
 struct Server {
+    served: common::Served,
     base: String,
     agent: ureq::Agent,
     staff_token: custodia_service::Token,
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 fn start(brokerage: Brokerage, staff: &Staff) -> Server {
@@ -189,51 +190,19 @@ fn start_with(brokerage: Arc<Brokerage>, staff: &Staff, key: Option<LinkKey>) ->
     if let Some(key) = key {
         state = state.with_link_key(key);
     }
-    let app = router(state);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let shutdown = async move {
-                let _ = tokio::task::spawn_blocking(move || rx.recv()).await;
-            };
-            custodia_service::serve(listener, app, shutdown).await.unwrap();
-        });
-    });
-    // A fresh connection per request: a refused POST is answered before its body is read, after which the
-    // server closes the connection, and a pooled connection can be found closed by the next request (a
-    // test-client race, seen once in thirteen runs under load; browsers retry such requests themselves).
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_idle_connections(0)
-        .build()
-        .into();
+    let served = common::serve(router(state));
     Server {
-        base,
-        agent,
+        base: served.base.clone(),
+        served,
+        agent: common::agent(),
         staff_token,
-        stop: Some(tx),
-        thread: Some(thread),
     }
 }
 
 impl Server {
     /// Stops serving and waits until the runtime (and with it the brokerage) is dropped.
-    fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            tx.send(()).unwrap();
-        }
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
+    fn stop(self) {
+        self.served.stop();
     }
 }
 
