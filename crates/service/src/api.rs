@@ -159,16 +159,17 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or(ApiError::unauthenticated(
                 "the Authorization header is not Bearer <token>",
             ))?;
-        let token = Token::new(text);
+        // Hashed once: the table and the rate limit both key by the hash, and the token itself goes now.
+        let hash = Token::new(text).sha256();
         let id = state
             .tokens
-            .principal_of(&token)
+            .principal_by_hash(&hash)
             .cloned()
             .ok_or(ApiError::unauthenticated(
                 "the bearer token is not known to this service",
             ))?;
         if let Some(limiter) = &state.limiter {
-            limiter.admit(token.sha256(), Instant::now()).map_err(|seconds| {
+            limiter.admit(hash, Instant::now()).map_err(|seconds| {
                 tracing::warn!(principal = %id, "rate limited");
                 ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -177,7 +178,6 @@ impl FromRequestParts<AppState> for Authenticated {
                 )
             })?;
         }
-        drop(token);
         let lookup = id.clone();
         let principal = blocking(state, move |b| b.principal(&lookup))
             .await?

@@ -162,7 +162,13 @@ impl TokenTable {
 
     /// The principal a presented token is bound to, by its hash.
     pub fn principal_of(&self, token: &Token) -> Option<&ActorId> {
-        self.by_hash.get(&token.sha256()).map(|(_, p)| p)
+        self.principal_by_hash(&token.sha256())
+    }
+
+    /// The principal bound to a token's SHA-256, for a caller that needs the hash again (the rate limit
+    /// counts by it) and so hashes once.
+    pub(crate) fn principal_by_hash(&self, hash: &[u8; 32]) -> Option<&ActorId> {
+        self.by_hash.get(hash).map(|(_, p)| p)
     }
 
     /// The principals with a token, each once.
@@ -189,30 +195,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
-    // Compile-time proofs that `Token` implements neither `Serialize` nor `Debug` (as in static_assertions'
-    // `assert_not_impl_any!`, the trick of crates/crypto/tests/secret_hygiene.rs): naming `some_item` is
-    // unambiguous only while exactly one blanket impl applies, so this module stops compiling if either
-    // trait is ever derived.
-    trait AmbiguousIfSerialize<A> {
-        fn some_item() {}
-    }
-    impl<T: ?Sized> AmbiguousIfSerialize<()> for T {}
-    #[allow(dead_code)]
-    struct ImplementsSerialize;
-    impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<ImplementsSerialize> for T {}
-    const _: fn() = || {
-        let _ = <Token as AmbiguousIfSerialize<_>>::some_item;
-    };
-    trait AmbiguousIfDebug<A> {
-        fn some_item() {}
-    }
-    impl<T: ?Sized> AmbiguousIfDebug<()> for T {}
-    #[allow(dead_code)]
-    struct ImplementsDebug;
-    impl<T: ?Sized + std::fmt::Debug> AmbiguousIfDebug<ImplementsDebug> for T {}
-    const _: fn() = || {
-        let _ = <Token as AmbiguousIfDebug<_>>::some_item;
-    };
+    // Compile-time proof: `Token` implements neither `Serialize` nor `Debug`.
+    crate::assert_not_debug_or_serialize!(Token);
 
     #[test]
     fn a_minted_token_is_found_by_its_hash_and_wiped_on_zeroize() {

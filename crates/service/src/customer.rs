@@ -674,6 +674,21 @@ fn query_lang(query: Option<&str>, headers: &HeaderMap) -> (Lang, Result<(), Cus
     }
 }
 
+/// A form post's fields (only `allowed`) and the language to answer in; a bad body, field or `lang` is the
+/// error with the language the browser asked for, to show its page in.
+fn form_fields(
+    body: Result<Bytes, BytesRejection>,
+    headers: &HeaderMap,
+    allowed: &'static [&'static str],
+) -> Result<(Fields, Lang), (CustomerError, Lang)> {
+    let parsed = body_bytes(body).and_then(|bytes| {
+        let fields = Fields::parse(&bytes, allowed)?;
+        let lang = page_lang(&fields, headers)?;
+        Ok((fields, lang))
+    });
+    parsed.map_err(|e| (e, Lang::from_accept(headers)))
+}
+
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, CustomerError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -1155,17 +1170,9 @@ pub(crate) async fn notice_answer_page(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let fallback = Lang::from_accept(&headers);
-    let bytes = match body_bytes(body) {
-        Ok(b) => b,
-        Err(e) => return e.page(fallback),
-    };
-    let (fields, lang) = match Fields::parse(&bytes, ANSWER_FIELDS).and_then(|f| {
-        let lang = page_lang(&f, &headers)?;
-        Ok((f, lang))
-    }) {
+    let (fields, lang) = match form_fields(body, &headers, ANSWER_FIELDS) {
         Ok(x) => x,
-        Err(e) => return e.page(fallback),
+        Err((e, lang)) => return e.page(lang),
     };
     let parsed = fields.required("token").and_then(|token| {
         let answer = Answer::parse(fields.required("answer")?)
@@ -1515,17 +1522,9 @@ pub(crate) async fn request_submit_page(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let fallback = Lang::from_accept(&headers);
-    let bytes = match body_bytes(body) {
-        Ok(b) => b,
-        Err(e) => return e.page(fallback),
-    };
-    let (fields, lang) = match Fields::parse(&bytes, REQUEST_FIELDS).and_then(|f| {
-        let lang = page_lang(&f, &headers)?;
-        Ok((f, lang))
-    }) {
+    let (fields, lang) = match form_fields(body, &headers, REQUEST_FIELDS) {
         Ok(x) => x,
-        Err(e) => return e.page(fallback),
+        Err((e, lang)) => return e.page(lang),
     };
     let parsed = fields.required("token").and_then(|token| {
         let kind = request_kind(fields.required("kind")?, fields.get("purpose"))?;

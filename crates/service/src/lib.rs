@@ -11,6 +11,38 @@
 //! `Arc<Brokerage>`. Every error is a typed JSON body ([`error::ErrorBody`]) without personal information;
 //! `tracing` events carry ids and counts only. Request bodies are limited to [`BODY_LIMIT`] bytes.
 
+/// A compile-time proof that a secret type implements neither `Serialize` nor `Debug` (the trick of
+/// crates/crypto/tests/secret_hygiene.rs, as in static_assertions' `assert_not_impl_any!`): naming
+/// `some_item` is unambiguous only while exactly one blanket impl applies, so the build fails if either
+/// trait is ever derived or implemented. Used by the tests of [`auth::Token`] and [`link::LinkKey`].
+#[cfg(test)]
+macro_rules! assert_not_debug_or_serialize {
+    ($type:ty) => {
+        const _: () = {
+            trait AmbiguousIfSerialize<A> {
+                fn some_item() {}
+            }
+            impl<T: ?Sized> AmbiguousIfSerialize<()> for T {}
+            #[allow(dead_code)]
+            struct ImplementsSerialize;
+            impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<ImplementsSerialize> for T {}
+            trait AmbiguousIfDebug<A> {
+                fn some_item() {}
+            }
+            impl<T: ?Sized> AmbiguousIfDebug<()> for T {}
+            #[allow(dead_code)]
+            struct ImplementsDebug;
+            impl<T: ?Sized + std::fmt::Debug> AmbiguousIfDebug<ImplementsDebug> for T {}
+            const _: fn() = || {
+                let _ = <$type as AmbiguousIfSerialize<_>>::some_item;
+                let _ = <$type as AmbiguousIfDebug<_>>::some_item;
+            };
+        };
+    };
+}
+#[cfg(test)]
+pub(crate) use assert_not_debug_or_serialize;
+
 pub mod api;
 pub mod auditor;
 pub mod auth;

@@ -359,29 +359,8 @@ mod tests {
     use super::*;
     use chrono::Duration;
 
-    // Compile-time proofs that `LinkKey` implements neither `Serialize` nor `Debug` (the trick of
-    // auth.rs and crates/crypto/tests/secret_hygiene.rs): naming `some_item` is unambiguous only while
-    // exactly one blanket impl applies, so this stops compiling if either trait is ever derived.
-    trait AmbiguousIfSerialize<A> {
-        fn some_item() {}
-    }
-    impl<T: ?Sized> AmbiguousIfSerialize<()> for T {}
-    #[allow(dead_code)]
-    struct ImplementsSerialize;
-    impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<ImplementsSerialize> for T {}
-    const _: fn() = || {
-        let _ = <LinkKey as AmbiguousIfSerialize<_>>::some_item;
-    };
-    trait AmbiguousIfDebug<A> {
-        fn some_item() {}
-    }
-    impl<T: ?Sized> AmbiguousIfDebug<()> for T {}
-    #[allow(dead_code)]
-    struct ImplementsDebug;
-    impl<T: ?Sized + std::fmt::Debug> AmbiguousIfDebug<ImplementsDebug> for T {}
-    const _: fn() = || {
-        let _ = <LinkKey as AmbiguousIfDebug<_>>::some_item;
-    };
+    // Compile-time proof: `LinkKey` implements neither `Serialize` nor `Debug`.
+    crate::assert_not_debug_or_serialize!(LinkKey);
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_780_000_000, 0).unwrap()

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::{Got, collect};
+
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -203,31 +205,6 @@ impl Server {
     /// Stops serving and waits until the runtime (and with it the brokerage) is dropped.
     fn stop(self) {
         self.served.stop();
-    }
-}
-
-struct Got {
-    status: u16,
-    content_type: String,
-    text: String,
-}
-
-impl Got {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
-    }
-}
-
-fn collect(mut response: ureq::http::Response<ureq::Body>) -> Got {
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    Got {
-        status: response.status().as_u16(),
-        content_type,
-        text: response.body_mut().read_to_string().unwrap(),
     }
 }
 

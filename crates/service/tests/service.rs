@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::{Got, collect};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -127,32 +129,6 @@ fn fixture_with(limit: Option<RateLimit>) -> Fixture {
         customers,
         manager: manager_token,
         marketer: marketer_token,
-    }
-}
-
-/// A response's status and body text.
-struct Got {
-    status: u16,
-    content_type: String,
-    text: String,
-}
-
-impl Got {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
-    }
-}
-
-fn collect(mut response: ureq::http::Response<ureq::Body>) -> Got {
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    Got {
-        status: response.status().as_u16(),
-        content_type,
-        text: response.body_mut().read_to_string().unwrap(),
     }
 }
 

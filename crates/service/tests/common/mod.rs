@@ -2,9 +2,11 @@
 //! own, and the HTTP client they talk to it with.
 
 // Test code: a panic here is a failed assertion (clippy.toml).
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::net::SocketAddr;
+
+use serde_json::Value;
 use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
 
@@ -71,4 +73,30 @@ pub fn agent() -> ureq::Agent {
         .max_idle_connections(0)
         .build()
         .into()
+}
+
+/// A response's status and body text.
+pub struct Got {
+    pub status: u16,
+    pub content_type: String,
+    pub text: String,
+}
+
+impl Got {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+pub fn collect(mut response: ureq::http::Response<ureq::Body>) -> Got {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    Got {
+        status: response.status().as_u16(),
+        content_type,
+        text: response.body_mut().read_to_string().unwrap(),
+    }
 }
