@@ -14,10 +14,10 @@ use custodia_access::{
     SectionFacts, SignedApproval, Ticket,
 };
 use custodia_consent::{ProposedUse, Subject};
+use custodia_crypto::Plaintext;
 use custodia_model::{ActorId, CategorySet, CustomerId, DataCategory, Purpose};
 use custodia_retention::{Holding, RetentionOutcome};
 use custodia_store::{Namespace, Records};
-use zeroize::Zeroizing;
 
 use crate::brokerage::Brokerage;
 use crate::error::BrokerageError;
@@ -62,7 +62,7 @@ pub struct GatedSections {
     /// The ledger index of the access entry.
     pub entry_index: u64,
     /// Each permitted category the customer holds, as the JSON of that part of the record.
-    pub sections: Vec<(DataCategory, Zeroizing<Vec<u8>>)>,
+    pub sections: Vec<(DataCategory, Plaintext)>,
 }
 
 impl std::fmt::Debug for GatedSections {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use custodia_consent::{BasisPolicy, NoticeRef};
 use custodia_crypto::{
-    BlindIndexField, KeyStore, SealedSection, SectionVault, open_customer_record, open_section,
+    BlindIndexField, KeyStore, Plaintext, SealedSection, SectionVault, open_customer_record, open_section,
     seal_customer_record, seal_section,
 };
 use custodia_model::{
@@ -24,7 +24,7 @@ use crate::error::BrokerageError;
 use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VERSIONS};
 
 /// Sections opened through the trusted path: each category with its plaintext.
-pub(crate) type OpenedSections = Vec<(DataCategory, Zeroizing<Vec<u8>>)>;
+pub(crate) type OpenedSections = Vec<(DataCategory, Plaintext)>;
 
 /// The kind of the sealed facts record (custodia-crypto's customer records).
 const FACTS_KIND: &str = "facts";
@@ -162,7 +162,7 @@ pub struct TrustedRead {
     /// The record version read.
     pub version: u32,
     /// Each asked category the customer holds, as the JSON of that part of the record.
-    pub sections: Vec<(DataCategory, Zeroizing<Vec<u8>>)>,
+    pub sections: Vec<(DataCategory, Plaintext)>,
 }
 
 impl std::fmt::Debug for TrustedRead {

@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
+use crate::plaintext::Plaintext;
+
 use crate::error::CryptoError;
 
 /// Length of an AES-256 key in bytes.
@@ -113,10 +115,10 @@ pub(crate) fn open_to_vec(
     nonce: [u8; NONCE_LEN],
     aad: &[u8],
     ciphertext_and_tag: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let mut buf = Zeroizing::new(ciphertext_and_tag.to_vec());
+) -> Result<Plaintext, CryptoError> {
+    let mut buf = Plaintext::new(ciphertext_and_tag.to_vec());
     let len = key
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf.as_mut())
         .map_err(|_| CryptoError::DecryptionFailed)?
         .len();
     buf.truncate(len);

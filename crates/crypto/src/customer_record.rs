@@ -5,8 +5,8 @@
 //! and the DEK id, so a record never opens as a section or as a record of another kind, customer or
 //! version, and a section never opens as a record.
 
+use crate::plaintext::Plaintext;
 use custodia_model::CustomerId;
-use zeroize::Zeroizing;
 
 use crate::aead::{self, NONCE_LEN};
 use crate::error::CryptoError;
@@ -90,7 +90,7 @@ pub fn open_customer_record(
     kind: &str,
     version: u64,
     sealed: &SealedSection,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+) -> Result<Plaintext, CryptoError> {
     check_customer(key, customer)?;
     if sealed.dek_id() != key.id() {
         return Err(CryptoError::WrongDataKey {

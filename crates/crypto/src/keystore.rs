@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::plaintext::Plaintext;
 use chrono::{DateTime, Utc};
 use custodia_model::{Citation, CustomerId, DataCategory};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 use crate::blind_index::BlindIndex;
 use crate::error::CryptoError;
@@ -339,7 +339,7 @@ impl Keyring {
         category: DataCategory,
         record_version: u64,
         sealed: &SealedSection,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    ) -> Result<Plaintext, CryptoError> {
         let key = self.load_data_key(store, customer, sealed.dek_id())?;
         open_section(&key, customer, category, record_version, sealed)
     }

@@ -105,6 +105,7 @@ mod error;
 mod hierarchy;
 mod keyring;
 mod keystore;
+mod plaintext;
 pub mod random;
 mod section;
 pub mod signature;
@@ -124,6 +125,7 @@ pub use keyring::{
     WRAPPED_KEY_FORMAT_VERSION, WRAPPED_KEY_LEN, WrappedKey,
 };
 pub use keystore::{DestructionEvidence, InMemoryKeyStore, KeyStore};
+pub use plaintext::Plaintext;
 pub use section::{
     SECTION_FORMAT_VERSION, SECTION_HEADER_LEN, SECTION_OVERHEAD, SealedSection, open_section, seal_section,
 };

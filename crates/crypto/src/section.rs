@@ -5,8 +5,8 @@
 
 use std::fmt;
 
+use crate::plaintext::Plaintext;
 use custodia_model::{CustomerId, DataCategory};
-use zeroize::Zeroizing;
 
 use crate::aead::{self, NONCE_LEN, TAG_LEN};
 use crate::codec::Reader;
@@ -185,7 +185,7 @@ pub fn open_section(
     category: DataCategory,
     record_version: u64,
     sealed: &SealedSection,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+) -> Result<Plaintext, CryptoError> {
     check_customer(key, customer)?;
     if sealed.dek_id != key.id() {
         return Err(CryptoError::WrongDataKey {

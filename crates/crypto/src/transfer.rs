@@ -422,7 +422,7 @@ impl EntryKey {
 
     /// Opens entry `index`'s sealed body. Any failure — another transfer, another index, a changed byte,
     /// a truncation — is the opaque [`CryptoError::DecryptionFailed`].
-    pub fn open_entry(&self, index: u64, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    pub fn open_entry(&self, index: u64, sealed: &[u8]) -> Result<crate::Plaintext, CryptoError> {
         let (nonce, rest) = sealed
             .split_first_chunk::<NONCE_LEN>()
             .ok_or(CryptoError::DecryptionFailed)?;

@@ -28,6 +28,7 @@ macro_rules! assert_not_serialize {
 }
 
 assert_not_serialize!(
+    custodia_crypto::Plaintext,
     DataKey,
     Keyring,
     TransferKey,
@@ -46,8 +47,8 @@ fn secret_types_zeroize_on_drop() {
     assert_zeroize_on_drop::<RecipientKeyPair>();
     assert_zeroize_on_drop::<Keyring>();
     assert_zeroize_on_drop::<SigningKey>();
-    // Opened plaintext comes back in a zeroizing buffer too.
-    assert_zeroize_on_drop::<zeroize::Zeroizing<Vec<u8>>>();
+    // Opened plaintext comes back in a buffer that wipes itself too.
+    assert_zeroize_on_drop::<custodia_crypto::Plaintext>();
 }
 
 fn assert_send_sync<T: Send + Sync>() {}
