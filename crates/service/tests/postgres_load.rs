@@ -335,13 +335,15 @@ fn notice_answer(
         "customer": customer, "purpose": "notice_answer", "transfer": s.transfer
     })
     .to_string();
-    s.tally.lock().unwrap().minted += 1;
     let token = match post(agent, s, on, "/api/v1/links", &mint, true) {
-        Reply::Success { body, .. } => body["path"]
-            .as_str()
-            .and_then(|p| p.strip_prefix("/c/notice/"))
-            .unwrap_or_else(|| panic!("a minted link's path: {body}"))
-            .to_owned(),
+        Reply::Success { body, .. } => {
+            s.tally.lock().unwrap().minted += 1;
+            body["path"]
+                .as_str()
+                .and_then(|p| p.strip_prefix("/c/notice/"))
+                .unwrap_or_else(|| panic!("a minted link's path: {body}"))
+                .to_owned()
+        }
         Reply::Refused { status, body, .. } => panic!("minting a notice link answered {status}: {body}"),
         Reply::Failed(last) => return Outcome::Failed(format!("mint: {last}")),
     };
@@ -609,15 +611,15 @@ fn two_instances_one_killed_every_acknowledged_write_is_on_the_ledger_once() {
     let links = std::mem::take(&mut shared.tally.lock().unwrap().answered_links);
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_idle_connections(0)
         .build()
         .into();
     for (n, token) in links.iter().enumerate() {
         let body = serde_json::json!({ "token": token, "answer": ANSWERS[n % ANSWERS.len()].0 }).to_string();
-        match post(&agent, &shared, &mut 1, "/api/v1/customer/notice", &body, false) {
+        let mut on = 1;
+        match post(&agent, &shared, &mut on, "/api/v1/customer/notice", &body, false) {
             Reply::Refused {
-                attempt: 0,
-                status: 410,
-                body,
+                status: 410, body, ..
             } => assert_eq!(body["error"], "link_used", "{body}"),
             Reply::Success { body, .. } => panic!("a used link recorded an answer again: {body}"),
             Reply::Refused { status, body, .. } => panic!("a used link answered {status}: {body}"),
