@@ -15,8 +15,9 @@
 //!   the customer's door to their own requests until it expires.
 //! - **Staff** mint links (`POST /api/v1/links`, bearer token of a member of staff).
 //!
-//! Every page is rendered from an askama template (HTML escaped), with `<html lang>` set and the
-//! dashboard's CJK font stack. Every error is a page in the chosen language (or a JSON body) with a typed
+//! Every page is rendered from an askama template (HTML escaped) extending custodia-transfer's `layout.html`
+//! (through `customer/base.html`), so `<html lang>` is set and the dashboard's stylesheet and CJK font stack
+//! come from the same files. Every error is a page in the chosen language (or a JSON body) with a typed
 //! code and a fixed sentence: never a value from the request or the store, never a stack trace. Pages are
 //! sent with `Cache-Control: no-store` and `Referrer-Policy: no-referrer` (the token is in the URL).
 
