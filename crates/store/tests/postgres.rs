@@ -370,3 +370,72 @@ fn the_keyring_state_and_shredded_kek_versions_persist_and_a_retirement_rewraps(
         Err(CryptoError::KeyringStateRegressed { .. })
     ));
 }
+
+#[test]
+fn sequenced_appends_from_stale_writers_land_at_the_end_and_verify() {
+    let schema = fresh_schema();
+    let mut a = Log::new(connect(&schema)).unwrap();
+    let mut b = Log::new(connect(&schema)).unwrap();
+    // b's view is stale after each of a's appends; the store places b's batch after a's, hashes its
+    // interior nodes from the stored right edge and hands b the new edge.
+    let mut expected_size = 0u64;
+    for round in 0..20u64 {
+        let size_a = 1 + round % 3;
+        let payloads: Vec<Vec<u8>> = (0..size_a)
+            .map(|i| format!("a {round} {i}").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let placed = a.append_sequenced(&refs).unwrap();
+        assert_eq!(placed.first_index(), expected_size);
+        expected_size += size_a;
+        let payloads: Vec<Vec<u8>> = (0..5u64).map(|i| format!("b {round} {i}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let placed = b.append_sequenced(&refs).unwrap();
+        assert_eq!(placed.first_index(), expected_size, "round {round}");
+        expected_size += 5;
+        assert_eq!(b.size(), expected_size);
+    }
+    // The positional append still refuses a stale view.
+    assert!(matches!(a.append(&[b"stale"]), Err(LedgerError::Conflict { .. })));
+    let reread = Log::new(connect(&schema)).unwrap();
+    assert_eq!(reread.size(), expected_size);
+    assert_eq!(
+        reread.root(),
+        b.root(),
+        "the edge the store handed back is the stored tree's"
+    );
+    let signer = common::signer();
+    let verified = reread.verify(&common::policy(&signer)).unwrap();
+    assert_eq!(verified.size(), expected_size);
+}
+
+#[test]
+fn a_sequenced_retry_of_a_committed_batch_is_not_appended_twice() {
+    use custodia_ledger::{LogStore, NewEntry, Salt, leaf_hash};
+    let schema = fresh_schema();
+    let store = connect(&schema);
+    let salt = Salt::from_slice(&[7u8; 32]).unwrap();
+    let payload = b"committed, answer lost".as_slice();
+    let entry = NewEntry::new(leaf_hash(&salt, payload), salt, payload);
+    let first = store.append_sequenced(0, &[entry], &[], false).unwrap();
+    assert_eq!(first.first_index(), 0);
+    // Another writer appends after it; then the retry comes, with the caller's stale view of size 0.
+    let mut other = Log::new(connect(&schema)).unwrap();
+    other.append_sequenced(&[b"someone else"]).unwrap();
+    let again = store.append_sequenced(0, &[entry], &[], true).unwrap();
+    assert_eq!(again.first_index(), 0);
+    assert_eq!(store.size().unwrap(), 2);
+    // Not a retry: a positional append of the same rows at a stale start is a conflict, not a write.
+    assert!(matches!(
+        store.append(
+            0,
+            &[NewEntry::new(leaf_hash(&salt, b"other"), salt, b"other")],
+            &[]
+        ),
+        Err(LedgerError::Conflict {
+            expected: 0,
+            actual: 2
+        })
+    ));
+    assert_eq!(store.size().unwrap(), 2);
+}
