@@ -306,7 +306,11 @@ fn writers(mode: Mode, writers: usize, batch: usize, duration: Duration) -> (Vec
 }
 
 fn multi_writer(batch: usize, rounds: usize, duration: Duration) {
-    for mode in [Mode::Positional, Mode::Sequenced, Mode::Raw] {
+    let modes = match std::env::var("PG_APPEND_MODE").as_deref() {
+        Ok("sequenced") => vec![Mode::Sequenced, Mode::Raw],
+        _ => vec![Mode::Positional, Mode::Sequenced, Mode::Raw],
+    };
+    for mode in modes {
         let (mut ratios, mut min_share, mut retry_rates) = (Vec::new(), Vec::new(), Vec::new());
         let mut last = String::new();
         for round in 0..rounds {
@@ -348,8 +352,16 @@ fn multi_writer(batch: usize, rounds: usize, duration: Duration) {
 
 fn main() {
     let started = Instant::now();
-    let (rounds, scale) = if smoke() { (1, 1) } else { (9, 0) };
-    for batch in [1usize, 10, 100, 1000] {
+    // `pg_append one` or `pg_append writers` runs one half (cargo bench passes `--bench`, ignored).
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let (rounds, scale) = if smoke() { (1, 1) } else { (31, 0) };
+    // PG_APPEND_BATCHES=1,10 limits the one-writer batch sizes (for a profile of one of them).
+    let batches: Vec<usize> = match std::env::var("PG_APPEND_BATCHES") {
+        Ok(list) => list.split(',').map(|b| b.trim().parse().unwrap()).collect(),
+        Err(_) => vec![1, 10, 100, 1000],
+    };
+    for batch in batches.into_iter().filter(|_| wants("one")) {
         // About the same number of entries per round at every batch size (fewer in smoke mode).
         let per_round = if scale == 1 {
             2
@@ -363,6 +375,8 @@ fn main() {
     } else {
         (5, Duration::from_secs(2))
     };
-    multi_writer(10, rounds, duration);
+    if wants("writers") {
+        multi_writer(10, rounds, duration);
+    }
     eprintln!("pg_append: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -447,7 +447,8 @@ fn migrate(client: &mut Client, schema: &str) -> Result<(), StoreError> {
         applied.push((version, name));
     }
     for migration in schema::pending(&applied)? {
-        tx.batch_execute(migration.postgres)
+        // `@schema@` names the store's schema in full (checked to be a plain identifier at configuration).
+        tx.batch_execute(&migration.postgres.replace("@schema@", schema))
             .map_err(err("apply a schema migration"))?;
         let version = i32::try_from(migration.version).map_err(|_| StoreError::OutOfRange {
             field: "schema version",

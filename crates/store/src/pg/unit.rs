@@ -175,7 +175,9 @@ impl UnitOfWork for PostgresStore {
             let begin = if nested {
                 "SAVEPOINT custodia_unit".to_owned()
             } else {
-                format!("BEGIN; {LOCK_TABLES}")
+                // The log appenders' advisory lock first, as every append takes it (schema migration 7),
+                // then the tables: one order for all, so a unit and an append never deadlock.
+                format!("BEGIN; SELECT custodia_log_lock(); {LOCK_TABLES}")
             };
             if let Err(e) = client.batch_execute(&begin) {
                 if !nested {
