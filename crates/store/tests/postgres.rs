@@ -439,3 +439,51 @@ fn a_sequenced_retry_of_a_committed_batch_is_not_appended_twice() {
     ));
     assert_eq!(store.size().unwrap(), 2);
 }
+
+#[test]
+fn a_version_6_log_is_migrated_with_its_interior_nodes() {
+    let schema = fresh_schema();
+    let mut log = Log::new(connect(&schema)).unwrap();
+    for batch in 0..7 {
+        let payloads: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("entry {batch} {i}").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        log.append(&refs).unwrap();
+    }
+    let root = log.root();
+    drop(log);
+    // Back to the version-6 layout behind the store's back: the interior nodes in a table of their own,
+    // no `nodes` column, no functions, no record of migration 7.
+    raw_client()
+        .batch_execute(&format!(
+            "SET search_path TO {schema};
+             CREATE TABLE log_nodes (level SMALLINT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL,
+                                     PRIMARY KEY (level, idx));
+             INSERT INTO log_nodes
+                 SELECT l, ((e.idx + 1) >> l) - 1, substring(e.nodes FROM (l - 1) * 32 + 1 FOR 32)
+                 FROM log_entries e, generate_series(1, 62) AS l WHERE length(e.nodes) >= l * 32;
+             ALTER TABLE log_entries DROP COLUMN nodes;
+             DROP FUNCTION custodia_log_append; DROP FUNCTION custodia_log_frontier;
+             DROP FUNCTION custodia_log_lock;
+             DELETE FROM custodia_schema WHERE version = 7;"
+        ))
+        .unwrap();
+    let nodes: i64 = raw_client()
+        .query_one(&format!("SELECT count(*) FROM {schema}.log_nodes"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        nodes,
+        21 - 21u32.count_ones() as i64,
+        "n − popcount(n) interior nodes"
+    );
+    // Connecting migrates: the nodes move into their rows, and the log reads and grows as before.
+    let mut log = Log::new(connect(&schema)).unwrap();
+    assert_eq!(log.store().schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(log.root(), root);
+    log.append(&[b"after the migration"]).unwrap();
+    log.append_sequenced(&[b"sequenced", b"after it"]).unwrap();
+    let signer = common::signer();
+    assert_eq!(log.verify(&common::policy(&signer)).unwrap().size(), 24);
+}
