@@ -10,7 +10,9 @@ use custodia_crypto::{
     BlindIndex, CryptoError, DekId, DestructionEvidence, InsertOutcome, KeyStore, SealedSection,
     SectionInsert, SectionRows, SectionTombstone, VersionedSection, WrappedKey,
 };
-use custodia_ledger::{Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, StoredCheckpoint};
+use custodia_ledger::{
+    Entry, LedgerError, LogStore, MerkleHash, NewEntry, NodeId, Sequenced, StoredCheckpoint,
+};
 use custodia_model::{CustomerId, DataCategory};
 #[cfg(feature = "postgres")]
 use custodia_store::PostgresStore;
@@ -166,6 +168,15 @@ impl LogStore for Backend {
         nodes: &[(NodeId, MerkleHash)],
     ) -> Result<(), LedgerError> {
         each!(self, s => s.append(start, entries, nodes))
+    }
+    fn append_sequenced(
+        &self,
+        expected: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+        retry: bool,
+    ) -> Result<Sequenced, LedgerError> {
+        each!(self, s => s.append_sequenced(expected, entries, nodes, retry))
     }
     fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
         each!(self, s => s.entries(range))

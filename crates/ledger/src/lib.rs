@@ -123,6 +123,6 @@ pub use note::{
 };
 pub use proof::{ConsistencyProof, InclusionProof, verify_consistency, verify_inclusion};
 pub use redaction::{REDACTION_TAG, RedactionRecord};
-pub use store::{Entry, EntryContent, LogStore, NewEntry, StoredCheckpoint, already_appended};
+pub use store::{Entry, EntryContent, LogStore, NewEntry, Sequenced, StoredCheckpoint, already_appended};
 pub use tree::NodeId;
 pub use verify::VerifiedLog;

@@ -11,7 +11,7 @@ use crate::hash::{MerkleHash, SALT_LEN, Salt, leaf_hash_into, node_hash};
 use crate::note::NoteSigner;
 use crate::proof::{ConsistencyProof, InclusionProof};
 use crate::redaction::{REDACTION_TAG, RedactionRecord};
-use crate::store::{Entry, LogStore, NewEntry, StoredCheckpoint};
+use crate::store::{Entry, LogStore, NewEntry, Sequenced, StoredCheckpoint};
 use crate::tree::{self, NodeId, Plan};
 
 /// What an append did: the index of the first new entry and the new tree size. The batch's entries
@@ -190,7 +190,36 @@ impl<S: LogStore> Log<S> {
         self.append_unchecked(payloads)
     }
 
+    /// Appends a batch at the end of the log, wherever the end is by the time the store takes its lock
+    /// ([`LogStore::append_sequenced`]): for several writers sharing one log (service instances on one
+    /// PostgreSQL schema), where [`Log::append`] would refuse with [`LedgerError::Conflict`] each time
+    /// another writer got there first. The entries' indices are in the returned [`Appended`]; this log's
+    /// view moves to the end of the batch. Same salts, reserved-payload check and retry-without-duplicates
+    /// as [`Log::append`].
+    ///
+    /// Use it only where an entry's meaning does not depend on what precedes it in the log: a caller that
+    /// checks the log and then appends relies on [`Log::append`]'s conflict instead. With a store that
+    /// does not sequence (the default of the trait: SQLite, memory), this reloads and retries on a
+    /// conflict, up to 64 times before it returns the conflict.
+    pub fn append_sequenced(&mut self, payloads: &[&[u8]]) -> Result<Appended, LedgerError> {
+        if let Some(position) = payloads.iter().position(|p| p.starts_with(REDACTION_TAG)) {
+            return Err(LedgerError::ReservedPayload { position });
+        }
+        let mut conflicts = 0u32;
+        loop {
+            match self.append_placed(payloads, true) {
+                Err(LedgerError::Conflict { .. }) if conflicts < 64 => conflicts += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
     fn append_unchecked(&mut self, payloads: &[&[u8]]) -> Result<Appended, LedgerError> {
+        self.append_placed(payloads, false)
+    }
+
+    /// One attempt at an append, positional or (`sequenced`) wherever the store's end is.
+    fn append_placed(&mut self, payloads: &[&[u8]], sequenced: bool) -> Result<Appended, LedgerError> {
         let start = self.size;
         let count = payloads.len() as u64;
         let end = start.checked_add(count).ok_or(LedgerError::SizeOutOfRange {
@@ -213,6 +242,7 @@ impl<S: LogStore> Log<S> {
                     .zip(payloads)
                     .all(|(a, b)| a.as_slice() == *b)
         });
+        let is_retry = retry.is_some();
         let drawn = match retry {
             Some(pending) => {
                 salt_bytes = pending.salts;
@@ -220,7 +250,8 @@ impl<S: LogStore> Log<S> {
             }
             None => draw_salts(&mut salt_bytes, payloads.len()),
         };
-        let result = drawn.and_then(|()| self.hash_and_store(start, end, payloads, &salt_bytes));
+        let placement = sequenced.then_some(is_retry);
+        let result = drawn.and_then(|()| self.hash_and_store(start, end, payloads, &salt_bytes, placement));
         if let Err(error) = &result
             && !matches!(error, LedgerError::Conflict { .. } | LedgerError::Random)
         {
@@ -235,13 +266,15 @@ impl<S: LogStore> Log<S> {
         result
     }
 
-    /// Hashes a batch whose salts are drawn, and hands it to the store.
+    /// Hashes a batch whose salts are drawn, and hands it to the store: at `start` exactly, or with
+    /// `sequenced = Some(retry)` wherever the store's end is.
     fn hash_and_store(
         &mut self,
         start: u64,
         end: u64,
         payloads: &[&[u8]],
         salt_bytes: &[u8],
+        sequenced: Option<bool>,
     ) -> Result<Appended, LedgerError> {
         let mut frontier = self.frontier.clone();
         let mut entries = Vec::with_capacity(payloads.len());
@@ -268,14 +301,49 @@ impl<S: LogStore> Log<S> {
             }
             frontier.push(hash);
         }
-        match self.store.append(start, &entries, &nodes) {
-            Ok(()) => {
+        let placed = match sequenced {
+            None => self
+                .store
+                .append(start, &entries, &nodes)
+                .map(|()| Sequenced::at_expected(start)),
+            Some(retry) => self.store.append_sequenced(start, &entries, &nodes, retry),
+        };
+        match placed {
+            Ok(placed) if placed.first_index() == start => {
                 self.size = end;
                 self.frontier = frontier;
                 self.suffixes = OnceLock::new();
                 Ok(Appended {
                     first_index: start,
                     size: end,
+                })
+            }
+            Ok(placed) => {
+                // Another writer appended first and the store placed the batch after it, hashing the
+                // interior nodes from its own right edge: that edge replaces this log's stale one.
+                let first = placed.first_index();
+                let size = first
+                    .checked_add(end - start)
+                    .ok_or(LedgerError::SizeOutOfRange {
+                        size: u64::MAX,
+                        log_size: first,
+                    })?;
+                let edge = placed.frontier().ok_or(LedgerError::CorruptStore {
+                    what: "sequenced right edge",
+                    index: first,
+                })?;
+                if edge.len() != size.count_ones() as usize {
+                    return Err(LedgerError::CorruptStore {
+                        what: "sequenced right edge",
+                        index: size,
+                    });
+                }
+                self.size = size;
+                self.frontier = edge.to_vec();
+                self.suffixes = OnceLock::new();
+                Ok(Appended {
+                    first_index: first,
+                    size,
                 })
             }
             Err(conflict @ LedgerError::Conflict { .. }) => {

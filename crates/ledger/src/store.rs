@@ -133,6 +133,43 @@ impl StoredCheckpoint {
     }
 }
 
+/// Where a sequenced append landed ([`LogStore::append_sequenced`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequenced {
+    first_index: u64,
+    frontier: Option<Vec<MerkleHash>>,
+}
+
+impl Sequenced {
+    /// The batch went exactly where the caller expected, with the caller's interior nodes.
+    pub fn at_expected(first_index: u64) -> Self {
+        Self {
+            first_index,
+            frontier: None,
+        }
+    }
+
+    /// The store put the batch at `first_index` (another writer had appended since the caller last looked)
+    /// and hashed its interior nodes from its own right edge; `frontier` is the right edge after the batch
+    /// (one hash per set bit of the new size, largest subtree first).
+    pub fn moved(first_index: u64, frontier: Vec<MerkleHash>) -> Self {
+        Self {
+            first_index,
+            frontier: Some(frontier),
+        }
+    }
+
+    /// Index of the batch's first entry.
+    pub fn first_index(&self) -> u64 {
+        self.first_index
+    }
+
+    /// The right edge after the batch when the store placed it elsewhere than expected.
+    pub fn frontier(&self) -> Option<&[MerkleHash]> {
+        self.frontier.as_deref()
+    }
+}
+
 /// Where a log keeps its entries, its perfect-subtree hashes and its checkpoints. [`crate::MemoryStore`]
 /// implements it here; `custodia-store` implements it for SQLite and PostgreSQL. Consumers are generic
 /// over it and never name a backend.
@@ -174,6 +211,31 @@ pub trait LogStore {
         entries: &[NewEntry<'_>],
         nodes: &[(NodeId, MerkleHash)],
     ) -> Result<(), LedgerError>;
+
+    /// Appends `entries` at the end of the log, wherever the end is when the store takes its lock: a
+    /// store-side sequencer, for several writers sharing one log. `expected` is where the caller believes
+    /// the end is and `nodes` are the interior nodes for that position; if the store's size is `expected`
+    /// this is [`LogStore::append`]. Otherwise a store that sequences places the batch at its true end,
+    /// hashes the interior nodes from its own right edge and returns that edge
+    /// ([`Sequenced::moved`]), so a writer whose view is stale never has to retry.
+    ///
+    /// **Idempotent** like `append`: with `retry` (the caller lost the outcome of an earlier call with the
+    /// very same entries) a store that finds these leaf hashes at or after `expected` returns where they
+    /// are and writes nothing.
+    ///
+    /// The default is positional: `append(expected, …)`, refusing a stale `expected` with
+    /// [`LedgerError::Conflict`] (the caller reloads and tries again). The PostgreSQL store sequences.
+    fn append_sequenced(
+        &self,
+        expected: u64,
+        entries: &[NewEntry<'_>],
+        nodes: &[(NodeId, MerkleHash)],
+        retry: bool,
+    ) -> Result<Sequenced, LedgerError> {
+        let _ = retry;
+        self.append(expected, entries, nodes)
+            .map(|()| Sequenced::at_expected(expected))
+    }
 
     /// The entries with indices in `range`, in order. Must refuse a range that reaches past the size
     /// with [`LedgerError::IndexOutOfRange`].
@@ -222,6 +284,15 @@ macro_rules! forward_log_store {
             nodes: &[(NodeId, MerkleHash)],
         ) -> Result<(), LedgerError> {
             (**self).append(start, entries, nodes)
+        }
+        fn append_sequenced(
+            &self,
+            expected: u64,
+            entries: &[NewEntry<'_>],
+            nodes: &[(NodeId, MerkleHash)],
+            retry: bool,
+        ) -> Result<Sequenced, LedgerError> {
+            (**self).append_sequenced(expected, entries, nodes, retry)
         }
         fn entries(&self, range: Range<u64>) -> Result<Vec<Entry>, LedgerError> {
             (**self).entries(range)

@@ -141,3 +141,37 @@ fn a_stale_writer_with_another_batch_is_still_a_conflict() {
         "the same payload by another writer is another entry"
     );
 }
+
+#[test]
+fn a_sequenced_append_on_a_store_that_does_not_sequence_reloads_and_lands_at_the_end() {
+    let store = MemoryStore::new();
+    let mut a = Log::new(&store).unwrap();
+    let mut b = Log::new(&store).unwrap();
+    a.append(&[b"a1", b"a2", b"a3"]).unwrap();
+    // b's view (size 0) is stale: the trait's default refuses, the log reloads and tries again.
+    let placed = b.append_sequenced(&[b"b1", b"b2"]).unwrap();
+    assert_eq!(placed.indices(), 3..5);
+    assert_eq!(b.size(), 5);
+    a.reload().unwrap();
+    assert_eq!(a.root(), b.root());
+    // A reserved payload is refused here too.
+    assert!(matches!(
+        b.append_sequenced(&[custodia_ledger::REDACTION_TAG]),
+        Err(LedgerError::ReservedPayload { position: 0 })
+    ));
+}
+
+#[test]
+fn a_sequenced_retry_after_a_lost_commit_appends_nothing_twice() {
+    let store = LostCommit::default();
+    let mut log = Log::new(&store).unwrap();
+    log.append_sequenced(&[b"one"]).unwrap();
+    store.lose_next.store(true, Ordering::SeqCst);
+    log.append_sequenced(&[b"two", b"three"]).unwrap_err();
+    let retried = log.append_sequenced(&[b"two", b"three"]).unwrap();
+    assert_eq!(retried.indices(), 1..3);
+    assert_eq!(
+        payloads(&log),
+        [b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+    );
+}

@@ -370,3 +370,120 @@ fn the_keyring_state_and_shredded_kek_versions_persist_and_a_retirement_rewraps(
         Err(CryptoError::KeyringStateRegressed { .. })
     ));
 }
+
+#[test]
+fn sequenced_appends_from_stale_writers_land_at_the_end_and_verify() {
+    let schema = fresh_schema();
+    let mut a = Log::new(connect(&schema)).unwrap();
+    let mut b = Log::new(connect(&schema)).unwrap();
+    // b's view is stale after each of a's appends; the store places b's batch after a's, hashes its
+    // interior nodes from the stored right edge and hands b the new edge.
+    let mut expected_size = 0u64;
+    for round in 0..20u64 {
+        let size_a = 1 + round % 3;
+        let payloads: Vec<Vec<u8>> = (0..size_a)
+            .map(|i| format!("a {round} {i}").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let placed = a.append_sequenced(&refs).unwrap();
+        assert_eq!(placed.first_index(), expected_size);
+        expected_size += size_a;
+        let payloads: Vec<Vec<u8>> = (0..5u64).map(|i| format!("b {round} {i}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let placed = b.append_sequenced(&refs).unwrap();
+        assert_eq!(placed.first_index(), expected_size, "round {round}");
+        expected_size += 5;
+        assert_eq!(b.size(), expected_size);
+    }
+    // The positional append still refuses a stale view.
+    assert!(matches!(a.append(&[b"stale"]), Err(LedgerError::Conflict { .. })));
+    let reread = Log::new(connect(&schema)).unwrap();
+    assert_eq!(reread.size(), expected_size);
+    assert_eq!(
+        reread.root(),
+        b.root(),
+        "the edge the store handed back is the stored tree's"
+    );
+    let signer = common::signer();
+    let verified = reread.verify(&common::policy(&signer)).unwrap();
+    assert_eq!(verified.size(), expected_size);
+}
+
+#[test]
+fn a_sequenced_retry_of_a_committed_batch_is_not_appended_twice() {
+    use custodia_ledger::{LogStore, NewEntry, Salt, leaf_hash};
+    let schema = fresh_schema();
+    let store = connect(&schema);
+    let salt = Salt::from_slice(&[7u8; 32]).unwrap();
+    let payload = b"committed, answer lost".as_slice();
+    let entry = NewEntry::new(leaf_hash(&salt, payload), salt, payload);
+    let first = store.append_sequenced(0, &[entry], &[], false).unwrap();
+    assert_eq!(first.first_index(), 0);
+    // Another writer appends after it; then the retry comes, with the caller's stale view of size 0.
+    let mut other = Log::new(connect(&schema)).unwrap();
+    other.append_sequenced(&[b"someone else"]).unwrap();
+    let again = store.append_sequenced(0, &[entry], &[], true).unwrap();
+    assert_eq!(again.first_index(), 0);
+    assert_eq!(store.size().unwrap(), 2);
+    // Not a retry: a positional append of the same rows at a stale start is a conflict, not a write.
+    assert!(matches!(
+        store.append(
+            0,
+            &[NewEntry::new(leaf_hash(&salt, b"other"), salt, b"other")],
+            &[]
+        ),
+        Err(LedgerError::Conflict {
+            expected: 0,
+            actual: 2
+        })
+    ));
+    assert_eq!(store.size().unwrap(), 2);
+}
+
+#[test]
+fn a_version_6_log_is_migrated_with_its_interior_nodes() {
+    let schema = fresh_schema();
+    let mut log = Log::new(connect(&schema)).unwrap();
+    for batch in 0..7 {
+        let payloads: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("entry {batch} {i}").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        log.append(&refs).unwrap();
+    }
+    let root = log.root();
+    drop(log);
+    // Back to the version-6 layout behind the store's back: the interior nodes in a table of their own,
+    // no `nodes` column, no functions, no record of migration 7.
+    raw_client()
+        .batch_execute(&format!(
+            "SET search_path TO {schema};
+             CREATE TABLE log_nodes (level SMALLINT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL,
+                                     PRIMARY KEY (level, idx));
+             INSERT INTO log_nodes
+                 SELECT l, ((e.idx + 1) >> l) - 1, substring(e.nodes FROM (l - 1) * 32 + 1 FOR 32)
+                 FROM log_entries e, generate_series(1, 62) AS l WHERE length(e.nodes) >= l * 32;
+             ALTER TABLE log_entries DROP COLUMN nodes;
+             DROP FUNCTION custodia_log_append; DROP FUNCTION custodia_log_frontier;
+             DROP FUNCTION custodia_log_lock;
+             DELETE FROM custodia_schema WHERE version = 7;"
+        ))
+        .unwrap();
+    let nodes: i64 = raw_client()
+        .query_one(&format!("SELECT count(*) FROM {schema}.log_nodes"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        nodes,
+        21 - 21u32.count_ones() as i64,
+        "n − popcount(n) interior nodes"
+    );
+    // Connecting migrates: the nodes move into their rows, and the log reads and grows as before.
+    let mut log = Log::new(connect(&schema)).unwrap();
+    assert_eq!(log.store().schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(log.root(), root);
+    log.append(&[b"after the migration"]).unwrap();
+    log.append_sequenced(&[b"sequenced", b"after it"]).unwrap();
+    let signer = common::signer();
+    assert_eq!(log.verify(&common::policy(&signer)).unwrap().size(), 24);
+}

@@ -118,7 +118,13 @@ fn writer_child(args: &[String]) {
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let started = Instant::now();
         loop {
-            match log.append(&refs) {
+            // Odd writers use the store's sequencer, even ones the positional append: both must hold.
+            let outcome = if writer.parse::<usize>().unwrap() % 2 == 1 {
+                log.append_sequenced(&refs)
+            } else {
+                log.append(&refs)
+            };
+            match outcome {
                 Ok(_) => break,
                 Err(LedgerError::Conflict { .. }) => {}
                 Err(other) => {

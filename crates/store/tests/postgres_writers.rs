@@ -1,4 +1,4 @@
-//! Four processes appending 2,500 entries each to one PostgreSQL log (feature `postgres-tests`, server from `CUSTODIA_PG_URL`): no fork, no gap, no duplicate.
+//! Four processes appending 2,500 entries each to one PostgreSQL log (feature `postgres-tests`, server from `CUSTODIA_PG_URL`), two positionally and two through the store's sequencer: no fork, no gap, no duplicate, and no sequenced append refused.
 //!
 //! A `harness = false` test binary: its test re-runs the binary as the writers
 //! (`postgres_writers --child write <schema> <writer>`, see `harness`), so a writer is never a test of its
@@ -61,6 +61,7 @@ fn pg_writer_child(args: &[String]) {
     let [schema, writer] = args else {
         panic!("usage: --child write <schema> <writer>, got {args:?}");
     };
+    let sequenced = writer.parse::<usize>().unwrap() % 2 == 1;
     let mut log = Log::new(connect(schema)).unwrap();
     let mut written = 0;
     let mut conflicts = 0u64;
@@ -69,7 +70,13 @@ fn pg_writer_child(args: &[String]) {
             .map(|n| format!("writer {writer} entry {n}").into_bytes())
             .collect();
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        match log.append(&refs) {
+        // Odd writers use the store's sequencer (which never refuses), even ones the positional append.
+        let outcome = if sequenced {
+            log.append_sequenced(&refs)
+        } else {
+            log.append(&refs)
+        };
+        match outcome {
             Ok(_) => written += BATCH,
             // Another writer got there first; the log has re-read the store's right edge. Retry.
             Err(LedgerError::Conflict { .. }) => conflicts += 1,
@@ -107,6 +114,12 @@ fn four_processes_append_to_one_log() {
         );
         for line in stdout.lines().filter(|l| l.starts_with("WRITER-DONE")) {
             eprintln!("{line}");
+            if writer % 2 == 1 {
+                assert!(
+                    line.ends_with(" conflicts=0"),
+                    "a sequenced writer was refused: {line}"
+                );
+            }
         }
     }
 

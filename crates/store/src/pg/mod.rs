@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use postgres::config::SslMode as ClientSslMode;
 use postgres::error::SqlState;
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::StoreError;
@@ -148,18 +148,24 @@ impl PostgresConfig {
 /// commit never duplicates entries.
 ///
 /// **Several writers.** Any number of processes may hold a `PostgresStore` on the same schema and
-/// append to the one log. Each append runs in one transaction that first takes
-/// `LOCK TABLE log_entries IN EXCLUSIVE MODE` — writers queue there, readers are not blocked — then
-/// reads the current size and refuses with [`custodia_ledger::LedgerError::Conflict`] unless it is the
-/// writer's expected start. A [`custodia_ledger::Log`] that gets the conflict re-reads the store's right
-/// edge and the caller retries, so every node hash is computed from the store's true state: no fork, no
-/// gap, and the primary key on the index rules out duplicates.
+/// append to the one log. An append is one prepared call of the server-side function
+/// `custodia_log_append` (schema migration 7), one round trip, in a transaction of its own: it first
+/// takes `LOCK TABLE log_entries IN EXCLUSIVE MODE` — writers queue there, readers are not blocked —
+/// then reads the current size. A positional append ([`custodia_ledger::Log::append`]) is refused with
+/// [`custodia_ledger::LedgerError::Conflict`] unless the size is the writer's expected start; the log
+/// re-reads the store's right edge and the caller retries. A sequenced append
+/// ([`custodia_ledger::Log::append_sequenced`]) is placed at the end whatever the writer expected: the
+/// function hashes the batch's interior nodes from the stored right edge and returns the new edge, so
+/// several writers never retry. Either way every node hash is computed from the store's true state: no
+/// fork, no gap, and the primary key on the index rules out duplicates.
 ///
 /// **Erasure.** PostgreSQL keeps deleted or updated row versions in its files until `VACUUM` reuses the
 /// space (and in its WAL archives): a redaction or purge is logically immediate, physically eventual.
 /// Sections and wrapped keys are ciphertext, so crypto-shredding is what makes erasure final.
 pub struct PostgresStore {
     client: Mutex<Client>,
+    /// The hot statements, prepared once per connection (a reconnect empties it), keyed by their text.
+    statements: Mutex<Vec<(&'static str, Statement)>>,
     connector: Connector,
     schema: String,
     /// Keeps other threads out while a unit of work is open ([`crate::UnitOfWork`]).
@@ -267,6 +273,7 @@ impl PostgresStore {
         select_schema(&mut client, &schema)?;
         Ok(Self {
             client: Mutex::new(client),
+            statements: Mutex::new(Vec::new()),
             connector,
             schema,
             gate: UnitGate::default(),
@@ -342,8 +349,30 @@ impl PostgresStore {
             let mut fresh = self.connector.open(&self.schema)?;
             select_schema(&mut fresh, &self.schema)?;
             *guard = fresh;
+            // Prepared statements belong to the connection that prepared them.
+            self.statements
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
         }
         Ok(guard)
+    }
+
+    /// `sql` prepared on `client` (the connection guarded by [`PostgresStore::client`]): from the cache
+    /// after the first call on this connection, so a hot statement is parsed and planned once and each
+    /// call is one round trip.
+    pub(crate) fn prepared(
+        &self,
+        client: &mut Client,
+        sql: &'static str,
+    ) -> Result<Statement, postgres::Error> {
+        let mut cache = self.statements.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, statement)) = cache.iter().find(|(text, _)| *text == sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        cache.push((sql, statement.clone()));
+        Ok(statement)
     }
 
     /// Begins a seam call's write transaction on `client`: a savepoint when the current thread's unit of
@@ -418,7 +447,8 @@ fn migrate(client: &mut Client, schema: &str) -> Result<(), StoreError> {
         applied.push((version, name));
     }
     for migration in schema::pending(&applied)? {
-        tx.batch_execute(migration.postgres)
+        // `@schema@` names the store's schema in full (checked to be a plain identifier at configuration).
+        tx.batch_execute(&migration.postgres.replace("@schema@", schema))
             .map_err(err("apply a schema migration"))?;
         let version = i32::try_from(migration.version).map_err(|_| StoreError::OutOfRange {
             field: "schema version",

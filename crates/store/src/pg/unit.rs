@@ -9,7 +9,7 @@ use crate::unit::{Leave, UnitOfWork};
 
 /// Every table a unit of work may write, in one fixed order (so that two units never deadlock on them).
 /// `EXCLUSIVE` lets readers through and queues every other writer, in this process or another instance.
-const LOCK_TABLES: &str = "LOCK TABLE log_entries, log_nodes, log_checkpoints, sections, section_tombstones, \
+const LOCK_TABLES: &str = "LOCK TABLE log_entries, log_checkpoints, sections, section_tombstones, \
                            wrapped_keys, blind_index, key_tombstones, keyring_state, kek_shreds, records \
                            IN EXCLUSIVE MODE";
 
@@ -175,7 +175,9 @@ impl UnitOfWork for PostgresStore {
             let begin = if nested {
                 "SAVEPOINT custodia_unit".to_owned()
             } else {
-                format!("BEGIN; {LOCK_TABLES}")
+                // The log appenders' advisory lock first, as every append takes it (schema migration 7),
+                // then the tables: one order for all, so a unit and an append never deadlock.
+                format!("BEGIN; SELECT custodia_log_lock(); {LOCK_TABLES}")
             };
             if let Err(e) = client.batch_execute(&begin) {
                 if !nested {
