@@ -87,6 +87,8 @@ pub struct Brokerage {
     pub(crate) access_log: custodia_access::LogSettings,
     /// Principals as last decoded, with the stored bytes they came from (see `Brokerage::principal`).
     pub(crate) principals: crate::access::PrincipalMemo,
+    /// Notices as last decoded, with the ledger payloads they came from (see `Brokerage::consent_view`).
+    pub(crate) notices: crate::consent::NoticeMemo,
     persisted_wraps: AtomicU64,
     _lock: Option<StoreLock>,
 }
@@ -210,6 +212,7 @@ impl Brokerage {
             sensitivity: config.sensitivity,
             access_log: custodia_access::LogSettings::new(config.access_log.retention_months)?,
             principals: crate::access::PrincipalMemo::default(),
+            notices: crate::consent::NoticeMemo::default(),
             persisted_wraps: AtomicU64::new(persisted),
             _lock: lock,
         })

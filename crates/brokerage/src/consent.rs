@@ -6,6 +6,7 @@
 //! found through `consent/by-customer` — and builds a small index over them.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use custodia_consent::{
@@ -392,7 +393,7 @@ impl Brokerage {
                     view.index.skip(entry.index())?;
                     continue;
                 }
-                let record = ConsentRecord::decode(entry.index(), payload)?;
+                let record = self.notices.decode(entry.index(), payload)?;
                 if let ConsentRecord::Event(event) = &record {
                     view.observe(event)?;
                 }
@@ -401,6 +402,39 @@ impl Brokerage {
             start = end;
         }
         Ok(view)
+    }
+}
+
+/// How many decoded notices [`NoticeMemo`] keeps before it starts again (a brokerage publishes a few
+/// notice versions a year).
+const NOTICE_MEMO_LIMIT: usize = 256;
+
+/// Decoded notice records keyed by ledger index, each with the payload bytes it was decoded from. Every
+/// consent view takes in every published notice, and decoding one (its full text, purposes, recipients) was
+/// most of a gated read's consent-basis cost; a view reads the payload bytes every time and reuses the
+/// decoded notice only when they are byte for byte the ones decoded before — decoding is a pure function of
+/// the bytes, so the view, and every answer drawn from it (PIPL Arts 13, 14), is the same as without the
+/// memo, whichever process wrote the ledger. Events are never kept: only notices, which are public.
+#[derive(Default)]
+pub(crate) struct NoticeMemo(Mutex<HashMap<u64, (Vec<u8>, ConsentRecord)>>);
+
+impl NoticeMemo {
+    /// [`ConsentRecord::decode`] of the payload at `index`, through the memo for notices.
+    pub(crate) fn decode(&self, index: u64, payload: &[u8]) -> Result<ConsentRecord, BrokerageError> {
+        let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, record)) = memo.get(&index)
+            && seen.as_slice() == payload
+        {
+            return Ok(record.clone());
+        }
+        let record = ConsentRecord::decode(index, payload)?;
+        if matches!(record, ConsentRecord::Notice(_)) {
+            if memo.len() >= NOTICE_MEMO_LIMIT {
+                memo.clear();
+            }
+            memo.insert(index, (payload.to_vec(), record.clone()));
+        }
+        Ok(record)
     }
 }
 

@@ -342,6 +342,32 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             $fn$;
         "#,
     },
+    // SQLite keeps a WITHOUT ROWID table's whole row in its primary-key b-tree, and a seek that compares
+    // against a row too large for its page (a sealed facts record, a list of holds: anything over about a
+    // thousand bytes at 4 KiB pages) reads the row's overflow pages from the file at every step of the
+    // search — in the profile of a gated read (issue 17) a fifth of its time went to one principal lookup
+    // doing exactly that. SQLite's own advice is WITHOUT ROWID only for rows under a twentieth of a page. So
+    // the records live in a rowid table with the same key as a unique index (keys only: a seek never touches
+    // a value). PostgreSQL's heap and its primary-key index already keep values out of the search.
+    Migration {
+        version: 8,
+        name: "records by rowid",
+        sqlite: "
+            CREATE TABLE records_by_rowid (
+                id INTEGER PRIMARY KEY,
+                namespace TEXT NOT NULL,
+                key BLOB NOT NULL,
+                value BLOB NOT NULL,
+                UNIQUE (namespace, key)
+            );
+            INSERT INTO records_by_rowid (namespace, key, value)
+                SELECT namespace, key, value FROM records ORDER BY namespace, key;
+            DROP TABLE records;
+            ALTER TABLE records_by_rowid RENAME TO records;
+        ",
+        // Nothing to change; the migration is recorded so both backends stay at one version.
+        postgres: "SELECT 1;",
+    },
 ];
 
 /// The newest schema version this build knows.

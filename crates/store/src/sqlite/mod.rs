@@ -456,6 +456,66 @@ mod tests {
     }
 
     #[test]
+    fn records_of_a_version_6_file_move_to_the_rowid_table_intact() {
+        use crate::records::Records;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        let big = vec![7u8; 20_000];
+        {
+            // A file as a build at schema version 6 left it (records WITHOUT ROWID), with a small and a large
+            // record.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE custodia_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+            )
+            .unwrap();
+            for migration in &schema::MIGRATIONS[..6] {
+                conn.execute_batch(migration.sqlite).unwrap();
+                conn.execute(
+                    "INSERT INTO custodia_schema (version, name) VALUES (?1, ?2)",
+                    rusqlite::params![migration.version, migration.name],
+                )
+                .unwrap();
+            }
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            let insert = "INSERT INTO records (namespace, key, value) VALUES (?1, ?2, ?3)";
+            conn.execute(
+                insert,
+                rusqlite::params!["probe/a", b"small".as_slice(), b"v".as_slice()],
+            )
+            .unwrap();
+            conn.execute(
+                insert,
+                rusqlite::params!["probe/a", b"large".as_slice(), big.as_slice()],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path, &SqliteConfig::new()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), schema::SCHEMA_VERSION);
+        let ns = crate::Namespace::new("probe/a");
+        assert_eq!(
+            store.record(ns, b"small").unwrap().as_deref(),
+            Some(b"v".as_slice())
+        );
+        assert_eq!(store.record(ns, b"large").unwrap(), Some(big));
+        let sql: String = store
+            .conn()
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 'records'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+        // The upsert still finds the key through the unique index.
+        store.put_record(ns, b"small", b"w").unwrap();
+        assert_eq!(
+            store.record(ns, b"small").unwrap().as_deref(),
+            Some(b"w".as_slice())
+        );
+        store.check_integrity().unwrap();
+    }
+
+    #[test]
     fn a_fresh_store_is_at_the_newest_schema() {
         let store = SqliteStore::open_in_memory(&SqliteConfig::new()).unwrap();
         assert_eq!(store.schema_version().unwrap(), schema::SCHEMA_VERSION);
