@@ -141,7 +141,7 @@ fn run(args: &Args) -> Fallible<bool> {
     let (seller, buyer) = (open(out, "seller", &clock)?, open(out, "buyer", &clock)?);
     let actor = |id: &str| ActorId::new(id);
 
-    // The seller's book, onboarded with the notice each customer was shown and the consents they gave.
+    // The seller's book, onboarded in id order with the notice each customer was shown and their consents.
     let published = at_nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?;
     let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", published)?;
     seller.publish_notice(&notice)?;
@@ -150,7 +150,7 @@ fn run(args: &Args) -> Fallible<bool> {
     let (clerk, form) = (actor("clerk-0001")?, Digest::of(b"onboarding form"));
     let recording = Recording::on_the_day(notice.reference(), clerk.clone(), form);
     let mut batch = Vec::with_capacity(BATCH.get());
-    for item in SyntheticBook::stream(&book, book_date)? {
+    for item in SyntheticBook::stream_in_id_order(&book, book_date)? {
         let c = item?;
         let mut consents = Vec::new();
         for fact in &c.consents {
