@@ -34,6 +34,7 @@ use custodia_synthetic::staff::{Staff, sign_each};
 const USAGE: &str = "usage: license_transfer --out DIR [--customers N] [--seed S]";
 /// The most customers one run takes: the scale the memory target (< 512 MiB) is measured at.
 const MAX_CUSTOMERS: u64 = 1_000_000;
+const BATCH: std::num::NonZeroUsize = std::num::NonZeroUsize::new(2000).unwrap(); // per transaction: issue 22
 
 type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -128,7 +129,7 @@ fn open(out: &Path, name: &str, clock: &ManualClock) -> Fallible<Brokerage> {
     let config = BrokerageConfig::sqlite(out.join(format!("{name}.sqlite"))).with_clock(clock.clone());
     let key = KeyFile::create(out.join(format!("{name}.key")))?;
     let config = config.with_origin(format!("{name}.example/ledger"));
-    Ok(Brokerage::open(config, &key)?)
+    Ok(Brokerage::open(config.with_batch(BATCH), &key)?)
 }
 
 fn run(args: &Args) -> Fallible<bool> {
@@ -140,7 +141,7 @@ fn run(args: &Args) -> Fallible<bool> {
     let (seller, buyer) = (open(out, "seller", &clock)?, open(out, "buyer", &clock)?);
     let actor = |id: &str| ActorId::new(id);
 
-    // The seller's book, onboarded with the notice each customer was shown and the consents they gave.
+    // The seller's book, onboarded in id order with the notice each customer was shown and their consents.
     let published = at_nine(NaiveDate::from_ymd_opt(2005, 1, 1).ok_or("date")?)?;
     let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", published)?;
     seller.publish_notice(&notice)?;
@@ -148,15 +149,15 @@ fn run(args: &Args) -> Fallible<bool> {
     (book.seed, book.customers) = (args.seed, args.customers);
     let (clerk, form) = (actor("clerk-0001")?, Digest::of(b"onboarding form"));
     let recording = Recording::on_the_day(notice.reference(), clerk.clone(), form);
-    let mut batch = Vec::with_capacity(2000);
-    for item in SyntheticBook::stream(&book, book_date)? {
+    let mut batch = Vec::with_capacity(BATCH.get());
+    for item in SyntheticBook::stream_in_id_order(&book, book_date)? {
         let c = item?;
         let mut consents = Vec::new();
         for fact in &c.consents {
             consents.extend(consent_events(c.customer.id(), fact, &recording)?);
         }
         batch.push(Onboarding::new(c.customer, notice.reference()).with_consents(consents));
-        if batch.len() == 2000 {
+        if batch.len() == BATCH.get() {
             seller.onboard_batch(std::mem::take(&mut batch), &mut progress_line)?;
         }
     }
@@ -201,9 +202,8 @@ fn run(args: &Args) -> Fallible<bool> {
     let plan = case.execute(Default::default())?;
     let (moving, planned) = (plan.customers_moving, plan.customers);
     eprintln!("day 45: {late} more answers; final plan: {moving} of {planned} customers moving");
-    let package = case.write_package(&out.join("transfer.pkg"))?;
+    let (package, took) = (case.write_package(&out.join("transfer.pkg"))?, elapsed());
     let (moved, sections, bytes) = (package.customers, package.sections, package.package_bytes);
-    let took = elapsed();
     eprintln!("package: {moved} customers, {sections} sections, {bytes} bytes ({took})");
 
     // The buyer, on its own store: verify and adopt the package, sign the receipt; the seller verifies it.

@@ -54,6 +54,22 @@ fn stream_and_random_access_agree_with_generate() {
 }
 
 #[test]
+fn the_id_ordered_stream_is_the_same_book_sorted_by_id() {
+    let cfg = config(300, 5);
+    let mut book: Vec<_> = SyntheticBook::generate(&cfg, as_of())
+        .unwrap()
+        .customers()
+        .to_vec();
+    let ordered: Vec<_> = SyntheticBook::stream_in_id_order(&cfg, as_of())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_ne!(ordered, book, "generation order is not id order");
+    book.sort_by_key(|c| c.customer.id());
+    assert_eq!(ordered, book);
+}
+
+#[test]
 fn ids_are_unique_v7() {
     let book = SyntheticBook::generate(&config(2000, 1), as_of()).unwrap();
     let mut ids: Vec<_> = book.records().map(|c| c.id()).collect();

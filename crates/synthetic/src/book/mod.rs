@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use custodia_model::Customer;
+use custodia_model::CustomerId;
 use custodia_model::DataCategory;
 use custodia_model::ModelError;
 use custodia_model::Purpose;
@@ -172,6 +173,25 @@ impl SyntheticBook {
         })
     }
 
+    /// The same customers as [`SyntheticBook::stream`], in the order of their ids instead of generation
+    /// order: what a real book exported by customer number gives (ids are UUID v7, so that order is also
+    /// the order the customers joined). Onboarding in id order appends to every table keyed by customer
+    /// instead of rewriting a random page of it for each row: onboarding 100,000 customers into SQLite wrote
+    /// 2.6 GB in id order against 10.3 GB in generation order, in 57 s against 123 s (issue 22). The book
+    /// is generated twice — once for the ids (24 bytes a customer held until the end), once for the
+    /// customers, each on demand; an error in the first pass is returned here.
+    pub fn stream_in_id_order(config: &BookConfig, as_of: NaiveDate) -> Result<InIdOrder, ModelError> {
+        let mut order = Self::stream(config, as_of)?
+            .enumerate()
+            .map(|(index, c)| c.map(|c| (c.customer.id(), index as u64)))
+            .collect::<Result<Vec<(CustomerId, u64)>, _>>()?;
+        order.sort_unstable();
+        Ok(InIdOrder {
+            generator: generator::Generator::new(config.clone(), as_of)?,
+            order: order.into_iter(),
+        })
+    }
+
     /// Generates only customer number `index` (0-based) of the book, as the stream would.
     pub fn customer_at(
         config: &BookConfig,
@@ -235,5 +255,26 @@ impl Iterator for SyntheticStream {
         let left = self.generator.config().customers.saturating_sub(self.next);
         let left = usize::try_from(left).unwrap_or(usize::MAX);
         (left, Some(left))
+    }
+}
+
+/// The customers of a synthetic book in id order ([`SyntheticBook::stream_in_id_order`]), each generated on
+/// demand.
+#[derive(Clone, Debug)]
+pub struct InIdOrder {
+    generator: generator::Generator,
+    order: std::vec::IntoIter<(CustomerId, u64)>,
+}
+
+impl Iterator for InIdOrder {
+    type Item = Result<SyntheticCustomer, ModelError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (_, index) = self.order.next()?;
+        Some(self.generator.customer(index))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.order.size_hint()
     }
 }
