@@ -82,18 +82,18 @@
 //!
 //! The main job (`examples/license_transfer.rs`: onboarding, notices, answers, preview, execution, package,
 //! import, receipt, disposition, report, evidence folder), SQLite at full durability, release build, on a
-//! 2-core machine shared with other builds (`/usr/bin/time -v`, "Maximum resident set size"), measured
-//! before the facts were read from the vault and the vault was anchored (both add work per customer;
-//! issue 22 re-measures the final shape):
+//! 2-core machine shared with other builds, 2026-12-02 (BENCHMARKS.md, "The main job at a million
+//! customers", has every phase, the bytes written and the profile):
 //!
-//! | customers | wall time | of which onboarding | peak resident memory |
-//! |---:|---:|---:|---:|
-//! | 10,000 | 13.4 s | 7 s | 24 MiB |
-//! | 100,000 | 139 s | 86 s | 36 MiB |
+//! | customers | wall time | of which onboarding | CPU | peak resident memory | bytes written ÷ files left |
+//! |---:|---:|---:|---:|---:|---:|
+//! | 100,000 | 412 s (at 37 % of the machine) | 129 s | 153 s | 656 MiB | 2.7× |
 //!
-//! Memory holds one batch of customers, the package's O(log n) tree state, and — for the import and the
-//! customers' proofs — the manifest tree (about 80 bytes a customer); the one-million-customer run is the
-//! scale issue's to measure.
+//! Up to the disposition memory stays under 300 MiB (one batch of customers, the package's O(log n) tree
+//! state, the manifest tree for the import and the customers' proofs); the peak is
+//! [`Brokerage::verify_vault`]'s reconciliation, which holds every customer's expected state (~3.5 KB each).
+//! At a million customers the run does not yet meet the scale issue's 90 s and 512 MiB (BENCHMARKS.md says
+//! why and what would).
 //!
 //! ## What it must not do
 //!
