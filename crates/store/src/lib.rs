@@ -26,12 +26,13 @@
 //! ## The key decisions, and why
 //!
 //! **The database's own locking keeps the log whole.** A log append is one transaction that first takes
-//! the database's write lock (`BEGIN IMMEDIATE` on SQLite, `LOCK TABLE … IN EXCLUSIVE MODE` on
-//! PostgreSQL), then checks that the log's size is the writer's expected start and refuses with
-//! [`custodia_ledger::LedgerError::Conflict`] otherwise, then inserts entries and tree nodes. Writers in
-//! other processes therefore never fork the tree, leave a gap or duplicate an index (a primary key on the
-//! index backs this up); the loser re-reads the right edge ([`custodia_ledger::Log`] does so on conflict)
-//! and retries.
+//! the database's write lock (`BEGIN IMMEDIATE` on SQLite; on PostgreSQL the schema's appenders' advisory
+//! lock, inside the server-side `custodia_log_append`), then checks that the log's size is the writer's
+//! expected start and refuses with [`custodia_ledger::LedgerError::Conflict`] otherwise, then inserts
+//! entries and tree nodes. Writers in other processes therefore never fork the tree, leave a gap or
+//! duplicate an index (a primary key on the index backs this up); the loser re-reads the right edge
+//! ([`custodia_ledger::Log`] does so on conflict) and retries — or, on PostgreSQL with
+//! [`custodia_ledger::Log::append_sequenced`], the store places the batch at its end and nobody retries.
 //!
 //! **An acknowledged append survives a crash.** SQLite runs in WAL mode with `synchronous=FULL` by
 //! default ([`Durability::Full`]): when an append returns `Ok`, the batch is on stable storage, through a

@@ -1,4 +1,4 @@
-//! `LogStore` for PostgreSQL: an append is one prepared call of a server-side function that takes the table lock, checks the size (or sequences) and inserts, so it costs one round trip.
+//! `LogStore` for PostgreSQL: an append is one prepared call of a server-side function that takes the appenders' advisory lock, checks the size (or sequences) and inserts, so it costs one round trip.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -242,7 +242,7 @@ impl LogStore for PostgresStore {
         self.append_batch(start, entries, nodes, false, false).map(|_| ())
     }
 
-    /// The store's sequencer: `custodia_log_append` takes the table lock, reads the size, and places the
+    /// The store's sequencer: `custodia_log_append` takes the appenders' advisory lock, reads the size, and places the
     /// batch at the end, hashing its interior nodes from the stored right edge when the end is not
     /// `expected` — one round trip, and no writer ever retries for another's append.
     fn append_sequenced(

@@ -150,7 +150,8 @@ impl PostgresConfig {
 /// **Several writers.** Any number of processes may hold a `PostgresStore` on the same schema and
 /// append to the one log. An append is one prepared call of the server-side function
 /// `custodia_log_append` (schema migration 7), one round trip, in a transaction of its own: it first
-/// takes `LOCK TABLE log_entries IN EXCLUSIVE MODE` — writers queue there, readers are not blocked —
+/// takes the schema's appenders' lock (a transaction-scoped advisory lock, `custodia_log_lock`, which a
+/// unit of work also takes before its table locks) — writers queue there, readers are not blocked —
 /// then reads the current size. A positional append ([`custodia_ledger::Log::append`]) is refused with
 /// [`custodia_ledger::LedgerError::Conflict`] unless the size is the writer's expected start; the log
 /// re-reads the store's right edge and the caller retries. A sequenced append
