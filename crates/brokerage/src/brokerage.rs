@@ -72,7 +72,8 @@ pub struct Brokerage {
     pub(crate) origin: String,
     pub(crate) policy: BasisPolicy,
     pub(crate) profile: Profile,
-    /// The working days deadlines are counted in (Civil Code Art 203).
+    /// The configured working-day calendar (Civil Code Art 203); one recorded in the store wins
+    /// ([`Brokerage::calendar`]).
     pub(crate) calendar: WorkingDayCalendar,
     pub(crate) keyring_config: KeyringConfig,
     pub(crate) batch: NonZeroUsize,

@@ -47,7 +47,7 @@ pub(crate) enum StoreLocation {
 /// | ledger origin | `brokerage.invalid/ledger` | the C2SP checkpoint origin; set your own domain |
 /// | consent bases | `BasisPolicy::cn_insurance_broker` | the legal basis of each purpose (PIPL Art 13) |
 /// | retention profile | `Profile::cn_insurance_broker` | periods and floors (Broker Rule 2018 Art 51, AML Law 2024 Art 34) |
-/// | working-day calendar | `WorkingDayCalendar::mainland_2026` | deadlines that end on a holiday move to the next working day (Civil Code Art 203); past its last day a deadline is an error, never a guess |
+/// | working-day calendar | `WorkingDayCalendar::mainland_2026` | deadlines that end on a holiday move to the next working day (Civil Code Art 203); past its last day a deadline is an error, never a guess; a calendar recorded in the store with `Brokerage::set_calendar` takes precedence |
 /// | blind index | sized for 10 million customers, 3 indexes each | fixed at the store's first opening; later openings keep it |
 /// | keyring | one KEK wraps at most 2³⁰ keys | NIST SP 800-38D §8.3 |
 /// | batch | 500 customers per transaction | [`DEFAULT_BATCH`] |
@@ -142,7 +142,8 @@ impl BrokerageConfig {
     }
 
     /// The same settings with another working-day calendar (the State Council's holidays and make-up
-    /// working days of the years the brokerage's deadlines fall in).
+    /// working days of the years the brokerage's deadlines fall in). It is used while the store has no
+    /// calendar recorded with [`crate::Brokerage::set_calendar`]; once one is recorded, that one is in force.
     pub fn with_calendar(self, calendar: WorkingDayCalendar) -> Self {
         Self {
             calendar: Some(calendar),

@@ -168,6 +168,7 @@ mod alerts;
 mod anchor;
 mod backend;
 mod brokerage;
+mod calendar;
 mod case;
 mod clock;
 mod config;

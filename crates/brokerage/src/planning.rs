@@ -134,6 +134,7 @@ impl Brokerage {
             Some(_) => Some(self.cross_border_year(agreement.transfer_id(), at)?),
             None => None,
         };
+        let calendar = self.calendar()?;
         let (mut exported_non_sensitive, mut exported_sensitive) = (0u64, 0u64);
         self.customer_batches(&mut |batch| {
             let ids: Vec<CustomerId> = batch.iter().map(|(c, _)| *c).collect();
@@ -150,7 +151,7 @@ impl Brokerage {
                 at,
                 as_of: at,
                 thresholds,
-                calendar: &self.calendar,
+                calendar: &calendar,
                 cross_border_year: year,
             };
             let mut planner = Planner::new(agreement, &context)?;

@@ -171,7 +171,7 @@ impl Brokerage {
 
     fn calendars(&self, config: &RightsConfig) -> Result<Calendars, BrokerageError> {
         let mut calendars = Calendars::mainland_2026()?;
-        calendars.mainland = self.calendar.clone();
+        calendars.mainland = self.calendar()?;
         Ok(match &config.eea {
             Some(eea) => calendars.with_eea(eea.clone()),
             None => calendars,

@@ -280,6 +280,38 @@ impl WorkingDayCalendar {
     }
 }
 
+impl WorkingDayCalendar {
+    /// This calendar followed by `next`, which must start on the day after this one's last day: how a
+    /// calendar grows when the State Council publishes the next year's arrangements. The joined calendar is
+    /// named `"<this>+<next>"`; every day keeps the classification of the calendar it came from.
+    pub fn followed_by(&self, next: &WorkingDayCalendar) -> Result<WorkingDayCalendar, ModelError> {
+        if self.fields.last.succ_opt() != Some(next.fields.first) {
+            return Err(ModelError::OutOfRange {
+                field: "calendar.first",
+                allowed: "the day after the last day of the calendar it extends",
+            });
+        }
+        let mut fields = self.fields.clone();
+        fields.name = format!("{}+{}", self.fields.name, next.fields.name);
+        fields.last = next.fields.last;
+        fields.holidays.extend(next.fields.holidays.iter().copied());
+        fields
+            .working_weekends
+            .extend(next.fields.working_weekends.iter().copied());
+        WorkingDayCalendar::new(fields)
+    }
+
+    /// The first day, up to and including `until`, that both calendars know and classify differently (one a
+    /// working day, the other not); `None` when they agree on every such day.
+    pub fn first_disagreement(&self, other: &WorkingDayCalendar, until: NaiveDate) -> Option<NaiveDate> {
+        let from = self.fields.first.max(other.fields.first);
+        let to = until.min(self.fields.last).min(other.fields.last);
+        from.iter_days()
+            .take_while(|day| *day <= to)
+            .find(|day| self.is_working_day(*day).ok() != other.is_working_day(*day).ok())
+    }
+}
+
 impl TryFrom<CalendarFields> for WorkingDayCalendar {
     type Error = ModelError;
 
@@ -358,6 +390,70 @@ mod tests {
         // Saturday 9 May is worked.
         assert_eq!(cal.add_working_days(d(2026, 5, 8), 1).unwrap(), d(2026, 5, 9));
         assert_eq!(cal.add_working_days(d(2026, 5, 8), 0).unwrap(), d(2026, 5, 8));
+    }
+
+    fn year_2027_start() -> WorkingDayCalendar {
+        WorkingDayCalendar::new(CalendarFields {
+            name: "cn-mainland-2027-january".into(),
+            first: d(2027, 1, 1),
+            last: d(2027, 1, 31),
+            holidays: [d(2027, 1, 1)].into_iter().collect(),
+            working_weekends: BTreeSet::new(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_calendar_is_extended_by_the_next_one() {
+        let cal = WorkingDayCalendar::mainland_2026().unwrap();
+        let joined = cal.followed_by(&year_2027_start()).unwrap();
+        assert_eq!(joined.name(), "cn-mainland-2026+cn-mainland-2027-january");
+        assert_eq!((joined.first(), joined.last()), (d(2026, 1, 1), d(2027, 1, 31)));
+        assert!(!joined.is_working_day(d(2026, 10, 1)).unwrap(), "2026 kept");
+        assert!(!joined.is_working_day(d(2027, 1, 1)).unwrap(), "2027's holiday");
+        // 20 December 2026 + 30 days: past the 2026 calendar alone, inside the joined one.
+        assert!(cal.deadline(d(2026, 12, 20), 30).is_err());
+        assert_eq!(
+            joined.deadline(d(2026, 12, 20), 30).unwrap().last_day,
+            d(2027, 1, 19)
+        );
+        assert_eq!(joined.first_disagreement(&cal, d(2027, 1, 31)), None);
+    }
+
+    #[test]
+    fn only_the_next_day_continues_a_calendar() {
+        let cal = WorkingDayCalendar::mainland_2026().unwrap();
+        let mut gap = year_2027_start().fields().clone();
+        gap.first = d(2027, 1, 2);
+        gap.holidays.clear();
+        let gap = WorkingDayCalendar::new(gap).unwrap();
+        assert!(matches!(
+            cal.followed_by(&gap),
+            Err(ModelError::OutOfRange {
+                field: "calendar.first",
+                ..
+            })
+        ));
+        assert!(matches!(
+            cal.followed_by(&cal),
+            Err(ModelError::OutOfRange {
+                field: "calendar.first",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn disagreements_are_found_up_to_a_day() {
+        let cal = WorkingDayCalendar::mainland_2026().unwrap();
+        let mut other = cal.fields().clone();
+        other.holidays.insert(d(2026, 11, 2)); // a Monday made a holiday
+        let other = WorkingDayCalendar::new(other).unwrap();
+        assert_eq!(
+            cal.first_disagreement(&other, d(2026, 12, 31)),
+            Some(d(2026, 11, 2))
+        );
+        assert_eq!(cal.first_disagreement(&other, d(2026, 11, 1)), None);
     }
 
     #[test]

@@ -379,7 +379,7 @@ impl SellerCase<'_> {
         let terms = self.agreement.terms();
         let window = self
             .brokerage
-            .calendar
+            .calendar()?
             .deadline(terms.effective, terms.objection_window_days)?;
         window
             .last_day
@@ -618,13 +618,14 @@ impl SellerCase<'_> {
         let notices = row
             .notices
             .ok_or_else(|| self.refuse("serve notices", row.state))?;
+        let calendar = b.calendar()?;
         let delivery = NoticeDelivery {
             agreement: &self.agreement,
             served_at: b.now(),
             recorded_by: round.by.clone(),
             channel: round.channel,
             retention: RetentionStatement::of(&b.profile),
-            calendar: &b.calendar,
+            calendar: &calendar,
         };
         let mut done = Served::default();
         let mut events = Vec::new();
