@@ -13,7 +13,7 @@
 //! | `transfer/final` | transfer ‖ customer | the customer's final decisions |
 //! | `transfer/disposition` | transfer ‖ part (u32 BE) | one destruction plan of the disposition |
 //! | `transfer/exports` | year (i32 BE) ‖ transfer | people exported abroad that calendar year (issue 15 reads it) |
-//! | `brokerage/settings` | a name | KEK state, blind-index size, legal holds, the rights settings |
+//! | `brokerage/settings` | a name | KEK state, blind-index size, legal holds, the rights settings, the working-day calendar in force |
 //! | `keys/wraps` | KEK version (u32 BE) | wraps made (u64 BE), so the cap counts across restarts |
 //! | `rights/request` | request id | the `custodia_rights::Request` as JSON (ids, codes, digests, dates only) |
 //! | `rights/entry` | request ‖ ledger index (u64 BE) | the step's code: the request's entries, in ledger order |

@@ -11,6 +11,7 @@ mod access;
 mod approver;
 mod assessment;
 mod book;
+mod calendar;
 mod case;
 mod context;
 mod error;
@@ -101,6 +102,10 @@ enum Command {
     /// Impact assessments (PIPL Art 55, 56): a transfer executes only under an approved one.
     #[command(subcommand)]
     Assessment(assessment::AssessmentCommand),
+    /// The working-day calendar deadlines are counted over: show it, or extend it with the next year's
+    /// State Council arrangements (Civil Code Art 203).
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
     /// The brokerage's ledger: signed checkpoints and full verification.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -376,6 +381,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Assessment(command) => assessment::run(&ctx, command),
+        Command::Calendar(command) => calendar::run(&ctx, command),
         Command::Transfer(command) => case::run(&ctx, command),
         Command::Access(command) => access::run(&ctx, command),
         Command::Incident(command) => incident::run(&ctx, command),
