@@ -23,6 +23,8 @@ use crate::brokerage::{Brokerage, Ledger};
 use crate::error::BrokerageError;
 use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VERSIONS};
 
+mod facts;
+
 /// Sections opened through the trusted path: each category with its plaintext.
 pub(crate) type OpenedSections = Vec<(DataCategory, Plaintext)>;
 
@@ -628,25 +630,15 @@ impl Brokerage {
             .latest_section(customer, DataCategory::Identity)?
             .ok_or(BrokerageError::CustomerErased { customer })?;
         let dek = self.data_key(customer, identity.sealed().dek_id())?;
-        let mut fields = serde_json::Map::new();
-        empty_sections(&mut fields)?;
-        for (name, value) in [
-            ("id", serde_json::to_value(customer)),
-            ("residence", serde_json::to_value(facts.residence)),
-            (
-                "relationship_start",
-                serde_json::to_value(facts.relationship_start),
-            ),
-            ("relationship_end", serde_json::to_value(facts.relationship_end)),
-            ("last_verified", serde_json::to_value(facts.last_verified)),
-        ] {
-            fields.insert(name.into(), value.map_err(json_error)?);
-        }
-        let mut record = serde_json::json!({ "fields": fields });
         let sections = self.open_latest(customer, &DataCategory::ALL)?;
-        overlay_sections(&mut record, &sections, customer)?;
-        let fields: CustomerFields = serde_json::from_value(record["fields"].take())
-            .map_err(|e| BrokerageError::corrupt(FACTS.as_str(), customer.as_bytes(), e))?;
+        let known = facts::Facts {
+            id: customer,
+            residence: facts.residence,
+            relationship_start: facts.relationship_start,
+            relationship_end: facts.relationship_end,
+            last_verified: facts.last_verified,
+        };
+        let fields = facts::fields_from(known, &sections, customer)?;
         let adopted = Customer::new(fields, self.now(), facts.by.clone())?;
         let sealed_facts = Zeroizing::new(facts_shell(&adopted)?);
         self.write(|log| {
@@ -709,11 +701,8 @@ impl Brokerage {
             other => other?,
         };
         let plain = open_customer_record(&dek, customer, FACTS_KIND, u64::from(version), &sealed)?;
-        let mut record: serde_json::Value = records::decode_json(FACTS, key, &plain)?;
         let sections = self.open_latest(customer, &DataCategory::ALL)?;
-        overlay_sections(&mut record, &sections, customer)?;
-        let customer_record: Customer =
-            serde_json::from_value(record).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
+        let customer_record = facts::customer_from(&plain, key, &sections, customer)?;
         Ok((
             StoredFacts {
                 customer: customer_record,
@@ -820,41 +809,7 @@ fn field_of(category: DataCategory) -> &'static str {
 }
 
 /// The model record with every category's field at its empty value: the sealed facts record, which keeps
-/// no copy of a section (see [`StoredFacts`]).
-/// Puts each opened section into `record`'s fields (the facts shell, or the facts an adopted customer
-/// was given). Every record holds its identity (PIPL Art 13's purposes need a person): a customer whose
-/// identity section was erased is, for plans and sweeps, an erased customer.
-fn overlay_sections(
-    record: &mut serde_json::Value,
-    sections: &OpenedSections,
-    customer: CustomerId,
-) -> Result<(), BrokerageError> {
-    let key = customer.as_bytes();
-    if !sections.iter().any(|(c, _)| *c == DataCategory::Identity) {
-        return Err(BrokerageError::CustomerErased { customer });
-    }
-    let fields = record
-        .get_mut("fields")
-        .and_then(serde_json::Value::as_object_mut)
-        .ok_or_else(|| BrokerageError::corrupt(FACTS.as_str(), key, "no fields"))?;
-    for (category, plain) in sections {
-        let value: serde_json::Value =
-            serde_json::from_slice(plain).map_err(|e| BrokerageError::corrupt(FACTS.as_str(), key, e))?;
-        match (category, value) {
-            // With people, the section holds both lists (custodia_transfer::facts::category_plaintexts).
-            (DataCategory::Beneficiaries, serde_json::Value::Object(mut both)) => {
-                for name in ["beneficiaries", "covered_people"] {
-                    fields.insert(name.into(), both.remove(name).unwrap_or_default());
-                }
-            }
-            (category, value) => {
-                fields.insert(field_of(*category).into(), value);
-            }
-        }
-    }
-    Ok(())
-}
-
+/// no copy of a section (see [`StoredFacts`]); read back by [`facts::customer_from`].
 fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
     let mut record = serde_json::to_value(customer).map_err(json_error)?;
     let fields = record
