@@ -427,12 +427,15 @@ impl BrokerageError {
         }
     }
 
-    /// A stored record of `namespace` under `key` that does not decode.
+    /// A stored record of `namespace` under `key` that does not decode. The reason is usually a decoder's
+    /// message, which quotes the value it found — a name, a number — so every quoted value is dropped
+    /// ([`custodia_model::without_values`]): the error names what is wrong and where, never what the record
+    /// holds (PIPL Art 51(3): an error message is not a channel for personal information).
     pub(crate) fn corrupt(namespace: &'static str, key: &[u8], reason: impl fmt::Display) -> Self {
         BrokerageError::RecordCorrupt {
             namespace,
             key: hex::encode(key),
-            reason: reason.to_string(),
+            reason: custodia_model::without_values(&reason.to_string()),
         }
     }
 }

@@ -18,6 +18,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use custodia_model::without_values;
+
 use crate::error::ConsentError;
 use crate::event::{ConsentEvent, EventKind};
 use crate::notice::Notice;
@@ -120,7 +122,7 @@ impl ConsentRecord {
     fn decode_through_value(index: u64, bytes: &[u8]) -> Result<Self, ConsentError> {
         let payload = |e: serde_json::Error| ConsentError::Payload {
             index,
-            reason: without_quoted(&e.to_string()),
+            reason: without_values(&e.to_string()),
         };
         let envelope: EnvelopeIn = serde_json::from_slice(bytes).map_err(payload)?;
         if envelope.schema != SCHEMA {
@@ -203,41 +205,6 @@ fn upgrade_format_1(index: u64, record: &mut serde_json::Value) -> Result<(), Co
     Ok(())
 }
 
-/// The decoder's message with every value it quotes replaced by `…`: an error names what was wrong and
-/// where, never the bytes found, so a corrupt entry cannot leak its content through an error message.
-/// serde puts values in double quotes (`invalid type: string "…"`) and in backticks (``unknown field `…` ``,
-/// ``integer `…` ``); backticks that name our own fields (``missing field `x` ``, ``duplicate field `x` ``,
-/// and everything after `, expected`) are kept, because they come from our types, not from the payload.
-fn without_quoted(message: &str) -> String {
-    let expected_at = message.find(", expected ").unwrap_or(message.len());
-    let mut out = String::with_capacity(message.len());
-    // The open quote, and whether its content is kept (our own field names) or dropped (a value).
-    let mut inside: Option<(char, bool)> = None;
-    for (at, ch) in message.char_indices() {
-        match (ch, inside) {
-            ('"' | '`', None) => {
-                let before = &message[..at];
-                let ours = ch == '`'
-                    && (at >= expected_at
-                        || before.ends_with("missing field ")
-                        || before.ends_with("duplicate field "));
-                out.push(ch);
-                if !ours {
-                    out.push('…');
-                }
-                inside = Some((ch, ours));
-            }
-            (c, Some((q, _))) if c == q => {
-                out.push(c);
-                inside = None;
-            }
-            (_, None) | (_, Some((_, true))) => out.push(ch),
-            (_, Some((_, false))) => {}
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,13 +239,13 @@ mod tests {
         let bad = br#"{"schema":"custodia-consent","format":1,"record":{"event":{"id":"13800138000"}}}"#;
         let err = ConsentRecord::decode(1, bad).unwrap_err().to_string();
         assert!(!err.contains("13800138000"), "{err}");
-        assert_eq!(without_quoted(r#"a "secret" b"#), "a \"…\" b");
+        assert_eq!(without_values(r#"a "secret" b"#), "a \"…\" b");
         assert_eq!(
-            without_quoted("unknown field `secret`, expected one of `schema`, `format`"),
+            without_values("unknown field `secret`, expected one of `schema`, `format`"),
             "unknown field `…`, expected one of `schema`, `format`"
         );
         assert_eq!(
-            without_quoted("missing field `notice` at line 1"),
+            without_values("missing field `notice` at line 1"),
             "missing field `notice` at line 1"
         );
     }

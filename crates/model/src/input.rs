@@ -262,6 +262,42 @@ fn problem(error: &serde_json::Error) -> InputProblem {
     }
 }
 
+/// A `serde_json` decoder's message with every value it quotes replaced by `…`: an error names what was wrong and
+/// where, never the bytes found, so a corrupt record or ledger entry cannot leak its content (a name, a
+/// number) through an error message.
+/// serde puts values in double quotes (`invalid type: string "…"`) and in backticks (``unknown field `…` ``,
+/// ``integer `…` ``); backticks that name our own fields (``missing field `x` ``, ``duplicate field `x` ``,
+/// and everything after `, expected`) are kept, because they come from our types, not from the payload.
+pub fn without_values(message: &str) -> String {
+    let expected_at = message.find(", expected ").unwrap_or(message.len());
+    let mut out = String::with_capacity(message.len());
+    // The open quote, and whether its content is kept (our own field names) or dropped (a value).
+    let mut inside: Option<(char, bool)> = None;
+    for (at, ch) in message.char_indices() {
+        match (ch, inside) {
+            ('"' | '`', None) => {
+                let before = &message[..at];
+                let ours = ch == '`'
+                    && (at >= expected_at
+                        || before.ends_with("missing field ")
+                        || before.ends_with("duplicate field "));
+                out.push(ch);
+                if !ours {
+                    out.push('…');
+                }
+                inside = Some((ch, ours));
+            }
+            (c, Some((q, _))) if c == q => {
+                out.push(c);
+                inside = None;
+            }
+            (_, None) | (_, Some((_, true))) => out.push(ch),
+            (_, Some((_, false))) => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

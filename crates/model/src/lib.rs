@@ -123,7 +123,7 @@ pub use gdpr::{
 };
 pub use identity::{Gender, ResidentIdNumber, UnifiedSocialCreditCode};
 pub use ids::{AccountId, ClaimId, CustomerId, PolicyId, TransferId};
-pub use input::{InputProblem, from_json, from_json_str};
+pub use input::{InputProblem, from_json, from_json_str, without_values};
 pub use jurisdiction::Jurisdiction;
 pub use party::{
     DocumentNumber, Guardian, GuardianRelationship, IdentityDocument, MINOR_AGE, Organization,

@@ -490,6 +490,29 @@ mod tests {
         }
     }
 
+    /// A decoder quotes the value it found; a corrupt record's error never does (PIPL Art 51(3)).
+    #[test]
+    fn a_corrupt_record_error_names_no_value_it_holds() {
+        let all = customers();
+        let c = &all[0];
+        let mut sections = category_plaintexts(c).unwrap();
+        assert_eq!(sections[0].0, DataCategory::Identity);
+        sections[0].1 = br#""13800138000""#.to_vec();
+        let reason = corrupt(customer_from(&facts_shell(c).unwrap(), KEY, &sections, c.id()));
+        assert!(!reason.contains("13800138000"), "{reason}");
+        assert!(reason.contains("`…`"), "the value is replaced: {reason}");
+        let mut shell: serde_json::Value = serde_json::from_slice(&facts_shell(c).unwrap()).unwrap();
+        shell["fields"]["王小明"] = 1.into();
+        let bytes = serde_json::to_vec(&shell).unwrap();
+        let reason = corrupt(customer_from(
+            &bytes,
+            KEY,
+            &category_plaintexts(c).unwrap(),
+            c.id(),
+        ));
+        assert!(!reason.contains("王小明"), "{reason}");
+    }
+
     #[test]
     fn a_corrupt_facts_record_or_section_is_refused_as_corrupt() {
         let all = customers();
