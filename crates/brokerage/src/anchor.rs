@@ -8,7 +8,8 @@
 //!
 //! An anchor carries ids, versions, times and SHA-256 digests of the stored bytes (ciphertext and wrapped
 //! keys), and the blind-index values themselves (keyed HMACs, pseudonymous by design, already stored in
-//! the clear): never a personal value. Verification walks the ledger once, folds the anchors into what
+//! the clear): never a personal value. Verification walks the ledger once per ~32,768 customers (a
+//! pass each, so that its memory does not grow with the book), folds the anchors into what
 //! the vault should hold, and compares it with the store customer by customer, naming the first customer
 //! and category that differ: a rolled-back, missing or altered version, an extra or vanished section, a
 //! wrapped key changed or removed, an altered or deleted tombstone, a missing or moved blind-index row
