@@ -161,18 +161,8 @@ impl<K: Ord, V> SmallMap<K, V> {
         Some(&self.0[at].1)
     }
 
-    fn entry_or_default(&mut self, key: K) -> &mut V
-    where
-        V: Default,
-    {
-        let at = match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(at) => at,
-            Err(at) => {
-                self.0.insert(at, (key, V::default()));
-                at
-            }
-        };
-        &mut self.0[at].1
+    fn retain(&mut self, keep: impl FnMut(&(K, V)) -> bool) {
+        self.0.retain(keep);
     }
 
     fn clear(&mut self) {
@@ -205,8 +195,8 @@ type RecordKey = (u8, Box<[u8]>);
 /// see [`BlindRows`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Expected {
-    /// Per category: every version stored and its digest (rows deleted with the category go).
-    pub(crate) sections: SmallMap<DataCategory, SmallMap<u64, Digest>>,
+    /// Per category and version: the digest of every version stored (rows deleted with the category go).
+    pub(crate) sections: SmallMap<(DataCategory, u64), Digest>,
     /// Per category deleted: when (the tombstone's time).
     pub(crate) deleted: SmallMap<DataCategory, DateTime<Utc>>,
     /// Every wrapped key and the digest of its newest bytes.
@@ -221,6 +211,14 @@ pub(crate) struct Expected {
 }
 
 impl Expected {
+    /// The versions of `category` anchored, ascending.
+    fn versions(&self, category: DataCategory) -> &[((DataCategory, u64), Digest)] {
+        let all = self.sections.as_slice();
+        let start = all.partition_point(|((c, _), _)| *c < category);
+        let end = all.partition_point(|((c, _), _)| *c <= category);
+        &all[start..end]
+    }
+
     pub(crate) fn apply(&mut self, change: Change) {
         match change {
             Change::Section {
@@ -229,7 +227,7 @@ impl Expected {
                 digest,
             } => {
                 self.deleted.remove(&category);
-                self.sections.entry_or_default(category).insert(version, digest);
+                self.sections.insert((category, version), digest);
             }
             Change::Key { dek, digest } => {
                 self.keys.insert(dek, digest);
@@ -272,7 +270,9 @@ impl Expected {
             Change::SectionsDeleted { categories, at } => {
                 for category in categories {
                     // The store tombstones only a category that had rows.
-                    if self.sections.remove(&category).is_some() {
+                    let before = self.sections.len();
+                    self.sections.retain(|((c, _), _)| *c != category);
+                    if self.sections.len() < before {
                         self.deleted.insert(category, at);
                     }
                 }
@@ -677,22 +677,20 @@ impl Brokerage {
         report.records += stored.len() as u64;
         let held: BTreeSet<DataCategory> = self.store.row_categories(customer)?.into_iter().collect();
         for category in DataCategory::ALL {
-            let want = state.sections.get(&category);
-            let rows: SmallMap<u64, Digest> = if held.contains(&category) {
+            let want_rows = state.versions(category);
+            let rows: SmallMap<(DataCategory, u64), Digest> = if held.contains(&category) {
                 SmallMap::collect(
                     self.store
                         .rows(customer, category)?
                         .iter()
-                        .map(|r| (r.record_version(), Digest::of(r.sealed().as_bytes()))),
+                        .map(|r| ((category, r.record_version()), Digest::of(r.sealed().as_bytes()))),
                 )
             } else {
                 SmallMap::default()
             };
-            let empty = SmallMap::default();
-            let want_rows = want.unwrap_or(&empty);
-            if rows != *want_rows {
-                let newest = |m: &SmallMap<u64, Digest>| m.as_slice().last().map(|(v, _)| *v);
-                let what = match (newest(&rows), newest(want_rows)) {
+            if rows.as_slice() != want_rows {
+                let newest = |m: &[((DataCategory, u64), Digest)]| m.last().map(|((_, v), _)| *v);
+                let what = match (newest(rows.as_slice()), newest(want_rows)) {
                     (None, Some(_)) => "a section anchored on the ledger is gone",
                     (Some(_), None) => "a section the ledger never anchored is there",
                     (Some(a), Some(b)) if a < b => "the newest version is missing (rolled back)",
