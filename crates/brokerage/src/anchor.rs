@@ -8,7 +8,7 @@
 //!
 //! An anchor carries ids, versions, times and SHA-256 digests of the stored bytes (ciphertext and wrapped
 //! keys), and the blind-index values themselves (keyed HMACs, pseudonymous by design, already stored in
-//! the clear): never a personal value. Verification walks the ledger once per ~32,768 customers (a
+//! the clear): never a personal value. Verification walks the ledger once per ~65,536 customers (a
 //! pass each, so that its memory does not grow with the book), folds the anchors into what
 //! the vault should hold, and compares it with the store customer by customer, naming the first customer
 //! and category that differ: a rolled-back, missing or altered version, an extra or vanished section, a
@@ -308,11 +308,12 @@ pub struct VaultVerified {
 /// Entries read from the ledger at a time.
 const PAGE: u64 = 4096;
 
-/// Customers whose expected state one pass of [`Brokerage::verify_vault`] holds: ~1 KB each, so a pass
-/// holds some 40 MB however large the book (BENCHMARKS.md, "Peak RSS 512 MiB").
-pub(crate) const CUSTOMERS_PER_PASS: u64 = 32_768;
+/// Customers whose expected state one pass of [`Brokerage::verify_vault`] holds: ~1.4 KB each (measured at
+/// 100,000 customers in one pass: 143 MB), so a pass holds ~90 MB however large the book (BENCHMARKS.md,
+/// "Peak RSS 512 MiB"); every further pass reads the whole ledger again (~1 s per 680,000 entries).
+pub(crate) const CUSTOMERS_PER_PASS: u64 = 65_536;
 
-/// Customers whose blind-index rows one pass holds, by value (~100 bytes a customer at three indexes).
+/// Customers whose blind-index rows one pass holds, by value (~32 bytes a row, three rows a customer).
 pub(crate) const BLIND_CUSTOMERS_PER_PASS: u64 = 262_144;
 
 /// How [`Brokerage::verify_vault`] splits the book into passes over the ledger.
@@ -456,8 +457,8 @@ impl Brokerage {
     /// [`BrokerageError::LedgerBehindCheckpoint`].
     ///
     /// Memory is bounded whatever the book's size: the customers are split by id into passes of at most
-    /// about 32,768 (k = ⌈customers ÷ 32,768⌉ passes), each pass folding only its customers' anchors
-    /// (~1 KB a customer) and the blind-index rows of a share of the values; an anchor of another pass is
+    /// about 65,536 (k = ⌈customers ÷ 65,536⌉ passes), each pass folding only its customers' anchors
+    /// (~1.4 KB a customer, measured) and the blind-index rows of a share of the values; an anchor of another pass is
     /// skipped after reading its customer id. O(k × ledger entries) reading, the comparison once per
     /// customer and per blind-index value. The difference reported is the same whatever the passes.
     pub fn verify_vault(&self, held: Option<&SignedCheckpoint>) -> Result<VaultVerified, BrokerageError> {
