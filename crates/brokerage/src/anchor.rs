@@ -8,7 +8,8 @@
 //!
 //! An anchor carries ids, versions, times and SHA-256 digests of the stored bytes (ciphertext and wrapped
 //! keys), and the blind-index values themselves (keyed HMACs, pseudonymous by design, already stored in
-//! the clear): never a personal value. Verification walks the ledger once, folds the anchors into what
+//! the clear): never a personal value. Verification walks the ledger once per ~65,536 customers (a
+//! pass each, so that its memory does not grow with the book), folds the anchors into what
 //! the vault should hold, and compares it with the store customer by customer, naming the first customer
 //! and category that differ: a rolled-back, missing or altered version, an extra or vanished section, a
 //! wrapped key changed or removed, an altered or deleted tombstone, a missing or moved blind-index row
@@ -131,24 +132,93 @@ impl Pending {
     }
 }
 
-/// What the ledger says one customer's vault and keys hold.
+/// A small map as a sorted vector: a customer's expected state has a handful of entries per map, and a
+/// `BTreeMap` allocates a whole node (eleven slots) for even one, which made the state ~3.5 KB a customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SmallMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<K: Ord, V> SmallMap<K, V> {
+    fn insert(&mut self, key: K, value: V) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        let at = self.0.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(self.0.remove(at).1)
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        let at = self.0.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&(K, V)) -> bool) {
+        self.0.retain(keep);
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The entries in key order.
+    fn as_slice(&self) -> &[(K, V)] {
+        &self.0
+    }
+
+    /// A map of `entries` (the last value of a repeated key wins, as with `BTreeMap::from_iter`).
+    fn collect(entries: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut map = Self::default();
+        for (k, v) in entries {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+/// An anchored record's key: the namespace's position in [`ANCHORED_RECORDS`] and the record key.
+type RecordKey = (u8, Box<[u8]>);
+
+/// What the ledger says one customer's vault and keys hold (its blind-index rows are checked by value,
+/// see [`BlindRows`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Expected {
-    /// Per category: every version stored and its digest (rows deleted with the category go).
-    pub(crate) sections: BTreeMap<DataCategory, BTreeMap<u64, Digest>>,
+    /// Per category and version: the digest of every version stored (rows deleted with the category go).
+    pub(crate) sections: SmallMap<(DataCategory, u64), Digest>,
     /// Per category deleted: when (the tombstone's time).
-    pub(crate) deleted: BTreeMap<DataCategory, DateTime<Utc>>,
+    pub(crate) deleted: SmallMap<DataCategory, DateTime<Utc>>,
     /// Every wrapped key and the digest of its newest bytes.
-    pub(crate) keys: BTreeMap<DekId, Digest>,
-    /// Every blind-index value stored for the customer.
-    pub(crate) blind: BTreeSet<BlindIndex>,
+    pub(crate) keys: SmallMap<DekId, Digest>,
     /// When the keys were destroyed.
     pub(crate) destroyed: Option<DateTime<Utc>>,
     /// The customer's anchored records: (namespace, key) and the digest of the value stored.
-    pub(crate) records: BTreeMap<(String, Vec<u8>), Digest>,
+    pub(crate) records: SmallMap<RecordKey, Digest>,
+    /// Records anchored in a namespace that is not one of [`ANCHORED_RECORDS`] (never written by the
+    /// brokerage; the store is never searched there, so one present is a mismatch).
+    pub(crate) other_records: Vec<(String, Vec<u8>)>,
 }
 
 impl Expected {
+    /// The versions of `category` anchored, ascending.
+    fn versions(&self, category: DataCategory) -> &[((DataCategory, u64), Digest)] {
+        let all = self.sections.as_slice();
+        let start = all.partition_point(|((c, _), _)| *c < category);
+        let end = all.partition_point(|((c, _), _)| *c <= category);
+        &all[start..end]
+    }
+
     pub(crate) fn apply(&mut self, change: Change) {
         match change {
             Change::Section {
@@ -157,19 +227,17 @@ impl Expected {
                 digest,
             } => {
                 self.deleted.remove(&category);
-                self.sections.entry(category).or_default().insert(version, digest);
+                self.sections.insert((category, version), digest);
             }
             Change::Key { dek, digest } => {
                 self.keys.insert(dek, digest);
             }
-            Change::BlindIndex { index } => {
-                self.blind.insert(index);
-            }
+            // Checked by value across customers ([`BlindRows`]).
+            Change::BlindIndex { .. } => {}
             Change::Destroyed { at } => {
                 // Destruction removes every wrapped key and blind-index row of the customer.
                 self.destroyed.get_or_insert(at);
                 self.keys.clear();
-                self.blind.clear();
             }
             Change::Record {
                 namespace,
@@ -179,19 +247,32 @@ impl Expected {
                 // A key that is not hex was never written by the brokerage: it cannot match a stored
                 // record, so the comparison reports the customer.
                 let key = hex::decode(&key).unwrap_or_else(|_| key.into_bytes());
-                match digest {
-                    Some(digest) => {
-                        self.records.insert((namespace, key), digest);
+                match ANCHORED_RECORDS.iter().position(|n| n.as_str() == namespace) {
+                    Some(at) => {
+                        let at = u8::try_from(at).unwrap_or(u8::MAX);
+                        let record = (at, key.into_boxed_slice());
+                        match digest {
+                            Some(digest) => self.records.insert(record, digest),
+                            None => {
+                                self.records.remove(&record);
+                            }
+                        }
                     }
                     None => {
-                        self.records.remove(&(namespace, key));
+                        let record = (namespace, key);
+                        self.other_records.retain(|r| *r != record);
+                        if digest.is_some() {
+                            self.other_records.push(record);
+                        }
                     }
                 }
             }
             Change::SectionsDeleted { categories, at } => {
                 for category in categories {
                     // The store tombstones only a category that had rows.
-                    if self.sections.remove(&category).is_some() {
+                    let before = self.sections.len();
+                    self.sections.retain(|((c, _), _)| *c != category);
+                    if self.sections.len() < before {
                         self.deleted.insert(category, at);
                     }
                 }
@@ -227,6 +308,143 @@ pub struct VaultVerified {
 /// Entries read from the ledger at a time.
 const PAGE: u64 = 4096;
 
+/// Customers whose expected state one pass of [`Brokerage::verify_vault`] holds: ~1.4 KB each (measured at
+/// 100,000 customers in one pass: 143 MB), so a pass holds ~90 MB however large the book (BENCHMARKS.md,
+/// "Peak RSS 512 MiB"); every further pass reads the whole ledger again (~1 s per 680,000 entries).
+pub(crate) const CUSTOMERS_PER_PASS: u64 = 65_536;
+
+/// Customers whose blind-index rows one pass holds, by value (~32 bytes a row, three rows a customer).
+pub(crate) const BLIND_CUSTOMERS_PER_PASS: u64 = 262_144;
+
+/// How [`Brokerage::verify_vault`] splits the book into passes over the ledger.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Passes {
+    /// Customers a pass compares at most (about: customers go to passes by their id).
+    pub(crate) customers: u64,
+    /// Customers whose blind-index rows a pass checks, by value.
+    pub(crate) blind_customers: u64,
+}
+
+impl Default for Passes {
+    fn default() -> Self {
+        Self {
+            customers: CUSTOMERS_PER_PASS,
+            blind_customers: BLIND_CUSTOMERS_PER_PASS,
+        }
+    }
+}
+
+/// The pass of `customer` among `passes`: the whole id as a number, never its leading bytes (a UUID v7
+/// starts with its creation time, so the leading bytes group customers onboarded together).
+fn pass_of(customer: CustomerId, passes: u64) -> u64 {
+    let n = u128::from_be_bytes(*customer.as_bytes()) % u128::from(passes);
+    // n < passes, a u64.
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// The blind-index pass of `index` among `passes` (std's SipHash with its fixed keys: the same in every run).
+fn blind_pass_of(index: &BlindIndex, passes: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    index.hash(&mut hasher);
+    hasher.finish() % passes
+}
+
+/// The blind-index rows the ledger says the store holds, for the values of one pass: every row noted, in
+/// ledger order, and every destruction (which removes the customer's rows noted before it).
+#[derive(Default)]
+struct BlindRows {
+    /// The values of the pass, each numbered.
+    values: BTreeMap<BlindIndex, u32>,
+    /// (value, customer, when noted).
+    rows: Vec<(u32, CustomerId, u64)>,
+    /// (customer, when destroyed).
+    destroyed: Vec<(CustomerId, u64)>,
+    /// Changes noted, the clock of `rows` and `destroyed`.
+    clock: u64,
+}
+
+impl BlindRows {
+    fn note(&mut self, customer: CustomerId, change: &Change, pass: u64, passes: u64) {
+        self.clock += 1;
+        match change {
+            Change::BlindIndex { index } if blind_pass_of(index, passes) == pass => {
+                let next = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+                let value = *self.values.entry(index.clone()).or_insert(next);
+                self.rows.push((value, customer, self.clock));
+            }
+            Change::Destroyed { .. } => self.destroyed.push((customer, self.clock)),
+            _ => {}
+        }
+    }
+
+    /// Per value, in value order: the customers expected to hold it (ascending, once each). A value whose
+    /// every row was destroyed is left out, as the ledger no longer says anyone holds it.
+    fn expected(mut self) -> Vec<(BlindIndex, Vec<CustomerId>)> {
+        // The last destruction of each customer.
+        self.destroyed.sort_unstable();
+        let last = |customer: &CustomerId| {
+            let after = self.destroyed.partition_point(|(c, _)| c <= customer);
+            after
+                .checked_sub(1)
+                .and_then(|i| self.destroyed.get(i))
+                .filter(|(c, _)| c == customer)
+                .map(|(_, at)| *at)
+        };
+        self.rows
+            .retain(|(_, customer, at)| last(customer).is_none_or(|destroyed| *at > destroyed));
+        self.rows.sort_unstable();
+        let mut by_value: Vec<Vec<CustomerId>> = vec![Vec::new(); self.values.len()];
+        for (value, customer, _) in self.rows {
+            let list = &mut by_value[value as usize];
+            if list.last() != Some(&customer) {
+                list.push(customer);
+            }
+        }
+        self.values
+            .into_iter()
+            .filter_map(|(index, value)| {
+                let customers = std::mem::take(&mut by_value[value as usize]);
+                (!customers.is_empty()).then_some((index, customers))
+            })
+            .collect()
+    }
+}
+
+/// Whether an anchor's JSON may hold a blind-index row or a destruction: a tag spelled out in it, or an
+/// escape (a JSON string with an escape can spell a tag without its bytes).
+fn may_touch_blind_rows(json: &[u8]) -> bool {
+    json.contains(&b'\\') || contains(json, br#""blind_index""#) || contains(json, br#""destroyed""#)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The smallest customer in one of two ascending lists and not the other.
+fn first_difference(a: &[CustomerId], b: &[CustomerId]) -> Option<CustomerId> {
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) => return Some(*x.min(y)),
+            (Some(x), None) | (None, Some(x)) => return Some(*x),
+            (None, None) => return None,
+        }
+    }
+}
+
+/// The first differences found so far, kept so that the one reported is the one a single pass over the
+/// whole book reports: the smallest customer whose rows differ, else the smallest blind-index value.
+#[derive(Default)]
+struct Differences {
+    customer: Option<(CustomerId, BrokerageError)>,
+    blind: Option<(BlindIndex, BrokerageError)>,
+}
+
 impl Brokerage {
     /// Verifies the ledger ([`Brokerage::verify_ledger`]), then reconciles the vault and the key store with
     /// it: every section version, wrapped key, blind-index row and tombstone the store holds must be the one
@@ -236,9 +454,23 @@ impl Brokerage {
     /// `held` is the newest checkpoint an auditor keeps outside the store (see
     /// [`Brokerage::checkpoint`]): a store rolled back whole (ledger and vault from an older copy of the
     /// file) is consistent with itself, and only a checkpoint from outside shows it —
-    /// [`BrokerageError::LedgerBehindCheckpoint`]. O(ledger entries) time; memory for what the anchors say
-    /// of every customer.
+    /// [`BrokerageError::LedgerBehindCheckpoint`].
+    ///
+    /// Memory is bounded whatever the book's size: the customers are split by id into passes of at most
+    /// about 65,536 (k = ⌈customers ÷ 65,536⌉ passes), each pass folding only its customers' anchors
+    /// (~1.4 KB a customer, measured) and the blind-index rows of a share of the values; an anchor of another pass is
+    /// skipped after reading its customer id. O(k × ledger entries) reading, the comparison once per
+    /// customer and per blind-index value. The difference reported is the same whatever the passes.
     pub fn verify_vault(&self, held: Option<&SignedCheckpoint>) -> Result<VaultVerified, BrokerageError> {
+        self.verify_vault_in_passes(held, Passes::default())
+    }
+
+    /// [`Brokerage::verify_vault`] with the book split as `passes` says (the tests force several passes).
+    pub(crate) fn verify_vault_in_passes(
+        &self,
+        held: Option<&SignedCheckpoint>,
+        passes: Passes,
+    ) -> Result<VaultVerified, BrokerageError> {
         self.verify_ledger()?;
         let log = self.log();
         let size = log.size();
@@ -261,18 +493,74 @@ impl Brokerage {
             ledger_size: size,
             ..VaultVerified::default()
         };
+        let mut known = 0u64;
+        records::scan_pages(
+            &self.store,
+            CUSTOMERS,
+            KeyRange::all(),
+            self.batch.get(),
+            &mut |page| {
+                known += page.len() as u64;
+                Ok(())
+            },
+        )?;
+        let k = known.div_ceil(passes.customers.max(1)).max(1);
+        let blind_k = known.div_ceil(passes.blind_customers.max(1)).clamp(1, k);
+        let mut found = Differences::default();
+        for pass in 0..k {
+            self.verify_pass(pass, k, blind_k, size, &mut report, &mut found)?;
+        }
+        // A customer's difference first, as a single pass compares every customer before the values.
+        match (found.customer, found.blind) {
+            (Some((_, e)), _) | (None, Some((_, e))) => Err(e),
+            (None, None) => Ok(report),
+        }
+    }
+
+    /// One pass: the customers of `pass` of `k` compared, and, in the first `blind_k` passes, the
+    /// blind-index values of that pass.
+    fn verify_pass(
+        &self,
+        pass: u64,
+        k: u64,
+        blind_k: u64,
+        size: u64,
+        report: &mut VaultVerified,
+        found: &mut Differences,
+    ) -> Result<(), BrokerageError> {
         let mut expected: BTreeMap<CustomerId, Expected> = BTreeMap::new();
+        let mut blind = (pass < blind_k).then(BlindRows::default);
         let mut start = 0;
         while start < size {
             let end = size.min(start + PAGE);
             for entry in LogStore::entries(&*self.store, start..end)? {
-                let Some(anchor) = entry.payload().and_then(parse_anchor) else {
+                let Some(json) = entry.payload().and_then(|p| p.strip_prefix(STEP_PREFIX)) else {
                     continue;
                 };
-                report.anchors += 1;
-                let state = expected.entry(anchor.customer).or_default();
-                for change in anchor.changes {
-                    state.apply(change);
+                // Every anchor has a head; one of another pass is left there unless its blind-index
+                // rows are this pass's to check.
+                let Ok(head) = serde_json::from_slice::<AnchorHead>(json) else {
+                    continue;
+                };
+                let mine = pass_of(head.customer, k) == pass;
+                let rows = blind.as_mut().filter(|_| may_touch_blind_rows(json));
+                if !mine && rows.is_none() {
+                    continue;
+                }
+                let Ok(anchor) = serde_json::from_slice::<VaultAnchor>(json) else {
+                    continue;
+                };
+                if let Some(rows) = rows {
+                    for change in &anchor.changes {
+                        rows.note(anchor.customer, change, pass, blind_k);
+                    }
+                }
+                if mine {
+                    report.anchors += 1;
+                    let state = expected.entry(anchor.customer).or_default();
+                    for change in anchor.changes {
+                        state.apply(change);
+                    }
                 }
             }
             start = end;
@@ -286,32 +574,50 @@ impl Brokerage {
             &mut |page| {
                 for record in page {
                     let customer = records::customer_at(CUSTOMERS.as_str(), &record.key, 0)?;
-                    expected.entry(customer).or_default();
+                    if pass_of(customer, k) == pass {
+                        expected.entry(customer).or_default();
+                    }
                 }
                 Ok(())
             },
         )?;
-        let mut by_index: BTreeMap<&BlindIndex, BTreeSet<CustomerId>> = BTreeMap::new();
         for (customer, state) in &expected {
-            for index in &state.blind {
-                by_index.entry(index).or_default().insert(*customer);
+            if found
+                .customer
+                .as_ref()
+                .is_some_and(|(first, _)| first <= customer)
+            {
+                break;
+            }
+            match self.compare(*customer, state, report) {
+                Ok(()) => {}
+                Err(e @ BrokerageError::VaultMismatch { .. }) => {
+                    found.customer = Some((*customer, e));
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
-        for (customer, state) in &expected {
-            self.compare(*customer, state, &mut report)?;
-        }
-        for (index, customers) in by_index {
-            let found: BTreeSet<CustomerId> = self.store.find_customers(index)?.into_iter().collect();
-            if let Some(customer) = found.symmetric_difference(&customers).next() {
-                return Err(mismatch(
-                    *customer,
-                    None,
-                    "a blind-index row is missing, moved or extra",
-                ));
+        drop(expected);
+        // A customer's difference is the one reported, so the blind-index rows need no look then.
+        let Some(rows) = blind.filter(|_| found.customer.is_none()) else {
+            return Ok(());
+        };
+        for (index, customers) in rows.expected() {
+            if found.blind.as_ref().is_some_and(|(first, _)| *first <= index) {
+                break;
+            }
+            let mut held = self.store.find_customers(&index)?;
+            held.sort_unstable();
+            held.dedup();
+            if let Some(customer) = first_difference(&held, &customers) {
+                let e = mismatch(customer, None, "a blind-index row is missing, moved or extra");
+                found.blind = Some((index, e));
+                break;
             }
             report.blind_indexes += customers.len() as u64;
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Compares one customer's rows with what the ledger says.
@@ -333,12 +639,9 @@ impl Brokerage {
         if destroyed.is_some() {
             report.destroyed += 1;
         } else {
-            let keys: BTreeMap<DekId, Digest> = match self.store.wrapped_keys(customer) {
-                Ok(keys) => keys
-                    .iter()
-                    .map(|k| (k.dek_id(), Digest::of(&k.encode())))
-                    .collect(),
-                Err(CryptoError::KeyDestroyed { .. }) => BTreeMap::new(),
+            let keys: SmallMap<DekId, Digest> = match self.store.wrapped_keys(customer) {
+                Ok(keys) => SmallMap::collect(keys.iter().map(|k| (k.dek_id(), Digest::of(&k.encode())))),
+                Err(CryptoError::KeyDestroyed { .. }) => SmallMap::default(),
                 Err(e) => return Err(e.into()),
             };
             if keys != state.keys {
@@ -350,8 +653,8 @@ impl Brokerage {
             }
             report.keys += keys.len() as u64;
         }
-        let mut stored: BTreeMap<(String, Vec<u8>), Digest> = BTreeMap::new();
-        for namespace in ANCHORED_RECORDS {
+        let mut stored: SmallMap<RecordKey, Digest> = SmallMap::default();
+        for (at, namespace) in (0u8..).zip(ANCHORED_RECORDS) {
             records::scan_pages(
                 &self.store,
                 namespace,
@@ -359,16 +662,13 @@ impl Brokerage {
                 self.batch.get(),
                 &mut |page| {
                     for record in page {
-                        stored.insert(
-                            (namespace.as_str().to_owned(), record.key),
-                            Digest::of(&record.value),
-                        );
+                        stored.insert((at, record.key.into_boxed_slice()), Digest::of(&record.value));
                     }
                     Ok(())
                 },
             )?;
         }
-        if stored != state.records {
+        if stored != state.records || !state.other_records.is_empty() {
             return Err(mismatch(
                 customer,
                 None,
@@ -378,20 +678,20 @@ impl Brokerage {
         report.records += stored.len() as u64;
         let held: BTreeSet<DataCategory> = self.store.row_categories(customer)?.into_iter().collect();
         for category in DataCategory::ALL {
-            let want = state.sections.get(&category);
-            let rows: BTreeMap<u64, Digest> = if held.contains(&category) {
-                self.store
-                    .rows(customer, category)?
-                    .iter()
-                    .map(|r| (r.record_version(), Digest::of(r.sealed().as_bytes())))
-                    .collect()
+            let want_rows = state.versions(category);
+            let rows: SmallMap<(DataCategory, u64), Digest> = if held.contains(&category) {
+                SmallMap::collect(
+                    self.store
+                        .rows(customer, category)?
+                        .iter()
+                        .map(|r| ((category, r.record_version()), Digest::of(r.sealed().as_bytes()))),
+                )
             } else {
-                BTreeMap::new()
+                SmallMap::default()
             };
-            let empty = BTreeMap::new();
-            let want_rows = want.unwrap_or(&empty);
-            if rows != *want_rows {
-                let what = match (rows.keys().next_back(), want_rows.keys().next_back()) {
+            if rows.as_slice() != want_rows {
+                let newest = |m: &[((DataCategory, u64), Digest)]| m.last().map(|((_, v), _)| *v);
+                let what = match (newest(rows.as_slice()), newest(want_rows)) {
                     (None, Some(_)) => "a section anchored on the ledger is gone",
                     (Some(_), None) => "a section the ledger never anchored is there",
                     (Some(a), Some(b)) if a < b => "the newest version is missing (rolled back)",
@@ -423,8 +723,178 @@ fn mismatch(customer: CustomerId, category: Option<DataCategory>, what: &'static
     }
 }
 
-/// An anchor, if `payload` is one (the brokerage's prefix and an anchor's JSON).
-fn parse_anchor(payload: &[u8]) -> Option<VaultAnchor> {
-    let json = payload.strip_prefix(STEP_PREFIX)?;
-    serde_json::from_slice::<VaultAnchor>(json).ok()
+/// The head of an anchor payload: enough to know whose it is (serde skips the changes).
+#[derive(Deserialize)]
+struct AnchorHead {
+    #[serde(rename = "kind")]
+    _kind: AnchorKind,
+    customer: CustomerId,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::NaiveDate;
+    use custodia_synthetic::book::{BookConfig, SyntheticBook};
+    use custodia_synthetic::consent::{at_nine, privacy_notice};
+
+    use super::*;
+    use crate::{BrokerageConfig, ManualClock, Onboarding, StaticKeySource};
+
+    /// 40 customers in passes of about 8 (5 passes), the blind-index values in the first 3.
+    const CUSTOMERS: u64 = 40;
+    const SPLIT: Passes = Passes {
+        customers: 8,
+        blind_customers: 16,
+    };
+    const WHOLE: Passes = Passes {
+        customers: u64::MAX,
+        blind_customers: u64::MAX,
+    };
+
+    fn open(path: &Path) -> Brokerage {
+        let now = at_nine(NaiveDate::from_ymd_opt(2026, 5, 31).unwrap()).unwrap();
+        let config = BrokerageConfig::sqlite(path).with_clock(ManualClock::at(now));
+        Brokerage::open(config, &StaticKeySource::new([0x5a; 32])).unwrap()
+    }
+
+    /// A store with the book onboarded; its customers, ascending.
+    fn onboarded(path: &Path) -> Vec<CustomerId> {
+        let date = NaiveDate::from_ymd_opt(2026, 5, 31).unwrap();
+        let b = open(path);
+        let notice = privacy_notice(
+            "示例保险经纪有限公司",
+            "privacy@seller.example",
+            at_nine(date).unwrap(),
+        )
+        .unwrap();
+        b.publish_notice(&notice).unwrap();
+        let config = BookConfig {
+            seed: 5,
+            customers: CUSTOMERS,
+            ..BookConfig::default()
+        };
+        let book = SyntheticBook::generate(&config, date).unwrap();
+        let onboarding = book
+            .customers()
+            .iter()
+            .map(|c| Onboarding::new(c.customer.clone(), notice.reference()));
+        b.onboard_batch(onboarding, &mut |_| {}).unwrap();
+        let mut ids: Vec<CustomerId> = book.customers().iter().map(|c| c.customer.id()).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The mismatch found in several passes, after checking that one pass finds the very same.
+    fn split_mismatch(path: &Path) -> (CustomerId, Option<DataCategory>, &'static str) {
+        let b = open(path);
+        let whole = b
+            .verify_vault_in_passes(None, WHOLE)
+            .map_err(|e| format!("{e:?}"));
+        match b.verify_vault_in_passes(None, SPLIT) {
+            Err(e) => {
+                assert_eq!(Err(format!("{e:?}")), whole);
+                match e {
+                    BrokerageError::VaultMismatch {
+                        customer,
+                        category,
+                        what,
+                    } => (customer, category, what),
+                    other => panic!("not a mismatch: {other:?}"),
+                }
+            }
+            Ok(report) => panic!("tampering not found in passes: {report:?}"),
+        }
+    }
+
+    #[test]
+    fn several_passes_count_what_one_pass_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let ids = onboarded(&path);
+        let passes: BTreeSet<u64> = ids.iter().map(|c| pass_of(*c, 5)).collect();
+        assert_eq!(passes.len(), 5, "every pass has customers");
+        let b = open(&path);
+        let whole = b.verify_vault_in_passes(None, WHOLE).unwrap();
+        assert_eq!(whole, b.verify_vault(None).unwrap());
+        assert_eq!(whole, b.verify_vault_in_passes(None, SPLIT).unwrap());
+        assert_eq!(whole.customers, CUSTOMERS);
+        assert!(
+            whole.blind_indexes >= CUSTOMERS && whole.sections > 0 && whole.records > 0,
+            "{whole:?}"
+        );
+    }
+
+    #[test]
+    fn a_section_gone_in_a_later_pass_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let ids = onboarded(&path);
+        let victim = *ids.iter().find(|c| pass_of(**c, 5) == 1).unwrap();
+        let n = rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute(
+                "DELETE FROM sections WHERE customer = ?1",
+                [victim.as_bytes().as_slice()],
+            )
+            .unwrap();
+        assert!(n > 0);
+        let (customer, category, what) = split_mismatch(&path);
+        assert_eq!(customer, victim);
+        assert!(category.is_some(), "{what}");
+    }
+
+    /// A row of one customer's blind index moved to a customer of another pass, and one added for a
+    /// customer of another pass that the ledger never gave that value.
+    #[test]
+    fn a_blind_index_row_moved_or_added_across_passes_is_found() {
+        let moved = "UPDATE blind_index SET customer = ?3 WHERE field = ?1 AND value = ?2 AND customer = ?4";
+        let added = "INSERT INTO blind_index (field, normalization, bits, value, customer) \
+                     SELECT field, normalization, bits, value, ?3 FROM blind_index \
+                     WHERE field = ?1 AND value = ?2 AND customer = ?4";
+        for (name, statement) in [("moved", moved), ("added", added)] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("b.db");
+            let ids = onboarded(&path);
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            let (field, value, owner): (String, Vec<u8>, Vec<u8>) = conn
+                .query_row(
+                    "SELECT field, value, customer FROM blind_index ORDER BY value DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            let holders: BTreeSet<Vec<u8>> = conn
+                .prepare("SELECT customer FROM blind_index WHERE field = ?1 AND value = ?2")
+                .unwrap()
+                .query_map(rusqlite::params![field, value], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let owner = CustomerId::from_bytes(owner.try_into().unwrap()).unwrap();
+            // A customer of another pass, which (with so few customers) holds no value of this one.
+            let other = *ids
+                .iter()
+                .find(|c| pass_of(**c, 5) != pass_of(owner, 5) && !holders.contains(c.as_bytes().as_slice()))
+                .unwrap();
+            let n = conn
+                .execute(
+                    statement,
+                    rusqlite::params![
+                        field,
+                        value,
+                        other.as_bytes().as_slice(),
+                        owner.as_bytes().as_slice()
+                    ],
+                )
+                .unwrap();
+            assert_eq!(n, 1, "{name}");
+            drop(conn);
+            let (customer, category, what) = split_mismatch(&path);
+            let named = if name == "moved" { owner.min(other) } else { other };
+            assert_eq!((customer, category), (named, None), "{name}: {what}");
+            assert_eq!(what, "a blind-index row is missing, moved or extra");
+        }
+    }
 }

@@ -90,8 +90,9 @@
 //! | 100,000 | 412 s (at 37 % of the machine) | 129 s | 153 s | 656 MiB | 2.7× |
 //!
 //! Up to the disposition memory stays under 300 MiB (one batch of customers, the package's O(log n) tree
-//! state, the manifest tree for the import and the customers' proofs); the peak is
-//! [`Brokerage::verify_vault`]'s reconciliation, which holds every customer's expected state (~3.5 KB each).
+//! state, the manifest tree for the import and the customers' proofs); the peak was
+//! [`Brokerage::verify_vault`]'s reconciliation, which held every customer's expected state (~3.5 KB each)
+//! and now holds at most ~65,536 customers' at a time (~1.4 KB each, issue 22).
 //! At a million customers the run does not yet meet the scale issue's 90 s and 512 MiB (BENCHMARKS.md says
 //! why and what would).
 //!
