@@ -25,6 +25,8 @@ use crate::records::{self, CUSTOMERS, CustomerEntry, FACTS, NOTICES, Origin, VER
 
 mod facts;
 
+use facts::facts_shell;
+
 /// Sections opened through the trusted path: each category with its plaintext.
 pub(crate) type OpenedSections = Vec<(DataCategory, Plaintext)>;
 
@@ -806,41 +808,6 @@ fn field_of(category: DataCategory) -> &'static str {
         DataCategory::KycAml => "kyc",
         _ => "other",
     }
-}
-
-/// The model record with every category's field at its empty value: the sealed facts record, which keeps
-/// no copy of a section (see [`StoredFacts`]); read back by [`facts::customer_from`].
-fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
-    let mut record = serde_json::to_value(customer).map_err(json_error)?;
-    let fields = record
-        .get_mut("fields")
-        .and_then(serde_json::Value::as_object_mut)
-        .ok_or_else(|| BrokerageError::InvalidInput {
-            field: "customer record",
-            reason: "no fields".into(),
-        })?;
-    empty_sections(fields)?;
-    serde_json::to_vec(&record).map_err(json_error)
-}
-
-/// Every category's field set to its empty value, to be overlaid with the sections the vault holds.
-fn empty_sections(fields: &mut serde_json::Map<String, serde_json::Value>) -> Result<(), BrokerageError> {
-    for category in DataCategory::ALL {
-        let empty = match category {
-            DataCategory::Contact => {
-                serde_json::to_value(custodia_model::ContactSection::default()).map_err(json_error)?
-            }
-            DataCategory::FinancialAccounts
-            | DataCategory::Policies
-            | DataCategory::Claims
-            | DataCategory::Beneficiaries => serde_json::Value::Array(Vec::new()),
-            // Identity too: it is always overlaid from its section, or the customer counts as erased.
-            _ => serde_json::Value::Null,
-        };
-        fields.insert(field_of(category).into(), empty);
-    }
-    fields.insert("covered_people".into(), serde_json::Value::Array(Vec::new()));
-    Ok(())
 }
 
 /// The section a record has for a category it no longer holds: that field's empty value.

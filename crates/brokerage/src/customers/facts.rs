@@ -17,7 +17,7 @@ use custodia_model::{
 };
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::BrokerageError;
 use crate::records::FACTS;
@@ -82,6 +82,63 @@ impl ShellFields {
             || self.marketing.is_some()
             || self.kyc.is_some()
     }
+}
+
+/// The sealed facts record of `customer`: the model record with every category's field at its empty value
+/// (`null`, `[]`, an empty contact section), which keeps no copy of a section (see
+/// [`super::StoredFacts`]); read back by [`customer_from`]. Written typed — onboarding, every update and
+/// every adoption write one — in the model's field order.
+pub(super) fn facts_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
+    /// The JSON of an empty list.
+    const NONE: [(); 0] = [];
+    #[derive(Serialize)]
+    struct Out<'a> {
+        fields: FieldsOut<'a>,
+        version: &'a RecordVersion,
+    }
+    #[derive(Serialize)]
+    struct FieldsOut<'a> {
+        id: CustomerId,
+        party: Option<()>,
+        residence: Jurisdiction,
+        contact: ContactSection,
+        accounts: [(); 0],
+        health: Option<()>,
+        policies: [(); 0],
+        claims: [(); 0],
+        beneficiaries: [(); 0],
+        covered_people: [(); 0],
+        marketing: Option<()>,
+        kyc: Option<()>,
+        relationship_start: &'a NaiveDate,
+        relationship_end: &'a Option<NaiveDate>,
+        last_verified: &'a NaiveDate,
+    }
+    let f = customer.fields();
+    let out = Out {
+        fields: FieldsOut {
+            id: f.id,
+            party: None,
+            residence: f.residence,
+            contact: ContactSection::default(),
+            accounts: NONE,
+            health: None,
+            policies: NONE,
+            claims: NONE,
+            beneficiaries: NONE,
+            covered_people: NONE,
+            marketing: None,
+            kyc: None,
+            relationship_start: &f.relationship_start,
+            relationship_end: &f.relationship_end,
+            last_verified: &f.last_verified,
+        },
+        version: customer.version(),
+    };
+    serde_json::to_vec(&out).map_err(|e| BrokerageError::InvalidInput {
+        field: "customer record",
+        reason: e.to_string(),
+    })
 }
 
 /// The Beneficiaries section as custodia-transfer's `category_plaintexts` writes it: the plain list of
@@ -224,7 +281,7 @@ mod tests {
     use custodia_synthetic::book::{BookConfig, SyntheticBook};
     use custodia_transfer::facts::category_plaintexts;
 
-    use super::super::{empty_section, empty_sections, facts_shell, field_of, json_error};
+    use super::super::{empty_section, field_of, json_error};
     use super::*;
 
     type Sections = Vec<(DataCategory, Vec<u8>)>;
@@ -334,6 +391,52 @@ mod tests {
     /// Synthetic books of several seeds, with people, organizations, minors, ended relationships and
     /// incomplete records; and, made from them, customers whose beneficiaries section is the plain list
     /// (records written before people had ids) and customers at a second version with a category emptied.
+    /// The facts record as it was written through a `serde_json::Value` before the typed writer.
+    fn reference_shell(customer: &Customer) -> Result<Vec<u8>, BrokerageError> {
+        let mut record = serde_json::to_value(customer).map_err(json_error)?;
+        let fields = record
+            .get_mut("fields")
+            .and_then(serde_json::Value::as_object_mut)
+            .ok_or_else(|| BrokerageError::InvalidInput {
+                field: "customer record",
+                reason: "no fields".into(),
+            })?;
+        empty_sections(fields)?;
+        serde_json::to_vec(&record).map_err(json_error)
+    }
+
+    /// Every category's field set to its empty value, to be overlaid with the sections the vault holds.
+    fn empty_sections(fields: &mut serde_json::Map<String, serde_json::Value>) -> Result<(), BrokerageError> {
+        for category in DataCategory::ALL {
+            let empty = match category {
+                DataCategory::Contact => {
+                    serde_json::to_value(custodia_model::ContactSection::default()).map_err(json_error)?
+                }
+                DataCategory::FinancialAccounts
+                | DataCategory::Policies
+                | DataCategory::Claims
+                | DataCategory::Beneficiaries => serde_json::Value::Array(Vec::new()),
+                // Identity too: it is always overlaid from its section, or the customer counts as erased.
+                _ => serde_json::Value::Null,
+            };
+            fields.insert(field_of(category).into(), empty);
+        }
+        fields.insert("covered_people".into(), serde_json::Value::Array(Vec::new()));
+        Ok(())
+    }
+
+    /// The typed writer writes the record the `Value` path wrote (key order aside), for every customer.
+    #[test]
+    fn the_typed_shell_is_the_record_the_value_path_wrote() {
+        let all = customers();
+        for c in &all {
+            let typed: serde_json::Value = serde_json::from_slice(&facts_shell(c).unwrap()).unwrap();
+            let reference: serde_json::Value = serde_json::from_slice(&reference_shell(c).unwrap()).unwrap();
+            assert_eq!(typed, reference, "{}", c.id());
+        }
+        assert!(all.len() > 100);
+    }
+
     fn customers() -> Vec<Customer> {
         let mut all = Vec::new();
         for seed in [3, 17, 40] {
