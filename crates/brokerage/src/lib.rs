@@ -88,11 +88,14 @@
 //! | customers | wall time | of which onboarding | CPU | peak resident memory | bytes written ÷ files left |
 //! |---:|---:|---:|---:|---:|---:|
 //! | 100,000 | 412 s (at 37 % of the machine) | 129 s | 153 s | 656 MiB | 2.7× |
+//! | 100,000, bounded `verify_vault` (later the same day, load 3–4) | 130 s | 88 s | 98 s | 559 MiB | |
 //!
 //! Up to the disposition memory stays under 300 MiB (one batch of customers, the package's O(log n) tree
-//! state, the manifest tree for the import and the customers' proofs); the peak was
-//! [`Brokerage::verify_vault`]'s reconciliation, which held every customer's expected state (~3.5 KB each)
-//! and now holds at most ~65,536 customers' at a time (~1.4 KB each, issue 22).
+//! state, the manifest tree for the import and the customers' proofs). The first peak was
+//! [`Brokerage::verify_vault`]'s reconciliation, which held every customer's expected state (~5.75 KB each);
+//! it now holds at most ~65,536 customers' at a time (~1.4 KB each, issue 22), and the run stays at ~270 MiB
+//! through both stores' verification. The peak is now the audit pack, which holds every destruction
+//! certificate in memory, typed and as JSON, to write and verify it (BENCHMARKS.md).
 //! At a million customers the run does not yet meet the scale issue's 90 s and 512 MiB (BENCHMARKS.md says
 //! why and what would).
 //!
