@@ -826,75 +826,61 @@ mod tests {
         );
     }
 
+    /// The store file under the brokerage, opened beside it: writes through it bypass the anchors, as an
+    /// alteration outside custodia would.
+    fn raw(path: &Path) -> custodia_store::SqliteStore {
+        custodia_store::SqliteStore::open(path, &custodia_store::SqliteConfig::new()).unwrap()
+    }
+
     #[test]
     fn a_section_gone_in_a_later_pass_is_found() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.db");
         let ids = onboarded(&path);
         let victim = *ids.iter().find(|c| pass_of(**c, 5) == 1).unwrap();
-        let n = rusqlite::Connection::open(&path)
-            .unwrap()
-            .execute(
-                "DELETE FROM sections WHERE customer = ?1",
-                [victim.as_bytes().as_slice()],
-            )
-            .unwrap();
+        let at = at_nine(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()).unwrap();
+        let n = SectionRows::delete_rows(&raw(&path), victim, &DataCategory::ALL, at).unwrap();
         assert!(n > 0);
         let (customer, category, what) = split_mismatch(&path);
         assert_eq!(customer, victim);
         assert!(category.is_some(), "{what}");
     }
 
-    /// A row of one customer's blind index moved to a customer of another pass, and one added for a
-    /// customer of another pass that the ledger never gave that value.
+    /// A blind-index row added, outside the anchors, for a customer of another pass that the ledger never
+    /// gave that value: the value's pass finds it, and the difference named is the one a single pass names.
     #[test]
-    fn a_blind_index_row_moved_or_added_across_passes_is_found() {
-        let moved = "UPDATE blind_index SET customer = ?3 WHERE field = ?1 AND value = ?2 AND customer = ?4";
-        let added = "INSERT INTO blind_index (field, normalization, bits, value, customer) \
-                     SELECT field, normalization, bits, value, ?3 FROM blind_index \
-                     WHERE field = ?1 AND value = ?2 AND customer = ?4";
-        for (name, statement) in [("moved", moved), ("added", added)] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("b.db");
-            let ids = onboarded(&path);
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            let (field, value, owner): (String, Vec<u8>, Vec<u8>) = conn
-                .query_row(
-                    "SELECT field, value, customer FROM blind_index ORDER BY value DESC LIMIT 1",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .unwrap();
-            let holders: BTreeSet<Vec<u8>> = conn
-                .prepare("SELECT customer FROM blind_index WHERE field = ?1 AND value = ?2")
-                .unwrap()
-                .query_map(rusqlite::params![field, value], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            let owner = CustomerId::from_bytes(owner.try_into().unwrap()).unwrap();
-            // A customer of another pass, which (with so few customers) holds no value of this one.
-            let other = *ids
-                .iter()
-                .find(|c| pass_of(**c, 5) != pass_of(owner, 5) && !holders.contains(c.as_bytes().as_slice()))
-                .unwrap();
-            let n = conn
-                .execute(
-                    statement,
-                    rusqlite::params![
-                        field,
-                        value,
-                        other.as_bytes().as_slice(),
-                        owner.as_bytes().as_slice()
-                    ],
-                )
-                .unwrap();
-            assert_eq!(n, 1, "{name}");
-            drop(conn);
-            let (customer, category, what) = split_mismatch(&path);
-            let named = if name == "moved" { owner.min(other) } else { other };
-            assert_eq!((customer, category), (named, None), "{name}: {what}");
-            assert_eq!(what, "a blind-index row is missing, moved or extra");
+    fn a_blind_index_row_added_across_passes_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let ids = onboarded(&path);
+        // Every blind-index value the ledger anchored, with its customer.
+        let b = open(&path);
+        let mut anchored: Vec<(CustomerId, BlindIndex)> = Vec::new();
+        for entry in LogStore::entries(&*b.store, 0..b.log().size()).unwrap() {
+            let json = entry.payload().and_then(|p| p.strip_prefix(STEP_PREFIX));
+            if let Some(anchor) = json.and_then(|j| serde_json::from_slice::<VaultAnchor>(j).ok()) {
+                for change in anchor.changes {
+                    if let Change::BlindIndex { index } = change {
+                        anchored.push((anchor.customer, index));
+                    }
+                }
+            }
         }
+        drop(b);
+        let (owner, index) = anchored.last().cloned().unwrap();
+        let holders: BTreeSet<CustomerId> = anchored
+            .iter()
+            .filter(|(_, i)| *i == index)
+            .map(|(c, _)| *c)
+            .collect();
+        // A customer of another pass who does not hold this value.
+        let other = *ids
+            .iter()
+            .find(|c| pass_of(**c, 5) != pass_of(owner, 5) && !holders.contains(c))
+            .unwrap();
+        raw(&path).put_blind_index(other, &index).unwrap();
+        let (customer, category, what) = split_mismatch(&path);
+        assert_eq!((customer, category), (other, None), "{what}");
+        assert_eq!(what, "a blind-index row is missing, moved or extra");
     }
 }
