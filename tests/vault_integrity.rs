@@ -72,6 +72,9 @@ fn a_finished_transfer_reconciles_and_every_row_tampering_is_found() {
         imported.sections > 0 && imported.keys > 0,
         "the import is anchored: {imported:?}"
     );
+    // The import appends its anchors batch by batch (the scenario's batch is smaller than the book), each
+    // batch of whole customers: one anchor per adopted customer, as if appended at the unit's end.
+    assert_eq!(imported.anchors, imported.customers, "{imported:?}");
     drop(buyer);
 
     let case = |name: &str| s.copy_to(&dir.path().join(name));

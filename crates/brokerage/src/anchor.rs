@@ -2,8 +2,9 @@
 //!
 //! The ledger is tamper-evident (RFC 9162, checkpoints an auditor can hold); the vault's tables are not.
 //! So the store's writes are noted as they happen (the brokerage's [`crate::backend::Backend`] notes every
-//! seam write) and [`crate::Brokerage::write`] appends the notes, one ledger entry per customer touched,
-//! before the unit commits: on SQLite the vault rows and their anchors commit in one transaction, on
+//! seam write) and [`crate::Brokerage::write`] appends the notes, one ledger entry per customer touched
+//! (a long unit such as the import or the disposition appends them in steps of whole customers), before
+//! the unit commits: on SQLite the vault rows and their anchors commit in one transaction, on
 //! PostgreSQL in one transaction holding the store's table locks, so the two never disagree in order.
 //!
 //! An anchor carries ids, versions, times and SHA-256 digests of the stored bytes (ciphertext and wrapped

@@ -439,7 +439,11 @@ impl Brokerage {
     }
 
     /// Appends the vault and key-store changes of the current unit to the ledger, one entry per customer
-    /// ([`crate::anchor`]), inside the unit: the rows and their anchors commit together.
+    /// ([`crate::anchor`]), inside the unit: the rows and their anchors commit together. [`Self::write`]
+    /// calls it as the unit ends; a body that touches customers by the hundred thousand (the buyer's
+    /// import, the disposition) calls it too whenever the customers touched so far are done, so that the
+    /// changes noted do not grow with the book (a customer touched on both sides of such a call has two
+    /// anchors, which [`Brokerage::verify_vault`] folds in ledger order like any two).
     pub(crate) fn anchor_in(&self, log: &mut Ledger) -> Result<(), BrokerageError> {
         let anchors = self.store.pending.take();
         if anchors.is_empty() {

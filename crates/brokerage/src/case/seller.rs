@@ -1263,6 +1263,9 @@ impl SellerCase<'_> {
                 }
                 done.certificates
                     .extend(report.certificates().iter().map(|(i, _)| *i));
+                // The part's customers are done: their anchors go to the ledger now, inside the unit, so
+                // that what is noted for a book of any size is not all held until the unit ends.
+                b.anchor_in(log)?;
             }
             if done.failed > 0 {
                 return Err(BrokerageError::Retention(
