@@ -934,7 +934,10 @@ mod tests {
         assert_eq!(later.wanted(2, false), [5]);
         // Indices at most GAP apart are one run; farther, a new one.
         assert_eq!(runs(&[1, 2, 5, 7, 200]), [1..8, 200..201]);
-        assert_eq!(runs(&[3, 3 + GAP + 1]), [3..4 + GAP + 1]);
+        assert_eq!(
+            runs(&[3, 3 + GAP + 1]),
+            std::iter::once(3..4 + GAP + 1).collect::<Vec<_>>()
+        );
         assert_eq!(runs(&[3, 3 + GAP + 2]), [3..4, 5 + GAP..6 + GAP]);
         assert!(runs(&[]).is_empty());
     }
