@@ -16,12 +16,11 @@ mod support;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use custodia::consent::{BasisPolicy, ConsentIndex, ConsentRecord, Digest, TransferPath};
+use custodia::consent::{BasisPolicy, ConsentIndex, ConsentRecord, TransferPath};
 use custodia::ledger::Log;
-use custodia::model::ActorId;
 use custodia::store::{SqliteConfig, SqliteStore};
 use custodia_synthetic::book::{BookConfig, SyntheticBook};
-use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
+use custodia_synthetic::consent::consent_events;
 use rusqlite::Connection;
 
 fn rebuild(_: &mut Criterion) {
@@ -29,13 +28,7 @@ fn rebuild(_: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custodia.db");
     let mut log = Log::new(SqliteStore::open(&path, &SqliteConfig::new()).unwrap()).unwrap();
-    let published = at_nine("2005-01-01".parse().unwrap()).unwrap();
-    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", published).unwrap();
-    let recording = Recording::on_the_day(
-        notice.reference(),
-        ActorId::new("clerk-0001").unwrap(),
-        Digest::of(b"onboarding form"),
-    );
+    let (notice, recording) = support::onboarding_notice();
     log.append(&[ConsentRecord::Notice(notice).encode().unwrap().as_slice()])
         .unwrap();
     let config = BookConfig {

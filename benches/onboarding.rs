@@ -21,10 +21,9 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use custodia::brokerage::{Brokerage, BrokerageConfig, ManualClock, Onboarding, StaticKeySource};
-use custodia::consent::{Digest, Notice};
-use custodia::model::ActorId;
+use custodia::consent::Notice;
 use custodia_synthetic::book::{BookConfig, SyntheticBook, SyntheticCustomer};
-use custodia_synthetic::consent::{Recording, at_nine, consent_events, privacy_notice};
+use custodia_synthetic::consent::{Recording, at_nine, consent_events};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
@@ -48,13 +47,7 @@ fn book(n: u64) -> Book {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let published = at_nine("2005-01-01".parse().unwrap()).unwrap();
-    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", published).unwrap();
-    let recording = Recording::on_the_day(
-        notice.reference(),
-        ActorId::new("clerk-0001").unwrap(),
-        Digest::of(b"onboarding form"),
-    );
+    let (notice, recording) = support::onboarding_notice();
     Book {
         notice,
         customers,

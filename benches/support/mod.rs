@@ -109,3 +109,19 @@ pub fn batch(n: u64, mut f: impl FnMut()) -> impl FnMut() -> u64 {
         n
     }
 }
+
+/// The seller's privacy notice, published at nine on 1 January 2005, and the recording of consents given on
+/// the day at onboarding under it: what the onboarding and consent-rebuild benches start from. Fixed
+/// inputs the synthetic crate accepts, so a failure here is a broken fixture.
+#[allow(clippy::unwrap_used)]
+pub fn onboarding_notice() -> (custodia::consent::Notice, custodia_synthetic::consent::Recording) {
+    use custodia_synthetic::consent::{Recording, at_nine, privacy_notice};
+    let published = at_nine("2005-01-01".parse().unwrap()).unwrap();
+    let notice = privacy_notice("示例保险经纪有限公司", "privacy@seller.example", published).unwrap();
+    let recording = Recording::on_the_day(
+        notice.reference(),
+        custodia::model::ActorId::new("clerk-0001").unwrap(),
+        custodia::consent::Digest::of(b"onboarding form"),
+    );
+    (notice, recording)
+}
