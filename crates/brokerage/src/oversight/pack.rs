@@ -19,6 +19,7 @@
 //! | `records-of-processing.json`, `.md` | GDPR Art 30 records and the inventory, with the accountable departments and roles | the manifest |
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -216,6 +217,125 @@ fn certificate(payload: &[u8]) -> Option<DestructionCertificate> {
     DestructionCertificate::from_payload(payload).ok()
 }
 
+/// A certificate as the pack's `destruction.json` holds it: its payload's JSON (null if it has none).
+fn certificate_value(c: &DestructionCertificate) -> serde_json::Value {
+    c.to_payload()
+        .ok()
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .unwrap_or_default()
+}
+
+/// A writer that feeds SHA-256 with every byte it passes on, so a file's manifest digest is folded as it
+/// is written rather than over the file held whole.
+struct Hashing<W> {
+    inner: W,
+    context: ring::digest::Context,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            context: ring::digest::Context::new(&ring::digest::SHA256),
+        }
+    }
+
+    /// The writer and the hex SHA-256 of everything written through it.
+    fn finish(self) -> (W, String) {
+        (self.inner, hex::encode(self.context.finish().as_ref()))
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.context.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A JSON array written element by element, byte for byte what [`json`] (`serde_json::to_vec_pretty`)
+/// gives for the `Vec` of the same elements: `[]` when empty, else `[`, each element on its own line
+/// indented two spaces (its inner lines two more), `,` between, and `]` on a line of its own. Pretty
+/// JSON never has a raw newline inside a string (it is escaped), so indenting every line of an element
+/// serialized alone is exact.
+struct JsonArray<W> {
+    out: W,
+    len: u64,
+    element: Vec<u8>,
+}
+
+impl<W: Write> JsonArray<W> {
+    fn new(out: W) -> Self {
+        JsonArray {
+            out,
+            len: 0,
+            element: Vec::new(),
+        }
+    }
+
+    fn push<T: Serialize>(&mut self, value: &T) -> std::io::Result<()> {
+        self.element.clear();
+        serde_json::to_writer_pretty(&mut self.element, value).map_err(std::io::Error::other)?;
+        self.out
+            .write_all(if self.len == 0 { b"[\n  " } else { b",\n  " })?;
+        let mut lines = self.element.split(|b| *b == b'\n');
+        if let Some(first) = lines.next() {
+            self.out.write_all(first)?;
+        }
+        for line in lines {
+            self.out.write_all(b"\n  ")?;
+            self.out.write_all(line)?;
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(if self.len == 0 { b"[]" } else { b"\n]" })?;
+        Ok(self.out)
+    }
+}
+
+/// One of the pack's growing files (`entries.json`, `destruction.json`) being written: a [`JsonArray`]
+/// into a buffered, hashing file.
+struct PackArray {
+    path: PathBuf,
+    array: JsonArray<std::io::BufWriter<Hashing<std::fs::File>>>,
+}
+
+impl PackArray {
+    fn create(path: &Path) -> Result<Self, BrokerageError> {
+        let file = std::fs::File::create(path).map_err(BrokerageError::io(path, "create"))?;
+        Ok(PackArray {
+            path: path.to_path_buf(),
+            array: JsonArray::new(std::io::BufWriter::with_capacity(1 << 16, Hashing::new(file))),
+        })
+    }
+
+    fn push<T: Serialize>(&mut self, value: &T) -> Result<(), BrokerageError> {
+        self.array
+            .push(value)
+            .map_err(BrokerageError::io(&self.path, "write"))
+    }
+
+    /// Closes the array, syncs the file and returns its hex SHA-256.
+    fn finish(self) -> Result<String, BrokerageError> {
+        let path = &self.path;
+        let buffered = self.array.finish().map_err(BrokerageError::io(path, "write"))?;
+        let hashing = buffered
+            .into_inner()
+            .map_err(|e| BrokerageError::io(path, "write")(e.into_error()))?;
+        let (file, digest) = hashing.finish();
+        file.sync_all().map_err(BrokerageError::io(path, "sync"))?;
+        Ok(digest)
+    }
+}
+
 impl Brokerage {
     /// Writes the audit pack into `dir` (which must not exist or be empty) — only public material — and
     /// records the audit's mark (the next pack's period starts there) in the store and on the ledger. The
@@ -265,7 +385,21 @@ impl Brokerage {
         let (principals, trained) = self.training_coverage(now)?;
         let open = self.open_requests()?.len() as u64;
         let overdue = self.overdue_requests()?;
-        let (checkpoints, consistency, entries, rotations, certificates, access, alerts) = {
+        let mut partial = dir.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(BrokerageError::io(&partial, "remove"))?;
+        }
+        std::fs::create_dir_all(&partial).map_err(BrokerageError::io(&partial, "create"))?;
+        let mut manifest = BTreeMap::new();
+        // The two files that grow with the book are written as they are scanned, one entry and one
+        // certificate in memory at a time, their digests folded as the bytes go out.
+        let entries_path = partial.join(ENTRIES);
+        let destruction_path = partial.join(DESTRUCTION);
+        let mut entries = PackArray::create(&entries_path)?;
+        let mut destruction = PackArray::create(&destruction_path)?;
+        let (checkpoints, consistency, rotations, access, alerts) = {
             let log = self.log();
             let checkpoints: Vec<SignedCheckpoint> = log
                 .checkpoints()?
@@ -280,9 +414,7 @@ impl Brokerage {
                     consistency.push(log.consistency_proof(a.checkpoint().size(), b.checkpoint().size())?);
                 }
             }
-            let mut entries = Vec::new();
             let mut rotations = Vec::new();
-            let mut certificates = Vec::new();
             let mut start = 0;
             while start < size {
                 let stop = start.saturating_add(1024).min(size);
@@ -308,15 +440,15 @@ impl Brokerage {
                             )
                         })?);
                     }
-                    if let Some(c) = cert {
-                        certificates.push(c);
+                    if let Some(c) = &cert {
+                        destruction.push(&certificate_value(c))?;
                     }
-                    entries.push(EntryFile {
+                    entries.push(&EntryFile {
                         index: entry.index(),
                         salt: *salt,
                         payload: hex::encode(payload),
                         inclusion: log.inclusion_proof(entry.index(), size)?,
-                    });
+                    })?;
                 }
                 start = stop;
             }
@@ -334,16 +466,10 @@ impl Brokerage {
                 }
                 alerts.extend(monitor.observe(&logged));
             }
-            (
-                checkpoints,
-                consistency,
-                entries,
-                rotations,
-                certificates,
-                access,
-                alerts,
-            )
+            (checkpoints, consistency, rotations, access, alerts)
         };
+        manifest.insert(ENTRIES.to_owned(), entries.finish()?);
+        manifest.insert(DESTRUCTION.to_owned(), destruction.finish()?);
         let statistics = AuditStatistics {
             ledger_size: size,
             since_size: since,
@@ -365,36 +491,17 @@ impl Brokerage {
             .iter()
             .map(|c| String::from_utf8_lossy(&c.to_bytes()).into_owned())
             .collect();
-        let certificate_values: Vec<serde_json::Value> = certificates
-            .iter()
-            .map(|c| {
-                c.to_payload()
-                    .ok()
-                    .and_then(|p| serde_json::from_slice(&p).ok())
-                    .unwrap_or_default()
-            })
-            .collect();
         let files: Vec<(&str, Vec<u8>)> = vec![
             (KEYS, json(&keys)?),
             (CHECKPOINTS, json(&notes)?),
             (CONSISTENCY, json(&consistency)?),
-            (ENTRIES, json(&entries)?),
             (INCIDENTS, json(&incidents)?),
             (ROTATIONS, json(&rotations)?),
-            (DESTRUCTION, json(&certificate_values)?),
             (ASSESSMENTS, json(&assessments)?),
             (STATISTICS, json(&statistics)?),
             (RECORDS_JSON, json(&records)?),
             (RECORDS_MD, records.to_markdown().into_bytes()),
         ];
-        let mut partial = dir.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        if partial.exists() {
-            std::fs::remove_dir_all(&partial).map_err(BrokerageError::io(&partial, "remove"))?;
-        }
-        std::fs::create_dir_all(&partial).map_err(BrokerageError::io(&partial, "create"))?;
-        let mut manifest = BTreeMap::new();
         for (name, bytes) in &files {
             write_synced(&partial.join(name), bytes)?;
             manifest.insert((*name).to_owned(), sha256_hex(bytes));
@@ -493,7 +600,6 @@ fn rotation(index: u64, v: &serde_json::Value) -> Option<Rotation> {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BrokerageError> {
-    use std::io::Write;
     let mut file = std::fs::File::create(path).map_err(BrokerageError::io(path, "create"))?;
     file.write_all(bytes).map_err(BrokerageError::io(path, "write"))?;
     file.sync_all().map_err(BrokerageError::io(path, "sync"))
@@ -710,4 +816,58 @@ pub fn verify_audit_pack_files(
         rotations: rotations.len(),
         certificates: certificates.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed array is byte for byte what `json` gives for the `Vec` (0, 1 and several elements,
+    /// nested objects and arrays, a string with a newline), and the hashing writer's digest is the bytes'.
+    #[test]
+    fn a_streamed_array_is_the_vec_json_and_its_digest() {
+        let elements = [
+            serde_json::json!({"kind": "a", "nested": {"list": [1, 2, {"x": []}], "empty": {}}}),
+            serde_json::json!("two\nlines"),
+            serde_json::json!([[], [1.5, null, true], {"z": "\u{0}"}]),
+            serde_json::json!(-3),
+        ];
+        for n in [0, 1, 2, elements.len()] {
+            let part = elements.get(..n).unwrap();
+            let mut array = JsonArray::new(Hashing::new(Vec::new()));
+            for e in part {
+                array.push(e).unwrap();
+            }
+            let (bytes, digest) = array.finish().unwrap().finish();
+            let expected = json(&part.to_vec()).unwrap();
+            assert_eq!(
+                String::from_utf8(bytes.clone()).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{n}"
+            );
+            assert_eq!(digest, sha256_hex(&bytes));
+        }
+        // Typed elements too (a struct with a map).
+        let rotations = vec![
+            Rotation {
+                index: 1,
+                from: 1,
+                to: 2,
+                rewrapped: 3,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            },
+            Rotation {
+                index: 9,
+                from: 2,
+                to: 3,
+                rewrapped: 0,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            },
+        ];
+        let mut array = JsonArray::new(Vec::new());
+        for r in &rotations {
+            array.push(r).unwrap();
+        }
+        assert_eq!(array.finish().unwrap(), json(&rotations).unwrap());
+    }
 }
