@@ -19,6 +19,7 @@
 //! | `records-of-processing.json`, `.md` | GDPR Art 30 records and the inventory, with the accountable departments and roles | the manifest |
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -216,6 +217,125 @@ fn certificate(payload: &[u8]) -> Option<DestructionCertificate> {
     DestructionCertificate::from_payload(payload).ok()
 }
 
+/// A certificate as the pack's `destruction.json` holds it: its payload's JSON (null if it has none).
+fn certificate_value(c: &DestructionCertificate) -> serde_json::Value {
+    c.to_payload()
+        .ok()
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .unwrap_or_default()
+}
+
+/// A writer that feeds SHA-256 with every byte it passes on, so a file's manifest digest is folded as it
+/// is written rather than over the file held whole.
+struct Hashing<W> {
+    inner: W,
+    context: ring::digest::Context,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            context: ring::digest::Context::new(&ring::digest::SHA256),
+        }
+    }
+
+    /// The writer and the hex SHA-256 of everything written through it.
+    fn finish(self) -> (W, String) {
+        (self.inner, hex::encode(self.context.finish().as_ref()))
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.context.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A JSON array written element by element, byte for byte what [`json`] (`serde_json::to_vec_pretty`)
+/// gives for the `Vec` of the same elements: `[]` when empty, else `[`, each element on its own line
+/// indented two spaces (its inner lines two more), `,` between, and `]` on a line of its own. Pretty
+/// JSON never has a raw newline inside a string (it is escaped), so indenting every line of an element
+/// serialized alone is exact.
+struct JsonArray<W> {
+    out: W,
+    len: u64,
+    element: Vec<u8>,
+}
+
+impl<W: Write> JsonArray<W> {
+    fn new(out: W) -> Self {
+        JsonArray {
+            out,
+            len: 0,
+            element: Vec::new(),
+        }
+    }
+
+    fn push<T: Serialize>(&mut self, value: &T) -> std::io::Result<()> {
+        self.element.clear();
+        serde_json::to_writer_pretty(&mut self.element, value).map_err(std::io::Error::other)?;
+        self.out
+            .write_all(if self.len == 0 { b"[\n  " } else { b",\n  " })?;
+        let mut lines = self.element.split(|b| *b == b'\n');
+        if let Some(first) = lines.next() {
+            self.out.write_all(first)?;
+        }
+        for line in lines {
+            self.out.write_all(b"\n  ")?;
+            self.out.write_all(line)?;
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(if self.len == 0 { b"[]" } else { b"\n]" })?;
+        Ok(self.out)
+    }
+}
+
+/// One of the pack's growing files (`entries.json`, `destruction.json`) being written: a [`JsonArray`]
+/// into a buffered, hashing file.
+struct PackArray {
+    path: PathBuf,
+    array: JsonArray<std::io::BufWriter<Hashing<std::fs::File>>>,
+}
+
+impl PackArray {
+    fn create(path: &Path) -> Result<Self, BrokerageError> {
+        let file = std::fs::File::create(path).map_err(BrokerageError::io(path, "create"))?;
+        Ok(PackArray {
+            path: path.to_path_buf(),
+            array: JsonArray::new(std::io::BufWriter::with_capacity(1 << 16, Hashing::new(file))),
+        })
+    }
+
+    fn push<T: Serialize>(&mut self, value: &T) -> Result<(), BrokerageError> {
+        self.array
+            .push(value)
+            .map_err(BrokerageError::io(&self.path, "write"))
+    }
+
+    /// Closes the array, syncs the file and returns its hex SHA-256.
+    fn finish(self) -> Result<String, BrokerageError> {
+        let path = &self.path;
+        let buffered = self.array.finish().map_err(BrokerageError::io(path, "write"))?;
+        let hashing = buffered
+            .into_inner()
+            .map_err(|e| BrokerageError::io(path, "write")(e.into_error()))?;
+        let (file, digest) = hashing.finish();
+        file.sync_all().map_err(BrokerageError::io(path, "sync"))?;
+        Ok(digest)
+    }
+}
+
 impl Brokerage {
     /// Writes the audit pack into `dir` (which must not exist or be empty) — only public material — and
     /// records the audit's mark (the next pack's period starts there) in the store and on the ledger. The
@@ -265,7 +385,21 @@ impl Brokerage {
         let (principals, trained) = self.training_coverage(now)?;
         let open = self.open_requests()?.len() as u64;
         let overdue = self.overdue_requests()?;
-        let (checkpoints, consistency, entries, rotations, certificates, access, alerts) = {
+        let mut partial = dir.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(BrokerageError::io(&partial, "remove"))?;
+        }
+        std::fs::create_dir_all(&partial).map_err(BrokerageError::io(&partial, "create"))?;
+        let mut manifest = BTreeMap::new();
+        // The two files that grow with the book are written as they are scanned, one entry and one
+        // certificate in memory at a time, their digests folded as the bytes go out.
+        let entries_path = partial.join(ENTRIES);
+        let destruction_path = partial.join(DESTRUCTION);
+        let mut entries = PackArray::create(&entries_path)?;
+        let mut destruction = PackArray::create(&destruction_path)?;
+        let (checkpoints, consistency, rotations, access, alerts) = {
             let log = self.log();
             let checkpoints: Vec<SignedCheckpoint> = log
                 .checkpoints()?
@@ -280,9 +414,7 @@ impl Brokerage {
                     consistency.push(log.consistency_proof(a.checkpoint().size(), b.checkpoint().size())?);
                 }
             }
-            let mut entries = Vec::new();
             let mut rotations = Vec::new();
-            let mut certificates = Vec::new();
             let mut start = 0;
             while start < size {
                 let stop = start.saturating_add(1024).min(size);
@@ -308,15 +440,15 @@ impl Brokerage {
                             )
                         })?);
                     }
-                    if let Some(c) = cert {
-                        certificates.push(c);
+                    if let Some(c) = &cert {
+                        destruction.push(&certificate_value(c))?;
                     }
-                    entries.push(EntryFile {
+                    entries.push(&EntryFile {
                         index: entry.index(),
                         salt: *salt,
                         payload: hex::encode(payload),
                         inclusion: log.inclusion_proof(entry.index(), size)?,
-                    });
+                    })?;
                 }
                 start = stop;
             }
@@ -334,16 +466,10 @@ impl Brokerage {
                 }
                 alerts.extend(monitor.observe(&logged));
             }
-            (
-                checkpoints,
-                consistency,
-                entries,
-                rotations,
-                certificates,
-                access,
-                alerts,
-            )
+            (checkpoints, consistency, rotations, access, alerts)
         };
+        manifest.insert(ENTRIES.to_owned(), entries.finish()?);
+        manifest.insert(DESTRUCTION.to_owned(), destruction.finish()?);
         let statistics = AuditStatistics {
             ledger_size: size,
             since_size: since,
@@ -365,36 +491,17 @@ impl Brokerage {
             .iter()
             .map(|c| String::from_utf8_lossy(&c.to_bytes()).into_owned())
             .collect();
-        let certificate_values: Vec<serde_json::Value> = certificates
-            .iter()
-            .map(|c| {
-                c.to_payload()
-                    .ok()
-                    .and_then(|p| serde_json::from_slice(&p).ok())
-                    .unwrap_or_default()
-            })
-            .collect();
         let files: Vec<(&str, Vec<u8>)> = vec![
             (KEYS, json(&keys)?),
             (CHECKPOINTS, json(&notes)?),
             (CONSISTENCY, json(&consistency)?),
-            (ENTRIES, json(&entries)?),
             (INCIDENTS, json(&incidents)?),
             (ROTATIONS, json(&rotations)?),
-            (DESTRUCTION, json(&certificate_values)?),
             (ASSESSMENTS, json(&assessments)?),
             (STATISTICS, json(&statistics)?),
             (RECORDS_JSON, json(&records)?),
             (RECORDS_MD, records.to_markdown().into_bytes()),
         ];
-        let mut partial = dir.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        if partial.exists() {
-            std::fs::remove_dir_all(&partial).map_err(BrokerageError::io(&partial, "remove"))?;
-        }
-        std::fs::create_dir_all(&partial).map_err(BrokerageError::io(&partial, "create"))?;
-        let mut manifest = BTreeMap::new();
         for (name, bytes) in &files {
             write_synced(&partial.join(name), bytes)?;
             manifest.insert((*name).to_owned(), sha256_hex(bytes));
@@ -493,7 +600,6 @@ fn rotation(index: u64, v: &serde_json::Value) -> Option<Rotation> {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BrokerageError> {
-    use std::io::Write;
     let mut file = std::fs::File::create(path).map_err(BrokerageError::io(path, "create"))?;
     file.write_all(bytes).map_err(BrokerageError::io(path, "write"))?;
     file.sync_all().map_err(BrokerageError::io(path, "sync"))
@@ -507,99 +613,295 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &'static str, bytes: &[u8]) -> Resu
     serde_json::from_slice(bytes).map_err(|e| fail(file, "parse")(e.to_string()))
 }
 
+/// Where a pack's files are read from: its folder, or its files already in memory. Verification reads
+/// through this alone, so both are checked by the same code.
+trait PackFiles {
+    /// The file from its beginning; missing or unreadable is `Evidence { file, check: "read" }`.
+    fn open(&self, file: &'static str) -> Result<Box<dyn std::io::Read + '_>, BrokerageError>;
+
+    /// A small file whole.
+    fn read_all(&self, file: &'static str) -> Result<Vec<u8>, BrokerageError> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut self.open(file)?, &mut bytes)
+            .map_err(|e| fail(file, "read")(e.to_string()))?;
+        Ok(bytes)
+    }
+
+    /// The file's hex SHA-256, read in pieces.
+    fn sha256(&self, file: &'static str) -> Result<String, BrokerageError> {
+        let mut reader = self.open(file)?;
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            let n = std::io::Read::read(&mut reader, &mut buffer)
+                .map_err(|e| fail(file, "read")(e.to_string()))?;
+            if n == 0 {
+                return Ok(hex::encode(context.finish().as_ref()));
+            }
+            context.update(buffer.get(..n).unwrap_or_default());
+        }
+    }
+
+    /// A small file parsed whole.
+    fn parse<T: for<'de> Deserialize<'de>>(&self, file: &'static str) -> Result<T, BrokerageError> {
+        parse(file, &self.read_all(file)?)
+    }
+
+    /// Parses the file as a JSON array element by element, handing each to `each`, and refuses anything
+    /// after the array: the same verdict as parsing it into a `Vec` whole, one element in memory at a
+    /// time. Returns the number of elements.
+    fn each<T: for<'de> Deserialize<'de>>(
+        &self,
+        file: &'static str,
+        each: &mut dyn FnMut(T),
+    ) -> Result<usize, BrokerageError> {
+        let reader = std::io::BufReader::with_capacity(1 << 16, self.open(file)?);
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let failed = |e: serde_json::Error| {
+            let check = if e.is_io() { "read" } else { "parse" };
+            fail(file, check)(e.to_string())
+        };
+        let n = serde::Deserializer::deserialize_seq(
+            &mut de,
+            Each {
+                each,
+                element: std::marker::PhantomData,
+            },
+        )
+        .map_err(failed)?;
+        de.end().map_err(failed)?;
+        Ok(n)
+    }
+}
+
+/// The folder: every file is opened first, so a missing one is named before any check runs.
+struct Folder<'a>(&'a Path);
+
+impl PackFiles for Folder<'_> {
+    fn open(&self, file: &'static str) -> Result<Box<dyn std::io::Read + '_>, BrokerageError> {
+        let opened = std::fs::File::open(self.0.join(file)).map_err(|e| fail(file, "read")(e.to_string()))?;
+        let metadata = opened.metadata().map_err(|e| fail(file, "read")(e.to_string()))?;
+        if metadata.is_dir() {
+            return Err(fail(file, "read")("a folder, not a file".into()));
+        }
+        Ok(Box::new(opened))
+    }
+}
+
+impl PackFiles for BTreeMap<String, Vec<u8>> {
+    fn open(&self, file: &'static str) -> Result<Box<dyn std::io::Read + '_>, BrokerageError> {
+        self.get(file)
+            .map(|bytes| Box::new(bytes.as_slice()) as Box<dyn std::io::Read>)
+            .ok_or_else(|| fail(file, "read")("missing".into()))
+    }
+}
+
+/// The visitor behind [`PackFiles::each`]: a sequence, each element handed on and dropped.
+struct Each<'f, T> {
+    each: &'f mut dyn FnMut(T),
+    element: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Each<'_, T> {
+    type Value = usize;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a sequence")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut n = 0usize;
+        while let Some(element) = seq.next_element::<T>()? {
+            (self.each)(element);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// A sequence of JSON values folded into one SHA-256 and a count, so two sequences compare equal — as
+/// `Vec<serde_json::Value>`s would — without either being held. Each value is folded in a prefix-free,
+/// tagged encoding in which objects' keys are sorted (serde_json's `preserve_order` is on in this
+/// workspace, through cedar-policy, and its maps compare regardless of key order) and a float zero is
+/// positive (`-0.0 == 0.0`), so two values fold alike exactly when they are equal.
+struct ValueSequence {
+    context: ring::digest::Context,
+    len: usize,
+}
+
+impl ValueSequence {
+    fn new() -> Self {
+        ValueSequence {
+            context: ring::digest::Context::new(&ring::digest::SHA256),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, value: &serde_json::Value) {
+        fold_value(&mut self.context, value);
+        self.len += 1;
+    }
+
+    fn finish(self) -> (usize, Vec<u8>) {
+        (self.len, self.context.finish().as_ref().to_vec())
+    }
+}
+
+fn fold_value(context: &mut ring::digest::Context, value: &serde_json::Value) {
+    use serde_json::Value;
+    let len = |context: &mut ring::digest::Context, n: usize| context.update(&(n as u64).to_be_bytes());
+    match value {
+        Value::Null => context.update(b"n"),
+        Value::Bool(b) => context.update(if *b { b"t" } else { b"f" }),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                context.update(b"u");
+                context.update(&u.to_be_bytes());
+            } else if let Some(i) = n.as_i64() {
+                context.update(b"i");
+                context.update(&i.to_be_bytes());
+            } else {
+                let f = n.as_f64().unwrap_or_default();
+                let f = if f == 0.0 { 0.0f64 } else { f };
+                context.update(b"d");
+                context.update(&f.to_bits().to_be_bytes());
+            }
+        }
+        Value::String(s) => {
+            context.update(b"s");
+            len(context, s.len());
+            context.update(s.as_bytes());
+        }
+        Value::Array(items) => {
+            context.update(b"[");
+            len(context, items.len());
+            for item in items {
+                fold_value(context, item);
+            }
+        }
+        Value::Object(map) => {
+            context.update(b"{");
+            len(context, map.len());
+            let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, item) in pairs {
+                len(context, key.len());
+                context.update(key.as_bytes());
+                fold_value(context, item);
+            }
+        }
+    }
+}
+
+/// Checks one entry of `entries.json` under the last checkpoint and sorts it: a step is kept (they are
+/// few), a certificate folded into the sequence `destruction.json` must equal.
+fn check_entry(
+    entry: &EntryFile,
+    last: &custodia_ledger::Checkpoint,
+    steps: &mut Vec<(u64, String, serde_json::Value)>,
+    certificates: &mut ValueSequence,
+) -> Result<(), BrokerageError> {
+    let payload = hex::decode(&entry.payload).map_err(|e| fail(ENTRIES, "payload")(e.to_string()))?;
+    if entry.inclusion.index() != entry.index || entry.inclusion.size() != last.size() {
+        return Err(fail(ENTRIES, "inclusion")(format!(
+            "entry {} is not proven under the last checkpoint",
+            entry.index
+        )));
+    }
+    entry
+        .inclusion
+        .verify(&leaf_hash(&entry.salt, &payload), last.root())
+        .map_err(|e| fail(ENTRIES, "inclusion")(format!("entry {}: {e}", entry.index)))?;
+    if let Some((kind, value)) = step_kind(&payload) {
+        steps.push((entry.index, kind, value));
+    } else if let Some(c) = certificate(&payload) {
+        certificates.push(&certificate_value(&c));
+    } else {
+        return Err(fail(ENTRIES, "kind")(format!(
+            "entry {} is not an oversight entry",
+            entry.index
+        )));
+    }
+    Ok(())
+}
+
 /// Re-checks an audit pack offline with nothing but the folder and names the first check that fails
 /// ([`BrokerageError::Evidence`]): the manifest's signature, every file's digest, every checkpoint's
 /// signature and the consistency between them, every entry's inclusion under the last checkpoint, each
 /// incident against its latest ledger step, the rotations and certificates against their entries, and
 /// each assessment's approvals against its approvers' keys. The caller compares
-/// [`VerifiedAuditPack::signing`] with the brokerage's published key.
+/// [`VerifiedAuditPack::signing`] with the brokerage's published key. The files that grow with the book
+/// (`entries.json`, `destruction.json`) are streamed, never held whole: memory does not grow with them.
 pub fn verify_audit_pack(dir: &Path) -> Result<VerifiedAuditPack, BrokerageError> {
-    let mut files = BTreeMap::new();
+    let folder = Folder(dir);
     for file in COVERED.into_iter().chain([MANIFEST, SIGNATURE]) {
-        let bytes = std::fs::read(dir.join(file)).map_err(|e| fail(file, "read")(e.to_string()))?;
-        files.insert(file.to_owned(), bytes);
+        folder.open(file)?;
     }
-    verify_audit_pack_files(&files)
+    verify(&folder)
 }
 
 /// [`verify_audit_pack`] over the pack's files already read (from an archive, say): file name to bytes.
 pub fn verify_audit_pack_files(
     files: &BTreeMap<String, Vec<u8>>,
 ) -> Result<VerifiedAuditPack, BrokerageError> {
-    let read = |file: &'static str| -> Result<&[u8], BrokerageError> {
-        files
-            .get(file)
-            .map(Vec::as_slice)
-            .ok_or_else(|| fail(file, "read")("missing".into()))
-    };
+    verify(files)
+}
+
+fn verify(files: &impl PackFiles) -> Result<VerifiedAuditPack, BrokerageError> {
     // 1. The keys, the manifest's signature, every digest.
-    let keys_bytes = read(KEYS)?;
-    let keys: KeysFile = parse(KEYS, keys_bytes)?;
+    let keys: KeysFile = files.parse(KEYS)?;
     let signing = hex::decode(&keys.signing)
         .ok()
         .and_then(|k| VerifyingKey::from_bytes(&k).ok())
         .ok_or_else(|| fail(KEYS, "signing key")("not an Ed25519 key".into()))?;
     let ledger =
         NoteVerifier::from_vkey(&keys.ledger).map_err(|e| fail(KEYS, "ledger key")(e.to_string()))?;
-    let manifest_bytes = read(MANIFEST)?;
-    let signature = read(SIGNATURE)?;
-    let signature = std::str::from_utf8(signature)
+    let manifest_bytes = files.read_all(MANIFEST)?;
+    let signature = files.read_all(SIGNATURE)?;
+    let signature = std::str::from_utf8(&signature)
         .ok()
         .and_then(|s| hex::decode(s).ok())
         .and_then(|b| Signature::from_bytes(&b).ok())
         .ok_or_else(|| fail(SIGNATURE, "parse")("not a hex Ed25519 signature".into()))?;
     let mut message = AUDIT_PACK_DOMAIN.to_vec();
-    message.extend_from_slice(manifest_bytes);
+    message.extend_from_slice(&manifest_bytes);
     signing
         .verify(&message, &signature)
         .map_err(|_| fail(SIGNATURE, "signature")("the manifest is not signed by the pack's key".into()))?;
-    let manifest: BTreeMap<String, String> = parse(MANIFEST, manifest_bytes)?;
+    let manifest: BTreeMap<String, String> = parse(MANIFEST, &manifest_bytes)?;
     if manifest.len() != COVERED.len() {
         return Err(fail(MANIFEST, "files")("not the pack's files".into()));
     }
     for file in COVERED {
-        if manifest.get(file) != Some(&sha256_hex(read(file)?)) {
+        if manifest.get(file) != Some(&files.sha256(file)?) {
             return Err(fail(file, "digest")("not the file the manifest names".into()));
         }
     }
-    let content = |file: &'static str| files.get(file).map(Vec::as_slice).unwrap_or_default();
     // 2. Checkpoints and consistency.
-    let notes: Vec<String> = parse(CHECKPOINTS, content(CHECKPOINTS))?;
-    let consistency: Vec<ConsistencyProof> = parse(CONSISTENCY, content(CONSISTENCY))?;
+    let notes: Vec<String> = files.parse(CHECKPOINTS)?;
+    let consistency: Vec<ConsistencyProof> = files.parse(CONSISTENCY)?;
     let checkpoints = crate::evidence::verify_checkpoint_chain(&notes, &ledger, &consistency)?;
     let last = checkpoints
         .last()
         .ok_or_else(|| fail(CHECKPOINTS, "present")("no checkpoint".into()))?
         .checkpoint();
-    // 3. Every entry under the last checkpoint.
-    let entries: Vec<EntryFile> = parse(ENTRIES, content(ENTRIES))?;
+    // 3. Every entry under the last checkpoint, one at a time. The file is parsed to its end even after
+    // an entry fails, so a malformed file is named as such first, as when it was parsed whole.
     let mut steps: Vec<(u64, String, serde_json::Value)> = Vec::new();
-    let mut certificates = Vec::new();
-    for entry in &entries {
-        let payload = hex::decode(&entry.payload).map_err(|e| fail(ENTRIES, "payload")(e.to_string()))?;
-        if entry.inclusion.index() != entry.index || entry.inclusion.size() != last.size() {
-            return Err(fail(ENTRIES, "inclusion")(format!(
-                "entry {} is not proven under the last checkpoint",
-                entry.index
-            )));
+    let mut certificates = ValueSequence::new();
+    let mut first_failure = None;
+    let entries = files.each(ENTRIES, &mut |entry: EntryFile| {
+        if first_failure.is_none()
+            && let Err(e) = check_entry(&entry, last, &mut steps, &mut certificates)
+        {
+            first_failure = Some(e);
         }
-        entry
-            .inclusion
-            .verify(&leaf_hash(&entry.salt, &payload), last.root())
-            .map_err(|e| fail(ENTRIES, "inclusion")(format!("entry {}: {e}", entry.index)))?;
-        if let Some((kind, value)) = step_kind(&payload) {
-            steps.push((entry.index, kind, value));
-        } else if let Some(c) = certificate(&payload) {
-            certificates.push(c);
-        } else {
-            return Err(fail(ENTRIES, "kind")(format!(
-                "entry {} is not an oversight entry",
-                entry.index
-            )));
-        }
+    })?;
+    if let Some(e) = first_failure {
+        return Err(e);
     }
     // 4. Each incident is the record its latest step digests.
-    let incidents: Vec<IncidentFile> = parse(INCIDENTS, content(INCIDENTS))?;
+    let incidents: Vec<IncidentFile> = files.parse(INCIDENTS)?;
     for file in &incidents {
         let id = serde_json::to_value(file.incident.id).unwrap_or_default();
         let latest = steps
@@ -616,7 +918,7 @@ pub fn verify_audit_pack_files(
         }
     }
     // 5. Rotations and certificates are the entries'.
-    let rotations: Vec<Rotation> = parse(ROTATIONS, content(ROTATIONS))?;
+    let rotations: Vec<Rotation> = files.parse(ROTATIONS)?;
     let from_entries: Vec<Rotation> = steps
         .iter()
         .filter(|(_, k, _)| k == "kek_rotated")
@@ -627,23 +929,18 @@ pub fn verify_audit_pack_files(
             "not the rotations on the ledger".into(),
         ));
     }
-    let destruction: Vec<serde_json::Value> = parse(DESTRUCTION, content(DESTRUCTION))?;
-    let proven: Vec<serde_json::Value> = certificates
-        .iter()
-        .map(|c| {
-            c.to_payload()
-                .ok()
-                .and_then(|p| serde_json::from_slice(&p).ok())
-                .unwrap_or_default()
-        })
-        .collect();
-    if destruction != proven {
+    let mut destruction = ValueSequence::new();
+    files.each(DESTRUCTION, &mut |value: serde_json::Value| {
+        destruction.push(&value)
+    })?;
+    let (certificates, proven) = certificates.finish();
+    if destruction.finish() != (certificates, proven) {
         return Err(fail(DESTRUCTION, "ledger")(
             "not the certificates on the ledger".into(),
         ));
     }
     // 6. Assessments: each approval verifies with its approver's key, over the stored content.
-    let assessments: Vec<AssessmentFile> = parse(ASSESSMENTS, content(ASSESSMENTS))?;
+    let assessments: Vec<AssessmentFile> = files.parse(ASSESSMENTS)?;
     let settings = ApprovalSettings::default();
     for file in &assessments {
         let a = &file.assessment;
@@ -690,24 +987,145 @@ pub fn verify_audit_pack_files(
         }
     }
     // 7. The statistics are of the last checkpoint's ledger.
-    let statistics: AuditStatistics = parse(STATISTICS, content(STATISTICS))?;
+    let statistics: AuditStatistics = files.parse(STATISTICS)?;
     if statistics.ledger_size != last.size() {
         return Err(fail(STATISTICS, "ledger")(
             "computed at another ledger size".into(),
         ));
     }
-    let _: custodia_oversight::RecordsOfProcessing = parse(RECORDS_JSON, content(RECORDS_JSON))?;
+    let _: custodia_oversight::RecordsOfProcessing = files.parse(RECORDS_JSON)?;
     Ok(VerifiedAuditPack {
         signing,
         ledger: ledger.name().to_owned(),
         checkpoints: checkpoints.len(),
-        entries: entries.len(),
+        entries,
         incidents: incidents.len(),
         assessments: assessments
             .iter()
             .filter(|a| a.assessment.approval.is_some())
             .count(),
         rotations: rotations.len(),
-        certificates: certificates.len(),
+        certificates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed array is byte for byte what `json` gives for the `Vec` (0, 1 and several elements,
+    /// nested objects and arrays, a string with a newline), and the hashing writer's digest is the bytes'.
+    #[test]
+    fn a_streamed_array_is_the_vec_json_and_its_digest() {
+        let elements = [
+            serde_json::json!({"kind": "a", "nested": {"list": [1, 2, {"x": []}], "empty": {}}}),
+            serde_json::json!("two\nlines"),
+            serde_json::json!([[], [1.5, null, true], {"z": "\u{0}"}]),
+            serde_json::json!(-3),
+        ];
+        for n in [0, 1, 2, elements.len()] {
+            let part = elements.get(..n).unwrap();
+            let mut array = JsonArray::new(Hashing::new(Vec::new()));
+            for e in part {
+                array.push(e).unwrap();
+            }
+            let (bytes, digest) = array.finish().unwrap().finish();
+            let expected = json(&part.to_vec()).unwrap();
+            assert_eq!(
+                String::from_utf8(bytes.clone()).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{n}"
+            );
+            assert_eq!(digest, sha256_hex(&bytes));
+        }
+        // Typed elements too (a struct with a map).
+        let rotations = vec![
+            Rotation {
+                index: 1,
+                from: 1,
+                to: 2,
+                rewrapped: 3,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            },
+            Rotation {
+                index: 9,
+                from: 2,
+                to: 3,
+                rewrapped: 0,
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            },
+        ];
+        let mut array = JsonArray::new(Vec::new());
+        for r in &rotations {
+            array.push(r).unwrap();
+        }
+        assert_eq!(array.finish().unwrap(), json(&rotations).unwrap());
+    }
+    /// Two sequences of values fold alike exactly when they are equal as `Vec<serde_json::Value>`s: key
+    /// order does not matter (as in the maps' equality), `-0.0` is `0.0`, an integer is not a float, and
+    /// where one value ends and the next begins counts.
+    #[test]
+    fn value_sequences_fold_alike_exactly_when_equal() {
+        let fold = |values: &[&str]| {
+            let mut sequence = ValueSequence::new();
+            let parsed: Vec<serde_json::Value> =
+                values.iter().map(|v| serde_json::from_str(v).unwrap()).collect();
+            for v in &parsed {
+                sequence.push(v);
+            }
+            (sequence.finish(), parsed)
+        };
+        let pairs: [(&[&str], &[&str]); 9] = [
+            (&[r#"{"a":1,"b":[true,null]}"#], &[r#"{"b":[true,null],"a":1}"#]),
+            (&["-0.0"], &["0.0"]),
+            (&["1"], &["1.0"]),
+            (&["-1"], &["18446744073709551615"]),
+            (&[r#""ab""#, r#""c""#], &[r#""a""#, r#""bc""#]),
+            (&["[[1],[]]"], &["[[],[1]]"]),
+            (&[r#"{"a":{}}"#], &[r#"{"a":[]}"#]),
+            (&[], &["null"]),
+            (&["1e300"], &["1e301"]),
+        ];
+        for (a, b) in pairs {
+            let ((fa, va), (fb, vb)) = (fold(a), fold(b));
+            assert_eq!(fa == fb, va == vb, "{a:?} {b:?}");
+        }
+    }
+    /// An array read element by element has the verdict of one parsed whole: its elements in order, and
+    /// trailing bytes, a non-array or a bad element refused as `parse`; a missing file as `read`.
+    #[test]
+    fn an_array_read_element_by_element_is_refused_as_parsed_whole() {
+        let read = |bytes: &str| {
+            let files = BTreeMap::from([(ENTRIES.to_owned(), bytes.as_bytes().to_vec())]);
+            let mut seen = Vec::new();
+            files
+                .each(ENTRIES, &mut |v: u64| seen.push(v))
+                .map(|n| (n, seen.clone()))
+        };
+        assert_eq!(read(" [1, 2,3] \n").unwrap(), (3, vec![1, 2, 3]));
+        assert_eq!(read("[]").unwrap(), (0, vec![]));
+        for bad in ["[1, 2] x", "[1, 2][]", "{}", "null", "[1, \"2\"]", "[1,", ""] {
+            assert!(serde_json::from_str::<Vec<u64>>(bad).is_err());
+            assert!(
+                matches!(
+                    read(bad),
+                    Err(BrokerageError::Evidence {
+                        file: ENTRIES,
+                        check: "parse",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+        let none = BTreeMap::new();
+        assert!(matches!(
+            none.each(ENTRIES, &mut |_: u64| {}),
+            Err(BrokerageError::Evidence {
+                file: ENTRIES,
+                check: "read",
+                ..
+            })
+        ));
+    }
 }
