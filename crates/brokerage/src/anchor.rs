@@ -438,10 +438,10 @@ fn first_difference(a: &[CustomerId], b: &[CustomerId]) -> Option<CustomerId> {
     }
 }
 
-/// How a pass reads the ledger: the first reads every entry and notes, for the later passes, where
-/// their anchors sit; a later pass reads only the indices noted for it.
+/// How a pass reads the ledger: the first reads every entry below `size` and notes, for the later
+/// passes, where their anchors sit; a later pass reads only the indices noted for it.
 enum Read<'a> {
-    All(&'a mut Later),
+    All { later: &'a mut Later, size: u64 },
     Only(Vec<u64>),
 }
 
@@ -586,11 +586,14 @@ impl Brokerage {
         let mut later = Later::new(k);
         for pass in 0..k {
             let read = if pass == 0 {
-                Read::All(&mut later)
+                Read::All {
+                    later: &mut later,
+                    size,
+                }
             } else {
                 Read::Only(later.wanted(pass, pass < blind_k))
             };
-            self.verify_pass(pass, k, blind_k, size, read, &mut report, &mut found)?;
+            self.verify_pass(pass, k, blind_k, read, &mut report, &mut found)?;
         }
         // A customer's difference first, as a single pass compares every customer before the values.
         match (found.customer, found.blind) {
@@ -601,27 +604,25 @@ impl Brokerage {
 
     /// One pass: the customers of `pass` of `k` compared, and, in the first `blind_k` passes, the
     /// blind-index values of that pass; reading the ledger as `read` says.
-    #[allow(clippy::too_many_arguments)]
     fn verify_pass(
         &self,
         pass: u64,
         k: u64,
         blind_k: u64,
-        size: u64,
         read: Read<'_>,
         report: &mut VaultVerified,
         found: &mut Differences,
     ) -> Result<(), BrokerageError> {
         let mut expected: BTreeMap<CustomerId, Expected> = BTreeMap::new();
         let mut blind = (pass < blind_k).then(BlindRows::default);
-        let (mut later, only) = match read {
-            Read::All(later) => (Some(later), None),
-            Read::Only(indices) => (None, Some(indices)),
+        let (mut later, only, ranges) = match read {
+            // The first pass reads the whole ledger as one run.
+            Read::All { later, size } => (Some(later), None, std::iter::once(0..size).collect()),
+            Read::Only(indices) => {
+                let ranges = runs(&indices);
+                (None, Some(indices), ranges)
+            }
         };
-        // The first pass reads the whole ledger as one run.
-        let ranges = only
-            .as_deref()
-            .map_or_else(|| std::iter::once(0..size).collect(), runs);
         let mut wanted = only.map(|indices| indices.into_iter().peekable());
         let mut visit = |index: u64, json: &[u8]| {
             // Every anchor has a head; one of another pass is left there unless its blind-index rows are
